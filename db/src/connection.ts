@@ -1,0 +1,48 @@
+import pg from 'pg';
+import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './types.ts';
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+// Per-pool parsers rather than pg's global registry, so importing this module changes nothing
+// for other users of pg in the same process.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    // a local calendar date is a value, not an instant: keep 'yyyy-MM-dd'
+    if (oid === DATE_OID) return (value: string) => value;
+    // counts and bigserial ids fit comfortably in a double
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export interface DbOptions {
+  /** pool size; default 10 */
+  max?: number;
+  applicationName?: string;
+}
+
+export type Db = Kysely<Database>;
+
+export function createPool(url: string, options: DbOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'qms',
+    types,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process;
+  // the next query gets a fresh connection.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function createDb(url: string, options: DbOptions = {}): Db {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(url, options) }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+  });
+}

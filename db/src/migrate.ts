@@ -1,0 +1,20 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import * as core from './migrations/2026-11-24T10-00-00_core.ts';
+
+// Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
+// any bundler. Names are timestamps: order is the name order.
+const migrations: Record<string, Migration> = {
+  '2026-11-24T10-00-00_core': core,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(result.error)}`, { cause: result.error });
+  }
+  return result;
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDb, type Db } from './connection.ts';
+
+// The test runner's global setup (vitest.global-setup.ts) starts a PostgreSQL, migrates a
+// template database once and publishes these two variables for every test process.
+export const TEST_ADMIN_URL_ENV = 'QMS_TEST_ADMIN_URL';
+export const TEST_TEMPLATE_ENV = 'QMS_TEST_TEMPLATE';
+
+export interface TestDatabase {
+  db: Db;
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database cloned from the migrated template: isolated, no cleaning needed. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env[TEST_ADMIN_URL_ENV];
+  const template = process.env[TEST_TEMPLATE_ENV];
+  if (!adminUrl || !template) {
+    throw new Error(`${TEST_ADMIN_URL_ENV} is not set: run tests through vitest (npm test), whose global setup starts the database`);
+  }
+  const name = `qms_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${admin.escapeIdentifier(template)} STRATEGY FILE_COPY`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl, name);
+  const db = createDb(url, { max: 30, applicationName: 'qms-test' });
+  let dropped = false;
+  return {
+    db,
+    url,
+    name,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await db.destroy();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export { withDatabase };

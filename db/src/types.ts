@@ -1,0 +1,258 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Hand-written to match the migrations; CamelCasePlugin maps snake_case columns.
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `date` columns are read as 'yyyy-MM-dd' strings (see connection.ts). */
+type LocalDate = ColumnType<string, string, string>;
+type Json<T> = ColumnType<T, string | T, string | T>;
+
+export type Localized = { vi: string; en: string };
+export type SiteLevel = 'province' | 'commune';
+export type ServiceOrder = 'longest_wait' | 'strict';
+export type CounterStatus = 'closed' | 'open' | 'paused';
+export type DeviceKind = 'kiosk' | 'display' | 'counter' | 'rating';
+export type UserRole = 'admin' | 'manager' | 'staff';
+export type TicketStatus = 'waiting' | 'called' | 'serving' | 'done' | 'no_show' | 'transferred' | 'cancelled';
+export type TicketEventType =
+  | 'issued' | 'called' | 'recalled' | 'started' | 'finished' | 'no_show' | 'transferred' | 'cancelled';
+export type CounterEventType = 'opened' | 'paused' | 'resumed' | 'closed';
+
+export interface SiteSettings {
+  ratingScale?: { score: number; label: Localized; asksReason?: boolean }[];
+  ratingReasons?: { code: string; label: Localized }[];
+  announcement?: Localized;
+  [key: string]: unknown;
+}
+
+export interface SiteTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  level: Generated<SiteLevel>;
+  timezone: Generated<string>;
+  serviceOrder: Generated<ServiceOrder>;
+  priorityRatio: number | null;
+  transferToFront: Generated<boolean>;
+  codeDigits: Generated<number>;
+  settings: Generated<Json<SiteSettings>>;
+  createdAt: DefaultTimestamp;
+}
+
+export interface OpeningHoursTable {
+  id: Generated<string>;
+  siteId: string;
+  weekday: number;
+  opens: string;
+  closes: string;
+}
+
+export interface HolidayTable {
+  siteId: string;
+  date: LocalDate;
+  name: Generated<string>;
+}
+
+export interface PriorityGroupTable {
+  id: Generated<string>;
+  siteId: string;
+  code: string;
+  name: Json<Localized>;
+  rank: Generated<number>;
+  active: Generated<boolean>;
+}
+
+export interface ServiceTable {
+  id: Generated<string>;
+  siteId: string;
+  code: string;
+  prefix: string;
+  name: Json<Localized>;
+  targetWaitSeconds: Generated<number>;
+  position: Generated<number>;
+  active: Generated<boolean>;
+}
+
+export interface ProcedureTable {
+  id: Generated<string>;
+  serviceId: string;
+  code: string;
+  name: Json<Localized>;
+  processingDays: number | null;
+}
+
+export interface AppUserTable {
+  id: Generated<string>;
+  username: string;
+  passwordHash: string;
+  displayName: string;
+  role: UserRole;
+  active: Generated<boolean>;
+  createdAt: DefaultTimestamp;
+}
+
+export interface SiteMembershipTable {
+  siteId: string;
+  userId: string;
+}
+
+export interface UserSessionTable {
+  id: Generated<string>;
+  userId: string;
+  tokenHash: string;
+  createdAt: DefaultTimestamp;
+  expiresAt: Timestamp;
+}
+
+export interface CounterTable {
+  id: Generated<string>;
+  siteId: string;
+  number: number;
+  name: string;
+  status: Generated<CounterStatus>;
+  staffId: string | null;
+  pauseReason: string | null;
+  statusChangedAt: DefaultTimestamp;
+  normalStreak: Generated<number>;
+  active: Generated<boolean>;
+}
+
+export interface CounterServiceTable {
+  counterId: string;
+  serviceId: string;
+  position: Generated<number>;
+}
+
+export interface CounterEventTable {
+  id: Generated<string>;
+  counterId: string;
+  type: CounterEventType;
+  staffId: string | null;
+  reason: string | null;
+  at: DefaultTimestamp;
+}
+
+export interface DeviceTable {
+  id: Generated<string>;
+  siteId: string;
+  kind: DeviceKind;
+  name: string;
+  counterId: string | null;
+  tokenHash: string | null;
+  pairingCodeHash: string | null;
+  pairingExpiresAt: Date | null;
+  settings: Generated<Json<Record<string, unknown>>>;
+  createdAt: DefaultTimestamp;
+  lastSeenAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface DailySequenceTable {
+  serviceId: string;
+  localDate: LocalDate;
+  lastNumber: number;
+}
+
+export interface TicketTable {
+  id: Generated<string>;
+  publicId: string;
+  siteId: string;
+  issuedServiceId: string;
+  serviceId: string;
+  localDate: LocalDate;
+  number: number;
+  code: string;
+  status: TicketStatus;
+  priority: Generated<string>;
+  priorityRank: number | null;
+  lang: Generated<string>;
+  channel: Generated<string>;
+  deviceId: string | null;
+  counterId: string | null;
+  staffId: string | null;
+  issuedAt: Timestamp;
+  queuedAt: Timestamp;
+  calledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  estimatedWaitSeconds: number | null;
+  positionAtIssue: number | null;
+  transferCount: Generated<number>;
+}
+
+export interface TicketEventTable {
+  id: Generated<string>;
+  ticketId: string;
+  siteId: string;
+  type: TicketEventType;
+  fromStatus: TicketStatus | null;
+  toStatus: TicketStatus;
+  serviceId: string;
+  counterId: string | null;
+  staffId: string | null;
+  deviceId: string | null;
+  at: Timestamp;
+  data: Json<Record<string, unknown>> | null;
+}
+
+export interface RatingTable {
+  id: Generated<string>;
+  ticketId: string;
+  siteId: string;
+  counterId: string | null;
+  staffId: string | null;
+  score: number;
+  reason: string | null;
+  comment: string | null;
+  channel: Generated<string>;
+  deviceId: string | null;
+  createdAt: DefaultTimestamp;
+}
+
+export interface AlertTable {
+  id: Generated<string>;
+  siteId: string;
+  kind: string;
+  counterId: string | null;
+  staffId: string | null;
+  ticketId: string | null;
+  deviceId: string | null;
+  data: Generated<Json<Record<string, unknown>>>;
+  createdAt: DefaultTimestamp;
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+}
+
+export interface Database {
+  site: SiteTable;
+  openingHours: OpeningHoursTable;
+  holiday: HolidayTable;
+  priorityGroup: PriorityGroupTable;
+  service: ServiceTable;
+  procedure: ProcedureTable;
+  appUser: AppUserTable;
+  siteMembership: SiteMembershipTable;
+  userSession: UserSessionTable;
+  counter: CounterTable;
+  counterService: CounterServiceTable;
+  counterEvent: CounterEventTable;
+  device: DeviceTable;
+  dailySequence: DailySequenceTable;
+  ticket: TicketTable;
+  ticketEvent: TicketEventTable;
+  rating: RatingTable;
+  alert: AlertTable;
+}
+
+export type SiteRow = Selectable<SiteTable>;
+export type ServiceRow = Selectable<ServiceTable>;
+export type CounterRow = Selectable<CounterTable>;
+export type DeviceRow = Selectable<DeviceTable>;
+export type AppUserRow = Selectable<AppUserTable>;
+export type TicketRow = Selectable<TicketTable>;
+export type NewTicket = Insertable<TicketTable>;
+export type TicketUpdate = Updateable<TicketTable>;
+export type TicketEventRow = Selectable<TicketEventTable>;
+export type NewTicketEvent = Insertable<TicketEventTable>;
+export type PriorityGroupRow = Selectable<PriorityGroupTable>;
+export type RatingRow = Selectable<RatingTable>;
