@@ -6,6 +6,7 @@ type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | strin
 /** `date` columns are read as 'yyyy-MM-dd' strings (see connection.ts). */
 type LocalDate = ColumnType<string, string, string>;
 type Json<T> = ColumnType<T, string | T, string | T>;
+type JsonWithDefault<T> = ColumnType<T, string | T | undefined, string | T>;
 
 export type Localized = { vi: string; en: string };
 export type SiteLevel = 'province' | 'commune';
@@ -35,7 +36,7 @@ export interface SiteTable {
   priorityRatio: number | null;
   transferToFront: Generated<boolean>;
   codeDigits: Generated<number>;
-  settings: Generated<Json<SiteSettings>>;
+  settings: JsonWithDefault<SiteSettings>;
   createdAt: DefaultTimestamp;
 }
 
@@ -113,7 +114,7 @@ export interface CounterTable {
   staffId: string | null;
   pauseReason: string | null;
   statusChangedAt: DefaultTimestamp;
-  normalStreak: Generated<number>;
+  normalStreak: number | null;
   active: Generated<boolean>;
 }
 
@@ -141,7 +142,7 @@ export interface DeviceTable {
   tokenHash: string | null;
   pairingCodeHash: string | null;
   pairingExpiresAt: Date | null;
-  settings: Generated<Json<Record<string, unknown>>>;
+  settings: JsonWithDefault<Record<string, unknown>>;
   createdAt: DefaultTimestamp;
   lastSeenAt: Date | null;
   revokedAt: Date | null;
@@ -217,7 +218,7 @@ export interface AlertTable {
   staffId: string | null;
   ticketId: string | null;
   deviceId: string | null;
-  data: Generated<Json<Record<string, unknown>>>;
+  data: JsonWithDefault<Record<string, unknown>>;
   createdAt: DefaultTimestamp;
   acknowledgedAt: Date | null;
   acknowledgedBy: string | null;

@@ -16,7 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     // 'longest_wait': a counter takes the longest-waiting eligible ticket across its services;
     // 'strict': it empties its services in their listed order.
     .addColumn('service_order', 'text', (c) => c.notNull().defaultTo('longest_wait').check(sql`service_order in ('longest_wait', 'strict')`))
-    // null: priority tickets always first. n > 0: after n normal calls in a row, ... see queue engine.
+    // null: priority tickets always first. n: after a priority call a counter calls up to n
+    // normal tickets before the next priority one (e.g. 2 -> P N N P N N), so nobody starves.
     .addColumn('priority_ratio', 'integer', (c) => c.check(sql`priority_ratio is null or priority_ratio > 0`))
     .addColumn('transfer_to_front', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('code_digits', 'integer', (c) => c.notNull().defaultTo(3).check(sql`code_digits between 1 and 6`))
@@ -117,8 +118,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('staff_id', 'uuid', (c) => c.references('app_user.id').onDelete('set null'))
     .addColumn('pause_reason', 'text')
     .addColumn('status_changed_at', sql`timestamptz(3)`, (c) => c.notNull().defaultTo(sql`now()`))
-    // normal tickets called in a row since the last priority one (for the ratio rule)
-    .addColumn('normal_streak', 'integer', (c) => c.notNull().defaultTo(0))
+    // normal tickets called since the last priority one (ratio rule); null until one is called
+    .addColumn('normal_streak', 'integer')
     .addColumn('active', 'boolean', (c) => c.notNull().defaultTo(true))
     .addUniqueConstraint('counter_site_number', ['site_id', 'number'])
     .execute();
@@ -205,6 +206,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('ticket_number_per_day', ['issued_service_id', 'local_date', 'number'])
     .execute();
   await sql`CREATE INDEX ticket_waiting_idx ON ticket (service_id, priority_rank, queued_at) WHERE status = 'waiting'`.execute(db);
+  // recent service times per service, for the wait estimate
+  await sql`CREATE INDEX ticket_done_idx ON ticket (service_id, finished_at DESC) WHERE status = 'done'`.execute(db);
   await db.schema.createIndex('ticket_site_issued_idx').on('ticket').columns(['site_id', 'issued_at']).execute();
   await sql`CREATE INDEX ticket_counter_active_idx ON ticket (counter_id) WHERE status in ('called', 'serving')`.execute(db);
 

@@ -1,0 +1,38 @@
+// npm start: open the database (embedded unless DATABASE_URL), migrate, seed, listen, and
+// stop everything cleanly on Ctrl-C.
+import closeWithGrace from 'close-with-grace';
+import { createDb, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { SCREENS } from './plugins/ui.plugin.ts';
+
+const config = loadConfig();
+const log = (line: string) => console.log(line);
+
+const opened = await openDatabase(log);
+const db = createDb(opened.url, { max: 20, applicationName: 'qms-server' });
+try {
+  await migrateToLatest(db);
+  if (config.demo && (await seedDemoIfEmpty(db))) log('Seeded the demo centre (QMS_DEMO=0 to start empty).');
+} catch (error) {
+  await db.destroy();
+  await opened.embedded?.stop();
+  throw error;
+}
+
+const app = await buildApp({ db, config, logger: { level: config.logLevel } });
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'stopping after an error');
+  else log(`\n${signal ?? 'stop'}: closing the server and the database...`);
+  await app.close();
+  await db.destroy();
+  await opened.embedded?.stop();
+  log('Stopped.');
+});
+
+await app.listen({ port: config.port, host: config.host });
+const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`;
+log(`\nQueue management system is running. Database: ${opened.describe}`);
+for (const screen of SCREENS) log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/`);
+log(`  health   ${base}/api/health\n`);
