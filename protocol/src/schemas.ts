@@ -10,7 +10,7 @@ export const Localized = Type.Object({ vi: Type.String(), en: Type.String() });
 export type Localized = Static<typeof Localized>;
 
 export const TICKET_STATUSES = ['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled'] as const;
-export const TicketStatus = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
+export const TicketStatus = Type.Enum(TICKET_STATUSES);
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 export const Ticket = Type.Object({
@@ -35,7 +35,7 @@ export const Ticket = Type.Object({
 export type Ticket = Static<typeof Ticket>;
 
 export const COUNTER_STATUSES = ['closed', 'open', 'paused'] as const;
-export const CounterStatus = Type.Union(COUNTER_STATUSES.map((s) => Type.Literal(s)));
+export const CounterStatus = Type.Enum(COUNTER_STATUSES);
 export type CounterStatus = (typeof COUNTER_STATUSES)[number];
 
 export const CounterRef = Type.Object({ id: Id, number: Type.Integer(), name: Type.String() });

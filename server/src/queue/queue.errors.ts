@@ -1,0 +1,18 @@
+/**
+ * A refusal the domain explains: a stable code for programs, a sentence for people, and the
+ * HTTP status the API answers with. Anything else escaping the domain is a bug.
+ */
+export class QueueError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: 400 | 403 | 404 | 409 | 429 | 503 = 409,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'QueueError';
+  }
+}
+
+export const notFound = (what: 'ticket' | 'service' | 'counter' | 'site' | 'priority group', id: string) =>
+  new QueueError(`${what.toUpperCase().replace(' ', '_')}_NOT_FOUND`, `No ${what} ${id}`, 404);

@@ -1,0 +1,593 @@
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { CounterRow, Database, Db, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
+import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ticket } from '@qms/protocol';
+import { event, type DomainEvent } from './queue.events.ts';
+import { notFound, QueueError } from './queue.errors.ts';
+import * as repo from './queue.repository.ts';
+import { openingState } from './site.calendar.ts';
+import { localDate } from './site.calendar.ts';
+import { formatCode, toTicket } from './ticket.mapper.ts';
+import { transition, type TicketAction } from './ticket.lifecycle.ts';
+import { isoInZone, seconds } from './time.ts';
+import { estimateWait } from './wait.estimate.ts';
+
+type Trx = Transaction<Database>;
+
+/** Who did it: an official, a device, or both (a counter device pressed by the official). */
+export interface Actor {
+  staffId?: string | null;
+  deviceId?: string | null;
+}
+
+export interface IssueInput extends Actor {
+  siteId: string;
+  serviceId: string;
+  /** 'none' or a priority group code of the site */
+  priority?: string;
+  lang?: string;
+  channel?: string;
+}
+
+export interface CounterAction extends Actor {
+  counterId: string;
+}
+
+export interface TicketAtCounter extends CounterAction {
+  ticketId: string;
+}
+
+export interface Result<T> {
+  value: T;
+  /** publish these after the transaction committed, never before */
+  events: DomainEvent[];
+}
+
+export interface QueueServiceOptions {
+  db: Db;
+  /** the time source; tests pass a controllable clock */
+  clock?: () => Date;
+}
+
+const RECENT_CALLS = 8;
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/**
+ * The queue engine: every ticket and counter operation, each one transaction that returns
+ * the new state and the events to publish after commit. Knows nothing of HTTP or sockets.
+ */
+export class QueueService {
+  readonly db: Db;
+  private readonly clock: () => Date;
+
+  constructor(options: QueueServiceOptions) {
+    this.db = options.db;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  // ---- tickets -------------------------------------------------------------------------
+
+  async issue(input: IssueInput): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const site = await this.site(trx, input.siteId);
+      const service = await repo.findService(trx, input.serviceId);
+      if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
+      const priority = input.priority ?? 'none';
+      let priorityRank: number | null = null;
+      if (priority !== 'none') {
+        const group = await repo.findPriorityGroup(trx, site.id, priority);
+        if (!group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+        priorityRank = group.rank;
+      }
+
+      const calendar = await repo.loadCalendar(trx, site);
+      const before = this.clock();
+      const opening = openingState(calendar, before);
+      if (!opening.open) {
+        throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
+          409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
+      }
+
+      const number = await repo.nextNumber(trx, service.id, localDate(before, site.timezone));
+      // read the clock after taking the number, so arrival order follows number order
+      const now = this.clock();
+      const row = await trx
+        .insertInto('ticket')
+        .values({
+          publicId: randomBytes(16).toString('base64url'),
+          siteId: site.id,
+          issuedServiceId: service.id,
+          serviceId: service.id,
+          localDate: localDate(before, site.timezone),
+          number,
+          code: formatCode(service.prefix, number, site.codeDigits),
+          status: 'waiting',
+          priority,
+          priorityRank,
+          lang: input.lang ?? 'vi',
+          channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
+          deviceId: input.deviceId ?? null,
+          counterId: null,
+          staffId: input.staffId ?? null,
+          issuedAt: now,
+          queuedAt: now,
+          calledAt: null,
+          startedAt: null,
+          finishedAt: null,
+          estimatedWaitSeconds: null,
+          positionAtIssue: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+
+      const position = await repo.positionOf(trx, row);
+      const [load] = await repo.serviceLoads(trx, site.id, now, [service.id]);
+      const estimate = estimateWait(load!, position);
+      if (opening.closesAt && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
+        throw new QueueError('SERVICE_CLOSING',
+          `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
+          409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
+      }
+      const saved = await repo.updateTicket(trx, row.id, { estimatedWaitSeconds: estimate, positionAtIssue: position });
+      await this.record(trx, saved, 'issued', null, 'waiting', input, now);
+
+      const ticket = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
+      return {
+        value: ticket,
+        events: [event('ticket:issued', site.id, { ticket }), ...(await this.statsEvents(trx, site.id, [service.id], now))],
+      };
+    });
+  }
+
+  /** Calls the next eligible ticket to the counter, or returns null when none waits. */
+  async callNext(input: CounterAction): Promise<Result<Ticket | null>> {
+    return this.transaction(async (trx) => {
+      const counter = await this.workingCounter(trx, input, { mustBeOpen: true });
+      await this.assertIdle(trx, counter);
+      const site = await this.site(trx, counter.siteId);
+      const ratio = site.priorityRatio;
+      const prefer = ratio !== null && counter.normalStreak !== null && counter.normalStreak < ratio ? 'normal_first' : 'priority_first';
+      const row = await repo.pickNext(trx, counter.id, { strict: site.serviceOrder === 'strict', prefer });
+      if (!row) return { value: null, events: [] };
+      return this.call(trx, site, counter, row, input);
+    });
+  }
+
+  /** Calls one particular waiting ticket (chosen from the waiting list) to the counter. */
+  async callTicket(input: TicketAtCounter): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const counter = await this.workingCounter(trx, input, { mustBeOpen: true });
+      await this.assertIdle(trx, counter);
+      const row = await repo.lockTicket(trx, input.ticketId);
+      if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
+      if (row.status !== 'waiting') throw await this.notWaiting(trx, row);
+      const services = await repo.counterServiceIds(trx, counter.id);
+      if (!services.includes(row.serviceId)) {
+        throw new QueueError('SERVICE_NOT_SERVED', `Counter ${counter.number} does not serve the service of ${row.code}`, 409);
+      }
+      const site = await this.site(trx, counter.siteId);
+      return this.call(trx, site, counter, row, input);
+    });
+  }
+
+  async recall(input: TicketAtCounter): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const { site, counter, row } = await this.ticketAtCounter(trx, input);
+      const step = transition(row.status, 'recall', row.code);
+      await this.record(trx, row, step.event, step.from, step.to, input, this.clock(), counter.id);
+      const ticket = toTicket(row, site.timezone);
+      return { value: ticket, events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: true })] };
+    });
+  }
+
+  async start(input: TicketAtCounter): Promise<Result<Ticket>> {
+    return this.move(input, 'start', (now) => ({ startedAt: now }));
+  }
+
+  async finish(input: TicketAtCounter): Promise<Result<Ticket>> {
+    return this.move(input, 'finish', (now) => ({ finishedAt: now }));
+  }
+
+  async noShow(input: TicketAtCounter): Promise<Result<Ticket>> {
+    return this.move(input, 'no_show', (now) => ({ finishedAt: now }));
+  }
+
+  /**
+   * Sends the ticket to wait in another service, keeping its code. It queues by the time of the
+   * transfer, or at the front when the site says so (transfer_to_front).
+   */
+  async transfer(input: TicketAtCounter & { serviceId: string; toFront?: boolean }): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const { site, counter, row } = await this.ticketAtCounter(trx, input);
+      const target = await repo.findService(trx, input.serviceId);
+      if (!target || target.siteId !== site.id || !target.active) throw notFound('service', input.serviceId);
+      const step = transition(row.status, 'transfer', row.code);
+      const now = this.clock();
+      let queuedAt = now;
+      if (input.toFront ?? site.transferToFront) {
+        const head = await trx.selectFrom('ticket').select((eb) => eb.fn.min('queuedAt').as('first'))
+          .where('serviceId', '=', target.id).where('status', '=', 'waiting').executeTakeFirst();
+        // one millisecond before the head of the queue (ordering key only; waits come from events)
+        if (head?.first && new Date(head.first) <= now) queuedAt = new Date(new Date(head.first).getTime() - 1);
+      }
+      const saved = await repo.updateTicket(trx, row.id, {
+        status: step.to, serviceId: target.id, queuedAt, counterId: null, staffId: null,
+        calledAt: null, startedAt: null, transferCount: row.transferCount + 1,
+      });
+      await this.record(trx, saved, step.event, step.from, step.to, input, now, counter.id,
+        { fromServiceId: row.serviceId, toServiceId: target.id });
+      const position = await repo.positionOf(trx, saved);
+      const ticket = toTicket(saved, site.timezone, { position });
+      return {
+        value: ticket,
+        events: [
+          event('ticket:updated', site.id, { ticket }),
+          ...(await this.statsEvents(trx, site.id, [row.serviceId, target.id], now)),
+        ],
+      };
+    });
+  }
+
+  /** Withdraws a waiting ticket (the citizen left, or staff removes a duplicate). */
+  async cancel(input: Actor & { ticketId: string; siteId?: string }): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const row = await repo.lockTicket(trx, input.ticketId);
+      if (!row || (input.siteId && row.siteId !== input.siteId)) throw notFound('ticket', input.ticketId);
+      const site = await this.site(trx, row.siteId);
+      const step = transition(row.status, 'cancel', row.code);
+      const now = this.clock();
+      const saved = await repo.updateTicket(trx, row.id, { status: step.to, finishedAt: now });
+      await this.record(trx, saved, step.event, step.from, step.to, input, now);
+      const ticket = toTicket(saved, site.timezone);
+      return {
+        value: ticket,
+        events: [event('ticket:updated', site.id, { ticket }), ...(await this.statsEvents(trx, site.id, [row.serviceId], now))],
+      };
+    });
+  }
+
+  // ---- counters ------------------------------------------------------------------------
+
+  /** The official starts working the counter. One official per counter, one counter per official. */
+  async openCounter(input: { counterId: string; staffId: string }): Promise<Result<Counter>> {
+    return this.transaction(async (trx) => {
+      const counter = await repo.lockCounter(trx, input.counterId);
+      if (!counter || !counter.active) throw notFound('counter', input.counterId);
+      if (counter.status !== 'closed' && counter.staffId && counter.staffId !== input.staffId) {
+        const other = await trx.selectFrom('appUser').select('displayName').where('id', '=', counter.staffId).executeTakeFirst();
+        throw new QueueError('COUNTER_TAKEN', `Counter ${counter.number} is already open by ${other?.displayName ?? 'another official'}`, 409);
+      }
+      const events: DomainEvent[] = [];
+      // an official who moves desks leaves the old one closed, unless a ticket is still there
+      const elsewhere = await trx.selectFrom('counter').select('id')
+        .where('staffId', '=', input.staffId).where('status', '<>', 'closed').where('id', '<>', counter.id)
+        .orderBy('id').forUpdate().execute();
+      for (const { id } of elsewhere) {
+        const other = (await repo.lockCounter(trx, id))!;
+        await this.assertIdle(trx, other);
+        events.push(await this.setCounterStatus(trx, other, 'closed', input.staffId, null));
+      }
+      if (counter.status === 'closed' || counter.staffId !== input.staffId) {
+        events.push(await this.setCounterStatus(trx, counter, 'open', input.staffId, null));
+      } else {
+        events.push(event('counter:updated', counter.siteId, { counter: await this.counterDto(trx, counter) }));
+      }
+      const last = events.at(-1)!;
+      return { value: (last.payload as { counter: Counter }).counter, events };
+    });
+  }
+
+  async pauseCounter(input: CounterAction & { reason?: string }): Promise<Result<Counter>> {
+    return this.counterMove(input, ['open'], 'paused', input.reason ?? null);
+  }
+
+  async resumeCounter(input: CounterAction): Promise<Result<Counter>> {
+    return this.counterMove(input, ['paused'], 'open', null);
+  }
+
+  async closeCounter(input: CounterAction): Promise<Result<Counter>> {
+    return this.transaction(async (trx) => {
+      const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+      await this.assertIdle(trx, counter);
+      const e = await this.setCounterStatus(trx, counter, 'closed', input.staffId ?? counter.staffId, null);
+      return { value: (e.payload as { counter: Counter }).counter, events: [e] };
+    });
+  }
+
+  // ---- reads ---------------------------------------------------------------------------
+
+  async getTicket(ticketId: string): Promise<Ticket> {
+    const row = await this.db.selectFrom('ticket').selectAll().where('id', '=', ticketId).executeTakeFirst();
+    if (!row) throw notFound('ticket', ticketId);
+    return this.describe(row);
+  }
+
+  async getCounter(counterId: string): Promise<Counter> {
+    const row = await this.db.selectFrom('counter').selectAll().where('id', '=', counterId).executeTakeFirst();
+    if (!row) throw notFound('counter', counterId);
+    return this.counterDto(this.db, row);
+  }
+
+  /** What the phone page shows: no internal ids beyond the service. */
+  async publicTicket(publicId: string): Promise<PublicTicket> {
+    const row = await this.db.selectFrom('ticket').selectAll().where('publicId', '=', publicId).executeTakeFirst();
+    if (!row) throw new QueueError('TICKET_NOT_FOUND', 'No such ticket', 404);
+    const ticket = await this.describe(row);
+    const result: PublicTicket = {
+      code: ticket.code, status: ticket.status, serviceId: ticket.serviceId, issuedAt: ticket.issuedAt,
+    };
+    if (ticket.position !== undefined) result.position = ticket.position;
+    if (ticket.estimatedWaitSeconds !== undefined) result.estimatedWaitSeconds = ticket.estimatedWaitSeconds;
+    if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
+      const counter = await this.db.selectFrom('counter').select(['id', 'number', 'name']).where('id', '=', row.counterId).executeTakeFirst();
+      if (counter) result.counter = counter;
+    }
+    return result;
+  }
+
+  async serviceStats(siteId: string, serviceIds?: string[]): Promise<ServiceQueue[]> {
+    return this.stats(this.db, siteId, serviceIds, this.clock());
+  }
+
+  /** Everything a screen needs to draw the site from scratch (sent on every (re)connect). */
+  async snapshot(siteId: string): Promise<QueueSnapshot> {
+    const site = await this.site(this.db, siteId);
+    const now = this.clock();
+    const [services, counters, active, calls] = await Promise.all([
+      this.stats(this.db, siteId, undefined, now),
+      this.db.selectFrom('counter').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('number').execute(),
+      this.db.selectFrom('ticket').selectAll().where('siteId', '=', siteId).where('status', 'in', ['called', 'serving']).execute(),
+      this.db.selectFrom('ticketEvent')
+        .innerJoin('ticket', 'ticket.id', 'ticketEvent.ticketId')
+        .innerJoin('counter', 'counter.id', 'ticketEvent.counterId')
+        .select(['ticketEvent.ticketId', 'ticketEvent.at', 'counter.id as cId', 'counter.number as cNumber', 'counter.name as cName'])
+        .where('ticketEvent.siteId', '=', siteId)
+        .where('ticketEvent.type', 'in', ['called', 'recalled'])
+        .where('ticket.localDate', '=', localDate(now, site.timezone))
+        .orderBy('ticketEvent.id', 'desc')
+        .limit(RECENT_CALLS)
+        .execute(),
+    ]);
+    const callTickets = calls.length
+      ? await this.db.selectFrom('ticket').selectAll().where('id', 'in', calls.map((c) => c.ticketId)).execute()
+      : [];
+    const byId = new Map([...callTickets, ...active].map((t) => [t.id, t]));
+    const staff = await this.staffNames(this.db, counters.map((c) => c.staffId));
+    const servicesOf = await this.servicesOfCounters(this.db, counters.map((c) => c.id));
+    return {
+      siteId,
+      at: isoInZone(now, site.timezone),
+      services,
+      counters: counters.map((c) => {
+        const current = active.find((t) => t.counterId === c.id);
+        return {
+          counterId: c.id,
+          number: c.number,
+          name: c.name,
+          status: c.status,
+          serviceIds: servicesOf.get(c.id) ?? [],
+          ...(c.staffId && staff.has(c.staffId) ? { staff: { id: c.staffId, displayName: staff.get(c.staffId)! } } : {}),
+          ...(current ? { ticket: toTicket(current, site.timezone) } : {}),
+        };
+      }),
+      recentCalls: calls.map((c) => ({
+        ticket: toTicket(byId.get(c.ticketId)!, site.timezone),
+        counter: { id: c.cId, number: c.cNumber, name: c.cName },
+        at: isoInZone(c.at, site.timezone),
+      })),
+    };
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  private async call(trx: Trx, site: SiteRow, counter: CounterRow, row: TicketRow, by: Actor): Promise<Result<Ticket>> {
+    const step = transition(row.status, 'call', row.code);
+    const now = this.clock();
+    const saved = await repo.updateTicket(trx, row.id, {
+      status: step.to, counterId: counter.id, staffId: by.staffId ?? counter.staffId, calledAt: now,
+    });
+    await this.record(trx, saved, step.event, step.from, step.to, by, now, counter.id);
+    const normalStreak = row.priorityRank === null ? (counter.normalStreak ?? 0) + 1 : 0;
+    await trx.updateTable('counter').set({ normalStreak }).where('id', '=', counter.id).execute();
+    const ticket = toTicket(saved, site.timezone);
+    return {
+      value: ticket,
+      events: [
+        event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }),
+        ...(await this.statsEvents(trx, site.id, [row.serviceId], now)),
+      ],
+    };
+  }
+
+  private async move(input: TicketAtCounter, action: TicketAction, changes: (now: Date) => TicketUpdate): Promise<Result<Ticket>> {
+    return this.transaction(async (trx) => {
+      const { site, counter, row } = await this.ticketAtCounter(trx, input);
+      const step = transition(row.status, action, row.code);
+      const now = this.clock();
+      const saved = await repo.updateTicket(trx, row.id, { status: step.to, ...changes(now) });
+      await this.record(trx, saved, step.event, step.from, step.to, input, now, counter.id);
+      const ticket = toTicket(saved, site.timezone);
+      const events: DomainEvent[] = [event('ticket:updated', site.id, { ticket })];
+      if (step.to === 'done') {
+        const staffId = saved.staffId ?? counter.staffId;
+        const staff = staffId
+          ? await trx.selectFrom('appUser').select('displayName').where('id', '=', staffId).executeTakeFirst()
+          : undefined;
+        events.push(event('rating:requested', site.id,
+          { ticketId: saved.id, counterId: counter.id, staff: { displayName: staff?.displayName ?? '' } }, counter.id));
+      }
+      return { value: ticket, events };
+    });
+  }
+
+  /** The ticket, locked, checked to be at the counter the actor works. */
+  private async ticketAtCounter(trx: Trx, input: TicketAtCounter) {
+    const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+    const row = await repo.lockTicket(trx, input.ticketId);
+    if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
+    if (row.counterId !== counter.id && (row.status === 'called' || row.status === 'serving')) {
+      const other = row.counterId
+        ? await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst()
+        : undefined;
+      throw new QueueError('TICKET_AT_OTHER_COUNTER', `${row.code} is being served at counter ${other?.number ?? '?'}`, 409,
+        { counterNumber: other?.number });
+    }
+    const site = await this.site(trx, counter.siteId);
+    return { site, counter, row };
+  }
+
+  /** The counter, locked; when an official acts, it must be the one working it. */
+  private async workingCounter(trx: Trx, input: CounterAction, { mustBeOpen }: { mustBeOpen: boolean }): Promise<CounterRow> {
+    const counter = await repo.lockCounter(trx, input.counterId);
+    if (!counter || !counter.active) throw notFound('counter', input.counterId);
+    if (counter.status === 'closed') {
+      throw new QueueError('COUNTER_NOT_OPEN', `Counter ${counter.number} is not open`, 409);
+    }
+    if (mustBeOpen && counter.status !== 'open') {
+      throw new QueueError('COUNTER_PAUSED', `Counter ${counter.number} is paused: resume it first`, 409);
+    }
+    if (input.staffId && counter.staffId !== input.staffId) {
+      throw new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${counter.number} is worked by another official`, 403);
+    }
+    return counter;
+  }
+
+  private async assertIdle(trx: Trx, counter: CounterRow): Promise<void> {
+    const current = await repo.activeTicketAt(trx, counter.id);
+    if (current) {
+      throw new QueueError('COUNTER_BUSY',
+        `Counter ${counter.number} is still with ${current.code}: finish it or mark it no-show first`, 409,
+        { ticketId: current.id, code: current.code });
+    }
+  }
+
+  private async notWaiting(trx: Trx, row: TicketRow): Promise<QueueError> {
+    if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
+      const other = await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst();
+      return new QueueError('TICKET_NOT_WAITING', `${row.code} was already called by counter ${other?.number ?? '?'}`, 409,
+        { status: row.status, counterNumber: other?.number });
+    }
+    return new QueueError('TICKET_NOT_WAITING', `${row.code} is not waiting (it is ${row.status.replace('_', ' ')})`, 409,
+      { status: row.status });
+  }
+
+  private async counterMove(input: CounterAction, from: CounterRow['status'][], to: CounterRow['status'], reason: string | null) {
+    return this.transaction(async (trx) => {
+      const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+      if (!from.includes(counter.status)) {
+        throw new QueueError(to === 'paused' ? 'COUNTER_NOT_OPEN' : 'COUNTER_NOT_PAUSED',
+          `Counter ${counter.number} is ${counter.status}`, 409);
+      }
+      const e = await this.setCounterStatus(trx, counter, to, input.staffId ?? counter.staffId, reason);
+      return { value: (e.payload as { counter: Counter }).counter, events: [e] };
+    });
+  }
+
+  private async setCounterStatus(
+    trx: Trx, counter: CounterRow, status: CounterRow['status'], staffId: string | null, reason: string | null,
+  ): Promise<DomainEvent> {
+    const now = this.clock();
+    const type = status === 'open' ? (counter.status === 'paused' ? 'resumed' : 'opened') : status;
+    const updated = await trx.updateTable('counter')
+      .set({
+        status,
+        staffId: status === 'closed' ? null : staffId,
+        pauseReason: status === 'paused' ? reason : null,
+        statusChangedAt: now,
+        ...(status === 'open' && counter.status === 'closed' ? { normalStreak: null } : {}),
+      })
+      .where('id', '=', counter.id).returningAll().executeTakeFirstOrThrow();
+    await trx.insertInto('counterEvent').values({ counterId: counter.id, type, staffId, reason, at: now }).execute();
+    return event('counter:updated', counter.siteId, { counter: await this.counterDto(trx, updated) });
+  }
+
+  private async counterDto(db: Db | Trx, row: CounterRow): Promise<Counter> {
+    const site = await this.site(db, row.siteId);
+    const [serviceIds, staff] = await Promise.all([
+      repo.counterServiceIds(db, row.id),
+      this.staffNames(db, [row.staffId]),
+    ]);
+    const counter: Counter = {
+      id: row.id, siteId: row.siteId, number: row.number, name: row.name, serviceIds, status: row.status,
+      statusChangedAt: isoInZone(row.statusChangedAt, site.timezone),
+    };
+    if (row.staffId && staff.has(row.staffId)) counter.staff = { id: row.staffId, displayName: staff.get(row.staffId)! };
+    if (row.pauseReason) counter.pauseReason = row.pauseReason;
+    return counter;
+  }
+
+  private async staffNames(db: Db | Trx, ids: (string | null)[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+    if (!wanted.length) return new Map();
+    const rows = await db.selectFrom('appUser').select(['id', 'displayName']).where('id', 'in', wanted).execute();
+    return new Map(rows.map((r) => [r.id, r.displayName]));
+  }
+
+  private async servicesOfCounters(db: Db | Trx, counterIds: string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    if (!counterIds.length) return result;
+    const rows = await db.selectFrom('counterService').select(['counterId', 'serviceId'])
+      .where('counterId', 'in', counterIds).orderBy('counterId').orderBy('position').execute();
+    for (const r of rows) result.set(r.counterId, [...(result.get(r.counterId) ?? []), r.serviceId]);
+    return result;
+  }
+
+  /** A ticket as the API shows it: with its position and estimate while it waits. */
+  private async describe(row: TicketRow): Promise<Ticket> {
+    const site = await this.site(this.db, row.siteId);
+    if (row.status !== 'waiting') return toTicket(row, site.timezone);
+    const position = await repo.positionOf(this.db, row);
+    const [load] = await repo.serviceLoads(this.db, row.siteId, this.clock(), [row.serviceId]);
+    return toTicket(row, site.timezone, { position, estimatedWaitSeconds: load ? estimateWait(load, position) : 0 });
+  }
+
+  private async stats(db: Db | Trx, siteId: string, serviceIds: string[] | undefined, now: Date): Promise<ServiceQueue[]> {
+    const loads = await repo.serviceLoads(db, siteId, now, serviceIds);
+    const targets = await db.selectFrom('service').select(['id', 'targetWaitSeconds'])
+      .where('siteId', '=', siteId).execute();
+    const target = new Map(targets.map((t) => [t.id, t.targetWaitSeconds]));
+    return loads.map((l) => ({
+      serviceId: l.serviceId,
+      waiting: l.waiting,
+      longestWaitSeconds: l.oldestQueuedAt ? Math.max(0, seconds(new Date(l.oldestQueuedAt), now)) : 0,
+      estimatedWaitSeconds: estimateWait(l, l.waiting),
+      targetWaitSeconds: target.get(l.serviceId) ?? 0,
+    }));
+  }
+
+  private async statsEvents(trx: Trx, siteId: string, serviceIds: string[], now: Date): Promise<DomainEvent[]> {
+    return [event('queue:stats', siteId, { siteId, services: await this.stats(trx, siteId, [...new Set(serviceIds)], now) })];
+  }
+
+  private async site(db: Db | Trx, siteId: string): Promise<SiteRow> {
+    const site = await repo.findSite(db, siteId);
+    if (!site) throw notFound('site', siteId);
+    return site;
+  }
+
+  private async record(
+    trx: Trx, row: TicketRow, type: TicketEventType, from: TicketStatus | null, to: TicketStatus,
+    by: Actor, at: Date, counterId: string | null = row.counterId, data: Record<string, unknown> | null = null,
+  ): Promise<void> {
+    await repo.insertEvent(trx, {
+      ticketId: row.id, siteId: row.siteId, type, fromStatus: from, toStatus: to, serviceId: row.serviceId,
+      counterId, staffId: by.staffId ?? null, deviceId: by.deviceId ?? null, at, data: data ? JSON.stringify(data) : null,
+    });
+  }
+
+  private async transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(work);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt < 5 && code && RETRYABLE.has(code)) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+function counterRef(counter: Pick<CounterRow, 'id' | 'number' | 'name'>): CounterRef {
+  return { id: counter.id, number: counter.number, name: counter.name };
+}

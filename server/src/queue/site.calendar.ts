@@ -1,0 +1,113 @@
+// Local time of a site: its calendar day (tickets are numbered per local day) and whether
+// it is open. Pure functions of an instant and the site's timezone, hours and holidays.
+
+export interface OpeningSession {
+  /** ISO weekday, Monday = 1 */
+  weekday: number;
+  /** 'HH:mm' or 'HH:mm:ss' */
+  opens: string;
+  closes: string;
+}
+
+export interface Calendar {
+  timezone: string;
+  hours: OpeningSession[];
+  /** 'yyyy-MM-dd' local dates on which the site is closed */
+  holidays: string[];
+}
+
+export interface LocalParts {
+  date: string;
+  weekday: number;
+  /** seconds since local midnight */
+  seconds: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short',
+    });
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+const WEEKDAY: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+export function localParts(instant: Date, timezone: string): LocalParts {
+  const p: Record<string, string> = {};
+  for (const { type, value } of formatter(timezone).formatToParts(instant)) p[type] = value;
+  return {
+    date: `${p.year}-${p.month}-${p.day}`,
+    weekday: WEEKDAY[p.weekday!]!,
+    seconds: Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second) + (instant.getTime() % 1000) / 1000,
+  };
+}
+
+export const localDate = (instant: Date, timezone: string) => localParts(instant, timezone).date;
+
+export function secondsOfDay(time: string): number {
+  const [h = 0, m = 0, s = 0] = time.split(':').map(Number);
+  return h * 3600 + m * 60 + s;
+}
+
+/** The instant at which the clock in `timezone` shows `date` `time`. */
+export function zonedInstant(date: string, time: string, timezone: string): Date {
+  const guess = new Date(`${date}T00:00:00Z`).getTime() + secondsOfDay(time) * 1000;
+  // correct by the zone's offset at the guess; a second pass settles DST edges
+  let instant = guess;
+  for (let i = 0; i < 2; i++) {
+    const p = localParts(new Date(instant), timezone);
+    const shown = new Date(`${p.date}T00:00:00Z`).getTime() + Math.floor(p.seconds) * 1000;
+    instant += guess - shown;
+  }
+  return new Date(instant);
+}
+
+export type OpeningState =
+  | { open: true; closesAt: Date | null }
+  | { open: false; reason: 'holiday' | 'closed'; opensAt: Date | null };
+
+/** A site with no opening hours configured is open at all times (API.md). */
+export function openingState(calendar: Calendar, now: Date): OpeningState {
+  const today = localParts(now, calendar.timezone);
+  if (calendar.hours.length === 0) {
+    return calendar.holidays.includes(today.date)
+      ? { open: false, reason: 'holiday', opensAt: nextOpening(calendar, now) }
+      : { open: true, closesAt: null };
+  }
+  if (!calendar.holidays.includes(today.date)) {
+    for (const s of calendar.hours) {
+      if (s.weekday !== today.weekday) continue;
+      if (today.seconds >= secondsOfDay(s.opens) && today.seconds < secondsOfDay(s.closes)) {
+        return { open: true, closesAt: zonedInstant(today.date, s.closes, calendar.timezone) };
+      }
+    }
+  }
+  return {
+    open: false,
+    reason: calendar.holidays.includes(today.date) ? 'holiday' : 'closed',
+    opensAt: nextOpening(calendar, now),
+  };
+}
+
+/** Next session start after `now`, looking up to two weeks ahead. */
+export function nextOpening(calendar: Calendar, now: Date): Date | null {
+  for (let day = 0; day < 15; day++) {
+    const probe = new Date(now.getTime() + day * 86_400_000);
+    const local = localParts(probe, calendar.timezone);
+    if (calendar.holidays.includes(local.date)) continue;
+    const starts = calendar.hours
+      .filter((s) => s.weekday === local.weekday)
+      .map((s) => zonedInstant(local.date, s.opens, calendar.timezone))
+      .filter((t) => t > now)
+      .sort((a, b) => a.getTime() - b.getTime());
+    if (calendar.hours.length === 0) return zonedInstant(local.date, '00:00', calendar.timezone);
+    if (starts[0]) return starts[0];
+  }
+  return null;
+}
