@@ -1,9 +1,24 @@
+import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type pg from 'pg';
 import type { Db } from '@qms/db';
+import { AuthService } from './auth/auth.service.ts';
 import { loadConfig, type Config } from './config.ts';
-import { healthRoutes } from './routes/health.routes.ts';
+import { SiteConfigService } from './config/site-config.service.ts';
+import { authPlugin, bearer } from './http/auth.plugin.ts';
+import { installErrorHandler } from './http/errors.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
+import { QueueService } from './queue/queue.service.ts';
+import { RatingService } from './ratings/rating.service.ts';
+import { realtimePlugin } from './realtime/realtime.plugin.ts';
+import { authRoutes } from './routes/auth.routes.ts';
+import { configRoutes } from './routes/config.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { ticketRoutes } from './routes/ticket.routes.ts';
+import { version } from './version.ts';
 
 export interface AppOptions {
   db: Db;
@@ -11,6 +26,27 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** serve the built screens (off in most HTTP tests) */
   serveUi?: boolean;
+  /** the queue engine's clock, for tests */
+  clock?: () => Date;
+  /** pg pool for the socket.io PostgreSQL adapter (several processes) */
+  clusterPool?: pg.Pool;
+}
+
+export interface RateLimits {
+  login: RateLimitOptions | false;
+  pairing: RateLimitOptions | false;
+  issue: RateLimitOptions | false;
+}
+
+function rateLimits(config: Config): RateLimits {
+  if (!config.rateLimits) return { login: false, pairing: false, issue: false };
+  return {
+    // per address and username: guessing passwords is slow, a colleague's typo costs nobody else
+    login: { max: config.loginPerMinute, timeWindow: 60_000, keyGenerator: (r) => `${r.ip}|${(r.body as { username?: string } | undefined)?.username ?? ''}` },
+    pairing: { max: 10, timeWindow: 60_000 },
+    // per kiosk: a stuck button must not print a roll of tickets
+    issue: { max: config.ticketsPerMinute, timeWindow: 60_000, keyGenerator: (r) => bearer(r.headers.authorization) ?? r.ip },
+  };
 }
 
 export async function buildApp(options: AppOptions) {
@@ -21,14 +57,35 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     ajv: {
-      // unknown fields are an error (400), never silently stored
-      customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false },
+      // unknown fields are an error (400), never silently stored; no type coercion of bodies
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-
-  await app.register(healthRoutes, { db: options.db });
-  if (options.serveUi ?? true) await app.register(uiPlugin);
   app.decorate('config', config);
+  app.decorate('rateLimits', rateLimits(config));
+  installErrorHandler(app);
+
+  const queue = new QueueService({ db: options.db, clock: options.clock });
+  const auth = new AuthService(options.db);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Queue management API', version, description: 'Kiosks, displays, counters and reports of one-stop public-service centres. See shared/API.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(rateLimit, { global: false });
+  await app.register(authPlugin, { auth });
+  await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
+  await app.register(healthRoutes, { db: options.db });
+  await app.register(async (api) => {
+    await api.register(authRoutes);
+    await api.register(configRoutes, { config: new SiteConfigService(options.db) });
+    await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
+  }, { prefix: '/api/v1' });
+  if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
 }
 
@@ -37,5 +94,6 @@ export type App = Awaited<ReturnType<typeof buildApp>>;
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
+    rateLimits: RateLimits;
   }
 }

@@ -8,6 +8,10 @@ export interface Config {
   demo: boolean;
   adminPassword: string | undefined;
   rateLimits: boolean;
+  /** login attempts per address and username per minute */
+  loginPerMinute: number;
+  /** tickets one kiosk may issue per minute */
+  ticketsPerMinute: number;
   logLevel: string;
   cluster: boolean;
 }
@@ -27,7 +31,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: flag(env.QMS_DEMO, true),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,
     rateLimits: flag(env.QMS_RATE_LIMITS, true),
+    loginPerMinute: Number(env.QMS_RATE_LOGIN_PER_MINUTE ?? 10),
+    ticketsPerMinute: Number(env.QMS_RATE_TICKETS_PER_MINUTE ?? 30),
     logLevel: env.LOG_LEVEL ?? 'info',
-    cluster: flag(env.QMS_CLUSTER, false),
+    // an external database may be shared by several processes: fan out through it unless told not to
+    cluster: flag(env.QMS_CLUSTER, !!env.DATABASE_URL),
   };
 }

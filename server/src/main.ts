@@ -1,7 +1,8 @@
 // npm start: open the database (embedded unless DATABASE_URL), migrate, seed, listen, and
 // stop everything cleanly on Ctrl-C.
 import closeWithGrace from 'close-with-grace';
-import { createDb, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
+import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
+import { ensureAdmin } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { SCREENS } from './plugins/ui.plugin.ts';
@@ -14,18 +15,27 @@ const db = createDb(opened.url, { max: 20, applicationName: 'qms-server' });
 try {
   await migrateToLatest(db);
   if (config.demo && (await seedDemoIfEmpty(db))) log('Seeded the demo centre (QMS_DEMO=0 to start empty).');
+  const admin = await ensureAdmin(db, config.adminPassword);
+  if (admin.generatedPassword) {
+    log(`Created user "admin" with password: ${admin.generatedPassword}\n  (shown once; set QMS_ADMIN_PASSWORD to choose it)`);
+  } else if (admin.created) {
+    log('Created user "admin" with the password from QMS_ADMIN_PASSWORD.');
+  }
 } catch (error) {
   await db.destroy();
   await opened.embedded?.stop();
   throw error;
 }
 
-const app = await buildApp({ db, config, logger: { level: config.logLevel } });
+// several processes on one database fan socket events out through PostgreSQL
+const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
+const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool });
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'stopping after an error');
   else log(`\n${signal ?? 'stop'}: closing the server and the database...`);
   await app.close();
+  await clusterPool?.end();
   await db.destroy();
   await opened.embedded?.stop();
   log('Stopped.');

@@ -1,0 +1,114 @@
+import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
+import { QueueError } from '../queue/queue.errors.ts';
+
+/** Sites, services, counters and what screens need to know about them. */
+export class SiteConfigService {
+  constructor(private readonly db: Db) {}
+
+  async listSites() {
+    return this.db.selectFrom('site').select(['id', 'code', 'name', 'timezone', 'level']).orderBy('code').execute();
+  }
+
+  async assertSite(siteId: string): Promise<void> {
+    const site = await this.db.selectFrom('site').select('id').where('id', '=', siteId).executeTakeFirst();
+    if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
+  }
+
+  async createSite(input: { code: string; name: string; timezone?: string; level?: SiteLevel; openingHours?: Record<string, [string, string][]> }) {
+    return this.db.transaction().execute(async (trx) => {
+      const taken = await trx.selectFrom('site').select('id').where('code', '=', input.code).executeTakeFirst();
+      if (taken) throw new QueueError('SITE_CODE_TAKEN', `A site with code ${input.code} exists`, 409);
+      const site = await trx.insertInto('site')
+        .values({ code: input.code, name: input.name, timezone: input.timezone ?? 'Asia/Ho_Chi_Minh', level: input.level ?? 'commune', priorityRatio: null })
+        .returning(['id', 'code', 'name', 'timezone', 'level']).executeTakeFirstOrThrow();
+      const hours = Object.entries(input.openingHours ?? {}).flatMap(([days, sessions]) =>
+        parseWeekdays(days).flatMap((weekday) => sessions.map(([opens, closes]) => {
+          if (opens >= closes) throw new QueueError('INVALID_OPENING_HOURS', `${days}: ${opens} is not before ${closes}`, 400);
+          return { siteId: site.id, weekday, opens, closes };
+        })));
+      if (hours.length) await trx.insertInto('openingHours').values(hours).execute();
+      return site;
+    });
+  }
+
+  async createService(siteId: string, input: { code: string; name: Localized; prefix: string; targetWaitSeconds?: number }) {
+    await this.assertSite(siteId);
+    const taken = await this.db.selectFrom('service').select('id').where('siteId', '=', siteId).where('code', '=', input.code).executeTakeFirst();
+    if (taken) throw new QueueError('SERVICE_CODE_TAKEN', `Service ${input.code} exists at this site`, 409);
+    const last = await this.db.selectFrom('service').select((eb) => eb.fn.max('position').as('max')).where('siteId', '=', siteId).executeTakeFirst();
+    const row = await this.db.insertInto('service')
+      .values({ siteId, code: input.code, name: JSON.stringify(input.name), prefix: input.prefix, targetWaitSeconds: input.targetWaitSeconds ?? 900, position: Number(last?.max ?? -1) + 1 })
+      .returningAll().executeTakeFirstOrThrow();
+    return { id: row.id, siteId, code: row.code, name: row.name, prefix: row.prefix, targetWaitSeconds: row.targetWaitSeconds, procedures: [] };
+  }
+
+  async createCounter(siteId: string, input: { number: number; name: string; serviceIds: string[] }) {
+    await this.assertSite(siteId);
+    return this.db.transaction().execute(async (trx) => {
+      const taken = await trx.selectFrom('counter').select('id').where('siteId', '=', siteId).where('number', '=', input.number).executeTakeFirst();
+      if (taken) throw new QueueError('COUNTER_NUMBER_TAKEN', `Counter ${input.number} exists at this site`, 409);
+      const unique = [...new Set(input.serviceIds)];
+      if (unique.length) {
+        const found = await trx.selectFrom('service').select('id').where('siteId', '=', siteId).where('id', 'in', unique).execute();
+        if (found.length !== unique.length) throw new QueueError('SERVICE_NOT_FOUND', 'A service in serviceIds is not a service of this site', 404);
+      }
+      const counter = await trx.insertInto('counter')
+        .values({ siteId, number: input.number, name: input.name, staffId: null, pauseReason: null })
+        .returning(['id', 'number', 'name']).executeTakeFirstOrThrow();
+      if (unique.length) {
+        await trx.insertInto('counterService').values(unique.map((serviceId, position) => ({ counterId: counter.id, serviceId, position }))).execute();
+      }
+      return { ...counter, siteId, serviceIds: unique, status: 'closed' as const };
+    });
+  }
+
+  async siteOfDevice(deviceId: string): Promise<string> {
+    const device = await this.db.selectFrom('device').select('siteId').where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new QueueError('DEVICE_NOT_FOUND', `No device ${deviceId}`, 404);
+    return device.siteId;
+  }
+
+  async listDevices(siteId: string) {
+    const rows = await this.db.selectFrom('device')
+      .select(['id', 'kind', 'name', 'counterId', 'createdAt', 'lastSeenAt', 'revokedAt', 'pairingExpiresAt'])
+      .where('siteId', '=', siteId).orderBy('createdAt').execute();
+    return rows.map((d) => ({
+      id: d.id, kind: d.kind, name: d.name, counterId: d.counterId, createdAt: d.createdAt.toISOString(),
+      lastSeenAt: d.lastSeenAt?.toISOString() ?? null, revoked: d.revokedAt !== null,
+      pairingPending: d.pairingExpiresAt !== null && d.pairingExpiresAt > new Date(),
+    }));
+  }
+
+  /** One read for a screen to draw itself: never includes secrets. */
+  async siteConfig(siteId: string) {
+    const site = await this.db.selectFrom('site').selectAll().where('id', '=', siteId).executeTakeFirst();
+    if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
+    const [services, procedures, groups, counters, links, hours, holidays] = await Promise.all([
+      this.db.selectFrom('service').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('position').execute(),
+      this.db.selectFrom('procedure').innerJoin('service', 'service.id', 'procedure.serviceId')
+        .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays'])
+        .where('service.siteId', '=', siteId).orderBy('procedure.code').execute(),
+      this.db.selectFrom('priorityGroup').select(['code', 'name', 'rank']).where('siteId', '=', siteId).where('active', '=', true).orderBy('rank').orderBy('code').execute(),
+      this.db.selectFrom('counter').select(['id', 'number', 'name', 'status']).where('siteId', '=', siteId).where('active', '=', true).orderBy('number').execute(),
+      this.db.selectFrom('counterService').innerJoin('counter', 'counter.id', 'counterService.counterId')
+        .select(['counterService.counterId', 'counterService.serviceId']).where('counter.siteId', '=', siteId).orderBy('counterService.position').execute(),
+      this.db.selectFrom('openingHours').select(['weekday', 'opens', 'closes']).where('siteId', '=', siteId).orderBy('weekday').orderBy('opens').execute(),
+      this.db.selectFrom('holiday').select(['date', 'name']).where('siteId', '=', siteId).orderBy('date').execute(),
+    ]);
+    return {
+      id: site.id, code: site.code, name: site.name, level: site.level, timezone: site.timezone,
+      serviceOrder: site.serviceOrder, priorityRatio: site.priorityRatio, transferToFront: site.transferToFront,
+      ratingScale: site.settings.ratingScale ?? [], ratingReasons: site.settings.ratingReasons ?? [],
+      announcement: site.settings.announcement ?? null,
+      openingHours: hours.map((h) => ({ weekday: h.weekday, opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) })),
+      holidays,
+      services: services.map((s) => ({
+        id: s.id, code: s.code, prefix: s.prefix, name: s.name, targetWaitSeconds: s.targetWaitSeconds,
+        procedures: procedures.filter((p) => p.serviceId === s.id).map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays })),
+        counterNumbers: counters.filter((c) => links.some((l) => l.counterId === c.id && l.serviceId === s.id)).map((c) => c.number),
+      })),
+      priorityGroups: groups,
+      counters: counters.map((c) => ({ ...c, serviceIds: links.filter((l) => l.counterId === c.id).map((l) => l.serviceId) })),
+    };
+  }
+}

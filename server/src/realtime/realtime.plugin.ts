@@ -1,0 +1,114 @@
+import { createAdapter } from '@socket.io/postgres-adapter';
+import fp from 'fastify-plugin';
+import { Server, type Socket } from 'socket.io';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { rooms, type ClientToServerEvents, type ServerToClientEvents } from '@qms/protocol';
+import { isAdmin, type Principal } from '../auth/principal.ts';
+import { SESSION_COOKIE } from '../http/auth.plugin.ts';
+import type { DomainEvent } from '../queue/queue.events.ts';
+import type { QueueService } from '../queue/queue.service.ts';
+
+type InterServerEvents = Record<string, never>;
+export interface SocketData {
+  principal: Principal;
+  siteId: string;
+}
+export type QmsServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type QmsSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface Realtime {
+  io: QmsServer;
+  /** Sends domain events to their rooms. Call only after the transaction committed. */
+  publish(events: DomainEvent[]): void;
+  /** Closes every socket of a revoked device, on every process. */
+  disconnectDevice(deviceId: string): void;
+}
+
+export interface RealtimeOptions {
+  queue: QueueService;
+  /** a pg pool for @socket.io/postgres-adapter, when several processes share the database */
+  clusterPool?: pg.Pool;
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOptions) {
+  const io: QmsServer = new Server(app.server, {
+    serveClient: false,
+    // screens reconnect after drops; a restart should not pile up stale sockets
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    maxHttpBufferSize: 16 * 1024,
+  });
+  if (clusterPool) io.adapter(createAdapter(clusterPool, { heartbeatInterval: 2_000, heartbeatTimeout: 6_000 }));
+
+  io.use(async (socket, next) => {
+    try {
+      const auth = socket.handshake.auth as { token?: unknown; siteId?: unknown };
+      const token = typeof auth.token === 'string' ? auth.token : cookieToken(socket.handshake.headers.cookie);
+      const principal = await app.auth.resolve(token);
+      if (!principal) return next(new Error('UNAUTHENTICATED'));
+      const wanted = typeof auth.siteId === 'string' ? auth.siteId : undefined;
+      let siteId: string | undefined;
+      if (principal.kind === 'device') siteId = principal.device.siteId;
+      else if (wanted && (isAdmin(principal) || principal.siteIds.includes(wanted))) siteId = wanted;
+      else if (!wanted && principal.siteIds.length === 1) siteId = principal.siteIds[0];
+      if (!siteId) return next(new Error('SITE_REQUIRED'));
+      socket.data = { principal, siteId };
+      next();
+    } catch {
+      next(new Error('UNAVAILABLE'));
+    }
+  });
+
+  io.on('connection', async (socket: QmsSocket) => {
+    const { principal, siteId } = socket.data;
+    const joined = [rooms.site(siteId)];
+    if (principal.kind === 'device') {
+      joined.push(rooms.device(principal.device.id));
+      if (principal.device.counterId) joined.push(rooms.counter(principal.device.counterId));
+    }
+    await socket.join(joined);
+    try {
+      socket.emit('queue:snapshot', await queue.snapshot(siteId));
+    } catch (error) {
+      app.log.warn({ err: error }, 'snapshot failed; the client will reconnect');
+      socket.disconnect(true);
+    }
+  });
+
+  const value: Realtime = {
+    io,
+    publish(events) {
+      for (const e of events) {
+        const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId) : rooms.site(e.siteId);
+        (io.to(target).emit as (name: string, payload: unknown) => boolean)(e.name, e.payload);
+      }
+    },
+    disconnectDevice(deviceId) {
+      io.in(rooms.device(deviceId)).disconnectSockets(true);
+    },
+  };
+  app.decorate('realtime', value);
+  app.addHook('preClose', async () => {
+    io.local.disconnectSockets(true);
+  });
+  app.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+  });
+}
+
+export const realtimePlugin = fp(realtime, { name: 'realtime', dependencies: ['auth'] });
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: Realtime;
+  }
+}
