@@ -1,0 +1,116 @@
+export type TicketPrintData = {
+  centreName: string;
+  serviceName: { vi: string; en: string };
+  /** e.g. "A023" */
+  code: string;
+  peopleAhead: number;
+  /** null while the service has no recent service times to estimate from */
+  estimatedWaitSeconds: number | null;
+  issuedAt: Date;
+  /** IANA zone of the site; Asia/Ho_Chi_Minh when absent */
+  timeZone?: string;
+  /** the phone page that follows this ticket, printed as a QR code */
+  url: string;
+  priorityLabel?: { vi: string; en: string };
+};
+
+export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+/** Every string printed on a ticket, so wording is testable without pixels. */
+export type TicketTexts = {
+  centreName: string;
+  serviceName: string;
+  numberLabel: string;
+  code: string;
+  priority: string | null;
+  peopleAheadLabel: string;
+  peopleAhead: string;
+  waitLabel: string;
+  wait: string;
+  issuedLabel: string;
+  issuedAt: string;
+  qrCaption: string;
+  english: string;
+};
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+// Keyed by zone: a site's zone does not change between tickets, and building a formatter
+// costs more than the rest of the text work together.
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      day: '2-digit',
+      month: '2-digit',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    dateFormats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** dd/MM/yyyy HH:mm in the site's zone, whatever the zone of the machine that prints. */
+export function formatIssuedAt(date: Date, timeZone = DEFAULT_TIME_ZONE): string {
+  const parts: Record<string, string> = {};
+  for (const part of dateFormat(timeZone).formatToParts(date)) parts[part.type] = part.value;
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+const viNumber = new Intl.NumberFormat('vi-VN');
+const enNumber = new Intl.NumberFormat('en-GB');
+
+export function formatWait(seconds: number | null, lang: 'vi' | 'en'): string | null {
+  if (seconds === null || !Number.isFinite(seconds)) return null;
+  const minutes = Math.round(Math.max(0, seconds) / 60);
+  // No-break spaces keep a number with its unit when the line wraps ("~12" / "min" reads badly).
+  const nb = '\u00a0';
+  if (minutes < 1) return lang === 'vi' ? `dưới${nb}1${nb}phút` : `under${nb}1${nb}min`;
+  if (minutes < 60) return lang === 'vi' ? `~${minutes}${nb}phút` : `~${minutes}${nb}min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (lang === 'vi') return m === 0 ? `~${h}${nb}giờ` : `~${h}${nb}giờ ${m}${nb}phút`;
+  return m === 0 ? `~${h}${nb}h` : `~${h}${nb}h ${m}${nb}min`;
+}
+
+// Names typed on a Windows machine often arrive decomposed (base letter + combining marks);
+// the font's precomposed glyphs place stacked Vietnamese marks correctly, so compose first.
+function clean(text: string): string {
+  return text.normalize('NFC').replace(/\s+/g, ' ').trim();
+}
+
+export function ticketTexts(data: TicketPrintData): TicketTexts {
+  const code = clean(data.code);
+  const waitVi = formatWait(data.estimatedWaitSeconds, 'vi');
+  const waitEn = formatWait(data.estimatedWaitSeconds, 'en');
+  const ahead = Math.max(0, Math.trunc(data.peopleAhead));
+  const english = [
+    `Ticket ${code}`,
+    clean(data.serviceName.en),
+    data.priorityLabel ? `priority: ${clean(data.priorityLabel.en)}` : null,
+    `${enNumber.format(ahead)}\u00a0ahead`,
+    waitEn ?? 'wait not yet known',
+    'scan to follow your turn',
+  ]
+    .filter((part): part is string => part !== null && part !== '')
+    .join(' · ');
+  return {
+    centreName: clean(data.centreName),
+    serviceName: clean(data.serviceName.vi),
+    numberLabel: 'Số thứ tự',
+    code,
+    priority: data.priorityLabel ? `Ưu tiên: ${clean(data.priorityLabel.vi)}` : null,
+    peopleAheadLabel: 'Số người đang chờ trước bạn:',
+    peopleAhead: viNumber.format(ahead),
+    waitLabel: 'Thời gian chờ dự kiến:',
+    wait: waitVi ?? 'chưa xác định',
+    issuedLabel: 'Lấy số lúc:',
+    issuedAt: formatIssuedAt(data.issuedAt, data.timeZone ?? DEFAULT_TIME_ZONE),
+    qrCaption: 'Quét mã QR để theo dõi lượt của bạn',
+    english,
+  };
+}
