@@ -104,3 +104,36 @@ export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
+
+export const Procedure = Type.Object({ code: Type.String(), name: Localized, processingDays: Type.Union([Type.Integer(), Type.Null()]) });
+export const ServiceConfig = Type.Object({
+  id: Type.String(), code: Type.String(), prefix: Type.String(), name: Localized, targetWaitSeconds: Type.Integer(),
+  procedures: Type.Array(Procedure), counterNumbers: Type.Array(Type.Integer()),
+});
+export type ServiceConfig = Static<typeof ServiceConfig>;
+export const PriorityGroup = Type.Object({ code: Type.String(), name: Localized, rank: Type.Integer() });
+export type PriorityGroup = Static<typeof PriorityGroup>;
+export const RatingLevel = Type.Object({ score: Type.Integer(), label: Localized, asksReason: Type.Optional(Type.Boolean()) });
+export type RatingLevel = Static<typeof RatingLevel>;
+
+/** Everything a screen needs to draw a site (GET /sites/:siteId). */
+export const SiteConfig = Type.Object({
+  id: Type.String(), code: Type.String(), name: Type.String(), level: Type.String(), timezone: Type.String(),
+  serviceOrder: Type.String(), priorityRatio: Type.Union([Type.Integer(), Type.Null()]), transferToFront: Type.Boolean(),
+  ratingScale: Type.Array(RatingLevel),
+  ratingReasons: Type.Array(Type.Object({ code: Type.String(), label: Localized })),
+  announcement: Type.Union([Localized, Type.Null()]),
+  openingHours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
+  holidays: Type.Array(Type.Object({ date: Type.String(), name: Type.String() })),
+  services: Type.Array(ServiceConfig),
+  priorityGroups: Type.Array(PriorityGroup),
+  counters: Type.Array(Type.Object({ id: Type.String(), number: Type.Integer(), name: Type.String(), status: CounterStatus, serviceIds: Type.Array(Type.String()) })),
+});
+export type SiteConfig = Static<typeof SiteConfig>;
+
+export const AuthUser = Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String(), role: Type.String() });
+export type AuthUser = Static<typeof AuthUser>;
+export const DeviceInfo = Type.Object({
+  id: Type.String(), siteId: Type.String(), kind: Type.String(), name: Type.String(), counterId: Type.Union([Type.String(), Type.Null()]),
+});
+export type DeviceInfo = Static<typeof DeviceInfo>;

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseWeekdays } from '@qms/db';
+import { SiteConfig } from '@qms/protocol';
 import { allow, who } from '../http/auth.plugin.ts';
 import { isAdmin, managerOfSite, staffOfSite } from '../auth/principal.ts';
 import {
@@ -34,7 +35,7 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
   });
 
   /** Everything a screen of the site needs: services with procedures, priority groups, counters, rating scale. */
-  app.get('/sites/:siteId', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {
+  app.get('/sites/:siteId', { schema: { tags: ['configuration'], params: SiteParams, response: { 200: SiteConfig, ...errors } } }, async (request) => {
     const { siteId } = request.params as { siteId: string };
     const p = who(request);
     allow(staffOfSite(p, siteId) || (p.kind === 'device' && p.device.siteId === siteId));

@@ -1,0 +1,162 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@qms/db';
+import { notFound, QueueError } from '../queue/queue.errors.ts';
+import { isoInZone } from '../queue/time.ts';
+import { csvLine, type CsvValue } from './csv.ts';
+import { callStaffId, secondsBetween } from './report.sql.ts';
+
+// Every ticket issued in a range, one CSV record each, read in batches by keyset pagination on
+// (issued_at, id) per site: the pool has no pg-cursor (Kysely's .stream() needs it), and a
+// keyset walk holds no connection or transaction between batches, so a slow download never
+// pins a connection. Memory stays at one batch whatever the range.
+// Consequence: a ticket changing while the file is written shows its state at the moment its
+// batch was read (its place in the order, by issue time, never changes).
+
+export interface TicketsExportQuery {
+  /** null: every site (admins), one after the other, by site code */
+  siteId: string | null;
+  from: Date;
+  to: Date;
+}
+
+export interface TicketsExportOptions {
+  /** tickets per query; default 1000 */
+  batchSize?: number;
+}
+
+export const TICKETS_CSV_COLUMNS = [
+  'site_code',
+  'code',
+  'service_code',
+  'service_name',
+  'priority',
+  'status',
+  'issued_at',
+  'first_called_at',
+  'called_at',
+  'started_at',
+  'finished_at',
+  'counter_number',
+  'staff_name',
+  'transfers',
+  'wait_seconds',
+  'service_seconds',
+  'estimated_wait_seconds',
+  'rating',
+] as const;
+
+interface ExportRow {
+  id: string;
+  issuedAt: Date;
+  code: string;
+  serviceCode: string;
+  serviceName: string | null;
+  priority: string;
+  status: string;
+  firstCalledAt: Date | null;
+  calledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  counterNumber: number | null;
+  staffName: string | null;
+  transfers: number;
+  waitSeconds: number | null;
+  serviceSeconds: number | null;
+  estimatedWaitSeconds: number | null;
+  rating: number | null;
+}
+
+/**
+ * CSV records (CRLF-terminated strings, header first, UTF-8 text; the caller adds a BOM for
+ * Excel) of every ticket issued in [from, to). Column meanings:
+ * - service_*: the ticket's final service; counter_number, staff_name: where its final call happened
+ * - first_called_at: first call ever (ends the first stint); called_at: the final call
+ * - wait_seconds: the first stint (first_called_at − issued_at); service_seconds: finished_at −
+ *   called_at for done tickets; timestamps ISO-8601 with the site's offset and milliseconds.
+ * Validation errors (bad range, unknown site) are thrown by the first `next()`, before any record.
+ */
+export async function* streamTicketsCsv(
+  db: Kysely<Database>, q: TicketsExportQuery, options: TicketsExportOptions = {},
+): AsyncGenerator<string, void, undefined> {
+  if (!(q.from.getTime() < q.to.getTime())) {
+    throw new QueueError('INVALID_RANGE', 'The export range must end after it starts', 400);
+  }
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
+  let sites = db.selectFrom('site').select(['id', 'code', 'timezone']).orderBy('code');
+  if (q.siteId !== null) sites = sites.where('id', '=', q.siteId);
+  const siteRows = await sites.execute();
+  if (q.siteId !== null && siteRows.length === 0) throw notFound('site', q.siteId);
+
+  yield csvLine(TICKETS_CSV_COLUMNS);
+  for (const site of siteRows) {
+    let after: { issuedAt: Date; id: string } | null = null;
+    for (;;) {
+      const rows: ExportRow[] = await batch(db, site.id, q, after, batchSize);
+      for (const r of rows) yield csvLine(record(r, site));
+      if (rows.length < batchSize) break;
+      const last = rows[rows.length - 1]!;
+      after = { issuedAt: last.issuedAt, id: last.id };
+    }
+  }
+}
+
+async function batch(
+  db: Kysely<Database>, siteId: string, q: TicketsExportQuery, after: { issuedAt: Date; id: string } | null, limit: number,
+): Promise<ExportRow[]> {
+  const { rows } = await sql<ExportRow>`
+    SELECT t.id AS "id", t.issued_at AS "issuedAt", t.code AS "code",
+      sv.code AS "serviceCode", sv.name->>'vi' AS "serviceName", t.priority AS "priority", t.status AS "status",
+      fc.at AS "firstCalledAt", lc.at AS "calledAt", t.started_at AS "startedAt", t.finished_at AS "finishedAt",
+      c.number AS "counterNumber", u.display_name AS "staffName", t.transfer_count AS "transfers",
+      ${secondsBetween(sql`t.issued_at`, sql`fc.at`)} AS "waitSeconds",
+      CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`lc.at`, sql`t.finished_at`)} END AS "serviceSeconds",
+      t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating"
+    FROM ticket t
+    JOIN service sv ON sv.id = t.service_id
+    LEFT JOIN LATERAL (
+      SELECT e.at FROM ticket_event e WHERE e.ticket_id = t.id AND e.type = 'called' ORDER BY e.id LIMIT 1
+    ) fc ON true
+    LEFT JOIN LATERAL (
+      SELECT e.at, e.counter_id, ${callStaffId('e')} AS staff_id
+      FROM ticket_event e WHERE e.ticket_id = t.id AND e.type = 'called' ORDER BY e.id DESC LIMIT 1
+    ) lc ON true
+    LEFT JOIN counter c ON c.id = lc.counter_id
+    LEFT JOIN app_user u ON u.id = lc.staff_id
+    LEFT JOIN rating r ON r.ticket_id = t.id
+    WHERE t.site_id = ${siteId}
+      AND t.issued_at >= ${after ? after.issuedAt : q.from} AND t.issued_at < ${q.to}
+      ${after ? sql`AND (t.issued_at, t.id) > (${after.issuedAt}, ${after.id}::uuid)` : sql``}
+    ORDER BY t.issued_at, t.id
+    LIMIT ${limit}`.execute(db);
+  return rows;
+}
+
+function record(r: ExportRow, site: { code: string; timezone: string }): CsvValue[] {
+  const time = (d: Date | null) => (d ? isoInZone(new Date(d), site.timezone) : null);
+  return [
+    site.code,
+    r.code,
+    r.serviceCode,
+    r.serviceName,
+    r.priority,
+    r.status,
+    time(r.issuedAt),
+    time(r.firstCalledAt),
+    time(r.calledAt),
+    time(r.startedAt),
+    time(r.finishedAt),
+    r.counterNumber,
+    r.staffName,
+    r.transfers,
+    secondsText(r.waitSeconds),
+    secondsText(r.serviceSeconds),
+    secondsText(r.estimatedWaitSeconds),
+    r.rating,
+  ];
+}
+
+/** Seconds with at most millisecond decimals, '.' as the decimal mark. */
+function secondsText(value: number | null): string | null {
+  if (value === null || value === undefined) return null;
+  return String(Math.round(Number(value) * 1000) / 1000);
+}
