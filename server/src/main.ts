@@ -2,7 +2,8 @@
 // stop everything cleanly on Ctrl-C.
 import closeWithGrace from 'close-with-grace';
 import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
-import { ensureAdmin } from './auth/bootstrap.ts';
+import { AuthService } from './auth/auth.service.ts';
+import { ensureAdmin, ensureDemoAccess, type DemoAccess } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { SCREENS } from './plugins/ui.plugin.ts';
@@ -11,6 +12,7 @@ const config = loadConfig();
 const log = (line: string) => console.log(line);
 
 const opened = await openDatabase(log);
+let demo: DemoAccess | undefined;
 const db = createDb(opened.url, { max: 20, applicationName: 'qms-server' });
 try {
   await migrateToLatest(db);
@@ -21,6 +23,7 @@ try {
   } else if (admin.created) {
     log('Created user "admin" with the password from QMS_ADMIN_PASSWORD.');
   }
+  if (config.demo) demo = await ensureDemoAccess(db, new AuthService(db), process.env.QMS_DEMO_PASSWORD || undefined);
 } catch (error) {
   await db.destroy();
   await opened.embedded?.stop();
@@ -44,5 +47,14 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 await app.listen({ port: config.port, host: config.host });
 const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`;
 log(`\nQueue management system is running. Database: ${opened.describe}`);
-for (const screen of SCREENS) log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/`);
-log(`  health   ${base}/api/health\n`);
+for (const screen of SCREENS) {
+  const code = demo?.pairing.find((p) => p.screen === screen.path)?.code;
+  log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/${code ? `?pair=${code}` : ''}`);
+}
+log(`  health   ${base}/api/health`);
+log(`  API docs ${base}/api/docs\n`);
+if (demo) {
+  log(`Demo centre ${demo.siteCode}: the ?pair= codes pair each screen once (valid 15 min, new ones on every start).`);
+  log(`Officials ${demo.staffUsernames.join(', ')} sign in at /counter/${demo.staffPassword ? ` with password: ${demo.staffPassword} (shown once)` : '.'}`);
+  log('Managers and admins sign in at /manage/ (user "admin").\n');
+}

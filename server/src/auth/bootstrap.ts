@@ -16,3 +16,50 @@ export async function ensureAdmin(db: Db, password: string | undefined): Promise
     .execute();
   return password ? { created: true } : { created: true, generatedPassword: chosen };
 }
+
+export interface DemoAccess {
+  siteCode: string;
+  /** screen path -> pairing code, fresh on every start */
+  pairing: { screen: 'kiosk' | 'display' | 'rating' | 'counter'; name: string; code: string }[];
+  /** set on the first start only: the officials' shared password */
+  staffPassword?: string;
+  staffUsernames: string[];
+}
+
+/**
+ * Demo mode: officials for every counter of the first demo site (created once), and a kiosk,
+ * a display and a rating tablet whose fresh pairing codes are printed on each start, so the
+ * printed URLs open working screens.
+ */
+export async function ensureDemoAccess(db: Db, auth: import('./auth.service.ts').AuthService, password: string | undefined): Promise<DemoAccess | undefined> {
+  const site = await db.selectFrom('site').select(['id', 'code']).orderBy('createdAt').orderBy('code').limit(1).executeTakeFirst();
+  if (!site) return undefined;
+  const counters = await db.selectFrom('counter').select(['id', 'number']).where('siteId', '=', site.id).orderBy('number').execute();
+  const usernames = counters.map((c) => `canbo${c.number}`);
+  const existing = await db.selectFrom('appUser').select('username').where('username', 'in', usernames.length ? usernames : ['-']).execute();
+  let staffPassword: string | undefined;
+  if (existing.length === 0 && counters.length) {
+    staffPassword = password ?? randomBytes(6).toString('base64url');
+    for (const c of counters) {
+      await auth.createUser({ username: `canbo${c.number}`, password: staffPassword, displayName: `Cán bộ quầy ${c.number}`, role: 'staff', siteIds: [site.id] });
+    }
+  }
+  const wanted = [
+    { screen: 'kiosk' as const, kind: 'kiosk' as const, name: 'Kiosk sảnh chính', counterId: null },
+    { screen: 'display' as const, kind: 'display' as const, name: 'Màn hình sảnh chính', counterId: null },
+    { screen: 'rating' as const, kind: 'rating' as const, name: 'Máy đánh giá quầy 1', counterId: counters[0]?.id ?? null },
+  ];
+  const pairing: DemoAccess['pairing'] = [];
+  for (const w of wanted) {
+    if (w.kind === 'rating' && !w.counterId) continue;
+    const device = await db.selectFrom('device').select('id').where('siteId', '=', site.id).where('name', '=', w.name)
+      .where('revokedAt', 'is', null).executeTakeFirst();
+    if (device) {
+      pairing.push({ screen: w.screen, name: w.name, code: (await auth.newPairingCode(device.id)).code });
+    } else {
+      const created = await auth.registerDevice({ siteId: site.id, kind: w.kind, name: w.name, counterId: w.counterId });
+      pairing.push({ screen: w.screen, name: w.name, code: created.pairingCode });
+    }
+  }
+  return { siteCode: site.code, pairing, staffUsernames: usernames, ...(staffPassword ? { staffPassword } : {}) };
+}
