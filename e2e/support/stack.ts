@@ -1,0 +1,58 @@
+import { seedDemoIfEmpty } from '@qms/db';
+import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
+import { buildApp, type App } from '../../server/src/app.ts';
+import { AuthService } from '../../server/src/auth/auth.service.ts';
+import { ensureAdmin } from '../../server/src/auth/bootstrap.ts';
+
+export const ADMIN_PASSWORD = 'admin-e2e-password';
+export const STAFF_PASSWORD = 'staff-e2e-password';
+
+export interface Stack {
+  t: TestDatabase;
+  app: App;
+  baseUrl: string;
+  siteId: string;
+  services: Record<string, string>;
+  counters: Record<number, string>;
+  auth: AuthService;
+  /** a new device of the demo site and its pairing code (what an admin would hand out) */
+  device(kind: 'kiosk' | 'display' | 'counter' | 'rating', counterNumber?: number): Promise<{ id: string; token: string; pairingCode: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real server with the built screens, on 127.0.0.1 and a fresh database seeded with the
+ * demo centre; officials canbo1..canbo6 (STAFF_PASSWORD) work the counters of PHUONG-DONG-CAM.
+ * Opening hours are removed so the centre is open whenever the test runs.
+ */
+export async function startStack(): Promise<Stack> {
+  const t = await createTestDatabase();
+  await seedDemoIfEmpty(t.db);
+  await ensureAdmin(t.db, ADMIN_PASSWORD);
+  await t.db.deleteFrom('openingHours').execute();
+  const site = await t.db.selectFrom('site').select('id').where('code', '=', 'PHUONG-DONG-CAM').executeTakeFirstOrThrow();
+  const services = Object.fromEntries((await t.db.selectFrom('service').select(['id', 'code']).where('siteId', '=', site.id).execute()).map((s) => [s.code, s.id]));
+  const counterRows = await t.db.selectFrom('counter').select(['id', 'number']).where('siteId', '=', site.id).execute();
+  const counters = Object.fromEntries(counterRows.map((c) => [c.number, c.id]));
+  const auth = new AuthService(t.db);
+  for (const c of counterRows) {
+    await auth.createUser({ username: `canbo${c.number}`, password: STAFF_PASSWORD, displayName: `Nguyễn Văn ${c.number}`, role: 'staff', siteIds: [site.id] });
+  }
+  await auth.createUser({ username: 'quanly', password: STAFF_PASSWORD, displayName: 'Trần Thị Quản Lý', role: 'manager', siteIds: [site.id] });
+  const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  return {
+    t, app, baseUrl, siteId: site.id, services, counters, auth,
+    async device(kind, counterNumber) {
+      const { device, token, pairingCode } = await auth.registerDevice({
+        siteId: site.id, kind, name: `${kind} e2e`, counterId: counterNumber ? counters[counterNumber]! : null,
+      });
+      return { id: device.id, token, pairingCode };
+    },
+    async close() {
+      await app.close();
+      await t.drop();
+    },
+  };
+}
