@@ -28,10 +28,10 @@ function* files(dir) {
   }
 }
 
-/** A fingerprint of everything an app is built from: its package and the shared protocol. */
+/** A fingerprint of everything an app is built from: its package, the protocol and ui-shared. */
 function fingerprint(app) {
   const hash = createHash('sha256');
-  for (const dir of [path.join(root, app.dir), path.join(root, 'protocol/src')]) {
+  for (const dir of [path.join(root, app.dir), path.join(root, 'protocol/src'), path.join(root, 'ui-shared/src')]) {
     for (const file of [...files(dir)].sort()) {
       const s = statSync(file);
       hash.update(`${path.relative(root, file)}:${s.size}:${s.mtimeMs}\n`);

@@ -1,0 +1,54 @@
+// How numbers, times and waits read on every screen: Vietnamese first (dd/MM/yyyy, 24-hour,
+// '.' thousands), English second.
+
+export type Lang = 'vi' | 'en';
+
+export function formatNumber(value: number, lang: Lang = 'vi', digits = 0): string {
+  return new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function parts(instant: Date | string, timeZone: string) {
+  const date = typeof instant === 'string' ? new Date(instant) : instant;
+  const p: Record<string, string> = {};
+  for (const { type, value } of new Intl.DateTimeFormat('en-GB', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(date)) p[type] = value;
+  return p;
+}
+
+/** 24/11/2026 */
+export function formatDate(instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh'): string {
+  const p = parts(instant, timeZone);
+  return `${p.day}/${p.month}/${p.year}`;
+}
+
+/** 09:05 */
+export function formatTime(instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh', seconds = false): string {
+  const p = parts(instant, timeZone);
+  return seconds ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`;
+}
+
+/** 24/11/2026 09:05 */
+export const formatDateTime = (instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh') =>
+  `${formatDate(instant, timeZone)} ${formatTime(instant, timeZone)}`;
+
+/** A wait as people say it: "~12 phút" / "~12 min"; under a minute reads "< 1 phút". */
+export function formatWait(seconds: number | null | undefined, lang: Lang = 'vi'): string {
+  if (seconds === null || seconds === undefined) return lang === 'vi' ? 'chưa rõ' : 'unknown';
+  if (seconds < 60) return lang === 'vi' ? '< 1 phút' : '< 1 min';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return lang === 'vi' ? `~${minutes} phút` : `~${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return lang === 'vi' ? `~${h} giờ ${pad(m)} phút` : `~${h} h ${pad(m)} min`;
+}
+
+/** 75 -> "1:15", 3725 -> "1:02:05" (elapsed times on counter and manager screens) */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
