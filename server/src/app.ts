@@ -18,6 +18,9 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { configRoutes } from './routes/config.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { ticketRoutes } from './routes/ticket.routes.ts';
+import { alertRoutes } from './routes/alert.routes.ts';
+import { phoneRoutes } from './routes/phone.routes.ts';
+import { reportRoutes } from './routes/report.routes.ts';
 import { version } from './version.ts';
 
 export interface AppOptions {
@@ -84,7 +87,11 @@ export async function buildApp(options: AppOptions) {
     await api.register(authRoutes);
     await api.register(configRoutes, { config: new SiteConfigService(options.db) });
     await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
+    await api.register(alertRoutes, { db: options.db, queue });
+    await api.register(reportRoutes, { db: options.db, queue });
   }, { prefix: '/api/v1' });
+  // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
+  await app.register(phoneRoutes, { db: options.db, queue });
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
 }

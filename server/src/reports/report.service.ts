@@ -159,8 +159,8 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
     WITH site_scope AS (
       SELECT s.id, s.timezone,
         -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
-        coalesce((SELECT min((level->>'score')::int) FROM jsonb_array_elements(
-          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) level), 1)
+        coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
+          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
           AS lowest_score
       FROM site s
       ${q.siteId === null ? sql`` : sql`WHERE s.id = ${q.siteId}`}
