@@ -1,0 +1,103 @@
+import type { SerialPort } from 'serialport';
+import { PrinterOfflineError, StatusReplyQueue, requestStatus, type PrinterStatus } from './printer.status.ts';
+import type { PrinterTransport } from './printer.transport.ts';
+
+export type SerialTransportOptions = {
+  /** e.g. /dev/ttyUSB0, /dev/ttyS0 */
+  path: string;
+  /** must match the printer's setting (its self-test page shows it); 9600 when absent */
+  baudRate?: number;
+  /**
+   * hardware flow control; XON/XOFF is never offered because 0x11 and 0x13 occur in image
+   * data and would stall or corrupt the job
+   */
+  rtscts?: boolean;
+  statusTimeoutMs?: number;
+  writeTimeoutMs?: number;
+};
+
+/**
+ * A printer on a serial line. Unlike TCP the port stays open between jobs: opening resets
+ * some USB-serial adapters, and nothing else may share the line anyway.
+ */
+export class SerialTransport implements PrinterTransport {
+  readonly path: string;
+  readonly baudRate: number;
+  private readonly rtscts: boolean;
+  private readonly statusTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
+  private port: SerialPort | null = null;
+  private opening: Promise<SerialPort> | null = null;
+  private readonly replies = new StatusReplyQueue();
+
+  constructor(options: SerialTransportOptions) {
+    this.path = options.path;
+    this.baudRate = options.baudRate ?? 9600;
+    this.rtscts = options.rtscts ?? false;
+    this.statusTimeoutMs = options.statusTimeoutMs ?? 500;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+  }
+
+  private openPort(): Promise<SerialPort> {
+    if (this.port?.isOpen) return Promise.resolve(this.port);
+    this.opening ??= (async () => {
+      // Loaded on first use: the native binding is only needed where a serial printer is.
+      const { SerialPort } = await import('serialport');
+      const port = new SerialPort({ path: this.path, baudRate: this.baudRate, rtscts: this.rtscts, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+      port.on('data', (chunk: Buffer) => this.replies.push(chunk));
+      port.on('error', () => {}); // surfaced by the next write or status; never crash the kiosk
+      port.on('close', () => {
+        if (this.port === port) this.port = null;
+      });
+      this.port = port;
+      return port;
+    })().finally(() => {
+      this.opening = null;
+    });
+    const opening = this.opening;
+    return opening.catch((error: Error) => {
+      throw new PrinterOfflineError(`cannot open serial printer ${this.path}: ${error.message}`);
+    });
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    const port = await this.openPort();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serial printer ${this.path} took no data for ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
+      port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) => {
+        if (error) {
+          clearTimeout(timer);
+          reject(error);
+          return;
+        }
+        // drain: wait until the bytes have left the UART, not just our buffer
+        port.drain((drainError) => {
+          clearTimeout(timer);
+          if (drainError) reject(drainError);
+          else resolve();
+        });
+      });
+    });
+  }
+
+  async status(): Promise<PrinterStatus> {
+    let port: SerialPort;
+    try {
+      port = await this.openPort();
+    } catch (error) {
+      return { online: false, paperOut: false, answered: false, error: (error as Error).message };
+    }
+    return requestStatus(async (request, timeoutMs) => {
+      this.replies.clear();
+      await new Promise<void>((resolve, reject) => port.write(Buffer.from(request), (error) => (error ? reject(error) : resolve())));
+      return this.replies.next(timeoutMs);
+    }, this.statusTimeoutMs).catch((error: Error) => ({ online: false, paperOut: false, answered: false, error: error.message }));
+  }
+
+  async close(): Promise<void> {
+    const port = this.port ?? (await this.opening?.catch(() => null)) ?? null;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}
