@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { inkBounds, isBlack } from '../src/raster/raster.bitmap.ts';
+import { renderTicket } from '../src/ticket/ticket.render.ts';
+import { formatIssuedAt, formatWait, ticketTexts } from '../src/ticket/ticket.text.ts';
+import { normalise, ocr } from './support/ocr.ts';
+import { longServiceName, readQr, sameBits, sampleTicket } from './support/tickets.ts';
+
+describe('ticket texts', () => {
+  it('prints the issue time as dd/MM/yyyy HH:mm in the site zone, not the machine zone', () => {
+    const at = new Date('2025-03-04T17:30:00Z');
+    expect(formatIssuedAt(at)).toBe('05/03/2025 00:30');
+    expect(formatIssuedAt(at, 'Europe/Paris')).toBe('04/03/2025 18:30');
+    expect(ticketTexts({ ...sampleTicket, issuedAt: at }).issuedAt).toBe('05/03/2025 00:30');
+  });
+
+  it('rounds the estimated wait to minutes and says so when there is no estimate', () => {
+    const plain = (s: string | null) => s?.replace(/\u00a0/g, ' ');
+    expect(plain(formatWait(12 * 60, 'vi'))).toBe('~12 phút');
+    expect(plain(formatWait(12 * 60 + 20, 'en'))).toBe('~12 min');
+    expect(plain(formatWait(20, 'vi'))).toBe('dưới 1 phút');
+    expect(plain(formatWait(85 * 60, 'vi'))).toBe('~1 giờ 25 phút');
+    expect(plain(formatWait(120 * 60, 'en'))).toBe('~2 h');
+    expect(formatWait(null, 'vi')).toBeNull();
+    expect(ticketTexts({ ...sampleTicket, estimatedWaitSeconds: null }).wait).toBe('chưa xác định');
+  });
+
+  it('writes the English line and Vietnamese thousands separators', () => {
+    const texts = ticketTexts({ ...sampleTicket, peopleAhead: 1234 });
+    expect(texts.peopleAhead).toBe('1.234');
+    expect(ticketTexts(sampleTicket).english.replace(/\u00a0/g, ' ')).toBe(
+      'Ticket A023 · Justice – Civil status · 4 ahead · ~12 min · scan to follow your turn',
+    );
+    const priority = ticketTexts({ ...sampleTicket, priorityLabel: { vi: 'Người cao tuổi', en: 'Elderly' } });
+    expect(priority.priority).toBe('Ưu tiên: Người cao tuổi');
+    expect(priority.english).toContain('priority: Elderly');
+  });
+
+  it('composes decomposed Vietnamese before drawing', () => {
+    const decomposed = 'Tư pháp – Hộ tịch'.normalize('NFD');
+    expect(ticketTexts({ ...sampleTicket, serviceName: { vi: decomposed, en: 'x' } }).serviceName).toBe('Tư pháp – Hộ tịch'.normalize('NFC'));
+  });
+});
+
+describe('renderTicket', () => {
+  it('fills the print head: 576 dots for 80 mm by default, 384 for 58 mm, one bit per dot', async () => {
+    const wide = await renderTicket(sampleTicket);
+    const narrow = await renderTicket(sampleTicket, { widthDots: 384 });
+    expect(wide.width).toBe(576);
+    expect(narrow.width).toBe(384);
+    expect(wide.bits.length).toBe((576 / 8) * wide.height);
+    expect(narrow.bits.length).toBe((384 / 8) * narrow.height);
+    // a ticket, not a receipt roll: between 6 and 16 cm at 203 dpi
+    expect(wide.height).toBeGreaterThan(480);
+    expect(wide.height).toBeLessThan(1280);
+    expect(wide.png().subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('refuses a width the printer cannot take', async () => {
+    await expect(renderTicket(sampleTicket, { widthDots: 500 })).rejects.toThrow(RangeError);
+  });
+
+  it('draws the same dots every time for the same ticket', async () => {
+    const a = await renderTicket(sampleTicket);
+    const b = await renderTicket(sampleTicket);
+    expect(sameBits(a, b)).toBe(true);
+    const other = await renderTicket({ ...sampleTicket, code: 'A024' });
+    expect(sameBits(a, other)).toBe(false);
+  });
+
+  it('draws a QR code a phone can read back to the exact URL, at both widths', async () => {
+    const url = 'https://hcc.example.gov.vn/t/8F3K-B117?lang=vi';
+    for (const widthDots of [576, 384]) {
+      const raster = await renderTicket({ ...sampleTicket, url }, { widthDots });
+      expect(readQr(raster)).toBe(url);
+    }
+  });
+
+  it('wraps a long service name onto more lines instead of cutting it off', async () => {
+    const short = await renderTicket(sampleTicket);
+    const long = await renderTicket({ ...sampleTicket, serviceName: { vi: longServiceName, en: 'Land: first certificate of land use rights' } });
+    // three lines of 30-dot bold text instead of one
+    expect(long.height).toBeGreaterThan(short.height + 60);
+    const margin = Math.round(576 * 0.04);
+    const ink = inkBounds(long)!;
+    expect(ink.left).toBeGreaterThanOrEqual(margin - 1);
+    expect(ink.right).toBeLessThanOrEqual(576 - margin);
+    const text = normalise(await ocr(long));
+    expect(text).toContain('Đăng ký, cấp Giấy chứng nhận');
+    expect(text).toContain('gắn liền với đất lần đầu');
+  });
+
+  it('breaks a single word wider than the paper rather than drawing past the edge', async () => {
+    const raster = await renderTicket({ ...sampleTicket, centreName: 'TRUNGTÂMPHỤCVỤHÀNHCHÍNHCÔNGTỈNHTHỪATHIÊNHUẾ' }, { widthDots: 384 });
+    for (let y = 0; y < raster.height; y++) {
+      for (const x of [0, 1, 2, 3, 380, 381, 382, 383]) expect(isBlack(raster, x, y)).toBe(false);
+    }
+  });
+
+  it('sets the priority group apart', async () => {
+    const plain = await renderTicket(sampleTicket);
+    const priority = await renderTicket({ ...sampleTicket, priorityLabel: { vi: 'Người khuyết tật', en: 'Disability' } });
+    expect(priority.height).toBeGreaterThan(plain.height + 30);
+  });
+});
