@@ -253,9 +253,10 @@ function layoutTicket(data: TicketPrintData, width: number): Layout {
   b.gap(4 * s); // the QR code brings its own white quiet zone
   b.qr(data.url, 270 * s);
   b.gap(2 * s);
-  b.paragraph([{ text: t.qrCaption }], 22 * s);
+  // 18 dots (2.2 mm) is the smallest text that stays legible once thresholded to 1 bit
+  b.paragraph([{ text: t.qrCaption }], Math.max(18, 22 * s));
   b.gap(14 * s);
-  b.paragraph([{ text: t.english }], 20 * s, { leading: 1.25 });
+  b.paragraph([{ text: t.english }], Math.max(18, 20 * s), { leading: 1.25 });
   b.gap(20 * s);
   return { ops: b.ops, height: b.y };
 }

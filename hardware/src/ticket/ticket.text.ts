@@ -94,10 +94,11 @@ export function ticketTexts(data: TicketPrintData): TicketTexts {
     data.priorityLabel ? `priority: ${clean(data.priorityLabel.en)}` : null,
     `${enNumber.format(ahead)}\u00a0ahead`,
     waitEn ?? 'wait not yet known',
-    'scan to follow your turn',
+    'scan to follow your\u00a0turn',
   ]
     .filter((part): part is string => part !== null && part !== '')
-    .join(' · ');
+    // the dot sticks to the part before it, so a wrapped line never starts with one
+    .join('\u00a0· ');
   return {
     centreName: clean(data.centreName),
     serviceName: clean(data.serviceName.vi),
