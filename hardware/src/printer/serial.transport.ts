@@ -13,6 +13,7 @@ export type SerialTransportOptions = {
    */
   rtscts?: boolean;
   statusTimeoutMs?: number;
+  /** allowance for a stalled printer, on top of the time the bytes need at this baud rate */
   writeTimeoutMs?: number;
 };
 
@@ -35,7 +36,7 @@ export class SerialTransport implements PrinterTransport {
     this.baudRate = options.baudRate ?? 9600;
     this.rtscts = options.rtscts ?? false;
     this.statusTimeoutMs = options.statusTimeoutMs ?? 500;
-    this.writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 15_000;
   }
 
   private openPort(): Promise<SerialPort> {
@@ -63,8 +64,11 @@ export class SerialTransport implements PrinterTransport {
 
   async write(bytes: Uint8Array): Promise<void> {
     const port = await this.openPort();
+    // A 60 KB ticket image needs a minute at 9600 baud (10 bits a byte on the line), so the
+    // time the line itself needs comes on top of the allowance for a stalled printer.
+    const timeoutMs = this.writeTimeoutMs + Math.ceil((bytes.length * 10 * 1000) / this.baudRate);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serial printer ${this.path} took no data for ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
+      const timer = setTimeout(() => reject(new Error(`serial printer ${this.path} did not take ${bytes.length} bytes within ${timeoutMs} ms`)), timeoutMs);
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) => {
         if (error) {
           clearTimeout(timer);
