@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Db } from '@qms/db';
+import { StaffRef, Ticket } from '@qms/protocol';
+import { CounterDeskService } from '../alerts/counter-desk.service.ts';
+import { deviceOfSite, staffOfSite } from '../auth/principal.ts';
+import { allow, who } from '../http/auth.plugin.ts';
+import { CounterParams, errors, SiteParams } from '../http/schemas.ts';
+import type { QueueService } from '../queue/queue.service.ts';
+
+// Reads of the counter terminal and the rating tablet (extensions of API.md), registered from
+// alert.routes.ts. One service call per route.
+
+/**
+ * The queue engine's clock, so "today" and "a moment ago" agree with the timestamps the engine
+ * wrote (tests run it on a TestClock). QueueService keeps it private; a public `now()` there
+ * would remove this reach-in.
+ */
+export function engineClock(queue: QueueService): () => Date {
+  return () => {
+    const clock = (queue as unknown as { clock?: () => Date }).clock;
+    return typeof clock === 'function' ? clock() : new Date();
+  };
+}
+
+const strict = { additionalProperties: false } as const;
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const Instant = Type.String({ format: 'date-time' });
+
+const TodayQuery = Type.Object({
+  date: Type.Optional(Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: "the site's local date; default today" })),
+}, strict);
+export const TodayFigures = Type.Object({
+  date: Type.String(),
+  counterId: Type.String(),
+  staff: Type.Union([StaffRef, Type.Null()]),
+  served: Type.Integer(),
+  noShow: Type.Integer(),
+  serviceAvgSeconds: Type.Union([Type.Number(), Type.Null()]),
+  ratings: Type.Integer(),
+  ratingAvg: Type.Union([Type.Number(), Type.Null()]),
+});
+const WaitingQuery = Type.Object({
+  serviceIds: Type.Optional(Type.String({ pattern: `^${UUID}(,${UUID}){0,49}$`, description: 'comma-separated service ids' })),
+}, strict);
+export const WaitingTicket = Type.Object({
+  ...Ticket.properties,
+  queuedAt: Instant,
+  waitedSeconds: Type.Number(),
+});
+const WaitingReply = Type.Object({ total: Type.Integer(), tickets: Type.Array(WaitingTicket) });
+export const RatingRequest = Type.Object({
+  ticketId: Type.String(), counterId: Type.String(), code: Type.String(),
+  staff: Type.Object({ displayName: Type.String() }), finishedAt: Instant,
+});
+
+export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
+  const desk = new CounterDeskService(db, engineClock(queue));
+
+  /** Today's figures of the official working this counter (the caller, if it is closed). */
+  app.get('/counters/:counterId/today', {
+    schema: { tags: ['counters'], params: CounterParams, querystring: TodayQuery, response: { 200: TodayFigures, ...errors } },
+  }, async (request) => {
+    const { counterId } = request.params as { counterId: string };
+    const { date } = request.query as { date?: string };
+    const p = who(request);
+    const counter = await desk.counter(counterId);
+    allow(staffOfSite(p, counter.siteId) || (deviceOfSite(p, counter.siteId, ['counter']) && p.device.counterId === counterId));
+    return desk.today(counterId, { ...(date ? { date } : {}), ...(p.kind === 'staff' ? { fallbackStaffId: p.user.id } : {}) });
+  });
+
+  /** Waiting tickets in call order, for "call a specific ticket". */
+  app.get('/sites/:siteId/waiting', {
+    schema: { tags: ['queue'], params: SiteParams, querystring: WaitingQuery, response: { 200: WaitingReply, ...errors } },
+  }, async (request) => {
+    const { siteId } = request.params as { siteId: string };
+    const { serviceIds } = request.query as { serviceIds?: string };
+    allow(staffOfSite(who(request), siteId), 'Only staff of this site see the waiting list');
+    return desk.waiting(siteId, serviceIds ? [...new Set(serviceIds.toLowerCase().split(','))] : undefined);
+  });
+
+  /** What a rating tablet should ask after a reconnect: 200 with the ticket, or 204. */
+  app.get('/counters/:counterId/rating-request', {
+    schema: { tags: ['ratings'], params: CounterParams, response: { 200: RatingRequest, 204: Type.Null(), ...errors } },
+  }, async (request, reply) => {
+    const { counterId } = request.params as { counterId: string };
+    const p = who(request);
+    const counter = await desk.counter(counterId);
+    allow(staffOfSite(p, counter.siteId) || (deviceOfSite(p, counter.siteId, ['rating']) && p.device.counterId === counterId),
+      'Only the rating tablet of this counter asks for its ratings');
+    const pending = await desk.ratingRequest(counterId);
+    return pending ?? reply.code(204).send();
+  });
+}
