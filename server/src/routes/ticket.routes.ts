@@ -7,12 +7,16 @@ import { CounterParams, created, errors, IssueBody, PauseBody, RatingBody, SiteP
 import { QueueError } from '../queue/queue.errors.ts';
 import type { Actor, QueueService, TicketAtCounter } from '../queue/queue.service.ts';
 import type { RatingService } from '../ratings/rating.service.ts';
+import { issuePrinting } from '../printing/issue-print.hook.ts';
 
 // One domain call per route; who may call it is decided here, the rules live in the queue engine.
 
 const actor = (p: Principal): Actor => (p.kind === 'staff' ? { staffId: p.user.id } : { deviceId: p.device.id });
 
 export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { queue: QueueService; ratings: RatingService }) {
+  // printing of the issuing kiosk's network printer (server/src/printing/)
+  const printing = issuePrinting(app, queue.db);
+
   const siteOfCounter = async (counterId: string) => {
     const row = await queue.db.selectFrom('counter').select(['siteId']).where('id', '=', counterId).executeTakeFirst();
     if (!row) throw new QueueError('COUNTER_NOT_FOUND', `No counter ${counterId}`, 404);
@@ -39,7 +43,7 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   };
 
   app.post('/sites/:siteId/tickets', {
-    schema: { tags: ['tickets'], params: SiteParams, body: IssueBody, response: { 201: TicketReply, ...errors } },
+    schema: { tags: ['tickets'], params: SiteParams, body: IssueBody, response: { 201: printing.reply, ...errors } },
     config: { rateLimit: app.rateLimits.issue },
   }, async (request, reply) => {
     const { siteId } = request.params as { siteId: string };
@@ -48,7 +52,8 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
     const body = request.body as { serviceId: string; priority?: string; lang?: string };
     const { value, events } = await queue.issue({ siteId, ...body, ...actor(p), channel: p.kind === 'device' ? 'kiosk' : 'staff' });
     app.realtime.publish(events);
-    return reply.code(201).send({ ticket: value });
+    // after the commit and the events: the ticket exists whatever the printer does
+    return reply.code(201).send({ ticket: value, ...(await printing.afterIssue(request, value)) });
   });
 
   app.get('/tickets/:ticketId', { schema: { tags: ['tickets'], params: TicketParams, response: { 200: TicketReply, ...errors } } }, async (request) => {
