@@ -1,6 +1,270 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '@qms/db';
+import { Type } from 'typebox';
+import type { Db, Localized } from '@qms/db';
+import { ErrorBody, type PublicTicket } from '@qms/protocol';
+import { formatNumber, formatTime, formatWait, type Lang } from '@qms/ui-shared/format';
+import { printerRoutes } from '../printing/printer.routes.ts';
 import type { QueueService } from '../queue/queue.service.ts';
+import { RatingService } from '../ratings/rating.service.ts';
 
-// Routes of the phone feature (filled in by its issue).
-export async function phoneRoutes(_app: FastifyInstance, _deps: { db: Db; queue: QueueService }) {}
+// The phone page behind the ticket's QR code (/t/:publicId) and what it posts to. One small
+// server-rendered page, no framework: it must open quickly on a cheap phone over 3G. It polls
+// the public ticket every 12 s, says "please go to counter N" (and vibrates) when called, then
+// asks for a rating of that ticket. The publicId is the only key: unguessable, never an id.
+
+const PublicIdParams = Type.Object({ publicId: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+const PhoneRatingBody = Type.Object({
+  score: Type.Integer({ minimum: 1, maximum: 10 }),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' })),
+}, { additionalProperties: false });
+const PUBLIC_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** The scale RatingService uses when a site configures none. */
+const DEFAULT_SCALE: RatingLevel[] = [
+  { score: 3, label: { vi: 'Rất hài lòng', en: 'Very satisfied' } },
+  { score: 2, label: { vi: 'Hài lòng', en: 'Satisfied' } },
+  { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' }, asksReason: true },
+];
+
+export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
+  const ratings = new RatingService(db);
+
+  await app.register(async (api) => {
+    /** A citizen rates the ticket on the phone page (extension of API.md): once per ticket, like the tablet. */
+    api.post('/public/tickets/:publicId/rating', {
+      schema: { tags: ['public'], params: PublicIdParams, body: PhoneRatingBody, response: { 201: Type.Unknown(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody } },
+      config: { rateLimit: app.config.rateLimits ? { max: 20, timeWindow: 60_000 } : false },
+    }, async (request, reply) => {
+      const { publicId } = request.params as { publicId: string };
+      const body = request.body as { score: number; reason?: string };
+      const ticket = await db.selectFrom('ticket').select('id').where('publicId', '=', publicId).executeTakeFirst();
+      if (!ticket) return reply.code(404).send({ error: { code: 'TICKET_NOT_FOUND', message: 'No such ticket' } });
+      const rating = await ratings.rate({ ticketId: ticket.id, score: body.score, ...(body.reason ? { reason: body.reason } : {}), channel: 'phone' });
+      return reply.code(201).send({ rating: { score: rating.score, reason: rating.reason, createdAt: rating.createdAt } });
+    });
+
+    await api.register(printerRoutes, { db });
+  }, { prefix: '/api/v1' });
+
+  app.get('/t/:publicId', async (request, reply) => {
+    const { publicId } = request.params as { publicId: string };
+    const query = request.query as { lang?: string };
+    const nonce = randomBytes(16).toString('base64');
+    reply.headers({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // the address is the ticket's key: never hand it to another site
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    });
+    const model = PUBLIC_ID.test(publicId) ? await pageModel(db, queue, publicId, query.lang) : null;
+    if (!model) return reply.code(404).send(notFoundPage(nonce));
+    return reply.send(ticketPage(model, nonce));
+  });
+}
+
+// ---- the page ---------------------------------------------------------------------------
+
+interface RatingLevel {
+  score: number;
+  label: Localized;
+  asksReason?: boolean;
+}
+
+interface PageModel {
+  publicId: string;
+  lang: Lang;
+  siteName: string;
+  timezone: string;
+  services: Record<string, Localized>;
+  ticket: PublicTicket;
+  rated: boolean;
+  scale: RatingLevel[];
+  reasons: { code: string; label: Localized }[];
+}
+
+async function pageModel(db: Db, queue: QueueService, publicId: string, langParam: string | undefined): Promise<PageModel | null> {
+  const row = await db.selectFrom('ticket').innerJoin('site', 'site.id', 'ticket.siteId')
+    .select(['ticket.id', 'ticket.siteId', 'ticket.lang', 'site.name as siteName', 'site.timezone', 'site.settings'])
+    .where('ticket.publicId', '=', publicId).executeTakeFirst();
+  if (!row) return null;
+  const [ticket, services, rating] = await Promise.all([
+    queue.publicTicket(publicId),
+    db.selectFrom('service').select(['id', 'name']).where('siteId', '=', row.siteId).execute(),
+    db.selectFrom('rating').select('id').where('ticketId', '=', row.id).executeTakeFirst(),
+  ]);
+  const lang: Lang = langParam === 'en' || langParam === 'vi' ? langParam : row.lang === 'en' ? 'en' : 'vi';
+  return {
+    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket, rated: !!rating,
+    services: Object.fromEntries(services.map((s) => [s.id, s.name])),
+    scale: row.settings.ratingScale?.length ? row.settings.ratingScale : DEFAULT_SCALE,
+    reasons: row.settings.ratingReasons ?? [],
+  };
+}
+
+/** Every phrase of the page; the script switches language with the same table. */
+const TEXT = {
+  vi: {
+    title: 'Số thứ tự', yourNumber: 'Số thứ tự của bạn', ahead: 'Người đang chờ trước bạn', wait: 'Thời gian chờ dự kiến',
+    calledTitle: 'Đến lượt bạn!', goTo: 'Mời bạn đến quầy số', serving: 'Bạn đang được phục vụ tại quầy số',
+    done: 'Cảm ơn bạn đã sử dụng dịch vụ.', noShow: 'Số của bạn đã được gọi nhưng bạn không có mặt. Vui lòng liên hệ quầy hướng dẫn.',
+    cancelled: 'Số thứ tự này đã được hủy.', rateQ: 'Bạn đánh giá thế nào về cán bộ đã phục vụ bạn?',
+    reasonQ: 'Điều gì làm bạn chưa hài lòng?', send: 'Gửi đánh giá', thanks: 'Cảm ơn bạn đã đánh giá!',
+    already: 'Số thứ tự này đã được đánh giá. Cảm ơn bạn!', failed: 'Chưa gửi được, vui lòng thử lại.',
+    offline: 'Mất kết nối, đang thử lại…', updated: 'Cập nhật lúc', auto: 'Trang tự cập nhật, vui lòng giữ trang này mở.',
+    vibrate: 'Rung điện thoại khi đến lượt', vibrateOn: 'Điện thoại sẽ rung khi đến lượt bạn.', unknown: 'chưa rõ', toggle: 'English',
+  },
+  en: {
+    title: 'Your ticket', yourNumber: 'Your number', ahead: 'People ahead of you', wait: 'Estimated wait',
+    calledTitle: 'It is your turn!', goTo: 'Please go to counter', serving: 'You are being served at counter',
+    done: 'Thank you for using our services.', noShow: 'Your number was called but you were not there. Please ask at the information desk.',
+    cancelled: 'This ticket was cancelled.', rateQ: 'How satisfied are you with the official who served you?',
+    reasonQ: 'What was not satisfactory?', send: 'Send rating', thanks: 'Thank you for your rating!',
+    already: 'This ticket has already been rated. Thank you!', failed: 'Not sent, please try again.',
+    offline: 'Connection lost, retrying…', updated: 'Updated at', auto: 'This page updates itself; keep it open.',
+    vibrate: 'Vibrate when it is my turn', vibrateOn: 'Your phone will vibrate when it is your turn.', unknown: 'unknown', toggle: 'Tiếng Việt',
+  },
+} as const;
+type TextKey = keyof (typeof TEXT)['vi'];
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+/** JSON inside <script>: nothing in it can close the element or start a comment. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+const STYLE = `
+*{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
+body{margin:0;font:18px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;background:#eef1f5;color:#111}
+header{display:flex;align-items:center;gap:12px;padding:10px 16px;background:#0b3d91;color:#fff}
+header .site{flex:1;font-size:15px;font-weight:600}
+button{font:inherit;cursor:pointer;border-radius:10px;min-height:48px}
+#lang{background:#fff;color:#0b3d91;border:0;padding:6px 14px;font-weight:700}
+main{max-width:480px;margin:0 auto;padding:14px}
+.card,.st{background:#fff;border-radius:14px;padding:16px;margin:0 0 12px;box-shadow:0 1px 3px #0002}
+.card{text-align:center}.lbl{margin:0;color:#444}
+.code{margin:0;font-size:72px;line-height:1.1;font-weight:800;letter-spacing:2px;color:#0b3d91}
+.svc{margin:4px 0 0;font-size:18px;font-weight:600}
+.row{display:flex;justify-content:space-between;align-items:baseline;gap:12px;padding:8px 0;border-bottom:1px solid #e3e6ea}
+.row:last-of-type{border:0}.row b{font-size:28px;white-space:nowrap}
+.call{background:#0a7a2f;color:#fff;text-align:center}.call p{margin:6px 0}
+.call .big{font-size:26px;font-weight:800}.call b{font-size:64px;display:block;line-height:1.1}
+.serv{text-align:center}.serv b{font-size:40px;display:block}
+#vib{width:100%;margin-top:10px;background:#fff;border:2px solid #0b3d91;color:#0b3d91;font-weight:600}
+.lv{display:block;width:100%;margin:8px 0;padding:12px;background:#fff;border:2px solid #0b3d91;color:#0b3d91;font-weight:700;font-size:20px}
+.lv.on{background:#0b3d91;color:#fff}
+#send{width:100%;margin-top:8px;background:#0b3d91;color:#fff;border:0;font-weight:700}
+.msg{font-weight:700;color:#0a7a2f}.err{color:#b00020;font-weight:600}
+.foot{text-align:center;color:#555;font-size:14px}
+`;
+
+function ticketPage(m: PageModel, nonce: string): string {
+  const t = TEXT[m.lang];
+  const tx = (key: TextKey, tag = 'span', attrs = '') => `<${tag} data-t="${key}"${attrs}>${escapeHtml(t[key])}</${tag}>`;
+  const k = m.ticket;
+  const counter = k.counter ? formatNumber(k.counter.number, m.lang) : '';
+  const show = (statuses: string[]) => (statuses.includes(k.status) ? '' : ' hidden');
+  const waiting = ['waiting', 'transferred'];
+  const service = m.services[k.serviceId];
+  const levels = m.scale.map((l, i) => `<button type="button" class="lv" data-i="${i}">${escapeHtml(l.label[m.lang])}</button>`).join('');
+  const reasons = m.reasons.map((r, i) => `<button type="button" class="lv" data-r="${i}">${escapeHtml(r.label[m.lang])}</button>`).join('');
+  const data = {
+    id: m.publicId, lang: m.lang, tz: m.timezone, t: k, rated: m.rated, services: m.services, scale: m.scale, reasons: m.reasons, text: TEXT,
+  };
+  return `<!doctype html>
+<html lang="${m.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(`${k.code} – ${t.title}`)}</title>
+<noscript><meta http-equiv="refresh" content="30"></noscript>
+<style nonce="${nonce}">${STYLE}</style></head>
+<body>
+<header><span class="site">${escapeHtml(m.siteName)}</span><button id="lang" type="button" data-t="toggle">${escapeHtml(t.toggle)}</button></header>
+<main>
+<section class="card">${tx('yourNumber', 'p', ' class="lbl"')}<p class="code" id="code">${escapeHtml(k.code)}</p><p class="svc" id="svc">${escapeHtml(service?.[m.lang] ?? '')}</p></section>
+<section class="st" id="s-waiting"${show(waiting)}>
+<div class="row">${tx('ahead')}<b id="pos">${escapeHtml(formatNumber(k.position ?? 0, m.lang))}</b></div>
+<div class="row">${tx('wait')}<b id="eta">${escapeHtml(k.estimatedWaitSeconds === undefined ? t.unknown : formatWait(k.estimatedWaitSeconds, m.lang))}</b></div>
+<button id="vib" type="button" data-t="vibrate" hidden>${escapeHtml(t.vibrate)}</button>
+</section>
+<section class="st call" id="s-called" role="alert"${show(['called'])}>${tx('calledTitle', 'p', ' class="big"')}<p>${tx('goTo')}<b class="cn">${escapeHtml(counter)}</b></p></section>
+<section class="st serv" id="s-serving"${show(['serving'])}><p>${tx('serving')}<b class="cn">${escapeHtml(counter)}</b></p></section>
+<section class="st" id="s-done"${show(['done'])}>${tx('done', 'p', ' class="msg"')}
+<div id="rate"${m.rated ? ' hidden' : ''}>${tx('rateQ', 'p')}<div id="levels">${levels}</div>
+<div id="why" hidden>${tx('reasonQ', 'p')}<div id="reasons">${reasons}</div>${tx('send', 'button', ' type="button" id="send"')}</div>
+<p id="rerr" class="err" hidden></p></div>
+<p id="rated" class="msg"${m.rated ? '' : ' hidden'} data-t="${m.rated ? 'already' : 'thanks'}">${escapeHtml(m.rated ? t.already : t.thanks)}</p>
+</section>
+<section class="st" id="s-no_show"${show(['no_show'])}>${tx('noShow', 'p')}</section>
+<section class="st" id="s-cancelled"${show(['cancelled'])}>${tx('cancelled', 'p')}</section>
+<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto')}</p>
+</main>
+<script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
+</body></html>`;
+}
+
+// The whole client: re-render from the polled ticket, switch language, vibrate, rate.
+const SCRIPT = `
+(function(){
+var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false;
+try{var q=new URLSearchParams(location.search).get('lang');var s=localStorage.getItem('qms.phone.lang');if(!q&&(s==='vi'||s==='en'))lang=s}catch(e){}
+function num(n){return new Intl.NumberFormat(lang==='vi'?'vi-VN':'en-GB').format(n)}
+function wait(s){var vi=lang==='vi';if(s==null)return D.text[lang].unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
+function hhmm(){try{return new Intl.DateTimeFormat('en-GB',{hour:'2-digit',minute:'2-digit',hourCycle:'h23',timeZone:D.tz}).format(new Date())}catch(e){return ''}}
+function render(){
+  var L=D.text[lang],st=t.status==='transferred'?'waiting':t.status;
+  document.documentElement.lang=lang;
+  document.querySelectorAll('[data-t]').forEach(function(el){el.textContent=L[el.getAttribute('data-t')]});
+  ['waiting','called','serving','done','no_show','cancelled'].forEach(function(s){$('s-'+s).hidden=s!==st});
+  var sv=D.services[t.serviceId];$('svc').textContent=sv?sv[lang]:'';
+  $('code').textContent=t.code;
+  $('pos').textContent=num(t.position||0);$('eta').textContent=wait(t.estimatedWaitSeconds);
+  document.querySelectorAll('.cn').forEach(function(el){el.textContent=t.counter?num(t.counter.number):''});
+  document.querySelectorAll('[data-i]').forEach(function(el){var l=D.scale[+el.getAttribute('data-i')];el.textContent=l.label[lang];el.className='lv'+(level===l?' on':'')});
+  document.querySelectorAll('[data-r]').forEach(function(el){var r=D.reasons[+el.getAttribute('data-r')];el.textContent=r.label[lang];el.className='lv'+(reason===r?' on':'')});
+  $('rate').hidden=rated;$('rated').hidden=!rated;
+  document.title=(st==='called'?'\\u{1F514} ':'')+t.code+' – '+L.title;
+  $('vib').hidden=!('vibrate' in navigator)||st!=='waiting';
+  if(vibOn)$('vib').textContent=L.vibrateOn;
+}
+var vibOn=false;
+function buzz(){try{navigator.vibrate&&navigator.vibrate([500,200,500,200,900])}catch(e){}}
+function schedule(ms){clearTimeout(timer);if(!document.hidden&&!FINAL[t.status])timer=setTimeout(poll,ms)}
+function poll(){
+  fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id),{cache:'no-store'}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(j){
+    var was=t.status;t=j;fails=0;$('net').hidden=true;$('at').textContent=hhmm();render();
+    if(t.status==='called'&&was!=='called')buzz();
+    schedule(12000);
+  }).catch(function(){fails++;$('net').hidden=false;schedule(Math.min(60000,12000*fails))});
+}
+function send(){
+  if(sending||!level)return;sending=true;$('rerr').hidden=true;
+  var body={score:level.score};if(reason)body.reason=reason.code;
+  fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id)+'/rating',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
+    sending=false;
+    if(r.status===201||r.status===409){rated=true;$('rated').setAttribute('data-t',r.status===201?'thanks':'already');render();return}
+    throw r.status;
+  }).catch(function(){sending=false;$('rerr').textContent=D.text[lang].failed;$('rerr').hidden=false});
+}
+$('levels').addEventListener('click',function(e){var b=e.target.closest('[data-i]');if(!b)return;level=D.scale[+b.getAttribute('data-i')];reason=null;
+  if(level.asksReason&&D.reasons.length){$('why').hidden=false;render()}else{$('why').hidden=true;render();send()}});
+$('reasons').addEventListener('click',function(e){var b=e.target.closest('[data-r]');if(!b)return;reason=D.reasons[+b.getAttribute('data-r')];render()});
+$('send').addEventListener('click',send);
+$('lang').addEventListener('click',function(){lang=lang==='vi'?'en':'vi';try{localStorage.setItem('qms.phone.lang',lang)}catch(e){}render()});
+$('vib').addEventListener('click',function(){vibOn=true;try{navigator.vibrate(80)}catch(e){}render()});
+document.addEventListener('visibilitychange',function(){if(document.hidden)clearTimeout(timer);else if(!FINAL[t.status])poll()});
+render();schedule(12000);
+if(t.status==='called')buzz();
+})();`;
+
+function notFoundPage(nonce: string): string {
+  return `<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>Không tìm thấy số thứ tự – Ticket not found</title>
+<style nonce="${nonce}">${STYLE}</style></head>
+<body><header><span class="site">Số thứ tự – Ticket</span></header>
+<main><section class="card"><p class="svc">Không tìm thấy số thứ tự này</p>
+<p>Mã QR có thể đã bị chụp không đầy đủ, hoặc số thứ tự đã hết hạn. Vui lòng quét lại mã trên phiếu, hoặc hỏi quầy hướng dẫn.</p></section>
+<section class="card" lang="en"><p class="svc">Ticket not found</p>
+<p>The QR code may not have been read completely, or the ticket has expired. Please scan the code on your ticket again, or ask at the information desk.</p></section></main>
+</body></html>`;
+}
