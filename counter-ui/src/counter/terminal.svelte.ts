@@ -1,0 +1,428 @@
+import type { Counter, CounterQueue, ServiceConfig, ServiceQueue, SiteConfig, Ticket } from '@qms/protocol';
+import { LiveQueue } from '@qms/ui-shared/live-queue';
+import { deskApi, type DeskApi, type TodayFigures, type WaitingTicket } from '../lib/desk-api.ts';
+import { explainText, type ErrorContext } from '../lib/errors.ts';
+import { safeGet, safeSet } from '../lib/lang.svelte.ts';
+import type { StaffSession } from './session.svelte.ts';
+import type { Action } from './shortcuts.ts';
+
+// The counter terminal's state: the site, the counter this browser works, its current ticket,
+// the waiting figures and list, and today's own figures. HTTP commands change the server; the
+// socket brings every change back (to this browser and to any other one on the same counter),
+// and each reconnect starts from a fresh snapshot.
+
+const COUNTER_KEY = 'qms.counter.counterId';
+const NOTICE_MS = 9000;
+
+export type Text = { vi: string; en: string };
+export interface Notice {
+  kind: 'error' | 'info' | 'ok';
+  text: Text;
+  id: number;
+}
+export type Dialog = 'pause' | 'transfer' | 'pick' | null;
+
+export const PAUSE_REASONS: Text[] = [
+  { vi: 'Nghỉ giải lao', en: 'Break' },
+  { vi: 'Họp', en: 'Meeting' },
+  { vi: 'Hỗ trợ công dân ngoài quầy', en: 'Helping a citizen away from the desk' },
+  { vi: 'Xử lý hồ sơ', en: 'Processing files' },
+  { vi: 'Sự cố kỹ thuật', en: 'Technical problem' },
+];
+
+export class CounterTerminal {
+  site = $state<SiteConfig | null>(null);
+  counterId = $state<string | null>(null);
+  counter = $state<Counter | null>(null);
+  ticket = $state<Ticket | null>(null);
+  waiting = $state<WaitingTicket[]>([]);
+  waitingTotal = $state(0);
+  today = $state<TodayFigures | null>(null);
+  busy = $state<Action | 'open' | 'close' | 'load' | null>(null);
+  notice = $state<Notice | null>(null);
+  dialog = $state<Dialog>(null);
+  /** ticks every second, for elapsed and waiting times */
+  now = $state(Date.now());
+  readonly live: LiveQueue;
+  readonly api: DeskApi;
+
+  /** server clock minus this browser's, from the last snapshot */
+  private skewMs = 0;
+  private waitingFetchedAt = 0;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private pending = new Map<string, ReturnType<typeof setTimeout>>();
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private noticeSeq = 0;
+
+  constructor(private readonly session: StaffSession, readonly siteId: string) {
+    this.api = deskApi(session.client);
+    const socket = session.client.connect({ siteId });
+    this.live = new LiveQueue(socket);
+    socket.on('connect_error', (error) => {
+      if (error.message === 'UNAUTHENTICATED') return session.forget();
+      // a refusal by the server's middleware (database down during a restart) is not retried by socket.io
+      if (!socket.active) setTimeout(() => socket.connect(), 3000);
+    });
+    socket.on('queue:snapshot', (snapshot) => {
+      this.skewMs = Date.parse(snapshot.at) - Date.now();
+      const mine = snapshot.counters.find((c) => c.counterId === this.counterId);
+      if (mine) this.ticket = mine.ticket ?? null;
+      // whatever happened while offline: read it all again
+      if (this.counterId) void this.refreshCounter();
+      this.later('waiting', () => this.refreshWaiting(), 50);
+      this.later('today', () => this.refreshToday(), 50);
+    });
+    socket.on('ticket:called', ({ ticket, counter }) => {
+      if (counter.id === this.counterId) this.ticket = ticket;
+      this.dropWaiting(ticket.id);
+      this.waitingChanged(ticket.serviceId);
+    });
+    socket.on('ticket:updated', ({ ticket }) => {
+      if (this.ticket?.id === ticket.id) {
+        const here = (ticket.status === 'called' || ticket.status === 'serving') && ticket.counterId === this.counterId;
+        this.ticket = here ? ticket : null;
+      }
+      if (ticket.counterId === this.counterId && (ticket.status === 'done' || ticket.status === 'no_show')) {
+        this.later('today', () => this.refreshToday(), 300);
+      }
+      this.waitingChanged(ticket.serviceId, true);
+    });
+    socket.on('ticket:issued', ({ ticket }) => this.waitingChanged(ticket.serviceId));
+    socket.on('counter:updated', ({ counter }) => {
+      if (counter.id === this.counterId) this.counter = counter;
+    });
+
+    this.timers.push(setInterval(() => (this.now = Date.now()), 1000));
+    // safety nets: ratings raise no event, and a missed event must not leave a list stale
+    this.timers.push(setInterval(() => void this.refreshToday(), 60_000));
+    this.timers.push(setInterval(() => void this.refreshWaiting(), 30_000));
+
+    const remembered = safeGet(COUNTER_KEY);
+    if (remembered) this.counterId = remembered;
+  }
+
+  async start(): Promise<void> {
+    this.busy = 'load';
+    try {
+      this.site = await this.session.client.site(this.siteId);
+      if (this.counterId && !this.site.counters.some((c) => c.id === this.counterId)) this.counterId = null;
+      // an official already working a counter of this site goes straight back to it
+      const working = (await this.session.client.queue(this.siteId)).counters
+        .find((c) => c.staff?.id === this.session.user?.id && c.status !== 'closed');
+      if (working) this.choose(working.counterId);
+      else if (this.counterId) this.choose(this.counterId);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  destroy(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.pending.values()) clearTimeout(t);
+    clearTimeout(this.noticeTimer);
+    this.live.close();
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  get serverNow(): number {
+    return this.now + this.skewMs;
+  }
+
+  get counters(): CounterQueue[] {
+    return this.live.counters;
+  }
+
+  get myEntry(): CounterQueue | undefined {
+    return this.live.counters.find((c) => c.counterId === this.counterId);
+  }
+
+  get status(): Counter['status'] {
+    return this.counter?.status ?? this.myEntry?.status ?? 'closed';
+  }
+
+  /** the counter is open or paused by this official (not by a colleague) */
+  get mine(): boolean {
+    return this.status !== 'closed' && this.counter?.staff?.id === this.session.user?.id;
+  }
+
+  /** a colleague works this counter */
+  get takenBy(): string | null {
+    return this.status !== 'closed' && this.counter?.staff && this.counter.staff.id !== this.session.user?.id
+      ? this.counter.staff.displayName : null;
+  }
+
+  get serviceIds(): string[] {
+    return this.counter?.serviceIds ?? this.myEntry?.serviceIds ?? [];
+  }
+
+  service(serviceId: string | undefined): ServiceConfig | undefined {
+    return this.site?.services.find((s) => s.id === serviceId);
+  }
+
+  /** waiting figures of the services this counter serves, in its order */
+  get queues(): (ServiceQueue & { service: ServiceConfig | undefined; longestSeconds: number })[] {
+    return this.serviceIds.map((id) => {
+      const stats = this.live.service(id) ?? { serviceId: id, waiting: 0, longestWaitSeconds: 0, estimatedWaitSeconds: 0, targetWaitSeconds: 0 };
+      const oldest = this.waiting.filter((t) => t.serviceId === id).reduce((max, t) => Math.max(max, this.waitedSeconds(t)), 0);
+      return { ...stats, service: this.service(id), longestSeconds: stats.waiting ? Math.max(oldest, stats.longestWaitSeconds) : 0 };
+    });
+  }
+
+  get totalWaiting(): number {
+    return this.queues.reduce((sum, q) => sum + q.waiting, 0);
+  }
+
+  get longestSeconds(): number {
+    return this.queues.reduce((max, q) => Math.max(max, q.longestSeconds), 0);
+  }
+
+  waitedSeconds(t: WaitingTicket): number {
+    return t.waitedSeconds + Math.max(0, this.now - this.waitingFetchedAt) / 1000;
+  }
+
+  /** seconds since the current ticket was called, or started being served */
+  get elapsedSeconds(): number {
+    const since = this.ticket?.startedAt ?? this.ticket?.calledAt;
+    return since ? Math.max(0, (this.serverNow - Date.parse(since)) / 1000) : 0;
+  }
+
+  /** whether an action's button works right now */
+  can(action: Action): boolean {
+    if (this.busy) return false;
+    const t = this.ticket;
+    switch (action) {
+      case 'openClose': return this.status === 'closed' ? !this.takenBy : this.mine && !t;
+      case 'pauseResume': return this.mine && (this.status === 'paused' || !t);
+      case 'callNext':
+      case 'pick': return this.mine && this.status === 'open' && !t;
+      case 'recall':
+      case 'noShow': return this.mine && t?.status === 'called';
+      case 'start': return this.mine && t?.status === 'called';
+      case 'finish':
+      case 'transfer': return this.mine && !!t;
+    }
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  choose(counterId: string): void {
+    if (this.counterId !== counterId) {
+      this.counter = null;
+      this.today = null;
+      this.waiting = [];
+    }
+    this.counterId = counterId;
+    safeSet(COUNTER_KEY, counterId);
+    this.ticket = this.myEntry?.ticket ?? null;
+    void this.refreshCounter().then(() => Promise.all([this.refreshWaiting(), this.refreshToday()]));
+  }
+
+  leave(): void {
+    this.counterId = null;
+    this.counter = null;
+    this.ticket = null;
+    this.dialog = null;
+    safeSet(COUNTER_KEY, null);
+  }
+
+  /** Signing out at the end of a shift closes the counter, so nobody waits for a desk nobody works. */
+  async signOut(): Promise<void> {
+    if (this.mine && !this.ticket) {
+      try {
+        await this.session.client.closeCounter(this.counterId!);
+      } catch {
+        // signed out all the same; a manager sees the counter still open
+      }
+    }
+    await this.session.logout();
+  }
+
+  /** A key or button press. */
+  async perform(action: Action): Promise<void> {
+    if (this.busy || !this.counterId) return;
+    if (this.dialog) return; // a dialog has the keyboard
+    if (!this.can(action)) return this.explainDisabled(action);
+    switch (action) {
+      case 'callNext': return this.callNext();
+      case 'recall': return this.onTicket('recall', (id) => this.session.client.recall(id), { vi: 'Đã gọi lại', en: 'Called again' });
+      case 'start': return this.onTicket('start', (id) => this.session.client.start(id));
+      case 'finish': return this.onTicket('finish', (id) => this.session.client.finish(id), { vi: 'Đã hoàn thành', en: 'Finished' });
+      case 'noShow': return this.onTicket('noShow', (id) => this.session.client.noShow(id), { vi: 'Đã đánh dấu vắng mặt', en: 'Marked as no-show' });
+      case 'transfer':
+        this.dialog = 'transfer';
+        return;
+      case 'pick':
+        this.dialog = 'pick';
+        void this.refreshWaiting();
+        return;
+      case 'pauseResume':
+        if (this.status === 'paused') return this.counterCommand('pauseResume', () => this.session.client.resumeCounter(this.counterId!));
+        this.dialog = 'pause';
+        return;
+      case 'openClose':
+        return this.status === 'closed'
+          ? this.counterCommand('openClose', () => this.session.client.openCounter(this.counterId!))
+          : this.counterCommand('openClose', () => this.session.client.closeCounter(this.counterId!));
+    }
+  }
+
+  async pause(reason: string): Promise<void> {
+    this.dialog = null;
+    await this.counterCommand('pauseResume', () => this.session.client.pauseCounter(this.counterId!, reason.trim().slice(0, 200) || undefined));
+  }
+
+  async transfer(serviceId: string): Promise<void> {
+    this.dialog = null;
+    const name = this.service(serviceId)?.name;
+    await this.onTicket('transfer', (id) => this.session.client.transfer(id, serviceId),
+      name ? { vi: `Đã chuyển sang ${name.vi}`, en: `Transferred to ${name.en}` } : undefined);
+  }
+
+  async callTicket(ticket: Pick<Ticket, 'id' | 'code'>): Promise<void> {
+    this.dialog = null;
+    await this.run('pick', async () => {
+      this.ticket = await this.session.client.callTicket(ticket.id);
+      this.dropWaiting(ticket.id);
+    }, { ticketCode: ticket.code });
+    void this.refreshWaiting();
+  }
+
+  closeDialog(): void {
+    this.dialog = null;
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private async callNext(): Promise<void> {
+    await this.run('callNext', async () => {
+      const ticket = await this.session.client.callNext(this.counterId!);
+      if (ticket) {
+        this.ticket = ticket;
+        this.dropWaiting(ticket.id);
+      } else this.say('info', { vi: 'Không còn công dân nào đang chờ.', en: 'Nobody is waiting.' });
+    });
+  }
+
+  private async onTicket(action: Action, command: (ticketId: string) => Promise<Ticket>, done?: Text): Promise<void> {
+    const current = this.ticket;
+    if (!current) return;
+    await this.run(action, async () => {
+      const ticket = await command(current.id);
+      const here = (ticket.status === 'called' || ticket.status === 'serving') && ticket.counterId === this.counterId;
+      this.ticket = here ? ticket : null;
+      if (done) this.say('ok', { vi: `${done.vi}: ${current.code}`, en: `${done.en}: ${current.code}` });
+      if (!here) void this.refreshToday();
+    }, { ticketCode: current.code });
+  }
+
+  private async counterCommand(action: Action, command: () => Promise<Counter>): Promise<void> {
+    await this.run(action, async () => {
+      this.counter = await command();
+    });
+    void this.refreshToday();
+  }
+
+  private async run(action: Action, work: () => Promise<void>, ctx: ErrorContext = {}): Promise<void> {
+    this.busy = action;
+    try {
+      await work();
+      if (this.notice?.kind === 'error') this.notice = null;
+    } catch (error) {
+      this.fail(error, { counterNumber: this.counter?.number, ...ctx });
+      // the refusal often means this screen was behind: read the truth again
+      void this.refreshCounter();
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  private explainDisabled(action: Action): void {
+    if (this.takenBy) return this.say('error', { vi: `Quầy đang do cán bộ ${this.takenBy} phụ trách.`, en: `${this.takenBy} is working this counter.` });
+    if (this.status === 'closed' && action !== 'openClose') return this.say('error', { vi: 'Quầy chưa mở. Nhấn F9 để mở quầy.', en: 'The counter is not open. Press F9 to open it.' });
+    if (this.status === 'paused' && action !== 'pauseResume') return this.say('error', { vi: 'Quầy đang tạm dừng. Nhấn F8 để tiếp tục.', en: 'The counter is paused. Press F8 to resume.' });
+    const code = this.ticket?.code;
+    if (this.ticket && (action === 'callNext' || action === 'pick' || action === 'pauseResume' || action === 'openClose')) {
+      return this.say('error', { vi: `Đang phục vụ số ${code}: hãy hoàn thành (F4) hoặc đánh dấu vắng mặt (F5) trước.`, en: `Still with ${code}: finish it (F4) or mark it no-show (F5) first.` });
+    }
+    if (!this.ticket) return this.say('error', { vi: 'Chưa có số nào tại quầy. Nhấn F1 để gọi số tiếp theo.', en: 'No ticket at the counter. Press F1 to call the next one.' });
+    if (this.ticket.status === 'serving' && (action === 'recall' || action === 'noShow' || action === 'start')) {
+      return this.say('error', { vi: `Số ${code} đang được phục vụ: chỉ có thể hoàn thành (F4) hoặc chuyển (F6).`, en: `${code} is being served: you can only finish (F4) or transfer (F6) it.` });
+    }
+  }
+
+  private fail(error: unknown, ctx: ErrorContext = {}): void {
+    const text = explainText(error, ctx);
+    if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
+    this.say('error', text);
+  }
+
+  private say(kind: Notice['kind'], text: Text): void {
+    this.notice = { kind, text, id: ++this.noticeSeq };
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice = null), kind === 'error' ? NOTICE_MS * 1.5 : NOTICE_MS);
+  }
+
+  /** a called ticket leaves the list at once; the next read confirms it */
+  private dropWaiting(ticketId: string): void {
+    if (this.waiting.some((t) => t.id === ticketId)) this.waiting = this.waiting.filter((t) => t.id !== ticketId);
+  }
+
+  private waitingChanged(serviceId: string, always = false): void {
+    if (always || this.serviceIds.includes(serviceId)) this.later('waiting', () => this.refreshWaiting(), 250);
+  }
+
+  /** runs `work` once after `ms`, however many times it is asked for meanwhile */
+  private later(key: string, work: () => Promise<void>, ms: number): void {
+    if (this.pending.has(key)) return;
+    this.pending.set(key, setTimeout(() => {
+      this.pending.delete(key);
+      void work();
+    }, ms));
+  }
+
+  private async refreshCounter(): Promise<void> {
+    const id = this.counterId;
+    if (!id) return;
+    try {
+      const counter = await this.session.client.counter(id);
+      if (id === this.counterId) this.counter = counter;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'COUNTER_NOT_FOUND') this.leave();
+    }
+  }
+
+  private async refreshWaiting(): Promise<void> {
+    const ids = this.serviceIds;
+    if (!this.counterId || !ids.length) {
+      this.waiting = [];
+      this.waitingTotal = 0;
+      return;
+    }
+    try {
+      const { total, tickets } = await this.api.waiting(this.siteId, ids);
+      this.waiting = tickets;
+      this.waitingTotal = total;
+      this.waitingFetchedAt = Date.now();
+    } catch {
+      // the socket's figures still show; the list catches up on the next change
+    }
+  }
+
+  private async refreshToday(): Promise<void> {
+    const id = this.counterId;
+    if (!id) return;
+    try {
+      const today = await this.api.today(id);
+      if (id === this.counterId) this.today = today;
+    } catch {
+      // figures are a comfort, not a duty: keep the last ones
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { ApiError } from '@qms/protocol/client';
+import type { Lang } from '@qms/ui-shared/format';
+
+// What an official or a citizen reads when the server refuses: plain Vietnamese (or English),
+// built from the API's stable error code and details, never the raw server sentence.
+
+export interface ErrorContext {
+  /** the ticket the action was about, e.g. "A002" */
+  ticketCode?: string;
+  /** the counter the screen works, e.g. 1 */
+  counterNumber?: number;
+}
+
+type Text = { vi: string; en: string };
+
+const STATUS: Record<string, Text> = {
+  waiting: { vi: 'đang chờ', en: 'waiting' },
+  called: { vi: 'đã được gọi', en: 'called' },
+  serving: { vi: 'đang được phục vụ', en: 'being served' },
+  done: { vi: 'đã phục vụ xong', en: 'already served' },
+  no_show: { vi: 'đã được đánh dấu vắng mặt', en: 'marked as no-show' },
+  transferred: { vi: 'đã được chuyển', en: 'transferred' },
+  cancelled: { vi: 'đã bị huỷ', en: 'cancelled' },
+};
+
+const details = (e: ApiError) => (e.details ?? {}) as { code?: string; counterNumber?: number; status?: string };
+const ticketOf = (e: ApiError, ctx: ErrorContext) => {
+  const code = details(e).code ?? ctx.ticketCode ?? /\b([A-Z0-9]{1,3}\d{3,})\b/.exec(e.message)?.[1];
+  return code ? { vi: `Số ${code}`, en: `Ticket ${code}` } : { vi: 'Số này', en: 'This ticket' };
+};
+const counterOf = (e: ApiError, ctx: ErrorContext) => {
+  const n = details(e).counterNumber ?? ctx.counterNumber ?? Number(/[Cc]ounter (\d+)/.exec(e.message)?.[1] ?? NaN);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Every code the counter terminal and the rating tablet can receive, in both languages. */
+const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
+  // sign-in and permissions
+  INVALID_CREDENTIALS: () => ({ vi: 'Sai tên đăng nhập hoặc mật khẩu.', en: 'Wrong username or password.' }),
+  UNAUTHENTICATED: () => ({ vi: 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.', en: 'Your session has expired. Please sign in again.' }),
+  FORBIDDEN: () => ({ vi: 'Bạn không có quyền thực hiện thao tác này.', en: 'You are not allowed to do this.' }),
+  RATE_LIMITED: () => ({ vi: 'Thao tác quá nhiều lần. Vui lòng đợi một phút rồi thử lại.', en: 'Too many attempts. Wait a minute and try again.' }),
+  INVALID_PAIRING_CODE: () => ({ vi: 'Mã ghép nối không đúng hoặc đã hết hạn.', en: 'The pairing code is wrong or has expired.' }),
+  SITE_REQUIRED: () => ({ vi: 'Chưa chọn trung tâm.', en: 'Choose a centre first.' }),
+
+  // the counter
+  COUNTER_TAKEN: (e, ctx) => {
+    const who = /open by (.+)$/.exec(e.message)?.[1];
+    const n = counterOf(e, ctx);
+    const counter = n ? { vi: `Quầy ${n}`, en: `Counter ${n}` } : { vi: 'Quầy này', en: 'This counter' };
+    return who && who !== 'another official'
+      ? { vi: `${counter.vi} đang do cán bộ ${who} phụ trách.`, en: `${counter.en} is already open by ${who}.` }
+      : { vi: `${counter.vi} đang do cán bộ khác phụ trách.`, en: `${counter.en} is worked by another official.` };
+  },
+  COUNTER_NOT_OPEN: () => ({ vi: 'Quầy chưa mở. Nhấn F9 để mở quầy.', en: 'The counter is not open. Press F9 to open it.' }),
+  COUNTER_PAUSED: () => ({ vi: 'Quầy đang tạm dừng. Nhấn F8 để tiếp tục rồi gọi số.', en: 'The counter is paused. Press F8 to resume, then call.' }),
+  COUNTER_NOT_PAUSED: () => ({ vi: 'Quầy không ở trạng thái tạm dừng.', en: 'The counter is not paused.' }),
+  NOT_COUNTER_OFFICIAL: (e, ctx) => {
+    const n = counterOf(e, ctx);
+    return n
+      ? { vi: `Quầy ${n} đang do cán bộ khác phụ trách.`, en: `Counter ${n} is worked by another official.` }
+      : { vi: 'Quầy này đang do cán bộ khác phụ trách.', en: 'Another official is working this counter.' };
+  },
+  COUNTER_BUSY: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    return {
+      vi: `Quầy đang phục vụ ${t.vi.toLowerCase()}: hãy hoàn thành (F4) hoặc đánh dấu vắng mặt (F5) trước.`,
+      en: `The counter is still with ${t.en.toLowerCase()}: finish it (F4) or mark it no-show (F5) first.`,
+    };
+  },
+  COUNTER_NOT_FOUND: () => ({ vi: 'Không tìm thấy quầy này. Vui lòng chọn lại quầy.', en: 'This counter no longer exists. Choose a counter again.' }),
+
+  // tickets
+  TICKET_NOT_WAITING: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    const d = details(e);
+    if (d.counterNumber) return { vi: `${t.vi} đã được quầy ${d.counterNumber} gọi.`, en: `${t.en} was already called by counter ${d.counterNumber}.` };
+    const s = STATUS[d.status ?? ''];
+    return s ? { vi: `${t.vi} không còn chờ: ${s.vi}.`, en: `${t.en} is no longer waiting: ${s.en}.` } : { vi: `${t.vi} không còn chờ.`, en: `${t.en} is no longer waiting.` };
+  },
+  TICKET_AT_OTHER_COUNTER: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    const n = details(e).counterNumber;
+    return { vi: `${t.vi} đang được phục vụ tại quầy ${n ?? 'khác'}.`, en: `${t.en} is being served at counter ${n ?? '(another)'}.` };
+  },
+  TICKET_NOT_CALLED: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    const status = details(e).status;
+    if (status === 'serving') {
+      return { vi: `${t.vi} đang được phục vụ: chỉ có thể hoàn thành (F4) hoặc chuyển (F6).`, en: `${t.en} is being served: you can only finish (F4) or transfer (F6) it.` };
+    }
+    const s = STATUS[status ?? ''];
+    return s ? { vi: `${t.vi} ${s.vi}.`, en: `${t.en} is ${s.en}.` } : { vi: `${t.vi} chưa được gọi.`, en: `${t.en} has not been called.` };
+  },
+  TICKET_NOT_IN_SERVICE: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    const s = STATUS[details(e).status ?? ''];
+    return s ? { vi: `${t.vi} không còn ở quầy: ${s.vi}.`, en: `${t.en} is no longer at the counter: ${s.en}.` } : { vi: `${t.vi} không còn ở quầy.`, en: `${t.en} is no longer at the counter.` };
+  },
+  SERVICE_NOT_SERVED: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    return { vi: `Quầy này không phục vụ lĩnh vực của ${t.vi.toLowerCase()}.`, en: `This counter does not serve the service of ${t.en.toLowerCase()}.` };
+  },
+  TICKET_NOT_FOUND: () => ({ vi: 'Không tìm thấy số này (có thể đã bị huỷ).', en: 'This ticket was not found (it may have been cancelled).' }),
+  SERVICE_NOT_FOUND: () => ({ vi: 'Lĩnh vực được chọn không còn hoạt động.', en: 'The chosen service is no longer available.' }),
+  SITE_NOT_FOUND: () => ({ vi: 'Không tìm thấy trung tâm.', en: 'The centre was not found.' }),
+  ALERT_NOT_FOUND: () => ({ vi: 'Không tìm thấy cảnh báo.', en: 'The alert was not found.' }),
+
+  // ratings
+  ALREADY_RATED: () => ({ vi: 'Lượt phục vụ này đã được đánh giá.', en: 'This visit has already been rated.' }),
+  TICKET_NOT_SERVED: () => ({ vi: 'Lượt phục vụ chưa kết thúc nên chưa thể đánh giá.', en: 'The visit has not finished yet, so it cannot be rated.' }),
+  INVALID_SCORE: () => ({ vi: 'Mức đánh giá không hợp lệ.', en: 'That rating is not on the scale.' }),
+  INVALID_REASON: () => ({ vi: 'Lý do không hợp lệ.', en: 'That reason is not on the list.' }),
+
+  // transport and server
+  VALIDATION_FAILED: () => ({ vi: 'Dữ liệu gửi lên không hợp lệ.', en: 'The request was not valid.' }),
+  BAD_REQUEST: () => ({ vi: 'Dữ liệu gửi lên không hợp lệ.', en: 'The request was not valid.' }),
+  INVALID_JSON: () => ({ vi: 'Dữ liệu gửi lên không hợp lệ.', en: 'The request was not valid.' }),
+  BODY_TOO_LARGE: () => ({ vi: 'Nội dung quá dài.', en: 'The text is too long.' }),
+  NOT_FOUND: () => ({ vi: 'Máy chủ không có chức năng này (phiên bản cũ?).', en: 'The server does not offer this (an older version?).' }),
+  UNAVAILABLE: () => ({ vi: 'Máy chủ tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau ít phút.', en: 'The server cannot reach its database right now. Try again in a few minutes.' }),
+  INTERNAL: () => ({ vi: 'Máy chủ gặp lỗi. Vui lòng thử lại; nếu lặp lại, hãy báo quản trị viên.', en: 'The server hit an error. Try again; if it happens again, tell the administrator.' }),
+};
+
+export const EXPLAINED_CODES = Object.keys(MESSAGES);
+
+export function explainText(error: unknown, ctx: ErrorContext = {}): Text {
+  if (error instanceof ApiError) {
+    const message = MESSAGES[error.code];
+    if (message) return message(error, ctx);
+    if (error.status >= 500) return MESSAGES.INTERNAL!(error, ctx);
+    return { vi: `Không thực hiện được (${error.code}).`, en: `${error.message} (${error.code}).` };
+  }
+  // fetch rejects with a TypeError when the server cannot be reached
+  return { vi: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', en: 'Cannot reach the server. Check the network and try again.' };
+}
+
+export function explain(error: unknown, lang: Lang, ctx: ErrorContext = {}): string {
+  return explainText(error, ctx)[lang];
+}

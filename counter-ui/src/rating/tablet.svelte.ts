@@ -1,0 +1,332 @@
+import { ApiError, createClient, type QmsClient, type QmsSocket } from '@qms/protocol/client';
+import type { Counter, RatingLevel, SiteConfig } from '@qms/protocol';
+import { deviceFromLocation, forgetDevice, pairDevice, type StoredDevice } from '@qms/ui-shared/device';
+import type { ConnectionState } from '@qms/ui-shared/live-queue';
+import { deskApi, type DeskApi } from '../lib/desk-api.ts';
+import { explainText } from '../lib/errors.ts';
+import { LangState, safeGet, safeSet } from '../lib/lang.svelte.ts';
+
+// The rating tablet at one counter: idle, it shows who serves there; when that counter finishes
+// a ticket it asks the citizen once, with the site's scale and reasons, thanks them and goes
+// back to idle. A criticism can be sent at any moment and reaches the managers at once.
+
+export type Phase = 'starting' | 'pairing' | 'idle' | 'ask' | 'reason' | 'thanks' | 'criticism' | 'criticism-sent';
+type Text = { vi: string; en: string };
+
+export interface RatingAsk {
+  ticketId: string;
+  code?: string;
+  staffName: string;
+}
+
+const SCREEN = 'rating';
+const HANDLED_KEY = 'qms.rating.handled';
+
+export const DEFAULT_SCALE: RatingLevel[] = [
+  { score: 3, label: { vi: 'Rất hài lòng', en: 'Very satisfied' } },
+  { score: 2, label: { vi: 'Hài lòng', en: 'Satisfied' } },
+  { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' }, asksReason: true },
+];
+
+/** How long each screen waits for a tap before going back to idle. */
+export const TIMEOUTS = { ask: 30_000, thanks: 5_000, criticism: 90_000, sent: 6_000 };
+
+export class RatingTablet {
+  phase = $state<Phase>('starting');
+  device = $state<StoredDevice | null>(null);
+  site = $state<SiteConfig | null>(null);
+  counter = $state<Counter | null>(null);
+  request = $state<RatingAsk | null>(null);
+  level = $state<RatingLevel | null>(null);
+  sending = $state(false);
+  error = $state<Text | null>(null);
+  connection = $state<ConnectionState>('connecting');
+  /** when the current screen gives up and returns to idle (ms since epoch), for the countdown bar */
+  deadline = $state<number | null>(null);
+  now = $state(Date.now());
+  readonly lang = new LangState();
+
+  private client: QmsClient | null = null;
+  private api: DeskApi | null = null;
+  private socket: QmsSocket | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  /** a rating asked for while the citizen was writing a criticism */
+  private queued: RatingAsk | null = null;
+
+  async start(): Promise<void> {
+    this.ticker = setInterval(() => (this.now = Date.now()), 250);
+    let device: StoredDevice | null = null;
+    try {
+      device = await deviceFromLocation(SCREEN);
+    } catch {
+      // network down while pairing from the URL: fall back to the stored device or the pad
+    }
+    if (!device || device.kind !== 'rating' || !device.counterId) {
+      this.phase = 'pairing';
+      return;
+    }
+    await this.connect(device);
+  }
+
+  destroy(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.ticker);
+    this.socket?.close();
+  }
+
+  /** The on-screen pad: exchanges the six digits for this tablet's token. */
+  async pair(code: string): Promise<void> {
+    this.error = null;
+    this.sending = true;
+    try {
+      const device = await pairDevice(SCREEN, code);
+      if (device.kind !== 'rating' || !device.counterId) {
+        forgetDevice(SCREEN);
+        this.error = { vi: 'Mã này dành cho loại thiết bị khác, không phải máy đánh giá tại quầy.', en: 'This code is for another kind of device, not a counter rating tablet.' };
+        return;
+      }
+      await this.connect(device);
+    } catch (error) {
+      this.error = explainText(error);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  // ---- what the screens read ------------------------------------------------------------------
+
+  get scale(): RatingLevel[] {
+    const levels = this.site?.ratingScale.length ? this.site.ratingScale : DEFAULT_SCALE;
+    return [...levels].sort((a, b) => b.score - a.score);
+  }
+
+  get reasons() {
+    return this.site?.ratingReasons ?? [];
+  }
+
+  /** 'great' | 'ok' | 'bad' face of a level, from its place on the scale */
+  mood(level: RatingLevel): 'great' | 'ok' | 'bad' {
+    const scores = this.scale.map((l) => l.score);
+    const max = Math.max(...scores);
+    const min = Math.min(...scores);
+    if (max === min) return 'great';
+    const x = (level.score - min) / (max - min);
+    return x > 0.66 ? 'great' : x > 0.33 ? 'ok' : 'bad';
+  }
+
+  /** the official at the counter now (idle screen) */
+  get staffName(): string | null {
+    return this.counter && this.counter.status !== 'closed' ? this.counter.staff?.displayName ?? null : null;
+  }
+
+  /** the official the citizen is asked about */
+  get askedName(): string {
+    return this.request?.staffName || this.staffName || '';
+  }
+
+  get secondsLeft(): number {
+    return this.deadline ? Math.max(0, Math.ceil((this.deadline - this.now) / 1000)) : 0;
+  }
+
+  // ---- taps -----------------------------------------------------------------------------------
+
+  async choose(level: RatingLevel): Promise<void> {
+    if (!this.request || this.sending) return;
+    this.level = level;
+    if (level.asksReason && this.reasons.length) {
+      this.phase = 'reason';
+      this.after(TIMEOUTS.ask, () => this.submit(level.score));
+      return;
+    }
+    await this.submit(level.score);
+  }
+
+  async chooseReason(reason: string | undefined): Promise<void> {
+    if (!this.level) return;
+    await this.submit(this.level.score, reason);
+  }
+
+  openCriticism(): void {
+    if (this.phase === 'ask' || this.phase === 'reason') this.queued = this.request;
+    this.error = null;
+    this.phase = 'criticism';
+    this.after(TIMEOUTS.criticism, () => this.idle());
+  }
+
+  async sendCriticism(comment: string): Promise<void> {
+    if (!this.api || this.sending) return;
+    this.sending = true;
+    this.error = null;
+    try {
+      await this.api.criticism(comment.trim().slice(0, 500) || undefined);
+      this.phase = 'criticism-sent';
+      this.after(TIMEOUTS.sent, () => this.idle());
+    } catch (error) {
+      this.error = explainText(error);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Back to the idle screen, in Vietnamese, ready for the next citizen. */
+  idle(): void {
+    clearTimeout(this.timer);
+    this.deadline = null;
+    this.level = null;
+    this.error = null;
+    const next = this.queued;
+    this.queued = null;
+    if (next && !isHandled(next.ticketId)) {
+      this.ask(next);
+      return;
+    }
+    this.request = null;
+    if (this.phase !== 'pairing' && this.phase !== 'starting') this.phase = 'idle';
+    this.lang.set('vi');
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async connect(device: StoredDevice): Promise<void> {
+    this.device = device;
+    const client = createClient({ token: device.token });
+    this.client = client;
+    this.api = deskApi(client);
+    if (this.phase === 'pairing' || this.phase === 'starting') this.phase = 'idle';
+    void this.loadConfig();
+
+    this.socket?.close();
+    const socket = client.connect();
+    this.socket = socket;
+    socket.on('connect', () => (this.connection = 'online'));
+    socket.on('disconnect', () => (this.connection = 'offline'));
+    socket.on('connect_error', (error) => {
+      if (error.message === 'UNAUTHENTICATED') return this.unpaired();
+      this.connection = 'offline';
+      // refusals by the server's middleware (database restarting) are not retried by socket.io itself
+      if (!socket.active) setTimeout(() => socket.connect(), 3000);
+    });
+    socket.on('queue:snapshot', (snapshot) => {
+      this.connection = 'online';
+      const mine = snapshot.counters.find((c) => c.counterId === device.counterId);
+      if (mine && this.counter) this.counter = { ...this.counter, status: mine.status, staff: mine.staff };
+      // (re)connected: reload the names, and ask for a rating this tablet may have missed
+      void this.loadConfig();
+      void this.checkPending();
+    });
+    socket.on('counter:updated', ({ counter }) => {
+      if (counter.id === device.counterId) this.counter = counter;
+    });
+    socket.on('rating:requested', (payload) => {
+      if (payload.counterId !== device.counterId) return;
+      this.ask({ ticketId: payload.ticketId, staffName: payload.staff.displayName });
+      void this.fillCode(payload.ticketId);
+    });
+  }
+
+  private async loadConfig(): Promise<void> {
+    const client = this.client;
+    const device = this.device;
+    if (!client || !device?.counterId) return;
+    try {
+      const [site, counter] = await Promise.all([client.site(device.siteId), client.counter(device.counterId)]);
+      this.site = site;
+      this.counter = counter;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.unpaired();
+      // otherwise keep what we have; the next snapshot tries again
+    }
+  }
+
+  private async checkPending(): Promise<void> {
+    if (!this.api || !this.device?.counterId || this.phase !== 'idle') return;
+    try {
+      const pending = await this.api.ratingRequest(this.device.counterId);
+      if (pending && this.phase === 'idle') this.ask({ ticketId: pending.ticketId, code: pending.code, staffName: pending.staff.displayName });
+    } catch {
+      // nothing to recover
+    }
+  }
+
+  /** the ticket code for the question ("Số A012"), when the server still has it pending */
+  private async fillCode(ticketId: string): Promise<void> {
+    if (!this.api || !this.device?.counterId) return;
+    try {
+      const pending = await this.api.ratingRequest(this.device.counterId);
+      if (pending?.ticketId === ticketId && this.request?.ticketId === ticketId) this.request = { ...this.request, code: pending.code };
+    } catch {
+      // the question reads fine without it
+    }
+  }
+
+  private ask(request: RatingAsk): void {
+    if (isHandled(request.ticketId)) return;
+    if (this.phase === 'criticism' || this.phase === 'criticism-sent') {
+      this.queued = request;
+      return;
+    }
+    this.request = request;
+    this.level = null;
+    this.error = null;
+    this.phase = 'ask';
+    this.after(TIMEOUTS.ask, () => {
+      markHandled(request.ticketId); // the citizen left without rating: do not ask the next one about it
+      this.idle();
+    });
+  }
+
+  private async submit(score: number, reason?: string): Promise<void> {
+    const request = this.request;
+    if (!request || !this.client || this.sending) return;
+    this.sending = true;
+    this.error = null;
+    try {
+      await this.client.rate(request.ticketId, { score, ...(reason ? { reason } : {}) });
+    } catch (error) {
+      // Network trouble: let the citizen tap again. Any refusal by the server (already rated,
+      // ...) is not theirs to fix: thank them all the same.
+      if (!(error instanceof ApiError)) {
+        this.error = explainText(error);
+        this.sending = false;
+        return;
+      }
+    }
+    this.sending = false;
+    markHandled(request.ticketId);
+    this.phase = 'thanks';
+    this.after(TIMEOUTS.thanks, () => this.idle());
+  }
+
+  private after(ms: number, then: () => void): void {
+    clearTimeout(this.timer);
+    this.deadline = Date.now() + ms;
+    this.timer = setTimeout(then, ms);
+  }
+
+  private unpaired(): void {
+    forgetDevice(SCREEN);
+    this.socket?.close();
+    this.socket = null;
+    this.device = null;
+    this.client = null;
+    this.phase = 'pairing';
+    this.error = { vi: 'Thiết bị đã bị thu hồi hoặc chưa được ghép nối. Nhập mã ghép nối mới.', en: 'This device was revoked or is not paired. Enter a new pairing code.' };
+  }
+}
+
+function handledList(): string[] {
+  try {
+    return JSON.parse(safeGet(HANDLED_KEY) ?? '[]') as string[];
+  } catch {
+    return [];
+  }
+}
+
+function isHandled(ticketId: string): boolean {
+  return handledList().includes(ticketId);
+}
+
+function markHandled(ticketId: string): void {
+  safeSet(HANDLED_KEY, JSON.stringify([ticketId, ...handledList().filter((id) => id !== ticketId)].slice(0, 30)));
+}
