@@ -28,6 +28,8 @@ const ticketOf = (e: ApiError, ctx: ErrorContext) => {
   const code = details(e).code ?? ctx.ticketCode ?? /\b([A-Z0-9]{1,3}\d{3,})\b/.exec(e.message)?.[1];
   return code ? { vi: `Số ${code}`, en: `Ticket ${code}` } : { vi: 'Số này', en: 'This ticket' };
 };
+/** "Số A007" → "số A007" in the middle of a sentence (only the first letter) */
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const counterOf = (e: ApiError, ctx: ErrorContext) => {
   const n = details(e).counterNumber ?? ctx.counterNumber ?? Number(/[Cc]ounter (\d+)/.exec(e.message)?.[1] ?? NaN);
   return Number.isFinite(n) ? n : undefined;
@@ -64,8 +66,8 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
   COUNTER_BUSY: (e, ctx) => {
     const t = ticketOf(e, ctx);
     return {
-      vi: `Quầy đang phục vụ ${t.vi.toLowerCase()}: hãy hoàn thành (F4) hoặc đánh dấu vắng mặt (F5) trước.`,
-      en: `The counter is still with ${t.en.toLowerCase()}: finish it (F4) or mark it no-show (F5) first.`,
+      vi: `Quầy đang phục vụ ${lowerFirst(t.vi)}: hãy hoàn thành (F4) hoặc đánh dấu vắng mặt (F5) trước.`,
+      en: `The counter is still with ${lowerFirst(t.en)}: finish it (F4) or mark it no-show (F5) first.`,
     };
   },
   COUNTER_NOT_FOUND: () => ({ vi: 'Không tìm thấy quầy này. Vui lòng chọn lại quầy.', en: 'This counter no longer exists. Choose a counter again.' }),
@@ -99,7 +101,7 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
   },
   SERVICE_NOT_SERVED: (e, ctx) => {
     const t = ticketOf(e, ctx);
-    return { vi: `Quầy này không phục vụ lĩnh vực của ${t.vi.toLowerCase()}.`, en: `This counter does not serve the service of ${t.en.toLowerCase()}.` };
+    return { vi: `Quầy này không phục vụ lĩnh vực của ${lowerFirst(t.vi)}.`, en: `This counter does not serve the service of ${lowerFirst(t.en)}.` };
   },
   TICKET_NOT_FOUND: () => ({ vi: 'Không tìm thấy số này (có thể đã bị huỷ).', en: 'This ticket was not found (it may have been cancelled).' }),
   SERVICE_NOT_FOUND: () => ({ vi: 'Lĩnh vực được chọn không còn hoạt động.', en: 'The chosen service is no longer available.' }),

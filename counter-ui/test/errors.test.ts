@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '@qms/protocol/client';
+import { EXPLAINED_CODES, explain } from '../src/lib/errors.ts';
+import { actionOfKey, isReservedKey, SHORTCUTS } from '../src/counter/shortcuts.ts';
+
+const server = path.resolve(import.meta.dirname, '../../server/src');
+
+/** Error codes thrown by the parts of the server the counter terminal and rating tablet talk to. */
+function codesThrown(): Set<string> {
+  const files = [
+    ...['queue', 'ratings', 'http', 'auth', 'alerts'].flatMap((dir) =>
+      readdirSync(path.join(server, dir)).filter((f) => f.endsWith('.ts')).map((f) => path.join(server, dir, f))),
+    ...['ticket.routes.ts', 'alert.routes.ts', 'counter-desk.routes.ts'].map((f) => path.join(server, 'routes', f)),
+  ];
+  const codes = new Set<string>();
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/QueueError\(\s*'([A-Z_]+)'|refusal: '([A-Z_]+)'/g)) codes.add((m[1] ?? m[2])!);
+  }
+  // notFound('ticket' | 'service' | 'counter' | 'site' | 'priority group', id)
+  for (const what of ['TICKET', 'SERVICE', 'COUNTER', 'SITE']) codes.add(`${what}_NOT_FOUND`);
+  return codes;
+}
+
+// Refusals these two screens never provoke: issuing tickets, creating configuration.
+const NOT_FOR_THESE_SCREENS = new Set(['UNKNOWN_PRIORITY', 'SITE_CLOSED', 'SERVICE_CLOSING', 'USERNAME_TAKEN', 'COUNTER_REQUIRED', 'DEVICE_NOT_FOUND']);
+
+const err = (status: number, code: string, message = '', details?: unknown) => new ApiError(status, code, message, details);
+
+describe('error messages of the counter terminal and rating tablet', () => {
+  it('explain every code the server can answer them with, in Vietnamese and English', () => {
+    const missing = [...codesThrown()].filter((c) => !EXPLAINED_CODES.includes(c) && !NOT_FOR_THESE_SCREENS.has(c));
+    expect(missing).toEqual([]);
+    for (const code of EXPLAINED_CODES) {
+      const vi = explain(err(409, code, 'x'), 'vi');
+      const en = explain(err(409, code, 'x'), 'en');
+      expect(vi, code).not.toBe('');
+      expect(en, code).not.toBe(vi);
+      expect(vi, code).not.toContain(code);
+    }
+  });
+
+  it('name the ticket and the other counter', () => {
+    const called = err(409, 'TICKET_NOT_WAITING', 'A002 was already called by counter 2', { status: 'called', counterNumber: 2 });
+    expect(explain(called, 'vi', { ticketCode: 'A002' })).toBe('Số A002 đã được quầy 2 gọi.');
+    expect(explain(called, 'en', { ticketCode: 'A002' })).toBe('Ticket A002 was already called by counter 2.');
+    // without context, the code is read from the server's sentence
+    expect(explain(called, 'vi')).toBe('Số A002 đã được quầy 2 gọi.');
+    expect(explain(err(409, 'TICKET_NOT_WAITING', 'B014 is not waiting (it is done)', { status: 'done' }), 'vi')).toBe('Số B014 không còn chờ: đã phục vụ xong.');
+    expect(explain(err(409, 'COUNTER_BUSY', '…', { ticketId: 'x', code: 'A007' }), 'vi')).toContain('số A007');
+    expect(explain(err(409, 'COUNTER_TAKEN', 'Counter 3 is already open by Nguyễn Văn 3'), 'vi', { counterNumber: 3 }))
+      .toBe('Quầy 3 đang do cán bộ Nguyễn Văn 3 phụ trách.');
+    expect(explain(err(409, 'TICKET_AT_OTHER_COUNTER', 'A001 is being served at counter 4', { counterNumber: 4 }), 'en', { ticketCode: 'A001' }))
+      .toBe('Ticket A001 is being served at counter 4.');
+    expect(explain(err(409, 'TICKET_NOT_CALLED', 'Cannot recall A001: it is serving', { status: 'serving' }), 'vi', { ticketCode: 'A001' }))
+      .toContain('đang được phục vụ');
+  });
+
+  it('explain transport failures and unknown codes without a stack trace', () => {
+    expect(explain(new TypeError('Failed to fetch'), 'vi')).toContain('Không kết nối được máy chủ');
+    expect(explain(err(502, 'HTTP_502', 'Bad Gateway'), 'en')).toContain('The server hit an error');
+    expect(explain(err(409, 'SOMETHING_NEW', 'A sentence'), 'en')).toBe('A sentence (SOMETHING_NEW).');
+  });
+});
+
+describe('keyboard shortcuts', () => {
+  it('map F1..F9 to one action each, and keep F1..F10 from the browser', () => {
+    expect(SHORTCUTS.map((s) => s.key)).toEqual(['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9']);
+    expect(new Set(SHORTCUTS.map((s) => s.action)).size).toBe(SHORTCUTS.length);
+    const key = (k: string, mods: Partial<KeyboardEvent> = {}) => actionOfKey({ key: k, ctrlKey: false, altKey: false, metaKey: false, shiftKey: false, ...mods });
+    expect(key('F1')).toBe('callNext');
+    expect(key('F5')).toBe('noShow');
+    expect(key('F5', { ctrlKey: true })).toBeNull();
+    expect(key('a')).toBeNull();
+    expect(['F1', 'F5', 'F10'].every(isReservedKey)).toBe(true);
+    expect(['F11', 'F12', 'Enter', '1'].some(isReservedKey)).toBe(false);
+  });
+});
