@@ -1,0 +1,326 @@
+import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
+import type { PriorityGroup, ServiceConfig, SiteConfig } from '@qms/protocol';
+import { deviceFromLocation, forgetDevice, pairDevice, storedDevice, type StoredDevice } from '@qms/ui-shared/device';
+import type { Lang } from '@qms/ui-shared/format';
+import { LiveQueue } from '@qms/ui-shared/live-queue';
+import { issueTicket, type Issued } from './issue.ts';
+import { nextOpeningAfter, siteOpening, type OpeningState } from './opening.ts';
+import { TEXTS, type Texts } from './texts.ts';
+
+// The kiosk as one state object: pairing, the site's configuration and live queue, which
+// screen is showing, and issuing. It runs unattended for months, so every failure ends in a
+// calm screen that heals itself: the socket reconnects, the configuration is fetched again,
+// a stuck screen goes home after 20 s without a touch.
+
+export type Notice =
+  | { kind: 'site_closed'; opensAt: string | null }
+  | { kind: 'service_closing'; closesAt: string | null; nextOpening: Date | null }
+  | { kind: 'rate_limited' }
+  | { kind: 'failed' }
+  | { kind: 'unavailable' };
+
+export type View =
+  | { name: 'home' }
+  | { name: 'priority' }
+  | { name: 'services'; priority: PriorityGroup }
+  | { name: 'search' }
+  | { name: 'ticket'; issued: Issued; service: ServiceConfig; priority: PriorityGroup | null }
+  | { name: 'notice'; notice: Notice };
+
+export type PairMessage = 'bad' | 'offline' | 'again' | null;
+
+const SCREEN = 'kiosk';
+/** back to the start screen (and Vietnamese) after this long without a touch */
+export const IDLE_MS = 20_000;
+/** a ticket that did not print stays longer: the screen is the citizen's only copy */
+export const IDLE_UNPRINTED_MS = 60_000;
+/** taps closer than this to the last issue never issue again (double taps, impatient presses) */
+const ISSUE_GAP_MS = 1500;
+/** a dropped connection shows the "temporarily unavailable" overlay only if it lasts */
+const OFFLINE_GRACE_MS = 2000;
+const CONFIG_REFRESH_MS = 10 * 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Kiosk {
+  phase = $state<'starting' | 'pairing' | 'running'>('starting');
+  pairCode = $state('');
+  pairMessage = $state<PairMessage>(null);
+  pairing = $state(false);
+
+  config = $state<SiteConfig | null>(null);
+  live = $state<LiveQueue | null>(null);
+  lang = $state<Lang>('vi');
+  view = $state<View>({ name: 'home' });
+  search = $state('');
+  issuing = $state(false);
+  /** the last ticket did not print: say so on the start screen until one prints again */
+  printerTrouble = $state(false);
+  /** the site's clock (the server's, corrected for the kiosk's drift), ticking every second */
+  now = $state(new Date());
+  private offline = $state(false);
+
+  private device: StoredDevice | null = null;
+  private client: QmsClient | null = null;
+  private clockOffset = 0;
+  private lastInput = Date.now();
+  private lastIssueAt = 0;
+  private offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private configLoading = false;
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  get t(): Texts {
+    return TEXTS[this.lang];
+  }
+
+  get unavailable(): boolean {
+    return this.phase === 'starting' || (this.phase === 'running' && (!this.config || this.offline));
+  }
+
+  opening = $derived<OpeningState | null>(this.config ? siteOpening(this.config, this.now) : null);
+
+  /** Starts the kiosk; returns the cleanup for the component that owns it. */
+  start(): () => void {
+    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.timers.push(setInterval(() => void this.loadConfig(), CONFIG_REFRESH_MS));
+    void this.boot();
+    return () => {
+      for (const timer of this.timers) clearInterval(timer);
+      this.live?.close();
+    };
+  }
+
+  private async boot() {
+    const pending = new URL(location.href).searchParams.get('pair');
+    let device: StoredDevice | null;
+    try {
+      device = await deviceFromLocation(SCREEN);
+    } catch {
+      // the server could not be reached while pairing from the address: keep the code and retry
+      device = storedDevice(SCREEN);
+      if (!device && pending) {
+        this.pairCode = pending.replace(/\D/g, '').slice(0, 6);
+        this.phase = 'pairing';
+        this.pairMessage = 'offline';
+        setTimeout(() => void this.submitPair(), 5000);
+        return;
+      }
+    }
+    if (!device) {
+      this.pairMessage = pending ? 'bad' : null;
+      this.phase = 'pairing';
+      return;
+    }
+    this.run(device);
+  }
+
+  // ---- pairing -----------------------------------------------------------------------
+
+  typePairDigit(digit: string) {
+    if (this.pairCode.length < 6) this.pairCode += digit;
+    this.pairMessage = null;
+  }
+
+  erasePairDigit() {
+    this.pairCode = this.pairCode.slice(0, -1);
+  }
+
+  async submitPair() {
+    if (this.pairCode.length !== 6 || this.pairing || this.phase !== 'pairing') return;
+    this.pairing = true;
+    try {
+      const device = await pairDevice(SCREEN, this.pairCode);
+      this.pairCode = '';
+      this.pairMessage = null;
+      this.run(device);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        this.pairMessage = 'bad';
+        this.pairCode = '';
+      } else {
+        this.pairMessage = 'offline';
+        setTimeout(() => void this.submitPair(), 5000);
+      }
+    } finally {
+      this.pairing = false;
+    }
+  }
+
+  private run(device: StoredDevice) {
+    this.device = device;
+    this.client = createClient({ token: device.token });
+    const socket = this.client.connect();
+    socket.on('connect', () => {
+      this.setOnline(true);
+      // a reconnect may follow a server restart with a changed configuration
+      void this.loadConfig();
+    });
+    // socket.io reconnects by itself after a network drop, but not when the server ended the
+    // session (a server shutting down closes every socket) nor after an error raised by its
+    // handshake (database not up yet after a restart): then we try again ourselves, with some
+    // jitter so a centre's screens do not all knock at the same instant. A revoked device is
+    // told UNAUTHENTICATED on that attempt and goes back to pairing.
+    const retry = () => setTimeout(() => !socket.connected && !socket.active && socket.connect(), 1000 + Math.random() * 2000);
+    socket.on('disconnect', (reason) => {
+      this.setOnline(false);
+      if (reason === 'io server disconnect') retry();
+    });
+    socket.on('connect_error', (error) => {
+      if (error.message === 'UNAUTHENTICATED') return this.unpair();
+      this.setOnline(false);
+      if (!socket.active) retry();
+    });
+    socket.on('queue:snapshot', (snapshot) => {
+      this.clockOffset = Date.parse(snapshot.at) - Date.now();
+      this.now = new Date(Date.now() + this.clockOffset);
+    });
+    this.live = new LiveQueue(socket);
+    this.phase = 'running';
+    this.setOnline(false);
+    void this.loadConfig();
+  }
+
+  /** The device was revoked (or the database replaced): back to the pairing keypad. */
+  private unpair() {
+    forgetDevice(SCREEN);
+    this.live?.close();
+    this.live = null;
+    this.config = null;
+    this.device = null;
+    this.client = null;
+    this.view = { name: 'home' };
+    this.phase = 'pairing';
+    this.pairMessage = 'again';
+  }
+
+  private setOnline(online: boolean) {
+    if (online) {
+      clearTimeout(this.offlineTimer);
+      this.offlineTimer = undefined;
+      this.offline = false;
+    } else if (!this.offlineTimer && !this.offline) {
+      // counted from the first failure, not restarted by every failed reconnection attempt
+      this.offlineTimer = setTimeout(() => {
+        this.offlineTimer = undefined;
+        this.offline = true;
+      }, OFFLINE_GRACE_MS);
+    }
+  }
+
+  /** Fetches the site configuration, retrying with back-off until it comes. */
+  async loadConfig() {
+    if (this.configLoading || !this.client || !this.device) return;
+    this.configLoading = true;
+    const client = this.client;
+    const siteId = this.device.siteId;
+    try {
+      for (let attempt = 0; this.client === client; attempt++) {
+        try {
+          this.config = await client.site(siteId);
+          return;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) return this.unpair();
+          await sleep(Math.min(15_000, 1000 * 2 ** attempt));
+        }
+      }
+    } finally {
+      this.configLoading = false;
+    }
+  }
+
+  // ---- screens -----------------------------------------------------------------------
+
+  show(view: View) {
+    this.view = view;
+    this.touch();
+  }
+
+  goHome() {
+    this.view = { name: 'home' };
+    this.search = '';
+  }
+
+  toggleLang() {
+    this.lang = this.lang === 'vi' ? 'en' : 'vi';
+  }
+
+  touch() {
+    this.lastInput = Date.now();
+  }
+
+  private tick() {
+    this.now = new Date(Date.now() + this.clockOffset);
+    if (this.issuing || this.phase !== 'running') return;
+    const view = this.view;
+    const limit = view.name === 'ticket' && view.issued.print.status === 'failed' ? IDLE_UNPRINTED_MS : IDLE_MS;
+    if (Date.now() - this.lastInput < limit) return;
+    if (view.name !== 'home' || this.lang !== 'vi' || this.search) {
+      this.goHome();
+      this.lang = 'vi';
+    }
+  }
+
+  /** Keys of a physical keyboard (a kiosk may have one; the tests use it) type into the search. */
+  key(event: KeyboardEvent) {
+    this.touch();
+    if (this.view.name !== 'search' || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (event.key === 'Backspace') this.erase();
+    else if (event.key === 'Escape') this.search = '';
+    else if (event.key.length === 1) this.type(event.key);
+    else return;
+    event.preventDefault();
+  }
+
+  type(text: string) {
+    if (this.search.length < 60) this.search += text;
+  }
+
+  erase() {
+    this.search = this.search.slice(0, -1);
+  }
+
+  // ---- issuing -----------------------------------------------------------------------
+
+  async issue(service: ServiceConfig, priority: PriorityGroup | null) {
+    // checked and set before the first await: a second tap in the same instant finds it set
+    if (this.issuing || Date.now() - this.lastIssueAt < ISSUE_GAP_MS || !this.device) return;
+    this.issuing = true;
+    this.touch();
+    try {
+      const issued = await issueTicket(this.device.token, this.device.siteId, {
+        serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}),
+      });
+      this.printerTrouble = issued.print.status === 'failed';
+      this.view = { name: 'ticket', issued, service, priority };
+      this.search = '';
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return this.unpair();
+      this.view = { name: 'notice', notice: this.noticeFor(error) };
+    } finally {
+      this.issuing = false;
+      this.lastIssueAt = Date.now();
+      this.touch();
+    }
+  }
+
+  private noticeFor(error: unknown): Notice {
+    if (!(error instanceof ApiError)) return { kind: 'unavailable' };
+    const details = (error.details ?? {}) as { opensAt?: string | null; closesAt?: string | null };
+    switch (error.code) {
+      case 'SITE_CLOSED':
+        return { kind: 'site_closed', opensAt: details.opensAt ?? null };
+      case 'SERVICE_CLOSING': {
+        const closesAt = details.closesAt ?? null;
+        const after = closesAt ? new Date(closesAt) : this.now;
+        return { kind: 'service_closing', closesAt, nextOpening: this.config ? nextOpeningAfter(this.config, after) : null };
+      }
+      case 'RATE_LIMITED':
+        return { kind: 'rate_limited' };
+      default:
+        if (error.status >= 500) return { kind: 'unavailable' };
+        // a service or priority group removed meanwhile: draw the current configuration
+        if (error.status === 404 || error.status === 400) void this.loadConfig();
+        return { kind: 'failed' };
+    }
+  }
+}
