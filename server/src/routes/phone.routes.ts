@@ -19,6 +19,8 @@ const PhoneRatingBody = Type.Object({
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' })),
 }, { additionalProperties: false });
 const PUBLIC_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** statuses after which nothing changes any more: the page stops polling */
+const FINAL = ['done', 'no_show', 'cancelled'];
 
 /** The scale RatingService uses when a site configures none. */
 const DEFAULT_SCALE: RatingLevel[] = [
@@ -196,7 +198,7 @@ function ticketPage(m: PageModel, nonce: string): string {
 </section>
 <section class="st" id="s-no_show"${show(['no_show'])}>${tx('noShow', 'p')}</section>
 <section class="st" id="s-cancelled"${show(['cancelled'])}>${tx('cancelled', 'p')}</section>
-<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto')}</p>
+<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) ? ' hidden' : ''}`)}</p>
 </main>
 <script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
 </body></html>`;
@@ -224,6 +226,7 @@ function render(){
   $('rate').hidden=rated;$('rated').hidden=!rated;
   document.title=(st==='called'?'\\u{1F514} ':'')+t.code+' – '+L.title;
   $('vib').hidden=!('vibrate' in navigator)||st!=='waiting';
+  $('auto').hidden=!!FINAL[t.status];
   if(vibOn)$('vib').textContent=L.vibrateOn;
 }
 var vibOn=false;
