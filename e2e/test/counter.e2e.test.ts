@@ -239,6 +239,26 @@ describe('counter terminal and rating tablet', () => {
     await a.page.keyboard.press('F8');
     await expect.poll(() => text(a.page, 'counter-status')).toContain('Đang mở');
 
+    // --- the server drops every socket, as on a restart; the screens reconnect by themselves and
+    // the tablet still asks about the ticket finished while it was away
+    await expect.poll(() => portrait.page.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
+    const staffLogin = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'canbo1', password: STAFF_PASSWORD }),
+    });
+    const { token: staffToken } = (await staffLogin.json()) as { token: string };
+    stack.app.realtime.io.local.disconnectSockets(true);
+    const offline = await api('POST', `/counters/${stack.counters[1]}/call-next`, staffToken);
+    expect(offline.status).toBe(200);
+    expect((await api('POST', `/tickets/${offline.body.ticket.id}/finish`, staffToken)).status).toBe(200);
+    await expect.poll(() => text(portrait.page, 'ask'), { timeout: 10_000 }).toContain(offline.body.ticket.code);
+    await portrait.page.getByRole('button', { name: 'Rất hài lòng', exact: true }).click();
+    await expect.poll(() => text(portrait.page, 'thanks')).toContain('Cảm ơn');
+    expect((await stack.t.db.selectFrom('rating').select('score').where('ticketId', '=', offline.body.ticket.id).executeTakeFirstOrThrow()).score).toBe(3);
+    for (const p of [a, b]) {
+      await expect.poll(() => text(p.page, 'connection'), { timeout: 10_000 }).toContain('Trực tuyến');
+      await expect.poll(() => text(p.page, 'today-served'), { timeout: 5000 }).toBe('3');
+    }
+
     // --- a fresh tablet without a code shows the pairing pad
     const unpaired = await open('/rating/', { width: 1280, height: 800 });
     await unpaired.page.getByTestId('pairing').waitFor();

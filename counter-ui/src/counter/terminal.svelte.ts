@@ -63,6 +63,11 @@ export class CounterTerminal {
       // a refusal by the server's middleware (database down during a restart) is not retried by socket.io
       if (!socket.active) setTimeout(() => socket.connect(), 3000);
     });
+    // socket.io does not reconnect after the server closed the socket itself (a restart, a
+    // redeploy): this screen must, or it would sit there stale until someone reloads it
+    socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
+    });
     socket.on('queue:snapshot', (snapshot) => {
       this.skewMs = Date.parse(snapshot.at) - Date.now();
       const mine = snapshot.counters.find((c) => c.counterId === this.counterId);
