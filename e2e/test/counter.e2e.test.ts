@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { BrowserContext, Page } from 'playwright-core';
+import type {} from '../../server/src/realtime/realtime.plugin.ts'; // app.realtime's type
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
 

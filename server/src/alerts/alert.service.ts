@@ -29,7 +29,7 @@ export interface AlertDto {
 
 export type CriticismSource =
   | { kind: 'device'; deviceId: string; siteId: string; counterId: string | null }
-  | { kind: 'staff'; staffId: string; siteIds: string[]; isAdmin: boolean };
+  | { kind: 'staff'; staffId: string; siteIds: string[] };
 
 export class AlertService {
   constructor(private readonly db: Db, private readonly now: () => Date) {}

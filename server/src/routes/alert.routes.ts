@@ -85,9 +85,10 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
       allow(p.device.kind === 'rating' || p.device.kind === 'kiosk', 'Only a rating tablet, a kiosk or staff send criticism');
       alert = await alerts.raiseCriticism({ kind: 'device', deviceId: p.device.id, siteId: p.device.siteId, counterId: p.device.counterId }, comment);
     } else {
-      alert = await alerts.raiseCriticism({ kind: 'staff', staffId: p.user.id, siteIds: p.siteIds, isAdmin: isAdmin(p) }, comment);
+      alert = await alerts.raiseCriticism({ kind: 'staff', staffId: p.user.id, siteIds: p.siteIds }, comment);
     }
-    await toManagers(alert.siteId, 'alert:raised', { alert });
+    // stored first; delivery never holds up the tablet (fetchSockets may wait for other processes)
+    void toManagers(alert.siteId, 'alert:raised', { alert });
     return reply.code(201).send({ alert });
   });
 
@@ -109,7 +110,7 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
     const siteId = await alerts.siteOf(alertId);
     allow(managerOfSite(p, siteId), 'Only managers of this site acknowledge its alerts');
     const { alert, changed } = await alerts.acknowledge(alertId, p.user.id);
-    if (changed) await toManagers(siteId, 'alert:acknowledged', { alert });
+    if (changed) void toManagers(siteId, 'alert:acknowledged', { alert });
     return { alert };
   });
 
