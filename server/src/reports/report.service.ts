@@ -148,14 +148,25 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
   if (!(q.from.getTime() < q.to.getTime())) {
     throw new QueueError('INVALID_RANGE', 'The report range must end after it starts', 400);
   }
-  const grouping = GROUPINGS[q.groupBy];
-  if (!grouping) throw new QueueError('INVALID_GROUP_BY', `Unknown groupBy "${String(q.groupBy)}"`, 400);
+  if (!Object.hasOwn(GROUPINGS, q.groupBy)) throw new QueueError('INVALID_GROUP_BY', `Unknown groupBy "${String(q.groupBy)}"`, 400);
   if (q.siteId !== null) {
     const site = await db.selectFrom('site').select('id').where('id', '=', q.siteId).executeTakeFirst();
     if (!site) throw notFound('site', q.siteId);
   }
 
-  const { rows } = await sql<AggregateRow>`
+  const { rows } = await summaryStatement(q).execute(db);
+
+  const totalRow = rows.find((r) => r.total);
+  return {
+    rows: rows.filter((r) => !r.total).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
+    totals: totalRow ? figures(totalRow) : emptyFigures(),
+  };
+}
+
+/** The one statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
+export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
+  const grouping = GROUPINGS[q.groupBy];
+  return sql<AggregateRow>`
     WITH site_scope AS (
       SELECT s.id, s.timezone,
         -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
@@ -171,24 +182,32 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
       JOIN ticket t ON t.site_id = ss.id
       WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to}
     ),
-    -- the queue history of those tickets: stint starts and calls, in the order they happened
-    step AS (
-      SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e.at,
-        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
-      FROM scope t
-      JOIN ticket_event e ON e.ticket_id = t.id
-      WHERE e.type IN ('issued', 'transferred', 'called')
-    ),
+    -- the queue history of each ticket: its stint starts and calls, in the order they happened.
+    -- LATERAL: one index scan of ticket_event (ticket_id, id) per ticket, already in order,
+    -- rather than reading the whole event table for a short range. One window: lead() ignores
+    -- the frame, the other aggregates want the whole history of the ticket.
     seq AS (
-      SELECT step.*,
-        lead(type) OVER w AS next_type,
-        lead("at") OVER w AS next_at,
-        lead(counter_id) OVER w AS next_counter_id,
-        lead(staff_id) OVER w AS next_staff_id,
-        count(*) FILTER (WHERE type = 'called') OVER (w ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS later_calls,
-        count(*) FILTER (WHERE type = 'transferred') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS transfers
-      FROM step
-      WINDOW w AS (PARTITION BY ticket_id ORDER BY id)
+      SELECT t.id AS ticket_id, x.*, x.id = x.final_call_id AS final_call
+      FROM scope t
+      CROSS JOIN LATERAL (
+        SELECT e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id,
+          lead(e.type) OVER w AS next_type,
+          lead(e."at") OVER w AS next_at,
+          lead(e.counter_id) OVER w AS next_counter_id,
+          lead(e.staff_id) OVER w AS next_staff_id,
+          max(e.id) FILTER (WHERE e.type = 'called') OVER w AS final_call_id,
+          count(*) FILTER (WHERE e.type = 'transferred') OVER w AS transfers
+        FROM (
+          SELECT e.id, e.type, e.service_id, e.counter_id, e."at",
+            CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
+          FROM ticket_event e
+          WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')
+          ORDER BY e.id
+          -- a fence, so the official of a call is looked up once, not once per use
+          OFFSET 0
+        ) e
+        WINDOW w AS (ORDER BY e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+      ) x
     ),
     stint AS (
       SELECT ticket_id, service_id, type = 'issued' AS first,
@@ -206,7 +225,7 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
         CASE WHEN r.score IS NOT NULL THEN (r.score = t.lowest_score)::int END AS not_satisfied,
         NULL::float8 AS wait, NULL::int AS within_target, NULL::float8 AS estimate_error
       FROM scope t
-      LEFT JOIN seq fc ON fc.ticket_id = t.id AND fc.type = 'called' AND fc.later_calls = 0
+      LEFT JOIN seq fc ON fc.ticket_id = t.id AND fc.final_call
       LEFT JOIN rating r ON r.ticket_id = t.id
       UNION ALL
       SELECT ${grouping.stintKey},
@@ -216,7 +235,7 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
         CASE WHEN s.first THEN abs(t.estimated_wait_seconds - s.wait) END
       FROM stint s
       JOIN scope t ON t.id = s.ticket_id
-      JOIN service sv ON sv.id = s.service_id
+      LEFT JOIN service sv ON sv.id = s.service_id
     ),
     agg AS (
       SELECT key, grouping(key) = 1 AS total,
@@ -259,13 +278,7 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
     ${grouping.join}
     -- the group of tickets nobody called (counter, staff) is part of the totals, not a row
     WHERE a.total OR a.key IS NOT NULL
-    ORDER BY a.total, ${grouping.order}`.execute(db);
-
-  const totalRow = rows.find((r) => r.total);
-  return {
-    rows: rows.filter((r) => !r.total).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
-    totals: totalRow ? figures(totalRow) : emptyFigures(),
-  };
+    ORDER BY a.total, ${grouping.order}`;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

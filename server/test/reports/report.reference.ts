@@ -1,0 +1,159 @@
+import type { Db } from '@qms/db';
+import { localParts } from '../../src/queue/site.calendar.ts';
+import type { ReportRow, ReportTotals, SummaryQuery, SummaryReport } from '../../src/reports/report.service.ts';
+
+// The summary report again, the plain way: every raw row loaded into memory and walked in
+// TypeScript. Only for tests: it is the definition written as directly as possible.
+
+/** PostgreSQL's percentile_cont: linear interpolation at position p·(n−1) of the sorted values. */
+export function percentileCont(values: number[], p: number): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
+const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
+
+interface TicketFact { key: string | null; status: string; transferred: boolean; serviceSeconds: number | null; score: number | null; notSatisfied: boolean }
+interface StintFact { key: string | null; wait: number; withinTarget: boolean; estimateError: number | null }
+
+export interface RawHistory {
+  sites: { id: string; timezone: string; settings: { ratingScale?: { score: number }[] } }[];
+  tickets: { id: string; siteId: string; serviceId: string; status: string; issuedAt: Date; finishedAt: Date | null; estimatedWaitSeconds: number | null }[];
+  events: { id: string | number; ticketId: string; type: string; serviceId: string; counterId: string | null; staffId: string | null; at: Date }[];
+  ratings: { ticketId: string; score: number }[];
+  services: { id: string; name: { vi: string }; targetWaitSeconds: number; position: number; code: string }[];
+  counters: { id: string; name: string; number: number }[];
+  users: { id: string; displayName: string }[];
+  counterEvents: { id: string | number; counterId: string; type: string; staffId: string | null; at: Date }[];
+}
+
+export async function loadHistory(db: Db): Promise<RawHistory> {
+  return {
+    sites: await db.selectFrom('site').select(['id', 'timezone', 'settings']).execute(),
+    tickets: await db.selectFrom('ticket').select(['id', 'siteId', 'serviceId', 'status', 'issuedAt', 'finishedAt', 'estimatedWaitSeconds']).execute(),
+    events: await db.selectFrom('ticketEvent').select(['id', 'ticketId', 'type', 'serviceId', 'counterId', 'staffId', 'at']).orderBy('id').execute(),
+    ratings: await db.selectFrom('rating').select(['ticketId', 'score']).execute(),
+    services: await db.selectFrom('service').select(['id', 'name', 'targetWaitSeconds', 'position', 'code']).execute(),
+    counters: await db.selectFrom('counter').select(['id', 'name', 'number']).execute(),
+    users: await db.selectFrom('appUser').select(['id', 'displayName']).execute(),
+    counterEvents: await db.selectFrom('counterEvent').select(['id', 'counterId', 'type', 'staffId', 'at']).execute(),
+  };
+}
+
+export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
+  const site = new Map(h.sites.map((s) => [s.id, s]));
+  const service = new Map(h.services.map((s) => [s.id, s]));
+  const rating = new Map(h.ratings.map((r) => [r.ticketId, r.score]));
+  const eventsOf = new Map<string, RawHistory['events']>();
+  for (const e of [...h.events].sort((a, b) => Number(a.id) - Number(b.id))) {
+    eventsOf.set(e.ticketId, [...(eventsOf.get(e.ticketId) ?? []), e]);
+  }
+  const officialAt = (counterId: string, at: Date) => h.counterEvents
+    .filter((c) => c.counterId === counterId && (c.type === 'opened' || c.type === 'resumed') && c.at.getTime() <= at.getTime())
+    .sort((a, b) => b.at.getTime() - a.at.getTime() || Number(b.id) - Number(a.id))[0]?.staffId ?? null;
+
+  const ticketFacts: TicketFact[] = [];
+  const stintFacts: StintFact[] = [];
+  for (const t of h.tickets) {
+    if (q.siteId !== null && t.siteId !== q.siteId) continue;
+    if (t.issuedAt < q.from || t.issuedAt >= q.to) continue;
+    const s = site.get(t.siteId)!;
+    const local = localParts(t.issuedAt, s.timezone);
+    const byTime = q.groupBy === 'day' ? local.date : q.groupBy === 'hour' ? String(Math.floor(local.seconds / 3600)) : null;
+
+    // walk the history: a stint starts at 'issued' or 'transferred' and ends at the next 'called'
+    const stints: { serviceId: string; start: Date; call?: { at: Date; counterId: string | null; staffId: string | null } }[] = [];
+    let finalCall: { at: Date; counterId: string | null; staffId: string | null } | undefined;
+    let transferred = false;
+    for (const e of eventsOf.get(t.id) ?? []) {
+      if (e.type === 'issued' || e.type === 'transferred') {
+        stints.push({ serviceId: e.serviceId, start: e.at });
+        if (e.type === 'transferred') transferred = true;
+      } else if (e.type === 'called') {
+        const callInfo = { at: e.at, counterId: e.counterId, staffId: e.staffId ?? (e.counterId ? officialAt(e.counterId, e.at) : null) };
+        const current = stints.at(-1);
+        if (current && !current.call) current.call = callInfo;
+        finalCall = callInfo;
+      }
+    }
+
+    const scale = s.settings.ratingScale?.length ? s.settings.ratingScale.map((l) => l.score) : [1];
+    const score = rating.get(t.id) ?? null;
+    ticketFacts.push({
+      key: byTime ?? (q.groupBy === 'service' ? t.serviceId : q.groupBy === 'counter' ? finalCall?.counterId ?? null : finalCall?.staffId ?? null),
+      status: t.status,
+      transferred,
+      serviceSeconds: t.status === 'done' ? seconds(finalCall!.at, t.finishedAt!) : null,
+      score,
+      notSatisfied: score !== null && score === Math.min(...scale),
+    });
+    stints.forEach((stint, i) => {
+      if (!stint.call) return;
+      const wait = seconds(stint.start, stint.call.at);
+      stintFacts.push({
+        key: byTime ?? (q.groupBy === 'service' ? stint.serviceId : q.groupBy === 'counter' ? stint.call.counterId : stint.call.staffId),
+        wait,
+        withinTarget: wait <= service.get(stint.serviceId)!.targetWaitSeconds,
+        estimateError: i === 0 && t.estimatedWaitSeconds !== null ? Math.abs(t.estimatedWaitSeconds - wait) : null,
+      });
+    });
+  }
+
+  const figures = (tf: TicketFact[], sf: StintFact[]): ReportTotals => {
+    const waits = sf.map((f) => f.wait);
+    const service = tf.filter((f) => f.serviceSeconds !== null).map((f) => f.serviceSeconds!);
+    const scores = tf.filter((f) => f.score !== null).map((f) => f.score!);
+    const errors = sf.filter((f) => f.estimateError !== null).map((f) => f.estimateError!);
+    const shares: Record<string, number> = {};
+    for (const score of scores) shares[score] = (shares[score] ?? 0) + 1 / scores.length;
+    return {
+      issued: tf.length,
+      served: tf.filter((f) => f.status === 'done').length,
+      noShow: tf.filter((f) => f.status === 'no_show').length,
+      waitAvgSeconds: mean(waits),
+      waitP50Seconds: percentileCont(waits, 0.5),
+      waitP90Seconds: percentileCont(waits, 0.9),
+      serviceAvgSeconds: mean(service),
+      serviceP90Seconds: percentileCont(service, 0.9),
+      ratings: scores.length,
+      ratingAvg: mean(scores),
+      transferred: tf.filter((f) => f.transferred).length,
+      cancelled: tf.filter((f) => f.status === 'cancelled').length,
+      waits: waits.length,
+      withinTargetShare: sf.length ? sf.filter((f) => f.withinTarget).length / sf.length : null,
+      ratingShares: shares,
+      notSatisfiedShare: scores.length ? tf.filter((f) => f.notSatisfied).length / scores.length : null,
+      estimateMaeSeconds: percentileCont(errors, 0.5),
+    };
+  };
+
+  const keys = [...new Set([...ticketFacts, ...stintFacts].map((f) => f.key).filter((k): k is string => k !== null))];
+  const counters = new Map(h.counters.map((c) => [c.id, c]));
+  const users = new Map(h.users.map((u) => [u.id, u]));
+  const label = (key: string) => q.groupBy === 'service' ? service.get(key)!.name.vi
+    : q.groupBy === 'counter' ? counters.get(key)!.name
+    : q.groupBy === 'staff' ? users.get(key)!.displayName
+    : key;
+  const order = (a: string, b: string): number => {
+    switch (q.groupBy) {
+      case 'service': return service.get(a)!.position - service.get(b)!.position || cmp(service.get(a)!.code, service.get(b)!.code) || cmp(a, b);
+      case 'counter': return counters.get(a)!.number - counters.get(b)!.number || cmp(a, b);
+      case 'staff': return cmp(users.get(a)!.displayName, users.get(b)!.displayName) || cmp(a, b);
+      case 'hour': return Number(a) - Number(b);
+      default: return cmp(a, b);
+    }
+  };
+  const rows: ReportRow[] = keys.sort(order).map((key) => ({
+    key,
+    label: label(key),
+    ...figures(ticketFacts.filter((f) => f.key === key), stintFacts.filter((f) => f.key === key)),
+  }));
+  return { rows, totals: figures(ticketFacts, stintFacts) };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
