@@ -83,6 +83,14 @@ function printedQr(): string | null {
   return jsQR(bitmapToRgba(job.image), job.image.width, job.image.height)?.data ?? null;
 }
 
+/** Visible buttons smaller than 90 CSS px (about 24 mm at 96 dpi) in either direction. */
+async function smallTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll('button')]
+    .map((b) => ({ b, r: b.getBoundingClientRect() }))
+    .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 90 || r.height < 90))
+    .map(({ b, r }) => `${b.textContent?.trim()} ${Math.round(r.width)}x${Math.round(r.height)}`));
+}
+
 async function backHome(page: Page) {
   const done = page.getByRole('button', { name: /^(Xong|Done)$/ });
   await expect.poll(() => done.isEnabled(), { timeout: 5000 }).toBe(true);
@@ -100,6 +108,7 @@ describe('the kiosk, portrait 1080x1920 with a network printer', () => {
     await expect.poll(() => page.locator('[data-service="HT"]').innerText()).toContain('0 người đang chờ');
     await expect.poll(() => page.locator('h1').innerText()).toBe('Mời chọn lĩnh vực cần giải quyết');
     await shot(page, 'portrait-home');
+    expect(await smallTargets(page)).toEqual([]);
 
     printer.clear();
     await page.locator('[data-service="HT"]').click();
@@ -110,6 +119,7 @@ describe('the kiosk, portrait 1080x1920 with a network printer', () => {
     expect(await page.getByTestId('print-sent').innerText()).toBe('Mời bạn nhận phiếu in bên dưới.');
     await page.locator('.qr svg').waitFor();
     await shot(page, 'portrait-ticket');
+    expect(await smallTargets(page)).toEqual([]);
 
     // the paper ticket: its QR code is the phone page of this ticket
     await printer.waitForJobs(2);
@@ -205,6 +215,7 @@ describe('the kiosk, portrait 1080x1920 with a network printer', () => {
     expect(text).toContain('Quầy 1, 2');
     expect(await page.locator('[data-procedure]').count()).toBe(1);
     await shot(page, 'portrait-search');
+    expect(await smallTargets(page)).toEqual([]);
 
     await page.locator('[data-key="clear"]').click();
     // a physical keyboard with a Vietnamese input method
@@ -256,6 +267,34 @@ describe('the kiosk, portrait 1080x1920 with a network printer', () => {
   });
 });
 
+describe('pairing on the keypad', () => {
+  it('pairs with the six digits typed on the keypad, refuses a wrong code, and goes back to pairing when revoked', async () => {
+    const device = await stack.device('kiosk');
+    const context = await browser.context({ width: 1080, height: 1920 });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${stack.baseUrl}/kiosk/`);
+    await page.getByTestId('pair').waitFor();
+    expect(await page.getByTestId('pair').innerText()).toContain('Nhập mã ghép nối 6 chữ số');
+    expect(await smallTargets(page)).toEqual([]);
+    const wrong = device.pairingCode === '000000' ? '111111' : '000000';
+    for (const digit of wrong) await page.locator(`[data-digit="${digit}"]`).click();
+    await page.getByRole('button', { name: 'Ghép nối' }).click();
+    await page.getByText('Mã không đúng hoặc đã hết hạn').waitFor();
+    for (const digit of device.pairingCode) await page.locator(`[data-digit="${digit}"]`).click();
+    await shot(page, 'portrait-pair');
+    await page.getByRole('button', { name: 'Ghép nối' }).click();
+    await page.locator('[data-service="HT"]').waitFor();
+
+    // still paired after a reload (the token is kept), back to the keypad once revoked
+    await page.reload();
+    await page.locator('[data-service="HT"]').waitFor();
+    expect((await api('DELETE', `/devices/${device.id}`, managerToken)).status).toBe(204);
+    await page.getByTestId('pair').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('pair').innerText()).toContain('Ki-ốt cần được ghép nối lại');
+  });
+});
+
 describe('the kiosk, landscape 1920x1080 without a printer', () => {
   let page: Page;
   let errors: string[];
@@ -263,13 +302,16 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
   it('draws every screen at 1920x1080', async () => {
     ({ page, errors } = await kiosk({ width: 1920, height: 1080 }));
     await shot(page, 'landscape-home');
+    expect(await smallTargets(page)).toEqual([]);
     await page.getByTestId('search').click();
     for (const key of 'dang ky') await page.locator(`[data-key="${key === ' ' ? 'space' : key}"]`).click();
     await page.locator('[data-procedure]').first().waitFor();
     await shot(page, 'landscape-search');
+    expect(await smallTargets(page)).toEqual([]);
     await page.getByRole('button', { name: 'Quay lại' }).click();
     await page.getByTestId('priority').click();
     await shot(page, 'landscape-priority');
+    expect(await smallTargets(page)).toEqual([]);
     await page.locator('[data-priority="disability"]').click();
     await shot(page, 'landscape-priority-services');
     await page.locator('[data-service="XH"]').click();
@@ -277,6 +319,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     await page.locator('.qr svg').waitFor();
     expect(await page.getByTestId('ticket').innerText()).toContain('Vui lòng ghi nhớ số thứ tự hoặc quét mã QR.');
     await shot(page, 'landscape-ticket');
+    expect(await smallTargets(page)).toEqual([]);
     await backHome(page);
   });
 
@@ -312,6 +355,29 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     } finally {
       await stack.t.db.deleteFrom('holiday').where('name', '=', 'e2e').execute();
       await stack.t.db.deleteFrom('openingHours').execute();
+    }
+  });
+
+  it('explains every other refusal in words: field full for the session, too many tickets, no network', async () => {
+    const refusals: [string, (route: import('playwright-core').Route) => Promise<void>, RegExp][] = [
+      ['service_closing', (route) => route.fulfill({
+        status: 409, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'SERVICE_CLOSING', message: 'x', details: { closesAt: '2026-11-24T11:30:00.000+07:00', estimatedWaitSeconds: 5400 } } }),
+      }), /Đã hết lượt tiếp nhận trong buổi này[\s\S]*vượt quá giờ kết thúc buổi làm việc \(11:30\)/],
+      ['rate_limited', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'x' } }) }), /Vui lòng chờ một chút/],
+      ['unavailable', (route) => route.abort('connectionrefused'), /Tạm thời gián đoạn, vui lòng chờ/],
+    ];
+    for (const [kind, answer, text] of refusals) {
+      await page.route('**/api/v1/sites/*/tickets', answer);
+      await page.waitForTimeout(1600); // past the guard against double taps
+      await page.locator('[data-service="HT"]').click();
+      const notice = page.getByTestId('notice');
+      await notice.waitFor();
+      expect(await notice.getAttribute('data-kind')).toBe(kind);
+      expect(await notice.innerText()).toMatch(text);
+      if (kind === 'service_closing') await shot(page, 'landscape-notice-service-closing');
+      await page.unroute('**/api/v1/sites/*/tickets');
+      await page.getByRole('button', { name: 'Về màn hình chính' }).click();
     }
   });
 
