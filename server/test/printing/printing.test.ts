@@ -75,6 +75,15 @@ describe('PUT /api/v1/devices/:deviceId/printer', () => {
     expect((await setPrinter(body, f.tokens.manager, '00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
   });
 
+  it('is described in the OpenAPI document, with the extension fields of the issue reply', async () => {
+    const doc = (await f.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
+      '/api/v1/devices/{deviceId}/printer', '/api/v1/devices/{deviceId}/printer/test', '/api/v1/public/tickets/{publicId}/rating',
+    ]));
+    const issued = doc.paths['/api/v1/sites/{siteId}/tickets'].post.responses['201'].content['application/json'].schema;
+    expect(Object.keys(issued.properties)).toEqual(['ticket', 'print', 'phoneUrl']);
+  });
+
   it('validates the printer against its schema', async () => {
     for (const body of [
       {}, { kind: 'usb', path: '/dev/usb/lp0' }, { kind: 'tcp' }, { kind: 'tcp', host: '' }, { kind: 'tcp', host: 'http://evil/x' },
