@@ -1,0 +1,191 @@
+import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import WebSocket from 'ws';
+import { createPool, type Database } from '@qms/db';
+import { buildApp } from '../../../server/src/app.ts';
+import { seedLoad, type LoadSite } from './load-setup.ts';
+import type { QmsServer } from './processes.ts';
+import { round, summarize } from './stats.ts';
+import { now, sleep } from './util.ts';
+
+// Where the time goes. Two views:
+// - profileServer: a CPU profile of the running server child while a load runs. The child is
+//   started with --inspect-port=127.0.0.1:0 (no inspector, no cost); SIGUSR1 opens the
+//   inspector on 127.0.0.1 only for the profile, so the measured runs are not slowed.
+// - sqlProfile: the same routes run in-process (app.inject) on an instrumented Kysely, one at a
+//   time on a quiet database: queries per request, time in SQL, time in JavaScript.
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function category(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native/builtin)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1]!;
+  const own = /\/work\/[^/]+\/([^/]+)\/src\/(.+)$/.exec(url) ?? /\/(server|db|protocol|hardware)\/src\/(.+)$/.exec(url);
+  if (own) return `@qms/${own[1]} ${own[2]}`;
+  if (url.startsWith('node:')) return `node core (${url.replace(/^node:(internal\/)?/, '').split('/')[0]})`;
+  return url;
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // native and builtin frames (JSON.parse, Buffer copies, crypto...) count for the code that called them
+  const categoryOf = (id: number): string => {
+    const node = byId.get(id)!;
+    const own = category(node.callFrame.url, node.callFrame.functionName);
+    if (own !== '(native/builtin)') return own;
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const up = byId.get(p)!;
+      if (up.callFrame.url) return `${category(up.callFrame.url, up.callFrame.functionName)} (native)`;
+    }
+    return own;
+  };
+  const self = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    if (!node) return;
+    total += dt;
+    const cat = categoryOf(id);
+    if (cat === '(idle)') idle += dt;
+    else self.set(cat, (self.get(cat) ?? 0) + dt);
+  });
+  const busy = total - idle;
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return [
+    `Server CPU profile: busy ${round((busy / total) * 100, 0)}% of ${round(total / 1e6, 1)} s on its core; self time by package/file, % of busy time: ` +
+      rows.map(([name, us]) => `${name} ${round((us / busy) * 100, 1)}%`).join('; ') + '.',
+  ];
+}
+
+async function inspectorUrl(server: QmsServer): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const m = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(server.output());
+    if (m) return m[1]!;
+    await sleep(50);
+  }
+  throw new Error('the server did not open its inspector (started without --inspect-port?)');
+}
+
+export async function profileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[] }> {
+  process.kill(server.pid, 'SIGUSR1');
+  const ws = new WebSocket(await inspectorUrl(server));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let seq = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+  });
+  const send = <T>(method: string, params: object = {}) => new Promise<T>((resolve, reject) => {
+    const id = ++seq;
+    const timer = setTimeout(() => reject(new Error(`${method}: no answer`)), 30_000);
+    pending.set(id, (r) => {
+      clearTimeout(timer);
+      resolve(r as T);
+    });
+    ws.send(JSON.stringify({ id, method, params }));
+  });
+  try {
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 500 });
+    await send('Profiler.start');
+    const t0 = now();
+    await load();
+    if (now() - t0 < ms) await sleep(ms - (now() - t0));
+    const { profile } = await send<{ profile: CpuProfile }>('Profiler.stop');
+    return { lines: summarizeProfile(profile) };
+  } finally {
+    ws.close();
+  }
+}
+
+/** Per-request query count and SQL time of issue, call-next and finish, in-process on a quiet server. */
+export async function sqlProfile(databaseUrl: string, _site: LoadSite, n: number): Promise<{ lines: string[] }> {
+  let queries = 0;
+  let sqlMs = 0;
+  let statements: { sql: string; ms: number }[] = [];
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(databaseUrl, { max: 20, applicationName: 'qms-bench-sql-profile' }) }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+    log(event) {
+      queries++;
+      sqlMs += event.queryDurationMillis;
+      statements.push({ sql: event.query.sql, ms: event.queryDurationMillis });
+    },
+  });
+  const [site] = await seedLoad(db, { sites: 1, countersPerSite: 1, displaysPerSite: 0, kiosksPerSite: 1, servicesPerSite: 1, openCounters: true });
+  const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+  const stats: Record<string, { total: number[]; sql: number[]; queries: number[] }> = {};
+  const byStatement = new Map<string, number[]>(); // call-next: time per statement
+  const run = async (name: string, method: 'POST', url: string, token: string, payload: object = {}) => {
+    queries = 0;
+    sqlMs = 0;
+    statements = [];
+    const t0 = now();
+    const res = await app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, payload });
+    const total = now() - t0;
+    const s = (stats[name] ??= { total: [], sql: [], queries: [] });
+    s.total.push(total);
+    s.sql.push(sqlMs);
+    s.queries.push(queries);
+    if (name === 'call-next') {
+      for (const st of statements) {
+        const key = shortSql(st.sql);
+        byStatement.set(key, [...(byStatement.get(key) ?? []), st.ms]);
+      }
+    }
+    return res;
+  };
+  try {
+    const counter = site!.counters[0]!;
+    for (let i = 0; i < n + 10; i++) {
+      const issued = await run('issue', 'POST', `/sites/${site!.siteId}/tickets`, site!.kiosks[0]!.token, { serviceId: site!.services[0] });
+      if (issued.statusCode !== 201) throw new Error(`issue ${issued.statusCode} ${issued.body}`);
+      const called = await run('call-next', 'POST', `/counters/${counter.id}/call-next`, counter.staffToken);
+      if (called.statusCode !== 200) throw new Error(`call-next ${called.statusCode} ${called.body}`);
+      await run('finish', 'POST', `/tickets/${called.json().ticket.id}/finish`, counter.staffToken);
+      if (i === 9) { // first 10: warm-up
+        for (const k of Object.keys(stats)) delete stats[k];
+        byStatement.clear();
+      }
+    }
+  } finally {
+    await app.close();
+    await db.destroy();
+  }
+  const line = Object.entries(stats).map(([name, s]) => {
+    const t = summarize(s.total).p50;
+    const q = summarize(s.sql).p50;
+    return `${name}: ${round(summarize(s.queries).p50, 0)} SQL statements, ${round(t, 2)} ms per request of which ${round(q, 2)} ms waiting on PostgreSQL (${round((q / t) * 100, 0)}%)`;
+  });
+  const perCall = [...byStatement.entries()]
+    .map(([sql, ms]) => ({ sql, total: ms.reduce((a, b) => a + b, 0) / n, count: ms.length / n }))
+    .sort((a, b) => b.total - a.total).slice(0, 8)
+    .map((x) => `${x.sql}${x.count > 1.05 ? ` ×${round(x.count, 1)}` : ''} ${round(x.total, 2)} ms`);
+  return {
+    lines: [
+      `In-process, one request at a time on a quiet server (median of ${n}): ${line.join('; ')}.`,
+      `call-next, mean time per call by statement: ${perCall.join('; ')}.`,
+    ],
+  };
+}
+
+/** A statement in a few words: verb and table ("select ticket", "commit"). */
+function shortSql(sql: string): string {
+  const text = sql.replace(/\s+/g, ' ').trim().toLowerCase();
+  const verb = text.split(' ')[0] ?? '';
+  const table = /(?:from|into|update) "?([a-z_]+)"?/.exec(text)?.[1];
+  const lock = / for update/.test(text) ? ' for update' : '';
+  return table ? `${verb} ${table}${lock}` : verb;
+}

@@ -1,0 +1,92 @@
+import { io, type Socket } from 'socket.io-client';
+import { now, pool, sleep } from './util.ts';
+
+// A fleet of real socket.io clients (WebSocket transport only, one connection each, the
+// protocol client's reconnection settings) and what each one has seen.
+
+export interface FleetClient {
+  index: number;
+  socket: Socket;
+  /** queue:snapshot events received */
+  snapshots: number;
+  lastSnapshotAt: number;
+  connectErrors: number;
+  lastError: string | undefined;
+  disconnects: string[];
+}
+
+export interface FleetOptions {
+  /** clients connecting at once (each waits for its snapshot) */
+  concurrency?: number;
+  /** give up on one client after this long */
+  timeoutMs?: number;
+  /** auto-reconnect as the screens do (default true) */
+  reconnection?: boolean;
+  /** which event proves a client is ready (default queue:snapshot) */
+  readyEvent?: string;
+  /** extra auth fields (siteId for staff with several sites) */
+  auth?: (index: number) => Record<string, unknown>;
+}
+
+export class Fleet {
+  readonly clients: FleetClient[] = [];
+
+  static async connect(url: string | ((index: number) => string), tokens: string[], options: FleetOptions = {}): Promise<Fleet> {
+    const fleet = new Fleet();
+    const readyEvent = options.readyEvent ?? 'queue:snapshot';
+    const urlOf = typeof url === 'string' ? () => url : url;
+    await pool(tokens, options.concurrency ?? 100, (token, index) => {
+      const socket = io(urlOf(index), {
+        auth: { token, ...options.auth?.(index) },
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: options.reconnection ?? true,
+        reconnectionDelay: 500,
+        reconnectionDelayMax: 5000,
+        timeout: options.timeoutMs ?? 20_000,
+      });
+      const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [] };
+      fleet.clients.push(client);
+      socket.on('queue:snapshot', () => {
+        client.snapshots++;
+        client.lastSnapshotAt = now();
+      });
+      socket.on('connect_error', (error) => {
+        client.connectErrors++;
+        client.lastError = error.message;
+      });
+      socket.on('connect', () => {
+        client.lastError = undefined;
+      });
+      socket.on('disconnect', (reason) => client.disconnects.push(reason));
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.timeoutMs ?? 20_000);
+        socket.once(readyEvent, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    });
+    fleet.clients.sort((a, b) => a.index - b.index);
+    return fleet;
+  }
+
+  get size() {
+    return this.clients.length;
+  }
+
+  ready(minSnapshots = 1): number {
+    return this.clients.filter((c) => c.socket.connected && c.snapshots >= minSnapshots).length;
+  }
+
+  /** Closes every client, a few hundred at a time so the server is not flooded with closes. */
+  async close(): Promise<void> {
+    for (let i = 0; i < this.clients.length; i += 500) {
+      for (const c of this.clients.slice(i, i + 500)) {
+        c.socket.removeAllListeners();
+        c.socket.close();
+      }
+      await sleep(10);
+    }
+  }
+}
