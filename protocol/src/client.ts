@@ -94,15 +94,38 @@ export function createClient(options: ClientOptions = {}) {
       request<{ device: DeviceInfo; token: string; pairingCode: string; pairingExpiresAt: string }>('POST', `/sites/${siteId}/devices`, body),
     revokeDevice: (deviceId: string) => request<null>('DELETE', `/devices/${deviceId}`),
 
-    /** A socket that reconnects by itself for ever; every (re)connect brings a fresh queue:snapshot. */
+    /**
+     * A socket that reconnects by itself for ever; every (re)connect brings a fresh
+     * queue:snapshot. socket.io retries network drops on its own, but not a socket the server
+     * closed (a restart closes every socket) nor a handshake its middleware refused (database
+     * still starting): those are retried here, with jitter so a centre's screens do not all
+     * knock at once. UNAUTHENTICATED is left to the screen (a revoked device re-pairs).
+     */
     connect(extra: { siteId?: string } = {}): QmsSocket {
-      return io(baseUrl || undefined, {
+      const socket: QmsSocket = io(baseUrl || undefined, {
         auth: (cb) => cb({ token, ...extra }),
         transports: ['websocket', 'polling'],
         reconnectionDelay: 500,
         reconnectionDelayMax: 5000,
         withCredentials: true,
       });
+      let closedByUs = false;
+      const retry = (ms: number) =>
+        setTimeout(() => !closedByUs && !socket.connected && !socket.active && socket.connect(), ms + Math.random() * 2000);
+      socket.on('disconnect', (reason) => {
+        if (reason === 'io client disconnect') closedByUs = true;
+        if (reason === 'io server disconnect') retry(1000);
+      });
+      socket.on('connect_error', (error) => {
+        if (error.message !== 'UNAUTHENTICATED' && !socket.active) retry(2000);
+      });
+      // close() goes through disconnect(): a socket its screen closed stays closed
+      const disconnect = socket.disconnect.bind(socket);
+      socket.disconnect = () => {
+        closedByUs = true;
+        return disconnect();
+      };
+      return socket;
     },
   };
 }

@@ -58,15 +58,9 @@ export class CounterTerminal {
     this.api = deskApi(session.client);
     const socket = session.client.connect({ siteId });
     this.live = new LiveQueue(socket);
+    // the client's socket retries server-side closes and refused handshakes itself
     socket.on('connect_error', (error) => {
       if (error.message === 'UNAUTHENTICATED') return session.forget();
-      // a refusal by the server's middleware (database down during a restart) is not retried by socket.io
-      if (!socket.active) setTimeout(() => socket.connect(), 3000);
-    });
-    // socket.io does not reconnect after the server closed the socket itself (a restart, a
-    // redeploy): this screen must, or it would sit there stale until someone reloads it
-    socket.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
     });
     socket.on('queue:snapshot', (snapshot) => {
       this.skewMs = Date.parse(snapshot.at) - Date.now();

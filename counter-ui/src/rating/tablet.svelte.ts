@@ -200,17 +200,12 @@ export class RatingTablet {
     const socket = client.connect();
     this.socket = socket;
     socket.on('connect', () => (this.connection = 'online'));
-    socket.on('disconnect', (reason) => {
-      this.connection = 'offline';
-      // socket.io does not reconnect after the server closed the socket (restart, revoked device):
-      // try again; a revoked tablet then hears UNAUTHENTICATED and shows the pairing pad
-      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
-    });
+    // the client's socket retries server-side closes itself; a revoked tablet then hears
+    // UNAUTHENTICATED and shows the pairing pad
+    socket.on('disconnect', () => (this.connection = 'offline'));
     socket.on('connect_error', (error) => {
       if (error.message === 'UNAUTHENTICATED') return this.unpaired();
       this.connection = 'offline';
-      // refusals by the server's middleware (database restarting) are not retried by socket.io itself
-      if (!socket.active) setTimeout(() => socket.connect(), 3000);
     });
     socket.on('queue:snapshot', (snapshot) => {
       this.connection = 'online';

@@ -155,20 +155,12 @@ export class Kiosk {
       // a reconnect may follow a server restart with a changed configuration
       void this.loadConfig();
     });
-    // socket.io reconnects by itself after a network drop, but not when the server ended the
-    // session (a server shutting down closes every socket) nor after an error raised by its
-    // handshake (database not up yet after a restart): then we try again ourselves, with some
-    // jitter so a centre's screens do not all knock at the same instant. A revoked device is
-    // told UNAUTHENTICATED on that attempt and goes back to pairing.
-    const retry = () => setTimeout(() => !socket.connected && !socket.active && socket.connect(), 1000 + Math.random() * 2000);
-    socket.on('disconnect', (reason) => {
-      this.setOnline(false);
-      if (reason === 'io server disconnect') retry();
-    });
+    // the client's socket retries server-side closes and refused handshakes itself; a revoked
+    // device is told UNAUTHENTICATED on such a retry and goes back to pairing
+    socket.on('disconnect', () => this.setOnline(false));
     socket.on('connect_error', (error) => {
       if (error.message === 'UNAUTHENTICATED') return this.unpair();
       this.setOnline(false);
-      if (!socket.active) retry();
     });
     socket.on('queue:snapshot', (snapshot) => {
       this.clockOffset = Date.parse(snapshot.at) - Date.now();

@@ -49,4 +49,17 @@ describe('the typed client of @qms/protocol', () => {
     expect((await official.finish(ticket.id)).status).toBe('done');
     expect(await official.callNext(f.counters[2]!)).toBeNull();
   });
+
+  it('comes back by itself after the server closed its socket, with a fresh snapshot', async () => {
+    const display = createClient({ baseUrl, token: f.tokens.display });
+    const socket = display.connect();
+    sockets.push(socket);
+    await new Promise((resolve) => socket.once('queue:snapshot', resolve));
+    const again = new Promise((resolve) => socket.once('queue:snapshot', resolve));
+    f.app.realtime.io.local.disconnectSockets(true); // what a shutting-down server does
+    await expect(Promise.race([again.then(() => 'resynced'), new Promise((r) => setTimeout(() => r('stale'), 8000))])).resolves.toBe('resynced');
+    socket.close();
+    const reconnected = await new Promise((r) => setTimeout(() => r(socket.connected), 4000));
+    expect(reconnected).toBe(false); // a socket its screen closed stays closed
+  });
 });
