@@ -65,6 +65,11 @@ export class QueueService {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /** The engine's time (a test clock in tests), for reads that must agree with it. */
+  now(): Date {
+    return this.clock();
+  }
+
   // ---- tickets -------------------------------------------------------------------------
 
   async issue(input: IssueInput): Promise<Result<Ticket>> {

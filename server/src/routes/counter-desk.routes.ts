@@ -13,14 +13,10 @@ import type { QueueService } from '../queue/queue.service.ts';
 
 /**
  * The queue engine's clock, so "today" and "a moment ago" agree with the timestamps the engine
- * wrote (tests run it on a TestClock). QueueService keeps it private; a public `now()` there
- * would remove this reach-in.
+ * wrote (tests run it on a TestClock).
  */
 export function engineClock(queue: QueueService): () => Date {
-  return () => {
-    const clock = (queue as unknown as { clock?: () => Date }).clock;
-    return typeof clock === 'function' ? clock() : new Date();
-  };
+  return () => queue.now();
 }
 
 const strict = { additionalProperties: false } as const;
