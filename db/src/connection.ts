@@ -34,9 +34,12 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
     types,
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection (database restart) must not crash the process;
-  // the next query gets a fresh connection.
+  // A client losing its connection (database restart) must not crash the process. pg-pool
+  // listens only to idle clients; a checked-out one (inside a transaction, or the socket.io
+  // adapter's LISTEN client) needs its own listener. Its query in flight fails and the pool
+  // drops the broken client on release.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

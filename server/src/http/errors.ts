@@ -32,7 +32,7 @@ export function installErrorHandler(app: FastifyInstance) {
       request.log.warn({ err: error }, 'database unavailable');
       return reply.code(503).send({ error: { code: 'UNAVAILABLE', message: 'The database is unavailable; try again shortly' } });
     }
-    if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
+    if (/timeout exceeded when trying to connect|Connection terminated|not queryable/i.test(error.message)) {
       return reply.code(503).send({ error: { code: 'UNAVAILABLE', message: 'The database is unavailable; try again shortly' } });
     }
     request.log.error({ err: error }, 'unexpected error');

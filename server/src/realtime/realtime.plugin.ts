@@ -97,8 +97,10 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     },
   };
   app.decorate('realtime', value);
+  // Close the connections, not the sockets: clients then see a transport close and reconnect
+  // to whichever process is up (a DISCONNECT packet would tell them to stay away).
   app.addHook('preClose', async () => {
-    io.local.disconnectSockets(true);
+    io.engine.close();
   });
   app.addHook('onClose', async () => {
     await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -124,12 +124,10 @@ describe('SIGKILL under load', () => {
     expect(statuses['call-next 500'] ?? 0).toBe(0);
   }, 120_000);
 
-  // Known bug 1 (docs/reliability.md): on SIGTERM the server sends every screen "io server
-  // disconnect", which socket.io clients treat as final. `npm test` keeps the server as it is
-  // as an expected failure (it starts passing once fixed, and `.fails` comes off) and checks
-  // that the proposed fix (fixes/proposed-fixes.ts, preloaded) is enough.
-  for (const fix of [false, true]) {
-    const known = !fix && !RELIABILITY;
+  // Bug 1 of docs/reliability.md (fixed): a graceful stop closes connections, and the client
+  // retries a server-side close, so the screens come back by themselves.
+  for (const fix of [false]) {
+    const known = false;
     (known ? it.fails : it)(`graceful restart (SIGTERM): the screens reconnect by themselves${fix ? ' (proposed fix preloaded)' : known ? ' [KNOWN BUG: they stay offline]' : ''}`, async () => {
       const port = await freePort();
       const preload = fix ? { preload: ['fixes/proposed-fixes.ts'] } : {};

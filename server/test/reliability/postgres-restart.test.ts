@@ -52,19 +52,12 @@ const refused = (p: number) => new Promise<boolean>((resolve) => {
   socket.once('error', () => resolve(true));
 });
 
-// As the server is today it dies when PostgreSQL goes away (bug 2 of docs/reliability.md), and
-// the adapter's LISTEN client makes that certain with QMS_CLUSTER=1. So `npm test` runs:
-//  - the server with the two proposed fixes preloaded (fixes/proposed-fixes.ts), which must pass:
-//    everything else this test asks for (503s, no hang, recovery, events) is guarded;
-//  - the server as it is with QMS_CLUSTER=1, marked as a known failure (it.fails): once the bug
-//    is fixed it starts passing, vitest reports it, and `.fails` comes off.
-// QMS_RELIABILITY=1 runs the server as it is in both modes as ordinary tests.
+// Bugs 2 and 3 of docs/reliability.md (fixed): a checked-out client losing its connection no
+// longer kills the process, and a broken client's error answers 503. The server as it is, with
+// and without the PostgreSQL adapter's LISTEN client.
 const variants = [
-  { cluster: true, fix: true, known: false },
-  { cluster: false, fix: true, known: false },
-  ...(RELIABILITY
-    ? [{ cluster: true, fix: false, known: false }, { cluster: false, fix: false, known: false }]
-    : [{ cluster: true, fix: false, known: true }]),
+  { cluster: true, fix: false, known: false },
+  { cluster: false, fix: false, known: false },
 ];
 
 describe.each(variants)('PostgreSQL stops and starts under load (QMS_CLUSTER=$cluster, proposed fixes preloaded: $fix)', ({ cluster, fix, known }) => {
