@@ -1,2 +1,3 @@
 export * from './schemas.ts';
 export * from './events.ts';
+export * from './desk.ts';

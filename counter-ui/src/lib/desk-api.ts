@@ -1,30 +1,11 @@
 import { ApiError, type QmsClient } from '@qms/protocol/client';
-import type { Ticket } from '@qms/protocol';
 
 // The endpoints of the counter terminal and rating tablet that the protocol client does not
-// have yet (server/src/routes/alert.routes.ts, counter-desk.routes.ts). They should move into
-// protocol/src/client.ts together with these types.
+// have yet (server/src/routes/alert.routes.ts, counter-desk.routes.ts); their types live in
+// protocol/src/desk.ts, shared with the server.
 
-export interface TodayFigures {
-  date: string;
-  counterId: string;
-  staff: { id: string; displayName: string } | null;
-  served: number;
-  noShow: number;
-  serviceAvgSeconds: number | null;
-  ratings: number;
-  ratingAvg: number | null;
-}
-
-export type WaitingTicket = Ticket & { queuedAt: string; waitedSeconds: number };
-
-export interface RatingRequest {
-  ticketId: string;
-  counterId: string;
-  code: string;
-  staff: { displayName: string };
-  finishedAt: string;
-}
+export type { RatingRequest, TodayFigures, WaitingTicket } from '@qms/protocol';
+import type { RatingRequest, TodayFigures, WaitingTicket } from '@qms/protocol';
 
 export interface Alert {
   id: string;

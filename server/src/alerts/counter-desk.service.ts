@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { Db, TicketRow } from '@qms/db';
-import type { Ticket } from '@qms/protocol';
+import type { RatingRequest, Ticket, TodayFigures, WaitingTicket } from '@qms/protocol';
+
+export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';
 import { localDate, zonedInstant } from '../queue/site.calendar.ts';
 import { toTicket } from '../queue/ticket.mapper.ts';
@@ -10,29 +12,6 @@ import { isoInZone, seconds } from '../queue/time.ts';
 // official's own figures of the day, the waiting list in call order, and the rating a tablet
 // should ask for after it reconnects. Read-only; every rule of the queue stays in the engine.
 
-export interface TodayFigures {
-  date: string;
-  counterId: string;
-  staff: { id: string; displayName: string } | null;
-  /** tickets this official finished today (status done) */
-  served: number;
-  noShow: number;
-  /** mean of finishedAt − calledAt over those tickets (API.md's service time); null when none */
-  serviceAvgSeconds: number | null;
-  /** ratings given to the tickets served today */
-  ratings: number;
-  ratingAvg: number | null;
-}
-
-export type WaitingTicket = Ticket & { queuedAt: string; waitedSeconds: number };
-
-export interface RatingRequest {
-  ticketId: string;
-  counterId: string;
-  code: string;
-  staff: { displayName: string };
-  finishedAt: string;
-}
 
 /** How long after finishing a tablet that reconnects still asks for the rating. */
 export const RATING_WINDOW_SECONDS = 120;
