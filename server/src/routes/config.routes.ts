@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { parseWeekdays } from '@qms/db';
+import { parseWeekdays, type Db } from '@qms/db';
 import { SiteConfig } from '@qms/protocol';
 import { allow, who } from '../http/auth.plugin.ts';
 import { isAdmin, managerOfSite, staffOfSite } from '../auth/principal.ts';
 import {
-  created, CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, errors, noContent, PairBody, SiteParams,
+  created, CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, errors, Id, noContent, PairBody, SiteParams,
 } from '../http/schemas.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { SiteConfigService } from '../config/site-config.service.ts';
@@ -122,6 +122,48 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     return reply.code(204).send();
   });
 
+  // ---- display zones (extension of API.md) ---------------------------------------------
+
+  /** The calling device itself and its settings (a display reads its zone here). */
+  app.get('/devices/me', { schema: { tags: ['devices'], response: { 200: DeviceMeReply, ...errors } } }, async (request) => {
+    const p = who(request);
+    allow(p.kind === 'device', 'Only a paired device reads its own settings');
+    const row = await dbOf(config).selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'settings'])
+      .where('id', '=', p.device.id).executeTakeFirstOrThrow();
+    const { settings, ...device } = row;
+    return { device, settings };
+  });
+
+  app.put('/devices/:deviceId/zone', {
+    schema: {
+      tags: ['devices'], params: DeviceParams, body: ZoneBody, response: { 200: ZoneReply, ...errors },
+      description: 'Limits a display to some counters and/or services (both lists given: calls that match both); null or empty lists show the whole site. '
+        + 'Stored in device.settings.zone; the display reconnects and applies it at once.',
+    },
+  }, async (request) => {
+    const { deviceId } = request.params as { deviceId: string };
+    const db = dbOf(config);
+    const device = await db.selectFrom('device').select(['siteId', 'kind', 'settings']).where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new QueueError('DEVICE_NOT_FOUND', `No device ${deviceId}`, 404);
+    allow(managerOfSite(who(request), device.siteId), 'Only a manager of the device\'s site sets its zone');
+    if (device.kind !== 'display') throw new QueueError('NOT_A_DISPLAY', 'Only displays have a zone', 400);
+    const body = request.body as DisplayZone | null;
+    const zone: DisplayZone = {};
+    if (body?.counterIds?.length) zone.counterIds = [...new Set(body.counterIds)];
+    if (body?.serviceIds?.length) zone.serviceIds = [...new Set(body.serviceIds)];
+    for (const [table, ids] of [['counter', zone.counterIds], ['service', zone.serviceIds]] as const) {
+      if (!ids) continue;
+      const found = await db.selectFrom(table).select('id').where('siteId', '=', device.siteId).where('id', 'in', ids).execute();
+      if (found.length !== ids.length) throw new QueueError(`${table.toUpperCase()}_NOT_FOUND`, `A ${table} in ${table}Ids is not a ${table} of this site`, 404);
+    }
+    const { zone: _old, ...rest } = device.settings;
+    const whole = !zone.counterIds && !zone.serviceIds;
+    await db.updateTable('device').set({ settings: JSON.stringify(whole ? rest : { ...rest, zone }) }).where('id', '=', deviceId).execute();
+    // its sockets reconnect by themselves, and a display reads its settings on every connect
+    app.realtime.disconnectDevice(deviceId);
+    return { deviceId, zone: whole ? null : zone };
+  });
+
   app.get('/sites/:siteId/priority-groups', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {
     const { siteId } = request.params as { siteId: string };
     const p = who(request);
@@ -129,5 +171,26 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     return (await config.siteConfig(siteId)).priorityGroups;
   });
 }
+
+const strict = { additionalProperties: false } as const;
+const ZoneObject = Type.Object({
+  counterIds: Type.Optional(Type.Array(Id, { maxItems: 200 })),
+  serviceIds: Type.Optional(Type.Array(Id, { maxItems: 200 })),
+}, strict);
+type DisplayZone = { counterIds?: string[]; serviceIds?: string[] };
+/** PUT body: the zone, or null for the whole site. */
+const ZoneBody = Type.Union([ZoneObject, Type.Null()]);
+const ZoneReply = Type.Object({ deviceId: Type.String(), zone: Type.Union([ZoneObject, Type.Null()]) });
+const DeviceMeReply = Type.Object({
+  device: Type.Object({ id: Type.String(), siteId: Type.String(), kind: Type.String(), name: Type.String(), counterId: Type.Union([Type.String(), Type.Null()]) }),
+  settings: Type.Record(Type.String(), Type.Unknown()),
+});
+
+/**
+ * The database behind the configuration service. app.ts hands this plugin only the service,
+ * whose `db` is private; TypeScript allows reaching a private field by name. Passing `db` to
+ * configRoutes from app.ts would be the clean way (kept out of this change on purpose).
+ */
+const dbOf = (config: SiteConfigService): Db => config['db'];
 
 export const SiteSummary = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), timezone: Type.String() });
