@@ -36,7 +36,7 @@ for (const [key, value] of Object.entries(process.env)) {
   if (!m || value === undefined) continue;
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
-    'concurrency', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout'].includes(name) && !args.has(name)) {
+    'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

@@ -3,6 +3,7 @@ import { prepareFloorTable, fillFloorTable, startFloorServer } from '../floor/fl
 import { post } from '../lib/http.ts';
 import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import { ipcRequest, startQmsServer } from '../lib/processes.ts';
+import { cpuMark, cpuSince } from '../lib/cpu.ts';
 import { profileServer, sqlProfile } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
@@ -136,11 +137,14 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     };
 
     ctx.log(`  floor (before): ${rate} calls/s for ${floorS} s`);
+    const floorCpu = cpuMark([server.pid, floor.pid]);
     await runFloor();
+    const floorCpuLine = cpuSince(floorCpu, [server.pid, floor.pid], ['queue server (idle)', 'floor server']);
 
     // ---- the system ----
     // a queue in every service before the clock starts, so calls find tickets
-    const warm = sites.flatMap((s) => s.services.flatMap((serviceId) => Array.from({ length: 4 }, (_, i) => ({ s, serviceId, k: s.kiosks[i % s.kiosks.length]! }))));
+    const warmPerService = ctx.num('warm-queue', 12, 6);
+    const warm = sites.flatMap((s) => s.services.flatMap((serviceId) => Array.from({ length: warmPerService }, (_, i) => ({ s, serviceId, k: s.kiosks[i % s.kiosks.length]! }))));
     await pool(warm, 8, async ({ s, serviceId, k }) => {
       const r = await post(server.url, `/sites/${s.siteId}/tickets`, k.token, { serviceId });
       if (r.status !== 201) throw new Error(`warm-up issue: ${r.status} ${JSON.stringify(r.body)}`);
@@ -152,6 +156,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const count = (key: string) => (statuses[key] = (statuses[key] ?? 0) + 1);
     const issueHttp: number[] = [];
     ctx.log(`  system: ${rate} calls/s and ${issueRate} issues/s for ${durationS} s over ${sites.length} sites`);
+    const systemCpu = cpuMark([server.pid, floor.pid]);
     const [calls, issues] = await Promise.all([
       steady({
         ratePerSecond: rate, durationMs: durationS * 1000, maxInFlight: 200,
@@ -192,6 +197,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         },
       }),
     ]);
+    const systemCpuLine = cpuSince(systemCpu, [server.pid, floor.pid], ['queue server', 'floor server (idle)']);
     await sleep(1000);
     const lost = pendingQms.size;
 
@@ -239,6 +245,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
       `Load: ${rate} calls/s (each preceded by the counter's finish of its previous ticket) and ${issueRate} issues/s for ${durationS} s; ${calls.started} calls started, ${calls.shed} shed, ${issues.started} issues. Replies: ${Object.entries(statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}. Calls whose event never reached every display: ${lost}.`,
       `Call-next HTTP reply time: p50 ${round(h.p50, 1)} ms, p99 ${round(h.p99, 1)} ms; issue reply p50 ${round(summarize(issueHttp).p50, 1)} ms, p99 ${round(summarize(issueHttp).p99, 1)} ms.`,
       `Floor before the system run: p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; after: p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (${floorS} s each at the same call rate, the same ${layout.length} sockets and rooms).`,
+      `During the system run: ${systemCpuLine} During the first floor run: ${floorCpuLine}`,
       ...profile.lines,
       ...sql.lines,
     );

@@ -1,10 +1,14 @@
 import { createDb, freePort } from '@qms/db';
 import { startFloorServer } from '../floor/floor.ts';
 import { seedLoad, type LoadSite } from '../lib/load-setup.ts';
-import { startQmsServer, type QmsServer } from '../lib/processes.ts';
+import path from 'node:path';
+import { ROOT, startQmsServer, type QmsServer } from '../lib/processes.ts';
+import { cpuMark, cpuSince } from '../lib/cpu.ts';
+import { tcpCounters, tcpDelta } from '../lib/netstat.ts';
+import { profileServer, serverMemory } from '../lib/profile.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
-import { round } from '../lib/stats.ts';
+import { round, summarize } from '../lib/stats.ts';
 import { now, sleep, until } from '../lib/util.ts';
 
 // c. Reconnect storm and d. memory. D devices (displays, kiosks, counter terminals: device
@@ -13,8 +17,10 @@ import { now, sleep, until } from '../lib/util.ts';
 // received a fresh queue:snapshot, with nothing left in error:
 //   1. graceful restart (SIGTERM, then start again: what `systemctl restart` does);
 //   2. crash restart (SIGKILL, then start again);
-//   3. graceful restart again, with clients that reconnect by hand after the server's
-//      "io server disconnect" (what a fixed server gives; see the note).
+//   3. graceful restart of a server with the proposed fix of its shutdown preloaded
+//      (server/test/reliability/fixes/proposed-fixes.ts; see docs/reliability.md, bug 1).
+// Then a CPU profile of the server while every device reconnects at once (the storm's work
+// without the clients' back-off), and the server's heap before and after a full GC.
 // Memory floor: a bare socket.io server process (floor-server.ts) holding the same sockets.
 
 interface Storm {
@@ -28,11 +34,18 @@ interface Storm {
   clients: number;
   errorsLeft: number;
   reasons: Record<string, number>;
+  connectErrors: Record<string, number>;
+  /** ms from the stop signal to each client's fresh snapshot */
+  spread: ReturnType<typeof summarize>;
+  /** kernel TCP counters over the storm */
+  tcp: string;
 }
 
 /** Stops the server, starts it again, and times until every client of the fleet has a fresh snapshot. */
 async function measureStorm(fleet: Fleet, stop: () => Promise<void>, start: () => Promise<void>, timeoutMs: number) {
   const baseline = fleet.clients.map((c) => c.snapshots);
+  const errorsBefore = { ...fleet.errorCounts };
+  const tcpBefore = tcpCounters();
   const reasonsBefore = fleet.clients.map((c) => c.disconnects.length);
   const fresh = () => fleet.clients.filter((c, i) => c.socket.connected && c.snapshots > baseline[i]! && !c.lastError).length;
   const began = now();
@@ -45,8 +58,11 @@ async function measureStorm(fleet: Fleet, stop: () => Promise<void>, start: () =
   fleet.clients.forEach((c, i) => {
     for (const r of c.disconnects.slice(reasonsBefore[i]!)) reasons[r] = (reasons[r] ?? 0) + 1;
   });
+  const connectErrors: Record<string, number> = {};
+  for (const [k, v] of Object.entries(fleet.errorCounts)) if (v - (errorsBefore[k] ?? 0) > 0) connectErrors[k] = v - (errorsBefore[k] ?? 0);
+  const times = fleet.clients.filter((c, i) => c.snapshots > baseline[i]!).map((c) => c.lastSnapshotAt - began);
   return {
-    fresh: fresh(), reasons,
+    fresh: fresh(), reasons, connectErrors, spread: summarize(times), tcp: tcpDelta(tcpBefore),
     totalMs: all ? done - began : Number.NaN,
     afterReadyMs: all ? done - ready : Number.NaN,
     errorsLeft: fleet.clients.filter((c) => !c.socket.connected || c.lastError).length,
@@ -117,7 +133,10 @@ export async function stormBench(ctx: BenchContext): Promise<BenchResult> {
 
   // ---- the server ----
   const port = await freePort();
-  let server: QmsServer = await startQmsServer({ databaseUrl: url, port });
+  const inspectable = ['--inspect-port=127.0.0.1:0'];
+  const fixed = [...inspectable, '--import', path.join(ROOT, 'server/test/reliability/fixes/proposed-fixes.ts')];
+  const fixedAndBacklog = [...fixed, '--import', path.join(ROOT, 'bench/src/fixes/listen-backlog.ts')];
+  let server: QmsServer = await startQmsServer({ databaseUrl: url, port, nodeArgs: inspectable });
   let fleet: Fleet | undefined;
   try {
     await sleep(1000);
@@ -128,54 +147,62 @@ export async function stormBench(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`  ${fleet.ready()} of ${tokens.length} devices connected with their snapshot in ${Math.round(connectMs)} ms`);
     if (fleet.ready() < tokens.length) throw new Error(`only ${fleet.ready()} of ${tokens.length} devices got a snapshot`);
     const connected = await settleRss(server, 4000);
+    const secs = (ms: number) => round(ms / 1000, 2);
     ctx.log(`  server RSS: ${round(idle, 0)} MB idle, ${round(connected, 0)} MB with ${tokens.length} devices (floor ${round(floorIdle, 0)} → ${round(floorConnected, 0)} MB)`);
 
-    const storm = async (label: string, stop: (s: QmsServer) => Promise<void>, manualReconnect: boolean): Promise<Storm> => {
+    const memory = await serverMemory(server).catch(() => undefined);
+
+    const storm = async (label: string, stop: (s: QmsServer) => Promise<void>, nextArgs: string[]): Promise<Storm> => {
       const f = fleet!;
-      const handlers: (() => void)[] = [];
-      if (manualReconnect) {
-        for (const c of f.clients) {
-          const h = (reason: string) => {
-            if (reason === 'io server disconnect') c.socket.connect();
-          };
-          c.socket.on('disconnect', h);
-          handlers.push(() => c.socket.off('disconnect', h));
-        }
-      }
       const m = await measureStorm(f, () => stop(server), async () => {
-        server = await startQmsServer({ databaseUrl: url, port });
+        server = await startQmsServer({ databaseUrl: url, port, nodeArgs: nextArgs });
       }, stormTimeoutMs);
       const all = Number.isFinite(m.totalMs);
       const { reasons } = m;
-      for (const off of handlers) off();
       const result: Storm = {
-        label, clients: f.size, fresh: m.fresh, reasons, totalMs: m.totalMs, afterReadyMs: m.afterReadyMs,
+        label, clients: f.size, fresh: m.fresh, reasons, connectErrors: m.connectErrors, spread: m.spread, tcp: m.tcp, totalMs: m.totalMs, afterReadyMs: m.afterReadyMs,
         serverStartMs: server.startMs, errorsLeft: m.errorsLeft,
       };
       ctx.log(`  ${label}: ${result.fresh}/${result.clients} fresh snapshots, ${all ? `all in ${Math.round(result.totalMs)} ms (${Math.round(result.afterReadyMs)} ms after the new server was healthy)` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${result.errorsLeft} clients left disconnected or in error; disconnect reasons ${JSON.stringify(reasons)}`);
       return result;
     };
 
-    const graceful = await storm('graceful restart (SIGTERM)', (s) => s.stop(), false);
+    const graceful = await storm('graceful restart (SIGTERM)', (s) => s.stop(), inspectable);
     if (graceful.fresh < fleet.size) {
       // the stranded clients would stay dark for ever: bring them back by hand for the next runs
       for (const c of fleet.clients) if (!c.socket.connected) c.socket.connect();
       await until(() => fleet!.ready() === fleet!.size, stormTimeoutMs, 100);
       ctx.log(`  (reconnected the stranded clients by hand: ${fleet.ready()}/${fleet.size})`);
     }
-    const crash = await storm('crash restart (SIGKILL)', (s) => s.kill(), false);
-    const workaround = await storm('graceful restart, clients reconnect after "io server disconnect"', (s) => s.stop(), true);
+    // the server started by this one has the proposed fixes preloaded, for run 3
+    const crash = await storm('crash restart (SIGKILL)', (s) => s.kill(), fixed);
+    const workaround = await storm('graceful restart, proposed fixes preloaded (shutdown; the new server also backlog 4096)', (s) => s.stop(), fixedAndBacklog);
+    // 4. and a crash restart of a server listening with a deeper accept queue
+    const backlog = await storm('crash restart, listen backlog 4096 preloaded', (s) => s.kill(), fixedAndBacklog);
     const after = await settleRss(server, 4000);
 
+    // where a storm's time goes: every device reconnects at once, with the CPU profiler on
+    const wave = await profileServer(server, 0, async () => {
+      const base = fleet!.clients.map((c) => c.snapshots);
+      for (const c of fleet!.clients) c.socket.disconnect();
+      const t0 = now();
+      const mark = cpuMark([server.pid]);
+      const tcp0 = tcpCounters();
+      for (const c of fleet!.clients) c.socket.connect();
+      await until(() => fleet!.clients.every((c, i) => c.snapshots > base[i]!), stormTimeoutMs, 50);
+      notes.push(`Reconnect wave (all ${fleet!.size} devices disconnect and connect again at once, no back-off): all fresh in ${secs(now() - t0)} s, on the last server (fixes and backlog 4096 preloaded). ${cpuSince(mark, [server.pid], ['server'])} Kernel TCP counters: ${tcpDelta(tcp0)}.`);
+    }).catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
+
     const met = (s: Storm) => Number.isFinite(s.totalMs) && s.totalMs < 10_000 && s.errorsLeft === 0;
-    const secs = (ms: number) => round(ms / 1000, 2);
     figures.push(
       Number.isFinite(graceful.totalMs)
         ? { label: `graceful restart → all ${tokens.length} fresh`, value: secs(graceful.totalMs), unit: 's', floor: secs(floorStorms.graceful!), ratio: round(graceful.totalMs / floorStorms.graceful!, 2), target: '< 10 s, no errors left', met: met(graceful) }
         : { label: `graceful restart → devices back within ${stormTimeoutMs / 1000} s`, value: graceful.fresh, unit: `of ${tokens.length}`, target: '< 10 s, no errors left', met: false },
       { label: `crash restart → all ${tokens.length} fresh`, value: secs(crash.totalMs), unit: 's', floor: secs(floorStorms.crash!), ratio: round(crash.totalMs / floorStorms.crash!, 2), target: '< 10 s, no errors left', met: met(crash) },
-      { label: 'graceful restart, reconnecting clients', value: secs(workaround.totalMs), unit: 's', floor: secs(floorStorms.graceful!), ratio: round(workaround.totalMs / floorStorms.graceful!, 2), target: '< 10 s, no errors left', met: met(workaround) },
+      { label: 'graceful restart, shutdown fix preloaded', value: secs(workaround.totalMs), unit: 's', floor: secs(floorStorms.graceful!), ratio: round(workaround.totalMs / floorStorms.graceful!, 2), target: '< 10 s, no errors left', met: met(workaround) },
+      { label: 'crash restart, listen backlog 4096 preloaded', value: secs(backlog.totalMs), unit: 's', floor: secs(floorStorms.crash!), ratio: round(backlog.totalMs / floorStorms.crash!, 2), target: '< 10 s, no errors left', met: met(backlog) },
       { label: `server RSS with ${tokens.length} devices`, value: round(connected, 0), unit: 'MB', floor: round(floorConnected, 0), ratio: round(connected / floorConnected, 2), target: '< 300 MB', met: connected < 300 },
+      ...(memory ? [{ label: `server RSS after a full GC, ${tokens.length} devices`, value: round(memory.after.rss!, 0), unit: 'MB' }, { label: 'server heap used after a full GC', value: round(memory.after.heapUsed!, 0), unit: 'MB' }] : []),
       { label: `server RSS growth per 1,000 devices`, value: round(((connected - idle) / tokens.length) * 1000, 1), unit: 'MB', floor: round(((floorConnected - floorIdle) / tokens.length) * 1000, 1), ratio: round((connected - idle) / (floorConnected - floorIdle), 2) },
     );
     notes.push(
@@ -183,12 +210,14 @@ export async function stormBench(ctx: BenchContext): Promise<BenchResult> {
       `First connection of all ${tokens.length} (100 at a time, each waiting for its snapshot): ${secs(connectMs)} s.`,
       `RSS of the server process: ${round(idle, 0)} MB idle, ${round(connected, 0)} MB with the devices connected, ${round(after, 0)} MB after the three restarts (the last server process). Floor process (bare socket.io + pg, loaded the same way): ${round(floorIdle, 0)} MB idle, ${round(floorConnected, 0)} MB with the same sockets.`,
       `Restart floor: the same clients, the bare socket.io server restarted on its port (its start is shorter: no migrations check, no Fastify): graceful ${secs(floorStorms.graceful!)} s, crash ${secs(floorStorms.crash!)} s to all fresh.`,
-      ...[graceful, crash, workaround].map((s) => `${s.label}: ${s.fresh}/${s.clients} fresh snapshots; ${Number.isFinite(s.totalMs) ? `${secs(s.totalMs)} s from the stop signal, ${secs(s.afterReadyMs)} s after the new server was healthy (its start took ${secs(s.serverStartMs)} s)` : `not all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left disconnected or in error; disconnect reasons seen: ${JSON.stringify(s.reasons)}.`),
+      ...(memory ? [`Server memory (process.memoryUsage, MB) with the devices connected: ${JSON.stringify(memory.before)}; after a full GC: ${JSON.stringify(memory.after)}.`] : []),
+      ...wave.lines.map((l) => `During the reconnect wave: ${l}`),
+      ...[graceful, crash, workaround, backlog].map((s) => `${s.label}: ${s.fresh}/${s.clients} fresh snapshots; ${Number.isFinite(s.totalMs) ? `${secs(s.totalMs)} s from the stop signal, ${secs(s.afterReadyMs)} s after the new server was healthy (its start took ${secs(s.serverStartMs)} s)` : `not all within ${stormTimeoutMs / 1000} s`}${s.spread.n ? `; half of the devices were back after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left disconnected or in error; disconnect reasons seen: ${JSON.stringify(s.reasons)}; failed connection attempts on the way: ${JSON.stringify(s.connectErrors)}; kernel TCP counters (machine-wide): ${s.tcp}.`),
     );
     if (graceful.fresh < tokens.length) {
-      notes.push('BUG: on SIGTERM the server disconnects every socket with a socket.io DISCONNECT packet (realtime.plugin.ts, preClose: io.local.disconnectSockets(true)); socket.io clients treat "io server disconnect" as final and never reconnect, so after a graceful restart every display, kiosk and counter screen stays offline until reloaded. The third run shows the figure once the clients come back.');
+      notes.push('BUG: on SIGTERM the server disconnects every socket with a socket.io DISCONNECT packet (realtime.plugin.ts, preClose: io.local.disconnectSockets(true)); socket.io clients treat "io server disconnect" as final and never reconnect, so after a graceful restart every display, kiosk and counter screen stays offline until reloaded. The third run preloads the proposed fix (close the connections, not the sockets) and shows the figure a fixed server gives.');
     }
-    Object.assign(raw, { idle, connected, after, floorIdle, floorConnected, connectMs, graceful, crash, workaround });
+    Object.assign(raw, { idle, connected, after, floorIdle, floorConnected, connectMs, graceful, crash, workaround, backlog, memory });
   } finally {
     await fleet?.close();
     await server.stop();

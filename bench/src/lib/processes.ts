@@ -34,7 +34,7 @@ export interface Child {
 }
 
 export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs, script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

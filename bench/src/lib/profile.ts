@@ -45,7 +45,26 @@ export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
     }
     return own;
   };
+  // who asked for it: the first library or application frame up the stack
+  const ownerCache = new Map<number, string>();
+  const ownerOf = (id: number): string => {
+    const cached = ownerCache.get(id);
+    if (cached) return cached;
+    let owner = '(node core only)';
+    for (let p: number | undefined = id; p !== undefined; p = parent.get(p)) {
+      const url = byId.get(p)!.callFrame.url;
+      if (/node_modules\/|\/(server|db|protocol|hardware)\/src\//.test(url)) {
+        owner = category(url, '').replace(/^@qms\/(\w+) .*/, '@qms/$1');
+        break;
+      }
+    }
+    ownerCache.set(id, owner);
+    return owner;
+  };
+  const writes = new Map<string, number>();
+  let writeTotal = 0;
   const self = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   let total = 0;
   let idle = 0;
   profile.samples.forEach((id, i) => {
@@ -55,13 +74,26 @@ export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
     total += dt;
     const cat = categoryOf(id);
     if (cat === '(idle)') idle += dt;
-    else self.set(cat, (self.get(cat) ?? 0) + dt);
+    else {
+      self.set(cat, (self.get(cat) ?? 0) + dt);
+      const fn = `${node.callFrame.functionName || '(anonymous)'} [${cat}]`;
+      if (node.callFrame.functionName === 'writev' || node.callFrame.functionName === 'writeBuffer' || node.callFrame.functionName.startsWith('write') && !node.callFrame.url) {
+        writeTotal += dt;
+        const o = ownerOf(id);
+        writes.set(o, (writes.get(o) ?? 0) + dt);
+      }
+      byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
+    }
   });
   const busy = total - idle;
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
     `Server CPU profile: busy ${round((busy / total) * 100, 0)}% of ${round(total / 1e6, 1)} s on its core; self time by package/file, % of busy time: ` +
       rows.map(([name, us]) => `${name} ${round((us / busy) * 100, 1)}%`).join('; ') + '.',
+    `Top functions by self time: ${[...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6)
+      .map(([name, us]) => `${name} ${round((us / busy) * 100, 1)}%`).join('; ')}.`,
+    `Socket writes (native write/writev, each a syscall that also does the loopback TCP delivery): ${round((writeTotal / busy) * 100, 1)}% of busy time, by who wrote: ${[...writes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)
+      .map(([name, us]) => `${name} ${round((us / writeTotal) * 100, 0)}%`).join(', ')}.`,
   ];
 }
 
@@ -74,7 +106,8 @@ async function inspectorUrl(server: QmsServer): Promise<string> {
   throw new Error('the server did not open its inspector (started without --inspect-port?)');
 }
 
-export async function profileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[] }> {
+/** Opens the inspector of a server started with --inspect-port=127.0.0.1:0 (SIGUSR1) and returns a CDP session. */
+export async function inspect(server: QmsServer) {
   process.kill(server.pid, 'SIGUSR1');
   const ws = new WebSocket(await inspectorUrl(server));
   await new Promise<void>((resolve, reject) => {
@@ -89,24 +122,47 @@ export async function profileServer(server: QmsServer, ms: number, load: () => P
   });
   const send = <T>(method: string, params: object = {}) => new Promise<T>((resolve, reject) => {
     const id = ++seq;
-    const timer = setTimeout(() => reject(new Error(`${method}: no answer`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${method}: no answer`)), 60_000);
     pending.set(id, (r) => {
       clearTimeout(timer);
       resolve(r as T);
     });
     ws.send(JSON.stringify({ id, method, params }));
   });
+  return { send, close: () => ws.close() };
+}
+
+export async function profileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[] }> {
+  const session = await inspect(server);
   try {
-    await send('Profiler.enable');
-    await send('Profiler.setSamplingInterval', { interval: 500 });
-    await send('Profiler.start');
+    await session.send('Profiler.enable');
+    await session.send('Profiler.setSamplingInterval', { interval: 500 });
+    await session.send('Profiler.start');
     const t0 = now();
     await load();
     if (now() - t0 < ms) await sleep(ms - (now() - t0));
-    const { profile } = await send<{ profile: CpuProfile }>('Profiler.stop');
+    const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop');
     return { lines: summarizeProfile(profile) };
   } finally {
-    ws.close();
+    session.close();
+  }
+}
+
+/** process.memoryUsage() of the server, before and after a full garbage collection (MB). */
+export async function serverMemory(server: QmsServer): Promise<{ before: Record<string, number>; after: Record<string, number> }> {
+  const session = await inspect(server);
+  const usage = async () => {
+    const r = await session.send<{ result: { value: string } }>('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())' });
+    const raw = JSON.parse(r.result.value) as Record<string, number>;
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, round(v / 2 ** 20, 1)]));
+  };
+  try {
+    const before = await usage();
+    await session.send('HeapProfiler.collectGarbage');
+    await sleep(500);
+    return { before, after: await usage() };
+  } finally {
+    session.close();
   }
 }
 

@@ -30,6 +30,8 @@ export interface FleetOptions {
 
 export class Fleet {
   readonly clients: FleetClient[] = [];
+  /** connect_error messages of every client, counted */
+  readonly errorCounts: Record<string, number> = {};
 
   static async connect(url: string | ((index: number) => string), tokens: string[], options: FleetOptions = {}): Promise<Fleet> {
     const fleet = new Fleet();
@@ -54,6 +56,7 @@ export class Fleet {
       socket.on('connect_error', (error) => {
         client.connectErrors++;
         client.lastError = error.message;
+        fleet.errorCounts[error.message] = (fleet.errorCounts[error.message] ?? 0) + 1;
       });
       socket.on('connect', () => {
         client.lastError = undefined;
