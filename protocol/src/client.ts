@@ -1,6 +1,20 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
-import type { AuthUser, Counter, DeviceInfo, PublicTicket, QueueSnapshot, SiteConfig, Ticket } from './schemas.ts';
+import type {
+  Alert, AnnouncementUpdate, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
+  PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
+  SiteUpdate, StaffMember, StaffUpdate, SummaryReport, Ticket,
+} from './schemas.ts';
+
+/** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
+export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
+export interface ReportRange {
+  /** ISO-8601 with offset */
+  from: string;
+  to: string;
+  groupBy?: ReportGroupBy;
+  lang?: 'vi' | 'en';
+}
 
 // The typed client every screen and test uses: HTTP for commands, a socket for events.
 
@@ -19,6 +33,12 @@ export interface ClientOptions {
 }
 
 export type QmsSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** '?a=1&b=2' of the defined values ('' when none). */
+function query(params: object): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
+}
 
 export function createClient(options: ClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';
@@ -93,6 +113,53 @@ export function createClient(options: ClientOptions = {}) {
     registerDevice: (siteId: string, body: { kind: 'kiosk' | 'display' | 'counter' | 'rating'; name: string; counterId?: string }) =>
       request<{ device: DeviceInfo; token: string; pairingCode: string; pairingExpiresAt: string }>('POST', `/sites/${siteId}/devices`, body),
     revokeDevice: (deviceId: string) => request<null>('DELETE', `/devices/${deviceId}`),
+
+    // ---- manager console: alerts, reports, configuration (extensions of API.md) ----
+    alerts: (siteId: string, options: { open?: boolean; limit?: number } = {}) =>
+      request<{ alerts: Alert[] }>('GET', `/sites/${siteId}/alerts${query({ open: options.open ? '1' : undefined, limit: options.limit })}`).then((r) => r.alerts),
+    acknowledgeAlert: (alertId: string) => request<{ alert: Alert }>('POST', `/alerts/${alertId}/acknowledge`).then((r) => r.alert),
+    raiseCriticism: (comment?: string) => request<{ alert: Alert }>('POST', '/alerts/criticism', comment ? { comment } : {}).then((r) => r.alert),
+    /** siteId null: every site the caller manages */
+    summary: (siteId: string | null, range: ReportRange) =>
+      request<SummaryReport>('GET', `${siteId ? `/sites/${siteId}` : ''}/reports/summary${query(range)}`),
+    /** The URL of a report download (fetch it with `download` to follow its progress). */
+    reportUrl: (siteId: string | null, file: ReportFile, range: ReportRange) =>
+      `${baseUrl}/api/v1${siteId ? `/sites/${siteId}` : ''}/reports/${file}${query(range)}`,
+    /** A streaming GET with the client's credentials: the caller reads the body as it arrives. */
+    download: async (url: string, signal?: AbortSignal): Promise<Response> => {
+      const res = await doFetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, credentials: 'include', ...(signal ? { signal } : {}) });
+      if (!res.ok) {
+        const data = await res.json().catch(() => null) as { error?: { code?: string; message?: string; details?: unknown } } | null;
+        throw new ApiError(res.status, data?.error?.code ?? 'HTTP_' + res.status, data?.error?.message ?? res.statusText, data?.error?.details);
+      }
+      return res;
+    },
+    createSite: (body: { code: string; name: string; timezone?: string; level?: 'province' | 'commune' }) =>
+      request<{ id: string; code: string; name: string; timezone: string }>('POST', '/sites', body),
+    updateSite: (siteId: string, body: SiteUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}`, body),
+    setOpeningHours: (siteId: string, body: OpeningHoursUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}/opening-hours`, body),
+    setHolidays: (siteId: string, body: HolidaysUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}/holidays`, body),
+    setRating: (siteId: string, body: RatingUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}/rating`, body),
+    setAnnouncement: (siteId: string, body: AnnouncementUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}/announcement`, body),
+    setPriorityGroups: (siteId: string, body: PriorityGroupsUpdate) => request<SiteConfig>('PUT', `/sites/${siteId}/priority-groups`, body),
+    createService: (siteId: string, body: { code: string; name: { vi: string; en: string }; prefix: string; targetWaitSeconds?: number }) =>
+      request<{ id: string }>('POST', `/sites/${siteId}/services`, body),
+    updateService: (serviceId: string, body: ServiceUpdate) => request<SiteConfig>('PUT', `/services/${serviceId}`, body),
+    setProcedures: (serviceId: string, body: ProceduresUpdate) => request<SiteConfig>('PUT', `/services/${serviceId}/procedures`, body),
+    deleteService: (serviceId: string) => request<null>('DELETE', `/services/${serviceId}`),
+    createCounter: (siteId: string, body: { number: number; name: string; serviceIds: string[] }) =>
+      request<{ id: string }>('POST', `/sites/${siteId}/counters`, body),
+    updateCounter: (counterId: string, body: CounterUpdate) => request<SiteConfig>('PUT', `/counters/${counterId}`, body),
+    deleteCounter: (counterId: string) => request<null>('DELETE', `/counters/${counterId}`),
+    staff: (siteId: string) => request<StaffMember[]>('GET', `/sites/${siteId}/staff`),
+    createStaff: (siteId: string, body: { username: string; password: string; displayName: string; role: 'admin' | 'manager' | 'staff' }) =>
+      request<AuthUser>('POST', `/sites/${siteId}/staff`, body),
+    updateStaff: (userId: string, body: StaffUpdate) => request<StaffMember>('PUT', `/users/${userId}`, body),
+    removeStaff: (siteId: string, userId: string) => request<null>('DELETE', `/sites/${siteId}/staff/${userId}`),
+    devices: (siteId: string) => request<DeviceListItem[]>('GET', `/sites/${siteId}/devices`),
+    renameDevice: (deviceId: string, name: string) => request<null>('PUT', `/devices/${deviceId}`, { name }),
+    newPairingCode: (deviceId: string) =>
+      request<{ pairingCode: string; pairingExpiresAt: string }>('POST', `/devices/${deviceId}/pairing-code`),
 
     /**
      * A socket that reconnects by itself for ever; every (re)connect brings a fresh

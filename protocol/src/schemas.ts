@@ -137,3 +137,176 @@ export const DeviceInfo = Type.Object({
   id: Type.String(), siteId: Type.String(), kind: Type.String(), name: Type.String(), counterId: Type.Union([Type.String(), Type.Null()]),
 });
 export type DeviceInfo = Static<typeof DeviceInfo>;
+
+// ---- manager console (extensions of API.md) -------------------------------------------------
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ALERT_KINDS = ['criticism', 'low_rating', 'printer', 'wait_over_target', 'device_offline'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** An alert as managers see it (HTTP and the `alert:raised` / `alert:acknowledged` events). */
+export const Alert = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  kind: Type.String({ description: "'criticism' (rating tablet, kiosk or staff), 'low_rating', 'printer', 'wait_over_target' or 'device_offline'" }),
+  createdAt: Instant,
+  counter: Nullable(CounterRef),
+  staff: Nullable(StaffRef),
+  ticket: Nullable(Type.Object({ id: Type.String(), code: Type.String() })),
+  deviceId: Nullable(Type.String()),
+  comment: Nullable(Type.String()),
+  /** low_rating: the score and reason given; printer: the failure (paper_out, offline, ...) */
+  score: Nullable(Type.Integer()),
+  reason: Nullable(Type.String()),
+  acknowledgedAt: Nullable(Instant),
+  acknowledgedBy: Nullable(StaffRef),
+  // present only for the kinds they describe
+  service: Type.Optional(Type.Object({ id: Type.String(), code: Type.String(), name: Localized })),
+  device: Type.Optional(Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String() })),
+  /** wait_over_target: the longest wait when it crossed, and the service's target */
+  waitSeconds: Type.Optional(Type.Number()),
+  targetWaitSeconds: Type.Optional(Type.Integer()),
+  /** printer: failures merged into this alert; device_offline: when the device was last seen */
+  count: Type.Optional(Type.Integer()),
+  lastSeenAt: Type.Optional(Instant),
+  /** wait_over_target, device_offline: when the condition ended (the wait fell back, the device came back) */
+  clearedAt: Type.Optional(Instant),
+});
+export type Alert = Static<typeof Alert>;
+
+export const REPORT_GROUPS = ['service', 'counter', 'staff', 'day', 'hour'] as const;
+export type ReportGroupBy = (typeof REPORT_GROUPS)[number];
+
+const figureFields = {
+  issued: Type.Integer(),
+  served: Type.Integer(),
+  noShow: Type.Integer(),
+  waitAvgSeconds: Nullable(Type.Number()),
+  waitP50Seconds: Nullable(Type.Number()),
+  waitP90Seconds: Nullable(Type.Number()),
+  serviceAvgSeconds: Nullable(Type.Number()),
+  serviceP90Seconds: Nullable(Type.Number()),
+  ratings: Type.Integer(),
+  ratingAvg: Nullable(Type.Number()),
+  // ---- beyond the v1 contract (server/src/reports/README.md has the definitions)
+  transferred: Type.Integer({ description: 'tickets transferred at least once' }),
+  cancelled: Type.Integer(),
+  waits: Type.Integer({ description: 'called stints: how many waits the wait figures cover' }),
+  withinTargetShare: Nullable(Type.Number({ description: "share (0..1) of called stints whose wait was at most their service's target" })),
+  ratingShares: Type.Record(Type.String(), Type.Number(), { description: 'score → share (0..1) of the ratings' }),
+  notSatisfiedShare: Nullable(Type.Number({ description: "share of ratings with the lowest score of the site's scale" })),
+  estimateMaeSeconds: Nullable(Type.Number({ description: 'median |estimated wait − actual wait of the first stint|' })),
+};
+export const ReportTotals = Type.Object(figureFields);
+export type ReportTotals = Static<typeof ReportTotals>;
+export const ReportRow = Type.Object({
+  key: Type.String({ description: "service, counter or user id; local date 'yyyy-MM-dd'; local hour '0'..'23'" }),
+  label: Type.String(),
+  /** service and counter rows: the site they belong to (reports over several sites) */
+  siteId: Type.Optional(Type.String()),
+  ...figureFields,
+});
+export type ReportRow = Static<typeof ReportRow>;
+export const SummaryReport = Type.Object({
+  rows: Type.Array(ReportRow),
+  totals: ReportTotals,
+  // ---- extension: what the report covers
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+  groupBy: Type.Optional(Type.String()),
+  siteIds: Type.Optional(Type.Array(Type.String())),
+});
+export type SummaryReport = Static<typeof SummaryReport>;
+
+// configuration updates (PUT / POST / DELETE of the manager console)
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Code = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' });
+const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+const LocalizedInput = Type.Object({ vi: Name, en: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
+const strict = { additionalProperties: false } as const;
+
+export const SiteUpdate = Type.Object({
+  name: Type.Optional(Name),
+  level: Type.Optional(Type.Enum(['province', 'commune'])),
+  timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  serviceOrder: Type.Optional(Type.Enum(['longest_wait', 'strict'], { description: "'longest_wait': a counter takes the ticket that waited longest among its services; 'strict': its services in their listed order" })),
+  priorityRatio: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 20, description: 'null: priority tickets always first; n: at most n normal tickets between two priority ones' }))),
+  transferToFront: Type.Optional(Type.Boolean({ description: 'a transferred ticket goes to the front of its new queue' })),
+  codeDigits: Type.Optional(Type.Integer({ minimum: 1, maximum: 6 })),
+}, strict);
+export type SiteUpdate = Static<typeof SiteUpdate>;
+
+export const OpeningSession = Type.Object({ weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday, 6 = Saturday' }), opens: ClockTime, closes: ClockTime }, strict);
+export const OpeningHoursUpdate = Type.Object({ openingHours: Type.Array(OpeningSession, { maxItems: 42 }) }, strict);
+export type OpeningHoursUpdate = Static<typeof OpeningHoursUpdate>;
+export const HolidaysUpdate = Type.Object({
+  holidays: Type.Array(Type.Object({ date: Type.String({ format: 'date' }), name: Type.String({ maxLength: 200 }) }, strict), { maxItems: 400 }),
+}, strict);
+export type HolidaysUpdate = Static<typeof HolidaysUpdate>;
+
+export const RatingUpdate = Type.Object({
+  ratingScale: Type.Array(Type.Object({ score: Type.Integer({ minimum: 1, maximum: 10 }), label: LocalizedInput, asksReason: Type.Optional(Type.Boolean()) }, strict), { minItems: 2, maxItems: 10 }),
+  ratingReasons: Type.Array(Type.Object({ code: Code, label: LocalizedInput }, strict), { maxItems: 30 }),
+}, strict);
+export type RatingUpdate = Static<typeof RatingUpdate>;
+
+export const AnnouncementUpdate = Type.Object({
+  announcement: Type.Object({
+    vi: Type.String({ minLength: 1, maxLength: 300, description: 'spoken on displays; {code} and {counter} are replaced' }),
+    en: Type.String({ maxLength: 300 }),
+  }, strict),
+}, strict);
+export type AnnouncementUpdate = Static<typeof AnnouncementUpdate>;
+
+export const ServiceUpdate = Type.Object({
+  code: Type.Optional(Code),
+  name: Type.Optional(LocalizedInput),
+  prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 3, pattern: '^[A-Z0-9]+$' })),
+  targetWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+}, strict);
+export type ServiceUpdate = Static<typeof ServiceUpdate>;
+export const ProceduresUpdate = Type.Object({
+  procedures: Type.Array(Type.Object({
+    code: Type.String({ minLength: 1, maxLength: 40, pattern: '^[0-9A-Za-z.]+$' }),
+    name: LocalizedInput,
+    processingDays: Nullable(Type.Integer({ minimum: 0, maximum: 365 })),
+  }, strict), { maxItems: 500 }),
+}, strict);
+export type ProceduresUpdate = Static<typeof ProceduresUpdate>;
+
+export const CounterUpdate = Type.Object({
+  number: Type.Optional(Type.Integer({ minimum: 1, maximum: 9999 })),
+  name: Type.Optional(Name),
+  serviceIds: Type.Optional(Type.Array(Uuid, { maxItems: 50, description: 'the services it serves, in the order it serves them' })),
+}, strict);
+export type CounterUpdate = Static<typeof CounterUpdate>;
+
+export const PriorityGroupsUpdate = Type.Object({
+  priorityGroups: Type.Array(Type.Object({
+    code: Code, name: LocalizedInput, rank: Type.Integer({ minimum: 1, maximum: 9, description: 'lower is called first' }),
+  }, strict), { maxItems: 20 }),
+}, strict);
+export type PriorityGroupsUpdate = Static<typeof PriorityGroupsUpdate>;
+
+export const StaffMember = Type.Object({
+  id: Type.String(), username: Type.String(), displayName: Type.String(), role: Type.String(), active: Type.Boolean(),
+  siteIds: Type.Array(Type.String()),
+});
+export type StaffMember = Static<typeof StaffMember>;
+export const StaffUpdate = Type.Object({
+  displayName: Type.Optional(Name),
+  role: Type.Optional(Type.Enum(['admin', 'manager', 'staff'])),
+  active: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+}, strict);
+export type StaffUpdate = Static<typeof StaffUpdate>;
+
+export const DeviceListItem = Type.Object({
+  id: Type.String(), kind: Type.String(), name: Type.String(), counterId: Nullable(Type.String()), createdAt: Instant,
+  lastSeenAt: Nullable(Instant), revoked: Type.Boolean(), pairingPending: Type.Boolean(),
+  /** extension: a socket of this device is connected to some server process right now */
+  online: Type.Optional(Type.Boolean()),
+});
+export type DeviceListItem = Static<typeof DeviceListItem>;

@@ -1,31 +1,21 @@
 import type { Selectable } from 'kysely';
 import type { AlertTable, Db } from '@qms/db';
+import type { Alert } from '@qms/protocol';
 import { QueueError } from '../queue/queue.errors.ts';
 import { isoInZone } from '../queue/time.ts';
 
 // Alerts a manager must see at once: a citizen's criticism pressed on a rating tablet or kiosk,
-// and (inserted by the rating service) the lowest rating. Rows are kept; acknowledging records
-// who looked at it and when, it never deletes.
+// the lowest rating (inserted by the rating service), a kiosk printer failing (the printing
+// service), a wait past its service's target and a device gone offline (monitor/). Rows are
+// kept; acknowledging records who looked at it and when, it never deletes.
 
 type AlertRow = Selectable<AlertTable>;
 
-/** An alert as managers see it (HTTP and the `alert:raised` socket event). */
-export interface AlertDto {
-  id: string;
-  siteId: string;
-  kind: string;
-  createdAt: string;
-  counter: { id: string; number: number; name: string } | null;
-  staff: { id: string; displayName: string } | null;
-  ticket: { id: string; code: string } | null;
-  deviceId: string | null;
-  comment: string | null;
-  /** low_rating alerts: the score and reason given */
-  score: number | null;
-  reason: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: { id: string; displayName: string } | null;
-}
+/** An alert as managers see it (HTTP and the `alert:raised` socket event): protocol's Alert. */
+export type AlertDto = Alert;
+
+/** Kinds whose alert names a device (the printer's kiosk, the device offline). */
+const DEVICE_KINDS = new Set(['printer', 'device_offline']);
 
 export type CriticismSource =
   | { kind: 'device'; deviceId: string; siteId: string; counterId: string | null }
@@ -73,6 +63,20 @@ export class AlertService {
     return (await this.describe([row]))[0]!;
   }
 
+  /** Alerts by id, described (for publishing alerts inserted elsewhere). */
+  async byIds(ids: string[]): Promise<AlertDto[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.selectFrom('alert').selectAll().where('id', 'in', ids).orderBy('createdAt').execute();
+    return this.describe(rows);
+  }
+
+  /** The low_rating alert the rating of this ticket raised, if it raised one. */
+  async lowRatingOf(ticketId: string): Promise<AlertDto | undefined> {
+    const rows = await this.db.selectFrom('alert').selectAll().where('ticketId', '=', ticketId).where('kind', '=', 'low_rating')
+      .orderBy('createdAt', 'desc').limit(1).execute();
+    return (await this.describe(rows))[0];
+  }
+
   async list(siteId: string, options: { openOnly: boolean; limit: number }): Promise<AlertDto[]> {
     let query = this.db.selectFrom('alert').selectAll().where('siteId', '=', siteId);
     if (options.openOnly) query = query.where('acknowledgedAt', 'is', null);
@@ -98,27 +102,34 @@ export class AlertService {
     return { alert: (await this.describe([row]))[0]!, changed: !!updated };
   }
 
-  private async describe(rows: AlertRow[]): Promise<AlertDto[]> {
+  async describe(rows: AlertRow[]): Promise<AlertDto[]> {
     if (!rows.length) return [];
     const ids = (pick: (r: AlertRow) => string | null) => [...new Set(rows.map(pick).filter((v): v is string => !!v))];
     const counterIds = ids((r) => r.counterId);
     const userIds = ids((r) => r.staffId).concat(ids((r) => r.acknowledgedBy));
     const ticketIds = ids((r) => r.ticketId);
     const siteIds = ids((r) => r.siteId);
-    const [counters, users, tickets, sites] = await Promise.all([
+    const deviceIds = ids((r) => (DEVICE_KINDS.has(r.kind) ? r.deviceId : null));
+    const serviceIds = ids((r) => (typeof r.data?.serviceId === 'string' ? r.data.serviceId : null));
+    const [counters, users, tickets, sites, devices, services] = await Promise.all([
       counterIds.length ? this.db.selectFrom('counter').select(['id', 'number', 'name']).where('id', 'in', counterIds).execute() : [],
       userIds.length ? this.db.selectFrom('appUser').select(['id', 'displayName']).where('id', 'in', userIds).execute() : [],
       ticketIds.length ? this.db.selectFrom('ticket').select(['id', 'code']).where('id', 'in', ticketIds).execute() : [],
       this.db.selectFrom('site').select(['id', 'timezone']).where('id', 'in', siteIds).execute(),
+      deviceIds.length ? this.db.selectFrom('device').select(['id', 'kind', 'name']).where('id', 'in', deviceIds).execute() : [],
+      serviceIds.length ? this.db.selectFrom('service').select(['id', 'code', 'name']).where('id', 'in', serviceIds).execute() : [],
     ]);
     const counter = new Map(counters.map((c) => [c.id, c]));
     const user = new Map(users.map((u) => [u.id, u]));
     const ticket = new Map(tickets.map((t) => [t.id, t]));
     const zone = new Map(sites.map((s) => [s.id, s.timezone]));
+    const device = new Map(devices.map((d) => [d.id, d]));
+    const service = new Map(services.map((s) => [s.id, s]));
     return rows.map((r) => {
       const tz = zone.get(r.siteId) ?? 'Asia/Ho_Chi_Minh';
-      const data = (r.data ?? {}) as { comment?: unknown; score?: unknown; reason?: unknown };
-      return {
+      const data = (r.data ?? {}) as Record<string, unknown>;
+      const instant = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? isoInZone(new Date(v), tz) : undefined);
+      const alert: AlertDto = {
         id: r.id,
         siteId: r.siteId,
         kind: r.kind,
@@ -133,6 +144,19 @@ export class AlertService {
         acknowledgedAt: r.acknowledgedAt ? isoInZone(r.acknowledgedAt, tz) : null,
         acknowledgedBy: (r.acknowledgedBy && user.get(r.acknowledgedBy)) || null,
       };
+      // fields of particular kinds: present only when they say something
+      const sv = typeof data.serviceId === 'string' ? service.get(data.serviceId) : undefined;
+      if (sv) alert.service = sv;
+      const dv = DEVICE_KINDS.has(r.kind) && r.deviceId ? device.get(r.deviceId) : undefined;
+      if (dv) alert.device = dv;
+      if (typeof data.waitSeconds === 'number') alert.waitSeconds = data.waitSeconds;
+      if (typeof data.targetWaitSeconds === 'number') alert.targetWaitSeconds = data.targetWaitSeconds;
+      if (r.kind === 'printer' && typeof data.count === 'number') alert.count = data.count;
+      const lastSeenAt = instant(data.lastSeenAt);
+      if (lastSeenAt) alert.lastSeenAt = lastSeenAt;
+      const clearedAt = instant(data.clearedAt);
+      if (clearedAt) alert.clearedAt = clearedAt;
+      return alert;
     });
   }
 }

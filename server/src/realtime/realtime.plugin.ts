@@ -4,7 +4,7 @@ import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { rooms, type ClientToServerEvents, type ServerToClientEvents } from '@qms/protocol';
-import { isAdmin, type Principal } from '../auth/principal.ts';
+import { isAdmin, managerOfSite, type Principal } from '../auth/principal.ts';
 import { SESSION_COOKIE } from '../http/auth.plugin.ts';
 import type { DomainEvent } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
@@ -23,6 +23,8 @@ export interface Realtime {
   publish(events: DomainEvent[]): void;
   /** Closes every socket of a revoked device, on every process. */
   disconnectDevice(deviceId: string): void;
+  /** Devices with a socket on this process (the monitor marks them seen; see monitor/). */
+  connectedDeviceIds(): string[];
 }
 
 export interface RealtimeOptions {
@@ -68,12 +70,28 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     }
   });
 
+  /**
+   * last_seen_at of a device, on connect and disconnect (the monitor refreshes it while connected,
+   * and raises device_offline from it), without holding up the socket: a failed write only
+   * delays an alert.
+   */
+  const markSeen = (deviceId: string) => {
+    queue.db.updateTable('device').set({ lastSeenAt: queue.now() }).where('id', '=', deviceId).execute()
+      .catch((error: unknown) => app.log.debug({ err: error, deviceId }, 'last_seen_at not recorded'));
+  };
+
   io.on('connection', async (socket: QmsSocket) => {
     const { principal, siteId } = socket.data;
     const joined = [rooms.site(siteId)];
     if (principal.kind === 'device') {
       joined.push(rooms.device(principal.device.id));
       if (principal.device.counterId) joined.push(rooms.counter(principal.device.counterId));
+      const deviceId = principal.device.id;
+      markSeen(deviceId);
+      socket.on('disconnect', () => markSeen(deviceId));
+    } else if (managerOfSite(principal, siteId)) {
+      // alerts go to this room only: kiosks, displays and officials never receive them
+      joined.push(rooms.managers(siteId));
     }
     await socket.join(joined);
     try {
@@ -88,12 +106,22 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     io,
     publish(events) {
       for (const e of events) {
-        const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId) : rooms.site(e.siteId);
+        const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId)
+          : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
+          : rooms.site(e.siteId);
         (io.to(target).emit as (name: string, payload: unknown) => boolean)(e.name, e.payload);
       }
     },
     disconnectDevice(deviceId) {
       io.in(rooms.device(deviceId)).disconnectSockets(true);
+    },
+    connectedDeviceIds() {
+      const ids = new Set<string>();
+      for (const socket of io.of('/').sockets.values()) {
+        const p = socket.data?.principal;
+        if (p?.kind === 'device') ids.add(p.device.id);
+      }
+      return [...ids];
     },
   };
   app.decorate('realtime', value);

@@ -1,47 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '@qms/db';
-import { CounterRef, StaffRef, rooms } from '@qms/protocol';
+import { Alert } from '@qms/protocol';
 import { AlertService, type AlertDto } from '../alerts/alert.service.ts';
-import { isAdmin, managerOfSite } from '../auth/principal.ts';
+import { managerOfSite } from '../auth/principal.ts';
 import { allow, bearer, who } from '../http/auth.plugin.ts';
 import { errors, SiteParams } from '../http/schemas.ts';
+import { event } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
 import { counterDeskRoutes, engineClock } from './counter-desk.routes.ts';
 
 // Alerts that must reach a manager at once (a citizen's criticism, the lowest rating), and the
 // extra reads of the counter terminal and rating tablet (counter-desk.routes.ts).
 
-/**
- * Socket payloads of this feature. They belong in protocol/src/events.ts (ServerToClientEvents)
- * next to the others; declared here until protocol takes them.
- */
-export interface AlertRaised {
-  alert: AlertDto;
-}
-export interface AlertAcknowledged {
-  alert: AlertDto;
-}
+/** Socket payloads of this feature (declared in protocol/src/events.ts). */
+export type { AlertAcknowledged, AlertRaised } from '@qms/protocol';
+export { Alert };
 
 const strict = { additionalProperties: false } as const;
-const Instant = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-
-export const Alert = Type.Object({
-  id: Type.String(),
-  siteId: Type.String(),
-  kind: Type.String({ description: "'criticism' (pressed on a rating tablet, kiosk, or by staff) or 'low_rating'" }),
-  createdAt: Instant,
-  counter: Nullable(CounterRef),
-  staff: Nullable(StaffRef),
-  ticket: Nullable(Type.Object({ id: Type.String(), code: Type.String() })),
-  deviceId: Nullable(Type.String()),
-  comment: Nullable(Type.String()),
-  score: Nullable(Type.Integer()),
-  reason: Nullable(Type.String()),
-  acknowledgedAt: Nullable(Instant),
-  acknowledgedBy: Nullable(StaffRef),
-});
 const AlertReply = Type.Object({ alert: Alert });
 const CriticismBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 const AlertParams = Type.Object({ alertId: Type.String({ format: 'uuid' }) }, strict);
@@ -53,21 +29,12 @@ const AlertListQuery = Type.Object({
 export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
   const alerts = new AlertService(db, engineClock(queue));
 
-  /** Managers (and admins) of the site see alerts live; kiosks, displays and officials do not. */
-  const toManagers = async (siteId: string, name: 'alert:raised' | 'alert:acknowledged', payload: AlertRaised | AlertAcknowledged) => {
-    try {
-      const sockets = await app.realtime.io.in(rooms.site(siteId)).fetchSockets();
-      for (const socket of sockets) {
-        const p = socket.data.principal;
-        if (p?.kind === 'staff' && (isAdmin(p) || managerOfSite(p, siteId))) {
-          (socket.emit as (event: string, data: unknown) => boolean)(name, payload);
-        }
-      }
-    } catch (error) {
-      // the alert is stored; a console that missed the event still lists it on its next load
-      app.log.warn({ err: error }, `could not deliver ${name}`);
-    }
-  };
+  /**
+   * Managers (and admins) watching the site see alerts live: realtime routes alert events to
+   * rooms.managers(siteId), which kiosks, displays and officials never join.
+   */
+  const toManagers = (alert: AlertDto, name: 'alert:raised' | 'alert:acknowledged') =>
+    app.realtime.publish([event(name, alert.siteId, { alert })]);
 
   app.post('/alerts/criticism', {
     schema: { tags: ['alerts'], body: CriticismBody, response: { 201: AlertReply, ...errors } },
@@ -87,8 +54,8 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
     } else {
       alert = await alerts.raiseCriticism({ kind: 'staff', staffId: p.user.id, siteIds: p.siteIds }, comment);
     }
-    // stored first; delivery never holds up the tablet (fetchSockets may wait for other processes)
-    void toManagers(alert.siteId, 'alert:raised', { alert });
+    // stored first, then published (a console that missed the event lists it on its next load)
+    toManagers(alert, 'alert:raised');
     return reply.code(201).send({ alert });
   });
 
@@ -110,7 +77,7 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
     const siteId = await alerts.siteOf(alertId);
     allow(managerOfSite(p, siteId), 'Only managers of this site acknowledge its alerts');
     const { alert, changed } = await alerts.acknowledge(alertId, p.user.id);
-    if (changed) void toManagers(siteId, 'alert:acknowledged', { alert });
+    if (changed) toManagers(alert, 'alert:acknowledged');
     return { alert };
   });
 

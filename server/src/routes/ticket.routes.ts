@@ -8,6 +8,8 @@ import { QueueError } from '../queue/queue.errors.ts';
 import type { Actor, QueueService, TicketAtCounter } from '../queue/queue.service.ts';
 import type { RatingService } from '../ratings/rating.service.ts';
 import { issuePrinting } from '../printing/issue-print.hook.ts';
+import { AlertService } from '../alerts/alert.service.ts';
+import { event } from '../queue/queue.events.ts';
 
 // One domain call per route; who may call it is decided here, the rules live in the queue engine.
 
@@ -16,6 +18,7 @@ const actor = (p: Principal): Actor => (p.kind === 'staff' ? { staffId: p.user.i
 export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { queue: QueueService; ratings: RatingService }) {
   // printing of the issuing kiosk's network printer (server/src/printing/)
   const printing = issuePrinting(app, queue.db);
+  const alerts = new AlertService(queue.db, () => queue.now());
 
   const siteOfCounter = async (counterId: string) => {
     const row = await queue.db.selectFrom('counter').select(['siteId']).where('id', '=', counterId).executeTakeFirst();
@@ -106,6 +109,9 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
     allow(p.kind === 'device' && p.device.kind === 'rating', 'Only the rating device of the counter that served the ticket rates it');
     const body = request.body as { score: number; reason?: string; comment?: string };
     const rating = await ratings.rate({ ticketId, ...body, device: { id: p.device.id, counterId: p.device.counterId }, channel: 'tablet' });
+    // the lowest score raised an alert in the rating's transaction: managers see it now
+    const alert = await alerts.lowRatingOf(ticketId).catch(() => undefined);
+    if (alert && !alert.acknowledgedAt) app.realtime.publish([event('alert:raised', alert.siteId, { alert })]);
     return reply.code(201).send({ rating });
   });
 
