@@ -36,6 +36,8 @@ export type ReportGroupBy = 'service' | 'counter' | 'staff' | 'day' | 'hour';
 export interface SummaryQuery {
   /** null: every site (admins) */
   siteId: string | null;
+  /** with siteId null: only these sites (a manager's) */
+  siteIds?: string[];
   from: Date;
   to: Date;
   groupBy: ReportGroupBy;
@@ -174,7 +176,7 @@ export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
           CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
           AS lowest_score
       FROM site s
-      ${q.siteId === null ? sql`` : sql`WHERE s.id = ${q.siteId}`}
+      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
     ),
     scope AS (
       SELECT t.id, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds, ss.timezone, ss.lowest_score

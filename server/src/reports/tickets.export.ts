@@ -15,6 +15,8 @@ import { callStaffId, secondsBetween } from './report.sql.ts';
 export interface TicketsExportQuery {
   /** null: every site (admins), one after the other, by site code */
   siteId: string | null;
+  /** with siteId null: only these sites (a manager's) */
+  siteIds?: string[];
   from: Date;
   to: Date;
 }
@@ -78,27 +80,54 @@ interface ExportRow {
 export async function* streamTicketsCsv(
   db: Kysely<Database>, q: TicketsExportQuery, options: TicketsExportOptions = {},
 ): AsyncGenerator<string, void, undefined> {
+  const records = ticketRecords(db, q, options);
+  // validation errors surface before the header
+  const first = await records.next();
+  yield csvLine(TICKETS_CSV_COLUMNS);
+  if (first.done) return;
+  yield csvLine(first.value);
+  for await (const r of records) yield csvLine(r);
+}
+
+/**
+ * The records of the CSV export as values, one per ticket, in the order of
+ * TICKETS_CSV_COLUMNS (no header): what the XLSX export writes too. Timestamps are ISO strings
+ * with the site's offset, seconds are decimal strings, counts and ratings are numbers.
+ */
+export async function* ticketRecords(
+  db: Kysely<Database>, q: TicketsExportQuery, options: TicketsExportOptions = {},
+): AsyncGenerator<CsvValue[], void, undefined> {
   if (!(q.from.getTime() < q.to.getTime())) {
     throw new QueueError('INVALID_RANGE', 'The export range must end after it starts', 400);
   }
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
   let sites = db.selectFrom('site').select(['id', 'code', 'timezone']).orderBy('code');
   if (q.siteId !== null) sites = sites.where('id', '=', q.siteId);
+  else if (q.siteIds) sites = sites.where('id', 'in', q.siteIds.length ? q.siteIds : ['00000000-0000-0000-0000-000000000000']);
   const siteRows = await sites.execute();
   if (q.siteId !== null && siteRows.length === 0) throw notFound('site', q.siteId);
 
-  yield csvLine(TICKETS_CSV_COLUMNS);
   for (const site of siteRows) {
     const time = zonedIso(site.timezone);
     let after: { issuedAt: Date; id: string } | null = null;
     for (;;) {
       const rows: ExportRow[] = await batch(db, site.id, q, after, batchSize);
-      for (const r of rows) yield csvLine(record(r, site.code, time));
+      for (const r of rows) yield record(r, site.code, time);
       if (rows.length < batchSize) break;
       const last = rows[rows.length - 1]!;
       after = { issuedAt: last.issuedAt, id: last.id };
     }
   }
+}
+
+/** How many records the export of `q` will have (tickets issued in the range), for progress bars. */
+export async function countTickets(db: Kysely<Database>, q: TicketsExportQuery): Promise<number> {
+  let query = db.selectFrom('ticket').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('issuedAt', '>=', q.from).where('issuedAt', '<', q.to);
+  if (q.siteId !== null) query = query.where('siteId', '=', q.siteId);
+  else if (q.siteIds) query = query.where('siteId', 'in', q.siteIds.length ? q.siteIds : ['00000000-0000-0000-0000-000000000000']);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 async function batch(

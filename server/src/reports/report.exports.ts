@@ -1,0 +1,186 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '@qms/db';
+import { localDate } from '../queue/site.calendar.ts';
+import { csvLine, type CsvValue } from './csv.ts';
+import type { ReportGroupBy, ReportRow, ReportTotals, SummaryReport } from './report.service.ts';
+import { countTickets, ticketRecords, TICKETS_CSV_COLUMNS, type TicketsExportQuery } from './tickets.export.ts';
+import { writeXlsx, type XlsxColumn, type XlsxValue } from './xlsx.ts';
+
+// The files behind the report screen's download buttons: the summary (as shown on screen) and
+// the raw tickets, each as CSV or XLSX. Tickets stream page by page (tickets.export.ts); the
+// summary is one statement's rows, small whatever the range.
+
+export type Lang = 'vi' | 'en';
+type Text = { vi: string; en: string };
+
+// ---- tickets -------------------------------------------------------------------------------
+
+/** Headers of the tickets XLSX, for people; the CSV keeps the machine names of TICKETS_CSV_COLUMNS. */
+const TICKET_COLUMNS: Record<(typeof TICKETS_CSV_COLUMNS)[number], XlsxColumn & { text: Text }> = {
+  site_code: { header: '', text: { vi: 'Trung tâm', en: 'Site' }, width: 18 },
+  code: { header: '', text: { vi: 'Số phiếu', en: 'Ticket' }, width: 9 },
+  service_code: { header: '', text: { vi: 'Mã lĩnh vực', en: 'Service code' }, width: 11 },
+  service_name: { header: '', text: { vi: 'Lĩnh vực', en: 'Service' }, width: 28 },
+  priority: { header: '', text: { vi: 'Ưu tiên', en: 'Priority' }, width: 12 },
+  status: { header: '', text: { vi: 'Trạng thái', en: 'Status' }, width: 11 },
+  issued_at: { header: '', text: { vi: 'Lấy số lúc', en: 'Issued at' }, type: 'datetime', width: 20 },
+  first_called_at: { header: '', text: { vi: 'Gọi lần đầu lúc', en: 'First called at' }, type: 'datetime', width: 20 },
+  called_at: { header: '', text: { vi: 'Gọi lần cuối lúc', en: 'Called at' }, type: 'datetime', width: 20 },
+  started_at: { header: '', text: { vi: 'Bắt đầu lúc', en: 'Started at' }, type: 'datetime', width: 20 },
+  finished_at: { header: '', text: { vi: 'Kết thúc lúc', en: 'Finished at' }, type: 'datetime', width: 20 },
+  counter_number: { header: '', text: { vi: 'Quầy', en: 'Counter' }, type: 'integer', width: 7 },
+  staff_name: { header: '', text: { vi: 'Cán bộ', en: 'Official' }, width: 24 },
+  transfers: { header: '', text: { vi: 'Số lần chuyển', en: 'Transfers' }, type: 'integer', width: 8 },
+  wait_seconds: { header: '', text: { vi: 'Chờ (giây)', en: 'Wait (s)' }, type: 'seconds', width: 10 },
+  service_seconds: { header: '', text: { vi: 'Phục vụ (giây)', en: 'Service (s)' }, type: 'seconds', width: 10 },
+  estimated_wait_seconds: { header: '', text: { vi: 'Dự kiến chờ (giây)', en: 'Estimated wait (s)' }, type: 'seconds', width: 12 },
+  rating: { header: '', text: { vi: 'Đánh giá', en: 'Rating' }, type: 'integer', width: 8 },
+};
+
+export function ticketsCount(db: Kysely<Database>, q: TicketsExportQuery): Promise<number> {
+  return countTickets(db, q);
+}
+
+/** CSV of every ticket (BOM first, so Excel reads UTF-8), validated before the first byte. */
+export async function* ticketsCsv(db: Kysely<Database>, q: TicketsExportQuery): AsyncGenerator<string> {
+  const records = ticketRecords(db, q);
+  const first = await records.next();
+  yield `\uFEFF${csvLine(TICKETS_CSV_COLUMNS)}`;
+  if (first.done) return;
+  // a few hundred records per chunk: fewer, larger writes to the socket
+  let chunk = csvLine(first.value);
+  let n = 1;
+  for await (const r of records) {
+    chunk += csvLine(r);
+    if (++n % 200 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** XLSX of every ticket: one row per ticket, timestamps as local date-times, seconds as numbers. */
+export async function* ticketsXlsx(db: Kysely<Database>, q: TicketsExportQuery, lang: Lang): AsyncGenerator<Buffer> {
+  const records = ticketRecords(db, q);
+  const first = await records.next();
+  async function* rows(): AsyncGenerator<XlsxValue[]> {
+    if (first.done) return;
+    yield first.value;
+    yield* records;
+  }
+  const columns = TICKETS_CSV_COLUMNS.map((name) => {
+    const c = TICKET_COLUMNS[name];
+    return { header: c.text[lang], ...(c.type ? { type: c.type } : {}), ...(c.width ? { width: c.width } : {}) };
+  });
+  yield* writeXlsx([{ name: lang === 'vi' ? 'Phiếu' : 'Tickets', columns, rows: rows() }]);
+}
+
+// ---- summary -------------------------------------------------------------------------------
+
+export interface SummaryExportContext {
+  groupBy: ReportGroupBy;
+  /** site names by id (rows of several sites say which) */
+  siteNames: Map<string, string>;
+  /** the rating scale's labels by score (the first site's, or the default 3-level one) */
+  ratingLabels: Map<number, Text>;
+}
+
+const GROUP_HEADER: Record<ReportGroupBy, Text> = {
+  service: { vi: 'Lĩnh vực', en: 'Service' },
+  counter: { vi: 'Quầy', en: 'Counter' },
+  staff: { vi: 'Cán bộ', en: 'Official' },
+  day: { vi: 'Ngày', en: 'Day' },
+  hour: { vi: 'Giờ', en: 'Hour' },
+};
+
+type Figure = { field: keyof ReportTotals; text: Text; kind: 'count' | 'duration' | 'share' | 'number' };
+const FIGURES: Figure[] = [
+  { field: 'issued', text: { vi: 'Số phiếu', en: 'Issued' }, kind: 'count' },
+  { field: 'served', text: { vi: 'Đã phục vụ', en: 'Served' }, kind: 'count' },
+  { field: 'noShow', text: { vi: 'Vắng mặt', en: 'No-shows' }, kind: 'count' },
+  { field: 'transferred', text: { vi: 'Chuyển lĩnh vực', en: 'Transferred' }, kind: 'count' },
+  { field: 'cancelled', text: { vi: 'Huỷ', en: 'Cancelled' }, kind: 'count' },
+  { field: 'waits', text: { vi: 'Lượt chờ đã gọi', en: 'Called waits' }, kind: 'count' },
+  { field: 'waitAvgSeconds', text: { vi: 'Chờ TB', en: 'Wait avg' }, kind: 'duration' },
+  { field: 'waitP50Seconds', text: { vi: 'Chờ trung vị', en: 'Wait median' }, kind: 'duration' },
+  { field: 'waitP90Seconds', text: { vi: 'Chờ P90', en: 'Wait p90' }, kind: 'duration' },
+  { field: 'withinTargetShare', text: { vi: 'Đúng hạn chờ', en: 'Within target' }, kind: 'share' },
+  { field: 'serviceAvgSeconds', text: { vi: 'Phục vụ TB', en: 'Service avg' }, kind: 'duration' },
+  { field: 'serviceP90Seconds', text: { vi: 'Phục vụ P90', en: 'Service p90' }, kind: 'duration' },
+  { field: 'ratings', text: { vi: 'Lượt đánh giá', en: 'Ratings' }, kind: 'count' },
+  { field: 'ratingAvg', text: { vi: 'Điểm TB', en: 'Rating avg' }, kind: 'number' },
+  { field: 'notSatisfiedShare', text: { vi: 'Tỷ lệ không hài lòng', en: 'Not satisfied' }, kind: 'share' },
+  { field: 'estimateMaeSeconds', text: { vi: 'Sai số dự kiến (trung vị)', en: 'Estimate error (median)' }, kind: 'duration' },
+];
+
+const scoresOf = (report: SummaryReport) =>
+  [...new Set([report.totals, ...report.rows].flatMap((r) => Object.keys(r.ratingShares).map(Number)))].sort((a, b) => b - a);
+
+/**
+ * CSV of the summary: the API's field names as headers, durations in seconds, shares 0..1, a
+ * `rating_share_<score>` column per score given, and the totals as the last record (key `total`).
+ */
+export function* summaryCsv(report: SummaryReport, ctx: SummaryExportContext): Generator<string> {
+  const scores = scoresOf(report);
+  const multiSite = ctx.siteNames.size > 1;
+  yield `\uFEFF${csvLine([
+    'group_by', 'key', 'label', ...(multiSite ? ['site'] : []),
+    ...FIGURES.map((f) => f.field), ...scores.map((s) => `rating_share_${s}`),
+  ])}`;
+  const line = (key: string, label: string, site: string, r: ReportTotals) => csvLine([
+    ctx.groupBy, key, label, ...(multiSite ? [site] : []),
+    ...FIGURES.map((f) => r[f.field] as CsvValue), ...scores.map((s) => r.ratingShares[String(s)] ?? 0),
+  ]);
+  for (const row of report.rows) yield line(row.key, row.label, siteOf(row, ctx), row);
+  yield line('total', '', '', report.totals);
+}
+
+const siteOf = (row: ReportRow & { siteId?: string }, ctx: SummaryExportContext) => (row.siteId ? ctx.siteNames.get(row.siteId) ?? '' : '');
+
+/** XLSX of the summary, as people read it: durations in minutes, shares as percentages, a totals row. */
+export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, lang: Lang): AsyncGenerator<Buffer> {
+  const scores = scoresOf(report);
+  const multiSite = ctx.siteNames.size > 1;
+  const minutes = lang === 'vi' ? ' (phút)' : ' (min)';
+  const columns: XlsxColumn[] = [
+    { header: GROUP_HEADER[ctx.groupBy][lang], width: ctx.groupBy === 'hour' ? 8 : ctx.groupBy === 'day' ? 12 : 32, ...(ctx.groupBy === 'day' ? { type: 'date' as const } : {}) },
+    ...(multiSite ? [{ header: lang === 'vi' ? 'Trung tâm' : 'Site', width: 32 }] : []),
+    ...FIGURES.map((f): XlsxColumn => ({
+      header: f.kind === 'duration' ? `${f.text[lang]}${minutes}` : f.text[lang],
+      type: f.kind === 'count' ? 'integer' : f.kind === 'share' ? 'percent' : 'number',
+      width: Math.max(10, f.text[lang].length + (f.kind === 'duration' ? 8 : 2)),
+    })),
+    ...scores.map((s): XlsxColumn => {
+      const label = ctx.ratingLabels.get(s)?.[lang] ?? String(s);
+      return { header: `${label} (${s})`, type: 'percent', width: Math.max(10, label.length + 5) };
+    }),
+  ];
+  const values = (r: ReportTotals): XlsxValue[] => [
+    ...FIGURES.map((f) => {
+      const v = r[f.field] as number | null;
+      return v === null ? null : f.kind === 'duration' ? v / 60 : v;
+    }),
+    ...scores.map((s) => r.ratingShares[String(s)] ?? 0),
+  ];
+  const label = (row: ReportRow) => (ctx.groupBy === 'hour' ? `${row.key.padStart(2, '0')}:00` : row.label);
+  const rows: XlsxValue[][] = [
+    ...report.rows.map((row) => [label(row), ...(multiSite ? [siteOf(row, ctx)] : []), ...values(row)]),
+    [lang === 'vi' ? 'Tổng cộng' : 'Total', ...(multiSite ? [''] : []), ...values(report.totals)],
+  ];
+  return writeXlsx([{ name: lang === 'vi' ? 'Báo cáo' : 'Summary', columns, rows }]);
+}
+
+// ---- names ---------------------------------------------------------------------------------
+
+/** 'tickets-PHUONG-DONG-CAM-2026-11-01_2026-11-30.xlsx': the range's local first and last day. */
+export function exportFileName(kind: string, scope: string, from: Date, to: Date, timezone: string, ext: string): string {
+  const first = localDate(from, timezone);
+  const last = localDate(new Date(to.getTime() - 1), timezone);
+  const safe = scope.replace(/[^A-Za-z0-9_.-]+/g, '-');
+  return `${kind}-${safe}-${first === last ? first : `${first}_${last}`}.${ext}`;
+}
+
+export function attachment(fileName: string): string {
+  return `attachment; filename="${fileName.replace(/[^\x20-\x7e]|"/g, '_')}"`;
+}
