@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freePort } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
-import { api, RELIABILITY, screen, sleep, startServer, tokenSite, until, type Screen, type ServerProcess, type TokenSite } from './support.ts';
+import { api, screen, sleep, startServer, tokenSite, until, type Screen, type ServerProcess, type TokenSite } from './support.ts';
 
 // SIGKILL the server in the middle of a load of issues and calls, start it again on the same
 // port: every ticket whose issue answered 201 is still there, no ticket was called twice, the
@@ -124,29 +124,25 @@ describe('SIGKILL under load', () => {
     expect(statuses['call-next 500'] ?? 0).toBe(0);
   }, 120_000);
 
-  // Bug 1 of docs/reliability.md (fixed): a graceful stop closes connections, and the client
-  // retries a server-side close, so the screens come back by themselves.
-  for (const fix of [false]) {
-    const known = false;
-    (known ? it.fails : it)(`graceful restart (SIGTERM): the screens reconnect by themselves${fix ? ' (proposed fix preloaded)' : known ? ' [KNOWN BUG: they stay offline]' : ''}`, async () => {
-      const port = await freePort();
-      const preload = fix ? { preload: ['fixes/proposed-fixes.ts'] } : {};
-      const first = await startServer({ databaseUrl: t.url, port, ...preload });
-      const display = screen(first.url, site.displays[0]!.token);
-      screens.push(display);
+  // Bug 1 of docs/reliability.md (fixed): a graceful stop closes the connections (it used to
+  // send "io server disconnect", which clients take as final), so the screens come back.
+  it('graceful restart (SIGTERM): the screens reconnect by themselves', async () => {
+    const port = await freePort();
+    const first = await startServer({ databaseUrl: t.url, port });
+    const display = screen(first.url, site.displays[0]!.token);
+    screens.push(display);
+    try {
+      expect(await until(() => display.snapshots.length === 1, 10_000)).toBe(true);
+      await first.stop();
+      const second = await startServer({ databaseUrl: t.url, port });
       try {
-        expect(await until(() => display.snapshots.length === 1, 10_000)).toBe(true);
-        await first.stop();
-        const second = await startServer({ databaseUrl: t.url, port, ...preload });
-        try {
-          const back = await until(() => display.socket.connected && display.snapshots.length === 2, 15_000);
-          expect(back, `disconnect reasons: ${JSON.stringify(display.disconnects)}`).toBe(true);
-        } finally {
-          await second.stop();
-        }
+        const back = await until(() => display.socket.connected && display.snapshots.length === 2, 15_000);
+        expect(back, `disconnect reasons: ${JSON.stringify(display.disconnects)}`).toBe(true);
       } finally {
-        display.close();
+        await second.stop();
       }
-    }, 60_000);
-  }
+    } finally {
+      display.close();
+    }
+  }, 60_000);
 });
