@@ -44,7 +44,8 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   log('Stopped.');
 });
 
-await app.listen({ port: config.port, host: config.host });
+// thousands of screens reconnect at once after a restart: a short backlog drops their SYNs into TCP retries
+await app.listen({ port: config.port, host: config.host, backlog: 4096 });
 const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`;
 log(`\nQueue management system is running. Database: ${opened.describe}`);
 for (const screen of SCREENS) {
