@@ -3,7 +3,7 @@ import { QueueError } from '../queue/queue.errors.ts';
 
 /** Sites, services, counters and what screens need to know about them. */
 export class SiteConfigService {
-  constructor(private readonly db: Db) {}
+  constructor(readonly db: Db) {}
 
   async listSites() {
     return this.db.selectFrom('site').select(['id', 'code', 'name', 'timezone', 'level']).orderBy('code').execute();

@@ -25,6 +25,8 @@ export interface Realtime {
   disconnectDevice(deviceId: string): void;
   /** Devices with a socket on this process (the monitor marks them seen; see monitor/). */
   connectedDeviceIds(): string[];
+  /** Devices of the site with a socket on any process (asks the other processes in a cluster). */
+  onlineDeviceIds(siteId: string): Promise<Set<string>>;
 }
 
 export interface RealtimeOptions {
@@ -114,6 +116,10 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     },
     disconnectDevice(deviceId) {
       io.in(rooms.device(deviceId)).disconnectSockets(true);
+    },
+    async onlineDeviceIds(siteId) {
+      const sockets = await io.in(rooms.site(siteId)).fetchSockets();
+      return new Set(sockets.flatMap((s) => (s.data.principal?.kind === 'device' ? [s.data.principal.device.id] : [])));
     },
     connectedDeviceIds() {
       const ids = new Set<string>();

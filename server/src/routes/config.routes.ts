@@ -9,10 +9,15 @@ import {
 } from '../http/schemas.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { SiteConfigService } from '../config/site-config.service.ts';
+import { configUpdateRoutes } from '../config/config-update.routes.ts';
+import { event } from '../queue/queue.events.ts';
 
 type Body<T> = T;
 
 export async function configRoutes(app: FastifyInstance, { config }: { config: SiteConfigService }) {
+  /** Screens of the site refetch their configuration (extension event `site:updated`). */
+  const changed = (siteId: string, part: string) => app.realtime.publish([event('site:updated', siteId, { siteId, parts: [part] })]);
+
   app.get('/sites', { schema: { tags: ['configuration'] } }, async (request) => {
     const p = who(request);
     const sites = await config.listSites();
@@ -52,7 +57,9 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
   app.post('/sites/:siteId/services', { schema: { tags: ['configuration'], params: SiteParams, body: CreateServiceBody, response: created } }, async (request, reply) => {
     const { siteId } = request.params as { siteId: string };
     allow(managerOfSite(who(request), siteId));
-    return reply.code(201).send(await config.createService(siteId, request.body as Parameters<SiteConfigService['createService']>[1]));
+    const service = await config.createService(siteId, request.body as Parameters<SiteConfigService['createService']>[1]);
+    changed(siteId, 'services');
+    return reply.code(201).send(service);
   });
 
   app.get('/sites/:siteId/counters', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {
@@ -65,7 +72,9 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
   app.post('/sites/:siteId/counters', { schema: { tags: ['configuration'], params: SiteParams, body: CreateCounterBody, response: created } }, async (request, reply) => {
     const { siteId } = request.params as { siteId: string };
     allow(managerOfSite(who(request), siteId));
-    return reply.code(201).send(await config.createCounter(siteId, request.body as { number: number; name: string; serviceIds: string[] }));
+    const counter = await config.createCounter(siteId, request.body as { number: number; name: string; serviceIds: string[] });
+    changed(siteId, 'counters');
+    return reply.code(201).send(counter);
   });
 
   app.post('/sites/:siteId/staff', { schema: { tags: ['configuration'], params: SiteParams, body: CreateStaffBody, response: created } }, async (request, reply) => {
@@ -75,7 +84,9 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     const body = request.body as { username: string; password: string; displayName: string; role: 'admin' | 'manager' | 'staff' };
     allow(body.role !== 'admin' || isAdmin(p), 'Only an administrator creates administrators');
     await config.assertSite(siteId);
-    return reply.code(201).send(await app.auth.createUser({ ...body, siteIds: [siteId] }));
+    const user = await app.auth.createUser({ ...body, siteIds: [siteId] });
+    changed(siteId, 'staff');
+    return reply.code(201).send(user);
   });
 
   app.post('/sites/:siteId/devices', { schema: { tags: ['devices'], params: SiteParams, body: CreateDeviceBody, response: created } }, async (request, reply) => {
@@ -83,6 +94,7 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     allow(managerOfSite(who(request), siteId));
     await config.assertSite(siteId);
     const { device, token, pairingCode } = await app.auth.registerDevice({ siteId, ...(request.body as { kind: 'kiosk'; name: string; counterId?: string }) });
+    changed(siteId, 'devices');
     return reply.code(201).send({
       device: { id: device.id, siteId: device.siteId, kind: device.kind, name: device.name, counterId: device.counterId },
       token,
@@ -94,7 +106,13 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
   app.get('/sites/:siteId/devices', { schema: { tags: ['devices'], params: SiteParams } }, async (request) => {
     const { siteId } = request.params as { siteId: string };
     allow(managerOfSite(who(request), siteId));
-    return config.listDevices(siteId);
+    const devices = await config.listDevices(siteId);
+    // extension field `online`: a socket of the device is connected to some process now
+    const online = await app.realtime.onlineDeviceIds(siteId).catch(() => null);
+    return devices.map((d) => ({
+      ...d,
+      online: online ? online.has(d.id) : !d.revoked && !!d.lastSeenAt && Date.now() - Date.parse(d.lastSeenAt) < 45_000,
+    }));
   });
 
   app.post('/devices/:deviceId/pairing-code', { schema: { tags: ['devices'], params: DeviceParams, response: errors } }, async (request) => {
@@ -119,6 +137,7 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     allow(managerOfSite(who(request), siteId));
     await app.auth.revokeDevice(deviceId);
     app.realtime.disconnectDevice(deviceId);
+    changed(siteId, 'devices');
     return reply.code(204).send();
   });
 
@@ -163,6 +182,8 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     app.realtime.disconnectDevice(deviceId);
     return { deviceId, zone: whole ? null : zone };
   });
+
+  await app.register(configUpdateRoutes, { config });
 
   app.get('/sites/:siteId/priority-groups', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {
     const { siteId } = request.params as { siteId: string };
