@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import type {
-  Alert, AnnouncementUpdate, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
+  Alert, AnnouncementUpdate, ArrivalsHeatmap, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
   PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
   SiteUpdate, StaffMember, StaffUpdate, SummaryReport, Ticket,
 } from './schemas.ts';
@@ -122,6 +122,9 @@ export function createClient(options: ClientOptions = {}) {
     /** siteId null: every site the caller manages */
     summary: (siteId: string | null, range: ReportRange) =>
       request<SummaryReport>('GET', `${siteId ? `/sites/${siteId}` : ''}/reports/summary${query(range)}`),
+    /** tickets issued per local day and hour */
+    arrivals: (siteId: string | null, range: ReportRange) =>
+      request<ArrivalsHeatmap>('GET', `${siteId ? `/sites/${siteId}` : ''}/reports/arrivals${query({ from: range.from, to: range.to })}`),
     /** The URL of a report download (fetch it with `download` to follow its progress). */
     reportUrl: (siteId: string | null, file: ReportFile, range: ReportRange) =>
       `${baseUrl}/api/v1${siteId ? `/sites/${siteId}` : ''}/reports/${file}${query(range)}`,

@@ -219,6 +219,12 @@ export const SummaryReport = Type.Object({
 });
 export type SummaryReport = Static<typeof SummaryReport>;
 
+/** Tickets issued per local day and hour (the report screen's heat map). */
+export const ArrivalsHeatmap = Type.Object({
+  cells: Type.Array(Type.Object({ day: Type.String({ description: "local 'yyyy-MM-dd'" }), hour: Type.Integer({ minimum: 0, maximum: 23 }), issued: Type.Integer() })),
+});
+export type ArrivalsHeatmap = Static<typeof ArrivalsHeatmap>;
+
 // configuration updates (PUT / POST / DELETE of the manager console)
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Code = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' });

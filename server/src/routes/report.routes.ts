@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '@qms/db';
-import { REPORT_GROUPS, SummaryReport } from '@qms/protocol';
+import { ArrivalsHeatmap, REPORT_GROUPS, SummaryReport } from '@qms/protocol';
 import { isAdmin, managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors, SiteParams } from '../http/schemas.ts';
@@ -13,6 +13,7 @@ import { isoInZone } from '../queue/time.ts';
 import {
   attachment, exportFileName, summaryCsv, summaryXlsx, ticketsCount, ticketsCsv, ticketsXlsx, type Lang, type SummaryExportContext,
 } from '../reports/report.exports.ts';
+import { arrivalsByDayHour } from '../reports/arrivals.ts';
 import { summaryReport, type ReportGroupBy, type SummaryQuery } from '../reports/report.service.ts';
 import { XLSX_CONTENT_TYPE } from '../reports/xlsx.ts';
 
@@ -158,6 +159,18 @@ export async function reportRoutes(app: FastifyInstance, { db, queue }: { db: Db
   app.get('/reports/summary', {
     schema: { ...summaryDoc, description: 'The summary over every site the caller manages (admins: every site).' },
   }, async (request) => (await summary(allScope(request), request.query as RangeInput)).report);
+
+  const arrivals = async (scope: Scope, q: RangeInput) => {
+    const { from, to } = range(q);
+    return { cells: await arrivalsByDayHour(db, { siteId: scope.siteId, from, to, ...(scope.siteIds ? { siteIds: scope.siteIds } : {}) }) };
+  };
+  const ArrivalsQuery = Type.Object(Range, strict);
+  app.get('/sites/:siteId/reports/arrivals', {
+    schema: { tags: ['reports'], params: SiteParams, querystring: ArrivalsQuery, response: { 200: ArrivalsHeatmap, ...errors }, description: 'Tickets issued per local day and hour (heat map)' },
+  }, async (request) => arrivals(await siteScope(request), request.query as RangeInput));
+  app.get('/reports/arrivals', {
+    schema: { tags: ['reports'], querystring: ArrivalsQuery, response: { 200: ArrivalsHeatmap, ...errors }, description: 'Tickets issued per local day and hour over every site the caller manages' },
+  }, async (request) => arrivals(allScope(request), request.query as RangeInput));
 
   const fileReply = { 200: Type.Unknown({ description: 'the file, streamed' }), ...errors };
   for (const format of SITE_FORMATS) {

@@ -125,6 +125,20 @@ describe('GET /sites/:siteId/reports/summary', () => {
   });
 });
 
+describe('GET .../reports/arrivals', () => {
+  it('counts tickets per local day and hour, for the site or every site the caller manages', async () => {
+    const site = await get(`/sites/${f.siteId}/reports/arrivals${qs(DAY)}`, f.tokens.manager);
+    expect(site.statusCode).toBe(200);
+    expect(site.json()).toEqual({ cells: [{ day: '2026-11-24', hour: 9, issued: 3 }] });
+    expect((await get(`/reports/arrivals${qs(DAY)}`, f.tokens.admin)).json()).toEqual({ cells: [{ day: '2026-11-24', hour: 9, issued: 4 }] });
+    expect((await get(`/reports/arrivals${qs(DAY)}`, f.tokens.manager)).json().cells[0].issued).toBe(3);
+    expect((await get(`/sites/${f.siteId}/reports/arrivals${qs({ from: DAY.from, to: '2026-11-24T09:01:00+07:00' })}`, f.tokens.manager)).json())
+      .toEqual({ cells: [{ day: '2026-11-24', hour: 9, issued: 1 }] });
+    expect((await get(`/sites/${f.siteId}/reports/arrivals${qs(DAY)}`, f.tokens.staff)).statusCode).toBe(403);
+    expect((await get(`/sites/${f.siteId}/reports/arrivals${qs({ ...DAY, groupBy: 'day' })}`, f.tokens.manager)).statusCode).toBe(400);
+  });
+});
+
 describe('GET /reports/summary (every site the caller manages)', () => {
   it('covers every site for an administrator and the manager\'s own sites for a manager', async () => {
     const admin = (await get(`/reports/summary${qs(DAY)}`, f.tokens.admin)).json();
