@@ -42,19 +42,25 @@ describe('under concurrency', () => {
 
     const kiosk = async (k: number) => {
       const random = pseudoRandom(k + 1);
-      for (let i = 0; i < TICKETS_PER_KIOSK; i++) {
-        const service = SERVICES[Math.floor(random() * SERVICES.length)]!;
-        const priority = random() < 0.1 ? 'elderly' : undefined;
-        const { value } = await queue.issue({ siteId: site.siteId, serviceId: site.service[service]!, priority });
-        issued.push(value.id);
+      try {
+        for (let i = 0; i < TICKETS_PER_KIOSK; i++) {
+          const service = SERVICES[Math.floor(random() * SERVICES.length)]!;
+          const priority = random() < 0.1 ? 'elderly' : undefined;
+          const { value } = await queue.issue({ siteId: site.siteId, serviceId: site.service[service]!, priority });
+          issued.push(value.id);
+        }
+      } finally {
+        // a kiosk that failed still ends, so the counters stop and the failure is reported
+        kiosksDone++;
       }
-      kiosksDone++;
     };
 
     const calledBy = new Map<string, number[]>();
+    const errors: unknown[] = [];
     const counter = async (n: number) => {
       const random = pseudoRandom(100 + n);
-      for (;;) {
+      const deadline = Date.now() + 180_000;
+      while (Date.now() < deadline && errors.length === 0) {
         const { value: ticket } = await queue.callNext(at(site, n));
         if (!ticket) {
           if (kiosksDone === KIOSKS) {
@@ -79,7 +85,6 @@ describe('under concurrency', () => {
       }
     };
 
-    const errors: unknown[] = [];
     await Promise.all([
       ...Array.from({ length: KIOSKS }, (_, k) => kiosk(k).catch((e) => errors.push(e))),
       ...Array.from({ length: COUNTERS }, (_, n) => counter(n + 1).catch((e) => errors.push(e))),
