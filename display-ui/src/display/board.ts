@@ -1,0 +1,207 @@
+// What the wall display shows, worked out from the site's state: pure functions, no DOM, no
+// socket, so the rules (zones, which calls, flashing, how the counters fit) are unit-tested.
+
+import type { CounterQueue, CounterStatus, Localized, QueueSnapshot, RecentCall, ServiceQueue, SiteConfig, TicketCalled } from '@qms/protocol';
+import { formatDate } from '@qms/ui-shared/format';
+
+/**
+ * The part of a site one display covers (device.settings.zone). Each list that is given limits
+ * the display; both given, a call must match both. null is the whole site.
+ */
+export interface Zone {
+  counterIds?: string[];
+  serviceIds?: string[];
+}
+
+/** The zone in a device's settings, or null (whole site) when there is none or it is not one. */
+export function zoneOf(settings: unknown): Zone | null {
+  const zone = (settings as { zone?: unknown } | null | undefined)?.zone as { counterIds?: unknown; serviceIds?: unknown } | null | undefined;
+  if (!zone || typeof zone !== 'object') return null;
+  const ids = (value: unknown) => (Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string' && id.length > 0) : []);
+  const counterIds = ids(zone.counterIds);
+  const serviceIds = ids(zone.serviceIds);
+  if (!counterIds.length && !serviceIds.length) return null;
+  return { ...(counterIds.length ? { counterIds } : {}), ...(serviceIds.length ? { serviceIds } : {}) };
+}
+
+/** A call (a ticket of `serviceId` sent to `counterId`) this display shows and announces. */
+export function callInZone(zone: Zone | null, call: { counterId: string; serviceId: string }): boolean {
+  if (!zone) return true;
+  if (zone.counterIds && !zone.counterIds.includes(call.counterId)) return false;
+  if (zone.serviceIds && !zone.serviceIds.includes(call.serviceId)) return false;
+  return true;
+}
+
+/** A counter gets a row when it is in the zone's counters and serves one of its services. */
+export function counterInZone(zone: Zone | null, counter: { counterId: string; serviceIds: readonly string[] }): boolean {
+  if (!zone) return true;
+  if (zone.counterIds && !zone.counterIds.includes(counter.counterId)) return false;
+  if (zone.serviceIds && !counter.serviceIds.some((id) => zone.serviceIds!.includes(id))) return false;
+  return true;
+}
+
+/** A service shows its waiting count when it is in the zone's services and one of its counters serves it. */
+export function serviceInZone(zone: Zone | null, serviceId: string, counters: readonly { counterId: string; serviceIds: readonly string[] }[]): boolean {
+  if (!zone) return true;
+  if (zone.serviceIds && !zone.serviceIds.includes(serviceId)) return false;
+  if (zone.counterIds && !counters.some((c) => zone.counterIds!.includes(c.counterId) && c.serviceIds.includes(serviceId))) return false;
+  return true;
+}
+
+// ---- calls ---------------------------------------------------------------------------
+
+/** One call as the display keeps it. */
+export interface CallEntry {
+  ticketId: string;
+  code: string;
+  serviceId: string;
+  counterId: string;
+  counterNumber: number;
+  counterName: string;
+  /** when it was called or recalled, ms on the server's clock */
+  at: number;
+  recall: boolean;
+}
+
+/** Calls the display keeps for the whole site (its zone filters them when drawn). */
+export const KEPT_CALLS = 60;
+
+/** A call of a snapshot: the server's time of the call or recall event. */
+export function entryFromRecent(call: RecentCall): CallEntry {
+  return {
+    ticketId: call.ticket.id, code: call.ticket.code, serviceId: call.ticket.serviceId,
+    counterId: call.counter.id, counterNumber: call.counter.number, counterName: call.counter.name,
+    at: Date.parse(call.at), recall: false,
+  };
+}
+
+/**
+ * A live call, stamped `at` (the server's clock as the display reckons it) when it arrived: a
+ * recall keeps its ticket's first `calledAt`, which would sort it among old calls.
+ */
+export function entryFromLive(call: TicketCalled, at: number): CallEntry {
+  return {
+    ticketId: call.ticket.id, code: call.ticket.code, serviceId: call.ticket.serviceId,
+    counterId: call.counter.id, counterNumber: call.counter.number, counterName: call.counter.name,
+    at, recall: call.recall,
+  };
+}
+
+/**
+ * The calls kept so far with new ones (a snapshot's, or one live call): newest first, one per
+ * ticket (its latest call: a recall or a transfer called elsewhere replaces the older one), at
+ * most `limit`. Kept calls survive a snapshot, so a display limited to one counter still has
+ * its own recent calls after a reconnect although the server sends the site's last few only.
+ */
+export function mergeCalls(kept: readonly CallEntry[], incoming: readonly CallEntry[], limit = KEPT_CALLS): CallEntry[] {
+  const latest = new Map<string, CallEntry>();
+  for (const call of [...kept, ...incoming]) {
+    const seen = latest.get(call.ticketId);
+    if (!seen || call.at >= seen.at) latest.set(call.ticketId, call);
+  }
+  return [...latest.values()].sort((a, b) => b.at - a.at).slice(0, limit);
+}
+
+// ---- the board -----------------------------------------------------------------------
+
+export interface CounterRow {
+  counterId: string;
+  number: number;
+  name: string;
+  status: CounterStatus;
+  /** the ticket it is calling or serving now */
+  code: string | null;
+  /** prefixes of the services it serves, in its order */
+  prefixes: string[];
+  /** names of the services it serves */
+  serves: Localized[];
+}
+
+export interface ServiceRow {
+  serviceId: string;
+  prefix: string;
+  name: Localized;
+  waiting: number;
+}
+
+export interface Board {
+  /** the call in the big box: the zone's latest call today */
+  current: CallEntry | null;
+  /** the calls before it, newest first */
+  recent: CallEntry[];
+  counters: CounterRow[];
+  services: ServiceRow[];
+}
+
+/** The big box plus this many earlier calls: the last 7 calls in all. */
+export const RECENT_ON_BOARD = 6;
+
+export interface BoardInput {
+  calls: readonly CallEntry[];
+  snapshot: QueueSnapshot | null;
+  config: SiteConfig | null;
+  zone: Zone | null;
+  /** the site's clock: calls of an earlier day (numbers restart at midnight) are not shown */
+  now: Date;
+  recentLimit?: number;
+}
+
+export function boardOf({ calls, snapshot, config, zone, now, recentLimit = RECENT_ON_BOARD }: BoardInput): Board {
+  const timeZone = config?.timezone ?? 'Asia/Ho_Chi_Minh';
+  const today = formatDate(now, timeZone);
+  const shown = calls.filter((c) => callInZone(zone, c) && formatDate(new Date(c.at), timeZone) === today);
+
+  const services = config?.services ?? [];
+  const serviceById = new Map(services.map((s) => [s.id, s]));
+  const counters: CounterQueue[] = snapshot?.counters
+    ?? config?.counters.map((c) => ({ counterId: c.id, number: c.number, name: c.name, status: c.status, serviceIds: c.serviceIds })) ?? [];
+  const counterRows = counters
+    .filter((c) => counterInZone(zone, c))
+    .sort((a, b) => a.number - b.number)
+    .map((c): CounterRow => {
+      const own = c.serviceIds.map((id) => serviceById.get(id)).filter((s) => s !== undefined);
+      const active = c.ticket && (c.ticket.status === 'called' || c.ticket.status === 'serving') ? c.ticket : undefined;
+      return {
+        counterId: c.counterId, number: c.number, name: c.name, status: c.status, code: active?.code ?? null,
+        prefixes: own.map((s) => s.prefix), serves: own.map((s) => s.name),
+      };
+    });
+
+  const waiting = new Map((snapshot?.services ?? []).map((s: ServiceQueue) => [s.serviceId, s.waiting]));
+  const serviceRows = services
+    .filter((s) => serviceInZone(zone, s.id, counters))
+    .map((s): ServiceRow => ({ serviceId: s.id, prefix: s.prefix, name: s.name, waiting: waiting.get(s.id) ?? 0 }));
+
+  return { current: shown[0] ?? null, recent: shown.slice(1, 1 + recentLimit), counters: counterRows, services: serviceRows };
+}
+
+// ---- flashing ------------------------------------------------------------------------
+
+/** How long the big box flashes after a live call or recall. Once a second: well below 3 flashes a second. */
+export const FLASH_MS = 6000;
+
+export interface Flash {
+  ticketId: string;
+  /** Date.now() when the call arrived */
+  since: number;
+  /** bumped by every live call, so a recall of the same ticket restarts the animation */
+  seq: number;
+}
+
+/** Milliseconds the big box still flashes for `current`; 0 when it does not. */
+export function flashLeft(flash: Flash | null, current: CallEntry | null, now: number): number {
+  if (!flash || !current || flash.ticketId !== current.ticketId) return 0;
+  return Math.max(0, flash.since + FLASH_MS - now);
+}
+
+// ---- layout --------------------------------------------------------------------------
+
+/** Columns of the counter board: one up to 8 counters, then two, then three. */
+export function counterColumns(counters: number): number {
+  return counters <= 8 ? 1 : counters <= 16 ? 2 : 3;
+}
+
+/** Rows of the waiting strip at the bottom: one up to 8 services, then two. */
+export function serviceRows(services: number): number {
+  return services <= 8 ? 1 : 2;
+}

@@ -1,0 +1,266 @@
+import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
+import type { SiteConfig, TicketCalled } from '@qms/protocol';
+import { deviceFromLocation, forgetDevice, pairDevice, storedDevice, type StoredDevice } from '@qms/ui-shared/device';
+import { LiveQueue } from '@qms/ui-shared/live-queue';
+import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
+import { buildAnnouncement } from '../voice/phrase.ts';
+import {
+  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, mergeCalls, zoneOf,
+  type Board, type CallEntry, type Flash, type Zone,
+} from './board.ts';
+
+// The wall display as one state object: pairing, the site's configuration and this display's
+// zone, the live queue, the calls it shows, and the voice. It hangs on a wall for months with
+// nobody to touch it, so everything heals by itself: the socket reconnects, every reconnect
+// brings a fresh snapshot and a fresh read of the configuration and zone, a revoked display
+// goes back to its pairing keypad.
+
+export type PairMessage = 'bad' | 'offline' | 'again' | null;
+
+const SCREEN = 'display';
+/** the "reconnecting" marker appears only when the connection stays down this long */
+export const OFFLINE_GRACE_MS = 3000;
+/** configuration and zone are read on every connect, and this often besides */
+const REFRESH_MS = 5 * 60_000;
+/** entries of window.__qmsVoiceLog kept: a display runs for months */
+const VOICE_LOG_LIMIT = 200;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The device's own settings (GET /api/v1/devices/me), of which the display uses the zone. */
+async function ownSettings(token: string): Promise<Record<string, unknown>> {
+  const res = await fetch('/api/v1/devices/me', { headers: { authorization: `Bearer ${token}` } });
+  if (res.status === 404) return {}; // a server without zones: the whole site
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);
+  return (body?.settings ?? {}) as Record<string, unknown>;
+}
+
+export class Display {
+  phase = $state<'starting' | 'pairing' | 'running'>('starting');
+  pairCode = $state('');
+  pairMessage = $state<PairMessage>(null);
+  pairing = $state(false);
+
+  config = $state<SiteConfig | null>(null);
+  zone = $state<Zone | null>(null);
+  live = $state<LiveQueue | null>(null);
+  /** every call seen today, newest first, for the whole site (see mergeCalls) */
+  calls = $state.raw<CallEntry[]>([]);
+  /** the site's clock (the server's, corrected for this machine's drift), ticking every second */
+  now = $state(new Date());
+  /** shown as the discreet marker: the connection has been down for OFFLINE_GRACE_MS */
+  reconnecting = $state(false);
+  /** the browser refused to play sound until someone touches the screen */
+  soundBlocked = $state(false);
+  flash = $state<Flash | null>(null);
+
+  private clockOffset = 0;
+  /** Date.now() as the flash sees it: set every second, and by the timer that ends a flash */
+  private flashClock = $state(Date.now());
+
+  board: Board = $derived(boardOf({ calls: this.calls, snapshot: this.live?.snapshot ?? null, config: this.config, zone: this.zone, now: this.now }));
+  /** the big box flashes: a live call or recall of the call it shows, for FLASH_MS */
+  flashing = $derived(flashLeft(this.flash, this.board.current, this.flashClock) > 0);
+
+  private device: StoredDevice | null = null;
+  private client: QmsClient | null = null;
+  private voice: DisplayVoice | null = null;
+  /** calls that arrived before this display knew its zone */
+  private held: TicketCalled[] = [];
+  private settingsLoaded = false;
+  private offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private flashTimer: ReturnType<typeof setTimeout> | undefined;
+  private flashSeq = 0;
+  private refreshing = false;
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  /** Starts the display; returns the cleanup for the component that owns it. */
+  start(): () => void {
+    this.voice = createDisplayVoice();
+    this.voice.announcer.onStateChange((state) => (this.soundBlocked = state === 'needsTap'));
+    this.voice.announcer.onPlayed(() => {
+      const log = (globalThis as Record<string, unknown>)[VOICE_LOG_KEY];
+      if (Array.isArray(log) && log.length > VOICE_LOG_LIMIT) log.splice(0, log.length - VOICE_LOG_LIMIT);
+    });
+    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.timers.push(setInterval(() => void this.refresh(), REFRESH_MS));
+    void this.boot();
+    return () => {
+      for (const timer of this.timers) clearInterval(timer);
+      this.live?.close();
+      this.voice?.dispose();
+    };
+  }
+
+  private async boot() {
+    const pending = new URL(location.href).searchParams.get('pair');
+    let device: StoredDevice | null;
+    try {
+      device = await deviceFromLocation(SCREEN);
+    } catch {
+      // the server could not be reached while pairing from the address: keep the code and retry
+      device = storedDevice(SCREEN);
+      if (!device && pending) {
+        this.pairCode = pending.replace(/\D/g, '').slice(0, 6);
+        this.phase = 'pairing';
+        this.pairMessage = 'offline';
+        setTimeout(() => void this.submitPair(), 5000);
+        return;
+      }
+    }
+    if (!device) {
+      this.pairMessage = pending ? 'bad' : null;
+      this.phase = 'pairing';
+      return;
+    }
+    this.run(device);
+  }
+
+  // ---- pairing -----------------------------------------------------------------------
+
+  typePairDigit(digit: string) {
+    if (this.pairCode.length < 6) this.pairCode += digit;
+    this.pairMessage = null;
+  }
+
+  erasePairDigit() {
+    this.pairCode = this.pairCode.slice(0, -1);
+  }
+
+  async submitPair() {
+    if (this.pairCode.length !== 6 || this.pairing || this.phase !== 'pairing') return;
+    this.pairing = true;
+    try {
+      const device = await pairDevice(SCREEN, this.pairCode);
+      this.pairCode = '';
+      this.pairMessage = null;
+      this.run(device);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        this.pairMessage = 'bad';
+        this.pairCode = '';
+      } else {
+        this.pairMessage = 'offline';
+        setTimeout(() => void this.submitPair(), 5000);
+      }
+    } finally {
+      this.pairing = false;
+    }
+  }
+
+  // ---- running -----------------------------------------------------------------------
+
+  private run(device: StoredDevice) {
+    this.device = device;
+    this.client = createClient({ token: device.token });
+    const socket = this.client.connect();
+    socket.on('connect', () => {
+      this.setOnline(true);
+      // the configuration or this display's zone may have changed while it was away
+      void this.refresh();
+    });
+    // the client's socket retries drops, server restarts and refused handshakes by itself; a
+    // revoked display is told UNAUTHENTICATED on such a retry and goes back to pairing
+    socket.on('disconnect', () => this.setOnline(false));
+    socket.on('connect_error', (error) => {
+      if (error.message === 'UNAUTHENTICATED') return this.unpair();
+      this.setOnline(false);
+    });
+    socket.on('queue:snapshot', (snapshot) => {
+      this.clockOffset = Date.parse(snapshot.at) - Date.now();
+      this.now = new Date(Date.now() + this.clockOffset);
+      // the snapshot's calls are shown, never announced: a reconnect must not repeat them
+      this.calls = mergeCalls(this.calls, snapshot.recentCalls.map(entryFromRecent));
+    });
+    const live = new LiveQueue(socket);
+    live.onCall((call) => this.onLiveCall(call));
+    this.live = live;
+    this.phase = 'running';
+    this.setOnline(false);
+  }
+
+  /** A call while connected: shown at once, flashed and announced when it is in the zone. */
+  private onLiveCall(call: TicketCalled) {
+    this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
+    if (!this.settingsLoaded) {
+      this.held.push(call); // announced once the zone is known
+      return;
+    }
+    this.announce(call);
+  }
+
+  private announce(call: TicketCalled) {
+    if (!callInZone(this.zone, { counterId: call.counter.id, serviceId: call.ticket.serviceId })) return;
+    this.flashClock = Date.now();
+    this.flash = { ticketId: call.ticket.id, since: this.flashClock, seq: ++this.flashSeq };
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => (this.flashClock = Date.now()), FLASH_MS);
+    // the template is read at each call, so a changed announcement takes effect at once
+    const template = this.config?.announcement ?? undefined;
+    this.voice?.announcer.enqueue(buildAnnouncement({ code: call.ticket.code, counter: call.counter.number, template }));
+  }
+
+  /** The device was revoked (or the database replaced): back to the pairing keypad. */
+  private unpair() {
+    forgetDevice(SCREEN);
+    this.live?.close();
+    this.live = null;
+    this.config = null;
+    this.zone = null;
+    this.calls = [];
+    this.flash = null;
+    this.held = [];
+    this.settingsLoaded = false;
+    this.device = null;
+    this.client = null;
+    this.setOnline(true);
+    this.phase = 'pairing';
+    this.pairMessage = 'again';
+  }
+
+  private setOnline(online: boolean) {
+    if (online) {
+      clearTimeout(this.offlineTimer);
+      this.offlineTimer = undefined;
+      this.reconnecting = false;
+    } else if (!this.offlineTimer && !this.reconnecting) {
+      // counted from the first failure, not restarted by every failed reconnection attempt
+      this.offlineTimer = setTimeout(() => {
+        this.offlineTimer = undefined;
+        this.reconnecting = true;
+      }, OFFLINE_GRACE_MS);
+    }
+  }
+
+  /** Reads the site configuration and this display's zone, retrying with back-off until both come. */
+  async refresh() {
+    if (this.refreshing || !this.client || !this.device) return;
+    this.refreshing = true;
+    const client = this.client;
+    const { siteId, token } = this.device;
+    try {
+      for (let attempt = 0; this.client === client; attempt++) {
+        try {
+          const [config, settings] = await Promise.all([client.site(siteId), ownSettings(token)]);
+          if (this.client !== client) return;
+          this.config = config;
+          this.zone = zoneOf(settings);
+          this.settingsLoaded = true;
+          for (const call of this.held.splice(0)) this.announce(call);
+          return;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) return this.unpair();
+          await sleep(Math.min(15_000, 1000 * 2 ** attempt));
+        }
+      }
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private tick() {
+    this.now = new Date(Date.now() + this.clockOffset);
+    this.flashClock = Date.now();
+  }
+}

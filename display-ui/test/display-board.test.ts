@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import type { CounterQueue, QueueSnapshot, RecentCall, SiteConfig, Ticket, TicketCalled } from '@qms/protocol';
+import {
+  boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, KEPT_CALLS, mergeCalls,
+  serviceInZone, serviceRows, zoneOf, type CallEntry,
+} from '../src/display/board.ts';
+
+// The display's pure rules: zones, which calls the board shows, flashing, how counters fit.
+
+const S = { HT: 's-ht', CT: 's-ct', DD: 's-dd' };
+const C = { 1: 'c-1', 2: 'c-2', 3: 'c-3', 4: 'c-4' } as Record<number, string>;
+const SERVES: Record<number, string[]> = { 1: [S.HT], 2: [S.HT, S.CT], 3: [S.CT], 4: [S.DD] };
+
+const config = {
+  id: 'site', code: 'X', name: 'Trung tâm', level: 'commune', timezone: 'Asia/Ho_Chi_Minh', serviceOrder: 'fifo', priorityRatio: null,
+  transferToFront: false, ratingScale: [], ratingReasons: [], announcement: null, openingHours: [], holidays: [], priorityGroups: [],
+  services: [
+    { id: S.HT, code: 'HT', prefix: 'A', name: { vi: 'Tư pháp – Hộ tịch', en: 'Justice' }, targetWaitSeconds: 900, procedures: [], counterNumbers: [1, 2] },
+    { id: S.CT, code: 'CT', prefix: 'B', name: { vi: 'Chứng thực', en: 'Certification' }, targetWaitSeconds: 900, procedures: [], counterNumbers: [2, 3] },
+    { id: S.DD, code: 'DD', prefix: 'C', name: { vi: 'Đất đai', en: 'Land' }, targetWaitSeconds: 900, procedures: [], counterNumbers: [4] },
+  ],
+  counters: [4, 3, 2, 1].map((n) => ({ id: C[n]!, number: n, name: `Quầy ${n}`, status: 'open' as const, serviceIds: SERVES[n]! })),
+} satisfies SiteConfig;
+
+// 2026-11-24 09:00 in Ho Chi Minh City
+const NOW = new Date('2026-11-24T02:00:00Z');
+const at = (minutesAgo: number) => NOW.getTime() - minutesAgo * 60_000;
+
+function ticket(code: string, serviceId: string, status: Ticket['status'] = 'called'): Ticket {
+  return {
+    id: `t-${code}`, publicId: `p-${code}`, code, number: Number(code.slice(1)), siteId: 'site', serviceId, status, priority: 'none', lang: 'vi',
+    issuedAt: new Date(at(30)).toISOString(), transferCount: 0,
+  };
+}
+
+function call(code: string, serviceId: string, counter: number, minutesAgo: number, recall = false): CallEntry {
+  return { ticketId: `t-${code}`, code, serviceId, counterId: C[counter]!, counterNumber: counter, counterName: `Quầy ${counter}`, at: at(minutesAgo), recall };
+}
+
+function counterQueue(n: number, status: CounterQueue['status'], current?: Ticket): CounterQueue {
+  return { counterId: C[n]!, number: n, name: `Quầy ${n}`, status, serviceIds: SERVES[n]!, ...(current ? { ticket: current } : {}) };
+}
+
+function snapshot(over: Partial<QueueSnapshot> = {}): QueueSnapshot {
+  return {
+    siteId: 'site', at: NOW.toISOString(),
+    services: [
+      { serviceId: S.HT, waiting: 4, longestWaitSeconds: 60, estimatedWaitSeconds: 300, targetWaitSeconds: 900 },
+      { serviceId: S.CT, waiting: 0, longestWaitSeconds: 0, estimatedWaitSeconds: 0, targetWaitSeconds: 900 },
+      { serviceId: S.DD, waiting: 11, longestWaitSeconds: 600, estimatedWaitSeconds: 1200, targetWaitSeconds: 900 },
+    ],
+    counters: [counterQueue(2, 'open', ticket('B003', S.CT, 'serving')), counterQueue(1, 'open', ticket('A007', S.HT)), counterQueue(3, 'paused'), counterQueue(4, 'closed')],
+    recentCalls: [],
+    ...over,
+  };
+}
+
+describe('zoneOf: the zone kept in device.settings', () => {
+  it('reads counters and services, and calls anything else the whole site', () => {
+    expect(zoneOf({ zone: { counterIds: ['a', 'b'] } })).toEqual({ counterIds: ['a', 'b'] });
+    expect(zoneOf({ zone: { serviceIds: ['s'], counterIds: [] }, printer: {} })).toEqual({ serviceIds: ['s'] });
+    expect(zoneOf({ zone: { counterIds: ['a'], serviceIds: ['s'] } })).toEqual({ counterIds: ['a'], serviceIds: ['s'] });
+    for (const none of [{}, null, undefined, { zone: null }, { zone: {} }, { zone: 'all' }, { zone: { counterIds: [1, null, ''] } }]) {
+      expect(zoneOf(none)).toBeNull();
+    }
+  });
+});
+
+describe('zone filtering', () => {
+  it('takes every call without a zone', () => {
+    expect(callInZone(null, { counterId: C[4]!, serviceId: S.DD })).toBe(true);
+  });
+
+  it('limits calls by counter, by service, or by both at once', () => {
+    const byCounter = { counterIds: [C[1]!, C[2]!] };
+    expect(callInZone(byCounter, { counterId: C[2]!, serviceId: S.CT })).toBe(true);
+    expect(callInZone(byCounter, { counterId: C[3]!, serviceId: S.CT })).toBe(false);
+    const byService = { serviceIds: [S.HT] };
+    expect(callInZone(byService, { counterId: C[2]!, serviceId: S.HT })).toBe(true);
+    expect(callInZone(byService, { counterId: C[2]!, serviceId: S.CT })).toBe(false);
+    const both = { counterIds: [C[2]!], serviceIds: [S.HT] };
+    expect(callInZone(both, { counterId: C[2]!, serviceId: S.HT })).toBe(true);
+    expect(callInZone(both, { counterId: C[1]!, serviceId: S.HT })).toBe(false);
+    expect(callInZone(both, { counterId: C[2]!, serviceId: S.CT })).toBe(false);
+  });
+
+  it('keeps the counters of the zone, and those serving one of its services', () => {
+    const counters = [1, 2, 3, 4].map((n) => ({ counterId: C[n]!, serviceIds: SERVES[n]! }));
+    const kept = (zone: Parameters<typeof counterInZone>[0]) => counters.filter((c) => counterInZone(zone, c)).map((c) => c.counterId);
+    expect(kept(null)).toEqual([C[1], C[2], C[3], C[4]]);
+    expect(kept({ counterIds: [C[4]!] })).toEqual([C[4]]);
+    expect(kept({ serviceIds: [S.CT] })).toEqual([C[2], C[3]]);
+    expect(kept({ counterIds: [C[1]!, C[3]!], serviceIds: [S.CT] })).toEqual([C[3]]);
+  });
+
+  it('keeps the services of the zone, and those its counters serve', () => {
+    const counters = [1, 2, 3, 4].map((n) => ({ counterId: C[n]!, serviceIds: SERVES[n]! }));
+    const kept = (zone: Parameters<typeof serviceInZone>[0]) => Object.values(S).filter((s) => serviceInZone(zone, s, counters));
+    expect(kept(null)).toEqual([S.HT, S.CT, S.DD]);
+    expect(kept({ serviceIds: [S.DD] })).toEqual([S.DD]);
+    expect(kept({ counterIds: [C[2]!] })).toEqual([S.HT, S.CT]);
+    expect(kept({ counterIds: [C[2]!], serviceIds: [S.CT, S.DD] })).toEqual([S.CT]);
+  });
+});
+
+describe('the calls kept and shown', () => {
+  it('takes a snapshot call at the time of its call or recall event', () => {
+    const recent: RecentCall = { ticket: ticket('A003', S.HT, 'done'), counter: { id: C[1]!, number: 1, name: 'Quầy 1' }, at: '2026-11-24T08:55:00.000+07:00' };
+    expect(entryFromRecent(recent)).toEqual({
+      ticketId: 't-A003', code: 'A003', serviceId: S.HT, counterId: C[1], counterNumber: 1, counterName: 'Quầy 1', at: at(5), recall: false,
+    });
+  });
+
+  it('stamps a live recall with its arrival, not with the ticket\'s first calledAt', () => {
+    const live: TicketCalled = { ticket: { ...ticket('A003', S.HT), calledAt: new Date(at(20)).toISOString() }, counter: { id: C[1]!, number: 1, name: 'Quầy 1' }, recall: true };
+    expect(entryFromLive(live, at(0))).toMatchObject({ code: 'A003', at: at(0), recall: true });
+  });
+
+  it('merges newest first, one entry per ticket (its latest call), within a limit', () => {
+    const kept = [call('A002', S.HT, 1, 3), call('A001', S.HT, 1, 10)];
+    const snap = [call('B001', S.CT, 3, 5), call('A002', S.HT, 1, 3), call('A001', S.HT, 2, 1)]; // A001 transferred and called again at 2
+    const merged = mergeCalls(kept, snap);
+    expect(merged.map((c) => `${c.code}@${c.counterNumber}`)).toEqual(['A001@2', 'A002@1', 'B001@3']);
+    // a recall moves its ticket to the top instead of adding a line
+    const recalled = mergeCalls(merged, [call('B001', S.CT, 3, 0, true)]);
+    expect(recalled.map((c) => c.code)).toEqual(['B001', 'A001', 'A002']);
+    const many = Array.from({ length: KEPT_CALLS + 10 }, (_, i) => call(`A${String(i).padStart(3, '0')}`, S.HT, 1, i));
+    expect(mergeCalls([], many)).toHaveLength(KEPT_CALLS);
+    expect(mergeCalls([], many, 3).map((c) => c.code)).toEqual(['A000', 'A001', 'A002']);
+  });
+
+  it('keeps a zoned display\'s own calls that fell out of the site\'s last few in a new snapshot', () => {
+    const mine = call('C004', S.DD, 4, 30);
+    const snapshotCalls = Array.from({ length: 8 }, (_, i) => call(`A0${10 + i}`, S.HT, 1, i));
+    const merged = mergeCalls([mine], snapshotCalls);
+    const board = boardOf({ calls: merged, snapshot: snapshot(), config, zone: { counterIds: [C[4]!] }, now: NOW });
+    expect(board.current?.code).toBe('C004');
+  });
+});
+
+describe('boardOf: what the display shows', () => {
+  const calls = [call('A007', S.HT, 1, 1), call('B003', S.CT, 2, 2), call('C002', S.DD, 4, 3), call('A006', S.HT, 2, 4), call('B002', S.CT, 3, 5),
+    call('A005', S.HT, 1, 6), call('A004', S.HT, 1, 7), call('A003', S.HT, 2, 8), call('A002', S.HT, 1, 9)];
+
+  it('puts the latest call in the big box and the six before it in the recent calls', () => {
+    const board = boardOf({ calls, snapshot: snapshot(), config, zone: null, now: NOW });
+    expect(board.current?.code).toBe('A007');
+    expect(board.recent.map((c) => c.code)).toEqual(['B003', 'C002', 'A006', 'B002', 'A005', 'A004']);
+  });
+
+  it('has nothing in the big box before the first call, and forgets yesterday\'s calls', () => {
+    expect(boardOf({ calls: [], snapshot: snapshot(), config, zone: null, now: NOW }).current).toBeNull();
+    // 23:59 yesterday in Ho Chi Minh City is 9 h 01 min before 09:00
+    const yesterday = [call('A099', S.HT, 1, 9 * 60 + 1)];
+    expect(boardOf({ calls: yesterday, snapshot: snapshot(), config, zone: null, now: NOW }).current).toBeNull();
+    expect(boardOf({ calls: [call('A001', S.HT, 1, 8 * 60 + 59)], snapshot: snapshot(), config, zone: null, now: NOW }).current?.code).toBe('A001');
+  });
+
+  it('shows one row per counter, in number order, with what it calls or serves now', () => {
+    const board = boardOf({ calls, snapshot: snapshot(), config, zone: null, now: NOW });
+    expect(board.counters.map((c) => [c.number, c.status, c.code, c.prefixes.join('')])).toEqual([
+      [1, 'open', 'A007', 'A'], [2, 'open', 'B003', 'AB'], [3, 'paused', null, 'B'], [4, 'closed', null, 'C'],
+    ]);
+    expect(board.counters[1]!.serves).toEqual([{ vi: 'Tư pháp – Hộ tịch', en: 'Justice' }, { vi: 'Chứng thực', en: 'Certification' }]);
+  });
+
+  it('does not show a finished ticket as served', () => {
+    const snap = snapshot({ counters: [counterQueue(1, 'open', ticket('A007', S.HT, 'done'))] });
+    expect(boardOf({ calls, snapshot: snap, config, zone: null, now: NOW }).counters[0]!.code).toBeNull();
+  });
+
+  it('draws the counters from the configuration until a snapshot comes', () => {
+    const board = boardOf({ calls: [], snapshot: null, config, zone: null, now: NOW });
+    expect(board.counters.map((c) => [c.number, c.code])).toEqual([[1, null], [2, null], [3, null], [4, null]]);
+    expect(board.services.map((s) => s.waiting)).toEqual([0, 0, 0]);
+  });
+
+  it('gives the waiting count of every service, in the site\'s order', () => {
+    const board = boardOf({ calls, snapshot: snapshot(), config, zone: null, now: NOW });
+    expect(board.services.map((s) => [s.prefix, s.name.vi, s.waiting])).toEqual([['A', 'Tư pháp – Hộ tịch', 4], ['B', 'Chứng thực', 0], ['C', 'Đất đai', 11]]);
+  });
+
+  it('limits everything to the zone', () => {
+    const byCounter = boardOf({ calls, snapshot: snapshot(), config, zone: { counterIds: [C[4]!, C[3]!] }, now: NOW });
+    expect(byCounter.current?.code).toBe('C002');
+    expect(byCounter.recent.map((c) => c.code)).toEqual(['B002']);
+    expect(byCounter.counters.map((c) => c.number)).toEqual([3, 4]);
+    expect(byCounter.services.map((s) => s.prefix)).toEqual(['B', 'C']);
+
+    const byService = boardOf({ calls, snapshot: snapshot(), config, zone: { serviceIds: [S.CT] }, now: NOW });
+    expect(byService.current?.code).toBe('B003');
+    expect(byService.recent.map((c) => c.code)).toEqual(['B002']);
+    expect(byService.counters.map((c) => c.number)).toEqual([2, 3]);
+    expect(byService.services.map((s) => s.prefix)).toEqual(['B']);
+  });
+});
+
+describe('flashing', () => {
+  const current = call('A007', S.HT, 1, 0);
+
+  it(`flashes the call in the big box for ${FLASH_MS} ms after it arrives`, () => {
+    const flash = { ticketId: 't-A007', since: 1_000_000, seq: 1 };
+    expect(flashLeft(flash, current, 1_000_000)).toBe(FLASH_MS);
+    expect(flashLeft(flash, current, 1_000_000 + FLASH_MS - 1)).toBe(1);
+    expect(flashLeft(flash, current, 1_000_000 + FLASH_MS)).toBe(0);
+    expect(FLASH_MS).toBeGreaterThanOrEqual(3000);
+    expect(FLASH_MS).toBeLessThanOrEqual(10_000);
+  });
+
+  it('does not flash without a live call, nor for a call that is no longer in the big box', () => {
+    expect(flashLeft(null, current, 0)).toBe(0);
+    expect(flashLeft({ ticketId: 't-A006', since: 0, seq: 1 }, current, 10)).toBe(0);
+    expect(flashLeft({ ticketId: 't-A007', since: 0, seq: 1 }, null, 10)).toBe(0);
+  });
+});
+
+describe('layout', () => {
+  it('puts up to 8 counters in one column, then two, then three', () => {
+    expect([1, 6, 8, 9, 16, 17, 30].map(counterColumns)).toEqual([1, 1, 1, 2, 2, 3, 3]);
+  });
+
+  it('puts up to 8 services in one row of the waiting strip, then two', () => {
+    expect([1, 6, 8, 9, 16].map(serviceRows)).toEqual([1, 1, 1, 2, 2]);
+  });
+});
