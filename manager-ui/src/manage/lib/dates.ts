@@ -1,0 +1,67 @@
+// Dates of a report, in the site's timezone: the manager picks local days ('yyyy-MM-dd'), the API
+// wants instants with offsets. Pure functions (tested in manager-ui/test).
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function wallParts(instant: Date, timeZone: string) {
+  const p: Record<string, number> = {};
+  for (const { type, value } of new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(instant)) if (type !== 'literal') p[type] = Number(value);
+  return p as { year: number; month: number; day: number; hour: number; minute: number; second: number };
+}
+
+/** Minutes east of UTC of `timeZone` at `instant` (Asia/Ho_Chi_Minh: 420). */
+export function offsetMinutes(instant: Date, timeZone: string): number {
+  const p = wallParts(instant, timeZone);
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+}
+
+/** Local midnight of `day` in `timeZone` as ISO with offset: '2026-11-24' → '2026-11-24T00:00:00+07:00'. */
+export function startOfDayIso(day: string, timeZone: string): string {
+  const guess = new Date(`${day}T00:00:00Z`);
+  let offset = offsetMinutes(guess, timeZone);
+  // the offset at local midnight, not at UTC midnight (differs only on a day the offset changes)
+  offset = offsetMinutes(new Date(guess.getTime() - offset * 60_000), timeZone);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${day}T00:00:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** 'yyyy-MM-dd' of an instant in `timeZone`. */
+export function localDay(instant: Date, timeZone: string): string {
+  const p = wallParts(instant, timeZone);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+/** 'yyyy-MM-dd' plus n days (calendar arithmetic, no timezone involved). */
+export function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** ISO weekday of a local date: 1 = Monday … 7 = Sunday. */
+export function weekday(day: string): number {
+  const w = new Date(`${day}T00:00:00Z`).getUTCDay();
+  return w === 0 ? 7 : w;
+}
+
+/** The API range of the local days first..last (both included): [first 00:00, day after last 00:00). */
+export function rangeOfDays(first: string, last: string, timeZone: string): { from: string; to: string } {
+  return { from: startOfDayIso(first, timeZone), to: startOfDayIso(addDays(last, 1), timeZone) };
+}
+
+/** Days from first to last, both included. */
+export function daysBetween(first: string, last: string): number {
+  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+/** '2026-11-24' → '24/11/2026' */
+export const displayDay = (day: string) => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+
+export const WEEKDAY_NAMES: Record<'vi' | 'en', string[]> = {
+  vi: ['', 'Thứ 2', 'Thứ 3', 'Thứ 4', 'Thứ 5', 'Thứ 6', 'Thứ 7', 'CN'],
+  en: ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+};

@@ -1,0 +1,50 @@
+import { ApiError } from '@qms/protocol/client';
+import type { Lang } from '@qms/ui-shared/format';
+
+// What a manager reads when the server refuses: the API's stable code in plain words.
+
+type Text = { vi: string; en: string };
+
+const MESSAGES: Record<string, Text> = {
+  INVALID_CREDENTIALS: { vi: 'Sai tên đăng nhập hoặc mật khẩu.', en: 'Wrong username or password.' },
+  UNAUTHENTICATED: { vi: 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.', en: 'Your session has expired. Please sign in again.' },
+  FORBIDDEN: { vi: 'Bạn không có quyền thực hiện thao tác này.', en: 'You are not allowed to do this.' },
+  RATE_LIMITED: { vi: 'Thao tác quá nhiều lần. Vui lòng đợi một phút.', en: 'Too many attempts. Wait a minute.' },
+  VALIDATION_FAILED: { vi: 'Dữ liệu chưa hợp lệ. Kiểm tra lại các ô đã nhập.', en: 'Some values are not valid. Check the fields.' },
+  INVALID_RANGE: { vi: 'Ngày kết thúc phải sau ngày bắt đầu.', en: 'The end date must come after the start date.' },
+  INVALID_TIMEZONE: { vi: 'Múi giờ không hợp lệ.', en: 'Unknown timezone.' },
+  INVALID_OPENING_HOURS: { vi: 'Giờ làm việc không hợp lệ: giờ mở phải trước giờ đóng và các buổi không được chồng lên nhau.', en: 'Opening hours are not valid: opening before closing, sessions not overlapping.' },
+  DUPLICATE_HOLIDAY: { vi: 'Một ngày nghỉ bị nhập hai lần.', en: 'A holiday is listed twice.' },
+  INVALID_RATING_SCALE: { vi: 'Thang đánh giá không hợp lệ (điểm hoặc mã lý do bị trùng).', en: 'The rating scale is not valid (a score or reason code is repeated).' },
+  INVALID_ANNOUNCEMENT: { vi: 'Câu thông báo phải chứa {code} và {counter}.', en: 'The phrase must contain {code} and {counter}.' },
+  INVALID_PRIORITY_GROUP: { vi: 'Nhóm ưu tiên không hợp lệ (mã bị trùng hoặc là "none").', en: 'Priority groups are not valid (a repeated code, or "none").' },
+  SERVICE_CODE_TAKEN: { vi: 'Mã lĩnh vực đã được dùng.', en: 'That service code is taken.' },
+  PREFIX_TAKEN: { vi: 'Chữ cái đầu số đã được lĩnh vực khác dùng.', en: 'Another service uses that prefix.' },
+  SERVICE_HAS_TICKETS: { vi: 'Lĩnh vực còn công dân đang chờ hoặc đang được phục vụ.', en: 'People are still waiting or being served in this service.' },
+  SERVICE_NOT_FOUND: { vi: 'Không tìm thấy lĩnh vực.', en: 'Service not found.' },
+  DUPLICATE_PROCEDURE: { vi: 'Một mã thủ tục bị nhập hai lần.', en: 'A procedure code is listed twice.' },
+  DUPLICATE_SERVICE: { vi: 'Một lĩnh vực bị chọn hai lần.', en: 'A service is chosen twice.' },
+  COUNTER_NUMBER_TAKEN: { vi: 'Số quầy đã tồn tại.', en: 'That counter number exists.' },
+  COUNTER_IN_USE: { vi: 'Quầy đang mở: cán bộ cần đóng quầy trước.', en: 'The counter is open: its official closes it first.' },
+  COUNTER_NOT_FOUND: { vi: 'Không tìm thấy quầy.', en: 'Counter not found.' },
+  COUNTER_REQUIRED: { vi: 'Máy đánh giá và máy quầy cần chọn quầy.', en: 'Rating tablets and counter devices need a counter.' },
+  USERNAME_TAKEN: { vi: 'Tên đăng nhập đã tồn tại.', en: 'That username is taken.' },
+  USER_NOT_FOUND: { vi: 'Không tìm thấy tài khoản.', en: 'Account not found.' },
+  DEVICE_NOT_FOUND: { vi: 'Không tìm thấy thiết bị (có thể đã bị thu hồi).', en: 'Device not found (it may be revoked).' },
+  SITE_NOT_FOUND: { vi: 'Không tìm thấy trung tâm.', en: 'Site not found.' },
+  SITE_CODE_TAKEN: { vi: 'Mã trung tâm đã tồn tại.', en: 'That site code exists.' },
+  ALERT_NOT_FOUND: { vi: 'Không tìm thấy cảnh báo.', en: 'Alert not found.' },
+  UNAVAILABLE: { vi: 'Máy chủ tạm thời không truy cập được cơ sở dữ liệu. Thử lại sau ít phút.', en: 'The server cannot reach its database. Try again in a few minutes.' },
+  INTERNAL: { vi: 'Máy chủ gặp lỗi. Vui lòng thử lại.', en: 'The server hit an error. Try again.' },
+};
+
+export const EXPLAINED_CODES = Object.keys(MESSAGES);
+
+export function explain(error: unknown, lang: Lang): string {
+  if (error instanceof ApiError) {
+    const text = MESSAGES[error.code] ?? (error.status >= 500 ? MESSAGES.INTERNAL : undefined);
+    return text ? text[lang] : lang === 'vi' ? `Không thực hiện được (${error.code}).` : `${error.message} (${error.code}).`;
+  }
+  if (error instanceof DOMException && error.name === 'AbortError') return lang === 'vi' ? 'Đã huỷ.' : 'Cancelled.';
+  return lang === 'vi' ? 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.' : 'Cannot reach the server. Check the network and try again.';
+}

@@ -1,0 +1,67 @@
+import { formatNumber, type Lang } from '@qms/ui-shared/format';
+
+export type { Lang };
+
+/** The console's language: Vietnamese first, English on request; `t(vi, en)` follows the toggle. */
+export class LangState {
+  value = $state<Lang>('vi');
+
+  constructor(private readonly storageKey?: string) {
+    const stored = storageKey ? safeGet(storageKey) : null;
+    if (stored === 'en' || stored === 'vi') this.value = stored;
+    this.apply();
+  }
+
+  t(vi: string, en: string): string {
+    return this.value === 'vi' ? vi : en;
+  }
+
+  pick(label: { vi: string; en: string } | undefined | null): string {
+    if (!label) return '';
+    return (this.value === 'vi' ? label.vi : label.en) || label.vi;
+  }
+
+  /** 1.234 / 1,234 */
+  n(value: number | null | undefined, digits = 0): string {
+    return value === null || value === undefined || !Number.isFinite(value) ? '–' : formatNumber(value, this.value, digits);
+  }
+
+  /** 0.873 → "87,3 %" / "87.3%" */
+  pct(share: number | null | undefined, digits = 1): string {
+    if (share === null || share === undefined || !Number.isFinite(share)) return '–';
+    return this.value === 'vi' ? `${formatNumber(share * 100, 'vi', digits)} %` : `${formatNumber(share * 100, 'en', digits)}%`;
+  }
+
+  /** seconds → "7,5 phút" / "7.5 min" (reports read in minutes) */
+  minutes(seconds: number | null | undefined, digits = 1): string {
+    if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+    return `${formatNumber(seconds / 60, this.value, digits)} ${this.value === 'vi' ? 'phút' : 'min'}`;
+  }
+
+  toggle(): void {
+    this.value = this.value === 'vi' ? 'en' : 'vi';
+    if (this.storageKey) safeSet(this.storageKey, this.value);
+    this.apply();
+  }
+
+  private apply() {
+    if (typeof document !== 'undefined') document.documentElement.lang = this.value;
+  }
+}
+
+export function safeGet(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+export function safeSet(key: string, value: string | null): void {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // private mode: the console still works, it forgets on reload
+  }
+}
