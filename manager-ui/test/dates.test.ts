@@ -19,3 +19,16 @@ describe('report dates', () => {
     expect(localDay(new Date('2026-11-24T18:30:00Z'), 'Asia/Ho_Chi_Minh')).toBe('2026-11-25');
   });
 });
+
+describe('chart ticks', async () => {
+  const { niceTicks, tickDigits, hourSpan } = await import('../src/manage/reports/chart-scale.ts');
+  it('steps round, whole for counts, with the decimals to tell them apart', () => {
+    expect(niceTicks(1, 4, true)).toEqual([0, 1]);
+    expect(niceTicks(455, 4, true)).toEqual([0, 200, 400, 600]);
+    expect(niceTicks(33)).toEqual([0, 10, 20, 30, 40]);
+    expect(niceTicks(0.9)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(tickDigits(niceTicks(0.9))).toBe(2);
+    expect(tickDigits(niceTicks(33))).toBe(0);
+    expect(hourSpan([2, 9])).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  });
+});

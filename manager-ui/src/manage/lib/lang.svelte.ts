@@ -32,9 +32,10 @@ export class LangState {
     return this.value === 'vi' ? `${formatNumber(share * 100, 'vi', digits)} %` : `${formatNumber(share * 100, 'en', digits)}%`;
   }
 
-  /** seconds → "7,5 phút" / "7.5 min" (reports read in minutes) */
+  /** seconds → "7,5 phút" / "7.5 min" (reports read in minutes); under a minute "45 giây" / "45 s" */
   minutes(seconds: number | null | undefined, digits = 1): string {
     if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+    if (Math.abs(seconds) < 60) return `${formatNumber(seconds, this.value, 0)} ${this.value === 'vi' ? 'giây' : 's'}`;
     return `${formatNumber(seconds / 60, this.value, digits)} ${this.value === 'vi' ? 'phút' : 'min'}`;
   }
 

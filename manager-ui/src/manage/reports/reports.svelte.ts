@@ -36,6 +36,9 @@ export class ReportView {
   /** what the shown figures are for (the inputs may have changed since) */
   shown = $state<{ siteId: string | null; first: string; last: string; groupBy: ReportGroupBy } | null>(null);
 
+  /** language of the XLSX headers: the screen's */
+  lang: 'vi' | 'en' = 'vi';
+
   constructor(private readonly session: ManagerSession) {
     this.siteId = session.sites.length === 1 ? session.sites[0]!.id : session.sites[0]?.id ?? null;
     this.preset('today');
@@ -101,7 +104,8 @@ export class ReportView {
     const state = $state<DownloadState>({ file, status: 'running', progress: { bytes: 0, rows: 0, totalRows: null }, abort });
     this.downloads = [state, ...this.downloads.filter((d) => d.file !== file)];
     try {
-      const url = this.client.reportUrl(this.siteId, file, { ...this.range(), groupBy: this.groupBy });
+      // the summary files follow the grouping on screen; the tickets files have none
+      const url = this.client.reportUrl(this.siteId, file, { ...this.range(), ...(file.startsWith('summary') ? { groupBy: this.groupBy } : {}), lang: this.lang });
       const res = await this.client.download(url, abort.signal);
       const kind = file.endsWith('.csv') ? 'csv' : 'xlsx';
       const done = await readDownload(res, kind, (p) => (state.progress = p), file);
