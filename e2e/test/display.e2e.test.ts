@@ -323,14 +323,31 @@ describe('zones', () => {
 });
 
 describe('resilience', () => {
+  it('loses its network: discreet marker, then the call made meanwhile is shown but not announced', { timeout: 90_000 }, async () => {
+    const { page } = main;
+    const current = await testText(page, 'now-code');
+    const offline = Date.now();
+    await page.context().setOffline(true);
+    await page.getByTestId('reconnecting').waitFor({ timeout: 15_000 });
+    const missed = await callNext(2);
+    await sleep(500);
+    expect(await testText(page, 'now-code')).toBe(current);
+    await page.context().setOffline(false);
+    await page.getByTestId('reconnecting').waitFor({ state: 'detached', timeout: 20_000 });
+    // the snapshot brings the call made while the display was away: shown, never announced
+    await expect.poll(() => testText(page, 'now-code'), { timeout: 5000 }).toBe(missed.code);
+    expect(await page.locator('[data-counter="2"] [data-testid="counter-code"]').textContent()).toBe(missed.code);
+    expect(await page.getByTestId('now').getAttribute('data-flashing')).toBe('false');
+    // nothing queued since the network went (the restart test below checks the same after a
+    // new call, which would be played after anything queued by this reconnect)
+    await sleep(3000);
+    expect((await voiceLog(page)).filter((p) => p.enqueuedAt >= offline)).toEqual([]);
+  });
+
   it('survives a server restart: discreet marker, back by itself, no old call repeated, the next call shown and announced', { timeout: 90_000 }, async () => {
     const { page } = main;
     const port = Number(new URL(stack.baseUrl).port);
     const current = await testText(page, 'now-code');
-    // everything called so far has been heard (the last call is the one on the board)
-    await expect.poll(async () => (await voiceLog(page)).at(-1)?.text.vi.includes(` ${current} `), { timeout: 30_000 }).toBe(true);
-    const heard = (await voiceLog(page)).length;
-
     const down = Date.now();
     await stack.app.close();
     await page.getByTestId('reconnecting').waitFor({ timeout: 10_000 });
@@ -344,17 +361,18 @@ describe('resilience', () => {
     await page.getByTestId('reconnecting').waitFor({ state: 'detached', timeout: 20_000 });
     console.log(`display back ${Date.now() - back} ms after the server listened again`);
     await sleep(3000);
-    expect(await voiceLog(page)).toHaveLength(heard);
+    const since = async () => (await voiceLog(page)).filter((p) => p.enqueuedAt >= down);
+    expect(await since()).toEqual([]);
     expect(await testText(page, 'now-code')).toBe(current);
 
     const next = await timeToShow(page, () => callNext(1), 1);
     console.log(`${next.code} after the restart on the display after ${next.ms} ms`);
     expect(next.ms).toBeLessThan(1000);
-    const log = await waitForLog(page, heard + 1);
-    expect(log.slice(heard).map((p) => p.clips)).toEqual([clipsFor(next.code, 1)]);
+    // the one announcement queued since the server went down is the new call: anything queued
+    // again by the reconnect would have been played before it
+    await expect.poll(async () => (await since()).length, { timeout: 45_000 }).toBeGreaterThanOrEqual(1);
     await sleep(2000);
-    // the one announcement queued since the server went down is the new call
-    expect((await voiceLog(page)).filter((p) => p.enqueuedAt >= down).map((p) => p.text.en)).toEqual([`Ticket number ${next.code}, please go to counter 1`]);
+    expect((await since()).map((p) => p.clips)).toEqual([clipsFor(next.code, 1)]);
     expect(main.errors).toEqual([]);
   });
 
