@@ -29,6 +29,37 @@ export interface SiteUpdated {
   parts: string[];
 }
 
+/**
+ * `print:requested`: a ticket for the site agent of a kiosk whose printer is `{kind:'agent'}`
+ * (a USB or serial printer on the kiosk PC). Sent only to that kiosk's agent sockets
+ * (rooms.agent), which answer through the acknowledgement once the printer took it or failed.
+ */
+export interface PrintJob {
+  jobId: string;
+  /** what hardware's renderTicket draws; issuedAt is ISO-8601 */
+  ticket: {
+    centreName: string;
+    serviceName: { vi: string; en: string };
+    code: string;
+    peopleAhead: number;
+    estimatedWaitSeconds: number | null;
+    issuedAt: string;
+    timeZone: string;
+    url: string;
+    priorityLabel?: { vi: string; en: string };
+  };
+}
+export interface PrintJobResult {
+  status: 'sent' | 'failed';
+  /** when failed: paper_out, offline or error */
+  reason?: 'paper_out' | 'offline' | 'error';
+  message?: string;
+  /** printed, but paper is running low */
+  paperLow?: boolean;
+  /** the agent's printer, e.g. "usb /dev/usb/lp0", for alerts */
+  printer?: string;
+}
+
 export interface ServerToClientEvents {
   'queue:snapshot': (snapshot: QueueSnapshot) => void;
   'ticket:issued': (payload: { ticket: Ticket }) => void;
@@ -43,6 +74,8 @@ export interface ServerToClientEvents {
   'alert:acknowledged': (payload: AlertAcknowledged) => void;
   /** to every screen of the site after a configuration change (extension of API.md) */
   'site:updated': (payload: SiteUpdated) => void;
+  /** to a kiosk's site agent only (rooms.agent), acknowledged with the outcome (extension of API.md) */
+  'print:requested': (job: PrintJob, ack: (result: PrintJobResult) => void) => void;
 }
 
 // Mutations go through HTTP; sockets only listen.
@@ -57,4 +90,6 @@ export const rooms = {
   managers: (siteId: string) => `managers:${siteId}`,
   counter: (counterId: string) => `counter:${counterId}`,
   device: (deviceId: string) => `device:${deviceId}`,
+  /** the site agent sockets of a device (handshake auth `{token, agent: true}`) */
+  agent: (deviceId: string) => `agent:${deviceId}`,
 } as const;

@@ -88,6 +88,8 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     if (principal.kind === 'device') {
       joined.push(rooms.device(principal.device.id));
       if (principal.device.counterId) joined.push(rooms.counter(principal.device.counterId));
+      // the site agent of this device (hardware/src/agent): print jobs go to this room only
+      if ((socket.handshake.auth as { agent?: unknown }).agent === true) joined.push(rooms.agent(principal.device.id));
       const deviceId = principal.device.id;
       markSeen(deviceId);
       socket.on('disconnect', () => markSeen(deviceId));
