@@ -4,7 +4,9 @@ import { Type } from 'typebox';
 import type { Db, Localized } from '@qms/db';
 import { ErrorBody, type PublicTicket } from '@qms/protocol';
 import { formatNumber, formatTime, formatWait, type Lang } from '@qms/ui-shared/format';
+import { AlertService } from '../alerts/alert.service.ts';
 import { printerRoutes } from '../printing/printer.routes.ts';
+import { event } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
 import { RatingService } from '../ratings/rating.service.ts';
 
@@ -31,6 +33,7 @@ const DEFAULT_SCALE: RatingLevel[] = [
 
 export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
   const ratings = new RatingService(db);
+  const alerts = new AlertService(db, () => queue.now());
 
   await app.register(async (api) => {
     /** A citizen rates the ticket on the phone page (extension of API.md): once per ticket, like the tablet. */
@@ -43,6 +46,10 @@ export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db;
       const ticket = await db.selectFrom('ticket').select('id').where('publicId', '=', publicId).executeTakeFirst();
       if (!ticket) return reply.code(404).send({ error: { code: 'TICKET_NOT_FOUND', message: 'No such ticket' } });
       const rating = await ratings.rate({ ticketId: ticket.id, score: body.score, ...(body.reason ? { reason: body.reason } : {}), channel: 'phone' });
+      // the lowest score raised an alert in the rating's transaction: managers see it now, as
+      // with the tablet's rating (routes/ticket.routes.ts), not at the monitor's next sweep
+      const alert = await alerts.lowRatingOf(ticket.id).catch(() => undefined);
+      if (alert && !alert.acknowledgedAt) app.realtime.publish([event('alert:raised', alert.siteId, { alert })]);
       return reply.code(201).send({ rating: { score: rating.score, reason: rating.reason, createdAt: rating.createdAt } });
     });
 
