@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox';
 
-// The network printer of a kiosk, kept in `device.settings.printer`. Only raw TCP (port 9100)
-// printers are driven by the server; USB and serial printers belong to the kiosk PC and its
-// site agent (docs/printing.md), so they are not accepted here.
+// The printer of a kiosk, kept in `device.settings.printer`: a raw TCP (port 9100) network
+// printer the server drives itself, or `{kind:'agent'}`, a USB or serial printer on the kiosk
+// PC that the site agent drives (docs/site-agent.md). The agent's own config says which port
+// and paper width; the server only needs to know where to send the ticket.
 
 const strict = { additionalProperties: false } as const;
 
@@ -17,17 +18,26 @@ export const TcpPrinterBody = Type.Object({
 }, strict);
 export type TcpPrinter = Static<typeof TcpPrinterBody>;
 
+export const AgentPrinterBody = Type.Object({
+  kind: Type.Literal('agent', { description: "printed by the site agent on this kiosk PC (USB or serial printer; docs/site-agent.md)" }),
+}, strict);
+export type AgentPrinter = Static<typeof AgentPrinterBody>;
+
+export const KioskPrinterBody = Type.Union([TcpPrinterBody, AgentPrinterBody]);
+export type KioskPrinter = TcpPrinter | AgentPrinter;
+
 /** PUT body: a printer, or null to take it away. */
-export const PrinterBody = Type.Union([TcpPrinterBody, Type.Null()]);
+export const PrinterBody = Type.Union([TcpPrinterBody, AgentPrinterBody, Type.Null()]);
 
 export const PrinterReply = Type.Object({
   deviceId: Type.String(),
-  printer: Type.Union([TcpPrinterBody, Type.Null()]),
+  printer: Type.Union([TcpPrinterBody, AgentPrinterBody, Type.Null()]),
 });
 
 /** The printer stored for a device, or null when none (or when the stored value is not one we know). */
-export function printerOf(settings: Record<string, unknown> | null | undefined): TcpPrinter | null {
-  const value = settings?.printer as Partial<TcpPrinter> | null | undefined;
+export function printerOf(settings: Record<string, unknown> | null | undefined): KioskPrinter | null {
+  const value = settings?.printer as Partial<TcpPrinter> | Partial<AgentPrinter> | null | undefined;
+  if (value?.kind === 'agent') return { kind: 'agent' };
   if (!value || value.kind !== 'tcp' || typeof value.host !== 'string' || !value.host) return null;
   const printer: TcpPrinter = { kind: 'tcp', host: value.host };
   if (Number.isInteger(value.port)) printer.port = value.port!;
@@ -35,4 +45,6 @@ export function printerOf(settings: Record<string, unknown> | null | undefined):
   return printer;
 }
 
-export const describePrinter = (p: TcpPrinter) => `tcp://${p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host}:${p.port ?? 9100}`;
+export const describePrinter = (p: KioskPrinter) => p.kind === 'agent'
+  ? 'site agent'
+  : `tcp://${p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host}:${p.port ?? 9100}`;

@@ -1,11 +1,16 @@
-import { printTicket, TcpTransport, type PrinterTransport, type PrintResult, type TicketPrintData } from '@qms/hardware';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { DEFAULT_TIME_ZONE, printTicket, TcpTransport, type PrinterTransport, type PrintResult, type TicketPrintData } from '@qms/hardware';
 import type { Db } from '@qms/db';
-import type { Ticket } from '@qms/protocol';
-import { describePrinter, printerOf, type TcpPrinter } from './printer.config.ts';
+import type { PrintJob, PrintJobResult, Ticket } from '@qms/protocol';
+import { describePrinter, printerOf, type KioskPrinter, type TcpPrinter } from './printer.config.ts';
 
-// Prints the tickets of kiosks that have a network printer. The ticket exists whatever the
-// printer does: printing happens after the issue committed, never throws, and a failure
-// becomes an alert for staff and a reason the kiosk can explain to the citizen.
+// Prints the tickets of kiosks that have a printer: a network printer the server drives
+// itself, or a USB/serial printer on the kiosk PC driven by its site agent (`{kind:'agent'}`,
+// the job goes over the agent's socket and comes back acknowledged). The ticket exists
+// whatever the printer does: printing happens after the issue committed, never throws, and a
+// failure becomes an alert for staff (published to managers at once) and a reason the kiosk
+// can explain to the citizen.
 
 export type PrintFailure = 'paper_out' | 'offline' | 'error' | 'timeout';
 
@@ -19,6 +24,24 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
+/** The site agents of kiosks, reached over their sockets (see agentLink in issue-print.hook.ts). */
+export interface AgentLink {
+  /**
+   * Sends a job to the agent sockets of a kiosk and resolves with their answers: [] at once
+   * when no agent is connected, and the answers so far (maybe none) with timedOut when the
+   * time is up.
+   */
+  send(deviceId: string, job: PrintJob, timeoutMs: number): Promise<{ answers: unknown[]; timedOut: boolean }>;
+}
+
+/** What a site agent says about its printer while idle (POST /devices/me/printer/status). */
+export interface PrinterStatusReport {
+  state: 'ready' | 'paper_low' | 'paper_out' | 'offline' | 'error';
+  message?: string;
+  /** the agent's printer, e.g. "usb /dev/usb/lp0" */
+  printer?: string;
+}
+
 export interface TicketPrinterOptions {
   db: Db;
   log?: Logger;
@@ -29,6 +52,10 @@ export interface TicketPrinterOptions {
   waitMs?: number;
   /** how bytes reach a printer; tests may pass their own */
   transport?: (printer: TcpPrinter) => PrinterTransport;
+  /** the kiosks' site agents; without it an `{kind:'agent'}` printer is offline */
+  agents?: AgentLink;
+  /** publishes a printer alert just raised (alert:raised to the site's managers) */
+  publishAlert?: (alertId: string) => Promise<void>;
   now?: () => Date;
 }
 
@@ -43,6 +70,8 @@ export class TicketPrinter {
   private readonly log: Logger | undefined;
   private readonly waitMs: number;
   private readonly transport: (printer: TcpPrinter) => PrinterTransport;
+  private readonly agents: AgentLink | undefined;
+  private readonly publishAlert: ((alertId: string) => Promise<void>) | undefined;
   private readonly now: () => Date;
   /** one job at a time per printer: many network printers take a single connection */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -52,6 +81,8 @@ export class TicketPrinter {
     this.log = options.log;
     this.waitMs = options.waitMs ?? 4000;
     this.transport = options.transport ?? defaultTransport;
+    this.agents = options.agents;
+    this.publishAlert = options.publishAlert;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -89,7 +120,8 @@ export class TicketPrinter {
     }, { siteId: device.siteId, deviceId, ticketId: null, code: 'A000' });
   }
 
-  private async print(printer: TcpPrinter, data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
+  private async print(printer: KioskPrinter, data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
+    if (printer.kind === 'agent') return this.printByAgent(data, about);
     const job = this.enqueue(describePrinter(printer), async () => {
       const transport = this.transport(printer);
       try {
@@ -112,14 +144,72 @@ export class TicketPrinter {
     }
   }
 
+  /**
+   * The kiosk's site agent prints it: the job goes to its sockets and the acknowledgement
+   * says how it went, within the same wait as a network printer. No agent connected is
+   * "offline" at once, so the kiosk never waits for nobody.
+   */
+  private async printByAgent(data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
+    const job: PrintJob = {
+      jobId: randomUUID(),
+      ticket: {
+        centreName: data.centreName, serviceName: data.serviceName, code: data.code, peopleAhead: data.peopleAhead,
+        estimatedWaitSeconds: data.estimatedWaitSeconds, issuedAt: data.issuedAt.toISOString(),
+        timeZone: data.timeZone ?? DEFAULT_TIME_ZONE, url: data.url,
+        ...(data.priorityLabel ? { priorityLabel: data.priorityLabel } : {}),
+      },
+    };
+    const sent = this.agents ? await this.agents.send(about.deviceId, job, this.waitMs) : { answers: [], timedOut: false };
+    const answers = sent.answers.map(agentAnswer);
+    // Two agents on one kiosk token is a misconfiguration (a copied state file); say so, and
+    // count the ticket as printed if either printed it.
+    if (answers.length > 1) this.log?.warn({ deviceId: about.deviceId, agents: answers.length }, 'several site agents answered for one kiosk');
+    const answer = answers.find((a) => a.status === 'sent') ?? answers[0];
+    const printer = answer?.printer ?? 'site agent';
+    if (!answer) {
+      const reason = sent.timedOut ? 'timeout' : 'offline';
+      const message = sent.timedOut ? `the site agent did not answer within ${this.waitMs} ms` : 'no site agent is connected for this kiosk';
+      this.log?.warn({ deviceId: about.deviceId, printer, reason }, 'ticket not printed');
+      await this.alert(about, printer, reason, message);
+      return { status: 'failed', reason };
+    }
+    const result: PrintResult = answer.status === 'sent'
+      ? (answer.paperLow ? { ok: true, paperLow: true } : { ok: true })
+      : { ok: false, reason: answer.reason ?? 'error', message: answer.message ?? 'the site agent could not print' };
+    return this.settle(result, printer, about);
+  }
+
+  /**
+   * What a site agent reports about its printer between tickets: a failure raises (or keeps)
+   * the same alert a failed ticket would, so staff hear of an empty roll before a citizen
+   * does; "ready" marks the open alert cleared. Repeated reports of one state are one alert,
+   * and do not add to its count of failed tickets.
+   */
+  async reportStatus(deviceId: string, report: PrinterStatusReport): Promise<void> {
+    const device = await this.db.selectFrom('device').select(['siteId']).where('id', '=', deviceId).executeTakeFirst();
+    if (!device) return;
+    const printer = report.printer ?? 'site agent';
+    const about: AlertSubject = { siteId: device.siteId, deviceId, ticketId: null, code: null };
+    if (report.state === 'ready') {
+      await this.db.updateTable('alert')
+        .set({ data: sql`data || jsonb_build_object('clearedAt', ${this.now().toISOString()}::text)` })
+        .where('kind', '=', 'printer').where('deviceId', '=', deviceId).where('acknowledgedAt', 'is', null)
+        .where(sql<boolean>`NOT jsonb_exists(data, 'clearedAt')`).execute();
+      return;
+    }
+    const message = report.message ?? (report.state === 'paper_out' ? 'out of paper' : report.state === 'paper_low' ? 'paper running low' : 'printer offline');
+    await this.alert(about, printer, report.state, message, { countIt: false });
+  }
+
   /** Turns a print result into the outcome, and tells staff what needs a hand. */
-  private async settle(result: PrintResult, printer: TcpPrinter, about: AlertSubject): Promise<PrintOutcome> {
+  private async settle(result: PrintResult, printer: KioskPrinter | string, about: AlertSubject): Promise<PrintOutcome> {
+    const name = typeof printer === 'string' ? printer : describePrinter(printer);
     if (result.ok) {
-      if (result.paperLow) await this.alert(about, printer, 'paper_low', 'paper running low');
+      if (result.paperLow) await this.alert(about, name, 'paper_low', 'paper running low');
       return { status: 'sent' };
     }
-    this.log?.warn({ deviceId: about.deviceId, printer: describePrinter(printer), reason: result.reason }, 'ticket not printed');
-    await this.alert(about, printer, result.reason, result.message);
+    this.log?.warn({ deviceId: about.deviceId, printer: name, reason: result.reason }, 'ticket not printed');
+    await this.alert(about, name, result.reason, result.message);
     return { status: 'failed', reason: result.reason };
   }
 
@@ -147,26 +237,33 @@ export class TicketPrinter {
 
   /**
    * One open alert per kiosk printer and cause: a printer out of paper fails every ticket until
-   * someone comes, and a manager needs one line that says so (with a count), not fifty.
+   * someone comes, and a manager needs one line that says so (with a count), not fifty. A new
+   * alert goes to the site's managers at once (alert:raised) when a publisher is wired; it is
+   * then marked published so the site monitor's sweep does not send it again.
    */
-  private async alert(about: AlertSubject, printer: TcpPrinter, reason: string, message: string): Promise<void> {
+  private async alert(about: AlertSubject, printer: string, reason: string, message: string, options: { countIt?: boolean } = {}): Promise<void> {
     try {
       const now = this.now();
       const open = await this.db.selectFrom('alert').select(['id', 'data'])
         .where('kind', '=', 'printer').where('deviceId', '=', about.deviceId).where('acknowledgedAt', 'is', null)
         .where('createdAt', '>', new Date(now.getTime() - ALERT_MERGE_MS))
         .orderBy('createdAt', 'desc').limit(1).executeTakeFirst();
-      if (open && open.data.reason === reason) {
+      if (open && open.data.reason === reason && !open.data.clearedAt) {
+        const count = Number(open.data.count ?? 1) + (options.countIt === false ? 0 : 1);
         await this.db.updateTable('alert')
-          .set({ data: JSON.stringify({ ...open.data, count: Number(open.data.count ?? 1) + 1, lastAt: now.toISOString(), lastTicketCode: about.code, message }) })
+          .set({ data: JSON.stringify({ ...open.data, count, lastAt: now.toISOString(), message, ...(about.code ? { lastTicketCode: about.code } : {}) }) })
           .where('id', '=', open.id).execute();
         return;
       }
-      await this.db.insertInto('alert').values({
+      const row = await this.db.insertInto('alert').values({
         siteId: about.siteId, kind: 'printer', deviceId: about.deviceId, ticketId: about.ticketId, counterId: null, staffId: null,
-        data: JSON.stringify({ reason, message, printer: describePrinter(printer), ticketCode: about.code, count: 1, lastAt: now.toISOString() }),
+        data: JSON.stringify({
+          reason, message, printer, ...(about.code ? { ticketCode: about.code } : {}), count: options.countIt === false ? 0 : 1, lastAt: now.toISOString(),
+          ...(this.publishAlert ? { published: true } : {}),
+        }),
         createdAt: now, acknowledgedAt: null, acknowledgedBy: null,
-      }).execute();
+      }).returning('id').executeTakeFirstOrThrow();
+      await this.publishAlert?.(row.id);
     } catch (error) {
       this.log?.warn({ err: error, deviceId: about.deviceId }, 'printer alert not recorded');
     }
@@ -188,5 +285,18 @@ interface AlertSubject {
   siteId: string;
   deviceId: string;
   ticketId: string | null;
-  code: string;
+  /** the ticket that did not print; null for a status report between tickets */
+  code: string | null;
+}
+
+const FAILURES = new Set(['paper_out', 'offline', 'error']);
+
+/** An agent's acknowledgement, from the network: anything unexpected is an error. */
+function agentAnswer(value: unknown): PrintJobResult {
+  const v = (value ?? {}) as Partial<PrintJobResult>;
+  const printer = typeof v.printer === 'string' && v.printer.length <= 200 ? v.printer : undefined;
+  const message = typeof v.message === 'string' ? v.message.slice(0, 500) : undefined;
+  if (v.status === 'sent') return { status: 'sent', ...(v.paperLow === true ? { paperLow: true } : {}), ...(printer ? { printer } : {}) };
+  const reason = typeof v.reason === 'string' && FAILURES.has(v.reason) ? v.reason : 'error';
+  return { status: 'failed', reason, message: message ?? (v.status === 'failed' ? 'the site agent could not print' : 'unreadable answer from the site agent'), ...(printer ? { printer } : {}) };
 }
