@@ -40,6 +40,14 @@ function query(params: object): string {
   return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
 }
 
+/** The counters and/or services a display shows (PUT /devices/:deviceId/zone). */
+export interface DisplayZone {
+  counterIds?: string[];
+  serviceIds?: string[];
+}
+/** A kiosk's printer (PUT /devices/:deviceId/printer): a network printer, or the site agent on the kiosk PC. */
+export type KioskPrinter = { kind: 'tcp'; host: string; port?: number; widthDots?: number } | { kind: 'agent' };
+
 export function createClient(options: ClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -163,6 +171,16 @@ export function createClient(options: ClientOptions = {}) {
     renameDevice: (deviceId: string, name: string) => request<null>('PUT', `/devices/${deviceId}`, { name }),
     newPairingCode: (deviceId: string) =>
       request<{ pairingCode: string; pairingExpiresAt: string }>('POST', `/devices/${deviceId}/pairing-code`),
+    /** a display's zone: null for the whole site */
+    displayZone: (deviceId: string) => request<{ deviceId: string; zone: DisplayZone | null }>('GET', `/devices/${deviceId}/zone`).then((r) => r.zone),
+    setDisplayZone: (deviceId: string, zone: DisplayZone | null) =>
+      request<{ deviceId: string; zone: DisplayZone | null }>('PUT', `/devices/${deviceId}/zone`, zone).then((r) => r.zone),
+    /** a kiosk's printer: null for none */
+    kioskPrinter: (deviceId: string) => request<{ deviceId: string; printer: KioskPrinter | null }>('GET', `/devices/${deviceId}/printer`).then((r) => r.printer),
+    setKioskPrinter: (deviceId: string, printer: KioskPrinter | null) =>
+      request<{ deviceId: string; printer: KioskPrinter | null }>('PUT', `/devices/${deviceId}/printer`, printer).then((r) => r.printer),
+    testKioskPrinter: (deviceId: string) =>
+      request<{ status: 'sent' | 'failed' | 'none'; reason?: string }>('POST', `/devices/${deviceId}/printer/test`),
 
     /**
      * A socket that reconnects by itself for ever; every (re)connect brings a fresh

@@ -25,7 +25,7 @@ export interface AlertAcknowledged {
 /** `site:updated`: the site's configuration changed; screens refetch GET /sites/:siteId. */
 export interface SiteUpdated {
   siteId: string;
-  /** what changed, for screens that care: 'site', 'hours', 'services', 'counters', 'priority', 'rating', 'staff', 'devices', 'announcement' */
+  /** what changed, for screens that care: 'site', 'hours', 'services', 'counters', 'priority', 'rating', 'staff', 'devices', 'announcement', 'zones' (a display's zone) */
   parts: string[];
 }
 

@@ -123,6 +123,8 @@ export const SiteConfig = Type.Object({
   ratingScale: Type.Array(RatingLevel),
   ratingReasons: Type.Array(Type.Object({ code: Type.String(), label: Localized })),
   announcement: Type.Union([Localized, Type.Null()]),
+  /** displays speak with the browser's vi-VN voice when one is installed (else the shipped clips); default false */
+  preferSystemVoice: Type.Optional(Type.Boolean()),
   openingHours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
   holidays: Type.Array(Type.Object({ date: Type.String(), name: Type.String() })),
   services: Type.Array(ServiceConfig),
@@ -262,6 +264,7 @@ export const AnnouncementUpdate = Type.Object({
     vi: Type.String({ minLength: 1, maxLength: 300, description: 'spoken on displays; {code} and {counter} are replaced' }),
     en: Type.String({ maxLength: 300 }),
   }, strict),
+  preferSystemVoice: Type.Optional(Type.Boolean({ description: "speak with the browser's vi-VN voice where one is installed, instead of the recorded clips (default false)" })),
 }, strict);
 export type AnnouncementUpdate = Static<typeof AnnouncementUpdate>;
 

@@ -85,7 +85,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(healthRoutes, { db: options.db });
   await app.register(async (api) => {
     await api.register(authRoutes);
-    await api.register(configRoutes, { config: new SiteConfigService(options.db) });
+    await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
     await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
     await api.register(alertRoutes, { db: options.db, queue });
     await api.register(reportRoutes, { db: options.db, queue });

@@ -61,7 +61,8 @@ export async function configUpdateRoutes(app: FastifyInstance, { config }: { con
   siteRoute<RatingUpdate>('/sites/:siteId/rating', RatingUpdate, 'rating', (id, b) => updates.setRating(id, b),
     'The rating scale (the lowest score is "not satisfied" and raises an alert) and the reasons a citizen can pick.');
   siteRoute<AnnouncementUpdate>('/sites/:siteId/announcement', AnnouncementUpdate, 'announcement', (id, b) => updates.setAnnouncement(id, b),
-    'The phrase displays speak: {code} and {counter} are replaced; an empty English phrase means Vietnamese only.');
+    'The phrase displays speak: {code} and {counter} are replaced; an empty English phrase means Vietnamese only. '
+    + "preferSystemVoice: displays speak with the browser's vi-VN voice where one is installed, else the recorded clips.");
   siteRoute<PriorityGroupsUpdate>('/sites/:siteId/priority-groups', PriorityGroupsUpdate, 'priority', (id, b) => updates.setPriorityGroups(id, b),
     'Replaces the priority groups offered at the kiosk; groups left out are deactivated.');
 

@@ -100,6 +100,7 @@ export class SiteConfigService {
       serviceOrder: site.serviceOrder, priorityRatio: site.priorityRatio, transferToFront: site.transferToFront,
       ratingScale: site.settings.ratingScale ?? [], ratingReasons: site.settings.ratingReasons ?? [],
       announcement: site.settings.announcement ?? null,
+      preferSystemVoice: site.settings.preferSystemVoice === true,
       openingHours: hours.map((h) => ({ weekday: h.weekday, opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) })),
       holidays,
       services: services.map((s) => ({

@@ -80,14 +80,18 @@ export class SiteConfigUpdates {
     await this.patchSettings(siteId, { ratingScale, ratingReasons: input.ratingReasons });
   }
 
-  async setAnnouncement(siteId: string, { announcement }: AnnouncementUpdate): Promise<void> {
+  async setAnnouncement(siteId: string, { announcement, preferSystemVoice }: AnnouncementUpdate): Promise<void> {
     for (const [lang, text] of Object.entries(announcement)) {
       if (lang === 'en' && !text.trim()) continue; // no English announcement
       for (const slot of ['{code}', '{counter}']) {
         if (!text.includes(slot)) throw bad('INVALID_ANNOUNCEMENT', `The ${lang} phrase must contain ${slot}`);
       }
     }
-    await this.patchSettings(siteId, { announcement: { vi: announcement.vi.trim(), en: announcement.en.trim() } });
+    await this.patchSettings(siteId, {
+      announcement: { vi: announcement.vi.trim(), en: announcement.en.trim() },
+      // left as it was when the body does not say
+      ...(preferSystemVoice !== undefined ? { preferSystemVoice } : {}),
+    });
   }
 
   /** Replaces the site's priority groups: listed codes are created or updated, others deactivated (tickets keep their code). */

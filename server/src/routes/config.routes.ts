@@ -14,9 +14,18 @@ import { event } from '../queue/queue.events.ts';
 
 type Body<T> = T;
 
-export async function configRoutes(app: FastifyInstance, { config }: { config: SiteConfigService }) {
+export async function configRoutes(app: FastifyInstance, { db, config }: { db: Db; config: SiteConfigService }) {
   /** Screens of the site refetch their configuration (extension event `site:updated`). */
   const changed = (siteId: string, part: string) => app.realtime.publish([event('site:updated', siteId, { siteId, parts: [part] })]);
+
+  /** The display, after checking the caller manages its site. */
+  const displayOf = async (deviceId: string, request: Parameters<typeof who>[0]) => {
+    const device = await db.selectFrom('device').select(['siteId', 'kind', 'settings']).where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new QueueError('DEVICE_NOT_FOUND', `No device ${deviceId}`, 404);
+    allow(managerOfSite(who(request), device.siteId), 'Only a manager of the device\'s site sets its zone');
+    if (device.kind !== 'display') throw new QueueError('NOT_A_DISPLAY', 'Only displays have a zone', 400);
+    return device;
+  };
 
   app.get('/sites', { schema: { tags: ['configuration'] } }, async (request) => {
     const p = who(request);
@@ -147,25 +156,28 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
   app.get('/devices/me', { schema: { tags: ['devices'], response: { 200: DeviceMeReply, ...errors } } }, async (request) => {
     const p = who(request);
     allow(p.kind === 'device', 'Only a paired device reads its own settings');
-    const row = await dbOf(config).selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'settings'])
+    const row = await db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'settings'])
       .where('id', '=', p.device.id).executeTakeFirstOrThrow();
     const { settings, ...device } = row;
     return { device, settings };
+  });
+
+  /** A display's zone for the manager's devices screen. */
+  app.get('/devices/:deviceId/zone', { schema: { tags: ['devices'], params: DeviceParams, response: { 200: ZoneReply, ...errors } } }, async (request) => {
+    const { deviceId } = request.params as { deviceId: string };
+    const device = await displayOf(deviceId, request);
+    return { deviceId, zone: zoneOf(device.settings) };
   });
 
   app.put('/devices/:deviceId/zone', {
     schema: {
       tags: ['devices'], params: DeviceParams, body: ZoneBody, response: { 200: ZoneReply, ...errors },
       description: 'Limits a display to some counters and/or services (both lists given: calls that match both); null or empty lists show the whole site. '
-        + 'Stored in device.settings.zone; the display reconnects and applies it at once.',
+        + "Stored in device.settings.zone; the site's screens hear site:updated with parts ['zones'] and the display applies it at once.",
     },
   }, async (request) => {
     const { deviceId } = request.params as { deviceId: string };
-    const db = dbOf(config);
-    const device = await db.selectFrom('device').select(['siteId', 'kind', 'settings']).where('id', '=', deviceId).executeTakeFirst();
-    if (!device) throw new QueueError('DEVICE_NOT_FOUND', `No device ${deviceId}`, 404);
-    allow(managerOfSite(who(request), device.siteId), 'Only a manager of the device\'s site sets its zone');
-    if (device.kind !== 'display') throw new QueueError('NOT_A_DISPLAY', 'Only displays have a zone', 400);
+    const device = await displayOf(deviceId, request);
     const body = request.body as DisplayZone | null;
     const zone: DisplayZone = {};
     if (body?.counterIds?.length) zone.counterIds = [...new Set(body.counterIds)];
@@ -178,8 +190,9 @@ export async function configRoutes(app: FastifyInstance, { config }: { config: S
     const { zone: _old, ...rest } = device.settings;
     const whole = !zone.counterIds && !zone.serviceIds;
     await db.updateTable('device').set({ settings: JSON.stringify(whole ? rest : { ...rest, zone }) }).where('id', '=', deviceId).execute();
-    // its sockets reconnect by themselves, and a display reads its settings on every connect
-    app.realtime.disconnectDevice(deviceId);
+    // the display re-reads its own settings on this (and on every reconnect): no reconnection,
+    // so no call is missed and the announcements it has queued go on
+    changed(device.siteId, 'zones');
     return { deviceId, zone: whole ? null : zone };
   });
 
@@ -207,11 +220,14 @@ const DeviceMeReply = Type.Object({
   settings: Type.Record(Type.String(), Type.Unknown()),
 });
 
-/**
- * The database behind the configuration service. app.ts hands this plugin only the service,
- * whose `db` is private; TypeScript allows reaching a private field by name. Passing `db` to
- * configRoutes from app.ts would be the clean way (kept out of this change on purpose).
- */
-const dbOf = (config: SiteConfigService): Db => config['db'];
+/** The zone stored in a display's settings, or null for the whole site. */
+function zoneOf(settings: Record<string, unknown>): DisplayZone | null {
+  const zone = settings.zone as DisplayZone | undefined;
+  if (!zone || typeof zone !== 'object') return null;
+  const out: DisplayZone = {};
+  if (Array.isArray(zone.counterIds) && zone.counterIds.length) out.counterIds = zone.counterIds;
+  if (Array.isArray(zone.serviceIds) && zone.serviceIds.length) out.serviceIds = zone.serviceIds;
+  return out.counterIds || out.serviceIds ? out : null;
+}
 
 export const SiteSummary = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), timezone: Type.String() });

@@ -69,21 +69,46 @@ describe('PUT /api/v1/devices/:deviceId/zone', () => {
     }
   });
 
-  it('closes the display\'s sockets so it reconnects and reads its new zone', async () => {
+  it('tells the site\'s screens (site:updated, parts zones) without closing the display\'s socket', async () => {
     await f.app.listen({ port: 0, host: '127.0.0.1' });
     const baseUrl = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
     const socket = createClient({ baseUrl, token: f.tokens.display }).connect();
     try {
       let snapshots = 0;
+      let disconnects = 0;
+      const updates: { siteId: string; parts: string[] }[] = [];
       socket.on('queue:snapshot', () => snapshots++);
+      socket.on('disconnect', () => disconnects++);
+      socket.on('site:updated', (u) => updates.push(u));
       await expect.poll(() => snapshots, { timeout: 5000 }).toBe(1);
       expect((await setZone({ counterIds: [f.counters[3]] })).statusCode).toBe(200);
-      // dropped by the server, back by itself with a fresh snapshot
-      await expect.poll(() => snapshots, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => updates, { timeout: 5000 }).toEqual([{ siteId: f.siteId, parts: ['zones'] }]);
+      // the display stays connected (a reconnection could miss a call), and reads its zone again
+      expect(disconnects).toBe(0);
+      expect(snapshots).toBe(1);
       expect(socket.connected).toBe(true);
+      expect((await api('GET', '/devices/me', f.tokens.display)).json().settings.zone).toEqual({ counterIds: [f.counters[3]] });
     } finally {
       socket.close();
     }
+  });
+
+  it('reads a display\'s zone back for the manager (GET), null for the whole site', async () => {
+    const read = await api('GET', `/devices/${f.deviceIds.display}/zone`, f.tokens.manager);
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toEqual({ deviceId: f.deviceIds.display, zone: { counterIds: [f.counters[3]] } });
+    expect((await api('GET', `/devices/${f.deviceIds.display}/zone`, f.tokens.staff)).statusCode).toBe(403);
+    expect((await api('GET', `/devices/${f.deviceIds.display}/zone`, f.tokens.otherStaff)).statusCode).toBe(403);
+    expect((await api('GET', `/devices/${f.deviceIds.kiosk}/zone`, f.tokens.manager)).json().error.code).toBe('NOT_A_DISPLAY');
+    expect((await api('GET', '/devices/00000000-0000-4000-8000-000000000000/zone', f.tokens.manager)).statusCode).toBe(404);
+    // with a brand new display: no zone
+    const fresh = await f.app.inject({
+      method: 'POST', url: `/api/v1/sites/${f.siteId}/devices`, headers: { ...bearer(f.tokens.manager), 'content-type': 'application/json' },
+      payload: JSON.stringify({ kind: 'display', name: 'second display' }),
+    });
+    expect(fresh.statusCode).toBe(201);
+    const id = fresh.json().device.id as string;
+    expect((await api('GET', `/devices/${id}/zone`, f.tokens.manager)).json()).toEqual({ deviceId: id, zone: null });
   });
 
   it('is refused to anyone but a manager of that site, and for devices that are not displays', async () => {
@@ -116,6 +141,7 @@ describe('PUT /api/v1/devices/:deviceId/zone', () => {
   it('is listed in the OpenAPI document', async () => {
     const doc = (await f.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
     expect(doc.paths['/api/v1/devices/{deviceId}/zone'].put).toBeDefined();
+    expect(doc.paths['/api/v1/devices/{deviceId}/zone'].get).toBeDefined();
     expect(doc.paths['/api/v1/devices/me'].get).toBeDefined();
   });
 });

@@ -160,6 +160,29 @@ describe('site settings', () => {
     expect((await site()).ratingScale).toHaveLength(4);
   });
 
+  it('the system-voice preference: off by default, set with the phrase, kept when not given; displays hear it', async () => {
+    const phrase = `/sites/${f.siteId}/announcement`;
+    const announcement = { vi: 'Xin mời công dân có số thứ tự {code} đến quầy số {counter}', en: 'Ticket number {code}, please go to counter {counter}' };
+    expect((await site()).preferSystemVoice).toBe(false);
+    const display = await listen(f.tokens.display);
+    const on = await api('PUT', phrase, f.tokens.manager, { announcement, preferSystemVoice: true });
+    expect(on.statusCode, on.body).toBe(200);
+    expect(on.json().preferSystemVoice).toBe(true);
+    await until(() => display.some((e) => e.name === 'site:updated'));
+    expect(display.filter((e) => e.name === 'site:updated').map((e) => e.payload)).toEqual([{ siteId: f.siteId, parts: ['announcement'] }]);
+    // a display reads it in its site configuration
+    expect((await api('GET', `/sites/${f.siteId}`, f.tokens.display)).json().preferSystemVoice).toBe(true);
+    // changing only the phrase keeps the preference
+    expect((await api('PUT', phrase, f.tokens.manager, { announcement })).json().preferSystemVoice).toBe(true);
+    for (const bad of ['yes', 1, null]) {
+      const res = await api('PUT', phrase, f.tokens.manager, { announcement, preferSystemVoice: bad });
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await site()).preferSystemVoice).toBe(true);
+    expect((await api('PUT', phrase, f.tokens.manager, { announcement, preferSystemVoice: false })).json().preferSystemVoice).toBe(false);
+    expect((await site()).preferSystemVoice).toBe(false);
+  });
+
   it('priority groups: replaced, the ones left out deactivated; the kiosk then refuses them', async () => {
     const url = `/sites/${f.siteId}/priority-groups`;
     const groups = { priorityGroups: [{ code: 'elderly', name: { vi: 'Người cao tuổi', en: 'Elderly' }, rank: 1 }, { code: 'veteran', name: { vi: 'Cựu chiến binh', en: 'Veteran' }, rank: 2 }] };
