@@ -6,3 +6,4 @@ export { KeyboardPadReader } from './keyboard.pad.ts';
 export { KEY_CODES, keyCode, keyName, parseInputEvents, encodeInputEvents, keyStroke, EV_KEY, EV_SYN, EV_MSC, NATIVE_RECORD_SIZE, type InputEvent, type RecordSize } from './input-event.ts';
 export { createHidPad, createKeyboardPad, type PadDeps, type PadPeripheral } from './pad.peripheral.ts';
 export { Backoff, PressGate } from './pad.timing.ts';
+export { FakeHidDevice } from './testing.ts';
