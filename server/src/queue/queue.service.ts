@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { CounterRow, Database, Db, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
+import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ticket } from '@qms/protocol';
-import { event, type DomainEvent } from './queue.events.ts';
+import { event, statsDue, type DomainEvent, type PublishedEvent } from './queue.events.ts';
 import { notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
 import { openingState } from './site.calendar.ts';
@@ -133,35 +133,44 @@ export class QueueService {
           `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
           409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
       }
-      const saved = await repo.updateTicket(trx, row.id, { estimatedWaitSeconds: estimate, positionAtIssue: position });
-      await this.record(trx, saved, 'issued', null, 'waiting', input, now);
+      const saved = await repo.updateTicketRecorded(trx, row.id, { estimatedWaitSeconds: estimate, positionAtIssue: position },
+        this.eventRow(row, 'issued', null, 'waiting', input, now));
 
       const ticket = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
-      return {
-        value: ticket,
-        events: [event('ticket:issued', site.id, { ticket }), ...(await this.statsEvents(trx, site.id, [service.id], now))],
-      };
+      return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id])] };
     });
   }
 
-  /** Calls the next eligible ticket to the counter, or returns null when none waits. */
+  /**
+   * Calls the next eligible ticket to the counter, or returns null when none waits. The hot
+   * path of every counter: BEGIN, the counter locked with its site's rules, one statement that
+   * checks the counter is free, picks, calls and records, COMMIT (see callNextAt). The waiting
+   * figures are counted after the commit (StatsDue), so `ticket:called` goes out at once.
+   */
   async callNext(input: CounterAction): Promise<Result<Ticket | null>> {
     return this.transaction(async (trx) => {
-      const counter = await this.workingCounter(trx, input, { mustBeOpen: true });
-      await this.assertIdle(trx, counter);
-      const site = await this.site(trx, counter.siteId);
+      const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: true });
       const ratio = site.priorityRatio;
       const prefer = ratio !== null && counter.normalStreak !== null && counter.normalStreak < ratio ? 'normal_first' : 'priority_first';
-      const row = await repo.pickNext(trx, counter.id, { strict: site.serviceOrder === 'strict', prefer });
-      if (!row) return { value: null, events: [] };
-      return this.call(trx, site, counter, row, input);
+      const now = this.clock();
+      const { busy, called } = await repo.callNextAt(trx, {
+        counterId: counter.id, strict: site.serviceOrder === 'strict', prefer, at: now,
+        staffId: input.staffId ?? counter.staffId, by: { staffId: input.staffId ?? null, deviceId: input.deviceId ?? null },
+      });
+      if (busy) throw counterBusy(counter, busy);
+      if (!called) return { value: null, events: [] };
+      const ticket = toTicket(called, site.timezone);
+      return {
+        value: ticket,
+        events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [called.serviceId])],
+      };
     });
   }
 
   /** Calls one particular waiting ticket (chosen from the waiting list) to the counter. */
   async callTicket(input: TicketAtCounter): Promise<Result<Ticket>> {
     return this.transaction(async (trx) => {
-      const counter = await this.workingCounter(trx, input, { mustBeOpen: true });
+      const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: true });
       await this.assertIdle(trx, counter);
       const row = await repo.lockTicket(trx, input.ticketId);
       if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
@@ -170,7 +179,6 @@ export class QueueService {
       if (!services.includes(row.serviceId)) {
         throw new QueueError('SERVICE_NOT_SERVED', `Counter ${counter.number} does not serve the service of ${row.code}`, 409);
       }
-      const site = await this.site(trx, counter.siteId);
       return this.call(trx, site, counter, row, input);
     });
   }
@@ -179,7 +187,7 @@ export class QueueService {
     return this.transaction(async (trx) => {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const step = transition(row.status, 'recall', row.code);
-      await this.record(trx, row, step.event, step.from, step.to, input, this.clock(), counter.id);
+      await repo.insertEvent(trx, this.eventRow(row, step.event, step.from, step.to, input, this.clock(), counter.id));
       const ticket = toTicket(row, site.timezone);
       return { value: ticket, events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: true })] };
     });
@@ -215,21 +223,14 @@ export class QueueService {
         // one millisecond before the head of the queue (ordering key only; waits come from events)
         if (head?.first && new Date(head.first) <= now) queuedAt = new Date(new Date(head.first).getTime() - 1);
       }
-      const saved = await repo.updateTicket(trx, row.id, {
+      const saved = await repo.updateTicketRecorded(trx, row.id, {
         status: step.to, serviceId: target.id, queuedAt, counterId: null, staffId: null,
         calledAt: null, startedAt: null, transferCount: row.transferCount + 1,
-      });
-      await this.record(trx, saved, step.event, step.from, step.to, input, now, counter.id,
-        { fromServiceId: row.serviceId, toServiceId: target.id });
+      }, this.eventRow({ ...row, serviceId: target.id }, step.event, step.from, step.to, input, now, counter.id,
+        { fromServiceId: row.serviceId, toServiceId: target.id }));
       const position = await repo.positionOf(trx, saved);
       const ticket = toTicket(saved, site.timezone, { position });
-      return {
-        value: ticket,
-        events: [
-          event('ticket:updated', site.id, { ticket }),
-          ...(await this.statsEvents(trx, site.id, [row.serviceId, target.id], now)),
-        ],
-      };
+      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId, target.id])] };
     });
   }
 
@@ -241,13 +242,10 @@ export class QueueService {
       const site = await this.site(trx, row.siteId);
       const step = transition(row.status, 'cancel', row.code);
       const now = this.clock();
-      const saved = await repo.updateTicket(trx, row.id, { status: step.to, finishedAt: now });
-      await this.record(trx, saved, step.event, step.from, step.to, input, now);
+      const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, finishedAt: now },
+        this.eventRow(row, step.event, step.from, step.to, input, now));
       const ticket = toTicket(saved, site.timezone);
-      return {
-        value: ticket,
-        events: [event('ticket:updated', site.id, { ticket }), ...(await this.statsEvents(trx, site.id, [row.serviceId], now))],
-      };
+      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId])] };
     });
   }
 
@@ -262,7 +260,7 @@ export class QueueService {
         const other = await trx.selectFrom('appUser').select('displayName').where('id', '=', counter.staffId).executeTakeFirst();
         throw new QueueError('COUNTER_TAKEN', `Counter ${counter.number} is already open by ${other?.displayName ?? 'another official'}`, 409);
       }
-      const events: DomainEvent[] = [];
+      const events: PublishedEvent[] = [];
       // an official who moves desks leaves the old one closed, unless a ticket is still there
       const elsewhere = await trx.selectFrom('counter').select('id')
         .where('staffId', '=', input.staffId).where('status', '<>', 'closed').where('id', '<>', counter.id)
@@ -292,7 +290,7 @@ export class QueueService {
 
   async closeCounter(input: CounterAction): Promise<Result<Counter>> {
     return this.transaction(async (trx) => {
-      const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+      const { counter } = await this.workingCounter(trx, input, { mustBeOpen: false });
       await this.assertIdle(trx, counter);
       const e = await this.setCounterStatus(trx, counter, 'closed', input.staffId ?? counter.staffId, null);
       return { value: (e.payload as { counter: Counter }).counter, events: [e] };
@@ -336,6 +334,19 @@ export class QueueService {
 
   /** Everything a screen needs to draw the site from scratch (sent on every (re)connect). */
   async snapshot(siteId: string): Promise<QueueSnapshot> {
+    return (await this.stampedSnapshot(siteId)).snapshot;
+  }
+
+  /**
+   * A snapshot with what it takes to give it again later with the current time (`at`, which
+   * the screens use to set their clocks), for a snapshot shared by the screens of a site.
+   */
+  async stampedSnapshot(siteId: string): Promise<{ snapshot: QueueSnapshot; restamp: () => QueueSnapshot }> {
+    const { snapshot, timezone } = await this.buildSnapshot(siteId);
+    return { snapshot, restamp: () => ({ ...snapshot, at: isoInZone(this.clock(), timezone) }) };
+  }
+
+  private async buildSnapshot(siteId: string): Promise<{ snapshot: QueueSnapshot; timezone: string }> {
     const site = await this.site(this.db, siteId);
     const now = this.clock();
     const [services, counters, active, calls] = await Promise.all([
@@ -359,7 +370,7 @@ export class QueueService {
     const byId = new Map([...callTickets, ...active].map((t) => [t.id, t]));
     const staff = await this.staffNames(this.db, counters.map((c) => c.staffId));
     const servicesOf = await this.servicesOfCounters(this.db, counters.map((c) => c.id));
-    return {
+    const snapshot: QueueSnapshot = {
       siteId,
       at: isoInZone(now, site.timezone),
       services,
@@ -381,26 +392,23 @@ export class QueueService {
         at: isoInZone(c.at, site.timezone),
       })),
     };
+    return { snapshot, timezone: site.timezone };
   }
 
   // ---- internals -----------------------------------------------------------------------
 
-  private async call(trx: Trx, site: SiteRow, counter: CounterRow, row: TicketRow, by: Actor): Promise<Result<Ticket>> {
+  private async call(trx: Trx, site: repo.SiteRules, counter: CounterRow, row: TicketRow, by: Actor): Promise<Result<Ticket>> {
     const step = transition(row.status, 'call', row.code);
     const now = this.clock();
-    const saved = await repo.updateTicket(trx, row.id, {
+    const saved = await repo.updateTicketRecorded(trx, row.id, {
       status: step.to, counterId: counter.id, staffId: by.staffId ?? counter.staffId, calledAt: now,
-    });
-    await this.record(trx, saved, step.event, step.from, step.to, by, now, counter.id);
+    }, this.eventRow(row, step.event, step.from, step.to, by, now, counter.id));
     const normalStreak = row.priorityRank === null ? (counter.normalStreak ?? 0) + 1 : 0;
     await trx.updateTable('counter').set({ normalStreak }).where('id', '=', counter.id).execute();
     const ticket = toTicket(saved, site.timezone);
     return {
       value: ticket,
-      events: [
-        event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }),
-        ...(await this.statsEvents(trx, site.id, [row.serviceId], now)),
-      ],
+      events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [row.serviceId])],
     };
   }
 
@@ -409,8 +417,8 @@ export class QueueService {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const step = transition(row.status, action, row.code);
       const now = this.clock();
-      const saved = await repo.updateTicket(trx, row.id, { status: step.to, ...changes(now) });
-      await this.record(trx, saved, step.event, step.from, step.to, input, now, counter.id);
+      const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, ...changes(now) },
+        this.eventRow(row, step.event, step.from, step.to, input, now, counter.id));
       const ticket = toTicket(saved, site.timezone);
       const events: DomainEvent[] = [event('ticket:updated', site.id, { ticket })];
       if (step.to === 'done') {
@@ -427,7 +435,7 @@ export class QueueService {
 
   /** The ticket, locked, checked to be at the counter the actor works. */
   private async ticketAtCounter(trx: Trx, input: TicketAtCounter) {
-    const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+    const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: false });
     const row = await repo.lockTicket(trx, input.ticketId);
     if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
     if (row.counterId !== counter.id && (row.status === 'called' || row.status === 'serving')) {
@@ -437,14 +445,14 @@ export class QueueService {
       throw new QueueError('TICKET_AT_OTHER_COUNTER', `${row.code} is being served at counter ${other?.number ?? '?'}`, 409,
         { counterNumber: other?.number });
     }
-    const site = await this.site(trx, counter.siteId);
     return { site, counter, row };
   }
 
-  /** The counter, locked; when an official acts, it must be the one working it. */
-  private async workingCounter(trx: Trx, input: CounterAction, { mustBeOpen }: { mustBeOpen: boolean }): Promise<CounterRow> {
-    const counter = await repo.lockCounter(trx, input.counterId);
-    if (!counter || !counter.active) throw notFound('counter', input.counterId);
+  /** The counter, locked, and its site's rules; when an official acts, it must be the one working it. */
+  private async workingCounter(trx: Trx, input: CounterAction, { mustBeOpen }: { mustBeOpen: boolean }) {
+    const found = await repo.lockCounterAtSite(trx, input.counterId);
+    if (!found || !found.counter.active) throw notFound('counter', input.counterId);
+    const { counter } = found;
     if (counter.status === 'closed') {
       throw new QueueError('COUNTER_NOT_OPEN', `Counter ${counter.number} is not open`, 409);
     }
@@ -454,16 +462,12 @@ export class QueueService {
     if (input.staffId && counter.staffId !== input.staffId) {
       throw new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${counter.number} is worked by another official`, 403);
     }
-    return counter;
+    return found;
   }
 
   private async assertIdle(trx: Trx, counter: CounterRow): Promise<void> {
     const current = await repo.activeTicketAt(trx, counter.id);
-    if (current) {
-      throw new QueueError('COUNTER_BUSY',
-        `Counter ${counter.number} is still with ${current.code}: finish it or mark it no-show first`, 409,
-        { ticketId: current.id, code: current.code });
-    }
+    if (current) throw counterBusy(counter, current);
   }
 
   private async notWaiting(trx: Trx, row: TicketRow): Promise<QueueError> {
@@ -478,7 +482,7 @@ export class QueueService {
 
   private async counterMove(input: CounterAction, from: CounterRow['status'][], to: CounterRow['status'], reason: string | null) {
     return this.transaction(async (trx) => {
-      const counter = await this.workingCounter(trx, input, { mustBeOpen: false });
+      const { counter } = await this.workingCounter(trx, input, { mustBeOpen: false });
       if (!from.includes(counter.status)) {
         throw new QueueError(to === 'paused' ? 'COUNTER_NOT_OPEN' : 'COUNTER_NOT_PAUSED',
           `Counter ${counter.number} is ${counter.status}`, 409);
@@ -490,7 +494,7 @@ export class QueueService {
 
   private async setCounterStatus(
     trx: Trx, counter: CounterRow, status: CounterRow['status'], staffId: string | null, reason: string | null,
-  ): Promise<DomainEvent> {
+  ): Promise<PublishedEvent> {
     const now = this.clock();
     const type = status === 'open' ? (counter.status === 'paused' ? 'resumed' : 'opened') : status;
     const updated = await trx.updateTable('counter')
@@ -548,20 +552,13 @@ export class QueueService {
 
   private async stats(db: Db | Trx, siteId: string, serviceIds: string[] | undefined, now: Date): Promise<ServiceQueue[]> {
     const loads = await repo.serviceLoads(db, siteId, now, serviceIds);
-    const targets = await db.selectFrom('service').select(['id', 'targetWaitSeconds'])
-      .where('siteId', '=', siteId).execute();
-    const target = new Map(targets.map((t) => [t.id, t.targetWaitSeconds]));
     return loads.map((l) => ({
       serviceId: l.serviceId,
       waiting: l.waiting,
       longestWaitSeconds: l.oldestQueuedAt ? Math.max(0, seconds(new Date(l.oldestQueuedAt), now)) : 0,
       estimatedWaitSeconds: estimateWait(l, l.waiting),
-      targetWaitSeconds: target.get(l.serviceId) ?? 0,
+      targetWaitSeconds: l.targetWaitSeconds,
     }));
-  }
-
-  private async statsEvents(trx: Trx, siteId: string, serviceIds: string[], now: Date): Promise<DomainEvent[]> {
-    return [event('queue:stats', siteId, { siteId, services: await this.stats(trx, siteId, [...new Set(serviceIds)], now) })];
   }
 
   private async site(db: Db | Trx, siteId: string): Promise<SiteRow> {
@@ -570,14 +567,15 @@ export class QueueService {
     return site;
   }
 
-  private async record(
-    trx: Trx, row: TicketRow, type: TicketEventType, from: TicketStatus | null, to: TicketStatus,
+  /** The history event of a move of this ticket (its service is the one it is in after the move). */
+  private eventRow(
+    row: Pick<TicketRow, 'id' | 'siteId' | 'serviceId' | 'counterId'>, type: TicketEventType, from: TicketStatus | null, to: TicketStatus,
     by: Actor, at: Date, counterId: string | null = row.counterId, data: Record<string, unknown> | null = null,
-  ): Promise<void> {
-    await repo.insertEvent(trx, {
+  ): NewTicketEvent {
+    return {
       ticketId: row.id, siteId: row.siteId, type, fromStatus: from, toStatus: to, serviceId: row.serviceId,
       counterId, staffId: by.staffId ?? null, deviceId: by.deviceId ?? null, at, data: data ? JSON.stringify(data) : null,
-    });
+    };
   }
 
   private async transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
@@ -591,6 +589,12 @@ export class QueueService {
       }
     }
   }
+}
+
+function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string; code: string }): QueueError {
+  return new QueueError('COUNTER_BUSY',
+    `Counter ${counter.number} is still with ${current.code}: finish it or mark it no-show first`, 409,
+    { ticketId: current.id, code: current.code });
 }
 
 function counterRef(counter: Pick<CounterRow, 'id' | 'number' | 'name'>): CounterRef {

@@ -3,11 +3,14 @@ import fp from 'fastify-plugin';
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { rooms, type ClientToServerEvents, type ServerToClientEvents } from '@qms/protocol';
+import { rooms, type ClientToServerEvents, type QueueSnapshot, type ServerToClientEvents } from '@qms/protocol';
 import { isAdmin, managerOfSite, type Principal } from '../auth/principal.ts';
 import { SESSION_COOKIE } from '../http/auth.plugin.ts';
 import type { DomainEvent } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
+import { StatsPublisher } from '../queue/stats.publisher.ts';
+import { DeviceTokens, SeenMarks } from './device.batch.ts';
+import { SnapshotShare } from './snapshot.share.ts';
 
 type InterServerEvents = Record<string, never>;
 export interface SocketData {
@@ -35,6 +38,13 @@ export interface RealtimeOptions {
   clusterPool?: pg.Pool;
 }
 
+const SITE_ROOM = rooms.site('');
+const BROADCAST = 3; // socket.io-adapter's ClusterAdapter MessageType.BROADCAST
+interface AdapterMessage {
+  type?: number;
+  data?: { opts?: { rooms?: string[] } };
+}
+
 function cookieToken(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
@@ -49,15 +59,45 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     // screens reconnect after drops; a restart should not pile up stale sockets
     pingInterval: 10_000,
     pingTimeout: 8_000,
+    // screens send nothing but their handshake: keep what one socket may buffer small
     maxHttpBufferSize: 16 * 1024,
+    // on a LAN, compressing costs more memory and CPU per socket than it saves (polling, the
+    // fallback of old TV browsers, still works: it is only not gzipped)
+    perMessageDeflate: false,
+    httpCompression: false,
   });
-  if (clusterPool) io.adapter(createAdapter(clusterPool, { heartbeatInterval: 2_000, heartbeatTimeout: 6_000 }));
+  const snapshots = new SnapshotShare((siteId: string) => queue.stampedSnapshot(siteId));
+  if (clusterPool) {
+    io.adapter(createAdapter(clusterPool, { heartbeatInterval: 2_000, heartbeatTimeout: 6_000 }));
+    // events another process published for a site's room drop the shared snapshot here too
+    const adapter = io.of('/').adapter as unknown as { onMessage?: (message: AdapterMessage, offset?: string) => unknown };
+    const onMessage = adapter.onMessage?.bind(adapter);
+    if (onMessage) {
+      adapter.onMessage = (message, offset) => {
+        if (message?.type === BROADCAST) {
+          for (const room of message.data?.opts?.rooms ?? []) if (room.startsWith(SITE_ROOM)) snapshots.invalidate(room.slice(SITE_ROOM.length));
+        }
+        return onMessage(message, offset);
+      };
+    }
+  }
+  const emitToSite = (siteId: string, name: string, payload: unknown) => {
+    snapshots.invalidate(siteId);
+    (io.to(rooms.site(siteId)).emit as (name: string, payload: unknown) => boolean)(name, payload);
+  };
+  const stats = new StatsPublisher({
+    compute: (siteId, serviceIds) => queue.serviceStats(siteId, serviceIds),
+    emit: (siteId, services) => emitToSite(siteId, 'queue:stats', { siteId, services }),
+    onError: (error, siteId) => app.log.warn({ err: error, siteId }, 'queue:stats not sent'),
+  });
+  // a reconnect storm is thousands of handshakes: device tokens are looked up together
+  const deviceTokens = new DeviceTokens(queue.db);
 
   io.use(async (socket, next) => {
     try {
       const auth = socket.handshake.auth as { token?: unknown; siteId?: unknown };
       const token = typeof auth.token === 'string' ? auth.token : cookieToken(socket.handshake.headers.cookie);
-      const principal = await app.auth.resolve(token);
+      const principal = DeviceTokens.handles(token) ? await deviceTokens.resolve(token) : await app.auth.resolve(token);
       if (!principal) return next(new Error('UNAUTHENTICATED'));
       const wanted = typeof auth.siteId === 'string' ? auth.siteId : undefined;
       let siteId: string | undefined;
@@ -77,9 +117,23 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
    * and raises device_offline from it), without holding up the socket: a failed write only
    * delays an alert.
    */
-  const markSeen = (deviceId: string) => {
-    queue.db.updateTable('device').set({ lastSeenAt: queue.now() }).where('id', '=', deviceId).execute()
-      .catch((error: unknown) => app.log.debug({ err: error, deviceId }, 'last_seen_at not recorded'));
+  const seen = new SeenMarks(queue.db, (error) => app.log.debug({ err: error }, 'last_seen_at not recorded'));
+  const markSeen = (deviceId: string) => seen.mark(deviceId, queue.now());
+
+  /**
+   * The snapshot goes to the sockets that waited for the same shared build together: one
+   * broadcast, encoded once, in the microtask after they all resumed.
+   */
+  const waiting = new Map<() => QueueSnapshot, string[]>();
+  const sendSnapshot = (socket: QmsSocket, restamp: () => QueueSnapshot) => {
+    const ids = waiting.get(restamp);
+    if (ids) return void ids.push(socket.id);
+    waiting.set(restamp, [socket.id]);
+    queueMicrotask(() => {
+      const all = waiting.get(restamp)!;
+      waiting.delete(restamp);
+      io.local.to(all).emit('queue:snapshot', restamp());
+    });
   };
 
   io.on('connection', async (socket: QmsSocket) => {
@@ -99,7 +153,8 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     }
     await socket.join(joined);
     try {
-      socket.emit('queue:snapshot', await queue.snapshot(siteId));
+      // joined first: every event from now on reaches the socket, whatever the snapshot's age
+      sendSnapshot(socket, (await snapshots.get(siteId)).restamp);
     } catch (error) {
       app.log.warn({ err: error }, 'snapshot failed; the client will reconnect');
       socket.disconnect(true);
@@ -110,10 +165,16 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     io,
     publish(events) {
       for (const e of events) {
+        if (e.name === 'queue:stats-due') {
+          snapshots.invalidate(e.siteId);
+          stats.mark(e.siteId, e.serviceIds);
+          continue;
+        }
         const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId)
           : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
           : rooms.site(e.siteId);
-        (io.to(target).emit as (name: string, payload: unknown) => boolean)(e.name, e.payload);
+        if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);
+        else (io.to(target).emit as (name: string, payload: unknown) => boolean)(e.name, e.payload);
       }
     },
     disconnectDevice(deviceId) {
@@ -139,7 +200,9 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     io.engine.close();
   });
   app.addHook('onClose', async () => {
+    await stats.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
+    await seen.close();
   });
 }
 

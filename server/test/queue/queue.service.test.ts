@@ -48,10 +48,11 @@ describe('issuing', () => {
     expect(stored).toEqual({ estimatedWaitSeconds: 150, positionAtIssue: 1 });
   });
 
-  it('returns the events to publish: the ticket, then the waiting figures', async () => {
+  it('returns the events to publish: the ticket, then the service whose waiting figures changed (counted after commit)', async () => {
     const result = await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
-    expect(result.events.map((e) => e.name)).toEqual(['ticket:issued', 'queue:stats']);
-    expect(result.events[1]!.payload).toMatchObject({ services: [{ serviceId: site.service.HT, waiting: 1 }] });
+    expect(result.events.map((e) => e.name)).toEqual(['ticket:issued', 'queue:stats-due']);
+    expect(result.events[1]).toEqual({ name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT] });
+    expect(await queue.serviceStats(site.siteId, [site.service.HT!])).toMatchObject([{ serviceId: site.service.HT, waiting: 1, targetWaitSeconds: expect.any(Number) }]);
   });
 
   it('restarts numbering at local midnight, not UTC midnight', async () => {
@@ -164,6 +165,42 @@ describe('calling', () => {
     expect((await queue.callNext(at(site, 1))).value!.code).toBe('A002');
   });
 
+  it('gives one ticket to a counter pressed several times at once; the others are told it is busy', async () => {
+    await openCounter(queue, site, 2);
+    for (let i = 0; i < 4; i++) await issue(i % 2 ? 'CT' : 'HT');
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => queue.callNext(at(site, 2))));
+    const called = results.flatMap((r) => (r.status === 'fulfilled' && r.value.value ? [r.value.value.code] : []));
+    expect(called).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code))
+      .toEqual(Array(5).fill('COUNTER_BUSY'));
+    const active = await t.db.selectFrom('ticket').select('code').where('counterId', '=', site.counter[2]!).where('status', 'in', ['called', 'serving']).execute();
+    expect(active.map((r) => r.code)).toEqual(called);
+  });
+
+  it('records the call in one go: ticket, its history event and the counter\'s streak', async () => {
+    site = await createSite(t.db, { priorityRatio: 3 });
+    await openCounter(queue, site, 1);
+    await issue('HT');
+    await issue('HT', 'elderly');
+    const first = await queue.callNext(at(site, 1));
+    expect(first.value).toMatchObject({ code: 'A002', status: 'called', counterId: site.counter[1], priority: 'elderly' });
+    const row = await t.db.selectFrom('ticket').select(['staffId', 'calledAt']).where('id', '=', first.value!.id).executeTakeFirstOrThrow();
+    expect(row.staffId).toBe(site.staff[0]);
+    expect(first.events).toEqual([
+      { name: 'ticket:called', siteId: site.siteId, payload: { ticket: first.value, counter: { id: site.counter[1], number: 1, name: 'Quầy 1' }, recall: false } },
+      { name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT] },
+    ]);
+    const streak = async () => (await t.db.selectFrom('counter').select('normalStreak').where('id', '=', site.counter[1]!).executeTakeFirstOrThrow()).normalStreak;
+    expect(await streak()).toBe(0); // a priority ticket resets it
+    const history = await t.db.selectFrom('ticketEvent').selectAll().where('ticketId', '=', first.value!.id).orderBy('id').execute();
+    expect(history.map((e) => [e.type, e.fromStatus, e.toStatus, e.counterId, e.staffId, e.deviceId, e.serviceId]))
+      .toEqual([['issued', null, 'waiting', null, null, null, site.service.HT], ['called', 'waiting', 'called', site.counter[1], site.staff[0], null, site.service.HT]]);
+    expect(history[1]!.at.toISOString()).toBe(new Date(first.value!.calledAt!).toISOString());
+    await queue.finish({ ...at(site, 1), ticketId: first.value!.id });
+    await queue.callNext(at(site, 1));
+    expect(await streak()).toBe(1);
+  });
+
   it('calls a chosen ticket, and explains when another counter already has it', async () => {
     await openCounter(queue, site, 1);
     await openCounter(queue, site, 2);
@@ -264,7 +301,8 @@ describe('transfer', () => {
     const moved = await queue.transfer({ ...at(site, 1), ticketId: ticket.id, serviceId: site.service.CT! });
     expect(moved.value).toMatchObject({ code: 'A001', status: 'waiting', serviceId: site.service.CT, position: 1, transferCount: 1 });
     expect(moved.value.counterId).toBeUndefined();
-    expect(moved.events.map((e) => e.name)).toEqual(['ticket:updated', 'queue:stats']);
+    expect(moved.events.map((e) => e.name)).toEqual(['ticket:updated', 'queue:stats-due']);
+    expect(moved.events[1]).toMatchObject({ serviceIds: [site.service.HT, site.service.CT] });
 
     // counter 1 is free again; counter 3 takes B001 first (it queued earlier)
     expect((await queue.callNext(at(site, 1))).value).toBeNull();
@@ -313,7 +351,7 @@ describe('counters', () => {
   it('moves an official who opens another counter, but not away from a ticket', async () => {
     await openCounter(queue, site, 1);
     const moved = await queue.openCounter({ counterId: site.counter[2]!, staffId: site.staff[0]! });
-    expect(moved.events.map((e) => (e.payload as { counter: { number: number; status: string } }).counter))
+    expect(moved.events.map((e) => ('payload' in e ? e.payload as { counter: { number: number; status: string } } : undefined)?.counter))
       .toMatchObject([{ number: 1, status: 'closed' }, { number: 2, status: 'open' }]);
     await issue('HT');
     await queue.callNext({ counterId: site.counter[2]!, staffId: site.staff[0]! });
