@@ -10,6 +10,7 @@ import { AgentConfigError, loadAgentConfig } from './config.ts';
 import { createLogger } from './log.ts';
 // Peripheral types register themselves on import; add a line per module.
 import '../led/register.ts';
+import '../pads/register.ts';
 
 const USAGE = `Usage: qms-site-agent --config <site-agent.json> [--check]
 
