@@ -2,7 +2,7 @@
 // Fake timers stand in for the clock: this checks ordering, not sound.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Announcer, type AnnouncerOptions, type AnnouncerState, type PlayedAnnouncement } from '../src/voice/announcer.ts';
+import { Announcer, useSystemVoice, type AnnouncerOptions, type AnnouncerState, type PlayedAnnouncement } from '../src/voice/announcer.ts';
 import { createDisplayVoice, VOICE_LOG_KEY } from '../src/voice/display-voice.ts';
 import { buildAnnouncement, type Announcement } from '../src/voice/phrase.ts';
 import type { VoiceLang } from '../src/voice/clips.ts';
@@ -283,6 +283,47 @@ describe('Announcer', () => {
     await vi.runAllTimersAsync();
     expect(preferred.log[0]!.clips).toEqual(A023.clips);
     expect(installed.log[0]!.clips).toEqual(A023.clips);
+  });
+
+  it('chooses the system voice only when preferred, speakable and a vi-VN voice exists', () => {
+    const voices = (...langs: VoiceLang[]) => (lang: VoiceLang) => langs.includes(lang);
+    const choice = (prefer: boolean, canSpeak: boolean, installed: VoiceLang[]) =>
+      (['vi', 'en'] as const).map((lang) => useSystemVoice(lang, { prefer, canSpeak, hasVoice: voices(...installed) }));
+    expect(choice(true, true, ['vi', 'en'])).toEqual([true, true]);
+    expect(choice(true, true, ['vi'])).toEqual([true, false]); // English from its clips
+    expect(choice(true, true, ['en'])).toEqual([false, false]); // no vi-VN voice: the clips, both languages
+    expect(choice(true, true, [])).toEqual([false, false]);
+    expect(choice(false, true, ['vi', 'en'])).toEqual([false, false]); // the site did not ask for it
+    expect(choice(true, false, ['vi', 'en'])).toEqual([false, false]); // no speechSynthesis at all
+  });
+
+  it('plays the clips when only an English system voice is installed', async () => {
+    const { announcer, device, log } = setup({ preferSystemVoice: true });
+    device.systemVoices.add('en');
+    announcer.enqueue(A023);
+    await vi.runAllTimersAsync();
+    expect(device.heard()).toEqual(A023.clips);
+    expect(log[0]!.clips).toEqual(A023.clips);
+  });
+
+  it('applies a changed preference from the next announcement, keeping the queue in order', async () => {
+    const { announcer, device, log } = setup({ preferSystemVoice: false });
+    device.systemVoices.add('vi');
+    device.systemVoices.add('en');
+    announcer.enqueue(A023);
+    announcer.enqueue(B101);
+    await vi.advanceTimersByTimeAsync(CLIP_MS * 2); // A023 is playing
+    announcer.preferSystemVoice = true; // the manager switched it on (site:updated)
+    await vi.runAllTimersAsync();
+    expect(log.map((p) => p.seq)).toEqual([1, 2]);
+    // the Vietnamese sentence under way stays on the clips; the English one is the next sentence
+    expect(log[0]!.clips).toEqual([...A023.clips.filter((c) => !c.startsWith('en/')), `tts:en:${A023.text.en}`]);
+    expect(log[1]!.clips).toEqual(['chime', `tts:vi:${B101.text.vi}`, `tts:en:${B101.text.en}`]);
+    expect(device.maxActive).toBe(1);
+    announcer.preferSystemVoice = false;
+    announcer.enqueue(C007);
+    await vi.runAllTimersAsync();
+    expect(log[2]!.clips).toEqual(C007.clips);
   });
 
   it('falls back to the clips when the system voice fails', async () => {

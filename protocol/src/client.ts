@@ -59,7 +59,7 @@ export function createClient(options: ClientOptions = {}) {
     if (method !== 'GET' && method !== 'DELETE') headers['content-type'] = 'application/json';
     const res = await doFetch(`${baseUrl}/api/v1${path}`, {
       method, headers, credentials: 'include',
-      ...(method !== 'GET' && method !== 'DELETE' ? { body: JSON.stringify(body ?? {}) } : {}),
+      ...(method !== 'GET' && method !== 'DELETE' ? { body: JSON.stringify(body === undefined ? {} : body) } : {}),
     });
     if (res.status === 204) return null as T;
     const text = await res.text();

@@ -54,3 +54,131 @@ export async function deviceFromLocation(screen: string): Promise<StoredDevice |
   }
   return storedDevice(screen);
 }
+
+export type PairMessage = 'bad' | 'offline' | 'again' | 'wrong-kind' | null;
+
+export interface PairingOptions {
+  /** Called once the screen has its device (stored, from ?pair=, or typed on the keypad). */
+  onPaired: (device: StoredDevice) => void;
+  /** A device this screen can run as (a rating tablet needs a rating device of a counter). */
+  accepts?: (device: StoredDevice) => boolean;
+  /** After a network failure while pairing, try the same code again after this long; null: never. */
+  retryMs?: number | null;
+}
+
+/**
+ * How an unattended screen gets its device token, the same on the kiosk, the display and the
+ * rating tablet: the stored device, else `?pair=` in the address, else the six digits typed
+ * on its keypad. A network failure keeps the code and retries; a refused code clears it; a
+ * revoked device comes back here with `unpair()`.
+ */
+export class DevicePairing {
+  phase = $state<'starting' | 'pairing' | 'paired'>('starting');
+  /** the digits typed so far */
+  code = $state('');
+  message = $state<PairMessage>(null);
+  /** what the last attempt failed with (an ApiError, or the network's TypeError) */
+  error = $state<unknown>(null);
+  busy = $state(false);
+
+  private readonly accepts: (device: StoredDevice) => boolean;
+  private readonly retryMs: number | null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly screen: string, private readonly options: PairingOptions) {
+    this.accepts = options.accepts ?? (() => true);
+    this.retryMs = options.retryMs === undefined ? 5000 : options.retryMs;
+  }
+
+  async start(): Promise<void> {
+    const pending = new URL(location.href).searchParams.get('pair');
+    let device: StoredDevice | null;
+    try {
+      device = await deviceFromLocation(this.screen);
+    } catch (error) {
+      // the server could not be reached while pairing from the address: keep the code and retry
+      device = storedDevice(this.screen);
+      if (!device && pending) {
+        this.code = pending.replace(/\D/g, '').slice(0, 6);
+        this.phase = 'pairing';
+        this.offline(error);
+        return;
+      }
+    }
+    if (device && !this.accepts(device)) {
+      forgetDevice(this.screen);
+      this.phase = 'pairing';
+      this.message = 'wrong-kind';
+      return;
+    }
+    if (!device) {
+      this.message = pending ? 'bad' : null;
+      this.phase = 'pairing';
+      return;
+    }
+    this.paired(device);
+  }
+
+  type(digit: string): void {
+    if (this.code.length < 6) this.code += digit;
+    this.message = null;
+    this.error = null;
+  }
+
+  erase(): void {
+    this.code = this.code.slice(0, -1);
+  }
+
+  /** Exchanges the typed code (or `code`) for this screen's token. */
+  async submit(code: string = this.code): Promise<void> {
+    if (code.length !== 6 || this.busy || this.phase !== 'pairing') return;
+    clearTimeout(this.retryTimer);
+    this.code = code;
+    this.busy = true;
+    try {
+      const device = await pairDevice(this.screen, code);
+      this.code = '';
+      if (!this.accepts(device)) {
+        forgetDevice(this.screen);
+        this.message = 'wrong-kind';
+        return;
+      }
+      this.paired(device);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        this.error = error;
+        this.message = 'bad';
+        this.code = '';
+      } else {
+        this.offline(error);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The device was revoked (or the database replaced): back to the keypad. */
+  unpair(): void {
+    forgetDevice(this.screen);
+    this.code = '';
+    this.phase = 'pairing';
+    this.message = 'again';
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  private offline(error: unknown) {
+    this.error = error;
+    this.message = 'offline';
+    if (this.retryMs !== null) this.retryTimer = setTimeout(() => void this.submit(), this.retryMs);
+  }
+
+  private paired(device: StoredDevice) {
+    this.message = null;
+    this.error = null;
+    this.phase = 'paired';
+    this.options.onPaired(device);
+  }
+}

@@ -2,7 +2,7 @@ import type { Counter, CounterQueue, ServiceConfig, ServiceQueue, SiteConfig, Ti
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { deskApi, type DeskApi, type TodayFigures, type WaitingTicket } from '../lib/desk-api.ts';
 import { explainText, type ErrorContext } from '../lib/errors.ts';
-import { safeGet, safeSet } from '../lib/lang.svelte.ts';
+import { safeGet, safeSet } from '@qms/ui-shared/lang';
 import type { StaffSession } from './session.svelte.ts';
 import type { Action } from './shortcuts.ts';
 
@@ -87,6 +87,12 @@ export class CounterTerminal {
       this.waitingChanged(ticket.serviceId, true);
     });
     socket.on('ticket:issued', ({ ticket }) => this.waitingChanged(ticket.serviceId));
+    // a manager renamed or closed a service or counter, or changed what a counter serves
+    socket.on('site:updated', ({ parts }) => {
+      if (parts.some((p) => p === 'site' || p === 'services' || p === 'counters' || p === 'priority' || p === 'hours')) {
+        this.later('site', () => this.reloadSite(), 50);
+      }
+    });
     socket.on('counter:updated', ({ counter }) => {
       if (counter.id === this.counterId) this.counter = counter;
     });
@@ -114,6 +120,19 @@ export class CounterTerminal {
       this.fail(error);
     } finally {
       this.busy = null;
+    }
+  }
+
+  /** The site's configuration again, in place: the ticket at the counter and the lists stay. */
+  private async reloadSite(): Promise<void> {
+    try {
+      const site = await this.session.client.site(this.siteId);
+      this.site = site;
+      // the counter this browser works was closed by a manager: back to choosing one
+      if (this.counterId && !site.counters.some((c) => c.id === this.counterId) && !this.ticket) this.counterId = null;
+      this.later('waiting', () => this.refreshWaiting(), 50);
+    } catch {
+      // the next change or reconnect reads it again
     }
   }
 

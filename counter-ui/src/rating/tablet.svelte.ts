@@ -1,10 +1,10 @@
 import { ApiError, createClient, type QmsClient, type QmsSocket } from '@qms/protocol/client';
 import type { Counter, RatingLevel, SiteConfig } from '@qms/protocol';
-import { deviceFromLocation, forgetDevice, pairDevice, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
 import type { ConnectionState } from '@qms/ui-shared/live-queue';
 import { deskApi, type DeskApi } from '../lib/desk-api.ts';
 import { explainText } from '../lib/errors.ts';
-import { LangState, safeGet, safeSet } from '../lib/lang.svelte.ts';
+import { LangState, safeGet, safeSet } from '@qms/ui-shared/lang';
 
 // The rating tablet at one counter: idle, it shows who serves there; when that counter finishes
 // a ticket it asks the citizen once, with the site's scale and reasons, thanks them and goes
@@ -45,6 +45,12 @@ export class RatingTablet {
   deadline = $state<number | null>(null);
   now = $state(Date.now());
   readonly lang = new LangState();
+  /** the pad shows while this says 'pairing'; only a rating device of a counter is accepted */
+  readonly pairing = new DevicePairing(SCREEN, {
+    onPaired: (device) => void this.connect(device),
+    accepts: (device) => device.kind === 'rating' && !!device.counterId,
+    retryMs: null,
+  });
 
   private client: QmsClient | null = null;
   private api: DeskApi | null = null;
@@ -53,25 +59,18 @@ export class RatingTablet {
   private ticker: ReturnType<typeof setInterval> | undefined;
   /** a rating asked for while the citizen was writing a criticism */
   private queued: RatingAsk | null = null;
+  private configSeq = 0;
 
   async start(): Promise<void> {
     this.ticker = setInterval(() => (this.now = Date.now()), 250);
-    let device: StoredDevice | null = null;
-    try {
-      device = await deviceFromLocation(SCREEN);
-    } catch {
-      // network down while pairing from the URL: fall back to the stored device or the pad
-    }
-    if (!device || device.kind !== 'rating' || !device.counterId) {
-      this.phase = 'pairing';
-      return;
-    }
-    await this.connect(device);
+    await this.pairing.start();
+    if (this.pairing.phase === 'pairing') this.showPairing();
   }
 
   destroy(): void {
     clearTimeout(this.timer);
     clearInterval(this.ticker);
+    this.pairing.stop();
     this.socket?.close();
   }
 
@@ -80,18 +79,21 @@ export class RatingTablet {
     this.error = null;
     this.sending = true;
     try {
-      const device = await pairDevice(SCREEN, code);
-      if (device.kind !== 'rating' || !device.counterId) {
-        forgetDevice(SCREEN);
-        this.error = { vi: 'Mã này dành cho loại thiết bị khác, không phải máy đánh giá tại quầy.', en: 'This code is for another kind of device, not a counter rating tablet.' };
-        return;
-      }
-      await this.connect(device);
-    } catch (error) {
-      this.error = explainText(error);
+      await this.pairing.submit(code);
     } finally {
       this.sending = false;
     }
+    if (this.pairing.phase === 'pairing') this.showPairing();
+  }
+
+  private showPairing(): void {
+    this.phase = 'pairing';
+    const { message, error } = this.pairing;
+    this.error = message === 'wrong-kind'
+      ? { vi: 'Mã này dành cho loại thiết bị khác, không phải máy đánh giá tại quầy.', en: 'This code is for another kind of device, not a counter rating tablet.' }
+      : message === 'again'
+        ? { vi: 'Thiết bị đã bị thu hồi hoặc chưa được ghép nối. Nhập mã ghép nối mới.', en: 'This device was revoked or is not paired. Enter a new pairing code.' }
+        : message ? explainText(error) : null;
   }
 
   // ---- what the screens read ------------------------------------------------------------------
@@ -215,6 +217,9 @@ export class RatingTablet {
       void this.loadConfig();
       void this.checkPending();
     });
+    // a manager changed the scale, the reasons, the counter or a name: read them again; a
+    // citizen on the question keeps it (with the new wording)
+    socket.on('site:updated', () => void this.loadConfig());
     socket.on('counter:updated', ({ counter }) => {
       if (counter.id === device.counterId) this.counter = counter;
     });
@@ -229,8 +234,10 @@ export class RatingTablet {
     const client = this.client;
     const device = this.device;
     if (!client || !device?.counterId) return;
+    const seq = ++this.configSeq;
     try {
       const [site, counter] = await Promise.all([client.site(device.siteId), client.counter(device.counterId)]);
+      if (seq !== this.configSeq) return; // a later read is under way: it wins
       this.site = site;
       this.counter = counter;
     } catch (error) {
@@ -305,13 +312,12 @@ export class RatingTablet {
   }
 
   private unpaired(): void {
-    forgetDevice(SCREEN);
     this.socket?.close();
     this.socket = null;
     this.device = null;
     this.client = null;
-    this.phase = 'pairing';
-    this.error = { vi: 'Thiết bị đã bị thu hồi hoặc chưa được ghép nối. Nhập mã ghép nối mới.', en: 'This device was revoked or is not paired. Enter a new pairing code.' };
+    this.pairing.unpair();
+    this.showPairing();
   }
 }
 

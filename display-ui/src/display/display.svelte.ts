@@ -1,6 +1,6 @@
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
 import type { SiteConfig, TicketCalled } from '@qms/protocol';
-import { deviceFromLocation, forgetDevice, pairDevice, storedDevice, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
@@ -14,8 +14,6 @@ import {
 // nobody to touch it, so everything heals by itself: the socket reconnects, every reconnect
 // brings a fresh snapshot and a fresh read of the configuration and zone, a revoked display
 // goes back to its pairing keypad.
-
-export type PairMessage = 'bad' | 'offline' | 'again' | null;
 
 const SCREEN = 'display';
 /** the "reconnecting" marker appears only when the connection stays down this long */
@@ -37,10 +35,8 @@ async function ownSettings(token: string): Promise<Record<string, unknown>> {
 }
 
 export class Display {
-  phase = $state<'starting' | 'pairing' | 'running'>('starting');
-  pairCode = $state('');
-  pairMessage = $state<PairMessage>(null);
-  pairing = $state(false);
+  /** how this display got its device token; its keypad shows while `phase` is 'pairing' */
+  readonly pairing = new DevicePairing(SCREEN, { onPaired: (device) => this.run(device) });
 
   config = $state<SiteConfig | null>(null);
   zone = $state<Zone | null>(null);
@@ -54,6 +50,10 @@ export class Display {
   /** the browser refused to play sound until someone touches the screen */
   soundBlocked = $state(false);
   flash = $state<Flash | null>(null);
+  /** the site prefers the browser's vi-VN voice (shown on the board as data-prefer-system-voice) */
+  preferSystemVoice = $state(false);
+  /** what the Vietnamese sentence is spoken with: the system voice only when preferred and installed */
+  voiceMode = $state<'clips' | 'system'>('clips');
 
   private clockOffset = 0;
   /** Date.now() as the flash sees it: set every second, and by the timer that ends a flash */
@@ -73,7 +73,12 @@ export class Display {
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
   private flashSeq = 0;
   private refreshing = false;
+  private refreshAgain = false;
   private timers: ReturnType<typeof setInterval>[] = [];
+
+  get phase(): 'starting' | 'pairing' | 'running' {
+    return this.pairing.phase === 'paired' ? 'running' : this.pairing.phase;
+  }
 
   /** Starts the display; returns the cleanup for the component that owns it. */
   start(): () => void {
@@ -85,68 +90,13 @@ export class Display {
     });
     this.timers.push(setInterval(() => this.tick(), 1000));
     this.timers.push(setInterval(() => void this.refresh(), REFRESH_MS));
-    void this.boot();
+    void this.pairing.start();
     return () => {
       for (const timer of this.timers) clearInterval(timer);
+      this.pairing.stop();
       this.live?.close();
       this.voice?.dispose();
     };
-  }
-
-  private async boot() {
-    const pending = new URL(location.href).searchParams.get('pair');
-    let device: StoredDevice | null;
-    try {
-      device = await deviceFromLocation(SCREEN);
-    } catch {
-      // the server could not be reached while pairing from the address: keep the code and retry
-      device = storedDevice(SCREEN);
-      if (!device && pending) {
-        this.pairCode = pending.replace(/\D/g, '').slice(0, 6);
-        this.phase = 'pairing';
-        this.pairMessage = 'offline';
-        setTimeout(() => void this.submitPair(), 5000);
-        return;
-      }
-    }
-    if (!device) {
-      this.pairMessage = pending ? 'bad' : null;
-      this.phase = 'pairing';
-      return;
-    }
-    this.run(device);
-  }
-
-  // ---- pairing -----------------------------------------------------------------------
-
-  typePairDigit(digit: string) {
-    if (this.pairCode.length < 6) this.pairCode += digit;
-    this.pairMessage = null;
-  }
-
-  erasePairDigit() {
-    this.pairCode = this.pairCode.slice(0, -1);
-  }
-
-  async submitPair() {
-    if (this.pairCode.length !== 6 || this.pairing || this.phase !== 'pairing') return;
-    this.pairing = true;
-    try {
-      const device = await pairDevice(SCREEN, this.pairCode);
-      this.pairCode = '';
-      this.pairMessage = null;
-      this.run(device);
-    } catch (error) {
-      if (error instanceof ApiError) {
-        this.pairMessage = 'bad';
-        this.pairCode = '';
-      } else {
-        this.pairMessage = 'offline';
-        setTimeout(() => void this.submitPair(), 5000);
-      }
-    } finally {
-      this.pairing = false;
-    }
   }
 
   // ---- running -----------------------------------------------------------------------
@@ -173,10 +123,12 @@ export class Display {
       // the snapshot's calls are shown, never announced: a reconnect must not repeat them
       this.calls = mergeCalls(this.calls, snapshot.recentCalls.map(entryFromRecent));
     });
+    // a manager changed the site (names, counters, the phrase, the voice) or a display's zone:
+    // read it again and apply it in place, keeping what is on screen and the voice's queue
+    socket.on('site:updated', () => void this.refresh());
     const live = new LiveQueue(socket);
     live.onCall((call) => this.onLiveCall(call));
     this.live = live;
-    this.phase = 'running';
     this.setOnline(false);
   }
 
@@ -203,7 +155,6 @@ export class Display {
 
   /** The device was revoked (or the database replaced): back to the pairing keypad. */
   private unpair() {
-    forgetDevice(SCREEN);
     this.live?.close();
     this.live = null;
     this.config = null;
@@ -215,8 +166,7 @@ export class Display {
     this.device = null;
     this.client = null;
     this.setOnline(true);
-    this.phase = 'pairing';
-    this.pairMessage = 'again';
+    this.pairing.unpair();
   }
 
   private setOnline(online: boolean) {
@@ -235,20 +185,27 @@ export class Display {
 
   /** Reads the site configuration and this display's zone, retrying with back-off until both come. */
   async refresh() {
-    if (this.refreshing || !this.client || !this.device) return;
+    if (!this.client || !this.device) return;
+    if (this.refreshing) {
+      this.refreshAgain = true; // a change came while reading: read once more after this read
+      return;
+    }
     this.refreshing = true;
     const client = this.client;
     const { siteId, token } = this.device;
     try {
       for (let attempt = 0; this.client === client; attempt++) {
         try {
+          this.refreshAgain = false;
           const [config, settings] = await Promise.all([client.site(siteId), ownSettings(token)]);
           if (this.client !== client) return;
           this.config = config;
           this.zone = zoneOf(settings);
+          this.applyVoice(config.preferSystemVoice === true);
           this.settingsLoaded = true;
           for (const call of this.held.splice(0)) this.announce(call);
-          return;
+          if (!this.refreshAgain) return;
+          attempt = -1;
         } catch (error) {
           if (error instanceof ApiError && error.status === 401) return this.unpair();
           await sleep(Math.min(15_000, 1000 * 2 ** attempt));
@@ -257,6 +214,14 @@ export class Display {
     } finally {
       this.refreshing = false;
     }
+  }
+
+  /** The site's voice choice, applied to the running announcer: its queue goes on. */
+  private applyVoice(prefer: boolean) {
+    this.preferSystemVoice = prefer;
+    if (!this.voice) return;
+    this.voice.announcer.preferSystemVoice = prefer;
+    this.voiceMode = this.voice.announcer.speaksWithSystemVoice('vi') ? 'system' : 'clips';
   }
 
   private tick() {

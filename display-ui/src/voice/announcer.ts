@@ -99,7 +99,7 @@ export class Announcer {
   readonly #unlockAudio: (() => void) | undefined;
   readonly #speak: Speak | undefined;
   readonly #hasSystemVoice: (lang: VoiceLang) => boolean;
-  readonly #preferSystemVoice: boolean;
+  #preferSystemVoice: boolean;
   readonly #baseUrl: string;
   readonly #ext: string;
   readonly #query: string;
@@ -144,6 +144,20 @@ export class Announcer {
 
   get state(): AnnouncerState {
     return this.#state;
+  }
+
+  /** The site's choice, changed live (site:updated): it applies from the next sentence on, the queue is kept. */
+  get preferSystemVoice(): boolean {
+    return this.#preferSystemVoice;
+  }
+
+  set preferSystemVoice(prefer: boolean) {
+    this.#preferSystemVoice = prefer;
+  }
+
+  /** Whether a sentence in `lang` would be spoken by the system voice now (see useSystemVoice). */
+  speaksWithSystemVoice(lang: VoiceLang): boolean {
+    return this.#useSystemVoice(lang);
   }
 
   /** Announcements waiting or being played. */
@@ -292,7 +306,7 @@ export class Announcer {
   }
 
   #useSystemVoice(lang: VoiceLang): boolean {
-    return this.#preferSystemVoice && this.#speak !== undefined && this.#hasSystemVoice(lang);
+    return useSystemVoice(lang, { prefer: this.#preferSystemVoice, canSpeak: this.#speak !== undefined, hasVoice: this.#hasSystemVoice });
   }
 
   async #speakOnce(text: string, lang: VoiceLang): Promise<Attempt> {
@@ -323,6 +337,20 @@ export class Announcer {
       if (this.#current === controller) this.#current = undefined;
     }
   }
+}
+
+/**
+ * Whether a sentence is read by the browser's speech voice rather than the recorded clips:
+ * only when the site prefers it, the browser can speak, and a Vietnamese (vi-VN) voice is
+ * installed; then each language that has a voice of its own is spoken (English with an
+ * English voice, else its clips). Without a vi-VN voice everything comes from the clips, so a
+ * display never mixes a foreign system voice into the Vietnamese call.
+ */
+export function useSystemVoice(
+  lang: VoiceLang,
+  { prefer, canSpeak, hasVoice }: { prefer: boolean; canSpeak: boolean; hasVoice: (lang: VoiceLang) => boolean },
+): boolean {
+  return prefer && canSpeak && hasVoice('vi') && hasVoice(lang);
 }
 
 /** Consecutive clips of one language (the chime has none), so a system voice can replace a sentence. */

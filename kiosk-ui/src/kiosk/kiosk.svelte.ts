@@ -1,6 +1,6 @@
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
 import type { PriorityGroup, ServiceConfig, SiteConfig } from '@qms/protocol';
-import { deviceFromLocation, forgetDevice, pairDevice, storedDevice, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
 import type { Lang } from '@qms/ui-shared/format';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { issueTicket, type Issued } from './issue.ts';
@@ -27,8 +27,6 @@ export type View =
   | { name: 'ticket'; issued: Issued; service: ServiceConfig; priority: PriorityGroup | null }
   | { name: 'notice'; notice: Notice };
 
-export type PairMessage = 'bad' | 'offline' | 'again' | null;
-
 const SCREEN = 'kiosk';
 /** back to the start screen (and Vietnamese) after this long without a touch */
 export const IDLE_MS = 20_000;
@@ -43,10 +41,8 @@ const CONFIG_REFRESH_MS = 10 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Kiosk {
-  phase = $state<'starting' | 'pairing' | 'running'>('starting');
-  pairCode = $state('');
-  pairMessage = $state<PairMessage>(null);
-  pairing = $state(false);
+  /** how this kiosk got its device token; its keypad shows while `phase` is 'pairing' */
+  readonly pairing = new DevicePairing(SCREEN, { onPaired: (device) => this.run(device) });
 
   config = $state<SiteConfig | null>(null);
   live = $state<LiveQueue | null>(null);
@@ -67,10 +63,15 @@ export class Kiosk {
   private lastIssueAt = 0;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private configLoading = false;
+  private configStale = false;
   private timers: ReturnType<typeof setInterval>[] = [];
 
   get t(): Texts {
     return TEXTS[this.lang];
+  }
+
+  get phase(): 'starting' | 'pairing' | 'running' {
+    return this.pairing.phase === 'paired' ? 'running' : this.pairing.phase;
   }
 
   get unavailable(): boolean {
@@ -83,67 +84,12 @@ export class Kiosk {
   start(): () => void {
     this.timers.push(setInterval(() => this.tick(), 1000));
     this.timers.push(setInterval(() => void this.loadConfig(), CONFIG_REFRESH_MS));
-    void this.boot();
+    void this.pairing.start();
     return () => {
       for (const timer of this.timers) clearInterval(timer);
+      this.pairing.stop();
       this.live?.close();
     };
-  }
-
-  private async boot() {
-    const pending = new URL(location.href).searchParams.get('pair');
-    let device: StoredDevice | null;
-    try {
-      device = await deviceFromLocation(SCREEN);
-    } catch {
-      // the server could not be reached while pairing from the address: keep the code and retry
-      device = storedDevice(SCREEN);
-      if (!device && pending) {
-        this.pairCode = pending.replace(/\D/g, '').slice(0, 6);
-        this.phase = 'pairing';
-        this.pairMessage = 'offline';
-        setTimeout(() => void this.submitPair(), 5000);
-        return;
-      }
-    }
-    if (!device) {
-      this.pairMessage = pending ? 'bad' : null;
-      this.phase = 'pairing';
-      return;
-    }
-    this.run(device);
-  }
-
-  // ---- pairing -----------------------------------------------------------------------
-
-  typePairDigit(digit: string) {
-    if (this.pairCode.length < 6) this.pairCode += digit;
-    this.pairMessage = null;
-  }
-
-  erasePairDigit() {
-    this.pairCode = this.pairCode.slice(0, -1);
-  }
-
-  async submitPair() {
-    if (this.pairCode.length !== 6 || this.pairing || this.phase !== 'pairing') return;
-    this.pairing = true;
-    try {
-      const device = await pairDevice(SCREEN, this.pairCode);
-      this.pairCode = '';
-      this.pairMessage = null;
-      this.run(device);
-    } catch (error) {
-      if (error instanceof ApiError) {
-        this.pairMessage = 'bad';
-        this.pairCode = '';
-      } else {
-        this.pairMessage = 'offline';
-        setTimeout(() => void this.submitPair(), 5000);
-      }
-    } finally {
-      this.pairing = false;
-    }
   }
 
   private run(device: StoredDevice) {
@@ -162,27 +108,27 @@ export class Kiosk {
       if (error.message === 'UNAUTHENTICATED') return this.unpair();
       this.setOnline(false);
     });
+    // a manager changed the site (services, hours, priority groups): redraw with it at once,
+    // whatever screen the citizen is on
+    socket.on('site:updated', () => void this.loadConfig());
     socket.on('queue:snapshot', (snapshot) => {
       this.clockOffset = Date.parse(snapshot.at) - Date.now();
       this.now = new Date(Date.now() + this.clockOffset);
     });
     this.live = new LiveQueue(socket);
-    this.phase = 'running';
     this.setOnline(false);
     void this.loadConfig();
   }
 
   /** The device was revoked (or the database replaced): back to the pairing keypad. */
   private unpair() {
-    forgetDevice(SCREEN);
     this.live?.close();
     this.live = null;
     this.config = null;
     this.device = null;
     this.client = null;
     this.view = { name: 'home' };
-    this.phase = 'pairing';
-    this.pairMessage = 'again';
+    this.pairing.unpair();
   }
 
   private setOnline(online: boolean) {
@@ -201,15 +147,24 @@ export class Kiosk {
 
   /** Fetches the site configuration, retrying with back-off until it comes. */
   async loadConfig() {
-    if (this.configLoading || !this.client || !this.device) return;
+    if (!this.client || !this.device) return;
+    if (this.configLoading) {
+      this.configStale = true; // changed while being read: read once more after this read
+      return;
+    }
     this.configLoading = true;
     const client = this.client;
     const siteId = this.device.siteId;
     try {
       for (let attempt = 0; this.client === client; attempt++) {
         try {
-          this.config = await client.site(siteId);
-          return;
+          this.configStale = false;
+          const config = await client.site(siteId);
+          if (this.client !== client) return;
+          this.config = config;
+          this.keepViewValid(config);
+          if (!this.configStale) return;
+          attempt = -1;
         } catch (error) {
           if (error instanceof ApiError && error.status === 401) return this.unpair();
           await sleep(Math.min(15_000, 1000 * 2 ** attempt));
@@ -217,6 +172,21 @@ export class Kiosk {
       }
     } finally {
       this.configLoading = false;
+    }
+  }
+
+  /**
+   * A citizen's screen after a configuration change: names and lists redraw from `config` by
+   * themselves; a priority group that was removed cannot be chosen any more, so its service
+   * list goes back to the start. A ticket on screen stays as it was issued.
+   */
+  private keepViewValid(config: SiteConfig) {
+    const view = this.view;
+    if (view.name === 'services' && view.priority.code !== 'none' && !config.priorityGroups.some((g) => g.code === view.priority.code)) {
+      this.goHome();
+    } else if (view.name === 'services') {
+      const group = config.priorityGroups.find((g) => g.code === view.priority.code);
+      if (group) this.view = { name: 'services', priority: group };
     }
   }
 

@@ -30,6 +30,8 @@ const MESSAGES: Record<string, Text> = {
   COUNTER_REQUIRED: { vi: 'Máy đánh giá và máy quầy cần chọn quầy.', en: 'Rating tablets and counter devices need a counter.' },
   USERNAME_TAKEN: { vi: 'Tên đăng nhập đã tồn tại.', en: 'That username is taken.' },
   USER_NOT_FOUND: { vi: 'Không tìm thấy tài khoản.', en: 'Account not found.' },
+  NOT_A_DISPLAY: { vi: 'Chỉ màn hình gọi số mới có vùng hiển thị.', en: 'Only displays have a zone.' },
+  NOT_A_KIOSK: { vi: 'Chỉ máy lấy số mới có máy in vé.', en: 'Only kiosks have a ticket printer.' },
   DEVICE_NOT_FOUND: { vi: 'Không tìm thấy thiết bị (có thể đã bị thu hồi).', en: 'Device not found (it may be revoked).' },
   SITE_NOT_FOUND: { vi: 'Không tìm thấy trung tâm.', en: 'Site not found.' },
   SITE_CODE_TAKEN: { vi: 'Mã trung tâm đã tồn tại.', en: 'That site code exists.' },
