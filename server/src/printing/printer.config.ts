@@ -20,6 +20,10 @@ export type TcpPrinter = Static<typeof TcpPrinterBody>;
 
 export const AgentPrinterBody = Type.Object({
   kind: Type.Literal('agent', { description: "printed by the site agent on this kiosk PC (USB or serial printer; docs/site-agent.md)" }),
+  deviceId: Type.Optional(Type.String({
+    format: 'uuid',
+    description: 'the device the site agent is paired as, when it is not this kiosk itself (a device has one token, so an agent beside a paired kiosk screen pairs as its own device of the site)',
+  })),
 }, strict);
 export type AgentPrinter = Static<typeof AgentPrinterBody>;
 
@@ -37,7 +41,10 @@ export const PrinterReply = Type.Object({
 /** The printer stored for a device, or null when none (or when the stored value is not one we know). */
 export function printerOf(settings: Record<string, unknown> | null | undefined): KioskPrinter | null {
   const value = settings?.printer as Partial<TcpPrinter> | Partial<AgentPrinter> | null | undefined;
-  if (value?.kind === 'agent') return { kind: 'agent' };
+  if (value?.kind === 'agent') {
+    const deviceId = (value as Partial<AgentPrinter>).deviceId;
+    return typeof deviceId === 'string' && deviceId ? { kind: 'agent', deviceId } : { kind: 'agent' };
+  }
   if (!value || value.kind !== 'tcp' || typeof value.host !== 'string' || !value.host) return null;
   const printer: TcpPrinter = { kind: 'tcp', host: value.host };
   if (Number.isInteger(value.port)) printer.port = value.port!;

@@ -52,13 +52,20 @@ export async function printerRoutes(app: FastifyInstance, { db }: { db: Db }) {
     schema: {
       tags: ['devices'], params: DeviceParams, body: PrinterBody, response: { 200: PrinterReply, ...errors },
       description: "The kiosk's printer: a network printer the server drives ({kind:'tcp', host, port?, widthDots?}), "
-        + "{kind:'agent'} for a USB or serial printer driven by the site agent on the kiosk PC (its port and paper width are in the agent's config, docs/site-agent.md), "
+        + "{kind:'agent', deviceId?} for a USB or serial printer driven by the site agent on the kiosk PC (its port and paper width are in the agent's config, docs/site-agent.md; "
+        + 'deviceId names the device the agent is paired as when that is not this kiosk), '
         + 'or null for none.',
     },
   }, async (request) => {
     const { deviceId } = request.params as { deviceId: string };
     const device = await kioskOf(deviceId, request);
     const body = request.body as KioskPrinter | null;
+    if (body?.kind === 'agent' && body.deviceId && body.deviceId !== deviceId) {
+      const agent = await db.selectFrom('device').select(['siteId', 'revokedAt']).where('id', '=', body.deviceId).executeTakeFirst();
+      if (!agent || agent.siteId !== device.siteId || agent.revokedAt) {
+        throw new QueueError('AGENT_DEVICE_NOT_FOUND', `No active device ${body.deviceId} at this kiosk's site for the site agent`, 400);
+      }
+    }
     const { printer: _old, ...rest } = device.settings;
     const settings = body ? { ...rest, printer: body } : rest;
     await db.updateTable('device').set({ settings: JSON.stringify(settings) }).where('id', '=', deviceId).execute();

@@ -121,7 +121,7 @@ export class TicketPrinter {
   }
 
   private async print(printer: KioskPrinter, data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
-    if (printer.kind === 'agent') return this.printByAgent(data, about);
+    if (printer.kind === 'agent') return this.printByAgent(data, about, printer.deviceId ?? about.deviceId);
     const job = this.enqueue(describePrinter(printer), async () => {
       const transport = this.transport(printer);
       try {
@@ -149,7 +149,7 @@ export class TicketPrinter {
    * says how it went, within the same wait as a network printer. No agent connected is
    * "offline" at once, so the kiosk never waits for nobody.
    */
-  private async printByAgent(data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
+  private async printByAgent(data: TicketPrintData, about: AlertSubject, agentDeviceId: string): Promise<PrintOutcome> {
     const job: PrintJob = {
       jobId: randomUUID(),
       ticket: {
@@ -159,7 +159,7 @@ export class TicketPrinter {
         ...(data.priorityLabel ? { priorityLabel: data.priorityLabel } : {}),
       },
     };
-    const sent = this.agents ? await this.agents.send(about.deviceId, job, this.waitMs) : { answers: [], timedOut: false };
+    const sent = this.agents ? await this.agents.send(agentDeviceId, job, this.waitMs) : { answers: [], timedOut: false };
     const answers = sent.answers.map(agentAnswer);
     // Two agents on one kiosk token is a misconfiguration (a copied state file); say so, and
     // count the ticket as printed if either printed it.
