@@ -30,6 +30,8 @@ export interface Realtime {
   connectedDeviceIds(): string[];
   /** Devices of the site with a socket on any process (asks the other processes in a cluster). */
   onlineDeviceIds(siteId: string): Promise<Set<string>>;
+  /** Snapshots built for connecting sockets since start (each shared by the sockets of a burst). */
+  snapshotsBuilt(): number;
 }
 
 export interface RealtimeOptions {
@@ -42,7 +44,7 @@ const SITE_ROOM = rooms.site('');
 const BROADCAST = 3; // socket.io-adapter's ClusterAdapter MessageType.BROADCAST
 interface AdapterMessage {
   type?: number;
-  data?: { opts?: { rooms?: string[] } };
+  data?: { opts?: { rooms?: string[] }; packet?: { data?: unknown[] } };
 }
 
 function cookieToken(header: string | undefined): string | undefined {
@@ -74,7 +76,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     const onMessage = adapter.onMessage?.bind(adapter);
     if (onMessage) {
       adapter.onMessage = (message, offset) => {
-        if (message?.type === BROADCAST) {
+        if (message?.type === BROADCAST && message.data?.packet?.data?.[0] !== 'queue:stats') {
           for (const room of message.data?.opts?.rooms ?? []) if (room.startsWith(SITE_ROOM)) snapshots.invalidate(room.slice(SITE_ROOM.length));
         }
         return onMessage(message, offset);
@@ -82,7 +84,8 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     }
   }
   const emitToSite = (siteId: string, name: string, payload: unknown) => {
-    snapshots.invalidate(siteId);
+    // queue:stats only repeats what the commits before it changed (and dropped the snapshot for)
+    if (name !== 'queue:stats') snapshots.invalidate(siteId);
     (io.to(rooms.site(siteId)).emit as (name: string, payload: unknown) => boolean)(name, payload);
   };
   const stats = new StatsPublisher({
@@ -184,6 +187,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
       const sockets = await io.in(rooms.site(siteId)).fetchSockets();
       return new Set(sockets.flatMap((s) => (s.data.principal?.kind === 'device' ? [s.data.principal.device.id] : [])));
     },
+    snapshotsBuilt: () => snapshots.builds,
     connectedDeviceIds() {
       const ids = new Set<string>();
       for (const socket of io.of('/').sockets.values()) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io as connect, type Socket } from 'socket.io-client';
 import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
+import { SocketClients, until, type Listener } from '../support/sockets.ts';
 import type { AlertRaised } from '../../src/routes/alert.routes.ts';
 
 // Criticism pressed on a rating tablet (or kiosk, or by staff) reaches the site's managers live,
@@ -10,7 +10,7 @@ import type { AlertRaised } from '../../src/routes/alert.routes.ts';
 let f: ApiFixture;
 let base: string;
 const clock = new TestClock('2026-11-24T02:00:00Z'); // 09:00 in Ho Chi Minh City
-const sockets: Socket[] = [];
+const sockets = new SocketClients(() => base);
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
@@ -18,7 +18,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await f?.app.close();
   await f?.t.drop();
 });
@@ -29,24 +29,8 @@ const api = (method: 'GET' | 'POST', url: string, token?: string, payload?: unkn
     ...(method === 'POST' ? { payload: (payload ?? {}) as object } : {}),
   });
 
-async function listening(token: string): Promise<{ socket: Socket; events: { name: string; payload: unknown }[] }> {
-  // an administrator belongs to every site, so names the one to watch
-  const auth = token === f.tokens.admin ? { token, siteId: f.siteId } : { token };
-  const socket = connect(base, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-  sockets.push(socket);
-  const events: { name: string; payload: unknown }[] = [];
-  socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('queue:snapshot', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return { socket, events };
-}
-
-const until = async (check: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-};
+// an administrator belongs to every site, so names the one to watch
+const listening = (token: string): Promise<Listener> => sockets.listen(token === f.tokens.admin ? { token, siteId: f.siteId } : { token });
 
 describe('POST /alerts/criticism', () => {
   it('records the counter, the official working it and the time, and tells managers at once (only managers)', async () => {

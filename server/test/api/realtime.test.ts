@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io as connect, type Socket } from 'socket.io-client';
 import { createPool } from '@qms/db';
-import type { ClientToServerEvents, QueueSnapshot, ServerToClientEvents, TicketCalled } from '@qms/protocol';
+import type { QueueSnapshot, TicketCalled } from '@qms/protocol';
 import { buildApp, type App } from '../../src/app.ts';
 import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+import { nextEvent as next, SocketClients, until } from '../support/sockets.ts';
 
 let f: ApiFixture;
 let base: string;
 const clock = new TestClock('2026-11-24T02:00:00Z');
-const sockets: Client[] = [];
+const sockets = new SocketClients(() => base);
+const client = (url: string, auth: Record<string, string>) => sockets.open(auth, url);
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
@@ -19,26 +18,10 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await f?.app.close();
   await f?.t.drop();
 });
-
-function client(url: string, auth: Record<string, string>): Client {
-  const socket: Client = connect(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-  sockets.push(socket);
-  return socket;
-}
-
-function next<E extends keyof ServerToClientEvents>(socket: Client, name: E, timeoutMs = 5000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${String(name)} within ${timeoutMs} ms`)), timeoutMs);
-    (socket.once as (n: string, cb: (p: unknown) => void) => void)(name as string, (payload) => {
-      clearTimeout(timer);
-      resolve(payload as never);
-    });
-  });
-}
 
 const post = (url: string, token: string, payload: object = {}) =>
   f.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: bearer(token), payload });
@@ -80,13 +63,64 @@ describe('realtime', () => {
     expect(leaked).toBe(0); // nothing of site A reached a kiosk of site B
   });
 
-  it('closes the sockets of a revoked device at once', async () => {
+  it('closes the sockets of a revoked device at once, and refuses its token from then on', async () => {
     const created = (await post(`/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'display', name: 'TV 2' })).json();
     const socket = client(base, { token: created.token });
     await next(socket, 'queue:snapshot');
     const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     await f.app.inject({ method: 'DELETE', url: `/api/v1/devices/${created.device.id}`, headers: bearer(f.tokens.manager) });
     expect(await closed).toBe('io server disconnect');
+    const again = client(base, { token: created.token });
+    const error = await new Promise<Error>((resolve) => again.once('connect_error', resolve));
+    expect(error.message).toBe('UNAUTHENTICATED');
+  });
+
+  it('sends queue:stats after ticket:called, counted after the commit, once for a burst of calls', async () => {
+    for (let i = 0; i < 3; i++) await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT });
+    const display = await sockets.listen({ token: f.tokens.display });
+    await post(`/counters/${f.counters[1]}/open`, f.tokens.staff);
+    await post(`/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    const waitingBefore = (await f.app.inject({ method: 'GET', url: `/api/v1/sites/${f.siteId}/queue`, headers: bearer(f.tokens.staff) }))
+      .json().services.find((s: { serviceId: string }) => s.serviceId === f.services.HT).waiting;
+    expect(waitingBefore).toBeGreaterThanOrEqual(3);
+    display.events.length = 0;
+    const calls = await Promise.all([1, 2].map((n) => post(`/counters/${f.counters[n]}/call-next`, n === 1 ? f.tokens.staff : f.tokens.staff2)));
+    expect(calls.map((r) => r.statusCode)).toEqual([200, 200]);
+    await until(() => display.events.filter((e) => e.name === 'ticket:called').length === 2 && display.events.some((e) => e.name === 'queue:stats'));
+    await new Promise((r) => setTimeout(r, 100));
+    const names = display.events.map((e) => e.name);
+    expect(names.filter((n) => n === 'ticket:called')).toHaveLength(2);
+    expect(names.indexOf('queue:stats')).toBeGreaterThan(names.indexOf('ticket:called'));
+    const stats = display.events.filter((e) => e.name === 'queue:stats').map((e) => e.payload as { services: { serviceId: string; waiting: number }[] });
+    expect(stats.length).toBeLessThanOrEqual(2); // two calls in the same few milliseconds: usually one count
+    expect(stats.at(-1)!.services.find((s) => s.serviceId === f.services.HT)!.waiting).toBe(waitingBefore - 2);
+    for (const n of [1, 2]) {
+      const ticket = (calls[n - 1]!.json() as { ticket: { id: string } }).ticket;
+      await post(`/tickets/${ticket.id}/finish`, n === 1 ? f.tokens.staff : f.tokens.staff2);
+    }
+  });
+
+  it('builds one snapshot for screens connecting together, a new one after anything happened at the site', async () => {
+    await new Promise((r) => setTimeout(r, 2100)); // past the life of any snapshot built so far
+    const built = f.app.realtime.snapshotsBuilt();
+    const burst = await Promise.all(Array.from({ length: 12 }, () => sockets.listen({ token: f.tokens.display })));
+    expect(f.app.realtime.snapshotsBuilt() - built).toBe(1);
+    const first = burst[0]!.events.find((e) => e.name === 'queue:snapshot')!.payload as QueueSnapshot;
+    for (const l of burst) expect((l.events.find((e) => e.name === 'queue:snapshot')!.payload as QueueSnapshot).services).toEqual(first.services);
+
+    // a screen joining a moment later, nothing having happened: the same one, with its own time
+    const later = await sockets.listen({ token: f.tokens.kiosk });
+    expect(f.app.realtime.snapshotsBuilt() - built).toBe(1);
+    const laterSnapshot = later.events[0]!.payload as QueueSnapshot;
+    expect(laterSnapshot.services).toEqual(first.services);
+    expect(Date.parse(laterSnapshot.at)).toBeGreaterThan(Date.parse(first.at));
+
+    // a ticket is issued: the next screen gets a snapshot that counts it
+    await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT });
+    const after = await sockets.listen({ token: f.tokens.display });
+    expect(f.app.realtime.snapshotsBuilt() - built).toBe(2);
+    const waiting = (s: QueueSnapshot) => s.services.find((x) => x.serviceId === f.services.HT)!.waiting;
+    expect(waiting(after.events[0]!.payload as QueueSnapshot)).toBe(waiting(first) + 1);
   });
 
   it('fans out across two server processes on one database', async () => {
