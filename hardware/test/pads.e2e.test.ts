@@ -139,7 +139,7 @@ describe('pads against the real server and site agent', () => {
     await agent.whenConnected();
     keyboard = await open(fifo, 'w'); // the rating pad is plugged in
 
-    // the counter's HID button box: bit 0 next, 1 recall, 2 finish, 3 no-show (byte 0 of an 8-byte report)
+    // the counter's HID button box: bits 0-6 of byte 0 of an 8-byte report
     hidPad = createHidPad({
       type: 'hid-pad', name: 'counter pad', vendorId: '1209', productId: 'a0c1', debounceMs: 200,
       buttons: [
@@ -147,7 +147,11 @@ describe('pads against the real server and site agent', () => {
         { byte: 0, mask: 0x02, action: 'recall' },
         { byte: 0, mask: 0x04, action: 'finish' },
         { byte: 0, mask: 0x08, action: 'no-show' },
+        { byte: 0, mask: 0x10, action: 'start' },
+        { byte: 0, mask: 0x20, action: 'pause' },
+        { byte: 0, mask: 0x40, action: 'resume' },
       ],
+      pauseReason: 'Nghỉ giữa giờ',
     }, agent.link('counter-1')!.api, {
       openHid: async (target) => {
         hidTargets.push(target);
@@ -253,5 +257,42 @@ describe('pads against the real server and site agent', () => {
     const alerts = await t.db.selectFrom('alert').selectAll().where('kind', '=', 'criticism').execute();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ siteId, counterId });
+  });
+
+  it('starts, marks a no-show, pauses and resumes from the counter pad; the server refuses what the ticket cannot do', async () => {
+    const counterRow = () => t.db.selectFrom('counter').select(['status', 'pauseReason']).where('id', '=', counterId).executeTakeFirstOrThrow();
+    const issue = async () => (await api(kioskToken, 'POST', `/sites/${siteId}/tickets`, { serviceId })).body.ticket as { id: string; code: string };
+    const b = await issue();
+    const c = await issue();
+    const step = async (bits: number, action: string, count: number) => {
+      press(bits); press(0x00);
+      await until(() => outcomesOf(action).length === count, action);
+      return outcomesOf(action)[count - 1]!;
+    };
+    await sleep(250);
+    expect(await step(0x01, 'call-next', 4)).toMatchObject({ result: 'done', ticket: { id: b.id } });
+    expect(await step(0x10, 'start', 1)).toMatchObject({ result: 'done', ticket: { id: b.id } });
+    expect(await ticketRow(b.id)).toMatchObject({ status: 'serving' });
+    // a ticket being served cannot be a no-show
+    expect(await step(0x08, 'no-show', 1)).toMatchObject({ result: 'refused', httpStatus: 409, code: 'TICKET_NOT_CALLED' });
+    expect(await ticketRow(b.id)).toMatchObject({ status: 'serving' });
+    await sleep(250);
+    expect(await step(0x04, 'finish', 3)).toMatchObject({ result: 'done', ticket: { id: b.id } });
+    await sleep(250);
+    expect(await step(0x01, 'call-next', 5)).toMatchObject({ result: 'done', ticket: { id: c.id } });
+    await sleep(250);
+    expect(await step(0x08, 'no-show', 2)).toMatchObject({ result: 'done', ticket: { id: c.id } });
+    expect(await ticketRow(c.id)).toMatchObject({ status: 'no_show' });
+
+    expect(await step(0x20, 'pause', 1)).toMatchObject({ result: 'done' });
+    expect(await counterRow()).toMatchObject({ status: 'paused', pauseReason: 'Nghỉ giữa giờ' });
+    const d = await issue();
+    await sleep(250);
+    expect(await step(0x01, 'call-next', 6)).toMatchObject({ result: 'refused', httpStatus: 409 });
+    expect(await ticketRow(d.id)).toMatchObject({ status: 'waiting' });
+    expect(await step(0x40, 'resume', 1)).toMatchObject({ result: 'done' });
+    expect(await counterRow()).toMatchObject({ status: 'open' });
+    await sleep(250);
+    expect(await step(0x01, 'call-next', 7)).toMatchObject({ result: 'done', ticket: { id: d.id } });
   });
 });

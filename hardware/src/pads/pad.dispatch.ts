@@ -39,24 +39,29 @@ export class PadDispatcher {
   private reasons: string[] | null = null;
   /** the ticket this rating pad last rated (or was refused for): a second press goes there again */
   private answered: RatingRequest | null = null;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly api: AgentDeviceApi, private readonly options: PadDispatcherOptions) {}
 
   /** Rating pads read the site's scale and reasons now and whenever the site changes them. */
   async start(): Promise<void> {
     if (this.api.device.kind !== 'rating') return;
-    this.unsubscribe = this.api.on('site:updated', (payload: { parts?: string[] } | undefined) => {
-      if (!payload?.parts || payload.parts.some((p) => /rating|site/i.test(p))) this.scale = null;
-    });
+    this.unsubscribe = [
+      this.api.on('site:updated', (payload: { parts?: string[] } | undefined) => {
+        if (!payload?.parts || payload.parts.some((p) => /rating|site/i.test(p))) this.scale = null;
+      }),
+      // a (re)connect: a change made while the socket was down is read at the next press
+      this.api.on('queue:snapshot', () => {
+        this.scale = null;
+      }),
+    ];
     await this.loadScale().catch((err: unknown) => {
       this.api.log.warn({ pad: this.options.name, err: String(err) }, 'pad: cannot read the rating scale yet; will retry on the first press');
     });
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    for (const off of this.unsubscribe.splice(0)) off();
   }
 
   /**
