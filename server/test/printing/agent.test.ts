@@ -182,6 +182,38 @@ describe('site agent with a USB printer (device file)', () => {
   });
 });
 
+describe('site agent beside a paired kiosk screen (two devices, one PC)', () => {
+  it("prints the screen's tickets when the screen's printer names the agent's device", async () => {
+    // a device has one token: the screen keeps its own, the agent pairs as a second device
+    const screen = await http('POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'kiosk', name: 'Kiosk sảnh – màn hình' });
+    const agentDevice = await http('POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'kiosk', name: 'Kiosk sảnh – máy in' });
+    const lp = path.join(dir, 'lp1');
+    await writeFile(lp, '');
+    const agent = startAgent([{ name: 'printer-of-screen', pairingCode: agentDevice.body.pairingCode, printer: { kind: 'device-file', path: lp, widthDots: 384 } }],
+      path.join(dir, 'state-3.json'));
+    await agent.start();
+    await until('the agent to connect', () => agent.link('printer-of-screen')!.connected);
+
+    const put = await http('PUT', `/devices/${screen.body.device.id}/printer`, f.tokens.manager, { kind: 'agent', deviceId: agentDevice.body.device.id });
+    expect(put).toEqual({ status: 200, body: { deviceId: screen.body.device.id, printer: { kind: 'agent', deviceId: agentDevice.body.device.id } } });
+    const res = await http('POST', `/sites/${f.siteId}/tickets`, screen.body.token, { serviceId: f.services.HT });
+    expect(res.body.print).toEqual({ status: 'sent' });
+    const job = decodeEscPos(await readFile(lp));
+    expect(job.image!.width).toBe(384);
+    expect(readQr(job.image!)).toBe(res.body.phoneUrl);
+
+    // the agent's device is not for another site, nor a made-up one
+    const otherSite = await f.t.db.selectFrom('device').select('id').where('siteId', '=', f.otherSiteId).executeTakeFirstOrThrow();
+    for (const deviceId of [otherSite.id, '00000000-0000-4000-8000-000000000000']) {
+      const bad = await http('PUT', `/devices/${screen.body.device.id}/printer`, f.tokens.manager, { kind: 'agent', deviceId });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('AGENT_DEVICE_NOT_FOUND');
+    }
+    expect((await http('GET', `/devices/${screen.body.device.id}/printer`, f.tokens.manager)).body.printer).toEqual({ kind: 'agent', deviceId: agentDevice.body.device.id });
+    await agent.stop();
+  });
+});
+
 describe('printer alerts reach managers at once', () => {
   it("an agent whose printer is out of paper: the manager's socket has the alert before any ticket fails", async () => {
     const created = await http('POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'kiosk', name: 'Kiosk tầng 2' });

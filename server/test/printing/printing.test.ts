@@ -89,6 +89,7 @@ describe('PUT /api/v1/devices/:deviceId/printer', () => {
       {}, { kind: 'usb', path: '/dev/usb/lp0' }, { kind: 'tcp' }, { kind: 'tcp', host: '' }, { kind: 'tcp', host: 'http://evil/x' },
       { kind: 'tcp', host: 'a b' }, { kind: 'tcp', host: 'p', port: 0 }, { kind: 'tcp', host: 'p', port: 70000 },
       { kind: 'tcp', host: 'p', widthDots: 500 }, { kind: 'tcp', host: 'p', extra: true }, 'tcp://p:9100', 42,
+      { kind: 'agent', path: '/dev/usb/lp0' }, { kind: 'agent', deviceId: 'kiosk-1' }, { kind: 'agent', host: 'p' },
     ]) {
       const res = await setPrinter(body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
@@ -219,5 +220,67 @@ describe('TicketPrinter', () => {
     expect(publicBaseUrl(config, request('[fe80::1]:8080'))).toBe('http://[fe80::1]:8080');
     expect(publicBaseUrl(config, request('evil.com/"><script>'))).toBe('http://localhost:8080');
     expect(phoneUrl('https://a.vn', 'abc_DEF-123')).toBe('https://a.vn/t/abc_DEF-123');
+  });
+});
+
+describe("a kiosk printed by its site agent ({kind:'agent'})", () => {
+  it('is accepted by PUT and described in the OpenAPI document', async () => {
+    const set = await setPrinter({ kind: 'agent' });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toEqual({ deviceId: f.deviceIds.kiosk, printer: { kind: 'agent' } });
+    const doc = (await f.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
+    const body = JSON.stringify(doc.paths['/api/v1/devices/{deviceId}/printer'].put.requestBody);
+    expect(body).toContain('"agent"');
+    expect(Object.keys(doc.paths)).toContain('/api/v1/devices/me/printer/status');
+  });
+
+  it('with no agent connected, the ticket is issued and the reply says failed/offline at once', async () => {
+    await setPrinter({ kind: 'agent' });
+    const started = Date.now();
+    const res = await issue();
+    expect(res.statusCode).toBe(201);
+    expect(res.json().print).toEqual({ status: 'failed', reason: 'offline' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    const alert = await f.t.db.selectFrom('alert').select('data').where('kind', '=', 'printer').where('ticketId', '=', res.json().ticket.id).executeTakeFirstOrThrow();
+    expect(alert.data).toMatchObject({ reason: 'offline', printer: 'site agent' });
+    await setPrinter(null);
+  });
+
+  it('POST /devices/me/printer/status: kiosks only, checked body, and claim never replaces a network printer', async () => {
+    const report = (token: string | undefined, body: unknown) => api('POST', '/devices/me/printer/status', token, body);
+    expect((await report(f.tokens.staff, { state: 'ready' })).statusCode).toBe(403);
+    expect((await report(f.tokens.manager, { state: 'ready' })).statusCode).toBe(403);
+    expect((await report(undefined, { state: 'ready' })).statusCode).toBe(401);
+    const display = await report(f.tokens.display, { state: 'paper_out' });
+    expect(display.statusCode).toBe(400);
+    expect(display.json().error.code).toBe('NOT_A_KIOSK');
+    const alerts = await f.t.db.selectFrom('alert').select('id').execute();
+    for (const body of [{}, { state: 'empty' }, { state: 'ready', extra: 1 }, { state: 'ready', claim: 'yes' }, { state: 'ready', message: 'x'.repeat(501) }]) {
+      expect((await report(f.tokens.kiosk, body)).statusCode, JSON.stringify(body)).toBe(400);
+    }
+    expect(await f.t.db.selectFrom('alert').select('id').execute()).toEqual(alerts);
+
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+    const kept = await report(f.tokens.kiosk, { state: 'ready', claim: true, printer: 'usb /dev/usb/lp0' });
+    expect(kept.json()).toEqual({ deviceId: f.deviceIds.kiosk, printer: { kind: 'tcp', host: printer.host, port: printer.port }, driving: false });
+    await setPrinter(null);
+    const claimed = await report(f.tokens.kiosk, { state: 'ready', claim: true });
+    expect(claimed.json()).toEqual({ deviceId: f.deviceIds.kiosk, printer: { kind: 'agent' }, driving: true });
+    await setPrinter(null);
+  });
+
+  it('a status report raises one alert however often it repeats, and "ready" marks it cleared', async () => {
+    const report = (body: unknown) => api('POST', '/devices/me/printer/status', f.tokens.kiosk, body);
+    await f.t.db.deleteFrom('alert').where('kind', '=', 'printer').execute();
+    for (let i = 0; i < 3; i++) expect((await report({ state: 'paper_out', printer: 'usb /dev/usb/lp0' })).statusCode).toBe(200);
+    let rows = await f.t.db.selectFrom('alert').select(['data', 'ticketId']).where('kind', '=', 'printer').execute();
+    expect(rows).toEqual([{ ticketId: null, data: expect.objectContaining({ reason: 'paper_out', count: 0, printer: 'usb /dev/usb/lp0' }) }]);
+    await report({ state: 'ready' });
+    rows = await f.t.db.selectFrom('alert').select(['data', 'ticketId']).where('kind', '=', 'printer').execute();
+    expect(rows[0]!.data.clearedAt).toEqual(expect.any(String));
+    // out of paper again later: a new alert, not the cleared one
+    await report({ state: 'paper_out' });
+    expect(await f.t.db.selectFrom('alert').select('id').where('kind', '=', 'printer').execute()).toHaveLength(2);
+    await f.t.db.deleteFrom('alert').where('kind', '=', 'printer').execute();
   });
 });
