@@ -8,6 +8,9 @@ import {
   EV_KEY, encodeInputEvents, KEY_CODES, keyCode, keyStroke, parseInputEvents,
 } from '../src/pads/input-event.ts';
 import { PressGate, Backoff } from '../src/pads/pad.timing.ts';
+import { createPeripheral } from '../src/agent/peripherals.ts';
+import type { AgentDeviceApi } from '../src/agent/peripheral.ts';
+import '../src/pads/register.ts';
 
 const counterHid = {
   type: 'hid-pad', vendorId: '0x1209', productId: 'a0c1',
@@ -92,6 +95,26 @@ describe('pad config', () => {
     expect(() => checkActionsFor('counter', score)).toThrow(/"score:1" is a rating action/);
     expect(() => checkActionsFor('kiosk', score)).toThrow(/not a kiosk device/);
     expect(() => parseAction('score:0')).toThrow(/unknown action "score:0"/);
+  });
+});
+
+describe('pads in the agent registry', () => {
+  const deviceApi = (kind: 'counter' | 'rating'): AgentDeviceApi => ({
+    device: { id: 'd1', kind, siteId: 's1', counterId: 'c1' },
+    request: async () => ({ status: 503, body: null }),
+    on: () => () => {},
+    log: { info() {}, warn() {}, error() {} },
+  });
+
+  it('builds both types and reports a wrong entry with where it is in the agent config', () => {
+    const hid = createPeripheral({ ...counterHid, name: 'desk 1' }, deviceApi('counter'), 'devices "quay-1" peripherals[0]');
+    expect(hid.name).toBe('desk 1');
+    const kbd = createPeripheral({ type: 'keyboard-pad', path: '/dev/input/event9', keys: { KP1: 'score:3' } }, deviceApi('rating'));
+    expect(kbd.name).toBe('keyboard-pad /dev/input/event9');
+    expect(() => createPeripheral({ type: 'keyboard-pad', path: '/dev/input/event9', keys: { KEY_NOPE: 'score:1' } }, deviceApi('rating'), 'devices "quay-1" peripherals[1]'))
+      .toThrow(/^devices "quay-1" peripherals\[1\]: keyboard-pad: \/keys\/KEY_NOPE: unknown key/);
+    expect(() => createPeripheral(counterHid, deviceApi('rating'), 'devices "danh-gia" peripherals[0]'))
+      .toThrow(/^devices "danh-gia" peripherals\[0\]: \/buttons\/0: "call-next" is a counter action, but this pad belongs to a rating device/);
   });
 });
 

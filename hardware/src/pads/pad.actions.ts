@@ -4,6 +4,8 @@
  * `call-next`, `recall`, `start`, `finish`, `no-show`, `pause`, `resume`, `score:N`, `criticism`.
  */
 
+import { PeripheralConfigError } from '../agent/peripherals.ts';
+
 export const COUNTER_ACTIONS = ['call-next', 'recall', 'start', 'finish', 'no-show', 'pause', 'resume'] as const;
 export type CounterActionName = (typeof COUNTER_ACTIONS)[number];
 
@@ -19,7 +21,7 @@ export const ACTION_NAMES = [...COUNTER_ACTIONS, 'score:N', 'criticism'] as cons
 export const ACTION_PATTERN = `^(${COUNTER_ACTIONS.join('|')}|criticism|score:(10|[1-9]))$`;
 
 /** Thrown for a pad config that cannot work; the agent reports it with where the entry is. */
-export class PadConfigError extends Error {
+export class PadConfigError extends PeripheralConfigError {
   override name = 'PadConfigError';
 }
 
