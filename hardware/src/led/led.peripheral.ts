@@ -45,8 +45,9 @@ interface BoardState {
   /** what it should show (null: blank) and for which ticket */
   code: string | null;
   ticketId: string | null;
-  /** what it was last confirmed to show; undefined: unknown (write it) */
-  written: string | null | undefined;
+  /** bumped on every change (and on a forced rewrite); written when it differs from `writtenVersion` */
+  version: number;
+  writtenVersion: number;
   failures: number;
 }
 
@@ -96,7 +97,7 @@ export class LedBoards implements Peripheral {
     this.layout = { numericOnly: config.numericOnly ?? false, registers: config.registers ?? 4, blankValue: config.blankValue ?? 0 };
     this.start_ = config.startRegister ?? 0;
     this.retryAfterMs = config.retryAfterMs ?? 5000;
-    this.boards = config.boards.map((b) => ({ address: b.address, counter: b.counter, counterId: b.counterId, code: null, ticketId: null, written: undefined, failures: 0 }));
+    this.boards = config.boards.map((b) => ({ address: b.address, counter: b.counter, counterId: b.counterId, code: null, ticketId: null, version: 1, writtenVersion: 0, failures: 0 }));
   }
 
   async start(): Promise<void> {
@@ -137,9 +138,8 @@ export class LedBoards implements Peripheral {
       const id = board.counterId ?? this.counterIds.get(board.counter!);
       const counter = counters.find((c) => c?.counterId === id);
       const ticket = counter?.ticket && ACTIVE.has(counter.ticket.status) ? counter.ticket : null;
-      board.code = ticket ? String(ticket.code) : null;
-      board.ticketId = ticket ? String(ticket.id) : null;
-      board.written = undefined; // rewrite all: the board may have been off while we were away
+      // rewrite all, changed or not: the board may have been off while we were away
+      this.set(board, ticket ? String(ticket.code) : null, ticket ? String(ticket.id) : null, true);
     }
     this.pump();
   }
@@ -148,22 +148,15 @@ export class LedBoards implements Peripheral {
     const ticket = payload?.ticket;
     const counter = payload?.counter;
     if (!ticket || typeof ticket.code !== 'string' || !counter) return;
-    for (const board of this.boardsOf(counter.id, counter.number)) {
-      board.code = ticket.code;
-      board.ticketId = ticket.id;
-      // a recall shows the same code: write it again, the board may flash or have lost it
-      if (payload.recall) board.written = undefined;
-    }
+    // a recall shows the same code: write it again, the board may flash or have lost it
+    for (const board of this.boardsOf(counter.id, counter.number)) this.set(board, ticket.code, ticket.id, !!payload.recall);
     this.pump();
   }
 
   private onTicket(ticket: any): void {
     if (!ticket?.id || ACTIVE.has(ticket.status)) return;
     for (const board of this.boards) {
-      if (board.ticketId === ticket.id) {
-        board.code = null;
-        board.ticketId = null;
-      }
+      if (board.ticketId === ticket.id) this.set(board, null, null);
     }
     this.pump();
   }
@@ -172,14 +165,17 @@ export class LedBoards implements Peripheral {
     if (!counter?.id) return;
     const boards = this.boardsOf(counter.id, counter.number);
     if (counter.status !== 'closed') return;
-    for (const board of boards) {
-      board.code = null;
-      board.ticketId = null;
-    }
+    for (const board of boards) this.set(board, null, null);
     this.pump();
   }
 
   // ---- writing -------------------------------------------------------------------------
+
+  private set(board: BoardState, code: string | null, ticketId: string | null, force = false): void {
+    if (force || board.code !== code) board.version++;
+    board.code = code;
+    board.ticketId = ticketId;
+  }
 
   /** Writes boards whose value changed, one frame at a time, latest value only. */
   private pump(): void {
@@ -188,12 +184,12 @@ export class LedBoards implements Peripheral {
     void (async () => {
       try {
         for (;;) {
-          const board = this.boards.find((b) => b.written !== b.code && b.failures === 0);
+          const board = this.boards.find((b) => b.writtenVersion !== b.version && b.failures === 0);
           if (!board || this.stopped) break;
-          const code = board.code;
+          const { code, version } = board;
           try {
             await this.port.writeRegisters(board.address, this.start_, codeToRegisters(code, this.layout));
-            board.written = code;
+            board.writtenVersion = version;
           } catch (error) {
             board.failures++;
             this.api.log.warn({ peripheral: this.name, address: board.address, code, err: error }, 'LED board not updated; will try again');
