@@ -12,7 +12,7 @@ import { createLogger } from '../src/agent/log.ts';
 import type { AgentConfig } from '../src/agent/config.ts';
 import '../src/pads/register.ts';
 import { createHidPad, type PadPeripheral } from '../src/pads/pad.peripheral.ts';
-import type { PadOutcome } from '../src/pads/pad.dispatch.ts';
+import { PadDispatcher, type PadOutcome } from '../src/pads/pad.dispatch.ts';
 import type { HidTarget } from '../src/pads/hid.pad.ts';
 import { FakeHidDevice } from '../src/pads/testing.ts';
 import { encodeInputEvents, KEY_CODES, keyStroke, KEY_PRESS, KEY_RELEASE, KEY_REPEAT } from '../src/pads/input-event.ts';
@@ -294,5 +294,15 @@ describe('pads against the real server and site agent', () => {
     expect(await counterRow()).toMatchObject({ status: 'open' });
     await sleep(250);
     expect(await step(0x01, 'call-next', 7)).toMatchObject({ result: 'done', ticket: { id: d.id } });
+    await sleep(250);
+    expect(await step(0x04, 'finish', 4)).toMatchObject({ result: 'done', ticket: { id: d.id } });
+
+    // a rating pad without lowRatingReason: the lowest score is stored without a reason
+    const plain = new PadDispatcher(agent.link('rating-1')!.api, { name: 'plain rating pad' });
+    expect(await plain.dispatch({ kind: 'rating', name: 'score', score: 1 })).toMatchObject({ result: 'done', httpStatus: 201, ticket: { id: d.id } });
+    expect(await t.db.selectFrom('rating').select(['score', 'reason']).where('ticketId', '=', d.id).execute()).toEqual([{ score: 1, reason: null }]);
+    // C was a no-show, B was never rated but is older than D: the pad stays on D and is refused
+    expect(await plain.dispatch({ kind: 'rating', name: 'score', score: 3 })).toMatchObject({ result: 'refused', code: 'ALREADY_RATED', ticket: { id: d.id } });
+    expect(await t.db.selectFrom('rating').select('id').where('ticketId', '=', b.id).execute()).toEqual([]);
   });
 });
