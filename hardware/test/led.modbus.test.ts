@@ -1,4 +1,4 @@
-import { MockBinding } from '@serialport/binding-mock';
+import { MockBinding } from '../src/testing/mock-serial.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentDeviceApi } from '../src/agent/peripheral.ts';
 import { PeripheralConfigError } from '../src/agent/peripherals.ts';
@@ -85,7 +85,7 @@ function boards(behaviour: (slave: number, attempt: number) => Reply, frames: Ui
         else reply = Array.from(buffer.subarray(0, 6));
         const c = crc16Modbus(Uint8Array.from(reply));
         const bytes = [...reply, c & 0xff, c >> 8];
-        if (how === 'bad-crc') bytes[bytes.length - 1] ^= 0xff;
+        if (how === 'bad-crc') bytes[bytes.length - 1] = bytes.at(-1)! ^ 0xff;
         // split in two, as a slow line delivers it
         setTimeout(() => port.emitData(Buffer.from(bytes.slice(0, 3))), 2);
         setTimeout(() => port.emitData(Buffer.from(bytes.slice(3))), 6);

@@ -64,7 +64,9 @@ export const AgentConfigSchema = Type.Object({
   devices: Type.Array(DeviceConfig, { minItems: 1 }),
 }, strict);
 
-export type AgentDeviceConfig = Omit<Static<typeof DeviceConfig>, 'printer'> & { printer?: PrinterConfig };
+/** a peripheral's entry: its type, and whatever fields that type takes */
+export type PeripheralEntry = { type: string } & Record<string, unknown>;
+export type AgentDeviceConfig = Omit<Static<typeof DeviceConfig>, 'printer' | 'peripherals'> & { printer?: PrinterConfig; peripherals?: PeripheralEntry[] };
 export type AgentConfig = Omit<Static<typeof AgentConfigSchema>, 'devices'> & { devices: AgentDeviceConfig[] };
 
 export class AgentConfigError extends Error {

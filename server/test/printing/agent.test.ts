@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MockBinding } from '@serialport/binding-mock';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEscPos, type MonoBitmap } from '@qms/hardware';
 import { createLogger, parseAgentConfig, registerPeripheral, SiteAgent, type AgentDeviceConfig } from '@qms/hardware/agent';
 import { createLedPeripheral } from '@qms/hardware/led';
 import { startTestPrinter, type TestPrinter } from '@qms/hardware/testing';
+import { MockBinding } from '@qms/hardware/testing/mock-serial';
 import { cropRows, inkBands, normalise, ocr } from '@qms/hardware/testing/ocr';
 import type { AlertRaised } from '@qms/protocol';
 import jsQR from 'jsqr';
