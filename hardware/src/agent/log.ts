@@ -20,7 +20,9 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 function plain(value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as NodeJS.ErrnoException).code;
-    return { message: value.message, ...(code ? { code } : {}), name: value.name };
+    // fetch hides the reason ("fetch failed"): ECONNREFUSED and the like are in its cause
+    const cause = value.cause instanceof Error ? plain(value.cause) : undefined;
+    return { message: value.message, ...(code ? { code } : {}), name: value.name, ...(cause ? { cause } : {}) };
   }
   return value;
 }
