@@ -47,6 +47,12 @@ async function open(url: string, size: { width: number; height: number }, ready:
   await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
   return { page, errors };
 }
+/** The shared sign-in form of the counter terminal and the manager console. */
+async function signIn(page: Page, username: string) {
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+}
 const sameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 
@@ -75,9 +81,7 @@ describe('configuration changes on running screens', () => {
     const tablet = await open(`/rating/?pair=${(await stack.device('rating', 1)).pairingCode}`, { width: 1280, height: 800 },
       (p) => p.getByTestId('idle').waitFor({ timeout: 10_000 }));
     const terminal = await open('/counter/', { width: 1366, height: 768 }, async (p) => {
-      await p.getByLabel('Tên đăng nhập').fill('canbo1');
-      await p.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-      await p.getByRole('button', { name: 'Đăng nhập' }).click();
+      await signIn(p, 'canbo1');
       await p.getByTestId('counter-1').click({ timeout: 10_000 });
       await p.getByTestId('queue-panel').waitFor();
     });
@@ -143,9 +147,7 @@ describe('configuration changes on running screens', () => {
       expect((await countersShown()).length).toBeGreaterThan(2);
 
       const manage = await open('/manage/', { width: 1920, height: 1080 }, async (p) => {
-        await p.getByLabel('Tên đăng nhập').fill('quanly');
-        await p.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-        await p.getByRole('button', { name: 'Đăng nhập' }).click();
+        await signIn(p, 'quanly');
         await p.getByTestId('tab-config').click({ timeout: 10_000 });
         await p.getByTestId('config-tab-devices').click();
         await p.getByTestId('devices-table').waitFor();
@@ -183,12 +185,21 @@ describe('configuration changes on running screens', () => {
       await expect.poll(() => page.getByTestId('printer-panel').innerText()).toContain('Ticket printer');
       await shot(page, 'manager-devices-printer-en-1920x1080');
 
-      // none
+      // the site agent on the kiosk PC (USB or serial printer), paired as the kiosk itself
       await page.getByRole('button', { name: 'Tiếng Việt' }).click();
+      await page.locator('[data-printer-kind="agent"]').check();
+      await page.getByTestId('save-printer').click();
+      await expect.poll(() => manager.kioskPrinter(kioskDevice.id)).toEqual({ kind: 'agent' });
+
+      // none
       await page.locator('[data-printer-kind="none"]').check();
       await page.getByTestId('save-printer').click();
-      await page.getByTestId(`saved-printer-${kioskDevice.id}`).waitFor();
-      expect(await manager.kioskPrinter(kioskDevice.id)).toBeNull();
+      await expect.poll(() => manager.kioskPrinter(kioskDevice.id)).toBeNull();
+      // the voice setting next to the phrase, on the site tab
+      await page.getByTestId('config-tab-site').click();
+      await page.getByTestId('prefer-system-voice').scrollIntoViewIfNeeded();
+      expect(await page.getByTestId('prefer-system-voice').isChecked()).toBe(false);
+      await shot(page, 'manager-site-voice-1920x1080');
       for (const { errors } of [display, manage]) expect(errors).toEqual([]);
     } finally {
       await printer.close();

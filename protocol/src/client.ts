@@ -46,7 +46,7 @@ export interface DisplayZone {
   serviceIds?: string[];
 }
 /** A kiosk's printer (PUT /devices/:deviceId/printer): a network printer, or the site agent on the kiosk PC. */
-export type KioskPrinter = { kind: 'tcp'; host: string; port?: number; widthDots?: number } | { kind: 'agent' };
+export type KioskPrinter = { kind: 'tcp'; host: string; port?: number; widthDots?: number } | { kind: 'agent'; deviceId?: string };
 
 export function createClient(options: ClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';

@@ -32,6 +32,7 @@ const MESSAGES: Record<string, Text> = {
   USER_NOT_FOUND: { vi: 'Không tìm thấy tài khoản.', en: 'Account not found.' },
   NOT_A_DISPLAY: { vi: 'Chỉ màn hình gọi số mới có vùng hiển thị.', en: 'Only displays have a zone.' },
   NOT_A_KIOSK: { vi: 'Chỉ máy lấy số mới có máy in vé.', en: 'Only kiosks have a ticket printer.' },
+  AGENT_DEVICE_NOT_FOUND: { vi: 'Thiết bị của phần mềm trạm không thuộc trung tâm này hoặc đã bị thu hồi.', en: 'The site agent\'s device is not of this site, or was revoked.' },
   DEVICE_NOT_FOUND: { vi: 'Không tìm thấy thiết bị (có thể đã bị thu hồi).', en: 'Device not found (it may be revoked).' },
   SITE_NOT_FOUND: { vi: 'Không tìm thấy trung tâm.', en: 'Site not found.' },
   SITE_CODE_TAKEN: { vi: 'Mã trung tâm đã tồn tại.', en: 'That site code exists.' },
