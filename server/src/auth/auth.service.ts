@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, DeviceKind, UserRole } from '@qms/db';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { Principal } from './principal.ts';
@@ -38,18 +39,19 @@ export class AuthService {
   async resolve(token: string | undefined): Promise<Principal | undefined> {
     if (!token || token.length > 200) return undefined;
     if (token.startsWith(STAFF_TOKEN_PREFIX)) {
+      // one round trip: every staff request starts here
       const row = await this.db.selectFrom('userSession')
         .innerJoin('appUser', 'appUser.id', 'userSession.userId')
         .select(['userSession.id as sessionId', 'userSession.expiresAt', 'appUser.id', 'appUser.username', 'appUser.displayName', 'appUser.role', 'appUser.active'])
+        .select(sql<string[]>`array(SELECT m.site_id::text FROM site_membership m WHERE m.user_id = app_user.id)`.as('siteIds'))
         .where('userSession.tokenHash', '=', tokenHash(token))
         .executeTakeFirst();
       if (!row || !row.active || row.expiresAt.getTime() <= Date.now()) return undefined;
-      const sites = await this.db.selectFrom('siteMembership').select('siteId').where('userId', '=', row.id).execute();
       return {
         kind: 'staff',
         sessionId: row.sessionId,
         user: { id: row.id, username: row.username, displayName: row.displayName, role: row.role },
-        siteIds: sites.map((s) => s.siteId),
+        siteIds: row.siteIds,
       };
     }
     if (token.startsWith(DEVICE_TOKEN_PREFIX)) {

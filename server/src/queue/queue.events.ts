@@ -18,6 +18,8 @@ export interface StatsDue {
   name: 'queue:stats-due';
   siteId: string;
   serviceIds: string[];
+  /** the engine's time of the change: the figures are counted as of then (waits run from it) */
+  at: Date;
 }
 
 export type DomainEvent = PublishedEvent | StatsDue;
@@ -28,6 +30,6 @@ export function event<E extends ServerEventName>(
   return { name, siteId, payload, ...(counterId ? { counterId } : {}) } as PublishedEvent;
 }
 
-export function statsDue(siteId: string, serviceIds: string[]): StatsDue {
-  return { name: 'queue:stats-due', siteId, serviceIds: [...new Set(serviceIds)] };
+export function statsDue(siteId: string, serviceIds: string[], at: Date): StatsDue {
+  return { name: 'queue:stats-due', siteId, serviceIds: [...new Set(serviceIds)], at };
 }

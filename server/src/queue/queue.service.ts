@@ -137,7 +137,7 @@ export class QueueService {
         this.eventRow(row, 'issued', null, 'waiting', input, now));
 
       const ticket = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
-      return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id])] };
+      return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id], now)] };
     });
   }
 
@@ -162,7 +162,7 @@ export class QueueService {
       const ticket = toTicket(called, site.timezone);
       return {
         value: ticket,
-        events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [called.serviceId])],
+        events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [called.serviceId], now)],
       };
     });
   }
@@ -230,7 +230,7 @@ export class QueueService {
         { fromServiceId: row.serviceId, toServiceId: target.id }));
       const position = await repo.positionOf(trx, saved);
       const ticket = toTicket(saved, site.timezone, { position });
-      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId, target.id])] };
+      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId, target.id], now)] };
     });
   }
 
@@ -245,7 +245,7 @@ export class QueueService {
       const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, finishedAt: now },
         this.eventRow(row, step.event, step.from, step.to, input, now));
       const ticket = toTicket(saved, site.timezone);
-      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId])] };
+      return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId], now)] };
     });
   }
 
@@ -328,8 +328,9 @@ export class QueueService {
     return result;
   }
 
-  async serviceStats(siteId: string, serviceIds?: string[]): Promise<ServiceQueue[]> {
-    return this.stats(this.db, siteId, serviceIds, this.clock());
+  /** The waiting figures of the site's services, as of `at` (default: now). */
+  async serviceStats(siteId: string, serviceIds?: string[], at?: Date): Promise<ServiceQueue[]> {
+    return this.stats(this.db, siteId, serviceIds, at ?? this.clock());
   }
 
   /** Everything a screen needs to draw the site from scratch (sent on every (re)connect). */
@@ -343,7 +344,17 @@ export class QueueService {
    */
   async stampedSnapshot(siteId: string): Promise<{ snapshot: QueueSnapshot; restamp: () => QueueSnapshot }> {
     const { snapshot, timezone } = await this.buildSnapshot(siteId);
-    return { snapshot, restamp: () => ({ ...snapshot, at: isoInZone(this.clock(), timezone) }) };
+    let fresh = true; // the first to send it sends it as built
+    return {
+      snapshot,
+      restamp: () => {
+        if (fresh) {
+          fresh = false;
+          return snapshot;
+        }
+        return { ...snapshot, at: isoInZone(this.clock(), timezone) };
+      },
+    };
   }
 
   private async buildSnapshot(siteId: string): Promise<{ snapshot: QueueSnapshot; timezone: string }> {
@@ -408,7 +419,7 @@ export class QueueService {
     const ticket = toTicket(saved, site.timezone);
     return {
       value: ticket,
-      events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [row.serviceId])],
+      events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [row.serviceId], now)],
     };
   }
 

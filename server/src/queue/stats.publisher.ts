@@ -1,8 +1,8 @@
 import type { ServiceQueue } from '@qms/protocol';
 
 export interface StatsPublisherOptions {
-  /** counts the waiting figures of these services of the site (after the commits that changed them) */
-  compute: (siteId: string, serviceIds: string[]) => Promise<ServiceQueue[]>;
+  /** counts the waiting figures of these services of the site as of `at` (after the commits that changed them) */
+  compute: (siteId: string, serviceIds: string[], at: Date) => Promise<ServiceQueue[]>;
   /** sends `queue:stats` to the site */
   emit: (siteId: string, services: ServiceQueue[]) => void;
   /** how long changes of one site are gathered before they are counted */
@@ -18,7 +18,7 @@ export interface StatsPublisherOptions {
  * no transaction waits for them.
  */
 export class StatsPublisher {
-  private readonly pending = new Map<string, Set<string>>();
+  private readonly pending = new Map<string, { serviceIds: Set<string>; at: Date }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly delayMs: number;
@@ -28,11 +28,13 @@ export class StatsPublisher {
     this.delayMs = options.delayMs ?? 10;
   }
 
-  mark(siteId: string, serviceIds: string[]): void {
+  /** These services of the site changed at `at` (the engine's time of the change). */
+  mark(siteId: string, serviceIds: string[], at: Date): void {
     if (this.closed || !serviceIds.length) return;
     let wanted = this.pending.get(siteId);
-    if (!wanted) this.pending.set(siteId, (wanted = new Set()));
-    for (const id of serviceIds) wanted.add(id);
+    if (!wanted) this.pending.set(siteId, (wanted = { serviceIds: new Set(), at }));
+    for (const id of serviceIds) wanted.serviceIds.add(id);
+    if (at > wanted.at) wanted.at = at;
     if (!this.timers.has(siteId) && !this.running.has(siteId)) this.schedule(siteId);
   }
 
@@ -60,9 +62,9 @@ export class StatsPublisher {
   private async flush(siteId: string): Promise<void> {
     const wanted = this.pending.get(siteId);
     this.pending.delete(siteId);
-    if (!wanted?.size) return;
+    if (!wanted?.serviceIds.size) return;
     try {
-      const services = await this.options.compute(siteId, [...wanted]);
+      const services = await this.options.compute(siteId, [...wanted.serviceIds], wanted.at);
       if (!this.closed && services.length) this.options.emit(siteId, services);
     } catch (error) {
       this.options.onError?.(error, siteId);

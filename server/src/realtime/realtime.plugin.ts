@@ -89,7 +89,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     (io.to(rooms.site(siteId)).emit as (name: string, payload: unknown) => boolean)(name, payload);
   };
   const stats = new StatsPublisher({
-    compute: (siteId, serviceIds) => queue.serviceStats(siteId, serviceIds),
+    compute: (siteId, serviceIds, at) => queue.serviceStats(siteId, serviceIds, at),
     emit: (siteId, services) => emitToSite(siteId, 'queue:stats', { siteId, services }),
     onError: (error, siteId) => app.log.warn({ err: error, siteId }, 'queue:stats not sent'),
   });
@@ -141,6 +141,9 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
 
   io.on('connection', async (socket: QmsSocket) => {
     const { principal, siteId } = socket.data;
+    // the handshake (headers, auth) is read by now: let the upgrade request's object graph go
+    // (socket.io's memory-usage advice; about 4 kB per socket, which thousands of screens hold)
+    (socket.conn as unknown as { request: unknown }).request = null;
     const joined = [rooms.site(siteId)];
     if (principal.kind === 'device') {
       joined.push(rooms.device(principal.device.id));
@@ -170,7 +173,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
       for (const e of events) {
         if (e.name === 'queue:stats-due') {
           snapshots.invalidate(e.siteId);
-          stats.mark(e.siteId, e.serviceIds);
+          stats.mark(e.siteId, e.serviceIds, e.at);
           continue;
         }
         const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId)

@@ -51,7 +51,7 @@ describe('issuing', () => {
   it('returns the events to publish: the ticket, then the service whose waiting figures changed (counted after commit)', async () => {
     const result = await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
     expect(result.events.map((e) => e.name)).toEqual(['ticket:issued', 'queue:stats-due']);
-    expect(result.events[1]).toEqual({ name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT] });
+    expect(result.events[1]).toEqual({ name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT], at: expect.any(Date) });
     expect(await queue.serviceStats(site.siteId, [site.service.HT!])).toMatchObject([{ serviceId: site.service.HT, waiting: 1, targetWaitSeconds: expect.any(Number) }]);
   });
 
@@ -188,7 +188,7 @@ describe('calling', () => {
     expect(row.staffId).toBe(site.staff[0]);
     expect(first.events).toEqual([
       { name: 'ticket:called', siteId: site.siteId, payload: { ticket: first.value, counter: { id: site.counter[1], number: 1, name: 'Quầy 1' }, recall: false } },
-      { name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT] },
+      { name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT], at: new Date(first.value!.calledAt!) },
     ]);
     const streak = async () => (await t.db.selectFrom('counter').select('normalStreak').where('id', '=', site.counter[1]!).executeTakeFirstOrThrow()).normalStreak;
     expect(await streak()).toBe(0); // a priority ticket resets it

@@ -23,9 +23,9 @@ function publisher(delayMs = 10) {
   const sent: { siteId: string; services: ServiceQueue[] }[] = [];
   const p = new StatsPublisher({
     delayMs,
-    compute: async (siteId, serviceIds) => {
+    compute: async (siteId, serviceIds, at) => {
       counts.push({ siteId, serviceIds: [...serviceIds].sort() });
-      return queue.serviceStats(siteId, serviceIds);
+      return queue.serviceStats(siteId, serviceIds, at);
     },
     emit: (siteId, services) => sent.push({ siteId, services }),
   });
@@ -39,7 +39,7 @@ describe('StatsPublisher', () => {
     const { p, counts, sent } = publisher();
     const issued = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       queue.issue({ siteId: site.siteId, serviceId: i % 3 ? site.service.HT! : site.service.CT! })));
-    for (const r of issued) for (const e of r.events) if (e.name === 'queue:stats-due') p.mark(e.siteId, e.serviceIds);
+    for (const r of issued) for (const e of r.events) if (e.name === 'queue:stats-due') p.mark(e.siteId, e.serviceIds, e.at);
     expect(counts).toEqual([]); // nothing counted inside anyone's request
     await settle();
     expect(counts).toEqual([{ siteId: site.siteId, serviceIds: [site.service.HT!, site.service.CT!].sort() }]);
@@ -54,7 +54,7 @@ describe('StatsPublisher', () => {
     await openCounter(queue, site, 1);
     const marks = async () => {
       const r = await queue.callNext(at(site, 1));
-      for (const e of r.events) if (e.name === 'queue:stats-due') p.mark(e.siteId, e.serviceIds);
+      for (const e of r.events) if (e.name === 'queue:stats-due') p.mark(e.siteId, e.serviceIds, e.at);
       if (r.value) await queue.finish({ ...at(site, 1), ticketId: r.value.id });
     };
     for (let i = 0; i < 5; i++) await marks();
@@ -69,7 +69,7 @@ describe('StatsPublisher', () => {
 
   it('sends nothing once closed', async () => {
     const { p, counts, sent } = publisher(20);
-    p.mark(site.siteId, [site.service.HT!]);
+    p.mark(site.siteId, [site.service.HT!], new Date());
     await p.close();
     await settle(50);
     expect(counts).toEqual([]);
