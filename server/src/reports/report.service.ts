@@ -4,8 +4,8 @@ import { notFound, QueueError } from '../queue/queue.errors.ts';
 import { callStaffId, secondsBetween } from './report.sql.ts';
 
 // The summary report (API.md, "Reports"), computed in PostgreSQL from the stored history:
-// ticket rows, their append-only ticket_event rows and ratings. One statement per report;
-// nothing per ticket ever comes back to Node.
+// ticket rows, their append-only ticket_event rows and ratings. One snapshot per report (the
+// bounds of the events to read, then the report); nothing per ticket ever comes back to Node.
 //
 // Definitions (README.md in this folder says the same for people):
 // - A ticket belongs to the range by its issued_at: from inclusive, to exclusive. Everything
@@ -156,7 +156,14 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
     if (!site) throw notFound('site', q.siteId);
   }
 
-  const { rows } = await summaryStatement(q).execute(db);
+  // Two statements on one snapshot: the bounds of the period the range's tickets lived in, then
+  // the report with those bounds as literals (so the planner sizes the event scan right). The
+  // sorts of the percentiles and of the per-ticket window get the memory to stay off disk.
+  const rows = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+    const bounds = await reportBounds(trx, q);
+    return (await summaryStatement(q, bounds).execute(trx)).rows;
+  });
 
   const totalRow = rows.find((r) => r.total);
   return {
@@ -165,11 +172,34 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
   };
 }
 
-/** The one statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
-export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
+/** Where the events of the range's ended tickets lie: see `ev` in summaryStatement. */
+export interface EventBounds {
+  lo: Date | null;
+  hi: Date | null;
+}
+
+const siteFilter = (q: SummaryQuery, column: RawBuilder<unknown>) =>
+  q.siteId !== null ? sql`AND ${column} = ${q.siteId}` : q.siteIds ? sql`AND ${column} = ANY(${q.siteIds}::uuid[])` : sql``;
+
+/**
+ * The period the events of the range's ended tickets (done, no-show, cancelled) were stamped
+ * in: from a day before the first issue to a day after the last end. Read from the covering
+ * index ticket_report_idx alone.
+ */
+export async function reportBounds(db: Kysely<Database>, q: SummaryQuery): Promise<EventBounds> {
+  const { rows: [row] } = await sql<EventBounds>`
+    SELECT min(t.issued_at) - interval '1 day' AS lo,
+      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled')) + interval '1 day' AS hi
+    FROM ticket t
+    WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`.execute(db);
+  return { lo: row?.lo ?? null, hi: row?.hi ?? null };
+}
+
+/** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
+export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuilder<AggregateRow> {
   const grouping = GROUPINGS[q.groupBy];
   return sql<AggregateRow>`
-    WITH site_scope AS (
+    WITH site_scope AS MATERIALIZED (
       SELECT s.id, s.timezone,
         -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
         coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
@@ -184,31 +214,46 @@ export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
       JOIN ticket t ON t.site_id = ss.id
       WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to}
     ),
-    -- the queue history of each ticket: its stint starts and calls, in the order they happened.
-    -- LATERAL: one index scan of ticket_event (ticket_id, id) per ticket, already in order,
-    -- rather than reading the whole event table for a short range. One window: lead() ignores
-    -- the frame, the other aggregates want the whole history of the ticket.
-    seq AS (
-      SELECT t.id AS ticket_id, x.*, x.id = x.final_call_id AS final_call
+    -- The queue history of each ticket: its stint starts and calls, in the order they happened.
+    -- A ticket that has ended (done, no-show, cancelled) had all its events between its issue
+    -- and its end, stamped by the server's clock: they are read with one range scan of that
+    -- period (bounds, see reportBounds) on ticket_event_report_idx (site_id, at), where the
+    -- rows of one site-month lie together, rather than with one random lookup per ticket. The
+    -- day of margin either side absorbs a server clock set back by hours during a ticket's
+    -- life. Tickets still open may gain events at any time: they are read ticket by ticket.
+    ev AS (
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
+      FROM ticket_event e
+      WHERE e.type IN ('issued', 'transferred', 'called')
+        AND e."at" >= ${bounds.lo} AND e."at" <= ${bounds.hi}
+        ${siteFilter(q, sql`e.site_id`)}
+        AND e.ticket_id IN (SELECT id FROM scope WHERE status IN ('done', 'no_show', 'cancelled'))
+      UNION ALL
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
       FROM scope t
-      CROSS JOIN LATERAL (
-        SELECT e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id,
+      JOIN ticket_event e ON e.ticket_id = t.id
+      WHERE t.status NOT IN ('done', 'no_show', 'cancelled') AND e.type IN ('issued', 'transferred', 'called')
+    ),
+    named AS (
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
+        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
+      FROM ev e
+      -- a fence, so the official of a call is looked up once, not once per use
+      OFFSET 0
+    ),
+    seq AS (
+      SELECT x.*, x.id = x.final_call_id AS final_call
+      FROM (
+        SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id,
           lead(e.type) OVER w AS next_type,
           lead(e."at") OVER w AS next_at,
           lead(e.counter_id) OVER w AS next_counter_id,
           lead(e.staff_id) OVER w AS next_staff_id,
           max(e.id) FILTER (WHERE e.type = 'called') OVER w AS final_call_id,
           count(*) FILTER (WHERE e.type = 'transferred') OVER w AS transfers
-        FROM (
-          SELECT e.id, e.type, e.service_id, e.counter_id, e."at",
-            CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
-          FROM ticket_event e
-          WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')
-          ORDER BY e.id
-          -- a fence, so the official of a call is looked up once, not once per use
-          OFFSET 0
-        ) e
-        WINDOW w AS (ORDER BY e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        FROM named e
+        -- one window: lead() ignores the frame, the other aggregates want the whole history of the ticket
+        WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
       ) x
     ),
     stint AS (
@@ -265,6 +310,12 @@ export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
       FROM fact
       WHERE score IS NOT NULL
       GROUP BY GROUPING SETS ((key, score), (score))
+    ),
+    -- score -> count per group, joined on a hashable key (one pass, not one lookup per group)
+    counts AS (
+      SELECT coalesce(key::text, '') AS join_key, total, jsonb_object_agg(score::text, n) AS counts
+      FROM dist
+      GROUP BY 1, 2
     )
     SELECT a.key::text AS "key", a.total AS "total", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled",
@@ -274,9 +325,9 @@ export function summaryStatement(q: SummaryQuery): RawBuilder<AggregateRow> {
       a.service_avg AS "serviceAvgSeconds", a.service_p90 AS "serviceP90Seconds",
       a.ratings AS "ratings", a.rating_avg AS "ratingAvg", a.not_satisfied_share AS "notSatisfiedShare",
       a.estimate_mae AS "estimateMaeSeconds",
-      (SELECT jsonb_object_agg(d.score::text, d.n) FROM dist d WHERE d.total = a.total AND d.key IS NOT DISTINCT FROM a.key)
-        AS "ratingCounts"
+      rc.counts AS "ratingCounts"
     FROM agg a
+    LEFT JOIN counts rc ON rc.total = a.total AND rc.join_key = coalesce(a.key::text, '')
     ${grouping.join}
     -- the group of tickets nobody called (counter, staff) is part of the totals, not a row
     WHERE a.total OR a.key IS NOT NULL

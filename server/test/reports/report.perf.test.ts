@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
-import { summaryReport, summaryStatement, type SummaryQuery } from '../../src/reports/report.service.ts';
+import { reportBounds, summaryReport, summaryStatement, type SummaryQuery } from '../../src/reports/report.service.ts';
 import { batchStatement, streamTicketsCsv } from '../../src/reports/tickets.export.ts';
 import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
 
@@ -44,7 +44,7 @@ describe.runIf(process.env.QMS_REPORT_PERF)(`reports on ${TICKETS} tickets`, () 
   ];
   for (const [label, query] of cases) {
     it(label, async () => {
-      await explain(label, summaryStatement(query()));
+      await explain(label, summaryStatement(query(), await reportBounds(t.db, query())));
       const report = await timed(`${label} (summaryReport)`, () => summaryReport(t.db, query()));
       expect(report.totals.issued).toBeGreaterThan(0);
     }, 600_000);
