@@ -12,6 +12,7 @@ import path from 'node:path';
 import { coldStartBench } from './benchmarks/coldstart.ts';
 import { latencyBench } from './benchmarks/latency.ts';
 import { renderBench } from './benchmarks/render.ts';
+import { reportBench } from './benchmarks/report.ts';
 import { stormBench } from './benchmarks/storm.ts';
 import { throughputBench } from './benchmarks/throughput.ts';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.ts';
@@ -25,6 +26,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'storm', needsDb: true, run: stormBench },
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
+  { name: 'report', needsDb: true, run: reportBench },
 ];
 
 // Options come from argv (`npm run bench -w bench -- --quick`), from QMS_BENCH_ARGS, or from
@@ -36,7 +38,8 @@ for (const [key, value] of Object.entries(process.env)) {
   if (!m || value === undefined) continue;
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
-    'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout'].includes(name) && !args.has(name)) {
+    'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }
