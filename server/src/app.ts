@@ -80,7 +80,7 @@ export async function buildApp(options: AppOptions) {
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   await app.register(rateLimit, { global: false });
-  await app.register(authPlugin, { auth });
+  await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
   await app.register(healthRoutes, { db: options.db });
   await app.register(async (api) => {

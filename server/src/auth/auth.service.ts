@@ -8,6 +8,106 @@ import {
 
 export const SESSION_HOURS = 12;
 export const PAIRING_MINUTES = 15;
+/** How long a resolved token may be reused without asking PostgreSQL (see PrincipalCache). */
+export const AUTH_CACHE_MS = 30_000;
+
+export interface AuthOptions {
+  sessionHours?: number;
+  /** reuse a resolved token for at most this long; 0 turns the cache off */
+  cacheMs?: number;
+  /** resolved tokens kept at most (the oldest go first) */
+  maxCached?: number;
+}
+
+/** What to forget: a session (logout), every session of a user, or a device's token. */
+export interface AuthChange {
+  sessionId?: string;
+  userId?: string;
+  deviceId?: string;
+  /** everything (e.g. notifications may have been missed) */
+  all?: boolean;
+}
+
+interface Cached {
+  principal: Principal;
+  /** the session's own end (staff), checked on every use */
+  expiresAt: number;
+  /** when this entry must be looked up again */
+  staleAt: number;
+}
+
+/**
+ * Tokens resolved recently, so that an official's requests (finish, call-next, call-next...)
+ * cost no lookup. Correctness comes first:
+ * - every change that alters what a token stands for calls AuthService.forget after its
+ *   commit: logout, pairing a device again, revoking it (here), role, active flag, password,
+ *   site membership and device name (config-update.routes.ts). It takes effect at once in this
+ *   process; other processes of a cluster are told through PostgreSQL (NOTIFY, see
+ *   auth.plugin.ts) and forget within milliseconds, and stop using the cache whenever they
+ *   cannot listen.
+ * - a session's expiry is checked on every use, cached or not.
+ * - a change nobody announced (SQL typed by hand) is seen within `cacheMs` (30 s) at most:
+ *   entries are never kept longer than that, however often they are used.
+ * - a lookup that was in flight while something was forgotten is not cached (it may have read
+ *   the state before the change).
+ * Unknown tokens are never cached: guessing costs a query each, and cannot fill the cache.
+ */
+export class PrincipalCache {
+  private readonly entries = new Map<string, Cached>();
+  /** bumped by every forget: a lookup that started before it does not fill the cache */
+  private generation = 0;
+  /** false while changes from other processes could be missed (cluster listener down) */
+  private trusted = true;
+
+  constructor(private readonly ttlMs: number, private readonly max: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(hash: string, at = Date.now()): Principal | undefined {
+    const e = this.entries.get(hash);
+    if (!e) return undefined;
+    if (!this.trusted || e.staleAt <= at || e.expiresAt <= at) {
+      this.entries.delete(hash);
+      return undefined;
+    }
+    return e.principal;
+  }
+
+  /** The generation to hand back to put(): taken before the lookup starts. */
+  mark(): number {
+    return this.generation;
+  }
+
+  put(hash: string, principal: Principal, expiresAt: number, generation: number, at = Date.now()): void {
+    if (this.ttlMs <= 0 || !this.trusted || generation !== this.generation) return;
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(hash, { principal, expiresAt, staleAt: at + this.ttlMs });
+  }
+
+  forget(change: AuthChange): void {
+    this.generation++;
+    if (change.all) return this.entries.clear();
+    for (const [hash, { principal: p }] of this.entries) {
+      const hit = p.kind === 'staff'
+        ? p.sessionId === change.sessionId || p.user.id === change.userId
+        : p.device.id === change.deviceId;
+      if (hit) this.entries.delete(hash);
+    }
+  }
+
+  /** Off (and emptied) while changes made elsewhere might go unheard; on again once heard. */
+  trust(trusted: boolean): void {
+    // lookups in flight read the database before this moment: they fill nothing either way
+    this.generation++;
+    if (!trusted) this.entries.clear();
+    this.trusted = trusted;
+  }
+}
 
 export interface AuthUser {
   id: string;
@@ -18,7 +118,26 @@ export interface AuthUser {
 
 /** Logins, sessions, devices and their tokens. */
 export class AuthService {
-  constructor(private readonly db: Db, private readonly sessionHours = SESSION_HOURS) {}
+  private readonly sessionHours: number;
+  readonly cache: PrincipalCache;
+  /** tells the other processes of a cluster what to forget (set by auth.plugin.ts) */
+  announce: ((change: AuthChange) => Promise<void>) | undefined;
+
+  constructor(private readonly db: Db, options: AuthOptions | number = {}) {
+    const o = typeof options === 'number' ? { sessionHours: options } : options;
+    this.sessionHours = o.sessionHours ?? SESSION_HOURS;
+    this.cache = new PrincipalCache(o.cacheMs ?? AUTH_CACHE_MS, o.maxCached ?? 10_000);
+  }
+
+  /**
+   * Call after the commit of any change to what a token stands for (its session or device, the
+   * user's role, active flag, password or sites, the device's name): forgets it here at once,
+   * and in the other processes of a cluster as soon as they hear of it.
+   */
+  async forget(change: AuthChange): Promise<void> {
+    this.cache.forget(change);
+    await this.announce?.(change);
+  }
 
   async login(username: string, password: string): Promise<{ token: string; user: AuthUser; expiresAt: Date }> {
     const user = await this.db.selectFrom('appUser').selectAll().where('username', '=', username).where('active', '=', true).executeTakeFirst();
@@ -33,34 +152,50 @@ export class AuthService {
 
   async logout(sessionId: string): Promise<void> {
     await this.db.deleteFrom('userSession').where('id', '=', sessionId).execute();
+    await this.forget({ sessionId });
   }
 
   /** The principal a bearer token stands for, or undefined (unknown, expired or revoked). */
   async resolve(token: string | undefined): Promise<Principal | undefined> {
     if (!token || token.length > 200) return undefined;
+    if (!token.startsWith(STAFF_TOKEN_PREFIX) && !token.startsWith(DEVICE_TOKEN_PREFIX)) return undefined;
+    const hash = tokenHash(token);
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    const generation = this.cache.mark();
+    const found = await this.lookup(token, hash);
+    if (found) this.cache.put(hash, found.principal, found.expiresAt, generation);
+    return found?.principal;
+  }
+
+  /** The principal of a token's hash, from PostgreSQL (one statement). */
+  private async lookup(token: string, hash: string): Promise<{ principal: Principal; expiresAt: number } | undefined> {
     if (token.startsWith(STAFF_TOKEN_PREFIX)) {
       // one round trip: every staff request starts here
       const row = await this.db.selectFrom('userSession')
         .innerJoin('appUser', 'appUser.id', 'userSession.userId')
         .select(['userSession.id as sessionId', 'userSession.expiresAt', 'appUser.id', 'appUser.username', 'appUser.displayName', 'appUser.role', 'appUser.active'])
         .select(sql<string[]>`array(SELECT m.site_id::text FROM site_membership m WHERE m.user_id = app_user.id)`.as('siteIds'))
-        .where('userSession.tokenHash', '=', tokenHash(token))
+        .where('userSession.tokenHash', '=', hash)
         .executeTakeFirst();
       if (!row || !row.active || row.expiresAt.getTime() <= Date.now()) return undefined;
       return {
-        kind: 'staff',
-        sessionId: row.sessionId,
-        user: { id: row.id, username: row.username, displayName: row.displayName, role: row.role },
-        siteIds: row.siteIds,
+        expiresAt: row.expiresAt.getTime(),
+        principal: {
+          kind: 'staff',
+          sessionId: row.sessionId,
+          user: { id: row.id, username: row.username, displayName: row.displayName, role: row.role },
+          siteIds: row.siteIds,
+        },
       };
     }
-    if (token.startsWith(DEVICE_TOKEN_PREFIX)) {
-      const device = await this.db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'revokedAt'])
-        .where('tokenHash', '=', tokenHash(token)).executeTakeFirst();
-      if (!device || device.revokedAt) return undefined;
-      return { kind: 'device', device: { id: device.id, siteId: device.siteId, kind: device.kind, name: device.name, counterId: device.counterId } };
-    }
-    return undefined;
+    const device = await this.db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'revokedAt'])
+      .where('tokenHash', '=', hash).executeTakeFirst();
+    if (!device || device.revokedAt) return undefined;
+    return {
+      expiresAt: Number.POSITIVE_INFINITY,
+      principal: { kind: 'device', device: { id: device.id, siteId: device.siteId, kind: device.kind, name: device.name, counterId: device.counterId } },
+    };
   }
 
   async createUser(input: { username: string; password: string; displayName: string; role: UserRole; siteIds: string[] }): Promise<AuthUser> {
@@ -124,12 +259,16 @@ export class AuthService {
       .returning(['id', 'siteId', 'kind', 'name', 'counterId'])
       .executeTakeFirst();
     if (!device) throw new QueueError('INVALID_PAIRING_CODE', 'This pairing code is wrong or has expired', 401);
+    // the device's previous token stops working
+    await this.forget({ deviceId: device.id });
     return { device, token };
   }
 
   async revokeDevice(deviceId: string): Promise<{ siteId: string } | undefined> {
-    return this.db.updateTable('device').set({ revokedAt: new Date(), tokenHash: null, pairingCodeHash: null })
+    const revoked = await this.db.updateTable('device').set({ revokedAt: new Date(), tokenHash: null, pairingCodeHash: null })
       .where('id', '=', deviceId).where('revokedAt', 'is', null).returning('siteId').executeTakeFirst();
+    await this.forget({ deviceId });
+    return revoked;
   }
 }
 

@@ -152,6 +152,7 @@ export async function configUpdateRoutes(app: FastifyInstance, { config }: { con
       allow(body.role === undefined || body.role === p.user.role, 'You cannot change your own role');
     }
     const member = await updates.updateStaff(userId, body);
+    await app.auth.forget({ userId }); // role, active, password: the user's tokens are looked up again
     for (const siteId of member.siteIds) app.realtime.publish([event('site:updated', siteId, { siteId, parts: ['staff'] })]);
     return member;
   });
@@ -162,6 +163,7 @@ export async function configUpdateRoutes(app: FastifyInstance, { config }: { con
     const { siteId, userId } = request.params as { siteId: string; userId: string };
     allow(isAdmin(who(request)), 'Only an administrator adds an account to another site');
     await updates.addMember(siteId, userId);
+    await app.auth.forget({ userId });
     app.realtime.publish([event('site:updated', siteId, { siteId, parts: ['staff'] })]);
     return updates.member(userId);
   });
@@ -175,6 +177,7 @@ export async function configUpdateRoutes(app: FastifyInstance, { config }: { con
     allow(isAdmin(p) || target.role !== 'admin', 'Only an administrator removes an administrator');
     allow(userId !== p.user.id, 'You cannot remove yourself');
     await updates.removeMember(siteId, userId);
+    await app.auth.forget({ userId });
     app.realtime.publish([event('site:updated', siteId, { siteId, parts: ['staff'] })]);
     return reply.code(204).send();
   });
@@ -187,6 +190,7 @@ export async function configUpdateRoutes(app: FastifyInstance, { config }: { con
     const siteId = await config.siteOfDevice(deviceId);
     managing(request, siteId);
     await updates.renameDevice(deviceId, (request.body as { name: string }).name);
+    await app.auth.forget({ deviceId });
     app.realtime.publish([event('site:updated', siteId, { siteId, parts: ['devices'] })]);
     return reply.code(204).send();
   });

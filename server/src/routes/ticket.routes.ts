@@ -13,6 +13,8 @@ import { event } from '../queue/queue.events.ts';
 
 // One domain call per route; who may call it is decided here, the rules live in the queue engine.
 
+const COUNTER_SITES_MAX = 20_000;
+
 const actor = (p: Principal): Actor => (p.kind === 'staff' ? { staffId: p.user.id } : { deviceId: p.device.id });
 
 export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { queue: QueueService; ratings: RatingService }) {
@@ -20,9 +22,18 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   const printing = issuePrinting(app, queue.db);
   const alerts = new AlertService(queue.db, () => queue.now());
 
+  // A counter's site never changes (no statement moves a counter; one is deactivated, never
+  // deleted), so it is looked up once per process: every press of "call next" checks that the
+  // official is staff of that site. Only counters that exist are kept (an unknown id is asked
+  // again each time and stays a 404), at most COUNTER_SITES_MAX of them.
+  const counterSites = new Map<string, string>();
   const siteOfCounter = async (counterId: string) => {
+    const known = counterSites.get(counterId);
+    if (known) return known;
     const row = await queue.db.selectFrom('counter').select(['siteId']).where('id', '=', counterId).executeTakeFirst();
     if (!row) throw new QueueError('COUNTER_NOT_FOUND', `No counter ${counterId}`, 404);
+    if (counterSites.size >= COUNTER_SITES_MAX) counterSites.clear();
+    counterSites.set(counterId, row.siteId);
     return row.siteId;
   };
 

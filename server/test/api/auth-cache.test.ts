@@ -1,0 +1,373 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
+import { createPool, type Database, type Db } from '@qms/db';
+import { buildApp, type App } from '../../src/app.ts';
+import { AUTH_CHANNEL } from '../../src/http/auth.plugin.ts';
+import { AuthService, PrincipalCache } from '../../src/auth/auth.service.ts';
+import { newToken, STAFF_TOKEN_PREFIX, tokenHash } from '../../src/auth/tokens.ts';
+import { apiFixture, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
+import { SocketClients } from '../support/sockets.ts';
+
+// The token cache (AuthService.cache) and the counter → site cache of ticket.routes.ts: a
+// call-next no longer looks either up, and every change to what a token stands for still takes
+// effect at once, here over real HTTP and real sockets, in this process and in another process
+// of a cluster (NOTIFY/LISTEN).
+
+let f: ApiFixture;
+let base: string;
+const sockets = new SocketClients(() => base);
+
+beforeAll(async () => {
+  f = await apiFixture();
+  // the demo centre is closed at night and on Sundays: drop its hours for these tests
+  await f.t.db.deleteFrom('openingHours').execute();
+  await f.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  sockets.closeAll();
+  await f?.app.close();
+  await f?.t.drop();
+});
+
+async function http(url: string, method: string, path: string, token?: string, body?: object) {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+const me = (token: string, url = base) => http(url, 'GET', '/auth/me', token);
+const login = async (username: string, password = PASSWORD, url = base) => {
+  const r = await http(url, 'POST', '/auth/login', undefined, { username, password });
+  expect(r.status).toBe(200);
+  return r.body.token as string;
+};
+
+/** A staff member of the site with a session of their own. */
+let serial = 0;
+async function newOfficial(url = base): Promise<{ id: string; token: string; username: string }> {
+  const username = `cache${++serial}`;
+  const created = await http(url, 'POST', `/sites/${f.siteId}/staff`, f.tokens.admin, { username, password: PASSWORD, displayName: `Cán bộ ${serial}`, role: 'staff' });
+  expect(created.status).toBe(201);
+  return { id: created.body.user?.id ?? created.body.id, token: await login(username, PASSWORD, url), username };
+}
+
+/** A session row written by hand, so a test can choose when it ends. */
+async function sessionEndingIn(userId: string, ms: number): Promise<string> {
+  const token = newToken(STAFF_TOKEN_PREFIX);
+  await f.t.db.insertInto('userSession').values({ userId, tokenHash: tokenHash(token), expiresAt: new Date(Date.now() + ms) }).execute();
+  return token;
+}
+
+/** Deletes a session behind the server's back (no announcement): only a lookup would see it. */
+const deleteSessionBySql = (token: string) => f.t.db.deleteFrom('userSession').where('tokenHash', '=', tokenHash(token)).execute();
+
+async function socketError(token: string, url = base): Promise<string | undefined> {
+  const socket = sockets.open({ token }, url);
+  return new Promise((resolve) => {
+    socket.once('connect_error', (e) => resolve(e.message));
+    socket.once('queue:snapshot', () => resolve(undefined));
+  });
+}
+
+describe('token cache, one process', () => {
+  it('serves a resolved token from memory (a session deleted by hand still works until announced)', async () => {
+    const { token } = await newOfficial();
+    expect((await me(token)).status).toBe(200);
+    await deleteSessionBySql(token);
+    // nobody announced it: this is what the cache saves, and why every change must be announced
+    expect((await me(token)).status).toBe(200);
+    expect(f.app.auth.cache.size).toBeGreaterThan(0);
+  });
+
+  it('logout: the token is refused at once, over HTTP and on a new socket', async () => {
+    const { token } = await newOfficial();
+    expect((await me(token)).status).toBe(200);
+    expect(await socketError(token)).toBeUndefined();
+    expect((await http(base, 'POST', '/auth/logout', token)).status).toBe(204);
+    expect((await me(token)).status).toBe(401);
+    expect((await http(base, 'POST', `/counters/${f.counters[6]}/call-next`, token)).status).toBe(401);
+    expect(await socketError(token)).toBe('UNAUTHENTICATED');
+  });
+
+  it('session expiry: a cached session ends at its expiry, not at the cache entry\'s', async () => {
+    const official = await newOfficial();
+    const token = await sessionEndingIn(official.id, 1_500);
+    expect((await me(token)).status).toBe(200);
+    expect(await socketError(token)).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect((await me(token)).status).toBe(401);
+    expect(await socketError(token)).toBe('UNAUTHENTICATED');
+  });
+
+  it('device revoke: the kiosk\'s token is refused at once', async () => {
+    const created = await http(base, 'POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'kiosk', name: 'Kiosk cache' });
+    expect(created.status).toBe(201);
+    const paired = await http(base, 'POST', '/devices/pair', undefined, { code: created.body.pairingCode });
+    expect(paired.status).toBe(200);
+    const kiosk = paired.body.token as string;
+    const issue = () => http(base, 'POST', `/sites/${f.siteId}/tickets`, kiosk, { serviceId: f.services.HT });
+    expect((await issue()).status).toBe(201);
+    expect(await socketError(kiosk)).toBeUndefined();
+    const tickets = await f.t.db.selectFrom('ticket').select('id').execute();
+
+    expect((await http(base, 'DELETE', `/devices/${paired.body.device.id}`, f.tokens.manager)).status).toBe(204);
+    expect((await issue()).status).toBe(401);
+    expect((await me(kiosk)).status).toBe(401);
+    expect(await socketError(kiosk)).toBe('UNAUTHENTICATED');
+    expect(await f.t.db.selectFrom('ticket').select('id').execute()).toHaveLength(tickets.length);
+  });
+
+  it('pairing a device again: its previous token is refused at once, the new one works', async () => {
+    const created = await http(base, 'POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'display', name: 'Display cache' });
+    const first = await http(base, 'POST', '/devices/pair', undefined, { code: created.body.pairingCode });
+    const old = first.body.token as string;
+    expect((await me(old)).status).toBe(200);
+    const code = await http(base, 'POST', `/devices/${first.body.device.id}/pairing-code`, f.tokens.manager);
+    expect(code.status).toBe(200);
+    const second = await http(base, 'POST', '/devices/pair', undefined, { code: code.body.pairingCode });
+    expect(second.status).toBe(200);
+    expect((await me(old)).status).toBe(401);
+    expect((await me(second.body.token)).status).toBe(200);
+  });
+
+  it('device rename: the device sees its new name at once', async () => {
+    expect((await me(f.tokens.display)).body.device.name).toBe('display test');
+    expect((await http(base, 'PUT', `/devices/${f.deviceIds.display}`, f.tokens.manager, { name: 'Màn hình sảnh' })).status).toBe(204);
+    expect((await me(f.tokens.display)).body.device.name).toBe('Màn hình sảnh');
+  });
+
+  it('role change: the new role applies to the next request', async () => {
+    const official = await newOfficial();
+    expect((await me(official.token)).body.user.role).toBe('staff');
+    // a manager may list the site's devices, an official may not
+    expect((await http(base, 'GET', `/sites/${f.siteId}/devices`, official.token)).status).toBe(403);
+    expect((await http(base, 'PUT', `/users/${official.id}`, f.tokens.admin, { role: 'manager' })).status).toBe(200);
+    expect((await me(official.token)).body.user.role).toBe('manager');
+    expect((await http(base, 'GET', `/sites/${f.siteId}/devices`, official.token)).status).toBe(200);
+    expect((await http(base, 'PUT', `/users/${official.id}`, f.tokens.admin, { role: 'staff' })).status).toBe(200);
+    expect((await http(base, 'GET', `/sites/${f.siteId}/devices`, official.token)).status).toBe(403);
+  });
+
+  it('account disabled: refused at once', async () => {
+    const official = await newOfficial();
+    expect((await me(official.token)).status).toBe(200);
+    expect((await http(base, 'PUT', `/users/${official.id}`, f.tokens.manager, { active: false })).status).toBe(200);
+    expect((await me(official.token)).status).toBe(401);
+    expect(await socketError(official.token)).toBe('UNAUTHENTICATED');
+  });
+
+  it('site membership: removed from a site, the official can no longer call there; added, can at once', async () => {
+    const official = await newOfficial();
+    const counter = f.counters[5]!;
+    expect((await http(base, 'POST', `/counters/${counter}/open`, official.token)).status).toBe(200);
+    expect((await http(base, 'POST', `/counters/${counter}/close`, official.token)).status).toBe(200);
+    expect((await http(base, 'DELETE', `/sites/${f.siteId}/staff/${official.id}`, f.tokens.manager)).status).toBe(204);
+    const refused = await http(base, 'POST', `/counters/${counter}/open`, official.token);
+    expect(refused.status).toBe(403);
+    expect((await me(official.token)).body.siteIds).toEqual([]);
+    expect((await http(base, 'PUT', `/sites/${f.siteId}/staff/${official.id}`, f.tokens.admin)).status).toBe(200);
+    expect((await me(official.token)).body.siteIds).toEqual([f.siteId]);
+    expect((await http(base, 'POST', `/counters/${counter}/open`, official.token)).status).toBe(200);
+    expect((await http(base, 'POST', `/counters/${counter}/close`, official.token)).status).toBe(200);
+  });
+
+  it('an unknown counter stays a 404 every time (unknown ids are not cached)', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    for (let i = 0; i < 2; i++) expect((await http(base, 'POST', `/counters/${missing}/call-next`, f.tokens.staff)).status).toBe(404);
+  });
+});
+
+describe('statements per call-next', () => {
+  it('a warm call-next reads neither the session nor the counter\'s site: BEGIN, lock, call, COMMIT', async () => {
+    const statements: string[] = [];
+    const db: Db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 4 }) }),
+      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
+    });
+    const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      const official = await newOfficial(url);
+      const counter = f.counters[3]!;
+      const { serviceId } = await f.t.db.selectFrom('counterService').select('serviceId').where('counterId', '=', counter)
+        .orderBy('position').executeTakeFirstOrThrow();
+      const lookups = (list: string[]) => list.filter((s) => s.includes('"user_session"') || (/from "counter"/.test(s) && !s.includes('for update')));
+      const run = async (path: string, token: string, body?: object) => {
+        statements.length = 0;
+        const r = await http(url, 'POST', path, token, body);
+        return { status: r.status, body: r.body, statements: [...statements] };
+      };
+      // the first request of a token looks it up, and the first action at a counter reads its site
+      const opened = await run(`/counters/${counter}/open`, official.token);
+      expect(opened.status).toBe(200);
+      expect(lookups(opened.statements).length).toBeGreaterThanOrEqual(1);
+      const perCall: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        expect((await run(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201);
+        const called = await run(`/counters/${counter}/call-next`, official.token);
+        expect(called.status).toBe(200);
+        expect(lookups(called.statements)).toEqual([]);
+        expect(called.statements[0]).toBe('begin');
+        expect(called.statements.at(-1)).toBe('commit');
+        perCall.push(called.statements.length);
+        expect((await run(`/tickets/${called.body.ticket.id}/finish`, official.token)).status).toBe(200);
+      }
+      // 4 at the time of writing (BEGIN, lock counter with its site, call statement, COMMIT)
+      expect(Math.max(...perCall)).toBeLessThanOrEqual(4);
+      await run(`/counters/${counter}/close`, official.token);
+    } finally {
+      await app.close();
+      await db.destroy();
+    }
+  });
+});
+
+describe('token cache, AuthService on PostgreSQL', () => {
+  it('keeps an entry no longer than cacheMs: a change nobody announced is seen within it', async () => {
+    const auth = new AuthService(f.t.db, { cacheMs: 300 });
+    const official = await newOfficial();
+    const token = await sessionEndingIn(official.id, 3_600_000);
+    expect(await auth.resolve(token)).toMatchObject({ kind: 'staff' });
+    await deleteSessionBySql(token);
+    expect(await auth.resolve(token)).toMatchObject({ kind: 'staff' }); // cached
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await auth.resolve(token)).toBeUndefined();
+  });
+
+  it('does not cache a lookup that was in flight when something was forgotten', async () => {
+    const auth = new AuthService(f.t.db);
+    const official = await newOfficial();
+    const token = await sessionEndingIn(official.id, 3_600_000);
+    const inFlight = auth.resolve(token);
+    auth.cache.forget({ userId: official.id });
+    expect(await inFlight).toMatchObject({ kind: 'staff' });
+    await deleteSessionBySql(token);
+    expect(await auth.resolve(token)).toBeUndefined();
+  });
+
+  it('cacheMs 0 turns the cache off; unknown tokens are never cached', async () => {
+    const off = new AuthService(f.t.db, { cacheMs: 0 });
+    const official = await newOfficial();
+    const token = await sessionEndingIn(official.id, 3_600_000);
+    expect(await off.resolve(token)).toMatchObject({ kind: 'staff' });
+    expect(off.cache.size).toBe(0);
+    const on = new AuthService(f.t.db);
+    expect(await on.resolve(newToken(STAFF_TOKEN_PREFIX))).toBeUndefined();
+    expect(await on.resolve('qd_unknown')).toBeUndefined();
+    expect(on.cache.size).toBe(0);
+  });
+
+  it('PrincipalCache keeps at most max entries, oldest out first', () => {
+    const cache = new PrincipalCache(60_000, 2);
+    const p = (id: string) => ({ kind: 'device' as const, device: { id, siteId: 's', kind: 'kiosk' as const, name: id, counterId: null } });
+    for (const id of ['a', 'b', 'c']) cache.put(id, p(id), Number.POSITIVE_INFINITY, cache.mark());
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')?.kind).toBe('device');
+    expect(cache.get('c')?.kind).toBe('device');
+    cache.forget({ deviceId: 'b' });
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')?.kind).toBe('device');
+  });
+});
+
+describe('token cache, two processes of a cluster', () => {
+  const apps: App[] = [];
+  const pools: ReturnType<typeof createPool>[] = [];
+  let a: string;
+  let b: string;
+  let appB: App;
+
+  beforeAll(async () => {
+    for (const name of ['a', 'b']) {
+      const pool = createPool(f.t.url, { max: 2, applicationName: `qms-test-cluster-${name}` });
+      pools.push(pool);
+      const app = await buildApp({ db: f.t.db, serveUi: false, clusterPool: pool, config: { rateLimits: false } });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      apps.push(app);
+    }
+    [a, b] = apps.map((app) => `http://127.0.0.1:${(app.server.address() as { port: number }).port}`) as [string, string];
+    appB = apps[1]!;
+  });
+  afterAll(async () => {
+    sockets.closeAll();
+    for (const app of apps) await app.close();
+    for (const pool of pools) await pool.end();
+  });
+
+  /** Polls B until `check` holds; returns how long it took (ms), or Infinity. */
+  async function seenOnB(check: () => Promise<boolean>, ms = 3_000): Promise<number> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      if (await check()) return Date.now() - t0;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  it('B caches too (a session deleted by hand still works on B)', async () => {
+    const { token } = await newOfficial(a);
+    expect((await me(token, b)).status).toBe(200);
+    await deleteSessionBySql(token);
+    expect((await me(token, b)).status).toBe(200);
+  });
+
+  it('logout on A: B refuses the token within milliseconds, over HTTP and sockets', async () => {
+    const { token } = await newOfficial(a);
+    expect((await me(token, b)).status).toBe(200);
+    expect((await http(a, 'POST', '/auth/logout', token)).status).toBe(204);
+    const ms = await seenOnB(async () => (await me(token, b)).status === 401);
+    expect(ms).toBeLessThan(1_000);
+    expect(await socketError(token, b)).toBe('UNAUTHENTICATED');
+  });
+
+  it('device revoked on A: B refuses it within milliseconds', async () => {
+    const created = await http(a, 'POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'kiosk', name: 'Kiosk cluster' });
+    const paired = await http(a, 'POST', '/devices/pair', undefined, { code: created.body.pairingCode });
+    const kiosk = paired.body.token as string;
+    expect((await me(kiosk, b)).status).toBe(200);
+    expect((await http(a, 'DELETE', `/devices/${paired.body.device.id}`, f.tokens.manager)).status).toBe(204);
+    expect(await seenOnB(async () => (await me(kiosk, b)).status === 401)).toBeLessThan(1_000);
+  });
+
+  it('role and site changes on A reach B within milliseconds', async () => {
+    const official = await newOfficial(a);
+    expect((await me(official.token, b)).body.user.role).toBe('staff');
+    expect((await http(a, 'PUT', `/users/${official.id}`, f.tokens.admin, { role: 'manager' })).status).toBe(200);
+    expect(await seenOnB(async () => (await me(official.token, b)).body.user.role === 'manager')).toBeLessThan(1_000);
+    expect((await http(a, 'DELETE', `/sites/${f.siteId}/staff/${official.id}`, f.tokens.admin)).status).toBe(204);
+    expect(await seenOnB(async () => (await me(official.token, b)).body.siteIds.length === 0)).toBeLessThan(1_000);
+    expect((await http(b, 'GET', `/sites/${f.siteId}/devices`, official.token)).status).toBe(403);
+  });
+
+  it('while B cannot listen its cache is off; once it listens again the cache is back', async () => {
+    const listeners = async () => (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+      WHERE application_name = 'qms-test-cluster-b' AND query = ${`LISTEN ${AUTH_CHANNEL}`}`.execute(f.t.db)).rows;
+    const before = await listeners();
+    expect(before).toHaveLength(1);
+    await sql`SELECT pg_terminate_backend(${before[0]!.pid}::int)`.execute(f.t.db);
+    await new Promise((r) => setTimeout(r, 200));
+    // not listening: a change made elsewhere could be missed, so B asks PostgreSQL every time
+    const off = await newOfficial(a);
+    expect((await me(off.token, b)).status).toBe(200);
+    await deleteSessionBySql(off.token);
+    expect((await me(off.token, b)).status).toBe(401);
+    // B listens again within its retry delay (1 s), and caches again
+    expect(await seenOnB(async () => (await listeners()).some((l) => l.pid !== before[0]!.pid), 5_000)).toBeLessThan(5_000);
+    const on = await newOfficial(a);
+    expect((await me(on.token, b)).status).toBe(200);
+    await deleteSessionBySql(on.token);
+    expect((await me(on.token, b)).status).toBe(200);
+    // and hears A again
+    const again = await newOfficial(a);
+    expect((await me(again.token, b)).status).toBe(200);
+    expect((await http(a, 'POST', '/auth/logout', again.token)).status).toBe(204);
+    expect(await seenOnB(async () => (await me(again.token, b)).status === 401)).toBeLessThan(1_000);
+    expect(appB.auth.cache.size).toBeGreaterThan(0);
+  });
+});
