@@ -2,13 +2,16 @@ import { createDb } from '@qms/db';
 import { prepareFloorTable, fillFloorTable, startFloorServer } from '../floor/floor.ts';
 import { post } from '../lib/http.ts';
 import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
-import { ipcRequest, startQmsServer } from '../lib/processes.ts';
+import path from 'node:path';
+import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
 import { cpuMark, cpuSince } from '../lib/cpu.ts';
-import { profileServer, sqlProfile } from '../lib/profile.ts';
+import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
+import { checkpointCount, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
+import { profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
 import { round, summarize } from '../lib/stats.ts';
-import { now, pool, sleep, steady } from '../lib/util.ts';
+import { now, pool, sleep, steady, until } from '../lib/util.ts';
 
 // a. Call-to-screen latency. N sites with their open counters (staff sockets), displays and
 // kiosks (device sockets) connected to the server, all real socket.io clients over WebSocket.
@@ -17,13 +20,30 @@ import { now, pool, sleep, steady } from '../lib/util.ts';
 // (and to the moment every display of the site has it).
 // Floor, same run, same sockets layout and rooms: a bare UPDATE ... FOR UPDATE SKIP LOCKED on
 // the same database followed by a bare socket.io broadcast to the site's room, in a plain
-// Node process (pg + socket.io, nothing else), timed the same way. Measured before and after
-// the system, and pooled.
+// Node process (pg + socket.io, nothing else), timed the same way.
+// When: by default (--floor-mode=interleaved) the floor and the system take turns in slices
+// of --slice seconds (floor, system, floor, system...), so both meet the same moments of a
+// shared, noisy machine: a neighbour's burst or a checkpoint falls on either with the same
+// odds. The system's issue load runs in its own slices only (it is part of the system, not of
+// the floor). --floor-mode=around measures the floor before and after the whole system run,
+// as the first runs of issue 9 did.
+// Where the tail comes from: event-loop delay and GC pauses of the server, the floor and the
+// bench process, second by second, and PostgreSQL's active backends and waits sampled every
+// 100 ms; the slowest calls are listed with what each process was doing then.
 
 interface Pending {
   t0: number;
   seen: number;
   first?: number;
+  /** epoch ms at t0 (to match with the loop and PostgreSQL records) */
+  at: number;
+  http?: number;
+}
+
+interface Timed {
+  at: number;
+  first: number;
+  http?: number;
 }
 
 export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
@@ -35,6 +55,8 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
   const issueRate = ctx.num('issue-rate', rate, rate);
   const durationS = ctx.num('duration', 60, 20);
   const floorS = Math.max(10, Math.round(durationS / 2));
+  const floorMode = ctx.args.get('floor-mode') === 'around' ? 'around' : 'interleaved';
+  const sliceS = ctx.num('slice', 5, 5);
   const perSite = {
     counters: Math.ceil(countersTotal / sitesN), displays: Math.ceil(displaysTotal / sitesN), kiosks: Math.ceil(kiosksTotal / sitesN),
   };
@@ -54,6 +76,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
   const server = await startQmsServer({ databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'] });
   const floor = await startFloorServer(url);
   const fleets: Fleet[] = [];
+  let clientsChild: Child | undefined;
   try {
     // ---- sockets: the same layout on both servers ----
     const layout = sites.flatMap((s) => [
@@ -61,15 +84,32 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
       ...s.displays.map((d, i) => ({ site: s, kind: 'display' as const, token: d.token, display: i })),
       ...s.kiosks.map((k) => ({ site: s, kind: 'kiosk' as const, token: k.token, display: -1 })),
     ]);
+    // The displays' sockets, whose messages are timed, live in this process; the counters' and
+    // kiosks' sockets (connected the same, receiving the same) in a child process of their own
+    // (lib/fleet-child.ts), unless --one-client-process: they would otherwise stall the timing
+    // loop with their parsing and garbage (see docs/performance.md, the latency analysis).
+    const oneProcess = ctx.args.has('one-client-process');
+    const timedLayout = oneProcess ? layout : layout.filter((l) => l.kind === 'display');
+    const otherLayout = oneProcess ? [] : layout.filter((l) => l.kind !== 'display');
     let t = now();
-    const qmsFleet = await Fleet.connect(server.url, layout.map((l) => l.token), { concurrency: 50 });
+    let otherReady = 0;
+    if (otherLayout.length) {
+      clientsChild = startChild(path.join(ROOT, 'bench/src/lib/fleet-child.ts'), {});
+      otherReady = (await ipcRequest<{ ready: number }>(clientsChild, { op: 'connect', url: server.url, tokens: otherLayout.map((l) => l.token) }, 120_000)).ready;
+    }
+    const qmsFleet = await Fleet.connect(server.url, timedLayout.map((l) => l.token), { concurrency: 50 });
     fleets.push(qmsFleet);
-    ctx.log(`  ${qmsFleet.ready()} of ${layout.length} sockets connected to the server with their snapshot in ${Math.round(now() - t)} ms`);
-    if (qmsFleet.ready() < layout.length) throw new Error(`only ${qmsFleet.ready()} of ${layout.length} sockets got a snapshot`);
+    const qmsReady = qmsFleet.ready() + otherReady;
+    ctx.log(`  ${qmsReady} of ${layout.length} sockets connected to the server with their snapshot in ${Math.round(now() - t)} ms (${qmsFleet.ready()} timed displays in the bench process, ${otherReady} others in a child process)`);
+    if (qmsReady < layout.length) throw new Error(`only ${qmsReady} of ${layout.length} sockets got a snapshot`);
     t = now();
-    const floorFleet = await Fleet.connect(floor.url, layout.map((l) => l.token), { concurrency: 50, auth: (i) => ({ room: `site:${layout[i]!.site.siteId}` }) });
+    let otherFloorReady = 0;
+    if (clientsChild) {
+      otherFloorReady = (await ipcRequest<{ ready: number }>(clientsChild, { op: 'connect', url: floor.url, tokens: otherLayout.map((l) => l.token), rooms: otherLayout.map((l) => `site:${l.site.siteId}`) }, 120_000)).ready;
+    }
+    const floorFleet = await Fleet.connect(floor.url, timedLayout.map((l) => l.token), { concurrency: 50, auth: (i) => ({ room: `site:${timedLayout[i]!.site.siteId}` }) });
     fleets.push(floorFleet);
-    ctx.log(`  ${floorFleet.ready()} of ${layout.length} sockets connected to the floor in ${Math.round(now() - t)} ms`);
+    ctx.log(`  ${floorFleet.ready() + otherFloorReady} of ${layout.length} sockets connected to the floor in ${Math.round(now() - t)} ms`);
 
     // ---- observers: every display of every site ----
     const displaysOf = new Map<string, number>(sites.map((s) => [s.siteId, s.displays.length]));
@@ -81,7 +121,10 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const floorAll: number[] = [];
     let floorPhase = 0;
     const floorFirstByPhase: number[][] = [[], []];
-    layout.forEach((l, i) => {
+    const qmsTimed: Timed[] = [];
+    const issueTimed: Timed[] = []; // first = the issue's HTTP reply time
+    const floorTimed: Timed[] = [];
+    timedLayout.forEach((l, i) => {
       if (l.kind !== 'display') return;
       qmsFleet.clients[i]!.socket.on('ticket:called', (payload: { counter: { id: string }; recall: boolean }) => {
         const at = now();
@@ -90,6 +133,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         if (p.first === undefined) {
           p.first = at - p.t0;
           qmsFirst.push(p.first);
+          qmsTimed.push({ at: p.at, first: p.first, get http() { return p.http; } });
         }
         if (++p.seen === displaysOf.get(l.site.siteId)) {
           qmsAll.push(at - p.t0);
@@ -104,6 +148,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
           p.first = at - p.t0;
           floorFirst.push(p.first);
           floorFirstByPhase[floorPhase]!.push(p.first);
+          floorTimed.push({ at: p.at, first: p.first });
         }
         if (++p.seen === displaysOf.get(p.site)) {
           floorAll.push(at - p.t0);
@@ -120,26 +165,47 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
 
     // ---- floor ----
     let tag = 0;
-    const runFloor = async () => {
+    let floorCalls = 0;
+    const runFloor = async (seconds: number, settleMs = 1000) => {
+      const offset = floorCalls;
       const r = await steady({
-        ratePerSecond: rate, durationMs: floorS * 1000, maxInFlight: 200,
+        ratePerSecond: rate, durationMs: seconds * 1000, maxInFlight: 200,
         tick: async (i) => {
-          const { site, counter } = counterFor(i);
+          const { site, counter } = counterFor(offset + i);
           const id = ++tag;
-          pendingFloor.set(id, { t0: now(), seen: 0, site: site.siteId });
+          pendingFloor.set(id, { t0: now(), at: Date.now(), seen: 0, site: site.siteId });
           const reply = await ipcRequest<{ found: boolean }>(floor, { op: 'call', room: `site:${site.siteId}`, serviceIds: counter.serviceIds, counterId: counter.id, tag: id });
           if (!reply.found) pendingFloor.delete(id);
         },
       });
-      await sleep(1000);
+      floorCalls += r.started + r.shed;
+      // every broadcast of the turn arrives before the next turn (or is counted out after 5 s):
+      // a slow call must not be dropped from the figures by the end of its turn
+      await sleep(settleMs);
+      await until(() => pendingFloor.size === 0, 5_000);
       pendingFloor.clear();
       return r;
     };
 
-    ctx.log(`  floor (before): ${rate} calls/s for ${floorS} s`);
-    const floorCpu = cpuMark([server.pid, floor.pid]);
-    await runFloor();
-    const floorCpuLine = cpuSince(floorCpu, [server.pid, floor.pid], ['queue server (idle)', 'floor server']);
+    const pids = [server.pid, floor.pid, ...(clientsChild ? [clientsChild.pid] : [])];
+    const named = (names: string[]) => [...names, ...(clientsChild ? ['untimed clients (child)'] : [])];
+    // what the processes and PostgreSQL do, from here to the end of the measured runs
+    startLoopMonitor();
+    takeLoopRecord();
+    await startServerLoopMonitor(server);
+    await ipcRequest(floor, { op: 'loop-start' });
+    const checkpointsBefore = await checkpointCount(url).catch(() => Number.NaN);
+    const pgSampler = samplePg(url, 100);
+    const measuredFrom = Date.now();
+    const loadBefore = (await import('node:os')).loadavg()[0]!;
+
+    let floorCpuLine = '';
+    if (floorMode === 'around') {
+      ctx.log(`  floor (before): ${rate} calls/s for ${floorS} s`);
+      const floorCpu = cpuMark(pids);
+      await runFloor(floorS);
+      floorCpuLine = cpuSince(floorCpu, pids, named(['queue server (idle)', 'floor server']));
+    }
 
     // ---- the system ----
     // a queue in every service before the clock starts, so calls find tickets
@@ -155,12 +221,16 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const statuses: Record<string, number> = {};
     const count = (key: string) => (statuses[key] = (statuses[key] ?? 0) + 1);
     const issueHttp: number[] = [];
-    ctx.log(`  system: ${rate} calls/s and ${issueRate} issues/s for ${durationS} s over ${sites.length} sites`);
-    const systemCpu = cpuMark([server.pid, floor.pid]);
-    const [calls, issues] = await Promise.all([
+    let systemCalls = 0;
+    let systemIssues = 0;
+    const runSystem = async (seconds: number) => {
+      const callOffset = systemCalls;
+      const issueOffset = systemIssues;
+      const [c, iss] = await Promise.all([
       steady({
-        ratePerSecond: rate, durationMs: durationS * 1000, maxInFlight: 200,
-        tick: async (i) => {
+        ratePerSecond: rate, durationMs: seconds * 1000, maxInFlight: 200,
+        tick: async (j) => {
+          const i = callOffset + j;
           const { counter } = counterFor(i);
           if (busy.has(counter.id)) {
             count('counter busy (skipped)');
@@ -174,11 +244,13 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
               count(`finish ${f.status}`);
               current.delete(counter.id);
             }
-            pendingQms.set(counter.id, { t0: now(), seen: 0 });
+            const pending: Pending = { t0: now(), at: Date.now(), seen: 0 };
+            pendingQms.set(counter.id, pending);
             const r = await post(server.url, `/counters/${counter.id}/call-next`, counter.staffToken);
             count(`call-next ${r.status}`);
             if (r.status === 200) {
               callHttp.push(r.ms);
+              pending.http = r.ms;
               current.set(counter.id, r.body.ticket.id);
             } else pendingQms.delete(counter.id);
           } finally {
@@ -187,23 +259,70 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         },
       }),
       steady({
-        ratePerSecond: issueRate, durationMs: durationS * 1000, maxInFlight: 200,
-        tick: async (i) => {
+        ratePerSecond: issueRate, durationMs: seconds * 1000, maxInFlight: 200,
+        tick: async (j) => {
+          const i = issueOffset + j;
           const site = sites[i % sites.length]!;
           const kiosk = site.kiosks[Math.floor(i / sites.length) % site.kiosks.length]!;
           const r = await post(server.url, `/sites/${site.siteId}/tickets`, kiosk.token, { serviceId: site.services[i % site.services.length] });
           count(`issue ${r.status}`);
           if (r.status === 201) issueHttp.push(r.ms);
+          issueTimed.push({ at: Date.now() - r.ms, first: r.ms });
         },
       }),
-    ]);
-    const systemCpuLine = cpuSince(systemCpu, [server.pid, floor.pid], ['queue server', 'floor server (idle)']);
-    await sleep(1000);
-    const lost = pendingQms.size;
+      ]);
+      systemCalls += c.started + c.shed;
+      systemIssues += iss.started + iss.shed;
+      return [c, iss] as const;
+    };
+    const calls = { started: 0, shed: 0 };
+    const issues = { started: 0 };
+    const addUp = ([c, iss]: readonly [{ started: number; shed: number }, { started: number }]) => {
+      calls.started += c.started;
+      calls.shed += c.shed;
+      issues.started += iss.started;
+    };
 
-    floorPhase = 1;
-    ctx.log(`  floor (after): ${rate} calls/s for ${floorS} s`);
-    await runFloor();
+    let systemCpuLine = '';
+    const turns: { kind: 'floor' | 'system'; from: number }[] = [];
+    let lost = 0;
+    if (floorMode === 'around') {
+      ctx.log(`  system: ${rate} calls/s and ${issueRate} issues/s for ${durationS} s over ${sites.length} sites`);
+      const systemCpu = cpuMark(pids);
+      addUp(await runSystem(durationS));
+      systemCpuLine = cpuSince(systemCpu, pids, named(['queue server', 'floor server (idle)']));
+      await sleep(1000);
+      lost = pendingQms.size;
+      floorPhase = 1;
+      ctx.log(`  floor (after): ${rate} calls/s for ${floorS} s`);
+      await runFloor(floorS);
+    } else {
+      const slices = Math.max(1, Math.round(durationS / sliceS));
+      const floorSlice = (floorS * 2) / slices;
+      ctx.log(`  floor and system in turns: ${slices} × (floor ${round(floorSlice, 1)} s, system ${round(durationS / slices, 1)} s); ${rate} calls/s, and ${issueRate} issues/s in the system's turns, over ${sites.length} sites`);
+      const both = cpuMark(pids);
+      for (let k = 0; k < slices; k++) {
+        floorPhase = k < slices / 2 ? 0 : 1;
+        turns.push({ kind: 'floor', from: Date.now() });
+        await runFloor(floorSlice, 300);
+        turns.push({ kind: 'system', from: Date.now() });
+        addUp(await runSystem(durationS / slices));
+        await sleep(300); // the last events of the turn arrive (a call's displays, the stats count)
+        await until(() => pendingQms.size === 0, 5_000);
+        lost += pendingQms.size;
+        pendingQms.clear();
+      }
+      systemCpuLine = cpuSince(both, pids, named(['queue server', 'floor server'])) + ' (floor and system turns together)';
+    }
+    const measuredTo = Date.now();
+    const loadAfter = (await import('node:os')).loadavg()[0]!;
+    const pgSamples = await pgSampler.stop();
+    const checkpoints = (await checkpointCount(url).catch(() => Number.NaN)) - checkpointsBefore;
+    const loops: Record<string, LoopRecord> = {
+      'queue server': within(await takeServerLoopRecord(server).catch(() => ({ seconds: [], gc: [] })), measuredFrom, measuredTo),
+      'floor server': within((await ipcRequest<{ record: LoopRecord }>(floor, { op: 'loop-take' }).catch(() => ({ record: { seconds: [], gc: [] } }))).record, measuredFrom, measuredTo),
+      'bench process (clients, timing)': within(takeLoopRecord(), measuredFrom, measuredTo),
+    };
 
     // ---- where the time goes: a CPU profile of the server under the same load, then SQL ----
     ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
@@ -241,11 +360,27 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const after = summarize(floorFirstByPhase[1]!);
     const ratio99 = q.p99 / f.p99;
     notes.push(
-      `${sites.length} sites, ${sites.length * perSite.counters} open counters (official's socket each), ${sites.length * perSite.displays} displays, ${sites.length * perSite.kiosks} kiosks: ${layout.length} WebSocket clients in the bench process; server = server/src/main.ts as a child process on an embedded PostgreSQL (fsync on).`,
+      `${sites.length} sites, ${sites.length * perSite.counters} open counters (official's socket each), ${sites.length * perSite.displays} displays, ${sites.length * perSite.kiosks} kiosks: ${layout.length} WebSocket clients per server, ${oneProcess ? 'all in the bench process' : `the ${timedLayout.length} displays (timed) in the bench process, the ${otherLayout.length} others in a child process`}; server = server/src/main.ts as a child process on an embedded PostgreSQL (fsync on).`,
       `Load: ${rate} calls/s (each preceded by the counter's finish of its previous ticket) and ${issueRate} issues/s for ${durationS} s; ${calls.started} calls started, ${calls.shed} shed, ${issues.started} issues. Replies: ${Object.entries(statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}. Calls whose event never reached every display: ${lost}.`,
       `Call-next HTTP reply time: p50 ${round(h.p50, 1)} ms, p99 ${round(h.p99, 1)} ms; issue reply p50 ${round(summarize(issueHttp).p50, 1)} ms, p99 ${round(summarize(issueHttp).p99, 1)} ms.`,
-      `Floor before the system run: p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; after: p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (${floorS} s each at the same call rate, the same ${layout.length} sockets and rooms).`,
-      `During the system run: ${systemCpuLine} During the first floor run: ${floorCpuLine}`,
+      floorMode === 'around'
+        ? `Floor before the system run: p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; after: p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (${floorS} s each at the same call rate, the same ${layout.length} sockets and rooms).`
+        : `Floor in turns with the system (--floor-mode=interleaved, ${sliceS} s turns, ${floorS * 2} s of floor in all): first half p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; second half p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (same call rate, the same ${layout.length} sockets and rooms).`,
+      floorMode === 'around' ? `During the system run: ${systemCpuLine} During the first floor run: ${floorCpuLine}` : `During the measured runs: ${systemCpuLine}`,
+      `Load average (1 min) ${round(loadBefore, 2)} before the measured runs, ${round(loadAfter, 2)} after; PostgreSQL checkpoints during them: ${checkpoints}; the checkpointer was busy in ${round(shareWith(pgSamples, /^checkpointer:/) * 100, 0)}% of ${pgSamples.length} samples (every 100 ms); the queue server's pool (20 connections) had at most ${serverBusyMax(pgSamples)} busy at once in them.`,
+      ...Object.entries(loops).map(([name, r]) => describeLoop(name, r) + '.'),
+      ...(turns.length ? [`In the floor's turns / the system's turns: ${Object.entries(loops).map(([name, r]) => {
+        const part = (kind: string) => {
+          const spans = turns.map((x, i) => ({ ...x, to: turns[i + 1]?.from ?? measuredTo })).filter((x) => x.kind === kind);
+          const gc = r.gc.filter((g) => spans.some((x) => g.at >= x.from && g.at < x.to));
+          const windows = r.seconds.filter((w) => spans.some((x) => w.at > x.from && w.at <= x.to));
+          return `GC ${round(gc.reduce((a, g) => a + g.ms, 0), 0)} ms (${gc.filter((g) => g.ms > 10).length} over 10 ms), ${windows.filter((w) => w.max > 20).length} windows with a loop delay over 20 ms`;
+        };
+        return `${name}: ${part('floor')} / ${part('system')}`;
+      }).join('; ')}.`] : []),
+      ...tail('system', qmsTimed, q.p99, loops, pgSamples, issueTimed),
+      ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
+      serverWarnings(server.output()),
       ...profile.lines,
       ...sql.lines,
     );
@@ -258,12 +393,56 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         { label: 'call → every display of the site, p99', value: round(qa.p99, 2), unit: 'ms', floor: round(fa.p99, 2), ratio: round(qa.p99 / fa.p99, 2) },
       ],
       notes,
-      raw: { first: q, all: qa, floorFirst: f, floorAll: fa, floorBefore: before, floorAfter: after, callHttp: h, statuses },
+      raw: {
+        floorMode, sliceS, turns, first: q, all: qa, floorFirst: f, floorAll: fa, floorBefore: before, floorAfter: after, callHttp: h, statuses,
+        loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
+        slowest: { system: slowest(qmsTimed, 20), floor: slowest(floorTimed, 20) },
+      },
     };
   } finally {
     for (const fleet of fleets) await fleet.close();
+    if (clientsChild) {
+      await ipcRequest(clientsChild, { op: 'close' }, 30_000).catch(() => {});
+      await clientsChild.stop(5_000);
+    }
     await server.stop();
     await floor.stop();
     await db.destroy();
   }
+}
+
+const slowest = (timed: Timed[], n: number) => [...timed].sort((a, b) => b.first - a.first).slice(0, n)
+  .map((t) => ({ at: t.at, first: round(t.first, 1), ...(t.http !== undefined ? { http: round(t.http, 1) } : {}) }));
+
+/**
+ * The calls at or above the p99 of `which`: when they happened, how long their HTTP reply took,
+ * and what each process (worst event-loop delay, GC time) and PostgreSQL did meanwhile.
+ */
+function tail(which: string, timed: Timed[], p99: number, loops: Record<string, LoopRecord>, pg: import('../lib/pg-waits.ts').PgSample[], issues: Timed[]): string[] {
+  const slow = timed.filter((t) => t.first >= p99).sort((a, b) => b.first - a.first).slice(0, 6);
+  if (!slow.length) return [];
+  const t0 = Math.min(...timed.map((t) => t.at));
+  return [`Slowest ${which} calls (at or over its p99, ${round(p99, 1)} ms): ` + slow.map((t) => {
+    const from = t.at;
+    const to = t.at + t.first;
+    const procs = Object.entries(loops).map(([name, r]) => {
+      const w = worstIn(r, from, to);
+      return `${name.split(' ')[0]} loop ≤${round(w.loop, 0)} ms/GC ${round(w.gc, 0)} ms`;
+    }).join(', ');
+    const overlapping = issues.filter((x) => x.at < to && x.at + x.first > from);
+    const issueLine = overlapping.length ? `; issues overlapping: ${overlapping.length}, slowest ${round(Math.max(...overlapping.map((x) => x.first)), 0)} ms` : '';
+    return `+${round((t.at - t0) / 1000, 1)} s: ${round(t.first, 1)} ms${t.http !== undefined ? ` (HTTP reply ${round(t.http, 1)} ms)` : ''} [${procs}${issueLine}; PostgreSQL ${waitsIn(pg, from - 50, to + 50)}]`;
+  }).join('; ') + '.'];
+}
+
+/** Warnings and errors the server logged during the run (pino levels 40+), in short. */
+function serverWarnings(output: string): string {
+  const lines = output.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+  if (!lines.length) return 'The server logged no warning or error during the run.';
+  const msgs = new Map<string, number>();
+  for (const l of lines) {
+    const m = /"msg":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 80);
+    msgs.set(m, (msgs.get(m) ?? 0) + 1);
+  }
+  return `The server logged ${lines.length} warnings/errors: ${[...msgs.entries()].map(([m, n]) => `"${m}" ×${n}`).join(', ')}.`;
 }

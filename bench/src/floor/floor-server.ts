@@ -5,11 +5,13 @@
 //   POST /call    one UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING
 //   POST /finish  one UPDATE by id
 //   IPC {op:'call', room, serviceIds, tag}: the same UPDATE, then io.to(room).emit('ticket:called')
+//   IPC {op:'loop-start'|'loop-take'}: event-loop delay and GC pauses (lib/loop-monitor.ts)
 // Sockets join the room named in their auth ({room}).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
 import { Server } from 'socket.io';
+import { startLoopMonitor, takeLoopRecord } from '../lib/loop-monitor.ts';
 
 const url = process.env.DATABASE_URL!;
 const port = Number(process.env.PORT ?? 0);
@@ -72,6 +74,10 @@ process.on('message', async (m: { id: string; op: string; room?: string; service
       const row = (await db.query(CALL, [m.serviceIds, m.counterId])).rows[0];
       if (row) io.to(m.room!).emit('ticket:called', { tag: m.tag, ticket: row, counter: { id: m.counterId } });
       process.send!({ id: m.id, found: !!row });
+    } else if (m.op === 'loop-start') {
+      process.send!({ id: m.id, state: startLoopMonitor() });
+    } else if (m.op === 'loop-take') {
+      process.send!({ id: m.id, record: takeLoopRecord() });
     } else if (m.op === 'sockets') {
       process.send!({ id: m.id, count: io.engine.clientsCount });
     } else {

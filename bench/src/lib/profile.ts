@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { createPool, type Database } from '@qms/db';
 import { buildApp } from '../../../server/src/app.ts';
 import { seedLoad, type LoadSite } from './load-setup.ts';
+import { startLoopMonitor, takeLoopRecord, type LoopRecord } from './loop-monitor.ts';
 import type { QmsServer } from './processes.ts';
 import { round, summarize } from './stats.ts';
 import { now, sleep } from './util.ts';
@@ -143,6 +144,31 @@ export async function profileServer(server: QmsServer, ms: number, load: () => P
     if (now() - t0 < ms) await sleep(ms - (now() - t0));
     const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop');
     return { lines: summarizeProfile(profile) };
+  } finally {
+    session.close();
+  }
+}
+
+/** Starts the monitor in the queue server through its inspector (opened with SIGUSR1). */
+export async function startServerLoopMonitor(server: QmsServer): Promise<void> {
+  const session = await inspect(server);
+  try {
+    const r = await session.send<{ result: { value?: string }; exceptionDetails?: unknown }>('Runtime.evaluate', {
+      expression: `(${startLoopMonitor.toString()})()`, returnByValue: true,
+    });
+    if (r.exceptionDetails) throw new Error(`loop monitor not started in the server: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`);
+  } finally {
+    session.close();
+  }
+}
+
+export async function takeServerLoopRecord(server: QmsServer): Promise<LoopRecord> {
+  const session = await inspect(server);
+  try {
+    const r = await session.send<{ result: { value: string } }>('Runtime.evaluate', {
+      expression: `JSON.stringify((${takeLoopRecord.toString()})())`, returnByValue: true,
+    });
+    return JSON.parse(r.result.value) as LoopRecord;
   } finally {
     session.close();
   }
