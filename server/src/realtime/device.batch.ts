@@ -61,6 +61,8 @@ export class DeviceTokens {
 /**
  * last_seen_at of devices, written together every `intervalMs` (each device with the time it
  * was marked, not the time of the write: the monitor's offline alert says when it went away).
+ * A mark never moves last_seen_at back: the site monitor writes "seen now" for connected
+ * devices, and a mark made before its tick but written after it must not undo that.
  */
 export class SeenMarks {
   private marks = new Map<string, Date>();
@@ -93,7 +95,7 @@ export class SeenMarks {
     const ats = ids.map((id) => marks.get(id)!.toISOString());
     try {
       await sql`
-        UPDATE device SET last_seen_at = seen.at
+        UPDATE device SET last_seen_at = GREATEST(device.last_seen_at, seen.at)
         FROM unnest(${ids}::uuid[], ${ats}::timestamptz[]) AS seen(id, at)
         WHERE device.id = seen.id`.execute(this.db);
     } catch (error) {
