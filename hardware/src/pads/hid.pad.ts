@@ -1,4 +1,6 @@
-import type { HidButton, HidPadOptions } from './pad.config.ts';
+import type { HidButton, HidPadOptions, HidTarget } from './pad.config.ts';
+
+export type { HidTarget };
 import type { PadAction } from './pad.actions.ts';
 import { Backoff, type PadLog } from './pad.timing.ts';
 
@@ -15,15 +17,6 @@ export interface HidDeviceLike {
   close(): unknown;
 }
 
-export interface HidTarget {
-  vendorId: number;
-  productId: number;
-  path?: string;
-  serialNumber?: string;
-  interface?: number;
-  usagePage?: number;
-  driver?: 'hidraw' | 'libusb';
-}
 
 /** Opens the pad or throws (not plugged in, no permission). */
 export type HidOpener = (target: HidTarget) => Promise<HidDeviceLike>;

@@ -96,7 +96,8 @@ export interface HidButton {
   value?: number;
 }
 
-export interface HidPadOptions extends PadCommonOptions {
+/** Which HID device a pad is: vendor and product id, narrowed by path, serial, interface or usage page. */
+export interface HidTarget {
   vendorId: number;
   productId: number;
   path?: string;
@@ -104,6 +105,9 @@ export interface HidPadOptions extends PadCommonOptions {
   interface?: number;
   usagePage?: number;
   driver?: 'hidraw' | 'libusb';
+}
+
+export interface HidPadOptions extends PadCommonOptions, HidTarget {
   buttons: HidButton[];
 }
 
