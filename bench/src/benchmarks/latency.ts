@@ -100,7 +100,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const qmsFleet = await Fleet.connect(server.url, timedLayout.map((l) => l.token), { concurrency: 50 });
     fleets.push(qmsFleet);
     const qmsReady = qmsFleet.ready() + otherReady;
-    ctx.log(`  ${qmsReady} of ${layout.length} sockets connected to the server with their snapshot in ${Math.round(now() - t)} ms (${qmsFleet.ready()} timed displays in the bench process, ${otherReady} others in a child process)`);
+    ctx.log(`  ${qmsReady} of ${layout.length} sockets connected to the server with their snapshot in ${Math.round(now() - t)} ms (${qmsFleet.ready()} in the bench process, ${otherReady} in a child process)`);
     if (qmsReady < layout.length) throw new Error(`only ${qmsReady} of ${layout.length} sockets got a snapshot`);
     t = now();
     let otherFloorReady = 0;
