@@ -210,12 +210,17 @@ describe('statements per call-next', () => {
       const perCall: number[] = [];
       for (let i = 0; i < 3; i++) {
         expect((await run(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201);
+        await new Promise((r) => setTimeout(r, 50)); // the issue's queue:stats count runs 10 ms after it
         const called = await run(`/counters/${counter}/call-next`, official.token);
         expect(called.status).toBe(200);
         expect(lookups(called.statements)).toEqual([]);
-        expect(called.statements[0]).toBe('begin');
-        expect(called.statements.at(-1)).toBe('commit');
-        perCall.push(called.statements.length);
+        // the call's own transaction (a queue:stats count may run after its commit, outside it)
+        const begin = called.statements.indexOf('begin');
+        const commit = called.statements.indexOf('commit', begin);
+        expect(begin).toBeGreaterThanOrEqual(0);
+        expect(commit).toBeGreaterThan(begin);
+        expect(called.statements.slice(0, begin)).toEqual([]);
+        perCall.push(commit - begin + 1);
         expect((await run(`/tickets/${called.body.ticket.id}/finish`, official.token)).status).toBe(200);
       }
       // 4 at the time of writing (BEGIN, lock counter with its site, call statement, COMMIT)
