@@ -29,6 +29,8 @@ export class AuthChangeListener {
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** one warning per outage, not one per retry (PostgreSQL may be away for minutes) */
+  private warned = false;
   private readonly origin = randomUUID();
 
   constructor(
@@ -71,9 +73,11 @@ export class AuthChangeListener {
       this.client = client;
       // from here on, every change committed elsewhere is heard
       this.auth.cache.trust(true);
+      this.warned = false;
     } catch (error) {
       void client.end().catch(() => {});
-      this.onError(error, 'not listening for sign-outs and revocations of other processes (token cache off)');
+      if (!this.warned) this.onError(error, 'not listening for sign-outs and revocations of other processes (token cache off until it is)');
+      this.warned = true;
       this.retry();
     }
   }
@@ -83,7 +87,8 @@ export class AuthChangeListener {
     this.client = undefined;
     this.auth.cache.trust(false);
     void client.end().catch(() => {});
-    if (!this.closed) this.onError(error, 'lost the connection that hears other processes (token cache off until it is back)');
+    if (!this.closed && !this.warned) this.onError(error, 'lost the connection that hears other processes (token cache off until it is back)');
+    this.warned = true;
     this.retry();
   }
 
