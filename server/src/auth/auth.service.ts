@@ -86,7 +86,7 @@ export class PrincipalCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(hash, { principal, expiresAt, staleAt: at + this.ttlMs });
+    this.entries.set(hash, { principal: frozen(principal), expiresAt, staleAt: at + this.ttlMs });
   }
 
   forget(change: AuthChange): void {
@@ -107,6 +107,15 @@ export class PrincipalCache {
     if (!trusted) this.entries.clear();
     this.trusted = trusted;
   }
+}
+
+/** A cached principal is shared by every request of its token: nobody may change it. */
+function frozen(p: Principal): Principal {
+  if (p.kind === 'staff') {
+    Object.freeze(p.user);
+    Object.freeze(p.siteIds);
+  } else Object.freeze(p.device);
+  return Object.freeze(p);
 }
 
 export interface AuthUser {

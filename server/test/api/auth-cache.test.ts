@@ -278,6 +278,11 @@ describe('token cache, AuthService on PostgreSQL', () => {
     cache.forget({ deviceId: 'b' });
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('c')?.kind).toBe('device');
+    // shared by every request of the token: frozen
+    const c = cache.get('c')!;
+    expect(() => {
+      if (c.kind === 'device') (c.device as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
   });
 });
 
