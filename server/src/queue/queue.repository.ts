@@ -96,63 +96,59 @@ export async function activeTicketAt(db: Q, counterId: string): Promise<TicketRo
     .orderBy('calledAt', 'desc').executeTakeFirst();
 }
 
-export type PriorityPreference = 'priority_first' | 'normal_first';
-
-const pickOrder = (strict: boolean, prefer: PriorityPreference) => sql`${strict ? sql`cs.position,` : sql``} ${prefer === 'priority_first'
-  ? sql`t.priority_rank IS NULL, t.priority_rank`
-  : sql`t.priority_rank IS NOT NULL, t.priority_rank`}, t.queued_at, t.issued_at, t.number, t.id`;
-
-export interface CallNextAt {
+export interface CallNext {
   counterId: string;
-  strict: boolean;
-  prefer: PriorityPreference;
-  /** the official the ticket goes to (the actor, or whoever works the counter) */
+  /** the official who pressed (must be the one working the counter), or null for a counter device */
   staffId: string | null;
-  /** who pressed the button, for the history */
-  by: { staffId: string | null; deviceId: string | null };
+  deviceId: string | null;
   at: Date;
 }
 
+/** What one call-next did: nothing waited (`called` absent), or the ticket called; with the counter and its site's zone. */
+export interface CallNextOutcome {
+  counter: Pick<CounterRow, 'id' | 'number' | 'name' | 'siteId'>;
+  siteTimezone: string;
+  called?: TicketRow;
+}
+
+/** A refusal raised by `qms_call_next` (SQLSTATE QMS01): its code and figures. */
+export interface CallNextRefusal {
+  code: 'COUNTER_NOT_FOUND' | 'COUNTER_NOT_OPEN' | 'COUNTER_PAUSED' | 'NOT_COUNTER_OFFICIAL' | 'COUNTER_BUSY';
+  number?: number;
+  ticketId?: string;
+  ticketCode?: string;
+}
+
+const REFUSALS = new Set<string>(['COUNTER_NOT_FOUND', 'COUNTER_NOT_OPEN', 'COUNTER_PAUSED', 'NOT_COUNTER_OFFICIAL', 'COUNTER_BUSY']);
+
+export function callNextRefusal(error: unknown): CallNextRefusal | undefined {
+  const e = error as { code?: string; message?: string; detail?: string } | undefined;
+  if (e?.code !== 'QMS01' || !e.message || !REFUSALS.has(e.message)) return undefined;
+  const detail = e.detail ? JSON.parse(e.detail) as { number?: number; ticketId?: string; code?: string } : {};
+  return { code: e.message as CallNextRefusal['code'], number: detail.number, ticketId: detail.ticketId, ticketCode: detail.code };
+}
+
 /**
- * call-next in one statement, to be run with the counter locked (lockCounterAtSite) so that
- * its snapshot is taken after the lock: the ticket still at the counter, if any (then nothing
- * changes); else the next eligible waiting ticket, picked with SKIP LOCKED (two counters never
- * get the same one and neither waits), marked called, its `called` event appended and the
- * counter's streak of normal tickets counted.
+ * call-next in ONE round trip, run in autocommit (never inside a transaction of the caller):
+ * the database function `qms_call_next` (migration 2026-11-24T13-00-00) locks the counter,
+ * checks it (open, the official's, free: read after the lock), picks the next eligible waiting
+ * ticket with SKIP LOCKED, marks it called, appends its `called` event and counts the streak;
+ * a refusal rolls it all back and is raised as QMS01 (see callNextRefusal). The counter's
+ * number and name and its site's zone come from the same statement (read without the lock:
+ * they are only for the event). Returns undefined when there is no such counter.
  */
-export async function callNextAt(trx: Trx, c: CallNextAt): Promise<{ busy?: { id: string; code: string }; called?: TicketRow }> {
-  const { rows } = await sql<TicketRow & { busyId: string | null; busyCode: string | null }>`
-    WITH busy AS (
-      SELECT a.id, a.code FROM ticket a
-      WHERE a.counter_id = ${c.counterId} AND a.status IN ('called', 'serving')
-      ORDER BY a.called_at DESC LIMIT 1
-    ), picked AS (
-      SELECT t.id FROM ticket t
-      JOIN counter_service cs ON cs.service_id = t.service_id AND cs.counter_id = ${c.counterId}
-      WHERE t.status = 'waiting' AND NOT EXISTS (SELECT 1 FROM busy)
-      ORDER BY ${pickOrder(c.strict, c.prefer)}
-      LIMIT 1
-      FOR UPDATE OF t SKIP LOCKED
-    ), called AS (
-      UPDATE ticket SET status = 'called', counter_id = ${c.counterId}, staff_id = ${c.staffId}::uuid, called_at = ${c.at}
-      FROM picked WHERE ticket.id = picked.id
-      RETURNING ticket.*
-    ), recorded AS (
-      INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, staff_id, device_id, at)
-      SELECT called.id, called.site_id, 'called', 'waiting', 'called', called.service_id, ${c.counterId}::uuid,
-        ${c.by.staffId}::uuid, ${c.by.deviceId}::uuid, ${c.at}::timestamptz
-      FROM called
-      RETURNING id
-    ), streak AS (
-      UPDATE counter SET normal_streak = CASE WHEN called.priority_rank IS NULL THEN coalesce(counter.normal_streak, 0) + 1 ELSE 0 END
-      FROM called WHERE counter.id = ${c.counterId}
-      RETURNING counter.id
-    )
-    SELECT called.*, busy.id AS busy_id, busy.code AS busy_code
-    FROM (SELECT 1) AS one LEFT JOIN called ON true LEFT JOIN busy ON true`.execute(trx);
-  const { busyId, busyCode, ...ticket } = rows[0]!;
-  if (busyId) return { busy: { id: busyId, code: busyCode! } };
-  return ticket.id ? { called: ticket as TicketRow } : {};
+export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | undefined> {
+  const { rows } = await sql<TicketRow & { counterNumber: number; counterName: string; counterSiteId: string; siteTimezone: string }>`
+    SELECT k.number AS counter_number, k.name AS counter_name, k.site_id AS counter_site_id, s.timezone AS site_timezone, t.*
+    FROM counter k JOIN site s ON s.id = k.site_id
+    LEFT JOIN LATERAL qms_call_next(k.id, ${c.staffId}::uuid, ${c.deviceId}::uuid, ${c.at}::timestamptz) t ON true
+    WHERE k.id = ${c.counterId}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { counterNumber, counterName, counterSiteId, siteTimezone, ...ticket } = row;
+  const outcome: CallNextOutcome = { counter: { id: c.counterId, number: counterNumber, name: counterName, siteId: counterSiteId }, siteTimezone };
+  if (ticket.id) outcome.called = ticket as TicketRow;
+  return outcome;
 }
 
 /** People who will be called before a waiting ticket in its service (priority first, then arrival). */

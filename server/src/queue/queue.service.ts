@@ -143,28 +143,36 @@ export class QueueService {
 
   /**
    * Calls the next eligible ticket to the counter, or returns null when none waits. The hot
-   * path of every counter: BEGIN, the counter locked with its site's rules, one statement that
-   * checks the counter is free, picks, calls and records, COMMIT (see callNextAt). The waiting
-   * figures are counted after the commit (StatsDue), so `ticket:called` goes out at once.
+   * path of every counter, so ONE round trip: the database function `qms_call_next` (see
+   * repo.callNext) locks the counter, checks it is open, the official's and free (read after
+   * the lock), picks, calls and records, in autocommit. The waiting figures are counted after
+   * the commit (StatsDue), so `ticket:called` goes out at once.
    */
   async callNext(input: CounterAction): Promise<Result<Ticket | null>> {
-    return this.transaction(async (trx) => {
-      const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: true });
-      const ratio = site.priorityRatio;
-      const prefer = ratio !== null && counter.normalStreak !== null && counter.normalStreak < ratio ? 'normal_first' : 'priority_first';
-      const now = this.clock();
-      const { busy, called } = await repo.callNextAt(trx, {
-        counterId: counter.id, strict: site.serviceOrder === 'strict', prefer, at: now,
-        staffId: input.staffId ?? counter.staffId, by: { staffId: input.staffId ?? null, deviceId: input.deviceId ?? null },
-      });
-      if (busy) throw counterBusy(counter, busy);
-      if (!called) return { value: null, events: [] };
-      const ticket = toTicket(called, site.timezone);
-      return {
-        value: ticket,
-        events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [called.serviceId], now)],
-      };
-    });
+    const now = this.clock();
+    let outcome: repo.CallNextOutcome | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        outcome = await repo.callNext(this.db, {
+          counterId: input.counterId, staffId: input.staffId ?? null, deviceId: input.deviceId ?? null, at: now,
+        });
+        break;
+      } catch (error) {
+        const refusal = repo.callNextRefusal(error);
+        if (refusal) throw callNextError(refusal, input.counterId);
+        const code = (error as { code?: string }).code;
+        if (attempt < 5 && code && RETRYABLE.has(code)) continue;
+        throw error;
+      }
+    }
+    if (!outcome) throw notFound('counter', input.counterId);
+    const { counter, siteTimezone, called } = outcome;
+    if (!called) return { value: null, events: [] };
+    const ticket = toTicket(called, siteTimezone);
+    return {
+      value: ticket,
+      events: [event('ticket:called', counter.siteId, { ticket, counter: counterRef(counter), recall: false }), statsDue(counter.siteId, [called.serviceId], now)],
+    };
   }
 
   /** Calls one particular waiting ticket (chosen from the waiting list) to the counter. */
@@ -606,6 +614,17 @@ function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string;
   return new QueueError('COUNTER_BUSY',
     `Counter ${counter.number} is still with ${current.code}: finish it or mark it no-show first`, 409,
     { ticketId: current.id, code: current.code });
+}
+
+/** The engine's refusal for one raised by qms_call_next: the same codes, sentences and statuses as workingCounter's and counterBusy's. */
+function callNextError(r: repo.CallNextRefusal, counterId: string): QueueError {
+  switch (r.code) {
+    case 'COUNTER_NOT_FOUND': return notFound('counter', counterId);
+    case 'COUNTER_NOT_OPEN': return new QueueError('COUNTER_NOT_OPEN', `Counter ${r.number} is not open`, 409);
+    case 'COUNTER_PAUSED': return new QueueError('COUNTER_PAUSED', `Counter ${r.number} is paused: resume it first`, 409);
+    case 'NOT_COUNTER_OFFICIAL': return new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${r.number} is worked by another official`, 403);
+    case 'COUNTER_BUSY': return counterBusy({ number: r.number! }, { id: r.ticketId!, code: r.ticketCode! });
+  }
 }
 
 function counterRef(counter: Pick<CounterRow, 'id' | 'number' | 'name'>): CounterRef {

@@ -165,6 +165,31 @@ describe('calling', () => {
     expect((await queue.callNext(at(site, 1))).value!.code).toBe('A002');
   });
 
+  it('refuses with the same codes, sentences and statuses as before the one-statement call, and changes nothing', async () => {
+    await openCounter(queue, site, 1);
+    await issue('HT');
+    const events = async () => (await t.db.selectFrom('ticketEvent').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = await events();
+    // another official at this counter
+    await expect(queue.callNext({ counterId: site.counter[1]!, staffId: site.staff[1]! }))
+      .rejects.toMatchObject({ code: 'NOT_COUNTER_OFFICIAL', status: 403, message: 'Counter 1 is worked by another official' });
+    await expect(queue.callNext({ counterId: '00000000-0000-4000-8000-000000000000', staffId: site.staff[0]! }))
+      .rejects.toMatchObject({ code: 'COUNTER_NOT_FOUND', status: 404 });
+    await t.db.updateTable('counter').set({ active: false }).where('id', '=', site.counter[2]!).execute();
+    await expect(queue.callNext(at(site, 2))).rejects.toMatchObject({ code: 'COUNTER_NOT_FOUND', status: 404 });
+    await expect(queue.callNext(at(site, 3))).rejects.toMatchObject({ code: 'COUNTER_NOT_OPEN', status: 409, message: 'Counter 3 is not open' });
+    expect(await events()).toBe(before);
+    expect((await t.db.selectFrom('ticket').select('status').where('siteId', '=', site.siteId).execute()).map((r) => r.status)).toEqual(['waiting']);
+    // a counter device (no official) calls for the official working the counter
+    const { value, events: published } = await queue.callNext({ counterId: site.counter[1]!, deviceId: null });
+    expect(value).toMatchObject({ code: 'A001', status: 'called', counterId: site.counter[1] });
+    expect(await t.db.selectFrom('ticket').select('staffId').where('id', '=', value!.id).executeTakeFirstOrThrow()).toEqual({ staffId: site.staff[0] });
+    expect(published[0]).toMatchObject({ name: 'ticket:called', siteId: site.siteId, payload: { counter: { id: site.counter[1], number: 1 }, recall: false } });
+    await expect(queue.callNext(at(site, 1))).rejects.toMatchObject({
+      code: 'COUNTER_BUSY', status: 409, message: 'Counter 1 is still with A001: finish it or mark it no-show first', details: { ticketId: value!.id, code: 'A001' },
+    });
+  });
+
   it('gives one ticket to a counter pressed several times at once; the others are told it is busy', async () => {
     await openCounter(queue, site, 2);
     for (let i = 0; i < 4; i++) await issue(i % 2 ? 'CT' : 'HT');
