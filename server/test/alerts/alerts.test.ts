@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 import { SocketClients, until, type Listener } from '../support/sockets.ts';
 import type { AlertRaised } from '../../src/routes/alert.routes.ts';
@@ -14,8 +14,7 @@ const sockets = new SocketClients(() => base);
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
 });
 afterAll(async () => {
   sockets.closeAll();

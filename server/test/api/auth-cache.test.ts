@@ -5,7 +5,7 @@ import { buildApp, type App } from '../../src/app.ts';
 import { AUTH_CHANNEL } from '../../src/http/auth.plugin.ts';
 import { AuthService, PrincipalCache } from '../../src/auth/auth.service.ts';
 import { newToken, STAFF_TOKEN_PREFIX, tokenHash } from '../../src/auth/tokens.ts';
-import { apiFixture, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, PASSWORD, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { SocketClients } from '../support/sockets.ts';
 
 // The token cache (AuthService.cache) and the counter → site cache of ticket.routes.ts: a
@@ -21,8 +21,7 @@ beforeAll(async () => {
   f = await apiFixture();
   // the demo centre is closed at night and on Sundays: drop its hours for these tests
   await f.t.db.deleteFrom('openingHours').execute();
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
 });
 afterAll(async () => {
   sockets.closeAll();

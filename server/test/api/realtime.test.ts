@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@qms/db';
 import type { QueueSnapshot, TicketCalled } from '@qms/protocol';
 import { buildApp, type App } from '../../src/app.ts';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 import { nextEvent as next, SocketClients, until } from '../support/sockets.ts';
 
@@ -14,8 +14,7 @@ const client = (url: string, auth: Record<string, string>) => sockets.open(auth,
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
 });
 afterAll(async () => {
   sockets.closeAll();

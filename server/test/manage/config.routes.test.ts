@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { AuthService } from '../../src/auth/auth.service.ts';
-import { apiFixture, bearer, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, PASSWORD, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // Configuration updates of the manager console: who may make them (managers of the site,
@@ -42,8 +42,7 @@ beforeAll(async () => {
   const auth = new AuthService(f.t.db);
   await auth.createUser({ username: 'quanly-tinh', password: PASSWORD, displayName: 'Quản lý tỉnh', role: 'manager', siteIds: [f.otherSiteId] });
   otherManager = (await auth.login('quanly-tinh', PASSWORD)).token;
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
 });
 afterAll(async () => {
   for (const s of sockets) s.close();

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 
 // Opt-in measurement of the report routes on a busy centre's year:
 //   QMS_REPORT_PERF=1 [QMS_EXPORT_PERF_TICKETS=330000] npx vitest run server/test/manage/export.perf
@@ -21,8 +21,7 @@ let base: string;
 describe.runIf(process.env.QMS_REPORT_PERF)(`report routes over ${TICKETS} tickets at one site`, () => {
   beforeAll(async () => {
     f = await apiFixture();
-    await f.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+    base = await listenLocally(f.app);
     const started = performance.now();
     const services = Object.values(f.services);
     const staff = f.userIds.canbo1!;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Alert } from '@qms/protocol';
 import { SiteMonitor } from '../../src/monitor/site-monitor.ts';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // The site monitor: waits past target (one alert per crossing), devices offline while the site
@@ -37,8 +37,7 @@ async function listen(token: string, siteId?: string) {
 beforeAll(async () => {
   process.env.QMS_MONITOR_INTERVAL_MS = '0'; // ticks by hand here
   f = await apiFixture({ clock: clock.now });
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
   monitor = new SiteMonitor({
     db: f.t.db, now: clock.now, publish: (events) => f.app.realtime.publish(events),
     connectedDeviceIds: () => f.app.realtime.connectedDeviceIds(), offlineAfterMs: 120_000,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summaryReport } from '../../src/reports/report.service.ts';
 import { TICKETS_CSV_COLUMNS } from '../../src/reports/tickets.export.ts';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 import { fromExcelDate, libreOfficeCsv, parseCsv, readXlsx, SOFFICE } from './xlsx-reader.ts';
 
@@ -22,8 +22,7 @@ const at = (time: string) => clock.set(`2026-11-24T${time}+07:00`);
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
   const issue = async (time: string, service: string, token = f.tokens.kiosk, site = f.siteId) => {
     at(time);
     const res = await post(`/sites/${site}/tickets`, token, { serviceId: service });

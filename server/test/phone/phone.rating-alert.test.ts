@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 import type { AlertRaised } from '../../src/routes/alert.routes.ts';
 
@@ -17,8 +17,7 @@ const monitorSetting = process.env.QMS_MONITOR_INTERVAL_MS;
 beforeAll(async () => {
   process.env.QMS_MONITOR_INTERVAL_MS = '0';
   f = await apiFixture({ clock: clock.now });
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
 });
 afterAll(async () => {
   for (const s of sockets) s.close();

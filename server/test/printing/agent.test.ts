@@ -12,7 +12,7 @@ import { cropRows, inkBands, normalise, ocr } from '@qms/hardware/testing/ocr';
 import type { AlertRaised } from '@qms/protocol';
 import jsQR from 'jsqr';
 import { bitmapToRgba } from '@qms/hardware';
-import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // The site agent against the real server on 127.0.0.1: paired with a real pairing code, it
@@ -31,8 +31,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   [f, tcpPrinter] = await Promise.all([apiFixture({ clock: clock.now }), startTestPrinter()]);
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`;
+  base = await listenLocally(f.app);
   dir = await mkdtemp(path.join(tmpdir(), 'qms-agent-'));
 });
 afterAll(async () => {

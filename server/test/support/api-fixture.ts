@@ -82,3 +82,9 @@ export async function count(db: Db, table: 'ticket' | 'ticketEvent' | 'rating' |
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Starts the app on a free port of 127.0.0.1 (for real socket.io and HTTP clients); returns its base URL. */
+export async function listenLocally(app: App): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
