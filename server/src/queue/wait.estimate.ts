@@ -7,8 +7,7 @@ export const DEFAULT_SERVICE_SECONDS = 300;
  * Seconds until a ticket with `peopleAhead` before it is called: the people ahead share the
  * counters open for the service, each taking the service's recent mean service time. Before
  * any counter opens we assume the configured ones will. The estimate is stored on each ticket
- * so reports can measure its error against the real wait. Issuing computes the same formula
- * in SQL (`qms_issue_ticket`, migration 2026-11-24T14-00-00): change both together.
+ * so reports can measure its error against the real wait.
  */
 export function estimateWait(load: Pick<ServiceLoad, 'openCounters' | 'counters' | 'recentServiceSeconds'>, peopleAhead: number): number {
   const perTicket = load.recentServiceSeconds ?? DEFAULT_SERVICE_SECONDS;
