@@ -24,6 +24,24 @@ export async function findService(db: Q, serviceId: string) {
   return db.selectFrom('service').selectAll().where('id', '=', serviceId).executeTakeFirst();
 }
 
+export async function findPriorityGroup(db: Q, siteId: string, code: string) {
+  return db.selectFrom('priorityGroup').selectAll()
+    .where('siteId', '=', siteId).where('code', '=', code).where('active', '=', true)
+    .executeTakeFirst();
+}
+
+/** Next ticket number of a service for a local day. The row lock serialises concurrent kiosks;
+ * a rolled-back issue rolls the number back too, so numbers have no gaps. */
+export async function nextNumber(trx: Trx, serviceId: string, localDate: string): Promise<number> {
+  const row = await trx
+    .insertInto('dailySequence')
+    .values({ serviceId, localDate, lastNumber: 1 })
+    .onConflict((oc) => oc.columns(['serviceId', 'localDate']).doUpdateSet({ lastNumber: sql`daily_sequence.last_number + 1` }))
+    .returning('lastNumber')
+    .executeTakeFirstOrThrow();
+  return row.lastNumber;
+}
+
 export async function insertEvent(db: Q, event: NewTicketEvent): Promise<void> {
   await db.insertInto('ticketEvent').values(event).execute();
 }
@@ -131,88 +149,6 @@ export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | un
   const outcome: CallNextOutcome = { counter: { id: c.counterId, number: counterNumber, name: counterName, siteId: counterSiteId }, siteTimezone };
   if (ticket.id) outcome.called = ticket as TicketRow;
   return outcome;
-}
-
-/** What issuing a ticket needs of its site, service, priority group and calendar. */
-export interface IssueSettings {
-  site: Pick<SiteRow, 'id' | 'timezone' | 'codeDigits'>;
-  /** absent when there is no such active service at this site */
-  service?: { id: string; prefix: string };
-  /** the rank of the requested priority group; absent when none was asked for or it is not configured */
-  priorityRank?: number;
-  calendar: Calendar;
-}
-
-/**
- * The site, the service, the priority group and the opening hours and holidays in ONE
- * statement (no locks: configuration). `priority` null when none was asked for. Returns
- * undefined when there is no such site.
- */
-export async function issueSettings(db: Q, siteId: string, serviceId: string, priority: string | null): Promise<IssueSettings | undefined> {
-  const { rows } = await sql<{
-    timezone: string; codeDigits: number; serviceId: string | null; servicePrefix: string | null; priorityRank: number | null;
-    hours: Calendar['hours']; holidays: string[];
-  }>`
-    SELECT s.timezone, s.code_digits, v.id AS service_id, v.prefix AS service_prefix, g.rank AS priority_rank,
-      (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'opens', h.opens::text, 'closes', h.closes::text)), '[]')
-        FROM opening_hours h WHERE h.site_id = s.id) AS hours,
-      (SELECT coalesce(json_agg(d.date::text), '[]') FROM holiday d WHERE d.site_id = s.id) AS holidays
-    FROM site s
-    LEFT JOIN service v ON v.id = ${serviceId} AND v.site_id = s.id AND v.active
-    LEFT JOIN priority_group g ON g.site_id = s.id AND g.code = ${priority} AND g.active
-    WHERE s.id = ${siteId}`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const settings: IssueSettings = {
-    site: { id: siteId, timezone: row.timezone, codeDigits: row.codeDigits },
-    calendar: { timezone: row.timezone, hours: row.hours, holidays: row.holidays },
-  };
-  if (row.serviceId && row.servicePrefix !== null) settings.service = { id: row.serviceId, prefix: row.servicePrefix };
-  if (row.priorityRank !== null) settings.priorityRank = row.priorityRank;
-  return settings;
-}
-
-export interface IssueTicket {
-  siteId: string;
-  serviceId: string;
-  localDate: string;
-  publicId: string;
-  prefix: string;
-  codeDigits: number;
-  priority: string;
-  priorityRank: number | null;
-  lang: string;
-  channel: string;
-  deviceId: string | null;
-  staffId: string | null;
-  at: Date;
-  /** end of the current opening session, or null when the site has no hours */
-  closesAt: Date | null;
-  /** the estimate's service time per ticket before a service has any history */
-  defaultServiceSeconds: number;
-}
-
-/**
- * Issues a ticket in ONE round trip, run in autocommit (never inside a transaction of the
- * caller): the database function `qms_issue_ticket` (migration 2026-11-24T14-00-00) takes the
- * next number of the service's local day (its row lock serialises the kiosks), counts the
- * people ahead and the estimate after the lock, refuses when the estimate runs past
- * `closesAt` (QMS01 SERVICE_CLOSING, see issueRefusal: everything rolls back, the number too),
- * inserts the ticket with its estimate and position and appends its `issued` event.
- */
-export async function issueTicket(db: Q, t: IssueTicket): Promise<TicketRow> {
-  const { rows } = await sql<TicketRow>`
-    SELECT * FROM qms_issue_ticket(${t.siteId}::uuid, ${t.serviceId}::uuid, ${t.localDate}::date, ${t.publicId}, ${t.prefix},
-      ${t.codeDigits}::int, ${t.priority}, ${t.priorityRank}::int, ${t.lang}, ${t.channel}, ${t.deviceId}::uuid, ${t.staffId}::uuid,
-      ${t.at}::timestamptz, ${t.closesAt}::timestamptz, ${t.defaultServiceSeconds}::float8, ${RECENT_SERVED}::int)`.execute(db);
-  return rows[0]!;
-}
-
-/** The estimate of an issue refused by `qms_issue_ticket` because it runs past closing time. */
-export function issueRefusal(error: unknown): { code: 'SERVICE_CLOSING'; estimatedWaitSeconds: number } | undefined {
-  const e = error as { code?: string; message?: string; detail?: string } | undefined;
-  if (e?.code !== 'QMS01' || e.message !== 'SERVICE_CLOSING' || !e.detail) return undefined;
-  return { code: 'SERVICE_CLOSING', estimatedWaitSeconds: (JSON.parse(e.detail) as { estimatedWaitSeconds: number }).estimatedWaitSeconds };
 }
 
 /** People who will be called before a waiting ticket in its service (priority first, then arrival). */

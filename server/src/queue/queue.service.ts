@@ -10,7 +10,7 @@ import { localDate } from './site.calendar.ts';
 import { formatCode, toTicket } from './ticket.mapper.ts';
 import { transition, type TicketAction } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';
-import { DEFAULT_SERVICE_SECONDS, estimateWait } from './wait.estimate.ts';
+import { estimateWait } from './wait.estimate.ts';
 
 type Trx = Transaction<Database>;
 
@@ -72,54 +72,73 @@ export class QueueService {
 
   // ---- tickets -------------------------------------------------------------------------
 
-  /**
-   * Issues a ticket in TWO round trips: one statement reads the site, service, priority group
-   * and calendar (repo.issueSettings), and the database function `qms_issue_ticket` (see
-   * repo.issueTicket) takes the number, estimates the wait, refuses past closing time, and
-   * inserts the ticket with its `issued` event, in autocommit.
-   */
   async issue(input: IssueInput): Promise<Result<Ticket>> {
-    const priority = input.priority ?? 'none';
-    const settings = await repo.issueSettings(this.db, input.siteId, input.serviceId, priority === 'none' ? null : priority);
-    if (!settings) throw notFound('site', input.siteId);
-    const { site, service, calendar } = settings;
-    if (!service) throw notFound('service', input.serviceId);
-    const priorityRank = priority === 'none' ? null : settings.priorityRank;
-    if (priorityRank === undefined) {
-      throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
-    }
-
-    const now = this.clock();
-    const opening = openingState(calendar, now);
-    if (!opening.open) {
-      throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
-        409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
-    }
-
-    const issue: repo.IssueTicket = {
-      siteId: site.id, serviceId: service.id, localDate: localDate(now, site.timezone),
-      publicId: randomBytes(16).toString('base64url'), prefix: service.prefix, codeDigits: site.codeDigits,
-      priority, priorityRank, lang: input.lang ?? 'vi', channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
-      deviceId: input.deviceId ?? null, staffId: input.staffId ?? null, at: now,
-      closesAt: opening.closesAt, defaultServiceSeconds: DEFAULT_SERVICE_SECONDS,
-    };
-    let row: TicketRow;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        row = await repo.issueTicket(this.db, issue);
-        break;
-      } catch (error) {
-        const refusal = repo.issueRefusal(error);
-        if (refusal && opening.closesAt) throw serviceClosing(refusal.estimatedWaitSeconds, opening.closesAt, site.timezone);
-        const code = (error as { code?: string }).code;
-        if (attempt < 5 && code && RETRYABLE.has(code)) continue;
-        throw error;
+    return this.transaction(async (trx) => {
+      const site = await this.site(trx, input.siteId);
+      const service = await repo.findService(trx, input.serviceId);
+      if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
+      const priority = input.priority ?? 'none';
+      let priorityRank: number | null = null;
+      if (priority !== 'none') {
+        const group = await repo.findPriorityGroup(trx, site.id, priority);
+        if (!group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+        priorityRank = group.rank;
       }
-    }
 
-    const estimate = row.estimatedWaitSeconds ?? 0;
-    const ticket = toTicket(row, site.timezone, { position: row.positionAtIssue ?? 0, estimatedWaitSeconds: estimate });
-    return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id], row.issuedAt)] };
+      const calendar = await repo.loadCalendar(trx, site);
+      const before = this.clock();
+      const opening = openingState(calendar, before);
+      if (!opening.open) {
+        throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
+          409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
+      }
+
+      const number = await repo.nextNumber(trx, service.id, localDate(before, site.timezone));
+      // read the clock after taking the number, so arrival order follows number order
+      const now = this.clock();
+      const row = await trx
+        .insertInto('ticket')
+        .values({
+          publicId: randomBytes(16).toString('base64url'),
+          siteId: site.id,
+          issuedServiceId: service.id,
+          serviceId: service.id,
+          localDate: localDate(before, site.timezone),
+          number,
+          code: formatCode(service.prefix, number, site.codeDigits),
+          status: 'waiting',
+          priority,
+          priorityRank,
+          lang: input.lang ?? 'vi',
+          channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
+          deviceId: input.deviceId ?? null,
+          counterId: null,
+          staffId: input.staffId ?? null,
+          issuedAt: now,
+          queuedAt: now,
+          calledAt: null,
+          startedAt: null,
+          finishedAt: null,
+          estimatedWaitSeconds: null,
+          positionAtIssue: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+
+      const position = await repo.positionOf(trx, row);
+      const [load] = await repo.serviceLoads(trx, site.id, now, [service.id]);
+      const estimate = estimateWait(load!, position);
+      if (opening.closesAt && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
+        throw new QueueError('SERVICE_CLOSING',
+          `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
+          409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
+      }
+      const saved = await repo.updateTicketRecorded(trx, row.id, { estimatedWaitSeconds: estimate, positionAtIssue: position },
+        this.eventRow(row, 'issued', null, 'waiting', input, now));
+
+      const ticket = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
+      return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id], now)] };
+    });
   }
 
   /**
@@ -589,12 +608,6 @@ export class QueueService {
       }
     }
   }
-}
-
-function serviceClosing(estimate: number, closesAt: Date, timezone: string): QueueError {
-  return new QueueError('SERVICE_CLOSING',
-    `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
-    409, { closesAt: isoInZone(closesAt, timezone), estimatedWaitSeconds: estimate });
 }
 
 function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string; code: string }): QueueError {

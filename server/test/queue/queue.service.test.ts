@@ -1,6 +1,4 @@
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPool, type Database } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
 import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
@@ -80,27 +78,6 @@ describe('issuing', () => {
   });
 });
 
-describe('statements per issue', () => {
-  it('reads the settings in one statement and issues in one, without a transaction', async () => {
-    const statements: string[] = [];
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: createPool(t.url, { max: 2 }) }),
-      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
-    });
-    try {
-      const logged = new QueueService({ db, clock: clock.now });
-      const { value } = await logged.issue({ siteId: site.siteId, serviceId: site.service.HT!, priority: 'elderly' });
-      expect(value).toMatchObject({ code: 'A001', priority: 'elderly', position: 0 });
-      expect(statements).toHaveLength(2);
-      expect(statements[0]).toContain('from site');
-      expect(statements[1]).toContain('qms_issue_ticket(');
-    } finally {
-      await db.destroy();
-    }
-  });
-});
-
 describe('opening hours', () => {
   beforeEach(async () => {
     site = await createSite(t.db, { hours: { 'mon-fri': [['07:30', '11:30'], ['13:30', '17:00']], sat: [['07:30', '11:30']] } });
@@ -129,14 +106,6 @@ describe('opening hours', () => {
     });
     // another service with nobody waiting still issues
     expect((await issue('DD')).code).toBe('C001');
-    // the refusal changed nothing: no ticket, no event, and its number was given back
-    const ht = site.service.HT!;
-    const tickets = await t.db.selectFrom('ticket').select('code').where('serviceId', '=', ht).orderBy('number').execute();
-    expect(tickets.map((r) => r.code)).toEqual(['A001', 'A002', 'A003', 'A004']);
-    const events = await t.db.selectFrom('ticketEvent').select('ticketId').where('serviceId', '=', ht).execute();
-    expect(events).toHaveLength(4);
-    const sequence = await t.db.selectFrom('dailySequence').select('lastNumber').where('serviceId', '=', ht).executeTakeFirstOrThrow();
-    expect(sequence.lastNumber).toBe(4);
   });
 });
 
