@@ -67,7 +67,7 @@ describe('manager console', () => {
     expect(issued.status).toBe(201);
     const code: string = issued.body.ticket.code;
     await expect.poll(() => text('activity'), { timeout: 3000 }).toContain(code);
-    expect(await text('activity')).toContain('Tư pháp – Hộ tịch');
+    await expect.poll(() => text('activity'), { timeout: 3000 }).toContain('Tư pháp – Hộ tịch');
     await expect.poll(() => page.getByTestId(`service-${stack.services.HT}`).innerText()).toMatch(/Tư pháp – Hộ tịch\s+1\s/);
     expect(await text('waiting-total')).toBe('1');
 

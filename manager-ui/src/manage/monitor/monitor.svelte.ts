@@ -75,12 +75,29 @@ export class SiteWatch {
     return s.longestWaitSeconds + (since ? Math.max(0, now - since) / 1000 : 0);
   }
 
-  async loadConfig(): Promise<void> {
-    try {
-      this.config = await this.client.site(this.site.id);
-    } catch {
-      // the socket's next reconnect tries again
+  private configLoading: Promise<void> | null = null;
+  private configStale = false;
+
+  /**
+   * Reads the site's configuration, one read at a time: asked again during a read, it reads once
+   * more after it (that read may predate the change). A failed read is tried again by the next
+   * event or reconnect.
+   */
+  loadConfig(): Promise<void> {
+    if (this.configLoading) {
+      this.configStale = true;
+      return this.configLoading;
     }
+    this.configLoading = this.client.site(this.site.id)
+      .then((config) => { this.config = config; }, () => {})
+      .finally(() => {
+        this.configLoading = null;
+        if (this.configStale) {
+          this.configStale = false;
+          void this.loadConfig();
+        }
+      });
+    return this.configLoading;
   }
 
   private async reloadQueue(): Promise<void> {
@@ -95,6 +112,8 @@ export class SiteWatch {
   }
 
   private push(item: Activity) {
+    // a service the console does not know yet (config still loading, failed, or just added): read it again
+    if (!this.config?.services.some((x) => x.id === item.ticket.serviceId)) void this.loadConfig();
     this.activity = [item, ...this.activity.filter((a) => a.key !== item.key)].slice(0, ACTIVITY_LIMIT);
   }
 
