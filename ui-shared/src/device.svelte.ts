@@ -1,4 +1,4 @@
-import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
+import { ApiError, createClient, type QmsClient, type QmsSocket } from '@qms/protocol/client';
 
 // A screen paired as a device keeps its token in localStorage: paired once with the
 // six-digit code (typed, or passed as ?pair=123456 in the URL), then it runs unattended.
@@ -181,4 +181,15 @@ export class DevicePairing {
     this.phase = 'paired';
     this.options.onPaired(device);
   }
+}
+
+/**
+ * Follows a paired screen's socket: online on connect, offline on a drop or a failed retry. The
+ * client's socket retries drops, server restarts and refused handshakes by itself; a revoked
+ * device is told UNAUTHENTICATED on such a retry and `revoked` sends the screen back to pairing.
+ */
+export function followDeviceSocket(socket: QmsSocket, on: { online(up: boolean): void; revoked(): void }): void {
+  socket.on('connect', () => on.online(true));
+  socket.on('disconnect', () => on.online(false));
+  socket.on('connect_error', (error) => (error.message === 'UNAUTHENTICATED' ? on.revoked() : on.online(false)));
 }

@@ -1,6 +1,6 @@
 import { ApiError, createClient, type QmsClient, type QmsSocket } from '@qms/protocol/client';
 import type { Counter, RatingLevel, SiteConfig } from '@qms/protocol';
-import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import type { ConnectionState } from '@qms/ui-shared/live-queue';
 import { deskApi, type DeskApi } from '../lib/desk-api.ts';
 import { explainText } from '../lib/errors.ts';
@@ -201,14 +201,8 @@ export class RatingTablet {
     this.socket?.close();
     const socket = client.connect();
     this.socket = socket;
-    socket.on('connect', () => (this.connection = 'online'));
-    // the client's socket retries server-side closes itself; a revoked tablet then hears
-    // UNAUTHENTICATED and shows the pairing pad
-    socket.on('disconnect', () => (this.connection = 'offline'));
-    socket.on('connect_error', (error) => {
-      if (error.message === 'UNAUTHENTICATED') return this.unpaired();
-      this.connection = 'offline';
-    });
+    // a revoked tablet shows the pairing pad
+    followDeviceSocket(socket, { online: (up) => (this.connection = up ? 'online' : 'offline'), revoked: () => this.unpaired() });
     socket.on('queue:snapshot', (snapshot) => {
       this.connection = 'online';
       const mine = snapshot.counters.find((c) => c.counterId === device.counterId);

@@ -1,6 +1,6 @@
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
 import type { SiteConfig, TicketCalled } from '@qms/protocol';
-import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
@@ -105,18 +105,9 @@ export class Display {
     this.device = device;
     this.client = createClient({ token: device.token });
     const socket = this.client.connect();
-    socket.on('connect', () => {
-      this.setOnline(true);
-      // the configuration or this display's zone may have changed while it was away
-      void this.refresh();
-    });
-    // the client's socket retries drops, server restarts and refused handshakes by itself; a
-    // revoked display is told UNAUTHENTICATED on such a retry and goes back to pairing
-    socket.on('disconnect', () => this.setOnline(false));
-    socket.on('connect_error', (error) => {
-      if (error.message === 'UNAUTHENTICATED') return this.unpair();
-      this.setOnline(false);
-    });
+    followDeviceSocket(socket, { online: (up) => this.setOnline(up), revoked: () => this.unpair() });
+    // the configuration or this display's zone may have changed while it was away
+    socket.on('connect', () => void this.refresh());
     socket.on('queue:snapshot', (snapshot) => {
       this.clockOffset = Date.parse(snapshot.at) - Date.now();
       this.now = new Date(Date.now() + this.clockOffset);

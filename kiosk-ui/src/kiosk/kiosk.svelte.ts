@@ -1,6 +1,6 @@
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
 import type { PriorityGroup, ServiceConfig, SiteConfig } from '@qms/protocol';
-import { DevicePairing, type StoredDevice } from '@qms/ui-shared/device';
+import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import type { Lang } from '@qms/ui-shared/format';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { issueTicket, type Issued } from './issue.ts';
@@ -96,18 +96,9 @@ export class Kiosk {
     this.device = device;
     this.client = createClient({ token: device.token });
     const socket = this.client.connect();
-    socket.on('connect', () => {
-      this.setOnline(true);
-      // a reconnect may follow a server restart with a changed configuration
-      void this.loadConfig();
-    });
-    // the client's socket retries server-side closes and refused handshakes itself; a revoked
-    // device is told UNAUTHENTICATED on such a retry and goes back to pairing
-    socket.on('disconnect', () => this.setOnline(false));
-    socket.on('connect_error', (error) => {
-      if (error.message === 'UNAUTHENTICATED') return this.unpair();
-      this.setOnline(false);
-    });
+    followDeviceSocket(socket, { online: (up) => this.setOnline(up), revoked: () => this.unpair() });
+    // a reconnect may follow a server restart with a changed configuration
+    socket.on('connect', () => void this.loadConfig());
     // a manager changed the site (services, hours, priority groups): redraw with it at once,
     // whatever screen the citizen is on
     socket.on('site:updated', () => void this.loadConfig());
