@@ -88,6 +88,8 @@ export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToC
 export const rooms = {
   site: (siteId: string) => `site:${siteId}`,
   managers: (siteId: string) => `managers:${siteId}`,
+  /** the wall displays of a site (also in its site room): a call reaches them first */
+  displays: (siteId: string) => `displays:${siteId}`,
   counter: (counterId: string) => `counter:${counterId}`,
   device: (deviceId: string) => `device:${deviceId}`,
   /** the site agent sockets of a device (handshake auth `{token, agent: true}`) */

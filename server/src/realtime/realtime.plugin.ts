@@ -47,6 +47,10 @@ interface AdapterMessage {
   data?: { opts?: { rooms?: string[] }; packet?: { data?: unknown[] } };
 }
 
+/** Domain events carry their payload as `unknown`: the typed emit is checked at the protocol. */
+const emit = (to: { emit: unknown }, name: string, payload: unknown) =>
+  void (to.emit as (name: string, payload: unknown) => boolean).call(to, name, payload);
+
 function cookieToken(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
@@ -86,7 +90,15 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
   const emitToSite = (siteId: string, name: string, payload: unknown) => {
     // queue:stats only repeats what the commits before it changed (and dropped the snapshot for)
     if (name !== 'queue:stats') snapshots.invalidate(siteId);
-    (io.to(rooms.site(siteId)).emit as (name: string, payload: unknown) => boolean)(name, payload);
+    if (name === 'ticket:called') {
+      // The call is announced on the wall displays: they get it before the site's counter
+      // terminals, kiosks and tablets (one socket write each, in join order otherwise). Every
+      // socket still receives the site's events in the order they were published.
+      const displays = rooms.displays(siteId);
+      emit(io.to(displays), name, payload);
+      return emit(io.to(rooms.site(siteId)).except(displays), name, payload);
+    }
+    emit(io.to(rooms.site(siteId)), name, payload);
   };
   const stats = new StatsPublisher({
     compute: (siteId, serviceIds, at) => queue.serviceStats(siteId, serviceIds, at),
@@ -148,6 +160,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     if (principal.kind === 'device') {
       joined.push(rooms.device(principal.device.id));
       if (principal.device.counterId) joined.push(rooms.counter(principal.device.counterId));
+      if (principal.device.kind === 'display') joined.push(rooms.displays(siteId));
       // the site agent of this device (hardware/src/agent): print jobs go to this room only
       if ((socket.handshake.auth as { agent?: unknown }).agent === true) joined.push(rooms.agent(principal.device.id));
       const deviceId = principal.device.id;
@@ -180,7 +193,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
           : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
           : rooms.site(e.siteId);
         if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);
-        else (io.to(target).emit as (name: string, payload: unknown) => boolean)(e.name, e.payload);
+        else emit(io.to(target), e.name, e.payload);
       }
     },
     disconnectDevice(deviceId) {

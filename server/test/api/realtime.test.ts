@@ -122,6 +122,41 @@ describe('realtime', () => {
     expect(waiting(after.events[0]!.payload as QueueSnapshot)).toBe(waiting(first) + 1);
   });
 
+  it('announces a call on the wall displays first, and exactly once to every screen of the site', async () => {
+    const secondDisplay = (await post(`/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'display', name: 'TV 3' })).json();
+    // join order puts the displays last: without the displays' room they would be served last
+    const others = [
+      await sockets.listen({ token: f.tokens.staff2 }), await sockets.listen({ token: f.tokens.kiosk }),
+      await sockets.listen({ token: f.tokens.counterDevice }), await sockets.listen({ token: f.tokens.rating }),
+    ];
+    const displays = [await sockets.listen({ token: f.tokens.display }), await sockets.listen({ token: secondDisplay.token })];
+    // the order in which the server writes the event to each socket (a broadcast is synchronous)
+    const written: string[] = [];
+    for (const [id, socket] of f.app.realtime.io.of('/').sockets) {
+      socket.conn.on('packetCreate', (packet: { data?: unknown }) => {
+        if (typeof packet.data === 'string' && packet.data.startsWith('2["ticket:called"')) written.push(id);
+      });
+    }
+    await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT });
+    await post(`/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    const res = await post(`/counters/${f.counters[2]}/call-next`, f.tokens.staff2);
+    try {
+      expect(res.statusCode).toBe(200);
+      const all = [...displays, ...others];
+      const calledCount = (l: (typeof all)[number]) => l.events.filter((e) => e.name === 'ticket:called').length;
+      await until(() => all.every((l) => calledCount(l) === 1));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(all.map(calledCount)).toEqual([1, 1, 1, 1, 1, 1]);
+      const displayIds = displays.map((l) => l.socket.id);
+      const mine = written.filter((id) => all.some((l) => l.socket.id === id));
+      expect(mine).toHaveLength(6);
+      expect(new Set(mine.slice(0, 2))).toEqual(new Set(displayIds));
+    } finally {
+      await post(`/tickets/${(res.json() as { ticket: { id: string } }).ticket.id}/finish`, f.tokens.staff2);
+      expect((await post(`/counters/${f.counters[2]}/close`, f.tokens.staff2)).statusCode).toBe(200);
+    }
+  });
+
   it('fans out across two server processes on one database', async () => {
     const poolA = createPool(f.t.url, { max: 2 });
     const poolB = createPool(f.t.url, { max: 2 });
@@ -141,9 +176,13 @@ describe('realtime', () => {
       const { ticket } = (await a.inject({ method: 'POST', url: `/api/v1/sites/${f.siteId}/tickets`, headers: bearer(f.tokens.kiosk), payload: { serviceId: f.services.CT } })).json();
       await a.inject({ method: 'POST', url: `/api/v1/counters/${f.counters[3]}/open`, headers: bearer(f.tokens.staff2), payload: {} });
       const called = next(displayOnB, 'ticket:called');
+      let announced = 0;
+      displayOnB.on('ticket:called', () => announced++);
       const res = await a.inject({ method: 'POST', url: `/api/v1/counters/${f.counters[3]}/call-next`, headers: bearer(f.tokens.staff2), payload: {} });
       expect(res.statusCode).toBe(200);
       expect((await called).ticket.code).toBe(ticket.code);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(announced).toBe(1); // the displays' room and the rest of the site, never both
 
       // revoking through A closes the device's socket on B
       const closed = new Promise<string>((resolve) => displayOnB.once('disconnect', resolve));
