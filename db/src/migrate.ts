@@ -3,6 +3,7 @@ import * as core from './migrations/2026-11-24T10-00-00_core.ts';
 import * as socketIoAttachments from './migrations/2026-11-24T11-00-00_socket-io-attachments.ts';
 import * as reportIndexes from './migrations/2026-11-24T12-00-00_report-indexes.ts';
 import * as callNextFunction from './migrations/2026-11-24T13-00-00_call-next-function.ts';
+import * as callNextSiteCheck from './migrations/2026-11-24T15-00-00_call-next-site-check.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T11-00-00_socket-io-attachments': socketIoAttachments,
   '2026-11-24T12-00-00_report-indexes': reportIndexes,
   '2026-11-24T13-00-00_call-next-function': callNextFunction,
+  '2026-11-24T15-00-00_call-next-site-check': callNextSiteCheck,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

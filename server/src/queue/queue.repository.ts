@@ -102,6 +102,8 @@ export interface CallNext {
   staffId: string | null;
   deviceId: string | null;
   at: Date;
+  /** the sites the official is staff of (refused elsewhere: NOT_SITE_STAFF); null for an admin or a device */
+  staffSiteIds: string[] | null;
 }
 
 /** What one call-next did: nothing waited (`called` absent), or the ticket called; with the counter and its site's zone. */
@@ -113,13 +115,13 @@ export interface CallNextOutcome {
 
 /** A refusal raised by `qms_call_next` (SQLSTATE QMS01): its code and figures. */
 export interface CallNextRefusal {
-  code: 'COUNTER_NOT_FOUND' | 'COUNTER_NOT_OPEN' | 'COUNTER_PAUSED' | 'NOT_COUNTER_OFFICIAL' | 'COUNTER_BUSY';
+  code: 'COUNTER_NOT_FOUND' | 'NOT_SITE_STAFF' | 'COUNTER_NOT_OPEN' | 'COUNTER_PAUSED' | 'NOT_COUNTER_OFFICIAL' | 'COUNTER_BUSY';
   number?: number;
   ticketId?: string;
   ticketCode?: string;
 }
 
-const REFUSALS = new Set<string>(['COUNTER_NOT_FOUND', 'COUNTER_NOT_OPEN', 'COUNTER_PAUSED', 'NOT_COUNTER_OFFICIAL', 'COUNTER_BUSY']);
+const REFUSALS = new Set<string>(['COUNTER_NOT_FOUND', 'NOT_SITE_STAFF', 'COUNTER_NOT_OPEN', 'COUNTER_PAUSED', 'NOT_COUNTER_OFFICIAL', 'COUNTER_BUSY']);
 
 export function callNextRefusal(error: unknown): CallNextRefusal | undefined {
   const e = error as { code?: string; message?: string; detail?: string } | undefined;
@@ -130,8 +132,8 @@ export function callNextRefusal(error: unknown): CallNextRefusal | undefined {
 
 /**
  * call-next in ONE round trip, run in autocommit (never inside a transaction of the caller):
- * the database function `qms_call_next` (migration 2026-11-24T13-00-00) locks the counter,
- * checks it (open, the official's, free: read after the lock), picks the next eligible waiting
+ * the database function `qms_call_next` (migrations 2026-11-24T13-00-00 and T15) locks the
+ * counter, checks it (the official's site, open, the official's, free: read after the lock), picks the next eligible waiting
  * ticket with SKIP LOCKED, marks it called, appends its `called` event and counts the streak;
  * a refusal rolls it all back and is raised as QMS01 (see callNextRefusal). The counter's
  * number and name and its site's zone come from the same statement (read without the lock:
@@ -141,7 +143,7 @@ export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | un
   const { rows } = await sql<TicketRow & { counterNumber: number; counterName: string; counterSiteId: string; siteTimezone: string }>`
     SELECT k.number AS counter_number, k.name AS counter_name, k.site_id AS counter_site_id, s.timezone AS site_timezone, t.*
     FROM counter k JOIN site s ON s.id = k.site_id
-    LEFT JOIN LATERAL qms_call_next(k.id, ${c.staffId}::uuid, ${c.deviceId}::uuid, ${c.at}::timestamptz) t ON true
+    LEFT JOIN LATERAL qms_call_next(k.id, ${c.staffId}::uuid, ${c.deviceId}::uuid, ${c.at}::timestamptz, ${c.staffSiteIds}::uuid[]) t ON true
     WHERE k.id = ${c.counterId}`.execute(db);
   const row = rows[0];
   if (!row) return undefined;

@@ -144,17 +144,19 @@ export class QueueService {
   /**
    * Calls the next eligible ticket to the counter, or returns null when none waits. The hot
    * path of every counter, so ONE round trip: the database function `qms_call_next` (see
-   * repo.callNext) locks the counter, checks it is open, the official's and free (read after
-   * the lock), picks, calls and records, in autocommit. The waiting figures are counted after
+   * repo.callNext) locks the counter, checks the official is staff of its site (staffSiteIds,
+   * when given), that it is open, the official's and free (read after the lock), picks, calls
+   * and records, in autocommit. The waiting figures are counted after
    * the commit (StatsDue), so `ticket:called` goes out at once.
    */
-  async callNext(input: CounterAction): Promise<Result<Ticket | null>> {
+  async callNext(input: CounterAction & { staffSiteIds?: string[] | null }): Promise<Result<Ticket | null>> {
     const now = this.clock();
     let outcome: repo.CallNextOutcome | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         outcome = await repo.callNext(this.db, {
           counterId: input.counterId, staffId: input.staffId ?? null, deviceId: input.deviceId ?? null, at: now,
+          staffSiteIds: input.staffSiteIds ?? null,
         });
         break;
       } catch (error) {
@@ -620,6 +622,7 @@ function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string;
 function callNextError(r: repo.CallNextRefusal, counterId: string): QueueError {
   switch (r.code) {
     case 'COUNTER_NOT_FOUND': return notFound('counter', counterId);
+    case 'NOT_SITE_STAFF': return new QueueError('FORBIDDEN', 'You are not staff of this site', 403);
     case 'COUNTER_NOT_OPEN': return new QueueError('COUNTER_NOT_OPEN', `Counter ${r.number} is not open`, 409);
     case 'COUNTER_PAUSED': return new QueueError('COUNTER_PAUSED', `Counter ${r.number} is paused: resume it first`, 409);
     case 'NOT_COUNTER_OFFICIAL': return new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${r.number} is worked by another official`, 403);

@@ -23,8 +23,8 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   const alerts = new AlertService(queue.db, () => queue.now());
 
   // A counter's site never changes (no statement moves a counter; one is deactivated, never
-  // deleted), so it is looked up once per process: every press of "call next" checks that the
-  // official is staff of that site. Only counters that exist are kept (an unknown id is asked
+  // deleted), so it is looked up once per process: the counter actions check that the official
+  // is staff of that site ("call next" has the database check it, see caller below). Only counters that exist are kept (an unknown id is asked
   // again each time and stays a 404), at most COUNTER_SITES_MAX of them.
   const counterSites = new Map<string, string>();
   const siteOfCounter = async (counterId: string) => {
@@ -140,6 +140,21 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
     return { counterId, staffId: p.user.id };
   };
 
+  /**
+   * Who presses "call next": the counter's own device, or an official. For an official the
+   * counter's site is not looked up first: qms_call_next refuses one who is not staff of it
+   * (403, as counterAction), in the same round trip as the call.
+   */
+  const caller = async (request: FastifyRequest) => {
+    const { counterId } = request.params as { counterId: string };
+    const p = who(request);
+    if (p.kind === 'device') {
+      if (p.device.kind === 'counter' && p.device.counterId === counterId) return { counterId, deviceId: p.device.id };
+      return counterAction(request); // throws: 404 for an unknown counter, 403 for another's
+    }
+    return { counterId, staffId: p.user.id, staffSiteIds: p.user.role === 'admin' ? null : p.siteIds };
+  };
+
   app.post('/counters/:counterId/open', { schema: { tags: ['counters'], params: CounterParams, response: errors } }, async (request) => {
     const input = await counterAction(request);
     allow(!!input.staffId, 'An official opens a counter by signing in');
@@ -164,7 +179,7 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   }
 
   app.post('/counters/:counterId/call-next', { schema: { tags: ['counters'], params: CounterParams, response: { 200: TicketReply, 204: Type.Null(), ...errors } } }, async (request, reply) => {
-    const { value, events } = await queue.callNext(await counterAction(request));
+    const { value, events } = await queue.callNext(await caller(request));
     app.realtime.publish(events);
     return value ? { ticket: value } : reply.code(204).send();
   });

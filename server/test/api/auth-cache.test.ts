@@ -222,6 +222,38 @@ describe('statements per call-next', () => {
       }
       // 1 at the time of writing (qms_call_next in autocommit; was BEGIN, lock, call, COMMIT)
       expect(Math.max(...perCall)).toBeLessThanOrEqual(1);
+
+      // a process that never saw the counter (a restart, or another process of a cluster): its
+      // first call-next there does not read the counter's site either (qms_call_next checks it)
+      const fresh = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+      try {
+        await fresh.listen({ port: 0, host: '127.0.0.1' });
+        const freshUrl = `http://127.0.0.1:${(fresh.server.address() as { port: number }).port}`;
+        expect((await me(official.token, freshUrl)).status).toBe(200); // the token only
+        expect((await run(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201);
+        await new Promise((r) => setTimeout(r, 50));
+        statements.length = 0;
+        const first = await http(freshUrl, 'POST', `/counters/${counter}/call-next`, official.token);
+        expect(first.status).toBe(200);
+        expect(lookups(statements)).toEqual([]);
+        expect(statements.findIndex((s) => s.includes('qms_call_next('))).toBe(0);
+        expect((await run(`/tickets/${first.body.ticket.id}/finish`, official.token)).status).toBe(200);
+
+        // and an official of another site is still refused there, in that same statement, and
+        // nothing changes: no ticket called, the counter still the official's and free
+        expect((await run(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201);
+        const waiting = async () => (await f.t.db.selectFrom('ticket').select('id').where('status', '=', 'waiting').execute()).length;
+        const before = await waiting();
+        const refused = await http(freshUrl, 'POST', `/counters/${counter}/call-next`, f.tokens.otherStaff);
+        expect(refused).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: 'You are not staff of this site' } } });
+        expect(await waiting()).toBe(before);
+        expect(await f.t.db.selectFrom('counter').select(['staffId', 'status']).where('id', '=', counter).executeTakeFirst())
+          .toEqual({ staffId: official.id, status: 'open' });
+        const missing = await http(freshUrl, 'POST', '/counters/00000000-0000-4000-8000-000000000000/call-next', f.tokens.otherStaff);
+        expect(missing.status).toBe(404); // an unknown counter is 404 before anything else, as before
+      } finally {
+        await fresh.close();
+      }
       await run(`/counters/${counter}/close`, official.token);
     } finally {
       await app.close();
