@@ -94,6 +94,17 @@ describe('csv fields', () => {
     expect(csvField(0)).toBe('0');
     expect(csvLine(['x', null, 1.5])).toBe('x,,1.5\r\n');
   });
+
+  it('turns text a spreadsheet would run as a formula into plain text, and leaves numbers alone', () => {
+    expect(csvField('=HYPERLINK("http://x","Bấm")')).toBe(`"'=HYPERLINK(""http://x"",""Bấm"")"`);
+    expect(csvField('+84 912')).toBe("'+84 912");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('-cmd|calc')).toBe("'-cmd|calc");
+    expect(csvField('\t=1')).toBe("'\t=1");
+    expect(csvField('-1.5')).toBe('-1.5');
+    expect(csvField(-3)).toBe('-3');
+    expect(csvField('Một cửa = nhanh')).toBe('Một cửa = nhanh');
+  });
 });
 
 describe('zonedIso', () => {
@@ -151,6 +162,19 @@ describe('streamTicketsCsv', () => {
     const text = (await collect({ siteId: site.siteId, ...RANGE })).join('');
     expect(text).toContain(',"Chứng thực, ""bản sao"" giấy tờ",');
     expect(asObjects(parseCsv(text)).filter((r) => r.service_code === 'CT').map((r) => r.service_name)).toEqual([SERVICE_NAME, SERVICE_NAME]);
+  });
+
+  it('writes a service name that starts like a formula as text (CSV injection)', async () => {
+    const formula = '=HYPERLINK("http://evil.example","Bấm")';
+    const service = () => t.db.updateTable('service').where('siteId', '=', site.siteId).where('code', '=', 'CT');
+    await service().set({ name: JSON.stringify({ vi: formula, en: formula }) }).execute();
+    try {
+      const text = (await collect({ siteId: site.siteId, ...RANGE })).join('');
+      expect(text).not.toContain(',"=HYPERLINK');
+      expect(asObjects(parseCsv(text)).filter((r) => r.service_code === 'CT').map((r) => r.service_name)).toEqual([`'${formula}`, `'${formula}`]);
+    } finally {
+      await service().set({ name: JSON.stringify({ vi: SERVICE_NAME, en: 'Certification' }) }).execute();
+    }
   });
 
   it('exports every site, one after the other, when no site is given', async () => {
