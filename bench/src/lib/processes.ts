@@ -101,6 +101,11 @@ export interface QmsServerOptions {
   timeoutMs?: number;
 }
 
+/** Node flags for the queue server under test, from QMS_BENCH_SERVER_NODE_ARGS (space-separated), e.g. a GC setting to compare. */
+function serverNodeArgs(): string[] {
+  return (process.env.QMS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Starts server/src/main.ts on 127.0.0.1 against `databaseUrl` and waits until it is healthy. */
 export async function startQmsServer(options: QmsServerOptions): Promise<QmsServer> {
   const port = options.port ?? (await freePort());
@@ -115,7 +120,7 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     LOG_LEVEL: 'warn',
     QMS_ADMIN_PASSWORD: 'bench-admin-password',
     ...options.env,
-  }, options.nodeArgs);
+  }, [...(options.nodeArgs ?? []), ...serverNodeArgs()]);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, c, options.timeoutMs ?? 60_000);
   return { ...c, url, port, startMs: now() - began };
