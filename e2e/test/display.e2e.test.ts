@@ -388,6 +388,12 @@ describe('resilience', () => {
     for (const digit of wrong) await page.locator(`[data-digit="${digit}"]`).click();
     await page.getByRole('button', { name: /Ghép nối/ }).click();
     await page.getByText('Mã không đúng hoặc đã hết hạn').waitFor();
+    // a kiosk's code typed with the remote (keyboard) on the display: refused, stays pairing
+    const kiosk = await stack.device('kiosk');
+    await page.keyboard.type(kiosk.pairingCode);
+    await page.keyboard.press('Enter');
+    await page.getByText('Mã này dành cho loại thiết bị khác').waitFor();
+    expect(await page.getByTestId('pair').isVisible()).toBe(true);
     for (const digit of device.pairingCode) await page.locator(`[data-digit="${digit}"]`).click();
     await shot(page, '1280x720-pair');
     await page.getByRole('button', { name: /Ghép nối/ }).click();

@@ -281,6 +281,12 @@ describe('pairing on the keypad', () => {
     for (const digit of wrong) await page.locator(`[data-digit="${digit}"]`).click();
     await page.getByRole('button', { name: 'Ghép nối' }).click();
     await page.getByText('Mã không đúng hoặc đã hết hạn').waitFor();
+    // a display's code typed on the kiosk (typed on a keyboard this time): refused, stays pairing
+    const display = await stack.device('display');
+    await page.keyboard.type(display.pairingCode);
+    await page.keyboard.press('Enter');
+    await page.getByText('Mã này dành cho loại thiết bị khác, không phải ki-ốt.').waitFor();
+    expect(await page.getByTestId('pair').isVisible()).toBe(true);
     for (const digit of device.pairingCode) await page.locator(`[data-digit="${digit}"]`).click();
     await shot(page, 'portrait-pair');
     await page.getByRole('button', { name: 'Ghép nối' }).click();

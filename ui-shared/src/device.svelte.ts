@@ -129,6 +129,13 @@ export class DevicePairing {
     this.code = this.code.slice(0, -1);
   }
 
+  /** A keyboard or a TV remote types the code too: digits, Backspace, Enter. */
+  key(event: KeyboardEvent): void {
+    if (/^[0-9]$/.test(event.key)) this.type(event.key);
+    else if (event.key === 'Backspace') this.erase();
+    else if (event.key === 'Enter') void this.submit();
+  }
+
   /** Exchanges the typed code (or `code`) for this screen's token. */
   async submit(code: string = this.code): Promise<void> {
     if (code.length !== 6 || this.busy || this.phase !== 'pairing') return;

@@ -36,7 +36,7 @@ async function ownSettings(token: string): Promise<Record<string, unknown>> {
 
 export class Display {
   /** how this display got its device token; its keypad shows while `phase` is 'pairing' */
-  readonly pairing = new DevicePairing(SCREEN, { onPaired: (device) => this.run(device) });
+  readonly pairing = new DevicePairing(SCREEN, { accepts: (device) => device.kind === 'display', onPaired: (device) => this.run(device) });
 
   config = $state<SiteConfig | null>(null);
   zone = $state<Zone | null>(null);

@@ -42,7 +42,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Kiosk {
   /** how this kiosk got its device token; its keypad shows while `phase` is 'pairing' */
-  readonly pairing = new DevicePairing(SCREEN, { onPaired: (device) => this.run(device) });
+  readonly pairing = new DevicePairing(SCREEN, { accepts: (device) => device.kind === 'kiosk', onPaired: (device) => this.run(device) });
 
   config = $state<SiteConfig | null>(null);
   live = $state<LiveQueue | null>(null);

@@ -70,6 +70,7 @@ const vi = {
   pairBad: 'Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại.',
   pairOffline: 'Không kết nối được máy chủ. Đang thử lại…',
   pairAgain: 'Ki-ốt cần được ghép nối lại.',
+  pairWrongKind: 'Mã này dành cho loại thiết bị khác, không phải ki-ốt.',
   persons: (n: string) => `${n} người`,
 };
 
@@ -142,6 +143,7 @@ const en: Texts = {
   pairBad: 'Wrong or expired code. Please check it.',
   pairOffline: 'Cannot reach the server. Retrying…',
   pairAgain: 'This kiosk needs to be paired again.',
+  pairWrongKind: 'This code is for another kind of device, not a kiosk.',
   persons: (n) => `${n}`,
 };
 
