@@ -1,4 +1,5 @@
 import type { SerialPortStream, StreamOptions } from '@serialport/stream';
+import { ReopeningSerialPort } from '../serial/reopening-port.ts';
 import { exceptionText, parseWriteReply, writeMultipleRegisters } from './modbus.ts';
 
 // One RS-485 line shared by the boards of a site: Modbus RTU is half-duplex with one master,
@@ -33,8 +34,7 @@ export class ModbusRtuPort {
   private readonly retries: number;
   /** 3.5 characters of silence end an RTU frame; at least 2 ms (many USB adapters need it) */
   private readonly silenceMs: number;
-  private port: SerialPortStream | null = null;
-  private opening: Promise<SerialPortStream> | null = null;
+  private readonly port: ReopeningSerialPort<SerialPortStream>;
   private queue: Promise<unknown> = Promise.resolve();
   private received = new Uint8Array(0);
   private onData: (() => void) | null = null;
@@ -46,6 +46,25 @@ export class ModbusRtuPort {
     this.responseTimeoutMs = options.responseTimeoutMs ?? 300;
     this.retries = options.retries ?? 2;
     this.silenceMs = Math.max(2, Math.ceil((3.5 * 11 * 1000) / this.baudRate));
+    this.port = new ReopeningSerialPort(async () => {
+      const settings = {
+        path: this.path, baudRate: this.baudRate, dataBits: 8 as const, parity: this.options.parity ?? 'none',
+        stopBits: this.options.stopBits ?? 1, autoOpen: false,
+      };
+      if (this.options.binding) {
+        const { SerialPortStream } = await import('@serialport/stream');
+        return new SerialPortStream({ ...settings, binding: this.options.binding });
+      }
+      // loaded on first use: the native binding is only needed where boards are
+      const { SerialPort } = await import('serialport');
+      return new SerialPort(settings);
+    }, (chunk) => {
+      const merged = new Uint8Array(this.received.length + chunk.length);
+      merged.set(this.received);
+      merged.set(chunk, this.received.length);
+      this.received = merged;
+      this.onData?.();
+    });
   }
 
   /** Writes registers of one board; resolves when it confirmed (at once for broadcast 0). */
@@ -72,9 +91,7 @@ export class ModbusRtuPort {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    const port = this.port ?? (await this.opening?.catch(() => null)) ?? null;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.port.close();
   }
 
   private async exchange(frame: Uint8Array, expect: { slave: number; start: number; quantity: number } | null): Promise<void> {
@@ -108,39 +125,7 @@ export class ModbusRtuPort {
   }
 
   private open(): Promise<SerialPortStream> {
-    if (this.port?.isOpen) return Promise.resolve(this.port);
-    this.opening ??= (async () => {
-      const settings = {
-        path: this.path, baudRate: this.baudRate, dataBits: 8 as const, parity: this.options.parity ?? 'none',
-        stopBits: this.options.stopBits ?? 1, autoOpen: false,
-      };
-      let port: SerialPortStream;
-      if (this.options.binding) {
-        const { SerialPortStream } = await import('@serialport/stream');
-        port = new SerialPortStream({ ...settings, binding: this.options.binding });
-      } else {
-        // loaded on first use: the native binding is only needed where boards are
-        const { SerialPort } = await import('serialport');
-        port = new SerialPort(settings);
-      }
-      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-      port.on('data', (chunk: Buffer) => {
-        const merged = new Uint8Array(this.received.length + chunk.length);
-        merged.set(this.received);
-        merged.set(chunk, this.received.length);
-        this.received = merged;
-        this.onData?.();
-      });
-      port.on('error', () => {}); // surfaces as a failed request; never crash the agent
-      port.on('close', () => {
-        if (this.port === port) this.port = null;
-      });
-      this.port = port;
-      return port;
-    })().finally(() => {
-      this.opening = null;
-    });
-    return this.opening.catch((error: Error) => {
+    return this.port.open().catch((error: Error) => {
       throw new ModbusError(`cannot open ${this.path}: ${error.message}`);
     });
   }

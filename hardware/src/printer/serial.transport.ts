@@ -1,4 +1,5 @@
 import type { SerialPort } from 'serialport';
+import { ReopeningSerialPort } from '../serial/reopening-port.ts';
 import { PrinterOfflineError, StatusReplyQueue, requestStatus, type PrinterStatus } from './printer.status.ts';
 import type { PrinterTransport } from './printer.transport.ts';
 
@@ -27,9 +28,8 @@ export class SerialTransport implements PrinterTransport {
   private readonly rtscts: boolean;
   private readonly statusTimeoutMs: number;
   private readonly writeTimeoutMs: number;
-  private port: SerialPort | null = null;
-  private opening: Promise<SerialPort> | null = null;
   private readonly replies = new StatusReplyQueue();
+  private readonly port: ReopeningSerialPort<SerialPort>;
 
   constructor(options: SerialTransportOptions) {
     this.path = options.path;
@@ -37,27 +37,15 @@ export class SerialTransport implements PrinterTransport {
     this.rtscts = options.rtscts ?? false;
     this.statusTimeoutMs = options.statusTimeoutMs ?? 500;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 15_000;
+    this.port = new ReopeningSerialPort(async () => {
+      // Loaded on first use: the native binding is only needed where a serial printer is.
+      const { SerialPort } = await import('serialport');
+      return new SerialPort({ path: this.path, baudRate: this.baudRate, rtscts: this.rtscts, autoOpen: false });
+    }, (chunk) => this.replies.push(chunk));
   }
 
   private openPort(): Promise<SerialPort> {
-    if (this.port?.isOpen) return Promise.resolve(this.port);
-    this.opening ??= (async () => {
-      // Loaded on first use: the native binding is only needed where a serial printer is.
-      const { SerialPort } = await import('serialport');
-      const port = new SerialPort({ path: this.path, baudRate: this.baudRate, rtscts: this.rtscts, autoOpen: false });
-      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-      port.on('data', (chunk: Buffer) => this.replies.push(chunk));
-      port.on('error', () => {}); // surfaced by the next write or status; never crash the kiosk
-      port.on('close', () => {
-        if (this.port === port) this.port = null;
-      });
-      this.port = port;
-      return port;
-    })().finally(() => {
-      this.opening = null;
-    });
-    const opening = this.opening;
-    return opening.catch((error: Error) => {
+    return this.port.open().catch((error: Error) => {
       throw new PrinterOfflineError(`cannot open serial printer ${this.path}: ${error.message}`);
     });
   }
@@ -99,9 +87,7 @@ export class SerialTransport implements PrinterTransport {
     }, this.statusTimeoutMs).catch((error: Error) => ({ online: false, paperOut: false, answered: false, error: error.message }));
   }
 
-  async close(): Promise<void> {
-    const port = this.port ?? (await this.opening?.catch(() => null)) ?? null;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  close(): Promise<void> {
+    return this.port.close();
   }
 }
