@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { CounterRow, Database, NewTicketEvent, SiteRow, TicketRow, TicketUpdate } from '@qms/db';
+import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketUpdate } from '@qms/db';
 import type { Calendar } from './site.calendar.ts';
 
 // Every query of the queue engine. Queries that lock rows take a Transaction, so the
@@ -13,11 +13,16 @@ export async function findSite(db: Q, siteId: string): Promise<SiteRow | undefin
 }
 
 export async function loadCalendar(db: Q, site: SiteRow): Promise<Calendar> {
-  const [hours, holidays] = await Promise.all([
-    db.selectFrom('openingHours').select(['weekday', 'opens', 'closes']).where('siteId', '=', site.id).execute(),
-    db.selectFrom('holiday').select('date').where('siteId', '=', site.id).execute(),
-  ]);
-  return { timezone: site.timezone, hours, holidays: holidays.map((h) => h.date) };
+  const [hours, days] = await Promise.all([openingHours(db, site.id), holidays(db, site.id)]);
+  return { timezone: site.timezone, hours, holidays: days };
+}
+
+export function openingHours(db: Q, siteId: string): Promise<Calendar['hours']> {
+  return db.selectFrom('openingHours').select(['weekday', 'opens', 'closes']).where('siteId', '=', siteId).execute();
+}
+
+export async function holidays(db: Q, siteId: string): Promise<Calendar['holidays']> {
+  return (await db.selectFrom('holiday').select('date').where('siteId', '=', siteId).execute()).map((h) => h.date);
 }
 
 export async function findService(db: Q, serviceId: string) {
@@ -153,17 +158,24 @@ export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | un
   return outcome;
 }
 
-/** People who will be called before a waiting ticket in its service (priority first, then arrival). */
-export async function positionOf(db: Q, ticket: Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' | 'issuedAt' | 'number'>): Promise<number> {
+type Queued = Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' | 'issuedAt' | 'number'>;
+
+/** The count of people who will be called before a waiting ticket in its service (priority first, then arrival). */
+function aheadOf(ticket: Queued) {
   const rank = ticket.priorityRank;
-  const { rows } = await sql<{ ahead: number }>`
-    SELECT count(*)::int AS ahead FROM ticket t
+  return sql<number>`
+    SELECT count(*)::int FROM ticket t
     WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.id <> ${ticket.id}
       AND (
         ${rank === null
           ? sql`t.priority_rank IS NOT NULL OR (t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number})`
           : sql`t.priority_rank < ${rank} OR (t.priority_rank = ${rank} AND (t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number}))`}
-      )`.execute(db);
+      )`;
+}
+
+/** People who will be called before a waiting ticket in its service (priority first, then arrival). */
+export async function positionOf(db: Q, ticket: Queued): Promise<number> {
+  const { rows } = await sql<{ ahead: number }>`SELECT (${aheadOf(ticket)}) AS ahead`.execute(db);
   return rows[0]?.ahead ?? 0;
 }
 
@@ -181,9 +193,9 @@ export interface ServiceLoad {
 
 const RECENT_SERVED = 20;
 
-export async function serviceLoads(db: Q, siteId: string, now: Date, serviceIds?: string[]): Promise<ServiceLoad[]> {
+function loadsQuery(siteId: string, now: Date, serviceIds?: string[]) {
   const only = serviceIds?.length ? sql`AND s.id = ANY(${serviceIds}::uuid[])` : sql``;
-  const { rows } = await sql<ServiceLoad>`
+  return sql<ServiceLoad>`
     SELECT s.id AS "serviceId", s.target_wait_seconds AS "targetWaitSeconds",
       (SELECT count(*)::int FROM ticket t WHERE t.service_id = s.id AND t.status = 'waiting') AS waiting,
       (SELECT min(t.queued_at) FROM ticket t WHERE t.service_id = s.id AND t.status = 'waiting') AS "oldestQueuedAt",
@@ -197,6 +209,29 @@ export async function serviceLoads(db: Q, siteId: string, now: Date, serviceIds?
         ORDER BY t.finished_at DESC LIMIT ${RECENT_SERVED}) r) AS "recentServiceSeconds"
     FROM service s
     WHERE s.site_id = ${siteId} AND s.active ${only}
-    ORDER BY s.position, s.code`.execute(db);
+    ORDER BY s.position, s.code`;
+}
+
+export async function serviceLoads(db: Q, siteId: string, now: Date, serviceIds?: string[]): Promise<ServiceLoad[]> {
+  const { rows } = await loadsQuery(siteId, now, serviceIds).execute(db);
   return rows;
+}
+
+/**
+ * For a ticket about to be issued (its number taken, not inserted yet): the people ahead of it
+ * and its service's load, in one round trip. `waiting` and `oldestQueuedAt` do not count it.
+ */
+export async function aheadAndLoad(db: Q, ticket: Queued, siteId: string, now: Date): Promise<{ ahead: number; load: ServiceLoad } | undefined> {
+  const { rows } = await sql<ServiceLoad & { ahead: number }>`
+    SELECT (${aheadOf(ticket)}) AS ahead, l.* FROM (${loadsQuery(siteId, now, [ticket.serviceId])}) l`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { ahead, ...load } = row;
+  return { ahead, load };
+}
+
+/** Inserts a ticket and its first history event, in one round trip (the event's insert runs in a CTE). */
+export async function insertTicketRecorded(trx: Trx, ticket: NewTicket, event: NewTicketEvent): Promise<TicketRow> {
+  return trx.with('recorded', (db) => db.insertInto('ticketEvent').values(event).returning('id'))
+    .insertInto('ticket').values(ticket).returningAll().executeTakeFirstOrThrow();
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ticket } from '@qms/protocol';
@@ -73,71 +73,71 @@ export class QueueService {
   // ---- tickets -------------------------------------------------------------------------
 
   async issue(input: IssueInput): Promise<Result<Ticket>> {
+    // What the issue needs to know, read together before the transaction (none of it is locked
+    // or written by it; every statement reads the latest committed state either way).
+    const priority = input.priority ?? 'none';
+    const [siteRow, service, group, hours, holidays] = await Promise.all([
+      repo.findSite(this.db, input.siteId),
+      repo.findService(this.db, input.serviceId),
+      priority !== 'none' ? repo.findPriorityGroup(this.db, input.siteId, priority) : undefined,
+      repo.openingHours(this.db, input.siteId),
+      repo.holidays(this.db, input.siteId),
+    ]);
+    if (!siteRow) throw notFound('site', input.siteId);
+    const site = siteRow;
+    if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
+    if (priority !== 'none' && !group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+    const priorityRank = group ? group.rank : null;
+
+    const before = this.clock();
+    const opening = openingState({ timezone: site.timezone, hours, holidays }, before);
+    if (!opening.open) {
+      throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
+        409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
+    }
+
     return this.transaction(async (trx) => {
-      const site = await this.site(trx, input.siteId);
-      const service = await repo.findService(trx, input.serviceId);
-      if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
-      const priority = input.priority ?? 'none';
-      let priorityRank: number | null = null;
-      if (priority !== 'none') {
-        const group = await repo.findPriorityGroup(trx, site.id, priority);
-        if (!group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
-        priorityRank = group.rank;
-      }
-
-      const calendar = await repo.loadCalendar(trx, site);
-      const before = this.clock();
-      const opening = openingState(calendar, before);
-      if (!opening.open) {
-        throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
-          409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
-      }
-
       const number = await repo.nextNumber(trx, service.id, localDate(before, site.timezone));
       // read the clock after taking the number, so arrival order follows number order
       const now = this.clock();
-      const row = await trx
-        .insertInto('ticket')
-        .values({
-          publicId: randomBytes(16).toString('base64url'),
-          siteId: site.id,
-          issuedServiceId: service.id,
-          serviceId: service.id,
-          localDate: localDate(before, site.timezone),
-          number,
-          code: formatCode(service.prefix, number, site.codeDigits),
-          status: 'waiting',
-          priority,
-          priorityRank,
-          lang: input.lang ?? 'vi',
-          channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
-          deviceId: input.deviceId ?? null,
-          counterId: null,
-          staffId: input.staffId ?? null,
-          issuedAt: now,
-          queuedAt: now,
-          calledAt: null,
-          startedAt: null,
-          finishedAt: null,
-          estimatedWaitSeconds: null,
-          positionAtIssue: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-
-      const position = await repo.positionOf(trx, row);
-      const [load] = await repo.serviceLoads(trx, site.id, now, [service.id]);
-      const estimate = estimateWait(load!, position);
+      const ticket = {
+        id: randomUUID(),
+        publicId: randomBytes(16).toString('base64url'),
+        siteId: site.id,
+        issuedServiceId: service.id,
+        serviceId: service.id,
+        localDate: localDate(before, site.timezone),
+        number,
+        code: formatCode(service.prefix, number, site.codeDigits),
+        status: 'waiting' as const,
+        priority,
+        priorityRank,
+        lang: input.lang ?? 'vi',
+        channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
+        deviceId: input.deviceId ?? null,
+        counterId: null,
+        staffId: input.staffId ?? null,
+        issuedAt: now,
+        queuedAt: now,
+        calledAt: null,
+        startedAt: null,
+        finishedAt: null,
+      };
+      // the people ahead and the service's load, before the insert (the ticket is not counted)
+      const figures = await repo.aheadAndLoad(trx, ticket, site.id, now);
+      if (!figures) throw notFound('service', input.serviceId);
+      const position = figures.ahead;
+      const estimate = estimateWait(figures.load, position);
       if (opening.closesAt && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
         throw new QueueError('SERVICE_CLOSING',
           `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
           409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
       }
-      const saved = await repo.updateTicketRecorded(trx, row.id, { estimatedWaitSeconds: estimate, positionAtIssue: position },
-        this.eventRow(row, 'issued', null, 'waiting', input, now));
+      const saved = await repo.insertTicketRecorded(trx, { ...ticket, estimatedWaitSeconds: estimate, positionAtIssue: position },
+        this.eventRow(ticket, 'issued', null, 'waiting', input, now));
 
-      const ticket = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
-      return { value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [service.id], now)] };
+      const issued = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
+      return { value: issued, events: [event('ticket:issued', site.id, { ticket: issued }), statsDue(site.id, [service.id], now)] };
     });
   }
 

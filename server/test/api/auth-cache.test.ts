@@ -262,6 +262,40 @@ describe('statements per call-next', () => {
   });
 });
 
+describe('statements per issue', () => {
+  it('reads the site, service and calendar before the transaction, then takes the number, counts and inserts in three statements', async () => {
+    const statements: string[] = [];
+    const db: Db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 8 }) }),
+      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
+    });
+    const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      const serviceId = Object.values(f.services)[0]!;
+      expect((await http(url, 'POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201); // warm
+      await new Promise((r) => setTimeout(r, 100)); // its queue:stats count
+      statements.length = 0;
+      const issued = await http(url, 'POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId });
+      expect(issued.status).toBe(201);
+      const begin = statements.indexOf('begin');
+      const commit = statements.indexOf('commit');
+      expect(begin).toBeGreaterThan(0);
+      // inside: the daily number (row lock), the people ahead with the load, the ticket with its event
+      expect(statements.slice(begin + 1, commit)).toHaveLength(3);
+      expect(statements[begin + 1]).toContain('insert into "daily_sequence"');
+      expect(statements[commit - 1]).toMatch(/^with "recorded" as \(insert into "ticket_event".*insert into "ticket"/);
+      const ticket = await f.t.db.selectFrom('ticketEvent').select(['type', 'toStatus']).where('ticketId', '=', issued.body.ticket.id).execute();
+      expect(ticket).toEqual([{ type: 'issued', toStatus: 'waiting' }]);
+    } finally {
+      await app.close();
+      await db.destroy();
+    }
+  });
+});
+
 describe('token cache, AuthService on PostgreSQL', () => {
   it('keeps an entry no longer than cacheMs: a change nobody announced is seen within it', async () => {
     const auth = new AuthService(f.t.db, { cacheMs: 300 });
