@@ -39,6 +39,8 @@ export class CounterTerminal {
   waitingTotal = $state(0);
   today = $state<TodayFigures | null>(null);
   busy = $state<Action | 'open' | 'close' | 'load' | null>(null);
+  /** a key pressed while `busy`, done once the running command succeeded */
+  private typedAhead: Action | null = null;
   notice = $state<Notice | null>(null);
   dialog = $state<Dialog>(null);
   /** ticks every second, for elapsed and waiting times */
@@ -117,9 +119,11 @@ export class CounterTerminal {
       if (working) this.choose(working.counterId);
       else if (this.counterId) this.choose(this.counterId);
     } catch (error) {
+      this.typedAhead = null;
       this.fail(error);
     } finally {
       this.busy = null;
+      this.performPending();
     }
   }
 
@@ -260,7 +264,13 @@ export class CounterTerminal {
 
   /** A key or button press. */
   async perform(action: Action): Promise<void> {
-    if (this.busy || !this.counterId) return;
+    if (!this.counterId) return;
+    if (this.busy) {
+      // Typed ahead (F5 right after choosing a ticket, before its reply came back): done as soon
+      // as the running command succeeded. The same key again is a double press and is dropped.
+      if (action !== this.busy) this.typedAhead = action;
+      return;
+    }
     if (this.dialog) return; // a dialog has the keyboard
     if (!this.can(action)) return this.explainDisabled(action);
     switch (action) {
@@ -353,12 +363,21 @@ export class CounterTerminal {
       await work();
       if (this.notice?.kind === 'error') this.notice = null;
     } catch (error) {
+      // a key typed ahead was meant for after a success: the official reads the refusal first
+      this.typedAhead = null;
       this.fail(error, { counterNumber: this.counter?.number, ...ctx });
       // the refusal often means this screen was behind: read the truth again
       void this.refreshCounter();
     } finally {
       this.busy = null;
+      this.performPending();
     }
+  }
+
+  private performPending(): void {
+    const next = this.typedAhead;
+    this.typedAhead = null;
+    if (next) void this.perform(next);
   }
 
   private explainDisabled(action: Action): void {
