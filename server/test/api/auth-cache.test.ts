@@ -180,18 +180,27 @@ describe('token cache, one process', () => {
   });
 });
 
+/** An app on a database handle that logs every statement it sends (lower case, one line each). */
+async function withLoggedApp(work: (x: { db: Db; url: string; statements: string[] }) => Promise<void>): Promise<void> {
+  const statements: string[] = [];
+  const db: Db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 8 }) }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+    log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
+  });
+  const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await work({ db, url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, statements });
+  } finally {
+    await app.close();
+    await db.destroy();
+  }
+}
+
 describe('statements per call-next', () => {
   it('a warm call-next reads neither the session nor the counter\'s site: one statement, no transaction', async () => {
-    const statements: string[] = [];
-    const db: Db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 4 }) }),
-      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
-    });
-    const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
-    try {
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    await withLoggedApp(async ({ db, url, statements }) => {
       const official = await newOfficial(url);
       const counter = f.counters[3]!;
       const { serviceId } = await f.t.db.selectFrom('counterService').select('serviceId').where('counterId', '=', counter)
@@ -255,25 +264,13 @@ describe('statements per call-next', () => {
         await fresh.close();
       }
       await run(`/counters/${counter}/close`, official.token);
-    } finally {
-      await app.close();
-      await db.destroy();
-    }
+    });
   });
 });
 
 describe('statements per issue', () => {
   it('reads the site, service and calendar before the transaction, then takes the number, counts and inserts in three statements', async () => {
-    const statements: string[] = [];
-    const db: Db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 8 }) }),
-      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
-    });
-    const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
-    try {
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    await withLoggedApp(async ({ url, statements }) => {
       const serviceId = Object.values(f.services)[0]!;
       expect((await http(url, 'POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201); // warm
       await new Promise((r) => setTimeout(r, 100)); // its queue:stats count
@@ -289,10 +286,7 @@ describe('statements per issue', () => {
       expect(statements[commit - 1]).toMatch(/^with "recorded" as \(insert into "ticket_event".*insert into "ticket"/);
       const ticket = await f.t.db.selectFrom('ticketEvent').select(['type', 'toStatus']).where('ticketId', '=', issued.body.ticket.id).execute();
       expect(ticket).toEqual([{ type: 'issued', toStatus: 'waiting' }]);
-    } finally {
-      await app.close();
-      await db.destroy();
-    }
+    });
   });
 });
 
