@@ -16,3 +16,6 @@ export class QueueError extends Error {
 
 export const notFound = (what: 'ticket' | 'service' | 'counter' | 'site' | 'priority group', id: string) =>
   new QueueError(`${what.toUpperCase().replace(' ', '_')}_NOT_FOUND`, `No ${what} ${id}`, 404);
+
+/** The sentence of the 403 for an official acting at a counter of a site they are not staff of. */
+export const NOT_STAFF_OF_SITE = 'You are not staff of this site';

@@ -137,7 +137,7 @@ export function callNextRefusal(error: unknown): CallNextRefusal | undefined {
 
 /**
  * call-next in ONE round trip, run in autocommit (never inside a transaction of the caller):
- * the database function `qms_call_next` (migrations 2026-11-24T13-00-00 and T15) locks the
+ * the database function `qms_call_next` (migration 2026-11-24T13-00-00, with the site check of T15) locks the
  * counter, checks it (the official's site, open, the official's, free: read after the lock), picks the next eligible waiting
  * ticket with SKIP LOCKED, marks it called, appends its `called` event and counts the streak;
  * a refusal rolls it all back and is raised as QMS01 (see callNextRefusal). The counter's

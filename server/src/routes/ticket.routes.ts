@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { allow, who } from '../http/auth.plugin.ts';
 import { deviceOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
 import { CounterParams, created, errors, IssueBody, PauseBody, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '../http/schemas.ts';
-import { QueueError } from '../queue/queue.errors.ts';
+import { NOT_STAFF_OF_SITE, QueueError } from '../queue/queue.errors.ts';
 import type { Actor, QueueService, TicketAtCounter } from '../queue/queue.service.ts';
 import type { RatingService } from '../ratings/rating.service.ts';
 import { issuePrinting } from '../printing/issue-print.hook.ts';
@@ -13,8 +13,6 @@ import { event } from '../queue/queue.events.ts';
 
 // One domain call per route; who may call it is decided here, the rules live in the queue engine.
 
-const COUNTER_SITES_MAX = 20_000;
-
 const actor = (p: Principal): Actor => (p.kind === 'staff' ? { staffId: p.user.id } : { deviceId: p.device.id });
 
 export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { queue: QueueService; ratings: RatingService }) {
@@ -22,18 +20,11 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   const printing = issuePrinting(app, queue.db);
   const alerts = new AlertService(queue.db, () => queue.now());
 
-  // A counter's site never changes (no statement moves a counter; one is deactivated, never
-  // deleted), so it is looked up once per process: the counter actions check that the official
-  // is staff of that site ("call next" has the database check it, see caller below). Only counters that exist are kept (an unknown id is asked
-  // again each time and stays a 404), at most COUNTER_SITES_MAX of them.
-  const counterSites = new Map<string, string>();
+  // the counter actions check that the official is staff of the counter's site ("call next"
+  // has the database check it in the same statement, see caller below)
   const siteOfCounter = async (counterId: string) => {
-    const known = counterSites.get(counterId);
-    if (known) return known;
     const row = await queue.db.selectFrom('counter').select(['siteId']).where('id', '=', counterId).executeTakeFirst();
     if (!row) throw new QueueError('COUNTER_NOT_FOUND', `No counter ${counterId}`, 404);
-    if (counterSites.size >= COUNTER_SITES_MAX) counterSites.clear();
-    counterSites.set(counterId, row.siteId);
     return row.siteId;
   };
 
@@ -136,7 +127,7 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
       allow(p.device.kind === 'counter' && p.device.counterId === counterId, 'Only the counter\'s own device or official can do this');
       return { counterId, deviceId: p.device.id };
     }
-    allow(staffOfSite(p, siteId), 'You are not staff of this site');
+    allow(staffOfSite(p, siteId), NOT_STAFF_OF_SITE);
     return { counterId, staffId: p.user.id };
   };
 

@@ -8,8 +8,8 @@ import { newToken, STAFF_TOKEN_PREFIX, tokenHash } from '../../src/auth/tokens.t
 import { apiFixture, PASSWORD, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { SocketClients } from '../support/sockets.ts';
 
-// The token cache (AuthService.cache) and the counter → site cache of ticket.routes.ts: a
-// call-next no longer looks either up, and every change to what a token stands for still takes
+// The token cache (AuthService.cache), and call-next checking the counter's site in its own
+// statement: a call-next looks up neither, and every change to what a token stands for still takes
 // effect at once, here over real HTTP and real sockets, in this process and in another process
 // of a cluster (NOTIFY/LISTEN).
 
