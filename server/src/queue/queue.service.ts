@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ticket } from '@qms/protocol';
 import { event, statsDue, type DomainEvent, type PublishedEvent } from './queue.events.ts';
-import { notFound, QueueError } from './queue.errors.ts';
+import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
 import { openingState } from './site.calendar.ts';
 import { localDate } from './site.calendar.ts';
@@ -76,15 +76,14 @@ export class QueueService {
     // What the issue needs to know, read together before the transaction (none of it is locked
     // or written by it; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
-    const [siteRow, service, group, hours, holidays] = await Promise.all([
+    const [site, service, group, hours, holidays] = await Promise.all([
       repo.findSite(this.db, input.siteId),
       repo.findService(this.db, input.serviceId),
       priority !== 'none' ? repo.findPriorityGroup(this.db, input.siteId, priority) : undefined,
       repo.openingHours(this.db, input.siteId),
       repo.holidays(this.db, input.siteId),
     ]);
-    if (!siteRow) throw notFound('site', input.siteId);
-    const site = siteRow;
+    if (!site) throw notFound('site', input.siteId);
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
     if (priority !== 'none' && !group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
     const priorityRank = group ? group.rank : null;
@@ -151,22 +150,13 @@ export class QueueService {
    */
   async callNext(input: CounterAction & { staffSiteIds?: string[] | null }): Promise<Result<Ticket | null>> {
     const now = this.clock();
-    let outcome: repo.CallNextOutcome | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        outcome = await repo.callNext(this.db, {
-          counterId: input.counterId, staffId: input.staffId ?? null, deviceId: input.deviceId ?? null, at: now,
-          staffSiteIds: input.staffSiteIds ?? null,
-        });
-        break;
-      } catch (error) {
-        const refusal = repo.callNextRefusal(error);
-        if (refusal) throw callNextError(refusal, input.counterId);
-        const code = (error as { code?: string }).code;
-        if (attempt < 5 && code && RETRYABLE.has(code)) continue;
-        throw error;
-      }
-    }
+    const outcome = await retried(() => repo.callNext(this.db, {
+      counterId: input.counterId, staffId: input.staffId ?? null, deviceId: input.deviceId ?? null, at: now,
+      staffSiteIds: input.staffSiteIds ?? null,
+    })).catch((error: unknown) => {
+      const refusal = repo.callNextRefusal(error);
+      throw refusal ? callNextError(refusal, input.counterId) : error;
+    });
     if (!outcome) throw notFound('counter', input.counterId);
     const { counter, siteTimezone, called } = outcome;
     if (!called) return { value: null, events: [] };
@@ -474,15 +464,9 @@ export class QueueService {
     const found = await repo.lockCounterAtSite(trx, input.counterId);
     if (!found || !found.counter.active) throw notFound('counter', input.counterId);
     const { counter } = found;
-    if (counter.status === 'closed') {
-      throw new QueueError('COUNTER_NOT_OPEN', `Counter ${counter.number} is not open`, 409);
-    }
-    if (mustBeOpen && counter.status !== 'open') {
-      throw new QueueError('COUNTER_PAUSED', `Counter ${counter.number} is paused: resume it first`, 409);
-    }
-    if (input.staffId && counter.staffId !== input.staffId) {
-      throw new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${counter.number} is worked by another official`, 403);
-    }
+    if (counter.status === 'closed') throw counterRefusal('COUNTER_NOT_OPEN', counter.number);
+    if (mustBeOpen && counter.status !== 'open') throw counterRefusal('COUNTER_PAUSED', counter.number);
+    if (input.staffId && counter.staffId !== input.staffId) throw counterRefusal('NOT_COUNTER_OFFICIAL', counter.number);
     return found;
   }
 
@@ -599,15 +583,20 @@ export class QueueService {
     };
   }
 
-  private async transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.transaction().execute(work);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt < 5 && code && RETRYABLE.has(code)) continue;
-        throw error;
-      }
+  private transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
+    return retried(() => this.db.transaction().execute(work));
+  }
+}
+
+/** Runs `work` again, up to five times in all, while it fails with a deadlock or a serialization failure. */
+async function retried<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt < 5 && code && RETRYABLE.has(code)) continue;
+      throw error;
     }
   }
 }
@@ -618,15 +607,22 @@ function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string;
     { ticketId: current.id, code: current.code });
 }
 
-/** The engine's refusal for one raised by qms_call_next: the same codes, sentences and statuses as workingCounter's and counterBusy's. */
+/** A working counter's refusals, in the same words whether the engine (workingCounter) or qms_call_next found them. */
+function counterRefusal(code: 'COUNTER_NOT_OPEN' | 'COUNTER_PAUSED' | 'NOT_COUNTER_OFFICIAL', number: number): QueueError {
+  switch (code) {
+    case 'COUNTER_NOT_OPEN': return new QueueError(code, `Counter ${number} is not open`, 409);
+    case 'COUNTER_PAUSED': return new QueueError(code, `Counter ${number} is paused: resume it first`, 409);
+    case 'NOT_COUNTER_OFFICIAL': return new QueueError(code, `Counter ${number} is worked by another official`, 403);
+  }
+}
+
+/** The engine's refusal for one raised by qms_call_next. */
 function callNextError(r: repo.CallNextRefusal, counterId: string): QueueError {
   switch (r.code) {
     case 'COUNTER_NOT_FOUND': return notFound('counter', counterId);
-    case 'NOT_SITE_STAFF': return new QueueError('FORBIDDEN', 'You are not staff of this site', 403);
-    case 'COUNTER_NOT_OPEN': return new QueueError('COUNTER_NOT_OPEN', `Counter ${r.number} is not open`, 409);
-    case 'COUNTER_PAUSED': return new QueueError('COUNTER_PAUSED', `Counter ${r.number} is paused: resume it first`, 409);
-    case 'NOT_COUNTER_OFFICIAL': return new QueueError('NOT_COUNTER_OFFICIAL', `Counter ${r.number} is worked by another official`, 403);
+    case 'NOT_SITE_STAFF': return new QueueError('FORBIDDEN', NOT_STAFF_OF_SITE, 403);
     case 'COUNTER_BUSY': return counterBusy({ number: r.number! }, { id: r.ticketId!, code: r.ticketCode! });
+    default: return counterRefusal(r.code, r.number!);
   }
 }
 
