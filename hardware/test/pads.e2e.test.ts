@@ -13,7 +13,7 @@ import type { AgentConfig } from '../src/agent/config.ts';
 import '../src/pads/register.ts';
 import { createHidPad, type PadPeripheral } from '../src/pads/pad.peripheral.ts';
 import { PadDispatcher, type PadOutcome } from '../src/pads/pad.dispatch.ts';
-import type { HidTarget } from '../src/pads/hid.pad.ts';
+import type { HidTarget } from '../src/pads/pad.config.ts';
 import { FakeHidDevice } from '../src/pads/testing.ts';
 import { encodeInputEvents, KEY_CODES, keyStroke, KEY_PRESS, KEY_RELEASE, KEY_REPEAT } from '../src/pads/input-event.ts';
 

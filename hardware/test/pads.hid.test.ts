@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHidPadConfig } from '../src/pads/pad.config.ts';
-import { HidPadReader, HidReportDecoder, openNodeHid, type HidTarget } from '../src/pads/hid.pad.ts';
+import { HidPadReader, HidReportDecoder, openNodeHid } from '../src/pads/hid.pad.ts';
+import type { HidTarget } from '../src/pads/pad.config.ts';
 import { FakeHidDevice } from '../src/pads/testing.ts';
 import { actionText, type PadAction } from '../src/pads/pad.actions.ts';
 

@@ -1,6 +1,4 @@
 import type { HidButton, HidPadOptions, HidTarget } from './pad.config.ts';
-
-export type { HidTarget };
 import type { PadAction } from './pad.actions.ts';
 import { Backoff, type PadLog } from './pad.timing.ts';
 
