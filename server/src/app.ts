@@ -1,7 +1,7 @@
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { Db } from '@qms/db';
@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config.ts';
 import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { installErrorHandler } from './http/errors.ts';
+import { QueueError } from './queue/queue.errors.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
@@ -37,20 +38,40 @@ export interface AppOptions {
 
 export interface RateLimits {
   login: RateLimitOptions | false;
+  /** a login's preHandler: the ceiling of attempts on one username from all addresses together */
+  loginAccount: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   pairing: RateLimitOptions | false;
   issue: RateLimitOptions | false;
 }
 
-function rateLimits(config: Config): RateLimits {
-  if (!config.rateLimits) return { login: false, pairing: false, issue: false };
+/** The name a login attempt is counted under: the same account however it was typed. */
+const loginName = (request: FastifyRequest) => ((request.body as { username?: string } | undefined)?.username ?? '').normalize('NFC').toLowerCase();
+
+function rateLimits(app: FastifyInstance, config: Config): RateLimits {
+  if (!config.rateLimits) return { login: false, loginAccount: async () => {}, pairing: false, issue: false };
+  const account = app.createRateLimit({ max: config.loginPerUserPerHour, timeWindow: 3_600_000, keyGenerator: (r) => `login-account|${loginName(r)}` });
   return {
-    // per address and username: guessing passwords is slow, a colleague's typo costs nobody else
-    login: { max: config.loginPerMinute, timeWindow: 60_000, keyGenerator: (r) => `${r.ip}|${(r.body as { username?: string } | undefined)?.username ?? ''}` },
+    // Per address and username: guessing passwords is slow, and a colleague's typo, or someone
+    // trying made-up names, costs nobody else. After the body is parsed (preHandler): before it,
+    // every attempt from an address shared one key, and the admin could be locked out by anyone.
+    login: { max: config.loginPerMinute, timeWindow: 60_000, hook: 'preHandler', keyGenerator: (r) => `${r.ip}|${loginName(r)}` },
+    // Per username from all addresses: a guesser spread over many addresses is stopped too. It is
+    // high, as whoever reaches it locks that account out for the rest of the hour.
+    async loginAccount(request, reply) {
+      const limit = await account(request);
+      if (limit.isAllowed || !limit.isExceeded) return;
+      request.log.warn({ username: loginName(request) }, 'sign-in attempts on one account from many addresses: limited for the hour');
+      reply.header('retry-after', String(limit.ttlInSeconds));
+      throw new QueueError('RATE_LIMITED', 'Too many sign-in attempts for this account: wait and try again later', 429);
+    },
     pairing: { max: 10, timeWindow: 60_000 },
     // per kiosk: a stuck button must not print a roll of tickets
     issue: { max: config.ticketsPerMinute, timeWindow: 60_000, keyGenerator: (r) => bearer(r.headers.authorization) ?? r.ip },
   };
 }
+
+/** Trust the nearest `n` proxies (proxy-addr's hop count, which Fastify's types do not list). */
+const hops = (n: number) => (_address: string, hop: number) => hop < n;
 
 export async function buildApp(options: AppOptions) {
   const config = { ...loadConfig(), ...options.config };
@@ -59,13 +80,14 @@ export async function buildApp(options: AppOptions) {
     // a site server logs what needs attention, not every poll of every screen
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // the client's address (rate limits) and scheme (Secure cookie) from a trusted reverse proxy
+    trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
     ajv: {
       // unknown fields are an error (400), never silently stored; no type coercion of bodies
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
-  app.decorate('rateLimits', rateLimits(config));
   installErrorHandler(app);
 
   const queue = new QueueService({ db: options.db, clock: options.clock });
@@ -80,6 +102,7 @@ export async function buildApp(options: AppOptions) {
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   await app.register(rateLimit, { global: false });
+  app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
   await app.register(healthRoutes, { db: options.db });

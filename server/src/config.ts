@@ -10,15 +10,49 @@ export interface Config {
   rateLimits: boolean;
   /** login attempts per address and username per minute */
   loginPerMinute: number;
+  /** login attempts per username per hour, from all addresses together */
+  loginPerUserPerHour: number;
   /** tickets one kiosk may issue per minute */
   ticketsPerMinute: number;
   logLevel: string;
   cluster: boolean;
+  /** which reverse proxies' X-Forwarded-For/-Proto to believe (Fastify's trustProxy) */
+  trustProxy: TrustProxy;
 }
+
+/** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
+export type TrustProxy = boolean | number | string[];
 
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return !['0', 'false', 'off', 'no'].includes(value.toLowerCase());
+}
+
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+const ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i;
+
+/**
+ * QMS_TRUST_PROXY: off by default, as a server reached directly must not let a client choose the
+ * address it is limited by. `on` trusts every hop (only when nothing reaches the server but the
+ * proxy); a number trusts that many hops; otherwise the proxies' addresses or CIDR ranges.
+ */
+export function trustProxy(value: string | undefined): TrustProxy {
+  const v = (value ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'off', 'no'].includes(v)) return false;
+  if (['true', 'on', 'yes'].includes(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+  const wrong = list.filter((a) => !ADDRESS.test(a));
+  if (wrong.length || !list.length) {
+    throw new Error(`QMS_TRUST_PROXY must be off, on, a number of proxies, or addresses/CIDR ranges separated by commas; "${wrong.join(', ') || value}" is none of these`);
+  }
+  return list;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -31,10 +65,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: flag(env.QMS_DEMO, true),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,
     rateLimits: flag(env.QMS_RATE_LIMITS, true),
-    loginPerMinute: Number(env.QMS_RATE_LOGIN_PER_MINUTE ?? 10),
+    loginPerMinute: count('QMS_RATE_LOGIN_PER_MINUTE', env.QMS_RATE_LOGIN_PER_MINUTE, 10),
+    loginPerUserPerHour: count('QMS_RATE_LOGIN_PER_USER_PER_HOUR', env.QMS_RATE_LOGIN_PER_USER_PER_HOUR, 100),
     ticketsPerMinute: Number(env.QMS_RATE_TICKETS_PER_MINUTE ?? 30),
     logLevel: env.LOG_LEVEL ?? 'info',
     // an external database may be shared by several processes: fan out through it unless told not to
     cluster: flag(env.QMS_CLUSTER, !!env.DATABASE_URL),
+    trustProxy: trustProxy(env.QMS_TRUST_PROXY),
   };
 }

@@ -10,9 +10,11 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/auth/login', {
     schema: { tags: ['auth'], body: LoginBody, response: { 200: Type.Object({ token: Type.String(), user: User, expiresAt: Type.String() }), ...errors } },
     config: { rateLimit: app.rateLimits.login },
+    preHandler: app.rateLimits.loginAccount,
   }, async (request, reply) => {
     const { username, password } = request.body as { username: string; password: string };
     const session = await app.auth.login(username, password);
+    // Secure over HTTPS, also when a trusted proxy ended the TLS (X-Forwarded-Proto, QMS_TRUST_PROXY)
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true, sameSite: 'lax', path: '/', expires: session.expiresAt, secure: request.protocol === 'https',
     });
