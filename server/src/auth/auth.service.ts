@@ -131,6 +131,8 @@ export class AuthService {
   readonly cache: PrincipalCache;
   /** tells the other processes of a cluster what to forget (set by auth.plugin.ts) */
   announce: ((change: AuthChange) => Promise<void>) | undefined;
+  /** told of every change, made here or heard from another process (open sockets follow it) */
+  private readonly watchers = new Set<(change: AuthChange) => void>();
 
   constructor(private readonly db: Db, options: AuthOptions | number = {}) {
     const o = typeof options === 'number' ? { sessionHours: options } : options;
@@ -144,8 +146,20 @@ export class AuthService {
    * and in the other processes of a cluster as soon as they hear of it.
    */
   async forget(change: AuthChange): Promise<void> {
-    this.cache.forget(change);
+    this.changed(change);
     await this.announce?.(change);
+  }
+
+  /** A change this process made or heard of: forget the tokens it touches, tell the watchers. */
+  changed(change: AuthChange): void {
+    this.cache.forget(change);
+    for (const watch of this.watchers) watch(change);
+  }
+
+  /** Calls `watch` after every change to what tokens stand for; returns the unsubscribe. */
+  watch(watch: (change: AuthChange) => void): () => void {
+    this.watchers.add(watch);
+    return () => this.watchers.delete(watch);
   }
 
   async login(username: string, password: string): Promise<{ token: string; user: AuthUser; expiresAt: Date }> {
@@ -193,6 +207,7 @@ export class AuthService {
         principal: {
           kind: 'staff',
           sessionId: row.sessionId,
+          expiresAt: row.expiresAt.getTime(),
           user: { id: row.id, username: row.username, displayName: row.displayName, role: row.role },
           siteIds: row.siteIds,
         },

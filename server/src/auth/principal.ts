@@ -5,6 +5,8 @@ export type Principal =
   | {
       kind: 'staff';
       sessionId: string;
+      /** when the session ends (ms since the epoch): open sockets close then */
+      expiresAt: number;
       user: { id: string; username: string; displayName: string; role: UserRole };
       /** sites they belong to; admins may act on every site */
       siteIds: string[];

@@ -73,6 +73,8 @@ export class AuthChangeListener {
       this.client = client;
       // from here on, every change committed elsewhere is heard
       this.auth.cache.trust(true);
+      // what was changed elsewhere while not listening: open sockets are checked again
+      if (this.warned) this.auth.changed({ all: true });
       this.warned = false;
     } catch (error) {
       void client.end().catch(() => {});
@@ -105,9 +107,9 @@ export class AuthChangeListener {
     try {
       const { origin, ...change } = JSON.parse(payload ?? '{}') as AuthChange & { origin?: string };
       if (origin === this.origin) return;
-      this.auth.cache.forget(change);
+      this.auth.changed(change);
     } catch {
-      this.auth.cache.forget({ all: true });
+      this.auth.changed({ all: true });
     }
   }
 

@@ -4,6 +4,7 @@ import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { rooms, type ClientToServerEvents, type QueueSnapshot, type ServerToClientEvents } from '@qms/protocol';
+import type { AuthChange } from '../auth/auth.service.ts';
 import { isAdmin, managerOfSite, type Principal } from '../auth/principal.ts';
 import { SESSION_COOKIE } from '../http/auth.plugin.ts';
 import type { DomainEvent } from '../queue/queue.events.ts';
@@ -108,12 +109,24 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
   // a reconnect storm is thousands of handshakes: device tokens are looked up together
   const deviceTokens = new DeviceTokens(queue.db);
 
+  const resolve = (token: string | undefined) => (DeviceTokens.handles(token) ? deviceTokens.resolve(token) : app.auth.resolve(token));
+  /**
+   * What each open socket signed in with, kept to check its rights again whenever they change
+   * (sign-out, expiry, a disabled account, a new role or site list, a revoked or re-paired
+   * device): in this process (not in socket.data, which other processes of a cluster can fetch).
+   */
+  const signedIn = new WeakMap<QmsSocket, { token: string; changes: number }>();
+  /** changes heard so far: a handshake that resolved its token before one is checked again */
+  let changes = 0;
+
   io.use(async (socket, next) => {
     try {
       const auth = socket.handshake.auth as { token?: unknown; siteId?: unknown };
       const token = typeof auth.token === 'string' ? auth.token : cookieToken(socket.handshake.headers.cookie);
-      const principal = DeviceTokens.handles(token) ? await deviceTokens.resolve(token) : await app.auth.resolve(token);
-      if (!principal) return next(new Error('UNAUTHENTICATED'));
+      const seen = changes;
+      const principal = await resolve(token);
+      if (!principal || !token) return next(new Error('UNAUTHENTICATED'));
+      signedIn.set(socket, { token, changes: seen });
       const wanted = typeof auth.siteId === 'string' ? auth.siteId : undefined;
       let siteId: string | undefined;
       if (principal.kind === 'device') siteId = principal.device.siteId;
@@ -166,17 +179,61 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
       const deviceId = principal.device.id;
       markSeen(deviceId);
       socket.on('disconnect', () => markSeen(deviceId));
-    } else if (managerOfSite(principal, siteId)) {
+    } else {
       // alerts go to this room only: kiosks, displays and officials never receive them
-      joined.push(rooms.managers(siteId));
+      if (managerOfSite(principal, siteId)) joined.push(rooms.managers(siteId));
+      // the session's end closes the socket (the screen then finds its token refused: sign-in)
+      const timer = setTimeout(() => socket.disconnect(true), Math.min(Math.max(principal.expiresAt - Date.now(), 0), 2 ** 31 - 1));
+      timer.unref();
+      socket.on('disconnect', () => clearTimeout(timer));
     }
     await socket.join(joined);
+    // a change heard while this socket's token was being looked up may not be in its principal
+    if (signedIn.get(socket)?.changes !== changes) void recheck(socket);
     try {
       // joined first: every event from now on reaches the socket, whatever the snapshot's age
       sendSnapshot(socket, (await snapshots.get(siteId)).restamp);
     } catch (error) {
       app.log.warn({ err: error }, 'snapshot failed; the client will reconnect');
       socket.disconnect(true);
+    }
+  });
+
+  /**
+   * After a change to what tokens stand for, every open socket it touches is held to the new
+   * rights at once: closed if its token no longer works or no longer reaches its site (the
+   * screen reconnects and is refused, or lands on sign-in), otherwise re-scoped in place (a
+   * manager made staff leaves the managers' room and receives no more alerts). Each process
+   * does this for its own sockets, for changes made here and heard from the others.
+   */
+  async function recheck(socket: QmsSocket): Promise<void> {
+    let principal: Principal | undefined;
+    try {
+      principal = await resolve(signedIn.get(socket)?.token);
+    } catch (error) {
+      // cannot tell: close it rather than let it hear what it may no longer (it reconnects)
+      app.log.warn({ err: error }, 'could not check an open socket after a sign-in change: closed');
+    }
+    if (!socket.connected) return;
+    const { siteId, principal: before } = socket.data;
+    const reaches = principal?.kind === 'device'
+      ? before.kind === 'device' && principal.device.id === before.device.id && principal.device.counterId === before.device.counterId
+      : principal?.kind === 'staff' && (isAdmin(principal) || principal.siteIds.includes(siteId));
+    if (!principal || !reaches) return void socket.disconnect(true);
+    socket.data.principal = principal;
+    if (principal.kind === 'staff') {
+      if (managerOfSite(principal, siteId)) await socket.join(rooms.managers(siteId));
+      else await socket.leave(rooms.managers(siteId));
+    }
+  }
+
+  const touches = (p: Principal, change: AuthChange) => !!change.all || (p.kind === 'staff'
+    ? p.sessionId === change.sessionId || p.user.id === change.userId
+    : p.device.id === change.deviceId);
+  const unwatch = app.auth.watch((change) => {
+    changes++;
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data?.principal && touches(socket.data.principal, change)) void recheck(socket);
     }
   });
 
@@ -220,6 +277,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     io.engine.close();
   });
   app.addHook('onClose', async () => {
+    unwatch();
     await stats.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await seen.close();
