@@ -9,6 +9,7 @@ import { AuthService } from './auth/auth.service.ts';
 import { loadConfig, type Config } from './config.ts';
 import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
+import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
@@ -82,12 +83,30 @@ export async function buildApp(options: AppOptions) {
     bodyLimit: 64 * 1024,
     // the client's address (rate limits) and scheme (Secure cookie) from a trusted reverse proxy
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
+    // a client that trickles its request a byte at a time is cut off (config.ts: timeouts)
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // how often Node looks for requests past those timeouts (its default, 30 s, would let them run on)
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(config.headersTimeoutMs / 4))),
+    },
     ajv: {
       // unknown fields are an error (400), never silently stored; no type coercion of bodies
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
+  limitConnections(app.server, {
+    perAddress: config.connectionsPerAddress,
+    total: config.maxConnections,
+    exempt: trustedProxies(config.trustProxy),
+    onRefused: (refused, why) => app.log.warn({ refused, why }, why === 'total'
+      ? 'connections refused: the server holds as many as it may (QMS_MAX_CONNECTIONS)'
+      : 'connections refused: one address holds as many as it may (QMS_CONNECTIONS_PER_ADDRESS)'),
+  });
   installErrorHandler(app);
 
   const queue = new QueueService({ db: options.db, clock: options.clock });

@@ -1,4 +1,5 @@
 // Everything the server reads from the environment, in one place (listed in the README).
+import { readFileSync } from 'node:fs';
 export interface Config {
   port: number;
   host: string;
@@ -18,6 +19,18 @@ export interface Config {
   cluster: boolean;
   /** which reverse proxies' X-Forwarded-For/-Proto to believe (Fastify's trustProxy) */
   trustProxy: TrustProxy;
+  /** a request's headers must arrive within this (ms) */
+  headersTimeoutMs: number;
+  /** a whole request, headers and body, must arrive within this (ms) */
+  requestTimeoutMs: number;
+  /** an idle keep-alive connection closes after this (ms) */
+  keepAliveTimeoutMs: number;
+  /** a connection with no traffic at all closes after this (ms); WebSockets are not affected */
+  idleTimeoutMs: number;
+  /** open connections from one address at most; 0: no cap */
+  connectionsPerAddress: number;
+  /** open connections in all at most, below the process's file-descriptor limit; 0: no cap */
+  maxConnections: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -55,6 +68,39 @@ export function trustProxy(value: string | undefined): TrustProxy {
   return list;
 }
 
+function ms(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of milliseconds, at least ${min}; got "${value}"`);
+  return n;
+}
+
+function cap(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number (0: no cap); got "${value}"`);
+  return n;
+}
+
+/** The soft limit on open files of this process (systemd's default is 1024), if Linux says. */
+export function openFilesLimit(limits = '/proc/self/limits'): number | undefined {
+  try {
+    const line = readFileSync(limits, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isInteger(soft) && soft > 0 ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connections in all: the file descriptors less room for what the server itself opens
+ * (PostgreSQL pools and its LISTEN connection, fonts, logs, printers), so that a flood of
+ * connections is refused one by one instead of leaving the process unable to open anything.
+ */
+const RESERVED_DESCRIPTORS = 128;
+const connectionsWithin = (files: number | undefined) => (files ? Math.max(files - RESERVED_DESCRIPTORS, 64) : 0);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
@@ -72,5 +118,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // an external database may be shared by several processes: fan out through it unless told not to
     cluster: flag(env.QMS_CLUSTER, !!env.DATABASE_URL),
     trustProxy: trustProxy(env.QMS_TRUST_PROXY),
+    ...timeouts(env),
+    connectionsPerAddress: cap('QMS_CONNECTIONS_PER_ADDRESS', env.QMS_CONNECTIONS_PER_ADDRESS, 200),
+    maxConnections: cap('QMS_MAX_CONNECTIONS', env.QMS_MAX_CONNECTIONS, connectionsWithin(openFilesLimit())),
+  };
+}
+
+/**
+ * A slow client (a header or body trickled a byte at a time) is cut off, not waited for. The
+ * defaults suit a LAN: requests are small, and screens speak every 10 s (socket.io's ping).
+ */
+function timeouts(env: NodeJS.ProcessEnv) {
+  const headersTimeoutMs = ms('QMS_HEADERS_TIMEOUT_MS', env.QMS_HEADERS_TIMEOUT_MS, 10_000, 100);
+  const requestTimeoutMs = ms('QMS_REQUEST_TIMEOUT_MS', env.QMS_REQUEST_TIMEOUT_MS, 30_000, 100);
+  if (headersTimeoutMs > requestTimeoutMs) throw new Error('QMS_HEADERS_TIMEOUT_MS must not be longer than QMS_REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: ms('QMS_KEEPALIVE_TIMEOUT_MS', env.QMS_KEEPALIVE_TIMEOUT_MS, 10_000, 100),
+    // above socket.io's long-polling hold (pingInterval, 10 s) with room to spare
+    idleTimeoutMs: ms('QMS_IDLE_TIMEOUT_MS', env.QMS_IDLE_TIMEOUT_MS, 60_000, 20_000),
   };
 }

@@ -56,6 +56,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** modules loaded before the server (`node --import`), e.g. fixes/ that stand in for a proposed fix */
   preload?: string[];
+  /** the server's soft limit on open files (`ulimit -n`), e.g. systemd's default 1024 */
+  openFiles?: number;
 }
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -63,7 +65,12 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   // `node --import tsx`: one process, so SIGKILL reaches the server itself (the tsx CLI would
   // stand in between and leave the server running)
   const preload = (options.preload ?? []).flatMap((m) => ['--import', path.isAbsolute(m) ? m : path.join(import.meta.dirname, m)]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, path.join(ROOT, 'server/src/main.ts')], {
+  const args = ['--import', 'tsx', ...preload, path.join(ROOT, 'server/src/main.ts')];
+  // through sh for its `ulimit`, then exec: the pid is still the server's own (SIGKILL reaches it)
+  const [command, argv] = options.openFiles
+    ? ['/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env: {
       ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(port), HOST: '127.0.0.1', QMS_DEMO: '0',
