@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config.ts';
 import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { installErrorHandler } from './http/errors.ts';
+import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
@@ -71,6 +72,8 @@ export async function buildApp(options: AppOptions) {
   const queue = new QueueService({ db: options.db, clock: options.clock });
   const auth = new AuthService(options.db);
 
+  // first, so that every response (API docs, screens, errors) carries them
+  await app.register(securityHeadersPlugin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Queue management API', version, description: 'Kiosks, displays, counters and reports of one-stop public-service centres. See shared/API.md.' },
@@ -78,7 +81,10 @@ export async function buildApp(options: AppOptions) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiHooks: { onRequest: async (_request, reply) => void reply.header('content-security-policy', DOCS_CSP) },
+  });
   await app.register(rateLimit, { global: false });
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
