@@ -148,9 +148,18 @@ describe('every page under its Content-Security-Policy in Chromium', () => {
     const issued = await kiosk.issueTicket(stack.siteId, { serviceId: stack.services.CT! });
     await expect.poll(() => w.page.getByTestId('activity').innerText(), { timeout: 5000 }).toContain(issued.code);
     await shot(w.page, 'manage');
-    // the devices screen, where a kiosk's printer is set
-    await w.page.getByRole('link', { name: 'Cấu hình' }).or(w.page.getByRole('button', { name: 'Cấu hình' })).first().click();
-    await shot(w.page, 'manage-config');
+    // the devices screen: a kiosk printer on a link-local address (a cloud's metadata service) is refused, in words
+    const device = await stack.device('kiosk');
+    await w.page.getByTestId('tab-config').click();
+    await w.page.getByTestId('config-tab-devices').click();
+    await w.page.getByTestId(`printer-${device.id}`).click();
+    await w.page.locator('[data-printer-kind="tcp"]').check();
+    await w.page.getByTestId('printer-host').fill('169.254.169.254');
+    await w.page.getByTestId('printer-port').fill('80');
+    await w.page.getByTestId('save-printer').click();
+    await expect.poll(() => w.page.getByTestId(`error-printer-${device.id}`).innerText()).toContain('Địa chỉ này không thể là máy in');
+    await w.page.getByTestId('printer-panel').scrollIntoViewIfNeeded();
+    await shot(w.page, 'manage-printer-refused');
     expect(await allViolations(w)).toEqual([]);
     expect(w.errors).toEqual([]);
   });

@@ -12,6 +12,7 @@ import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
+import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
@@ -34,6 +35,11 @@ export interface AppOptions {
   clock?: () => Date;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
+  /**
+   * Tests only: let kiosk printers be on loopback, where the tests' pretend printers listen.
+   * Deliberately no environment variable: a site must not turn it on by accident.
+   */
+  allowLoopbackPrinters?: boolean;
 }
 
 export interface RateLimits {
@@ -67,6 +73,7 @@ export async function buildApp(options: AppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
   app.decorate('rateLimits', rateLimits(config));
+  app.decorate('printerAddresses', new PrinterAddresses({ ownPorts: appPorts(app, options.db), allowLoopback: options.allowLoopbackPrinters ?? false }));
   installErrorHandler(app);
 
   const queue = new QueueService({ db: options.db, clock: options.clock });
@@ -108,5 +115,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     rateLimits: RateLimits;
+    /** where kiosks' network printers may be (printing/printer-address.ts) */
+    printerAddresses: PrinterAddresses;
   }
 }
