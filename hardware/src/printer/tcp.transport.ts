@@ -119,7 +119,7 @@ export class TcpTransport implements PrinterTransport {
       }, this.statusTimeoutMs);
       // A silent printer still gets its ticket; a service that answered in some other way
       // gets nothing more, and counts as no printer there, like a closed port.
-      if (received > MAX_STATUS_BYTES || hungUp || lost) {
+      if (received > MAX_STATUS_BYTES || (!status.answered && (hungUp || lost))) {
         return { online: false, paperOut: false, answered: false, error: `no ESC/POS printer answers at ${this.host}:${this.port}` };
       }
       return status;
