@@ -39,7 +39,8 @@ export async function startStack(): Promise<Stack> {
     await auth.createUser({ username: `canbo${c.number}`, password: STAFF_PASSWORD, displayName: `Nguyễn Văn ${c.number}`, role: 'staff', siteIds: [site.id] });
   }
   await auth.createUser({ username: 'quanly', password: STAFF_PASSWORD, displayName: 'Trần Thị Quản Lý', role: 'manager', siteIds: [site.id] });
-  const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false } });
+  // the kiosk tests' pretend printer listens on 127.0.0.1
+  const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {

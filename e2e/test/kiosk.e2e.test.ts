@@ -394,7 +394,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     expect(await page.getByTestId('unavailable').innerText()).toContain('Tạm thời gián đoạn, vui lòng chờ');
     await shot(page, 'landscape-unavailable');
 
-    restarted = await buildApp({ db: stack.t.db, serveUi: true, config: { rateLimits: false } });
+    restarted = await buildApp({ db: stack.t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true });
     await restarted.listen({ port, host: '127.0.0.1' });
     await page.getByTestId('unavailable').waitFor({ state: 'detached', timeout: 20_000 });
     const before = await ticketCount();

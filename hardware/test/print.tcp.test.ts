@@ -117,6 +117,30 @@ describe('printTicket over TCP when the printer cannot print', () => {
     expect(lastJob().cut).toBe(true);
   });
 
+  it('sends no ticket to another kind of service: one that greets, replies in its own protocol, or hangs up', { timeout: 10_000 }, async () => {
+    const services: Record<string, (socket: net.Socket) => void> = {
+      greets: (socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'),
+      replies: (socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')),
+      'hangs up': (socket) => socket.once('data', () => socket.end()),
+    };
+    for (const [name, behave] of Object.entries(services)) {
+      const received: Buffer[] = [];
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.on('data', (chunk) => received.push(chunk));
+        behave(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const other = new TcpTransport({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, statusTimeoutMs: 300 });
+      expect(await other.status(), name).toMatchObject({ online: false, answered: false, error: expect.stringMatching(/no ESC\/POS printer answers/) });
+      expect(await printTicket(other, sampleTicket), name).toMatchObject({ ok: false, reason: 'offline' });
+      // nothing but status requests (DLE EOT n) went there
+      expect(Buffer.concat(received).toString('hex'), name).toMatch(/^(1004(01|02|04))+$/);
+      await other.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('reads each status of the test printer back through the transport', async () => {
     printer.setState({ paperLow: true });
     expect(await transport.status()).toEqual({ online: true, paperOut: false, paperLow: true, coverOpen: false, answered: true });

@@ -12,7 +12,9 @@ import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { QueueError } from './queue/queue.errors.ts';
+import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
+import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
@@ -35,6 +37,11 @@ export interface AppOptions {
   clock?: () => Date;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
+  /**
+   * Tests only: let kiosk printers be on loopback, where the tests' pretend printers listen.
+   * Deliberately no environment variable: a site must not turn it on by accident.
+   */
+  allowLoopbackPrinters?: boolean;
 }
 
 export interface RateLimits {
@@ -107,11 +114,14 @@ export async function buildApp(options: AppOptions) {
       ? 'connections refused: the server holds as many as it may (QMS_MAX_CONNECTIONS)'
       : 'connections refused: one address holds as many as it may (QMS_CONNECTIONS_PER_ADDRESS)'),
   });
+  app.decorate('printerAddresses', new PrinterAddresses({ ownPorts: appPorts(app, options.db), allowLoopback: options.allowLoopbackPrinters ?? false }));
   installErrorHandler(app);
 
   const queue = new QueueService({ db: options.db, clock: options.clock });
   const auth = new AuthService(options.db);
 
+  // first, so that every response (API docs, screens, errors) carries them
+  await app.register(securityHeadersPlugin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Queue management API', version, description: 'Kiosks, displays, counters and reports of one-stop public-service centres. See shared/API.md.' },
@@ -119,7 +129,10 @@ export async function buildApp(options: AppOptions) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiHooks: { onRequest: async (_request, reply) => void reply.header('content-security-policy', DOCS_CSP) },
+  });
   await app.register(rateLimit, { global: false });
   app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
@@ -144,5 +157,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     rateLimits: RateLimits;
+    /** where kiosks' network printers may be (printing/printer-address.ts) */
+    printerAddresses: PrinterAddresses;
   }
 }

@@ -9,6 +9,9 @@ import { loadConfig } from './config.ts';
 import { SCREENS } from './plugins/ui.plugin.ts';
 
 const config = loadConfig();
+// Benchmarks only (bench/src/lib/processes.ts): their null printers listen on 127.0.0.1. A flag
+// on the command line, not an environment variable, so that no site turns it on by accident.
+const allowLoopbackPrinters = process.argv.slice(2).includes('--allow-loopback-printers');
 const log = (line: string) => console.log(line);
 
 const opened = await openDatabase(log);
@@ -32,7 +35,8 @@ try {
 
 // several processes on one database fan socket events out through PostgreSQL
 const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
-const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool });
+const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters });
+if (allowLoopbackPrinters) app.log.warn('--allow-loopback-printers: kiosk printers may be on 127.0.0.1 (benchmarks only)');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'stopping after an error');

@@ -33,8 +33,8 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs, script], {
+export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = [], scriptArgs: string[] = []): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs, script, ...scriptArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -120,7 +120,9 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     LOG_LEVEL: 'warn',
     QMS_ADMIN_PASSWORD: 'bench-admin-password',
     ...options.env,
-  }, [...(options.nodeArgs ?? []), ...serverNodeArgs()]);
+  }, [...(options.nodeArgs ?? []), ...serverNodeArgs()],
+  // the throughput bench's null printers listen on 127.0.0.1, where a site's printers may not be
+  ['--allow-loopback-printers']);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, c, options.timeoutMs ?? 60_000);
   return { ...c, url, port, startMs: now() - began };

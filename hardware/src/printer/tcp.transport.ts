@@ -11,7 +11,12 @@ export type TcpTransportOptions = {
   writeTimeoutMs?: number;
   /** how long to wait for each `DLE EOT` reply */
   statusTimeoutMs?: number;
+  /** resolves (and may refuse) the host name of each connection; the system resolver by default */
+  lookup?: net.LookupFunction;
 };
+
+/** The most a printer sends during a status check: three replies and one ASB block, and a spare. */
+const MAX_STATUS_BYTES = 8;
 
 /**
  * Raw TCP ("JetDirect", port 9100). Each job and each status check opens its own
@@ -24,6 +29,7 @@ export class TcpTransport implements PrinterTransport {
   private readonly connectTimeoutMs: number;
   private readonly writeTimeoutMs: number;
   private readonly statusTimeoutMs: number;
+  private readonly lookup: net.LookupFunction | undefined;
   private readonly open = new Set<net.Socket>();
   private closed = false;
 
@@ -33,12 +39,13 @@ export class TcpTransport implements PrinterTransport {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 15_000;
     this.statusTimeoutMs = options.statusTimeoutMs ?? 1000;
+    this.lookup = options.lookup;
   }
 
   private connect(): Promise<net.Socket> {
     if (this.closed) return Promise.reject(new Error('transport is closed'));
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const socket = net.connect({ host: this.host, port: this.port, ...(this.lookup ? { lookup: this.lookup } : {}) });
       this.open.add(socket);
       socket.once('close', () => this.open.delete(socket));
       const fail = (error: Error) => {
@@ -91,15 +98,31 @@ export class TcpTransport implements PrinterTransport {
     }
     const replies = new StatusReplyQueue();
     let lost: Error | null = null;
-    socket.on('data', (chunk: Buffer) => replies.push(chunk));
+    // What the other end did besides answering. A printer keeps the connection open and sends
+    // one byte per request (or nothing; an Automatic Status Back block adds four); another
+    // service greets, replies in its own protocol, or hangs up. Text may hold bytes that look
+    // like status bytes ("2" is 0x32), so it is told by its length, not by its bits.
+    let received = 0;
+    let hungUp = false;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      replies.push(chunk);
+    });
     socket.on('error', (error) => (lost = error));
+    socket.on('end', () => (hungUp = true));
     try {
-      return await requestStatus(async (request, timeoutMs) => {
+      const status = await requestStatus(async (request, timeoutMs) => {
         if (lost) return null;
         replies.clear();
         socket.write(request);
         return replies.next(timeoutMs);
       }, this.statusTimeoutMs);
+      // A silent printer still gets its ticket; a service that answered in some other way
+      // gets nothing more, and counts as no printer there, like a closed port.
+      if (received > MAX_STATUS_BYTES || (!status.answered && (hungUp || lost))) {
+        return { online: false, paperOut: false, answered: false, error: `no ESC/POS printer answers at ${this.host}:${this.port}` };
+      }
+      return status;
     } finally {
       socket.destroy();
     }

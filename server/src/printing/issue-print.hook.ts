@@ -14,7 +14,10 @@ import { TicketPrinter, type AgentLink, type PrintOutcome } from './ticket-print
 
 export const PrintReply = Type.Object({
   status: Type.Enum(['sent', 'failed', 'none']),
-  reason: Type.Optional(Type.String({ description: "paper_out, offline, error or timeout when status is 'failed'" })),
+  reason: Type.Optional(Type.String({
+    description: "paper_out, offline, error or timeout when status is 'failed'. paper_out and error come from the printer's own status reply; "
+      + 'offline is also the one answer whenever no printer answered at the address, whatever was there (nothing, another kind of service, a refused address).',
+  })),
 });
 
 /** POST /sites/:siteId/tickets 201: `{ticket}` as API.md says, plus `print` and `phoneUrl`. */
@@ -51,7 +54,7 @@ export function alertPublisher(app: FastifyInstance, db: Db): (alertId: string) 
 
 /** The ticket printer of this app: network printers, site agents, alerts published at once. */
 export function ticketPrinter(app: FastifyInstance, db: Db, options: { waitMs?: number } = {}): TicketPrinter {
-  return new TicketPrinter({ db, log: app.log, agents: agentLink(app), publishAlert: alertPublisher(app, db), ...options });
+  return new TicketPrinter({ db, log: app.log, agents: agentLink(app), publishAlert: alertPublisher(app, db), addresses: app.printerAddresses, ...options });
 }
 
 export function issuePrinting(app: FastifyInstance, db: Db) {

@@ -54,12 +54,18 @@ export async function printerRoutes(app: FastifyInstance, { db }: { db: Db }) {
       description: "The kiosk's printer: a network printer the server drives ({kind:'tcp', host, port?, widthDots?}), "
         + "{kind:'agent', deviceId?} for a USB or serial printer driven by the site agent on the kiosk PC (its port and paper width are in the agent's config, docs/site-agent.md; "
         + 'deviceId names the device the agent is paired as when that is not this kiosk), '
-        + 'or null for none.',
+        + 'or null for none. A network printer on this server itself, on a loopback, link-local, multicast or broadcast address, '
+        + "or on this server's HTTP or database port is refused (400 PRINTER_ADDRESS_REFUSED); a host name is checked again, "
+        + 'for the address it resolves to, at every print.',
     },
   }, async (request) => {
     const { deviceId } = request.params as { deviceId: string };
     const device = await kioskOf(deviceId, request);
     const body = request.body as KioskPrinter | null;
+    if (body?.kind === 'tcp') {
+      const refused = await app.printerAddresses.refusal(body.host, body.port ?? 9100);
+      if (refused) throw new QueueError('PRINTER_ADDRESS_REFUSED', `A kiosk printer cannot be at ${body.host}:${body.port ?? 9100}: ${refused}`, 400);
+    }
     if (body?.kind === 'agent' && body.deviceId && body.deviceId !== deviceId) {
       const agent = await db.selectFrom('device').select(['siteId', 'revokedAt']).where('id', '=', body.deviceId).executeTakeFirst();
       if (!agent || agent.siteId !== device.siteId || agent.revokedAt) {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { DEFAULT_TIME_ZONE, printTicket, TcpTransport, type PrinterTransport, type PrintResult, type TicketPrintData } from '@qms/hardware';
+import { DEFAULT_TIME_ZONE, PrinterOfflineError, printTicket, TcpTransport, type PrinterTransport, type PrintResult, type TicketPrintData } from '@qms/hardware';
 import type { Db } from '@qms/db';
 import type { PrintJob, PrintJobResult, Ticket } from '@qms/protocol';
+import { bare, PrinterAddresses } from './printer-address.ts';
 import { describePrinter, printerOf, type KioskPrinter, type TcpPrinter } from './printer.config.ts';
 
 // Prints the tickets of kiosks that have a printer: a network printer the server drives
@@ -52,6 +53,14 @@ export interface TicketPrinterOptions {
   waitMs?: number;
   /** how bytes reach a printer; tests may pass their own */
   transport?: (printer: TcpPrinter) => PrinterTransport;
+  /** where network printers may be (default: anywhere but this machine, loopback, link-local...) */
+  addresses?: PrinterAddresses;
+  /**
+   * The earliest a print that no printer answered is reported failed. A closed port fails at
+   * once, a host that is off after the connect timeout, a service of another kind in between:
+   * waiting as long as the slowest makes the answer say nothing of what is there.
+   */
+  failureFloorMs?: number;
   /** the kiosks' site agents; without it an `{kind:'agent'}` printer is offline */
   agents?: AgentLink;
   /** publishes a printer alert just raised (alert:raised to the site's managers) */
@@ -62,8 +71,35 @@ export interface TicketPrinterOptions {
 /** Alerts about one printer within this window are one alert (with a count), not a flood. */
 const ALERT_MERGE_MS = 60 * 60_000;
 
-const defaultTransport = (printer: TcpPrinter): PrinterTransport =>
-  new TcpTransport({ host: printer.host, port: printer.port ?? 9100, connectTimeoutMs: 2000, statusTimeoutMs: 800, writeTimeoutMs: 10_000 });
+const CONNECT_TIMEOUT_MS = 2000;
+
+/**
+ * A network printer's connection for one job: the port and the host as saved are checked
+ * first (the rules may have changed since it was saved), and every connection checks the
+ * addresses its name resolves to before connecting to one of them.
+ */
+const checkedTransport = (addresses: PrinterAddresses) => (printer: TcpPrinter): PrinterTransport => {
+  const port = printer.port ?? 9100;
+  const refused = addresses.refusal(printer.host, port);
+  const transport = new TcpTransport({
+    host: bare(printer.host), port, lookup: addresses.lookup, connectTimeoutMs: CONNECT_TIMEOUT_MS, statusTimeoutMs: 800, writeTimeoutMs: 10_000,
+  });
+  return {
+    async status() {
+      const why = await refused;
+      return why ? { online: false, paperOut: false, answered: false, error: why } : transport.status();
+    },
+    async write(bytes) {
+      const why = await refused;
+      if (why) throw new PrinterOfflineError(why);
+      return transport.write(bytes);
+    },
+    close: () => transport.close(),
+  };
+};
+
+/** What a failed print says when no printer answered, whatever was (or was not) there. */
+const NO_PRINTER = 'no printer answered';
 
 export class TicketPrinter {
   private readonly db: Db;
@@ -73,6 +109,7 @@ export class TicketPrinter {
   private readonly agents: AgentLink | undefined;
   private readonly publishAlert: ((alertId: string) => Promise<void>) | undefined;
   private readonly now: () => Date;
+  private readonly failureFloorMs: number;
   /** one job at a time per printer: many network printers take a single connection */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -80,7 +117,8 @@ export class TicketPrinter {
     this.db = options.db;
     this.log = options.log;
     this.waitMs = options.waitMs ?? 4000;
-    this.transport = options.transport ?? defaultTransport;
+    this.transport = options.transport ?? checkedTransport(options.addresses ?? new PrinterAddresses());
+    this.failureFloorMs = options.failureFloorMs ?? CONNECT_TIMEOUT_MS;
     this.agents = options.agents;
     this.publishAlert = options.publishAlert;
     this.now = options.now ?? (() => new Date());
@@ -123,9 +161,28 @@ export class TicketPrinter {
   private async print(printer: KioskPrinter, data: TicketPrintData, about: AlertSubject): Promise<PrintOutcome> {
     if (printer.kind === 'agent') return this.printByAgent(data, about, printer.deviceId ?? about.deviceId);
     const job = this.enqueue(describePrinter(printer), async () => {
+      const started = Date.now();
       const transport = this.transport(printer);
+      let answered = false;
+      const watched: PrinterTransport = {
+        status: async () => {
+          const status = await transport.status();
+          if (status.answered) answered = true;
+          return status;
+        },
+        write: (bytes) => transport.write(bytes),
+        close: () => transport.close(),
+      };
       try {
-        return await printTicket(transport, data, printer.widthDots ? { widthDots: printer.widthDots } : {});
+        const result = await printTicket(watched, data, printer.widthDots ? { widthDots: printer.widthDots } : {});
+        if (result.ok || answered) return result;
+        // Nothing printer-like answered: refused address, unknown name, closed port, host down,
+        // another kind of service, a reset. The manager who typed the address must not learn
+        // which (that would scan the network), so every one is the same "offline", after the
+        // same time; the cause goes to the log for the technician.
+        this.log?.warn({ deviceId: about.deviceId, printer: describePrinter(printer), cause: result.message }, 'no printer answered');
+        await new Promise((resolve) => setTimeout(resolve, this.failureFloorMs - (Date.now() - started)));
+        return { ok: false, reason: 'offline', message: NO_PRINTER } satisfies PrintResult;
       } finally {
         await transport.close();
       }

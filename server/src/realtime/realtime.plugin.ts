@@ -60,9 +60,33 @@ function cookieToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a handshake may come from this Origin. A browser always sends the origin of the page
+ * that opens the socket, and a page of another site must not ride on a manager's session
+ * cookie (cross-site WebSocket hijacking): only this server's own pages, reached by the
+ * address in the Host header or by QMS_PUBLIC_URL (behind a proxy that rewrites Host), may
+ * connect. Programs (the site agent, tests, integrations) send no Origin and carry a token.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, publicUrl: string | undefined): boolean {
+  if (origin === undefined) return true;
+  const parse = (value: string) => {
+    try {
+      return new URL(value);
+    } catch {
+      return null;
+    }
+  };
+  // "null" (a sandboxed frame, a file) does not parse, and is refused
+  const from = parse(origin);
+  if (!from || (from.protocol !== 'http:' && from.protocol !== 'https:')) return false;
+  if (host && from.host === parse(`${from.protocol}//${host}`)?.host) return true;
+  return !!publicUrl && from.origin === parse(publicUrl)?.origin;
+}
+
 async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOptions) {
   const io: QmsServer = new Server(app.server, {
     serveClient: false,
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, app.config.publicUrl)),
     // screens reconnect after drops; a restart should not pile up stale sockets
     pingInterval: 10_000,
     pingTimeout: 8_000,

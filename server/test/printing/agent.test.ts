@@ -30,7 +30,7 @@ const sockets: Socket[] = [];
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  [f, tcpPrinter] = await Promise.all([apiFixture({ clock: clock.now }), startTestPrinter()]);
+  [f, tcpPrinter] = await Promise.all([apiFixture({ clock: clock.now, allowLoopbackPrinters: true }), startTestPrinter()]);
   base = await listenLocally(f.app);
   dir = await mkdtemp(path.join(tmpdir(), 'qms-agent-'));
 });

@@ -13,7 +13,7 @@ let printer: TestPrinter;
 const clock = new TestClock('2026-11-24T02:00:00Z'); // Tuesday 09:00 in Hà Nội: the demo centre is open
 
 beforeAll(async () => {
-  [f, printer] = await Promise.all([apiFixture({ clock: clock.now }), startTestPrinter()]);
+  [f, printer] = await Promise.all([apiFixture({ clock: clock.now, allowLoopbackPrinters: true }), startTestPrinter()]);
 });
 afterAll(async () => {
   await f?.app.close();
@@ -192,6 +192,62 @@ describe('tickets printed on the kiosk network printer', () => {
     await printer.waitForJobs(2);
     expect(readQr(lastJob()!.image!)).toBe('http://localhost:80/t/test-print');
     expect((await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.staff, {})).statusCode).toBe(403);
+  });
+});
+
+describe('a failed test print does not map the network', () => {
+  /** A service of another kind on 127.0.0.1 (loopback is allowed for this app only: see the fixture). */
+  async function otherService(behave: (socket: net.Socket) => void): Promise<net.Server> {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      behave(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+  const portOf = (server: net.Server) => (server.address() as net.AddressInfo).port;
+
+  it('answers the same, after the same time, for a closed port and any non-printer service', async () => {
+    await f.t.db.deleteFrom('alert').where('kind', '=', 'printer').execute();
+    const services = {
+      ssh: await otherService((socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n')),
+      http: await otherService((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'))),
+      resets: await otherService((socket) => socket.once('data', () => socket.resetAndDestroy())),
+    };
+    const targets: [string, { host: string; port: number }][] = [
+      ['closed port', { host: '127.0.0.1', port: await closedPort() }],
+      ...Object.entries(services).map(([name, server]) => [name, { host: '127.0.0.1', port: portOf(server) }] as [string, { host: string; port: number }]),
+    ];
+    const answers: Record<string, unknown> = {};
+    const tookMs: Record<string, number> = {};
+    try {
+      for (const [name, target] of targets) {
+        expect((await setPrinter({ kind: 'tcp', ...target })).statusCode, name).toBe(200);
+        const started = Date.now();
+        answers[name] = (await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.manager, {})).json();
+        tookMs[name] = Date.now() - started;
+      }
+    } finally {
+      for (const server of Object.values(services)) server.close();
+    }
+    expect(answers).toEqual(Object.fromEntries(targets.map(([name]) => [name, { status: 'failed', reason: 'offline' }])));
+    // each no quicker than a printer that is switched off (the connect timeout)
+    for (const [name, ms] of Object.entries(tookMs)) expect(ms, name).toBeGreaterThanOrEqual(1900);
+    // and the alerts say no more than the reply
+    const alerts = await f.t.db.selectFrom('alert').select('data').where('kind', '=', 'printer').where('deviceId', '=', f.deviceIds.kiosk!).execute();
+    expect(new Set(alerts.map((a) => `${a.data.reason}: ${a.data.message}`))).toEqual(new Set(['offline: no printer answered']));
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+  });
+
+  it('a real printer\'s own state still comes through: paper_out from its status reply', async () => {
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+    printer.setState({ paperOut: true });
+    expect((await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.manager, {})).json()).toEqual({ status: 'failed', reason: 'paper_out' });
+    printer.setState({ paperOut: false, coverOpen: true });
+    expect((await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.manager, {})).json()).toEqual({ status: 'failed', reason: 'error' });
+    printer.setState({ coverOpen: false, silent: true });
+    // a printer that never answers status requests still prints
+    expect((await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.manager, {})).json()).toEqual({ status: 'sent' });
   });
 });
 

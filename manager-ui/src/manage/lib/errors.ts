@@ -32,6 +32,10 @@ const MESSAGES: Record<string, Text> = {
   USER_NOT_FOUND: { vi: 'Không tìm thấy tài khoản.', en: 'Account not found.' },
   NOT_A_DISPLAY: { vi: 'Chỉ màn hình gọi số mới có vùng hiển thị.', en: 'Only displays have a zone.' },
   NOT_A_KIOSK: { vi: 'Chỉ máy lấy số mới có máy in vé.', en: 'Only kiosks have a ticket printer.' },
+  PRINTER_ADDRESS_REFUSED: {
+    vi: 'Địa chỉ này không thể là máy in: đó là chính máy chủ, địa chỉ loopback hoặc link-local, địa chỉ quảng bá, hoặc cổng của máy chủ hay cơ sở dữ liệu. Nhập địa chỉ IP của máy in trong mạng của trung tâm.',
+    en: 'A printer cannot be at this address: it is this server itself, a loopback or link-local address, a broadcast address, or a port of the server or its database. Enter the printer\'s address on the centre\'s network.',
+  },
   AGENT_DEVICE_NOT_FOUND: { vi: 'Thiết bị của phần mềm trạm không thuộc trung tâm này hoặc đã bị thu hồi.', en: 'The site agent\'s device is not of this site, or was revoked.' },
   DEVICE_NOT_FOUND: { vi: 'Không tìm thấy thiết bị (có thể đã bị thu hồi).', en: 'Device not found (it may be revoked).' },
   SITE_NOT_FOUND: { vi: 'Không tìm thấy trung tâm.', en: 'Site not found.' },
