@@ -179,6 +179,8 @@ export interface TicketTable {
   estimatedWaitSeconds: number | null;
   positionAtIssue: number | null;
   transferCount: Generated<number>;
+  /** the issuer's key of the press that made it (Idempotency-Key), if it sent one */
+  issueKey: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TicketEventTable {

@@ -235,3 +235,13 @@ export async function insertTicketRecorded(trx: Trx, ticket: NewTicket, event: N
   return trx.with('recorded', (db) => db.insertInto('ticketEvent').values(event).returning('id'))
     .insertInto('ticket').values(ticket).returningAll().executeTakeFirstOrThrow();
 }
+
+/** The ticket an issuer's key made at the site, if any (one index lookup: ticket_issue_key_idx). */
+export async function ticketOfIssueKey(db: Kysely<Database>, siteId: string, issuerId: string | null, key: string): Promise<TicketRow | undefined> {
+  if (!issuerId) return undefined;
+  return db.selectFrom('ticket').selectAll()
+    .where('siteId', '=', siteId)
+    .where(sql<string>`COALESCE(device_id, staff_id)`, '=', issuerId)
+    .where('issueKey', '=', key)
+    .executeTakeFirst();
+}

@@ -27,6 +27,11 @@ export interface IssueInput extends Actor {
   priority?: string;
   lang?: string;
   channel?: string;
+  /**
+   * The issuer's key of this press (Idempotency-Key): the same key again, from the same kiosk
+   * or official, gets the ticket the first request made instead of a new one.
+   */
+  issueKey?: string;
 }
 
 export interface CounterAction extends Actor {
@@ -72,7 +77,24 @@ export class QueueService {
 
   // ---- tickets -------------------------------------------------------------------------
 
-  async issue(input: IssueInput): Promise<Result<Ticket>> {
+  async issue(input: IssueInput): Promise<Result<Ticket> & { replayed?: boolean }> {
+    if (!input.issueKey) return this.issueNew(input);
+    // A retried press costs nothing on the way of a first one: its key rides in the insert, and
+    // only a refusal (the key's unique index, or a check that may since have changed, such as
+    // the closing time) looks for the ticket the key already made.
+    try {
+      return await this.issueNew(input);
+    } catch (error) {
+      const earlier = await repo.ticketOfIssueKey(this.db, input.siteId, input.deviceId ?? input.staffId ?? null, input.issueKey);
+      if (!earlier) throw error;
+      if (earlier.issuedServiceId !== input.serviceId || earlier.priority !== (input.priority ?? 'none')) {
+        throw new QueueError('ISSUE_KEY_REUSED', 'This Idempotency-Key was already used for a different ticket: send a new key for a new press', 409);
+      }
+      return { value: await this.describe(earlier), events: [], replayed: true };
+    }
+  }
+
+  private async issueNew(input: IssueInput): Promise<Result<Ticket>> {
     // What the issue needs to know, read together before the transaction (none of it is locked
     // or written by it; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
@@ -121,6 +143,7 @@ export class QueueService {
         calledAt: null,
         startedAt: null,
         finishedAt: null,
+        issueKey: input.issueKey ?? null,
       };
       // the people ahead and the service's load, before the insert (the ticket is not counted)
       const figures = await repo.aheadAndLoad(trx, ticket, site.id, now);

@@ -3,7 +3,7 @@ import { ErrorBody, PublicTicket } from '@qms/protocol';
 import { Type } from 'typebox';
 import { allow, who } from '../http/auth.plugin.ts';
 import { deviceOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
-import { CounterParams, created, errors, IssueBody, PauseBody, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '../http/schemas.ts';
+import { CounterParams, created, errors, IssueBody, IssueHeaders, PauseBody, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '../http/schemas.ts';
 import { NOT_STAFF_OF_SITE, QueueError } from '../queue/queue.errors.ts';
 import type { Actor, QueueService, TicketAtCounter } from '../queue/queue.service.ts';
 import type { RatingService } from '../ratings/rating.service.ts';
@@ -48,16 +48,20 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
   };
 
   app.post('/sites/:siteId/tickets', {
-    schema: { tags: ['tickets'], params: SiteParams, body: IssueBody, response: { 201: printing.reply, ...errors } },
+    schema: { tags: ['tickets'], params: SiteParams, headers: IssueHeaders, body: IssueBody, response: { 201: printing.reply, ...errors } },
     config: { rateLimit: app.rateLimits.issue },
   }, async (request, reply) => {
     const { siteId } = request.params as { siteId: string };
     const p = who(request);
     allow(deviceOfSite(p, siteId, ['kiosk']) || staffOfSite(p, siteId), 'Only a kiosk or staff of this site can issue tickets');
     const body = request.body as { serviceId: string; priority?: string; lang?: string };
-    const { value, events } = await queue.issue({ siteId, ...body, ...actor(p), channel: p.kind === 'device' ? 'kiosk' : 'staff' });
+    const issueKey = request.headers['idempotency-key'] as string | undefined;
+    const { value, events, replayed } = await queue.issue({ siteId, ...body, ...actor(p), channel: p.kind === 'device' ? 'kiosk' : 'staff', issueKey });
     app.realtime.publish(events);
-    // after the commit and the events: the ticket exists whatever the printer does
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    // After the commit and the events: the ticket exists whatever the printer does. A retried
+    // press prints again: its first answer was lost, perhaps before the paper came out, and a
+    // second slip of the same number harms nobody, where none leaves the citizen with nothing.
     return reply.code(201).send({ ticket: value, ...(await printing.afterIssue(request, value)) });
   });
 
