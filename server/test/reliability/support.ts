@@ -170,12 +170,12 @@ export interface Reply {
 }
 
 /** A request that never hangs: status 0 when the connection failed, -1 when it timed out. */
-export async function api(base: string, method: string, url: string, tokenValue?: string, body?: unknown, timeoutMs = 15_000): Promise<Reply> {
+export async function api(base: string, method: string, url: string, tokenValue?: string, body?: unknown, timeoutMs = 15_000, headers: Record<string, string> = {}): Promise<Reply> {
   const t0 = Date.now();
   try {
     const res = await fetch(`${base}/api/v1${url}`, {
       method,
-      headers: { ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
