@@ -341,6 +341,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
 
   it('explains a refusal of the server (closed today) with when to come back', async () => {
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+    // (the next opening is tomorrow, any day of the week: Sunday's name is "Chủ Nhật", not "Thứ …")
     // the kiosk still believes the centre open: the server's SITE_CLOSED must read as a message
     await stack.t.db.insertInto('holiday').values({ siteId: stack.siteId, date: today, name: 'e2e' }).execute();
     await stack.t.db.insertInto('openingHours').values([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ siteId: stack.siteId, weekday, opens: '07:30', closes: '17:00' }))).execute();
@@ -349,7 +350,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
       const notice = page.getByTestId('notice');
       await notice.waitFor();
       expect(await notice.getAttribute('data-kind')).toBe('site_closed');
-      expect(await notice.innerText()).toMatch(/Trung tâm hiện không làm việc[\s\S]*Mời quay lại lúc 07:30, Thứ \S+ \d\d\/\d\d\/\d{4}\./);
+      expect(await notice.innerText()).toMatch(/Trung tâm hiện không làm việc[\s\S]*Mời quay lại lúc 07:30, (Thứ (Hai|Ba|Tư|Năm|Sáu|Bảy)|Chủ Nhật) \d\d\/\d\d\/\d{4}\./);
       await shot(page, 'landscape-notice-closed');
       await page.getByRole('button', { name: 'Về màn hình chính' }).click();
 
@@ -364,7 +365,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     }
   });
 
-  it('explains every other refusal in words: field full for the session, too many tickets, no network', async () => {
+  it('explains every other refusal in words: field full for the session, too many tickets, no network', { timeout: 60_000 }, async () => {
     const refusals: [string, (route: import('playwright-core').Route) => Promise<void>, RegExp][] = [
       ['service_closing', (route) => route.fulfill({
         status: 409, contentType: 'application/json',
@@ -378,13 +379,45 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
       await page.waitForTimeout(1600); // past the guard against double taps
       await page.locator('[data-service="HT"]').click();
       const notice = page.getByTestId('notice');
-      await notice.waitFor();
+      // no answer at all is retried under the press's key for 20 s before it is a notice
+      await notice.waitFor({ timeout: kind === 'unavailable' ? 30_000 : 5_000 });
       expect(await notice.getAttribute('data-kind')).toBe(kind);
       expect(await notice.innerText()).toMatch(text);
       if (kind === 'service_closing') await shot(page, 'landscape-notice-service-closing');
       await page.unroute('**/api/v1/sites/*/tickets');
       await page.getByRole('button', { name: 'Về màn hình chính' }).click();
     }
+  });
+
+  it('retries a press whose answer was lost under the same key: the ticket is shown, and there is one', async () => {
+    const before = await ticketCount();
+    const keys: string[] = [];
+    let lost = false;
+    await page.route('**/api/v1/sites/*/tickets', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (lost) return route.continue();
+      // the request reaches the server and makes the ticket; its answer never reaches the kiosk
+      lost = true;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    try {
+      await page.waitForTimeout(1600); // past the guard against double taps
+      await page.locator('[data-service="HT"]').click();
+      await page.getByTestId('ticket-code').waitFor();
+      const shown = await page.getByTestId('ticket-code').innerText();
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(keys[1]).toBe(keys[0]);
+      expect(await ticketCount()).toBe(before + 1);
+      const latest = await stack.t.db.selectFrom('ticket').select('code').orderBy('issuedAt', 'desc').executeTakeFirstOrThrow();
+      expect(shown).toBe(latest.code);
+    } finally {
+      await page.unroute('**/api/v1/sites/*/tickets');
+    }
+    await backHome(page);
+    // the next press is a new key
+    keys.length = 0;
   });
 
   it('survives a server restart: calm overlay while it is down, back by itself, then issues again', { timeout: 60_000 }, async () => {

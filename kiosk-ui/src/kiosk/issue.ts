@@ -30,7 +30,8 @@ export interface RetryPolicy {
   backoffMs: number[];
 }
 
-export const ISSUE_RETRY: RetryPolicy = { attemptMs: 15_000, totalMs: 45_000, backoffMs: [300, 1_000, 2_000, 4_000] };
+// about a server restart's worth of retries; then the citizen reads that the service is down
+export const ISSUE_RETRY: RetryPolicy = { attemptMs: 12_000, totalMs: 20_000, backoffMs: [300, 1_000, 2_000, 3_000] };
 
 /** The server did not answer (network, restart, timeout) or could not (5xx): the same press again. */
 class NoAnswer extends Error {}
