@@ -11,6 +11,7 @@ import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
+import { installTextInput } from './http/text-input.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
@@ -116,6 +117,7 @@ export async function buildApp(options: AppOptions) {
   });
   app.decorate('printerAddresses', new PrinterAddresses({ ownPorts: appPorts(app, options.db), allowLoopback: options.allowLoopbackPrinters ?? false }));
   installErrorHandler(app);
+  installTextInput(app);
 
   const queue = new QueueService({ db: options.db, clock: options.clock });
   const auth = new AuthService(options.db);

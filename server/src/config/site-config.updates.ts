@@ -7,6 +7,7 @@ import type {
 import { hashPassword } from '../auth/tokens.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { secondsOfDay } from '../queue/site.calendar.ts';
+import { assertTimezone } from './timezones.ts';
 
 // Changes of a site's configuration from the manager console. Each method checks what the
 // schema cannot (uniqueness within the site, sessions that overlap, a phrase without its
@@ -20,13 +21,7 @@ export class SiteConfigUpdates {
   constructor(private readonly db: Db) {}
 
   async updateSite(siteId: string, input: SiteUpdate): Promise<void> {
-    if (input.timezone) {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: input.timezone });
-      } catch {
-        throw bad('INVALID_TIMEZONE', `Unknown timezone "${input.timezone}"`);
-      }
-    }
+    if (input.timezone) await assertTimezone(this.db, input.timezone);
     const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
     if (!Object.keys(changes).length) return this.assertSite(siteId);
     const updated = await this.db.updateTable('site').set(changes).where('id', '=', siteId).returning('id').executeTakeFirst();

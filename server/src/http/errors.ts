@@ -24,7 +24,8 @@ export function installErrorHandler(app: FastifyInstance) {
       return reply.code(fe.statusCode).send({ error: { code, message: fe.message } });
     }
     const pgCode = (error as { code?: string }).code;
-    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003') {
+    // (22021/22P05: text PostgreSQL cannot store; the text hook refuses it first, this is the net below)
+    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003' || pgCode === '22021' || pgCode === '22P05') {
       // a malformed id or date that reached PostgreSQL: still the caller's input
       return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'Malformed value in the request' } });
     }

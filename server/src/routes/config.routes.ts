@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { assertTimezone } from '../config/timezones.ts';
 import type { FastifyInstance } from 'fastify';
 import { parseWeekdays, type Db } from '@qms/db';
 import { SiteConfig } from '@qms/protocol';
@@ -38,13 +39,7 @@ export async function configRoutes(app: FastifyInstance, { db, config }: { db: D
     allow(isAdmin(who(request)), 'Only an administrator creates sites');
     const body = request.body as Body<{ code: string; name: string; timezone?: string; level?: 'province' | 'commune'; openingHours?: Record<string, [string, string][]> }>;
     for (const key of Object.keys(body.openingHours ?? {})) parseWeekdays(key);
-    if (body.timezone) {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: body.timezone });
-      } catch {
-        throw new QueueError('INVALID_TIMEZONE', `Unknown timezone "${body.timezone}"`, 400);
-      }
-    }
+    if (body.timezone) await assertTimezone(db, body.timezone);
     return reply.code(201).send(await config.createSite(body));
   });
 

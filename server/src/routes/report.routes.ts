@@ -28,6 +28,8 @@ import { XLSX_CONTENT_TYPE } from '../reports/xlsx.ts';
 const strict = { additionalProperties: false } as const;
 const Instant = Type.String({ format: 'date-time', description: 'ISO-8601 with offset, e.g. 2026-11-24T00:00:00+07:00' });
 const Range = { from: Instant, to: Instant };
+const FIRST_DAY = new Date('2000-01-01T00:00:00Z');
+const LAST_DAY = new Date('2999-12-31T00:00:00Z');
 const Lang = Type.Optional(Type.Enum(['vi', 'en'], { description: 'language of XLSX headers (default vi)' }));
 const SummaryQuerySchema = Type.Object({
   ...Range,
@@ -80,6 +82,8 @@ export async function reportRoutes(app: FastifyInstance, { db, queue }: { db: Db
     const from = new Date(q.from);
     const to = new Date(q.to);
     if (!(from.getTime() < to.getTime())) throw new QueueError('INVALID_RANGE', 'The report range must end after it starts', 400);
+    // what the local-time formatting and PostgreSQL's dates are sure to handle, in any zone
+    if (from < FIRST_DAY || to > LAST_DAY) throw new QueueError('INVALID_RANGE', 'Reports cover the years 2000 to 2999', 400);
     return { from, to };
   };
 
