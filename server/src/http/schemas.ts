@@ -15,6 +15,8 @@ const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 export const OpeningHoursBody = Type.Record(
   Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }),
   Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 }),
+  // a key that is not a weekday range is refused here, not left to the route
+  { additionalProperties: false },
 );
 
 export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, strict);

@@ -38,7 +38,13 @@ export async function configRoutes(app: FastifyInstance, { db, config }: { db: D
   app.post('/sites', { schema: { tags: ['configuration'], body: CreateSiteBody, response: created } }, async (request, reply) => {
     allow(isAdmin(who(request)), 'Only an administrator creates sites');
     const body = request.body as Body<{ code: string; name: string; timezone?: string; level?: 'province' | 'commune'; openingHours?: Record<string, [string, string][]> }>;
-    for (const key of Object.keys(body.openingHours ?? {})) parseWeekdays(key);
+    for (const key of Object.keys(body.openingHours ?? {})) {
+      try {
+        parseWeekdays(key);
+      } catch {
+        throw new QueueError('INVALID_OPENING_HOURS', `"${key}" is not a range of weekdays from the first to the last (e.g. mon-fri)`, 400);
+      }
+    }
     if (body.timezone) await assertTimezone(db, body.timezone);
     return reply.code(201).send(await config.createSite(body));
   });

@@ -67,6 +67,16 @@ describe('a NUL character in any text', () => {
   });
 });
 
+describe('opening hours of a new site', () => {
+  it('with a key that is no weekday range, or a range running backwards, are a 400', async () => {
+    for (const openingHours of [{ nested: { x: 1 } }, { 'fri-mon': [['07:30', '11:30']] }]) {
+      const reply = await send('POST', '/sites', f.tokens.admin, { code: 'HOURS-X', name: 'Giờ sai', openingHours });
+      expect(reply.statusCode, reply.body).toBe(400);
+    }
+    expect(await f.t.db.selectFrom('site').select('id').where('code', '=', 'HOURS-X').executeTakeFirst()).toBeUndefined();
+  });
+});
+
 describe('report ranges', () => {
   it('far in the past or the future are a 400 INVALID_RANGE, for one site and for all', async () => {
     const ranges = [
