@@ -1,6 +1,6 @@
 export * from './types.ts';
 export { createDb, createPool, type Db, type DbOptions } from './connection.ts';
-export { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from './embedded.ts';
+export { credentialsFile, startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle, type EmbeddedState } from './embedded.ts';
 export { migrateToLatest } from './migrate.ts';
 export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type CentreFile } from './seed.ts';
 export { openDatabase, type OpenedDatabase } from './open.ts';

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import type { Db } from '@qms/db';
+import type { Db, EmbeddedState } from '@qms/db';
 import { AuthService } from './auth/auth.service.ts';
 import { loadConfig, type Config } from './config.ts';
 import { SiteConfigService } from './config/site-config.service.ts';
@@ -38,6 +38,8 @@ export interface AppOptions {
   clock?: () => Date;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
+  /** the embedded PostgreSQL this process runs, for /api/health */
+  embedded?: { state(): EmbeddedState };
   /**
    * Tests only: let kiosk printers be on loopback, where the tests' pretend printers listen.
    * Deliberately no environment variable: a site must not turn it on by accident.
@@ -139,7 +141,7 @@ export async function buildApp(options: AppOptions) {
   app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
-  await app.register(healthRoutes, { db: options.db });
+  await app.register(healthRoutes, { db: options.db, embedded: options.embedded });
   await app.register(async (api) => {
     await api.register(authRoutes);
     await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });

@@ -35,7 +35,7 @@ try {
 
 // several processes on one database fan socket events out through PostgreSQL
 const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
-const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters });
+const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded });
 if (allowLoopbackPrinters) app.log.warn('--allow-loopback-printers: kiosk printers may be on 127.0.0.1 (benchmarks only)');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

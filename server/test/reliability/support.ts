@@ -50,7 +50,8 @@ export interface ServerProcess {
 }
 
 export interface StartOptions {
-  databaseUrl: string;
+  /** an external database; without it the server runs its embedded PostgreSQL (QMS_DATA_DIR in env) */
+  databaseUrl?: string;
   port?: number;
   cluster?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -58,6 +59,11 @@ export interface StartOptions {
   preload?: string[];
   /** the server's soft limit on open files (`ulimit -n`), e.g. systemd's default 1024 */
   openFiles?: number;
+}
+
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _unused, ...rest } = env;
+  return rest;
 }
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -73,7 +79,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: {
-      ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(port), HOST: '127.0.0.1', QMS_DEMO: '0',
+      ...withoutDatabaseUrl(process.env), ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), PORT: String(port), HOST: '127.0.0.1', QMS_DEMO: '0',
       QMS_CLUSTER: options.cluster ? '1' : '0', QMS_RATE_LIMITS: 'off', LOG_LEVEL: 'warn', QMS_ADMIN_PASSWORD: 'reliability-admin-1',
       ...options.env,
     },
