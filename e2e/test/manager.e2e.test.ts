@@ -145,4 +145,25 @@ describe('manager console', () => {
 
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('goes back to sign-in as soon as its session is ended elsewhere (signed out on another screen)', async () => {
+    const other = await browser.context({ width: 1440, height: 900 });
+    try {
+      const console2 = await other.newPage();
+      await console2.goto(`${stack.baseUrl}/manage/`);
+      await console2.getByLabel('Tên đăng nhập').fill('quanly');
+      await console2.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
+      await console2.getByRole('button', { name: 'Đăng nhập' }).click();
+      const site = console2.getByTestId('site-PHUONG-DONG-CAM');
+      await expect.poll(() => site.getByTestId('connection').innerText(), { timeout: 10_000 }).toBe('Trực tuyến');
+      const token = await console2.evaluate(() => localStorage.getItem('qms.manage.token'));
+      expect(token).toBeTruthy();
+      // the session ends on the server: its open socket is closed, its retry refused
+      expect((await api('POST', '/auth/logout', token!)).status).toBe(204);
+      await console2.getByLabel('Tên đăng nhập').waitFor({ timeout: 8_000 });
+      expect(await console2.getByTestId('site-PHUONG-DONG-CAM').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 });

@@ -62,7 +62,8 @@ export class CounterTerminal {
     this.live = new LiveQueue(socket);
     // the client's socket retries server-side closes and refused handshakes itself
     socket.on('connect_error', (error) => {
-      if (error.message === 'UNAUTHENTICATED') return session.forget();
+      // the session ended, or the official no longer belongs to this centre: sign in again
+      if (error.message === 'UNAUTHENTICATED' || error.message === 'SITE_REQUIRED') return session.forget();
     });
     socket.on('queue:snapshot', (snapshot) => {
       this.skewMs = Date.parse(snapshot.at) - Date.now();

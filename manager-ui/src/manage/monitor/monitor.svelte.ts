@@ -36,6 +36,10 @@ export class SiteWatch {
       this.figuresAt = next;
     };
     socket.on('connect', () => void this.loadConfig());
+    // the server closes a socket whose session ended; its retry is then refused
+    socket.on('connect_error', (error) => {
+      if (error.message === 'UNAUTHENTICATED') monitor.sessionEnded();
+    });
     socket.on('queue:snapshot', (s) => {
       stamp(s.services.map((x) => x.serviceId));
       // a fresh screen starts with the latest calls of the day
@@ -139,7 +143,7 @@ export class Monitor {
   now = $state(Date.now());
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly client: QmsClient) {}
+  constructor(private readonly client: QmsClient, readonly sessionEnded: () => void = () => {}) {}
 
   start(sites: SiteSummary[]): void {
     this.watches = sites.map((site) => new SiteWatch(site, this.client, this));
