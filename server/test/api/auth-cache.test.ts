@@ -5,7 +5,7 @@ import { buildApp, type App } from '../../src/app.ts';
 import { AUTH_CHANNEL } from '../../src/http/auth.plugin.ts';
 import { AuthService, PrincipalCache } from '../../src/auth/auth.service.ts';
 import { newToken, STAFF_TOKEN_PREFIX, tokenHash } from '../../src/auth/tokens.ts';
-import { apiFixture, PASSWORD, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
+import { apiFixture, http, PASSWORD, twoProcesses, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { SocketClients } from '../support/sockets.ts';
 
 // The token cache (AuthService.cache), and call-next checking the counter's site in its own
@@ -29,15 +29,6 @@ afterAll(async () => {
   await f?.t.drop();
 });
 
-async function http(url: string, method: string, path: string, token?: string, body?: object) {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 const me = (token: string, url = base) => http(url, 'GET', '/auth/me', token);
 const login = async (username: string, password = PASSWORD, url = base) => {
   const r = await http(url, 'POST', '/auth/login', undefined, { username, password });
@@ -344,27 +335,18 @@ describe('token cache, AuthService on PostgreSQL', () => {
 });
 
 describe('token cache, two processes of a cluster', () => {
-  const apps: App[] = [];
-  const pools: ReturnType<typeof createPool>[] = [];
+  let cluster: Awaited<ReturnType<typeof twoProcesses>>;
   let a: string;
   let b: string;
   let appB: App;
 
   beforeAll(async () => {
-    for (const name of ['a', 'b']) {
-      const pool = createPool(f.t.url, { max: 2, applicationName: `qms-test-cluster-${name}` });
-      pools.push(pool);
-      const app = await buildApp({ db: f.t.db, serveUi: false, clusterPool: pool, config: { rateLimits: false } });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      apps.push(app);
-    }
-    [a, b] = apps.map((app) => `http://127.0.0.1:${(app.server.address() as { port: number }).port}`) as [string, string];
-    appB = apps[1]!;
+    cluster = await twoProcesses(f, 'qms-test-cluster');
+    ({ a, b, appB } = cluster);
   });
   afterAll(async () => {
     sockets.closeAll();
-    for (const app of apps) await app.close();
-    for (const pool of pools) await pool.end();
+    await cluster?.close();
   });
 
   /** Polls B until `check` holds; returns how long it took (ms), or Infinity. */

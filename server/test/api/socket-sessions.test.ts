@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '@qms/db';
-import { buildApp, type App } from '../../src/app.ts';
 import { newToken, STAFF_TOKEN_PREFIX, tokenHash } from '../../src/auth/tokens.ts';
-import { apiFixture, listenLocally, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
+import { apiFixture, http, listenLocally, PASSWORD, twoProcesses, type ApiFixture } from '../support/api-fixture.ts';
 import { SocketClients, until, type Client, type Listener } from '../support/sockets.ts';
 
 // An open socket is held to its session's rights, not to those of its handshake: whatever ends
@@ -26,16 +24,6 @@ afterAll(async () => {
   await f?.app.close();
   await f?.t.drop();
 });
-
-async function http(url: string, method: string, path: string, token?: string, body?: object) {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 let serial = 0;
 /** A new account of the site, signed in: its id and token. */
@@ -170,25 +158,17 @@ describe('open sockets follow their session, one process', () => {
 });
 
 describe('open sockets follow their session, two processes of a cluster', () => {
-  const apps: App[] = [];
-  const pools: ReturnType<typeof createPool>[] = [];
+  let cluster: Awaited<ReturnType<typeof twoProcesses>>;
   let a: string;
   let b: string;
 
   beforeAll(async () => {
-    for (const name of ['a', 'b']) {
-      const pool = createPool(f.t.url, { max: 2, applicationName: `qms-test-sessions-${name}` });
-      pools.push(pool);
-      const app = await buildApp({ db: f.t.db, serveUi: false, clusterPool: pool, config: { rateLimits: false } });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      apps.push(app);
-    }
-    [a, b] = apps.map((app) => `http://127.0.0.1:${(app.server.address() as { port: number }).port}`) as [string, string];
+    cluster = await twoProcesses(f, 'qms-test-sessions');
+    ({ a, b } = cluster);
   });
   afterAll(async () => {
     sockets.closeAll();
-    for (const app of apps) await app.close();
-    for (const pool of pools) await pool.end();
+    await cluster?.close();
   });
 
   it('sign-out through A closes the socket on B', async () => {

@@ -1,4 +1,4 @@
-import { seedDemoIfEmpty, type Db } from '@qms/db';
+import { createPool, seedDemoIfEmpty, type Db } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { buildApp, type App, type AppOptions } from '../../src/app.ts';
 import { AuthService } from '../../src/auth/auth.service.ts';
@@ -87,4 +87,38 @@ export async function count(db: Db, table: 'ticket' | 'ticketEvent' | 'rating' |
 export async function listenLocally(app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
+/** A JSON request over real HTTP to an app listening at `url` (see listenLocally). */
+export async function http(url: string, method: string, path: string, token?: string, body?: object) {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Two processes of a cluster on the fixture's database, as far as a test can tell: two apps,
+ * each with its own pool for the socket.io adapter and its own LISTEN (named for pg_stat_activity).
+ */
+export async function twoProcesses(f: ApiFixture, name: string) {
+  const apps: App[] = [];
+  const pools: ReturnType<typeof createPool>[] = [];
+  for (const process of ['a', 'b']) {
+    const pool = createPool(f.t.url, { max: 2, applicationName: `${name}-${process}` });
+    pools.push(pool);
+    const app = await buildApp({ db: f.t.db, serveUi: false, clusterPool: pool, config: { rateLimits: false } });
+    apps.push(app);
+  }
+  const [a, b] = await Promise.all(apps.map((app) => listenLocally(app))) as [string, string];
+  return {
+    a, b, appB: apps[1]!,
+    async close() {
+      for (const app of apps) await app.close();
+      for (const pool of pools) await pool.end();
+    },
+  };
 }
