@@ -134,7 +134,8 @@ describe('configuration changes on running screens', () => {
     const log = await voiceLog(display.page);
     expect(log.map((p) => [p.seq, p.outcome, p.text.vi.includes(calls[log.indexOf(p)]!.code)])).toEqual([[1, 'played', true], [2, 'played', true]]);
     for (const { errors } of [kiosk, display, terminal, tablet]) expect(errors).toEqual([]);
-  });
+    // four screens to start, then two announcements of about 12 s each: more than the default 30 s
+  }, 90_000);
 
   it('the manager\'s devices screen: a display\'s zone (live on it) and a kiosk\'s printer with a test ticket', async () => {
     const printer = await startTestPrinter();

@@ -43,6 +43,7 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
   FORBIDDEN: () => ({ vi: 'Bạn không có quyền thực hiện thao tác này.', en: 'You are not allowed to do this.' }),
   RATE_LIMITED: () => ({ vi: 'Thao tác quá nhiều lần. Vui lòng đợi một phút rồi thử lại.', en: 'Too many attempts. Wait a minute and try again.' }),
   INVALID_PAIRING_CODE: () => ({ vi: 'Mã ghép nối không đúng hoặc đã hết hạn.', en: 'The pairing code is wrong or has expired.' }),
+  ISSUE_KEY_REUSED: () => ({ vi: 'Yêu cầu lấy số này đã dùng cho một số khác. Vui lòng bấm lại.', en: 'This request was already used for another ticket. Please press again.' }),
   SITE_REQUIRED: () => ({ vi: 'Chưa chọn trung tâm.', en: 'Choose a centre first.' }),
 
   // the counter
