@@ -5,14 +5,27 @@ import { QueueError } from '../queue/queue.errors.ts';
 const MAX_DEPTH = 32;
 
 /**
+ * Characters no one types into a name, a comment or a password: C0 controls other than tab and
+ * line breaks (NUL among them, which PostgreSQL cannot store in text or jsonb), and a lone half
+ * of a surrogate pair (not Unicode: the database driver would store U+FFFD in its place).
+ */
+const UNTYPABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|\p{Cs}/u;
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
  * Text as it is stored: every string of a request's body, query and path, keys included, in
  * Unicode NFC, so "Hộ tịch" typed with precomposed letters and with combining marks is one
- * name, one login, one search. A NUL character is refused (PostgreSQL cannot store it in text
- * or jsonb, and no name or comment has one), and so is JSON nested deeper than any request.
+ * name, one login, one search. Untypable characters are refused, and so is JSON nested deeper
+ * than any request.
  */
 export function storedText(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new QueueError('VALIDATION_FAILED', 'Text may not contain the NUL character (U+0000)', 400);
+    const bad = UNTYPABLE.exec(value);
+    if (bad) {
+      const what = bad[0] === '\u0000' ? 'the NUL character (U+0000)' : /\p{Cs}/u.test(bad[0]) ? `a lone surrogate (${codePoint(bad[0])})` : `the control character ${codePoint(bad[0])}`;
+      throw new QueueError('VALIDATION_FAILED', `Text may not contain ${what}`, 400);
+    }
     return value.normalize('NFC');
   }
   if (value === null || typeof value !== 'object') return value;

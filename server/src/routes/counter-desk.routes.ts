@@ -6,6 +6,7 @@ import { CounterDeskService } from '../alerts/counter-desk.service.ts';
 import { deviceOfSite, staffOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { CounterParams, errors, SiteParams } from '../http/schemas.ts';
+import { QueueError } from '../queue/queue.errors.ts';
 import type { QueueService } from '../queue/queue.service.ts';
 
 // Reads of the counter terminal and the rating tablet (extensions of API.md), registered from
@@ -24,8 +25,20 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const Instant = Type.String({ format: 'date-time' });
 
 const TodayQuery = Type.Object({
-  date: Type.Optional(Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: "the site's local date; default today" })),
+  date: Type.Optional(Type.String({ pattern: '^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: "the site's local date (years 2000 to 2999); default today" })),
 }, strict);
+
+/**
+ * The pattern lets 2026-02-31 through, which the local-midnight arithmetic would roll into
+ * March and answer for as if it were a day. (Years outside 2000-2999, which the pattern now
+ * refuses, were a 500 from the date formatting.)
+ */
+function assertDay(date: string): void {
+  const day = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== date) {
+    throw new QueueError('VALIDATION_FAILED', `${date} is not a day of the calendar`, 400);
+  }
+}
 export const TodayFigures = Type.Object({
   date: Type.String(),
   counterId: Type.String(),
@@ -59,6 +72,7 @@ export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { d
   }, async (request) => {
     const { counterId } = request.params as { counterId: string };
     const { date } = request.query as { date?: string };
+    if (date) assertDay(date);
     const p = who(request);
     const counter = await desk.counter(counterId);
     allow(staffOfSite(p, counter.siteId) || (deviceOfSite(p, counter.siteId, ['counter']) && p.device.counterId === counterId));

@@ -67,6 +67,39 @@ describe('a NUL character in any text', () => {
   });
 });
 
+describe('other characters no one types', () => {
+  it('control characters and lone surrogates are a 400 that changes nothing; tabs and line breaks are text', async () => {
+    const cases: [string, () => ReturnType<typeof send>][] = [
+      ['a bell in a criticism comment', () => send('POST', '/alerts/criticism', f.tokens.kiosk, { comment: 'chờ lâu\u0007' })],
+      ['an escape in a device name', () => send('POST', `/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'display', name: '\u001b[31mTV' })],
+      ['a lone surrogate in a service name', () => send('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code: 'SUR1', name: { vi: 'Hộ tịch \ud800', en: 'Civil' }, prefix: 'S' })],
+      ['a lone surrogate in a login', () => send('POST', '/auth/login', undefined, { username: 'admin\udc00', password: ADMIN_PASSWORD })],
+      ['a backspace in a site name', () => send('PUT', `/sites/${f.siteId}`, f.tokens.admin, { name: 'Phường\b' })],
+    ];
+    for (const [what, request] of cases) {
+      const before = await everything();
+      const reply = await request();
+      expect(reply.statusCode, `${what}: ${reply.body}`).toBe(400);
+      expect(reply.json().error.code, what).toBe('VALIDATION_FAILED');
+      expect(await everything(), what).toBe(before);
+    }
+    const lines = await send('POST', '/alerts/criticism', f.tokens.kiosk, { comment: 'dòng 1\r\ndòng 2\tcột' });
+    expect(lines.statusCode, lines.body).toBe(201);
+  });
+});
+
+describe('a counter\'s figures of one day', () => {
+  it('for a day far away or not on the calendar are a 400, not a 500 or another day\'s figures', async () => {
+    for (const date of ['0999-01-01', '9999-12-31', '0000-01-01', '2026-02-31', '2026-04-31']) {
+      const reply = await send('GET', `/counters/${f.counters[1]}/today?date=${date}`, f.tokens.staff);
+      expect(reply.statusCode, `${date}: ${reply.body}`).toBe(400);
+      expect(reply.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    const today = await send('GET', `/counters/${f.counters[1]}/today?date=2026-11-24`, f.tokens.staff);
+    expect(today.statusCode).toBe(200);
+  });
+});
+
 describe('opening hours of a new site', () => {
   it('with a key that is no weekday range, or a range running backwards, are a 400', async () => {
     for (const openingHours of [{ nested: { x: 1 } }, { 'fri-mon': [['07:30', '11:30']] }]) {
@@ -128,6 +161,40 @@ describe('text is stored in NFC', () => {
     expect((row.name as { vi: string }).vi).toBe(nfc);
     const list = await send('GET', `/sites/${f.siteId}/services`, f.tokens.manager);
     expect(JSON.stringify(list.json())).toContain(nfc);
+  });
+
+  it('"Hộ tịch" typed precomposed and then with combining marks is one name, not two', async () => {
+    for (const [code, name, prefix] of [['PAIR1', nfc, 'P'], ['PAIR2', nfd, 'R']] as const) {
+      const created = await send('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code, name: { vi: name, en: 'Civil status' }, prefix });
+      expect(created.statusCode, created.body).toBe(201);
+    }
+    const names = await f.t.db.selectFrom('service').select(sql<string>`name->>'vi'`.as('vi')).where('code', 'in', ['PAIR1', 'PAIR2']).execute();
+    expect(names.map((n) => n.vi)).toEqual([nfc, nfc]);
+  });
+
+  it('every name and text the API stores is stored in NFC', async () => {
+    const opened = await send('POST', `/counters/${f.counters[3]}/open`, f.tokens.staff);
+    expect(opened.statusCode, opened.body).toBe(200);
+    const device = (await send('POST', `/sites/${f.otherSiteId}/devices`, f.tokens.admin, { kind: 'display', name: 'TV' })).json() as { device: { id: string } };
+    const marker = (n: number) => `Hoà thuận – Hộ tịch ${n}`;
+    const cases: [string, (text: string) => ReturnType<typeof send>, string, string][] = [
+      ['site name', (t) => send('PUT', `/sites/${f.otherSiteId}`, f.tokens.admin, { name: t }), 'site', 'name'],
+      ['counter name', (t) => send('POST', `/sites/${f.otherSiteId}/counters`, f.tokens.admin, { number: 77, name: t, serviceIds: [] }), 'counter', 'name'],
+      ['device name', (t) => send('PUT', `/devices/${device.device.id}`, f.tokens.admin, { name: t }), 'device', 'name'],
+      ['staff display name', (t) => send('POST', `/sites/${f.otherSiteId}/staff`, f.tokens.admin, { username: 'nfc.staff', password: PASSWORD, displayName: t, role: 'staff' }), 'app_user', 'display_name'],
+      ['priority group', (t) => send('PUT', `/sites/${f.otherSiteId}/priority-groups`, f.tokens.admin, { priorityGroups: [{ code: 'elderly', name: { vi: t, en: 'Elderly' }, rank: 1 }] }), 'priority_group', 'name'],
+      ['holiday', (t) => send('PUT', `/sites/${f.otherSiteId}/holidays`, f.tokens.admin, { holidays: [{ date: '2026-12-31', name: t }] }), 'holiday', 'name'],
+      ['pause reason', (t) => send('POST', `/counters/${f.counters[3]}/pause`, f.tokens.staff, { reason: t }), 'counter', 'pause_reason'],
+      ['criticism comment', (t) => send('POST', '/alerts/criticism', f.tokens.kiosk, { comment: t }), 'alert', 'data'],
+    ];
+    for (const [i, [what, request, table, column]] of cases.entries()) {
+      const reply = await request(marker(i).normalize('NFD'));
+      expect(reply.statusCode, `${what}: ${reply.body}`).toBeLessThan(300);
+      const found = async (text: string) => Number((await sql<{ n: number }>`
+        SELECT count(*) AS n FROM ${sql.table(table)} WHERE ${sql.ref(column)}::text LIKE ${`%${text}%`}`.execute(f.t.db)).rows[0]!.n);
+      expect(await found(marker(i)), what).toBe(1);
+      expect(await found(marker(i).normalize('NFD')), what).toBe(0);
+    }
   });
 
   it('an account\'s name and password typed with combining marks are the precomposed ones', async () => {
