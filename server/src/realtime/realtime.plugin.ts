@@ -25,8 +25,6 @@ export interface Realtime {
   io: QmsServer;
   /** Sends domain events to their rooms. Call only after the transaction committed. */
   publish(events: DomainEvent[]): void;
-  /** Closes every socket of a revoked device, on every process. */
-  disconnectDevice(deviceId: string): void;
   /** Devices with a socket on this process (the monitor marks them seen; see monitor/). */
   connectedDeviceIds(): string[];
   /** Devices of the site with a socket on any process (asks the other processes in a cluster). */
@@ -276,9 +274,6 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
         if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);
         else emit(io.to(target), e.name, e.payload);
       }
-    },
-    disconnectDevice(deviceId) {
-      io.in(rooms.device(deviceId)).disconnectSockets(true);
     },
     async onlineDeviceIds(siteId) {
       const sockets = await io.in(rooms.site(siteId)).fetchSockets();

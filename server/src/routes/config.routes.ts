@@ -145,8 +145,8 @@ export async function configRoutes(app: FastifyInstance, { db, config }: { db: D
     const { deviceId } = request.params as { deviceId: string };
     const siteId = await config.siteOfDevice(deviceId);
     allow(managerOfSite(who(request), siteId));
+    // its token stops working here and in every process, and its open sockets close (realtime)
     await app.auth.revokeDevice(deviceId);
-    app.realtime.disconnectDevice(deviceId);
     changed(siteId, 'devices');
     return reply.code(204).send();
   });
