@@ -132,7 +132,7 @@ export class AuthService {
   /** tells the other processes of a cluster what to forget (set by auth.plugin.ts) */
   announce: ((change: AuthChange) => Promise<void>) | undefined;
   /** told of every change, made here or heard from another process (open sockets follow it) */
-  private readonly watchers = new Set<(change: AuthChange) => void>();
+  private readonly watchers = new Set<(change: AuthChange) => unknown>();
 
   constructor(private readonly db: Db, options: AuthOptions | number = {}) {
     const o = typeof options === 'number' ? { sessionHours: options } : options;
@@ -143,21 +143,21 @@ export class AuthService {
   /**
    * Call after the commit of any change to what a token stands for (its session or device, the
    * user's role, active flag, password or sites, the device's name): forgets it here at once,
-   * and in the other processes of a cluster as soon as they hear of it.
+   * and in the other processes of a cluster as soon as they hear of it. Resolves once this
+   * process's watchers are done (its open sockets are closed or re-scoped by the reply).
    */
   async forget(change: AuthChange): Promise<void> {
-    this.changed(change);
-    await this.announce?.(change);
+    await Promise.all([this.changed(change), this.announce?.(change)]);
   }
 
   /** A change this process made or heard of: forget the tokens it touches, tell the watchers. */
-  changed(change: AuthChange): void {
+  async changed(change: AuthChange): Promise<void> {
     this.cache.forget(change);
-    for (const watch of this.watchers) watch(change);
+    await Promise.all([...this.watchers].map((watch) => watch(change)));
   }
 
   /** Calls `watch` after every change to what tokens stand for; returns the unsubscribe. */
-  watch(watch: (change: AuthChange) => void): () => void {
+  watch(watch: (change: AuthChange) => unknown): () => void {
     this.watchers.add(watch);
     return () => this.watchers.delete(watch);
   }

@@ -74,7 +74,7 @@ export class AuthChangeListener {
       // from here on, every change committed elsewhere is heard
       this.auth.cache.trust(true);
       // what was changed elsewhere while not listening: open sockets are checked again
-      if (this.warned) this.auth.changed({ all: true });
+      if (this.warned) void this.auth.changed({ all: true });
       this.warned = false;
     } catch (error) {
       void client.end().catch(() => {});
@@ -107,9 +107,9 @@ export class AuthChangeListener {
     try {
       const { origin, ...change } = JSON.parse(payload ?? '{}') as AuthChange & { origin?: string };
       if (origin === this.origin) return;
-      this.auth.changed(change);
+      void this.auth.changed(change);
     } catch {
-      this.auth.changed({ all: true });
+      void this.auth.changed({ all: true });
     }
   }
 

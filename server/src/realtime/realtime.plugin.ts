@@ -252,11 +252,11 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
   const touches = (p: Principal, change: AuthChange) => !!change.all || (p.kind === 'staff'
     ? p.sessionId === change.sessionId || p.user.id === change.userId
     : p.device.id === change.deviceId);
-  const unwatch = app.auth.watch((change) => {
+  const unwatch = app.auth.watch(async (change) => {
     changes++;
-    for (const socket of io.of('/').sockets.values()) {
-      if (socket.data?.principal && touches(socket.data.principal, change)) void recheck(socket);
-    }
+    const touched = [...io.of('/').sockets.values()].filter((s) => s.data?.principal && touches(s.data.principal, change));
+    // the change is committed whatever happens here: a failed check closes the socket
+    await Promise.all(touched.map((socket) => recheck(socket).catch(() => socket.disconnect(true))));
   });
 
   const value: Realtime = {
