@@ -14,9 +14,9 @@ export type ServiceOrder = 'longest_wait' | 'strict';
 export type CounterStatus = 'closed' | 'open' | 'paused';
 export type DeviceKind = 'kiosk' | 'display' | 'counter' | 'rating';
 export type UserRole = 'admin' | 'manager' | 'staff';
-export type TicketStatus = 'waiting' | 'called' | 'serving' | 'done' | 'no_show' | 'transferred' | 'cancelled';
+export type TicketStatus = 'waiting' | 'called' | 'serving' | 'done' | 'no_show' | 'transferred' | 'cancelled' | 'expired';
 export type TicketEventType =
-  | 'issued' | 'called' | 'recalled' | 'started' | 'finished' | 'no_show' | 'transferred' | 'cancelled';
+  | 'issued' | 'called' | 'recalled' | 'started' | 'finished' | 'no_show' | 'transferred' | 'cancelled' | 'expired';
 export type CounterEventType = 'opened' | 'paused' | 'resumed' | 'closed';
 
 export interface SiteSettings {

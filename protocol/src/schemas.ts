@@ -9,7 +9,7 @@ const Instant = Type.String({ format: 'date-time', description: 'ISO-8601 with o
 export const Localized = Type.Object({ vi: Type.String(), en: Type.String() });
 export type Localized = Static<typeof Localized>;
 
-export const TICKET_STATUSES = ['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled'] as const;
+export const TICKET_STATUSES = ['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled', 'expired'] as const;
 export const TicketStatus = Type.Enum(TICKET_STATUSES);
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 

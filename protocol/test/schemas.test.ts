@@ -14,7 +14,7 @@ describe('Ticket schema', () => {
   });
 
   it('knows exactly the seven statuses of API.md', () => {
-    expect(TICKET_STATUSES).toEqual(['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled']);
+    expect(TICKET_STATUSES).toEqual(['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled', 'expired']);
     expect(check.Check({ ...ticket, status: 'lost' })).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
+import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
@@ -36,6 +37,8 @@ export interface AppOptions {
   serveUi?: boolean;
   /** the queue engine's clock, for tests */
   clock?: () => Date;
+  /** how often to look for sites whose day is over (ms; default 15 s) */
+  dayEndCheckMs?: number;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
   /** the embedded PostgreSQL this process runs, for /api/health */
@@ -121,7 +124,7 @@ export async function buildApp(options: AppOptions) {
   installErrorHandler(app);
   installTextInput(app);
 
-  const queue = new QueueService({ db: options.db, clock: options.clock });
+  const queue = new QueueService({ db: options.db, clock: options.clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const auth = new AuthService(options.db);
 
   // first, so that every response (API docs, screens, errors) carries them
@@ -142,6 +145,15 @@ export async function buildApp(options: AppOptions) {
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
   await app.register(healthRoutes, { db: options.db, embedded: options.embedded });
+  // every site's day ends, tickets and all, whether or not anyone is connected
+  app.decorate('dayEnd', dayEndRunner(async () => {
+    const { value, events } = await queue.endDays();
+    app.realtime.publish(events);
+    if (value.length) app.log.info({ tickets: value.length }, 'day ended: unfinished tickets expired');
+    return value.length;
+  }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
+  app.addHook('onReady', async () => app.dayEnd.start());
+  app.addHook('onClose', () => app.dayEnd.stop());
   await app.register(async (api) => {
     await api.register(authRoutes);
     await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
@@ -163,5 +175,7 @@ declare module 'fastify' {
     rateLimits: RateLimits;
     /** where kiosks' network printers may be (printing/printer-address.ts) */
     printerAddresses: PrinterAddresses;
+    /** ends the days of the sites that are over (queue/day-end.ts); tests call its sweep */
+    dayEnd: DayEndRunner;
   }
 }

@@ -31,6 +31,8 @@ export interface Config {
   connectionsPerAddress: number;
   /** open connections in all at most, below the process's file-descriptor limit; 0: no cap */
   maxConnections: number;
+  /** a site's day ends this long after its last session closes (local midnight at the latest) */
+  dayEndGraceMinutes: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -121,7 +123,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...timeouts(env),
     connectionsPerAddress: cap('QMS_CONNECTIONS_PER_ADDRESS', env.QMS_CONNECTIONS_PER_ADDRESS, 200),
     maxConnections: cap('QMS_MAX_CONNECTIONS', env.QMS_MAX_CONNECTIONS, connectionsWithin(openFilesLimit())),
+    dayEndGraceMinutes: dayEndGrace(env.QMS_DAY_END_GRACE_MINUTES),
   };
+}
+
+/** Minutes after the last session's close that officials may still call and finish (0 to 1440). */
+function dayEndGrace(value: string | undefined): number {
+  if (value === undefined || value === '') return 30;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1440) throw new Error(`QMS_DAY_END_GRACE_MINUTES must be a whole number of minutes from 0 to 1440, got "${value}"`);
+  return n;
 }
 
 /**

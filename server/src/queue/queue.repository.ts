@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketUpdate } from '@qms/db';
+import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Calendar } from './site.calendar.ts';
 
 // Every query of the queue engine. Queries that lock rows take a Transaction, so the
@@ -228,6 +228,55 @@ export async function aheadAndLoad(db: Q, ticket: Queued, siteId: string, now: D
   if (!row) return undefined;
   const { ahead, ...load } = row;
   return { ahead, load };
+}
+
+/** The days of the sites (all, or one) that still have live tickets: few rows (ticket_live_day_idx). */
+export async function liveDays(db: Q, siteId?: string): Promise<{ siteId: string; localDate: string; timezone: string }[]> {
+  const { rows } = await sql<{ siteId: string; localDate: string; timezone: string }>`
+    SELECT d.site_id AS "siteId", d.local_date AS "localDate", s.timezone
+    FROM (SELECT DISTINCT site_id, local_date FROM ticket
+          WHERE status IN ('waiting', 'called', 'serving') ${siteId ? sql`AND site_id = ${siteId}` : sql``}) d
+    JOIN site s ON s.id = d.site_id`.execute(db);
+  return rows;
+}
+
+/** The calendars of these sites (timezones given), in two queries. */
+export async function calendars(db: Q, timezones: Map<string, string>): Promise<Map<string, Calendar>> {
+  const siteIds = [...timezones.keys()];
+  const result = new Map<string, Calendar>(siteIds.map((id) => [id, { timezone: timezones.get(id)!, hours: [], holidays: [] }]));
+  if (!siteIds.length) return result;
+  const [hours, days] = await Promise.all([
+    db.selectFrom('openingHours').select(['siteId', 'weekday', 'opens', 'closes']).where('siteId', 'in', siteIds).execute(),
+    db.selectFrom('holiday').select(['siteId', 'date']).where('siteId', 'in', siteIds).execute(),
+  ]);
+  for (const { siteId, ...session } of hours) result.get(siteId)!.hours.push(session);
+  for (const { siteId, date } of days) result.get(siteId)!.holidays.push(date);
+  return result;
+}
+
+/**
+ * Ends every live ticket of a site's local day (status `expired`, finishedAt `at`) and records
+ * an `expired` event for each, actor the system, in one statement. Rows are locked and their
+ * status checked again, so a ticket called or finished meanwhile is ended once or not at all.
+ * The statuses are RULES.expire.from (ticket.lifecycle.ts), written out so that the partial
+ * index ticket_live_day_idx, whose predicate they are, is used.
+ */
+export async function expireDay(db: Q, siteId: string, localDate: string, at: Date): Promise<(TicketRow & { fromStatus: TicketStatus })[]> {
+  const { rows } = await sql<TicketRow & { fromStatus: TicketStatus }>`
+    WITH live AS (
+      SELECT id, status FROM ticket
+      WHERE site_id = ${siteId} AND local_date = ${localDate} AND status IN ('waiting', 'called', 'serving')
+      FOR UPDATE
+    ), ended AS (
+      UPDATE ticket t SET status = 'expired', finished_at = ${at} FROM live
+      WHERE t.id = live.id AND live.status IN ('waiting', 'called', 'serving')
+      RETURNING t.*, live.status AS from_status
+    ), recorded AS (
+      INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, at, data)
+      SELECT id, site_id, 'expired', from_status, 'expired', service_id, counter_id, ${at}, '{"reason":"day_end"}'::jsonb FROM ended
+    )
+    SELECT * FROM ended ORDER BY service_id, number`.execute(db);
+  return rows;
 }
 
 /** Inserts a ticket and its first history event, in one round trip (the event's insert runs in a CTE). */

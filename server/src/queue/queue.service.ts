@@ -5,8 +5,8 @@ import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ti
 import { event, statsDue, type DomainEvent, type PublishedEvent } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
-import { openingState } from './site.calendar.ts';
-import { localDate } from './site.calendar.ts';
+import { dayEndsAt } from './day-end.ts';
+import { localDate, openingState } from './site.calendar.ts';
 import { formatCode, toTicket } from './ticket.mapper.ts';
 import { transition, type TicketAction } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';
@@ -52,6 +52,8 @@ export interface QueueServiceOptions {
   db: Db;
   /** the time source; tests pass a controllable clock */
   clock?: () => Date;
+  /** a site's day ends this long after its last session closes (local midnight at the latest) */
+  dayEndGraceSeconds?: number;
 }
 
 const RECENT_CALLS = 8;
@@ -64,10 +66,12 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
 export class QueueService {
   readonly db: Db;
   private readonly clock: () => Date;
+  private readonly dayEndGraceSeconds: number;
 
   constructor(options: QueueServiceOptions) {
     this.db = options.db;
     this.clock = options.clock ?? (() => new Date());
+    this.dayEndGraceSeconds = options.dayEndGraceSeconds ?? 30 * 60;
   }
 
   /** The engine's time (a test clock in tests), for reads that must agree with it. */
@@ -78,12 +82,12 @@ export class QueueService {
   // ---- tickets -------------------------------------------------------------------------
 
   async issue(input: IssueInput): Promise<Result<Ticket> & { replayed?: boolean }> {
-    if (!input.issueKey) return this.issueNew(input);
+    if (!input.issueKey) return this.issueNewDay(input);
     // A retried press costs nothing on the way of a first one: its key rides in the insert, and
     // only a refusal (the key's unique index, or a check that may since have changed, such as
     // the closing time) looks for the ticket the key already made.
     try {
-      return await this.issueNew(input);
+      return await this.issueNewDay(input);
     } catch (error) {
       const earlier = await repo.ticketOfIssueKey(this.db, input.siteId, input.deviceId ?? input.staffId ?? null, input.issueKey);
       if (!earlier) throw error;
@@ -91,6 +95,22 @@ export class QueueService {
         throw new QueueError('ISSUE_KEY_REUSED', 'This Idempotency-Key was already used for a different ticket: send a new key for a new press', 409);
       }
       return { value: await this.describe(earlier), events: [], replayed: true };
+    }
+  }
+
+  /**
+   * A new number on a new day may meet an earlier day's live ticket of the same code, when that
+   * day's end has not been swept yet (the server was down at midnight): end that day first.
+   */
+  private async issueNewDay(input: IssueInput): Promise<Result<Ticket>> {
+    try {
+      return await this.issueNew(input);
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint !== 'ticket_live_code_idx') throw error;
+      const ended = await this.endDays(input.siteId);
+      if (!ended.value.length) throw new QueueError('CODE_IN_USE', 'A live ticket of this centre already has this number: try again', 409);
+      const issued = await this.issueNew(input);
+      return { ...issued, events: [...ended.events, ...issued.events] };
     }
   }
 
@@ -198,6 +218,9 @@ export class QueueService {
       const row = await repo.lockTicket(trx, input.ticketId);
       if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
       if (row.status !== 'waiting') throw await this.notWaiting(trx, row);
+      if (row.localDate < localDate(this.clock(), site.timezone)) {
+        throw new QueueError('TICKET_OF_EARLIER_DAY', `${row.code} was issued on an earlier day: it can no longer be called`, 409, { status: row.status });
+      }
       const services = await repo.counterServiceIds(trx, counter.id);
       if (!services.includes(row.serviceId)) {
         throw new QueueError('SERVICE_NOT_SERVED', `Counter ${counter.number} does not serve the service of ${row.code}`, 409);
@@ -270,6 +293,30 @@ export class QueueService {
       const ticket = toTicket(saved, site.timezone);
       return { value: ticket, events: [event('ticket:updated', site.id, { ticket }), statsDue(site.id, [row.serviceId], now)] };
     });
+  }
+
+  /**
+   * Ends the days that are over (day-end.ts): every ticket of such a day still waiting, called
+   * or being served becomes `expired`, the system its actor. Of all sites, or of one.
+   */
+  async endDays(siteId?: string): Promise<Result<Ticket[]>> {
+    const now = this.clock();
+    const days = await repo.liveDays(this.db, siteId);
+    if (!days.length) return { value: [], events: [] };
+    const calendars = await repo.calendars(this.db, new Map(days.map((d) => [d.siteId, d.timezone])));
+    const value: Ticket[] = [];
+    const events: DomainEvent[] = [];
+    for (const day of days) {
+      if (now < dayEndsAt(calendars.get(day.siteId)!, day.localDate, this.dayEndGraceSeconds)) continue;
+      const ended = await repo.expireDay(this.db, day.siteId, day.localDate, now);
+      for (const row of ended) {
+        const ticket = toTicket(row, day.timezone);
+        value.push(ticket);
+        events.push(event('ticket:updated', day.siteId, { ticket }));
+      }
+      if (ended.length) events.push(statsDue(day.siteId, [...new Set(ended.map((t) => t.serviceId))], now));
+    }
+    return { value, events };
   }
 
   // ---- counters ------------------------------------------------------------------------

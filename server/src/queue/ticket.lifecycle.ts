@@ -3,10 +3,11 @@ import { QueueError } from './queue.errors.ts';
 
 // Every status change of a ticket passes through `transition`: the one place that knows
 // which moves are legal. waiting → called → serving → done; called → no_show;
-// called/serving → waiting again in another service (transfer); waiting → cancelled.
+// called/serving → waiting again in another service (transfer); waiting → cancelled; and
+// waiting/called/serving → expired when the site's day ends (day-end.ts, the system's move).
 // A recall re-announces a called ticket and changes nothing else.
 
-export type TicketAction = 'call' | 'recall' | 'start' | 'finish' | 'no_show' | 'transfer' | 'cancel';
+export type TicketAction = 'call' | 'recall' | 'start' | 'finish' | 'no_show' | 'transfer' | 'cancel' | 'expire';
 
 interface Rule {
   from: readonly TicketStatus[];
@@ -25,11 +26,12 @@ export const RULES: Record<TicketAction, Rule> = {
   no_show: { from: ['called'], to: 'no_show', event: 'no_show', refusal: 'TICKET_NOT_CALLED' },
   transfer: { from: ['called', 'serving'], to: 'waiting', event: 'transferred', refusal: 'TICKET_NOT_IN_SERVICE' },
   cancel: { from: ['waiting'], to: 'cancelled', event: 'cancelled', refusal: 'TICKET_NOT_WAITING' },
+  expire: { from: ['waiting', 'called', 'serving'], to: 'expired', event: 'expired', refusal: 'TICKET_FINISHED' },
 };
 
 const VERB: Record<TicketAction, string> = {
   call: 'call', recall: 'recall', start: 'start serving', finish: 'finish', no_show: 'mark as no-show',
-  transfer: 'transfer', cancel: 'cancel',
+  transfer: 'transfer', cancel: 'cancel', expire: 'expire',
 };
 
 export interface Transition {
@@ -48,4 +50,6 @@ export function transition(from: TicketStatus, action: TicketAction, code = 'the
 }
 
 export const ACTIVE_STATUSES: readonly TicketStatus[] = ['called', 'serving'];
-export const FINAL_STATUSES: readonly TicketStatus[] = ['done', 'no_show', 'cancelled'];
+export const FINAL_STATUSES: readonly TicketStatus[] = ['done', 'no_show', 'cancelled', 'expired'];
+/** a ticket not ended yet: what the day's end ends, and what may not share a printed code */
+export const LIVE_STATUSES = RULES.expire.from;

@@ -12,20 +12,23 @@ const LEGAL: Record<TicketAction, Partial<Record<TicketStatus, TicketStatus>>> =
   no_show: { called: 'no_show' },
   transfer: { called: 'waiting', serving: 'waiting' },
   cancel: { waiting: 'cancelled' },
+  expire: { waiting: 'expired', called: 'expired', serving: 'expired' },
 };
 const REFUSAL: Record<TicketAction, string> = {
   call: 'TICKET_NOT_WAITING', recall: 'TICKET_NOT_CALLED', start: 'TICKET_NOT_CALLED', finish: 'TICKET_NOT_IN_SERVICE',
   no_show: 'TICKET_NOT_CALLED', transfer: 'TICKET_NOT_IN_SERVICE', cancel: 'TICKET_NOT_WAITING',
+  expire: 'TICKET_FINISHED',
 };
 const EVENT: Record<TicketAction, string> = {
   call: 'called', recall: 'recalled', start: 'started', finish: 'finished', no_show: 'no_show', transfer: 'transferred', cancel: 'cancelled',
+  expire: 'expired',
 };
 
 const cases = (Object.keys(LEGAL) as TicketAction[]).flatMap((action) =>
   TICKET_STATUSES.map((from) => ({ action, from, to: LEGAL[action][from] })));
 
 describe('ticket lifecycle', () => {
-  it('covers 7 actions x 7 statuses', () => expect(cases).toHaveLength(49));
+  it('covers 8 actions x 8 statuses', () => expect(cases).toHaveLength(64));
 
   it.each(cases.filter((c) => c.to))('$action: $from -> $to', ({ action, from, to }) => {
     expect(transition(from, action)).toEqual({ from, to, event: EVENT[action] });
