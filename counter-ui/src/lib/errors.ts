@@ -21,6 +21,7 @@ const STATUS: Record<string, Text> = {
   no_show: { vi: 'đã được đánh dấu vắng mặt', en: 'marked as no-show' },
   transferred: { vi: 'đã được chuyển', en: 'transferred' },
   cancelled: { vi: 'đã bị huỷ', en: 'cancelled' },
+  expired: { vi: 'đã hết hiệu lực (hết ngày làm việc)', en: 'expired (the working day ended)' },
 };
 
 const details = (e: ApiError) => (e.details ?? {}) as { code?: string; counterNumber?: number; status?: string };
@@ -104,6 +105,15 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
     const t = ticketOf(e, ctx);
     return { vi: `Quầy này không phục vụ lĩnh vực của ${lowerFirst(t.vi)}.`, en: `This counter does not serve the service of ${lowerFirst(t.en)}.` };
   },
+  TICKET_OF_EARLIER_DAY: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    return { vi: `${t.vi} được cấp từ ngày làm việc trước nên không thể gọi nữa.`, en: `${t.en} was issued on an earlier working day and can no longer be called.` };
+  },
+  TICKET_FINISHED: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    return { vi: `${t.vi} đã kết thúc.`, en: `${t.en} has already ended.` };
+  },
+  CODE_IN_USE: () => ({ vi: 'Số này đang được một phiếu khác sử dụng. Vui lòng thử lại.', en: 'Another live ticket has this number. Please try again.' }),
   TICKET_NOT_FOUND: () => ({ vi: 'Không tìm thấy số này (có thể đã bị huỷ).', en: 'This ticket was not found (it may have been cancelled).' }),
   SERVICE_NOT_FOUND: () => ({ vi: 'Lĩnh vực được chọn không còn hoạt động.', en: 'The chosen service is no longer available.' }),
   SITE_NOT_FOUND: () => ({ vi: 'Không tìm thấy trung tâm.', en: 'The centre was not found.' }),

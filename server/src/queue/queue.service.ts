@@ -314,7 +314,10 @@ export class QueueService {
         value.push(ticket);
         events.push(event('ticket:updated', day.siteId, { ticket }));
       }
-      if (ended.length) events.push(statsDue(day.siteId, [...new Set(ended.map((t) => t.serviceId))], now));
+      if (!ended.length) continue;
+      events.push(statsDue(day.siteId, ended.map((t) => t.serviceId), now));
+      // every screen starts the new day from a fresh state: no recent calls of the day that ended
+      events.push(event('queue:snapshot', day.siteId, await this.snapshot(day.siteId)));
     }
     return { value, events };
   }

@@ -22,7 +22,7 @@ const PhoneRatingBody = Type.Object({
 }, { additionalProperties: false });
 const PUBLIC_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** statuses after which nothing changes any more: the page stops polling */
-const FINAL = ['done', 'no_show', 'cancelled'];
+const FINAL = ['done', 'no_show', 'cancelled', 'expired'];
 
 /** The scale RatingService uses when a site configures none. */
 const DEFAULT_SCALE: RatingLevel[] = [
@@ -119,7 +119,8 @@ const TEXT = {
     title: 'Số thứ tự', yourNumber: 'Số thứ tự của bạn', ahead: 'Người đang chờ trước bạn', wait: 'Thời gian chờ dự kiến',
     calledTitle: 'Đến lượt bạn!', goTo: 'Mời bạn đến quầy số', serving: 'Bạn đang được phục vụ tại quầy số',
     done: 'Cảm ơn bạn đã sử dụng dịch vụ.', noShow: 'Số của bạn đã được gọi nhưng bạn không có mặt. Vui lòng liên hệ quầy hướng dẫn.',
-    cancelled: 'Số thứ tự này đã được hủy.', rateQ: 'Bạn đánh giá thế nào về cán bộ đã phục vụ bạn?',
+    cancelled: 'Số thứ tự này đã được hủy.',
+    expired: 'Số thứ tự này đã hết hiệu lực vì ngày làm việc đã kết thúc. Xin mời lấy số mới vào ngày làm việc tiếp theo.', rateQ: 'Bạn đánh giá thế nào về cán bộ đã phục vụ bạn?',
     reasonQ: 'Điều gì làm bạn chưa hài lòng?', send: 'Gửi đánh giá', thanks: 'Cảm ơn bạn đã đánh giá!',
     already: 'Số thứ tự này đã được đánh giá. Cảm ơn bạn!', failed: 'Chưa gửi được, vui lòng thử lại.',
     offline: 'Mất kết nối, đang thử lại…', updated: 'Cập nhật lúc', auto: 'Trang tự cập nhật, vui lòng giữ trang này mở.',
@@ -129,7 +130,8 @@ const TEXT = {
     title: 'Your ticket', yourNumber: 'Your number', ahead: 'People ahead of you', wait: 'Estimated wait',
     calledTitle: 'It is your turn!', goTo: 'Please go to counter', serving: 'You are being served at counter',
     done: 'Thank you for using our services.', noShow: 'Your number was called but you were not there. Please ask at the information desk.',
-    cancelled: 'This ticket was cancelled.', rateQ: 'How satisfied are you with the official who served you?',
+    cancelled: 'This ticket was cancelled.',
+    expired: 'This ticket is no longer valid: the working day has ended. Please take a new number on the next working day.', rateQ: 'How satisfied are you with the official who served you?',
     reasonQ: 'What was not satisfactory?', send: 'Send rating', thanks: 'Thank you for your rating!',
     already: 'This ticket has already been rated. Thank you!', failed: 'Not sent, please try again.',
     offline: 'Connection lost, retrying…', updated: 'Updated at', auto: 'This page updates itself; keep it open.',
@@ -205,6 +207,7 @@ function ticketPage(m: PageModel, nonce: string): string {
 </section>
 <section class="st" id="s-no_show"${show(['no_show'])}>${tx('noShow', 'p')}</section>
 <section class="st" id="s-cancelled"${show(['cancelled'])}>${tx('cancelled', 'p')}</section>
+<section class="st" id="s-expired"${show(['expired'])}>${tx('expired', 'p')}</section>
 <p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) ? ' hidden' : ''}`)}</p>
 </main>
 <script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
@@ -214,7 +217,7 @@ function ticketPage(m: PageModel, nonce: string): string {
 // The whole client: re-render from the polled ticket, switch language, vibrate, rate.
 const SCRIPT = `
 (function(){
-var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false;
+var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1,expired:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false;
 try{var q=new URLSearchParams(location.search).get('lang');var s=localStorage.getItem('qms.phone.lang');if(!q&&(s==='vi'||s==='en'))lang=s}catch(e){}
 function num(n){return new Intl.NumberFormat(lang==='vi'?'vi-VN':'en-GB').format(n)}
 function wait(s){var vi=lang==='vi';if(s==null)return D.text[lang].unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
@@ -223,7 +226,7 @@ function render(){
   var L=D.text[lang],st=t.status==='transferred'?'waiting':t.status;
   document.documentElement.lang=lang;
   document.querySelectorAll('[data-t]').forEach(function(el){el.textContent=L[el.getAttribute('data-t')]});
-  ['waiting','called','serving','done','no_show','cancelled'].forEach(function(s){$('s-'+s).hidden=s!==st});
+  ['waiting','called','serving','done','no_show','cancelled','expired'].forEach(function(s){$('s-'+s).hidden=s!==st});
   var sv=D.services[t.serviceId];$('svc').textContent=sv?sv[lang]:'';
   $('code').textContent=t.code;
   $('pos').textContent=num(t.position||0);$('eta').textContent=wait(t.estimatedWaitSeconds);

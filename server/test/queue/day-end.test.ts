@@ -78,7 +78,8 @@ describe('the day of a site without opening hours ends at local midnight', () =>
     expect(value.map((x) => [x.code, x.status, x.finishedAt])).toEqual([
       ['M001', 'expired', expect.stringMatching(/^2026-12-05T00:00:10/)], ['M002', 'expired', expect.stringMatching(/^2026-12-05T00:00:10/)],
     ]);
-    expect(events.map((e) => e.name)).toEqual(['ticket:updated', 'ticket:updated', 'queue:stats-due']);
+    expect(events.map((e) => e.name)).toEqual(['ticket:updated', 'ticket:updated', 'queue:stats-due', 'queue:snapshot']);
+    expect(events.at(-1)).toMatchObject({ payload: { recentCalls: [], services: [{ waiting: 0 }] } });
     expect((await queue.serviceStats(site.siteId))[0]).toMatchObject({ waiting: 0 });
     // once: a second sweep (another process of a cluster) finds nothing
     expect((await queue.endDays()).value).toEqual([]);
