@@ -92,6 +92,19 @@ export interface AppUserTable {
   createdAt: DefaultTimestamp;
 }
 
+/** An official's photo as the server re-encoded it (server/src/photos). */
+export interface StaffPhotoTable {
+  userId: string;
+  image: Buffer;
+  contentType: string;
+  width: number;
+  height: number;
+  /** digest of `image`: the HTTP ETag and the version in the photo's URL */
+  etag: string;
+  updatedAt: DefaultTimestamp;
+  updatedBy: string | null;
+}
+
 export interface SiteMembershipTable {
   siteId: string;
   userId: string;
@@ -234,6 +247,7 @@ export interface Database {
   service: ServiceTable;
   procedure: ProcedureTable;
   appUser: AppUserTable;
+  staffPhoto: StaffPhotoTable;
   siteMembership: SiteMembershipTable;
   userSession: UserSessionTable;
   counter: CounterTable;

@@ -3,7 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import type {
   Alert, AnnouncementUpdate, ArrivalsHeatmap, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
   PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
-  SiteUpdate, StaffMember, StaffUpdate, SummaryReport, Ticket,
+  SiteUpdate, StaffMember, StaffPhoto, StaffUpdate, SummaryReport, Ticket,
 } from './schemas.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
@@ -53,13 +53,15 @@ export function createClient(options: ClientOptions = {}) {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   let token = options.token;
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `upload`: a file sent as it is (its own content type) instead of a JSON body */
+  async function request<T>(method: string, path: string, body?: unknown, upload?: Blob): Promise<T> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
-    if (method !== 'GET' && method !== 'DELETE') headers['content-type'] = 'application/json';
+    const sends = method !== 'GET' && method !== 'DELETE';
+    if (sends) headers['content-type'] = upload ? upload.type || 'application/octet-stream' : 'application/json';
     const res = await doFetch(`${baseUrl}/api/v1${path}`, {
       method, headers, credentials: 'include',
-      ...(method !== 'GET' && method !== 'DELETE' ? { body: JSON.stringify(body === undefined ? {} : body) } : {}),
+      ...(sends ? { body: upload ?? JSON.stringify(body === undefined ? {} : body) } : {}),
     });
     if (res.status === 204) return null as T;
     const text = await res.text();
@@ -167,6 +169,9 @@ export function createClient(options: ClientOptions = {}) {
       request<AuthUser>('POST', `/sites/${siteId}/staff`, body),
     updateStaff: (userId: string, body: StaffUpdate) => request<StaffMember>('PUT', `/users/${userId}`, body),
     removeStaff: (siteId: string, userId: string) => request<null>('DELETE', `/sites/${siteId}/staff/${userId}`),
+    /** a JPEG, PNG or WebP file of at most 2 MB; the server stores its own re-encoding */
+    uploadStaffPhoto: (userId: string, image: Blob) => request<StaffPhoto>('PUT', `/users/${userId}/photo`, undefined, image),
+    deleteStaffPhoto: (userId: string) => request<null>('DELETE', `/users/${userId}/photo`),
     devices: (siteId: string) => request<DeviceListItem[]>('GET', `/sites/${siteId}/devices`),
     renameDevice: (deviceId: string, name: string) => request<null>('PUT', `/devices/${deviceId}`, { name }),
     newPairingCode: (deviceId: string) =>

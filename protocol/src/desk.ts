@@ -5,7 +5,7 @@ import type { Ticket } from './schemas.ts';
 export interface TodayFigures {
   date: string;
   counterId: string;
-  staff: { id: string; displayName: string } | null;
+  staff: { id: string; displayName: string; photoUrl?: string } | null;
   /** tickets this official finished today (status done) */
   served: number;
   noShow: number;
@@ -22,6 +22,6 @@ export interface RatingRequest {
   ticketId: string;
   counterId: string;
   code: string;
-  staff: { displayName: string };
+  staff: { displayName: string; photoUrl?: string };
   finishedAt: string;
 }

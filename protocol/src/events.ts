@@ -11,7 +11,8 @@ export interface TicketCalled {
 export interface RatingRequested {
   ticketId: string;
   counterId: string;
-  staff: { displayName: string };
+  /** photoUrl: the official's photo when there is one (a URL: the image itself never travels in an event) */
+  staff: { displayName: string; photoUrl?: string };
 }
 
 /** `alert:raised`: a new alert for the site's managers (criticism, low rating, wait past target, printer, device offline). */

@@ -41,8 +41,18 @@ export type CounterStatus = (typeof COUNTER_STATUSES)[number];
 export const CounterRef = Type.Object({ id: Id, number: Type.Integer(), name: Type.String() });
 export type CounterRef = Static<typeof CounterRef>;
 
-export const StaffRef = Type.Object({ id: Id, displayName: Type.String() });
+export const StaffRef = Type.Object({
+  id: Id,
+  displayName: Type.String(),
+  photoUrl: Type.Optional(Type.String({ description: "the official's photo (GET, with the caller's credentials), when there is one; a new photo has a new URL" })),
+});
 export type StaffRef = Static<typeof StaffRef>;
+
+/**
+ * Where an official's photo is read (GET /api/v1/users/:userId/photo, server/src/photos): `v` is
+ * the photo's ETag, so the URL changes with the photo and a screen knows to fetch it again.
+ */
+export const staffPhotoUrl = (userId: string, etag: string) => `/api/v1/users/${userId}/photo?v=${encodeURIComponent(etag)}`;
 
 export const Counter = Type.Object({
   id: Id,
@@ -302,6 +312,8 @@ export type PriorityGroupsUpdate = Static<typeof PriorityGroupsUpdate>;
 export const StaffMember = Type.Object({
   id: Type.String(), username: Type.String(), displayName: Type.String(), role: Type.String(), active: Type.Boolean(),
   siteIds: Type.Array(Type.String()),
+  /** extension: the official's photo, when there is one (see StaffRef) */
+  photoUrl: Type.Optional(Type.String()),
 });
 export type StaffMember = Static<typeof StaffMember>;
 export const StaffUpdate = Type.Object({
@@ -311,6 +323,17 @@ export const StaffUpdate = Type.Object({
   password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
 }, strict);
 export type StaffUpdate = Static<typeof StaffUpdate>;
+
+/** PUT /users/:userId/photo: the photo as stored (re-encoded by the server). */
+export const StaffPhoto = Type.Object({
+  userId: Type.String(),
+  photoUrl: Type.String(),
+  contentType: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bytes: Type.Integer({ description: 'size of the stored image' }),
+});
+export type StaffPhoto = Static<typeof StaffPhoto>;
 
 export const DeviceListItem = Type.Object({
   id: Type.String(), kind: Type.String(), name: Type.String(), counterId: Nullable(Type.String()), createdAt: Instant,

@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health.routes.ts';
 import { ticketRoutes } from './routes/ticket.routes.ts';
 import { alertRoutes } from './routes/alert.routes.ts';
 import { phoneRoutes } from './routes/phone.routes.ts';
+import { photoRoutes } from './photos/photo.routes.ts';
 import { reportRoutes } from './routes/report.routes.ts';
 import { version } from './version.ts';
 
@@ -160,6 +161,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
     await api.register(alertRoutes, { db: options.db, queue });
     await api.register(reportRoutes, { db: options.db, queue });
+    await api.register(photoRoutes, { db: options.db });
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes, { db: options.db, queue });

@@ -95,6 +95,10 @@ export class CounterTerminal {
       if (parts.some((p) => p === 'site' || p === 'services' || p === 'counters' || p === 'priority' || p === 'hours')) {
         this.later('site', () => this.reloadSite(), 50);
       }
+      // a manager changed an official's name or photo
+      if (parts.includes('staff') && this.counterId) {
+        this.later('staff', async () => void (await Promise.all([this.refreshCounter(), this.refreshToday()])), 50);
+      }
     });
     socket.on('counter:updated', ({ counter }) => {
       if (counter.id === this.counterId) this.counter = counter;
@@ -169,6 +173,13 @@ export class CounterTerminal {
   /** the counter is open or paused by this official (not by a colleague) */
   get mine(): boolean {
     return this.status !== 'closed' && this.counter?.staff?.id === this.session.user?.id;
+  }
+
+  /** the signed-in official's photo: named by the counter they work, or by their figures of today */
+  get ownPhotoUrl(): string | undefined {
+    const me = this.session.user?.id;
+    if (this.counter?.staff?.id === me) return this.counter?.staff?.photoUrl;
+    return this.today?.staff?.id === me ? this.today?.staff?.photoUrl : undefined;
   }
 
   /** a colleague works this counter */

@@ -17,6 +17,8 @@ export interface RatingAsk {
   ticketId: string;
   code?: string;
   staffName: string;
+  /** the official's photo (StaffRef.photoUrl), when there is one */
+  staffPhotoUrl?: string | undefined;
 }
 
 const SCREEN = 'rating';
@@ -122,9 +124,22 @@ export class RatingTablet {
     return this.counter && this.counter.status !== 'closed' ? this.counter.staff?.displayName ?? null : null;
   }
 
+  get staffPhotoUrl(): string | undefined {
+    return this.staffName ? this.counter?.staff?.photoUrl : undefined;
+  }
+
   /** the official the citizen is asked about */
   get askedName(): string {
     return this.request?.staffName || this.staffName || '';
+  }
+
+  get askedPhotoUrl(): string | undefined {
+    return this.request?.staffName ? this.request.staffPhotoUrl : this.staffPhotoUrl;
+  }
+
+  /** for reading photos: the tablet's token (a device has no session cookie) */
+  get token(): string | undefined {
+    return this.device?.token;
   }
 
   get secondsLeft(): number {
@@ -219,7 +234,7 @@ export class RatingTablet {
     });
     socket.on('rating:requested', (payload) => {
       if (payload.counterId !== device.counterId) return;
-      this.ask({ ticketId: payload.ticketId, staffName: payload.staff.displayName });
+      this.ask({ ticketId: payload.ticketId, staffName: payload.staff.displayName, staffPhotoUrl: payload.staff.photoUrl });
       void this.fillCode(payload.ticketId);
     });
   }
@@ -244,7 +259,9 @@ export class RatingTablet {
     if (!this.api || !this.device?.counterId || this.phase !== 'idle') return;
     try {
       const pending = await this.api.ratingRequest(this.device.counterId);
-      if (pending && this.phase === 'idle') this.ask({ ticketId: pending.ticketId, code: pending.code, staffName: pending.staff.displayName });
+      if (pending && this.phase === 'idle') {
+        this.ask({ ticketId: pending.ticketId, code: pending.code, staffName: pending.staff.displayName, staffPhotoUrl: pending.staff.photoUrl });
+      }
     } catch {
       // nothing to recover
     }

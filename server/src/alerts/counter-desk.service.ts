@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, TicketRow } from '@qms/db';
-import type { RatingRequest, Ticket, TodayFigures, WaitingTicket } from '@qms/protocol';
+import { staffPhotoUrl, type RatingRequest, type Ticket, type TodayFigures, type WaitingTicket } from '@qms/protocol';
 
 export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';
@@ -44,8 +44,10 @@ export class CounterDeskService {
     const staffId = (counter.status !== 'closed' ? counter.staffId : null) ?? options.fallbackStaffId ?? null;
     const empty: TodayFigures = { date, counterId, staff: null, served: 0, noShow: 0, serviceAvgSeconds: null, ratings: 0, ratingAvg: null };
     if (!staffId) return empty;
-    const staff = await this.db.selectFrom('appUser').select(['id', 'displayName']).where('id', '=', staffId).executeTakeFirst();
-    if (!staff) return empty;
+    const official = await this.db.selectFrom('appUser').leftJoin('staffPhoto', 'staffPhoto.userId', 'appUser.id')
+      .select(['appUser.id', 'appUser.displayName', 'staffPhoto.etag']).where('appUser.id', '=', staffId).executeTakeFirst();
+    if (!official) return empty;
+    const staff = { id: official.id, displayName: official.displayName, ...(official.etag ? { photoUrl: staffPhotoUrl(official.id, official.etag) } : {}) };
     const from = zonedInstant(date, '00:00', counter.timezone);
     const to = zonedInstant(nextDay(date), '00:00', counter.timezone);
     const { rows: [tickets] } = await sql<{ served: number; noShow: number; serviceAvgSeconds: number | null }>`
@@ -109,14 +111,16 @@ export class CounterDeskService {
     const since = new Date(this.now().getTime() - RATING_WINDOW_SECONDS * 1000);
     const row = await this.db.selectFrom('ticket')
       .leftJoin('appUser', 'appUser.id', 'ticket.staffId')
-      .select(['ticket.id', 'ticket.code', 'ticket.finishedAt', 'appUser.displayName'])
+      .leftJoin('staffPhoto', 'staffPhoto.userId', 'ticket.staffId')
+      .select(['ticket.id', 'ticket.code', 'ticket.finishedAt', 'ticket.staffId', 'appUser.displayName', 'staffPhoto.etag'])
       .where('ticket.counterId', '=', counterId).where('ticket.status', '=', 'done')
       .where('ticket.finishedAt', '>=', since)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('rating').select('rating.id').whereRef('rating.ticketId', '=', 'ticket.id'))))
       .orderBy('ticket.finishedAt', 'desc').limit(1).executeTakeFirst();
     if (!row?.finishedAt) return null;
     return {
-      ticketId: row.id, counterId, code: row.code, staff: { displayName: row.displayName ?? '' },
+      ticketId: row.id, counterId, code: row.code,
+      staff: { displayName: row.displayName ?? '', ...(row.staffId && row.etag ? { photoUrl: staffPhotoUrl(row.staffId, row.etag) } : {}) },
       finishedAt: isoInZone(row.finishedAt, counter.timezone),
     };
   }

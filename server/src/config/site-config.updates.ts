@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Db, SiteSettings } from '@qms/db';
-import type {
-  AnnouncementUpdate, CounterUpdate, HolidaysUpdate, OpeningHoursUpdate, PriorityGroupsUpdate, ProceduresUpdate, RatingUpdate,
-  ServiceUpdate, SiteUpdate, StaffMember, StaffUpdate,
+import {
+  staffPhotoUrl, type AnnouncementUpdate, type CounterUpdate, type HolidaysUpdate, type OpeningHoursUpdate, type PriorityGroupsUpdate,
+  type ProceduresUpdate, type RatingUpdate, type ServiceUpdate, type SiteUpdate, type StaffMember, type StaffUpdate,
 } from '@qms/protocol';
 import { hashPassword } from '../auth/tokens.ts';
 import { QueueError } from '../queue/queue.errors.ts';
@@ -218,10 +218,11 @@ export class SiteConfigUpdates {
   async staffOf(siteId: string): Promise<StaffMember[]> {
     await this.assertSite(siteId);
     const users = await this.db.selectFrom('appUser').innerJoin('siteMembership', 'siteMembership.userId', 'appUser.id')
-      .select(['appUser.id', 'appUser.username', 'appUser.displayName', 'appUser.role', 'appUser.active'])
+      .leftJoin('staffPhoto', 'staffPhoto.userId', 'appUser.id')
+      .select(['appUser.id', 'appUser.username', 'appUser.displayName', 'appUser.role', 'appUser.active', 'staffPhoto.etag'])
       .where('siteMembership.siteId', '=', siteId).orderBy('appUser.role').orderBy('appUser.displayName').execute();
     const sites = await this.sitesOfUsers(users.map((u) => u.id));
-    return users.map((u) => ({ ...u, siteIds: sites.get(u.id) ?? [] }));
+    return users.map(({ etag, ...u }) => ({ ...u, siteIds: sites.get(u.id) ?? [], ...(etag ? { photoUrl: staffPhotoUrl(u.id, etag) } : {}) }));
   }
 
   async member(userId: string): Promise<StaffMember> {

@@ -42,7 +42,8 @@ export function storedText(value: unknown, depth = 0): unknown {
 /** Before validation, so that schemas (lengths, patterns) see the text that will be stored. */
 export function installTextInput(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
-    if (request.body !== undefined) request.body = storedText(request.body);
+    // (an upload's bytes, photos/photo.routes.ts, are no text)
+    if (request.body !== undefined && !Buffer.isBuffer(request.body)) request.body = storedText(request.body);
     if (request.query && Object.keys(request.query).length) request.query = storedText(request.query);
     if (request.params && Object.keys(request.params).length) request.params = storedText(request.params);
   });

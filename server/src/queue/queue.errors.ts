@@ -6,7 +6,7 @@ export class QueueError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 409 | 429 | 503 = 409,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503 = 409,
     readonly details?: Record<string, unknown>,
   ) {
     super(message);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
-import type { Counter, CounterRef, PublicTicket, QueueSnapshot, ServiceQueue, Ticket } from '@qms/protocol';
+import { staffPhotoUrl, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
 import { event, statsDue, type DomainEvent, type PublishedEvent } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
@@ -452,7 +452,7 @@ export class QueueService {
       ? await this.db.selectFrom('ticket').selectAll().where('id', 'in', calls.map((c) => c.ticketId)).execute()
       : [];
     const byId = new Map([...callTickets, ...active].map((t) => [t.id, t]));
-    const staff = await this.staffNames(this.db, counters.map((c) => c.staffId));
+    const staff = await this.staffRefs(this.db, counters.map((c) => c.staffId));
     const servicesOf = await this.servicesOfCounters(this.db, counters.map((c) => c.id));
     const snapshot: QueueSnapshot = {
       siteId,
@@ -466,7 +466,7 @@ export class QueueService {
           name: c.name,
           status: c.status,
           serviceIds: servicesOf.get(c.id) ?? [],
-          ...(c.staffId && staff.has(c.staffId) ? { staff: { id: c.staffId, displayName: staff.get(c.staffId)! } } : {}),
+          ...(c.staffId && staff.has(c.staffId) ? { staff: staff.get(c.staffId)! } : {}),
           ...(current ? { ticket: toTicket(current, site.timezone) } : {}),
         };
       }),
@@ -507,11 +507,11 @@ export class QueueService {
       const events: DomainEvent[] = [event('ticket:updated', site.id, { ticket })];
       if (step.to === 'done') {
         const staffId = saved.staffId ?? counter.staffId;
-        const staff = staffId
-          ? await trx.selectFrom('appUser').select('displayName').where('id', '=', staffId).executeTakeFirst()
-          : undefined;
-        events.push(event('rating:requested', site.id,
-          { ticketId: saved.id, counterId: counter.id, staff: { displayName: staff?.displayName ?? '' } }, counter.id));
+        const staff = (await this.staffRefs(trx, [staffId])).get(staffId ?? '');
+        events.push(event('rating:requested', site.id, {
+          ticketId: saved.id, counterId: counter.id,
+          staff: { displayName: staff?.displayName ?? '', ...(staff?.photoUrl ? { photoUrl: staff.photoUrl } : {}) },
+        }, counter.id));
       }
       return { value: ticket, events };
     });
@@ -592,22 +592,26 @@ export class QueueService {
     const site = await this.site(db, row.siteId);
     const [serviceIds, staff] = await Promise.all([
       repo.counterServiceIds(db, row.id),
-      this.staffNames(db, [row.staffId]),
+      this.staffRefs(db, [row.staffId]),
     ]);
     const counter: Counter = {
       id: row.id, siteId: row.siteId, number: row.number, name: row.name, serviceIds, status: row.status,
       statusChangedAt: isoInZone(row.statusChangedAt, site.timezone),
     };
-    if (row.staffId && staff.has(row.staffId)) counter.staff = { id: row.staffId, displayName: staff.get(row.staffId)! };
+    if (row.staffId && staff.has(row.staffId)) counter.staff = staff.get(row.staffId)!;
     if (row.pauseReason) counter.pauseReason = row.pauseReason;
     return counter;
   }
 
-  private async staffNames(db: Db | Trx, ids: (string | null)[]): Promise<Map<string, string>> {
+  /** Officials as screens show them: name, and the URL of their photo when they have one. */
+  private async staffRefs(db: Db | Trx, ids: (string | null)[]): Promise<Map<string, StaffRef>> {
     const wanted = [...new Set(ids.filter((id): id is string => !!id))];
     if (!wanted.length) return new Map();
-    const rows = await db.selectFrom('appUser').select(['id', 'displayName']).where('id', 'in', wanted).execute();
-    return new Map(rows.map((r) => [r.id, r.displayName]));
+    const rows = await db.selectFrom('appUser')
+      .leftJoin('staffPhoto', 'staffPhoto.userId', 'appUser.id')
+      .select(['appUser.id', 'appUser.displayName', 'staffPhoto.etag'])
+      .where('appUser.id', 'in', wanted).execute();
+    return new Map(rows.map((r) => [r.id, { id: r.id, displayName: r.displayName, ...(r.etag ? { photoUrl: staffPhotoUrl(r.id, r.etag) } : {}) }]));
   }
 
   private async servicesOfCounters(db: Db | Trx, counterIds: string[]): Promise<Map<string, string[]>> {

@@ -60,7 +60,7 @@ export const WaitingTicket = Type.Object({
 const WaitingReply = Type.Object({ total: Type.Integer(), tickets: Type.Array(WaitingTicket) });
 export const RatingRequest = Type.Object({
   ticketId: Type.String(), counterId: Type.String(), code: Type.String(),
-  staff: Type.Object({ displayName: Type.String() }), finishedAt: Instant,
+  staff: Type.Object({ displayName: Type.String(), photoUrl: Type.Optional(Type.String()) }), finishedAt: Instant,
 });
 
 export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {

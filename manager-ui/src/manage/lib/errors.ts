@@ -30,6 +30,11 @@ const MESSAGES: Record<string, Text> = {
   COUNTER_REQUIRED: { vi: 'Máy đánh giá và máy quầy cần chọn quầy.', en: 'Rating tablets and counter devices need a counter.' },
   USERNAME_TAKEN: { vi: 'Tên đăng nhập đã tồn tại.', en: 'That username is taken.' },
   USER_NOT_FOUND: { vi: 'Không tìm thấy tài khoản.', en: 'Account not found.' },
+  PHOTO_UNSUPPORTED_TYPE: { vi: 'Ảnh phải là tệp JPEG, PNG hoặc WebP.', en: 'A photo must be a JPEG, PNG or WebP file.' },
+  PHOTO_UNREADABLE: { vi: 'Tệp ảnh bị hỏng hoặc không đầy đủ.', en: 'The image file is damaged or incomplete.' },
+  PHOTO_TOO_MANY_PIXELS: { vi: 'Ảnh quá lớn (tối đa 24 triệu điểm ảnh). Hãy thu nhỏ ảnh rồi tải lại.', en: 'The image is too large (24 megapixels at most). Make it smaller and upload it again.' },
+  PHOTO_NOT_FOUND: { vi: 'Cán bộ này chưa có ảnh.', en: 'This official has no photo.' },
+  BODY_TOO_LARGE: { vi: 'Tệp quá lớn: ảnh tối đa 2 MB.', en: 'The file is too large: a photo is 2 MB at most.' },
   NOT_A_DISPLAY: { vi: 'Chỉ màn hình gọi số mới có vùng hiển thị.', en: 'Only displays have a zone.' },
   NOT_A_KIOSK: { vi: 'Chỉ máy lấy số mới có máy in vé.', en: 'Only kiosks have a ticket printer.' },
   PRINTER_ADDRESS_REFUSED: {

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '@qms/db';
+import { staffPhotoUrl, type StaffPhoto } from '@qms/protocol';
+import { QueueError } from '../queue/queue.errors.ts';
+import type { EncodedPhoto } from './photo.image.ts';
+
+// Officials' photos, stored in PostgreSQL (staff_photo) so every process of a cluster serves them.
+
+export interface StoredPhoto {
+  image: Buffer;
+  contentType: string;
+  etag: string;
+}
+
+export class StaffPhotoService {
+  constructor(private readonly db: Db) {}
+
+  /** The account a photo belongs to, with its role and sites (who may change or read it). */
+  async owner(userId: string): Promise<{ id: string; role: string; siteIds: string[] }> {
+    const user = await this.db.selectFrom('appUser').select(['id', 'role']).where('id', '=', userId).executeTakeFirst();
+    if (!user) throw new QueueError('USER_NOT_FOUND', `No user ${userId}`, 404);
+    const sites = await this.db.selectFrom('siteMembership').select('siteId').where('userId', '=', userId).execute();
+    return { ...user, siteIds: sites.map((s) => s.siteId) };
+  }
+
+  async save(userId: string, photo: EncodedPhoto, by: string): Promise<StaffPhoto> {
+    const etag = digest(photo.image);
+    const row = { image: photo.image, contentType: photo.contentType, width: photo.width, height: photo.height, etag, updatedAt: new Date(), updatedBy: by };
+    await this.db.insertInto('staffPhoto').values({ userId, ...row })
+      .onConflict((oc) => oc.column('userId').doUpdateSet(row)).execute();
+    return {
+      userId, photoUrl: staffPhotoUrl(userId, etag), contentType: photo.contentType,
+      width: photo.width, height: photo.height, bytes: photo.image.length,
+    };
+  }
+
+  /** true when there was a photo */
+  async remove(userId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('staffPhoto').where('userId', '=', userId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async read(userId: string): Promise<StoredPhoto | undefined> {
+    return this.db.selectFrom('staffPhoto').select(['image', 'contentType', 'etag']).where('userId', '=', userId).executeTakeFirst();
+  }
+}
+
+/** 128 bits of SHA-256, URL-safe: the ETag's value and the `v` of the photo's URL. */
+const digest = (image: Buffer) => createHash('sha256').update(image).digest('base64url').slice(0, 22);
