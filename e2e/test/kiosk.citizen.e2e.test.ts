@@ -4,11 +4,13 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
 
 // What a citizen reads and types at the kiosk, in Chromium against the real server: Vietnamese
 // typed on a physical keyboard (letters outside the US layout, an input method's composition)
-// reaches the procedure search whole, and a kiosk closed for a holiday names the holiday.
+// reaches the procedure search whole; a kiosk closed for a holiday names the holiday; and with
+// every counter closed, the kiosk, the phone page and the manager's monitor say that nobody
+// serves yet instead of promising "< 1 phút", until a counter opens.
 
 let stack: Stack;
 let browser: TestBrowser;
@@ -26,6 +28,16 @@ afterAll(async () => {
   await browser?.close();
   await stack?.close();
 });
+
+async function api(method: 'GET' | 'POST', url: string, token: string, body?: object) {
+  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
 
 async function kiosk(size: { width: number; height: number }, ready = '[data-service="HT"]') {
   const device = await stack.device('kiosk');
@@ -115,5 +127,58 @@ describe('a kiosk closed for a holiday', () => {
     } finally {
       await stack.t.db.deleteFrom('holiday').where('siteId', '=', stack.siteId).execute();
     }
+  });
+});
+
+describe('with every counter closed', () => {
+  it('the kiosk, its ticket, the phone page and the monitor say nobody serves yet, until a counter opens', { timeout: 60_000 }, async () => {
+    const { page, errors } = await kiosk({ width: 1080, height: 1920 });
+    const tile = page.locator('[data-service="HT"]');
+    await expect.poll(() => tile.innerText()).toContain('Chưa có quầy phục vụ');
+    expect(await tile.innerText()).not.toContain('< 1 phút');
+    await shot(page, 'portrait-home-no-counter');
+
+    await tile.click();
+    await page.getByTestId('ticket-code').waitFor();
+    expect(await page.getByTestId('wait').innerText()).toBe('Chưa có quầy phục vụ');
+    await shot(page, 'portrait-ticket-no-counter');
+    const phoneUrl = (await page.locator('.qr').getAttribute('data-url'))!;
+
+    // the phone page, the same
+    const phoneContext = await browser.context({ width: 360, height: 740 });
+    contexts.push(phoneContext);
+    const phone = await phoneContext.newPage();
+    await phone.clock.install();
+    await phone.goto(phoneUrl);
+    expect(await phone.locator('#eta').innerText()).toBe('Chưa có quầy phục vụ');
+    await shot(phone, 'phone-no-counter');
+    await phone.locator('#lang').click();
+    expect(await phone.locator('#eta').innerText()).toBe('No counter is serving yet');
+    await phone.locator('#lang').click();
+
+    // the manager's monitor
+    const consoleContext = await browser.context({ width: 1440, height: 900 });
+    contexts.push(consoleContext);
+    const monitor = await consoleContext.newPage();
+    await monitor.goto(`${stack.baseUrl}/manage/`);
+    await monitor.getByLabel('Tên đăng nhập').fill('quanly');
+    await monitor.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
+    await monitor.getByRole('button', { name: 'Đăng nhập' }).click();
+    const row = monitor.getByTestId(`service-${stack.services.HT}`);
+    await expect.poll(() => row.innerText(), { timeout: 10_000 }).toContain('Chưa có quầy phục vụ');
+    await shot(monitor, 'monitor-no-counter');
+
+    // counter 1 opens: the kiosk and the monitor change at once, the phone on its next poll
+    const canbo1 = await login('canbo1');
+    expect((await api('POST', `/counters/${stack.counters[1]}/open`, canbo1)).status).toBe(200);
+    await expect.poll(() => row.innerText(), { timeout: 5000 }).not.toContain('Chưa có quầy phục vụ');
+    expect(await row.innerText()).toMatch(/~5 phút/); // 1 waiting, 300 s each, 1 counter open
+    await page.getByRole('button', { name: /^(Xong|Done)$/ }).click();
+    await expect.poll(() => tile.innerText(), { timeout: 5000 }).toContain('Chờ khoảng ~5 phút');
+    expect(await tile.innerText()).not.toContain('Chưa có quầy phục vụ');
+    await phone.clock.fastForward(13_000);
+    await expect.poll(() => phone.locator('#eta').innerText()).toBe('< 1 phút');
+    await api('POST', `/counters/${stack.counters[1]}/close`, canbo1);
+    expect(errors).toEqual([]);
   });
 });
