@@ -24,6 +24,16 @@ describe('ticket texts', () => {
     expect(ticketTexts({ ...sampleTicket, estimatedWaitSeconds: null }).wait).toBe('chưa xác định');
   });
 
+  it('says nobody serves yet instead of "under a minute" when no counter is open, and a longer wait as a lower bound', () => {
+    const plain = (s: string) => s.replace(/\u00a0/g, ' ');
+    const none = ticketTexts({ ...sampleTicket, peopleAhead: 0, estimatedWaitSeconds: 0, noCounterOpen: true });
+    expect(plain(none.wait)).toBe('Chưa có quầy phục vụ');
+    expect(plain(none.english)).toContain('0 ahead · no counter is serving yet · scan');
+    const later = ticketTexts({ ...sampleTicket, estimatedWaitSeconds: 12 * 60, noCounterOpen: true });
+    expect(plain(later.wait)).toBe('Chưa có quầy phục vụ · ít nhất ~12 phút');
+    expect(plain(later.english)).toContain('no counter is serving yet, at least ~12 min');
+  });
+
   it('writes the English line and Vietnamese thousands separators', () => {
     const texts = ticketTexts({ ...sampleTicket, peopleAhead: 1234 });
     expect(texts.peopleAhead).toBe('1.234');

@@ -44,6 +44,8 @@ export interface PrintJob {
     code: string;
     peopleAhead: number;
     estimatedWaitSeconds: number | null;
+    /** no counter serving the service was open or paused when it was issued */
+    noCounterOpen?: boolean;
     issuedAt: string;
     timeZone: string;
     url: string;

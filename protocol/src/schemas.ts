@@ -31,6 +31,7 @@ export const Ticket = Type.Object({
   transferCount: Type.Integer(),
   position: Type.Optional(Type.Integer({ description: 'people called before this ticket, while it waits' })),
   estimatedWaitSeconds: Type.Optional(Type.Number()),
+  noCounterOpen: Type.Optional(Type.Boolean({ description: 'while it waits: no counter serving its service is open or paused, so nobody is being served yet (the estimate counts from when service can resume)' })),
 });
 export type Ticket = Static<typeof Ticket>;
 
@@ -73,6 +74,8 @@ export const ServiceQueue = Type.Object({
   longestWaitSeconds: Type.Number(),
   estimatedWaitSeconds: Type.Number(),
   targetWaitSeconds: Type.Integer(),
+  servingCounters: Type.Optional(Type.Integer({ description: 'counters serving this service that are open or paused now' })),
+  noCounterOpen: Type.Optional(Type.Boolean({ description: 'servingCounters is 0: nobody is being served yet; the estimate counts from when service can resume' })),
 });
 export type ServiceQueue = Static<typeof ServiceQueue>;
 
@@ -104,6 +107,7 @@ export const PublicTicket = Type.Object({
   status: TicketStatus,
   position: Type.Optional(Type.Integer()),
   estimatedWaitSeconds: Type.Optional(Type.Number()),
+  noCounterOpen: Type.Optional(Type.Boolean({ description: 'while it waits: no counter serving its service is open or paused yet' })),
   counter: Type.Optional(CounterRef),
   serviceId: Type.String(),
   issuedAt: Instant,

@@ -45,6 +45,18 @@ export function formatWait(seconds: number | null | undefined, lang: Lang = 'vi'
   return lang === 'vi' ? `~${h} giờ ${pad(m)} phút` : `~${h} h ${pad(m)} min`;
 }
 
+/**
+ * An estimate as the citizen screens and the monitor write it. When no counter serving the
+ * service is open (`noCounterOpen`), "under a minute" would be a false promise: it reads "No
+ * counter is serving yet", and a longer estimate follows as what it is, a lower bound.
+ */
+export function formatEstimate(seconds: number | null | undefined, noCounterOpen: boolean | undefined, lang: Lang = 'vi'): string {
+  if (!noCounterOpen) return formatWait(seconds, lang);
+  const none = lang === 'vi' ? 'Chưa có quầy phục vụ' : 'No counter is serving yet';
+  if (seconds === null || seconds === undefined || seconds < 60) return none;
+  return `${none} · ${lang === 'vi' ? 'ít nhất' : 'at least'} ${formatWait(seconds, lang)}`;
+}
+
 /** 75 -> "1:15", 3725 -> "1:02:05" (elapsed times on counter and manager screens) */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

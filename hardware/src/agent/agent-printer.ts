@@ -62,6 +62,7 @@ export function ticketOf(job: unknown): TicketPrintData | null {
     code: t.code,
     peopleAhead: Number.isInteger(t.peopleAhead) ? t.peopleAhead! : 0,
     estimatedWaitSeconds: typeof t.estimatedWaitSeconds === 'number' ? t.estimatedWaitSeconds : null,
+    ...(t.noCounterOpen === true ? { noCounterOpen: true } : {}),
     issuedAt,
     ...(typeof t.timeZone === 'string' ? { timeZone: t.timeZone } : {}),
     url: t.url,

@@ -6,6 +6,8 @@ export type TicketPrintData = {
   peopleAhead: number;
   /** null while the service has no recent service times to estimate from */
   estimatedWaitSeconds: number | null;
+  /** no counter serving the service was open or paused: the wait reads so, the estimate as a lower bound */
+  noCounterOpen?: boolean;
   issuedAt: Date;
   /** IANA zone of the site; Asia/Ho_Chi_Minh when absent */
   timeZone?: string;
@@ -85,8 +87,14 @@ function clean(text: string): string {
 
 export function ticketTexts(data: TicketPrintData): TicketTexts {
   const code = clean(data.code);
-  const waitVi = formatWait(data.estimatedWaitSeconds, 'vi');
-  const waitEn = formatWait(data.estimatedWaitSeconds, 'en');
+  let waitVi = formatWait(data.estimatedWaitSeconds, 'vi');
+  let waitEn = formatWait(data.estimatedWaitSeconds, 'en');
+  if (data.noCounterOpen) {
+    // "under a minute" would be a false promise while nobody serves; a longer estimate is a lower bound
+    const some = data.estimatedWaitSeconds !== null && data.estimatedWaitSeconds >= 60;
+    waitVi = `Chưa có quầy phục vụ${some ? ` · ít\u00a0nhất ${waitVi}` : ''}`;
+    waitEn = `no counter is serving\u00a0yet${some ? `, at\u00a0least ${waitEn}` : ''}`;
+  }
   const ahead = Math.max(0, Math.trunc(data.peopleAhead));
   const english = [
     `Ticket ${code}`,

@@ -49,6 +49,8 @@ export class Kiosk {
   lang = $state<Lang>('vi');
   view = $state<View>({ name: 'home' });
   search = $state('');
+  /** the search screen's text field while it shows: keys typed elsewhere are sent to it */
+  searchField: HTMLInputElement | null = null;
   issuing = $state(false);
   /** the last ticket did not print: say so on the start screen until one prints again */
   printerTrouble = $state(false);
@@ -213,15 +215,16 @@ export class Kiosk {
     }
   }
 
-  /** Keys of a physical keyboard (a kiosk may have one; the tests use it) type into the search. */
+  /**
+   * Keys of a physical keyboard (a kiosk may have one; the tests use it) type into the search.
+   * The search field takes them itself, input method and all; a key pressed while the focus is
+   * elsewhere moves the focus there first, and the browser then delivers the key to the field.
+   */
   key(event: KeyboardEvent) {
     this.touch();
-    if (this.view.name !== 'search' || event.ctrlKey || event.altKey || event.metaKey) return;
-    if (event.key === 'Backspace') this.erase();
-    else if (event.key === 'Escape') this.search = '';
-    else if (event.key.length === 1) this.type(event.key);
-    else return;
-    event.preventDefault();
+    const field = this.searchField;
+    if (this.view.name !== 'search' || !field || event.target === field || event.ctrlKey || event.altKey || event.metaKey) return;
+    field.focus();
   }
 
   type(text: string) {

@@ -2,7 +2,7 @@ import type { SiteConfig } from '@qms/protocol';
 // The same calendar rules the queue engine applies when it refuses a ticket (pure functions of
 // an instant, a timezone, hours and holidays), so the kiosk shows "closed" exactly when the
 // server would say SITE_CLOSED.
-import { openingState, type OpeningState } from '../../../server/src/queue/site.calendar.ts';
+import { localDate, openingState, type OpeningState } from '../../../server/src/queue/site.calendar.ts';
 
 export type { OpeningState };
 
@@ -26,4 +26,10 @@ export function nextOpeningAfter(config: SiteConfig, after: Date): Date | null {
 export function sessionsOn(config: SiteConfig, weekday: number): string | null {
   const sessions = config.openingHours.filter((h) => h.weekday === weekday);
   return sessions.length ? sessions.map((h) => `${h.opens}–${h.closes}`).join(', ') : null;
+}
+
+/** The name of the holiday the site keeps today (its local date at `now`), if it keeps one. */
+export function holidayName(config: SiteConfig, now: Date): string | null {
+  const today = localDate(now, config.timezone);
+  return config.holidays.find((h) => h.date === today)?.name.trim() || null;
 }

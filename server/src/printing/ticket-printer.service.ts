@@ -212,6 +212,7 @@ export class TicketPrinter {
       ticket: {
         centreName: data.centreName, serviceName: data.serviceName, code: data.code, peopleAhead: data.peopleAhead,
         estimatedWaitSeconds: data.estimatedWaitSeconds, issuedAt: data.issuedAt.toISOString(),
+        ...(data.noCounterOpen ? { noCounterOpen: true } : {}),
         timeZone: data.timeZone ?? DEFAULT_TIME_ZONE, url: data.url,
         ...(data.priorityLabel ? { priorityLabel: data.priorityLabel } : {}),
       },
@@ -285,6 +286,7 @@ export class TicketPrinter {
       code: ticket.code,
       peopleAhead: ticket.position ?? 0,
       estimatedWaitSeconds: ticket.estimatedWaitSeconds ?? null,
+      ...(ticket.noCounterOpen ? { noCounterOpen: true } : {}),
       issuedAt: new Date(ticket.issuedAt),
       timeZone: row.timezone,
       url,

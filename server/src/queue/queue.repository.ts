@@ -183,8 +183,9 @@ export interface ServiceLoad {
   serviceId: string;
   waiting: number;
   oldestQueuedAt: Date | null;
-  /** counters open for it now, and all counters configured for it */
+  /** counters open for it now, open or paused (an official is at the desk), and all counters configured for it */
   openCounters: number;
+  servingCounters: number;
   counters: number;
   /** mean seconds from call to finish over its recent served tickets; null without history */
   recentServiceSeconds: number | null;
@@ -201,6 +202,8 @@ function loadsQuery(siteId: string, now: Date, serviceIds?: string[]) {
       (SELECT min(t.queued_at) FROM ticket t WHERE t.service_id = s.id AND t.status = 'waiting') AS "oldestQueuedAt",
       (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
         WHERE cs.service_id = s.id AND c.active AND c.status = 'open') AS "openCounters",
+      (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
+        WHERE cs.service_id = s.id AND c.active AND c.status IN ('open', 'paused')) AS "servingCounters",
       (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
         WHERE cs.service_id = s.id AND c.active) AS counters,
       (SELECT avg(extract(epoch FROM r.finished_at - r.called_at))::float8 FROM (

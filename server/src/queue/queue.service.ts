@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import { staffPhotoUrl, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
-import { event, statsDue, type DomainEvent, type PublishedEvent } from './queue.events.ts';
+import { event, statsDue, type DomainEvent, type PublishedEvent, type StatsDue } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
 import { dayEndsAt } from './day-end.ts';
@@ -10,7 +10,7 @@ import { localDate, openingState } from './site.calendar.ts';
 import { formatCode, toTicket } from './ticket.mapper.ts';
 import { transition, type TicketAction } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';
-import { estimateWait } from './wait.estimate.ts';
+import { estimateWait, waitEstimate } from './wait.estimate.ts';
 
 type Trx = Transaction<Database>;
 
@@ -178,7 +178,8 @@ export class QueueService {
       const saved = await repo.insertTicketRecorded(trx, { ...ticket, estimatedWaitSeconds: estimate, positionAtIssue: position },
         this.eventRow(ticket, 'issued', null, 'waiting', input, now));
 
-      const issued = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate });
+      // the site is open (checked above), so the shown estimate is the stored one
+      const issued = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate, noCounterOpen: figures.load.servingCounters === 0 });
       return { value: issued, events: [event('ticket:issued', site.id, { ticket: issued }), statsDue(site.id, [service.id], now)] };
     });
   }
@@ -349,7 +350,8 @@ export class QueueService {
         events.push(event('counter:updated', counter.siteId, { counter: await this.counterDto(trx, counter) }));
       }
       const last = events.at(-1)!;
-      return { value: (last.payload as { counter: Counter }).counter, events };
+      const moved = [counter, ...elsewhere.map(({ id }) => ({ id, siteId: counter.siteId }))];
+      return { value: (last.payload as { counter: Counter }).counter, events: [...events, ...(await this.servedBy(trx, moved))] };
     });
   }
 
@@ -366,7 +368,7 @@ export class QueueService {
       const { counter } = await this.workingCounter(trx, input, { mustBeOpen: false });
       await this.assertIdle(trx, counter);
       const e = await this.setCounterStatus(trx, counter, 'closed', input.staffId ?? counter.staffId, null);
-      return { value: (e.payload as { counter: Counter }).counter, events: [e] };
+      return { value: (e.payload as { counter: Counter }).counter, events: [e, ...(await this.servedBy(trx, [counter]))] };
     });
   }
 
@@ -394,6 +396,7 @@ export class QueueService {
     };
     if (ticket.position !== undefined) result.position = ticket.position;
     if (ticket.estimatedWaitSeconds !== undefined) result.estimatedWaitSeconds = ticket.estimatedWaitSeconds;
+    if (ticket.noCounterOpen !== undefined) result.noCounterOpen = ticket.noCounterOpen;
     if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
       const counter = await this.db.selectFrom('counter').select(['id', 'number', 'name']).where('id', '=', row.counterId).executeTakeFirst();
       if (counter) result.counter = counter;
@@ -566,7 +569,7 @@ export class QueueService {
           `Counter ${counter.number} is ${counter.status}`, 409);
       }
       const e = await this.setCounterStatus(trx, counter, to, input.staffId ?? counter.staffId, reason);
-      return { value: (e.payload as { counter: Counter }).counter, events: [e] };
+      return { value: (e.payload as { counter: Counter }).counter, events: [e, ...(await this.servedBy(trx, [counter]))] };
     });
   }
 
@@ -628,19 +631,41 @@ export class QueueService {
     const site = await this.site(this.db, row.siteId);
     if (row.status !== 'waiting') return toTicket(row, site.timezone);
     const position = await repo.positionOf(this.db, row);
-    const [load] = await repo.serviceLoads(this.db, row.siteId, this.clock(), [row.serviceId]);
-    return toTicket(row, site.timezone, { position, estimatedWaitSeconds: load ? estimateWait(load, position) : 0 });
+    const now = this.clock();
+    const [load] = await repo.serviceLoads(this.db, row.siteId, now, [row.serviceId]);
+    if (!load) return toTicket(row, site.timezone, { position, estimatedWaitSeconds: 0 });
+    const opensAt = load.servingCounters === 0 ? await this.resumesAt(this.db, site, now) : null;
+    return toTicket(row, site.timezone, { position, ...waitEstimate(load, position, now, opensAt) });
   }
 
   private async stats(db: Db | Trx, siteId: string, serviceIds: string[] | undefined, now: Date): Promise<ServiceQueue[]> {
     const loads = await repo.serviceLoads(db, siteId, now, serviceIds);
+    // the calendar matters (and is read) only when one of the services has nobody serving it
+    const opensAt = loads.some((l) => l.servingCounters === 0) ? await this.resumesAt(db, await this.site(db, siteId), now) : null;
     return loads.map((l) => ({
       serviceId: l.serviceId,
       waiting: l.waiting,
       longestWaitSeconds: l.oldestQueuedAt ? Math.max(0, seconds(new Date(l.oldestQueuedAt), now)) : 0,
-      estimatedWaitSeconds: estimateWait(l, l.waiting),
+      ...waitEstimate(l, l.waiting, now, opensAt),
       targetWaitSeconds: l.targetWaitSeconds,
+      servingCounters: l.servingCounters,
     }));
+  }
+
+  /**
+   * A counter opened, paused, resumed or closed: who serves its services changed, and with it
+   * their estimates (and whether anyone serves them at all), so their figures are counted again.
+   */
+  private async servedBy(trx: Trx, counters: Pick<CounterRow, 'id' | 'siteId'>[]): Promise<StatsDue[]> {
+    const services = await this.servicesOfCounters(trx, counters.map((c) => c.id));
+    const serviceIds = [...services.values()].flat();
+    return serviceIds.length ? [statsDue(counters[0]!.siteId, serviceIds, this.clock())] : [];
+  }
+
+  /** When the site's next session starts, if it is closed at `now` (null while it is open). */
+  private async resumesAt(db: Db | Trx, site: SiteRow, now: Date): Promise<Date | null> {
+    const opening = openingState(await repo.loadCalendar(db, site), now);
+    return opening.open ? null : opening.opensAt;
   }
 
   private async site(db: Db | Trx, siteId: string): Promise<SiteRow> {

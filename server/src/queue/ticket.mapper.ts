@@ -3,7 +3,7 @@ import type { Ticket } from '@qms/protocol';
 import { isoInZone } from './time.ts';
 
 /** Database rows never leave the domain: this is the only way a ticket goes out. */
-export function toTicket(row: TicketRow, timezone: string, extra: { position?: number; estimatedWaitSeconds?: number } = {}): Ticket {
+export function toTicket(row: TicketRow, timezone: string, extra: { position?: number; estimatedWaitSeconds?: number; noCounterOpen?: boolean } = {}): Ticket {
   const ticket: Ticket = {
     id: row.id,
     publicId: row.publicId,
@@ -23,6 +23,7 @@ export function toTicket(row: TicketRow, timezone: string, extra: { position?: n
   if (row.counterId) ticket.counterId = row.counterId;
   if (extra.position !== undefined) ticket.position = extra.position;
   if (extra.estimatedWaitSeconds !== undefined) ticket.estimatedWaitSeconds = extra.estimatedWaitSeconds;
+  if (extra.noCounterOpen !== undefined) ticket.noCounterOpen = extra.noCounterOpen;
   return ticket;
 }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Db, Localized } from '@qms/db';
 import { ErrorBody, type PublicTicket } from '@qms/protocol';
-import { formatNumber, formatTime, formatWait, type Lang } from '@qms/ui-shared/format';
+import { formatEstimate, formatNumber, formatTime, type Lang } from '@qms/ui-shared/format';
 import { AlertService } from '../alerts/alert.service.ts';
 import { printerRoutes } from '../printing/printer.routes.ts';
 import { event } from '../queue/queue.events.ts';
@@ -125,6 +125,7 @@ const TEXT = {
     already: 'Số thứ tự này đã được đánh giá. Cảm ơn bạn!', failed: 'Chưa gửi được, vui lòng thử lại.',
     offline: 'Mất kết nối, đang thử lại…', updated: 'Cập nhật lúc', auto: 'Trang tự cập nhật, vui lòng giữ trang này mở.',
     vibrate: 'Rung điện thoại khi đến lượt', vibrateOn: 'Điện thoại sẽ rung khi đến lượt bạn.', unknown: 'chưa rõ', toggle: 'English',
+    noCounter: 'Chưa có quầy phục vụ', atLeast: 'ít nhất',
   },
   en: {
     title: 'Your ticket', yourNumber: 'Your number', ahead: 'People ahead of you', wait: 'Estimated wait',
@@ -136,6 +137,7 @@ const TEXT = {
     already: 'This ticket has already been rated. Thank you!', failed: 'Not sent, please try again.',
     offline: 'Connection lost, retrying…', updated: 'Updated at', auto: 'This page updates itself; keep it open.',
     vibrate: 'Vibrate when it is my turn', vibrateOn: 'Your phone will vibrate when it is your turn.', unknown: 'unknown', toggle: 'Tiếng Việt',
+    noCounter: 'No counter is serving yet', atLeast: 'at least',
   },
 } as const;
 type TextKey = keyof (typeof TEXT)['vi'];
@@ -158,7 +160,7 @@ main{max-width:480px;margin:0 auto;padding:14px}
 .code{margin:0;font-size:72px;line-height:1.1;font-weight:800;letter-spacing:2px;color:#0b3d91}
 .svc{margin:4px 0 0;font-size:18px;font-weight:600}
 .row{display:flex;justify-content:space-between;align-items:baseline;gap:12px;padding:8px 0;border-bottom:1px solid #e3e6ea}
-.row:last-of-type{border:0}.row b{font-size:28px;white-space:nowrap}
+.row:last-of-type{border:0}.row b{font-size:28px;white-space:nowrap}.row b.none{font-size:20px;white-space:normal;text-align:right;color:#9a3412}
 .call{background:#0a7a2f;color:#fff;text-align:center}.call p{margin:6px 0}
 .call .big{font-size:26px;font-weight:800}.call b{font-size:64px;display:block;line-height:1.1}
 .serv{text-align:center}.serv b{font-size:40px;display:block}
@@ -194,7 +196,7 @@ function ticketPage(m: PageModel, nonce: string): string {
 <section class="card">${tx('yourNumber', 'p', ' class="lbl"')}<p class="code" id="code">${escapeHtml(k.code)}</p><p class="svc" id="svc">${escapeHtml(service?.[m.lang] ?? '')}</p></section>
 <section class="st" id="s-waiting"${show(waiting)}>
 <div class="row">${tx('ahead')}<b id="pos">${escapeHtml(formatNumber(k.position ?? 0, m.lang))}</b></div>
-<div class="row">${tx('wait')}<b id="eta">${escapeHtml(k.estimatedWaitSeconds === undefined ? t.unknown : formatWait(k.estimatedWaitSeconds, m.lang))}</b></div>
+<div class="row">${tx('wait')}<b id="eta"${k.noCounterOpen ? ' class="none"' : ''}>${escapeHtml(k.estimatedWaitSeconds === undefined ? t.unknown : formatEstimate(k.estimatedWaitSeconds, k.noCounterOpen, m.lang))}</b></div>
 <button id="vib" type="button" data-t="vibrate" hidden>${escapeHtml(t.vibrate)}</button>
 </section>
 <section class="st call" id="s-called" role="alert"${show(['called'])}>${tx('calledTitle', 'p', ' class="big"')}<p>${tx('goTo')}<b class="cn">${escapeHtml(counter)}</b></p></section>
@@ -220,7 +222,7 @@ const SCRIPT = `
 var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1,expired:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false;
 try{var q=new URLSearchParams(location.search).get('lang');var s=localStorage.getItem('qms.phone.lang');if(!q&&(s==='vi'||s==='en'))lang=s}catch(e){}
 function num(n){return new Intl.NumberFormat(lang==='vi'?'vi-VN':'en-GB').format(n)}
-function wait(s){var vi=lang==='vi';if(s==null)return D.text[lang].unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
+function wait(s,none){var L=D.text[lang];if(none)return s==null||s<60?L.noCounter:L.noCounter+' · '+L.atLeast+' '+wait(s);var vi=lang==='vi';if(s==null)return L.unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
 function hhmm(){try{return new Intl.DateTimeFormat('en-GB',{hour:'2-digit',minute:'2-digit',hourCycle:'h23',timeZone:D.tz}).format(new Date())}catch(e){return ''}}
 function render(){
   var L=D.text[lang],st=t.status==='transferred'?'waiting':t.status;
@@ -229,7 +231,7 @@ function render(){
   ['waiting','called','serving','done','no_show','cancelled','expired'].forEach(function(s){$('s-'+s).hidden=s!==st});
   var sv=D.services[t.serviceId];$('svc').textContent=sv?sv[lang]:'';
   $('code').textContent=t.code;
-  $('pos').textContent=num(t.position||0);$('eta').textContent=wait(t.estimatedWaitSeconds);
+  $('pos').textContent=num(t.position||0);$('eta').textContent=wait(t.estimatedWaitSeconds,t.noCounterOpen);$('eta').className=t.noCounterOpen?'none':'';
   document.querySelectorAll('.cn').forEach(function(el){el.textContent=t.counter?num(t.counter.number):''});
   document.querySelectorAll('[data-i]').forEach(function(el){var l=D.scale[+el.getAttribute('data-i')];el.textContent=l.label[lang];el.className='lv'+(level===l?' on':'')});
   document.querySelectorAll('[data-r]').forEach(function(el){var r=D.reasons[+el.getAttribute('data-r')];el.textContent=r.label[lang];el.className='lv'+(reason===r?' on':'')});

@@ -3,6 +3,7 @@ import jsQR from 'jsqr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bitmapToRgba, decodeEscPos, type MonoBitmap, type PrinterTransport } from '@qms/hardware';
 import { startTestPrinter, type TestPrinter } from '@qms/hardware/testing';
+import { normalise, ocr } from '@qms/hardware/testing/ocr';
 import { phoneUrl, publicBaseUrl } from '../../src/printing/phone-url.ts';
 import { TicketPrinter } from '../../src/printing/ticket-printer.service.ts';
 import { apiFixture, bearer, count, type ApiFixture } from '../support/api-fixture.ts';
@@ -118,6 +119,18 @@ describe('tickets printed on the kiosk network printer', () => {
     const phone = await f.app.inject({ method: 'GET', url: new URL(body.phoneUrl).pathname });
     expect(phone.statusCode).toBe(200);
     expect(phone.body).toContain(`<p class="code" id="code">A001</p>`);
+  });
+
+  it('with no counter open for the service, the paper says nobody serves yet, in Vietnamese and English', async () => {
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+    const body = (await issue(f.tokens.kiosk, 'DD')).json();
+    expect(body.ticket).toMatchObject({ status: 'waiting', position: 0, estimatedWaitSeconds: 0, noCounterOpen: true });
+    await printer.waitForJobs(2);
+    // read from the pixels the printer received, as a citizen reads the paper
+    const text = normalise(await ocr(lastJob()!.image!));
+    expect(text).toContain('Chưa có quầy phục vụ');
+    expect(text).toMatch(/no counter is serving yet/i);
+    expect(text).not.toMatch(/dưới 1 phút|under 1 min/);
   });
 
   it('prints at the configured width', async () => {

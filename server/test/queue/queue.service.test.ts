@@ -376,8 +376,10 @@ describe('counters', () => {
   it('moves an official who opens another counter, but not away from a ticket', async () => {
     await openCounter(queue, site, 1);
     const moved = await queue.openCounter({ counterId: site.counter[2]!, staffId: site.staff[0]! });
-    expect(moved.events.map((e) => ('payload' in e ? e.payload as { counter: { number: number; status: string } } : undefined)?.counter))
+    expect(moved.events.filter((e) => e.name === 'counter:updated').map((e) => (e.payload as { counter: { number: number; status: string } }).counter))
       .toMatchObject([{ number: 1, status: 'closed' }, { number: 2, status: 'open' }]);
+    // and the figures of both counters' services are counted again (who serves them changed)
+    expect(moved.events.at(-1)).toMatchObject({ name: 'queue:stats-due', serviceIds: [site.service.HT, site.service.CT] });
     await issue('HT');
     await queue.callNext({ counterId: site.counter[2]!, staffId: site.staff[0]! });
     await expect(queue.openCounter({ counterId: site.counter[1]!, staffId: site.staff[0]! })).rejects.toMatchObject({ code: 'COUNTER_BUSY' });
