@@ -102,6 +102,7 @@ describe('the pairing pad of the kiosk, the call display and the rating tablet',
           const device = await stack.device(screen.kind, screen.kind === 'rating' ? 1 : undefined);
           for (const digit of device.pairingCode) await page.getByRole('button', { name: digit, exact: true }).click();
           await expect.poll(() => page.locator('[data-testid="pair-code"]').innerText().then((t) => t.replace(/\s/g, ''))).toBe(device.pairingCode);
+          await page.screenshot({ path: path.join(SHOTS, `${screen.name}-${size.width}x${size.height}-typed.png`) });
           await page.getByRole('button', { name: /Ghép nối/ }).click();
           await page.locator(screen.paired).waitFor({ timeout: 10_000 });
           // the code was spent: the screen holds the device's token now
