@@ -99,7 +99,7 @@ const FIGURES: Figure[] = [
   { field: 'issued', text: { vi: 'Số phiếu', en: 'Issued' }, kind: 'count' },
   { field: 'served', text: { vi: 'Đã phục vụ', en: 'Served' }, kind: 'count' },
   { field: 'noShow', text: { vi: 'Vắng mặt', en: 'No-shows' }, kind: 'count' },
-  { field: 'transferred', text: { vi: 'Chuyển lĩnh vực', en: 'Transferred' }, kind: 'count' },
+  { field: 'transferred', text: { vi: 'Chuyển đi', en: 'Transferred out' }, kind: 'count' },
   { field: 'cancelled', text: { vi: 'Huỷ', en: 'Cancelled' }, kind: 'count' },
   { field: 'waits', text: { vi: 'Lượt chờ đã gọi', en: 'Called waits' }, kind: 'count' },
   { field: 'waitAvgSeconds', text: { vi: 'Chờ TB', en: 'Wait avg' }, kind: 'duration' },
@@ -112,6 +112,8 @@ const FIGURES: Figure[] = [
   { field: 'ratingAvg', text: { vi: 'Điểm TB', en: 'Rating avg' }, kind: 'number' },
   { field: 'notSatisfiedShare', text: { vi: 'Tỷ lệ không hài lòng', en: 'Not satisfied' }, kind: 'share' },
   { field: 'estimateMaeSeconds', text: { vi: 'Sai số dự kiến (trung vị)', en: 'Estimate error (median)' }, kind: 'duration' },
+  // last, so the summary CSV's earlier columns keep their places
+  { field: 'transfersIn', text: { vi: 'Nhận chuyển đến', en: 'Transferred in' }, kind: 'count' },
 ];
 
 const scoresOf = (report: SummaryReport) =>
