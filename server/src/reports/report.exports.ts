@@ -35,6 +35,10 @@ const TICKET_COLUMNS: Record<(typeof TICKETS_CSV_COLUMNS)[number], XlsxColumn & 
   service_seconds: { header: '', text: { vi: 'Phục vụ (giây)', en: 'Service (s)' }, type: 'seconds', width: 10 },
   estimated_wait_seconds: { header: '', text: { vi: 'Dự kiến chờ (giây)', en: 'Estimated wait (s)' }, type: 'seconds', width: 12 },
   rating: { header: '', text: { vi: 'Đánh giá', en: 'Rating' }, type: 'integer', width: 8 },
+  first_service_code: { header: '', text: { vi: 'Lĩnh vực lấy số', en: 'Issued for' }, width: 11 },
+  first_counter_number: { header: '', text: { vi: 'Quầy gọi đầu tiên', en: 'First counter' }, type: 'integer', width: 9 },
+  first_staff_name: { header: '', text: { vi: 'Cán bộ gọi đầu tiên', en: 'First official' }, width: 24 },
+  stints: { header: '', text: { vi: 'Các lượt chờ (lĩnh vực:quầy:giây)', en: 'Stints (service:counter:seconds)' }, width: 30 },
 };
 
 export function ticketsCount(db: Kysely<Database>, q: TicketsExportQuery): Promise<number> {

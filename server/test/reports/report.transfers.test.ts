@@ -5,6 +5,9 @@ import { summaryReport, type ReportRow, type ReportTotals, type SummaryQuery } f
 import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures, NOTHING } from './expect-figures.ts';
 import { loadHistory, referenceReport } from './report.reference.ts';
+import { streamTicketsCsv, TICKETS_CSV_COLUMNS } from '../../src/reports/tickets.export.ts';
+import { ticketsXlsx } from '../../src/reports/report.exports.ts';
+import { parseCsv, readXlsx } from '../manage/xlsx-reader.ts';
 
 // Transfers counted where each stint happened (issue 15, item 7): a scripted morning driven
 // through the real queue engine, every figure of every grouping worked out by hand below.
@@ -235,5 +238,44 @@ describe('a transferred ticket counts each stint where it happened', () => {
       want.rows.forEach((w, i) => expectFigures(got.rows[i]!, w, `${groupBy} ${w.label}`));
       expectFigures(got.totals, want.totals, `${groupBy} totals`);
     }
+  });
+});
+
+describe('the per-ticket export: one record per ticket, its first stint and every stint added', () => {
+  async function csvRecords(): Promise<Record<string, string>[]> {
+    let text = '';
+    for await (const line of streamTicketsCsv(t.db, { siteId: site.siteId, ...RANGE })) text += line;
+    const [header, ...records] = parseCsv(text);
+    expect(header).toEqual([...TICKETS_CSV_COLUMNS]);
+    return records.map((r) => Object.fromEntries(TICKETS_CSV_COLUMNS.map((c, i) => [c, r[i]!])));
+  }
+
+  it('CSV: the final stint where it was (as before), the first one and the route in the added columns', async () => {
+    const records = await csvRecords();
+    expect(records.map((r) => r.code)).toEqual(['A001', 'A002', 'B001', 'A003', 'C001', 'B002']);
+    const [a001, a002, b001, a003, c001, b002] = records;
+    expect(a001).toMatchObject({
+      service_code: 'CT', counter_number: '3', staff_name: 'Cán bộ 3', transfers: '1', wait_seconds: '300', service_seconds: '360',
+      first_service_code: 'HT', first_counter_number: '1', first_staff_name: 'Cán bộ 1', stints: 'HT:1:300;CT:3:240',
+    });
+    expect(a002).toMatchObject({
+      service_code: 'DD', counter_number: '4', transfers: '2', service_seconds: '600',
+      first_service_code: 'HT', first_counter_number: '2', first_staff_name: 'Cán bộ 2', stints: 'HT:2:300;CT:3:720;DD:4:420',
+    });
+    expect(b001).toMatchObject({
+      status: 'no_show', service_code: 'HT', counter_number: '1', first_service_code: 'CT', first_counter_number: '2', stints: 'CT:2:60;HT:1:960',
+    });
+    expect(a003).toMatchObject({ first_service_code: 'HT', first_counter_number: '1', first_staff_name: 'Cán bộ 1', stints: 'HT:1:120' });
+    expect(c001).toMatchObject({ status: 'cancelled', first_service_code: 'DD', first_counter_number: '', first_staff_name: '', stints: 'DD::' });
+    // waiting in DD after its transfer: counter_number keeps its meaning (the final call, at counter 3)
+    expect(b002).toMatchObject({ status: 'waiting', service_code: 'DD', counter_number: '3', first_counter_number: '3', stints: 'CT:3:60;DD::' });
+  });
+
+  it('XLSX: the same columns, headed for people', async () => {
+    const parts: Buffer[] = [];
+    for await (const part of ticketsXlsx(t.db, { siteId: site.siteId, ...RANGE }, 'vi')) parts.push(part);
+    const sheet = readXlsx(Buffer.concat(parts)).sheets[0]!;
+    expect(sheet.rows[0]!.slice(-4)).toEqual(['Lĩnh vực lấy số', 'Quầy gọi đầu tiên', 'Cán bộ gọi đầu tiên', 'Các lượt chờ (lĩnh vực:quầy:giây)']);
+    expect(sheet.rows[1]!.slice(-4)).toEqual(['HT', 1, 'Cán bộ 1', 'HT:1:300;CT:3:240']);
   });
 });
