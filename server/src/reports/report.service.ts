@@ -235,13 +235,17 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     ),
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
-        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
+        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id,
+        sv.target_wait_seconds
       FROM ev e
+      -- here, where the planner still knows how many rows there are (it hashes the services);
+      -- after the window it guesses a few dozen and loops over them once per stint
+      LEFT JOIN service sv ON sv.id = e.service_id
       -- a fence, so the official of a call is looked up once, not once per use
       OFFSET 0
     ),
     seq AS (
-      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at",
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at", e.target_wait_seconds,
         lead(e.type) OVER w AS next_type,
         lead(e."at") OVER w AS next_at,
         lead(e.counter_id) OVER w AS next_counter_id,
@@ -255,7 +259,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     -- Every stint, called or not: it starts at an 'issued' or 'transferred' event and ends at the
     -- next 'called' one. It was transferred out when a 'transferred' event follows (after its call).
     stint AS (
-      SELECT ticket_id, service_id,
+      SELECT ticket_id, service_id, target_wait_seconds,
         type = 'issued' AS first,
         type = 'transferred' AS transfer_in,
         id = final_stint_id AS final,
@@ -282,11 +286,10 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
         r.score,
         CASE WHEN r.score IS NOT NULL THEN (r.score = t.lowest_score)::int END AS not_satisfied,
         s.wait,
-        CASE WHEN s.called THEN (s.wait <= sv.target_wait_seconds)::int END AS within_target,
+        CASE WHEN s.called THEN (s.wait <= s.target_wait_seconds)::int END AS within_target,
         CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error
       FROM scope t
       LEFT JOIN stint s ON s.ticket_id = t.id
-      LEFT JOIN service sv ON sv.id = s.service_id
       LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
     ),
     agg AS (
