@@ -72,10 +72,11 @@ interface ExportRow {
   estimatedWaitSeconds: number | null;
   rating: number | null;
   firstStaffName: string | null;
-  /** per stint, in order: the service it waited in, the counter of its call, its wait */
-  stintServiceIds: string[];
-  stintCounterIds: (string | null)[];
-  stintWaits: (number | null)[];
+  /** per stint of a transferred ticket, in order: the service it waited in, the counter of its
+   * call, its wait; null for a ticket never transferred (its one stint is the row's) */
+  stintServiceIds: string[] | null;
+  stintCounterIds: (string | null)[] | null;
+  stintWaits: (number | null)[] | null;
 }
 
 /** The site's service codes and counter numbers, by id: the stints name them. */
@@ -186,58 +187,65 @@ export function batchStatement(
     )
     SELECT t.id AS "id", t.issued_at AS "issuedAt", t.code AS "code",
       sv.code AS "serviceCode", sv.name->>'vi' AS "serviceName", t.priority AS "priority", t.status AS "status",
-      st.first_at AS "firstCalledAt", lc.at AS "calledAt", t.started_at AS "startedAt", t.finished_at AS "finishedAt",
+      calls.first_at AS "firstCalledAt", lc.at AS "calledAt", t.started_at AS "startedAt", t.finished_at AS "finishedAt",
       c.number AS "counterNumber", u.display_name AS "staffName", t.transfer_count AS "transfers",
-      ${secondsBetween(sql`t.issued_at`, sql`st.first_at`)} AS "waitSeconds",
+      ${secondsBetween(sql`t.issued_at`, sql`calls.first_at`)} AS "waitSeconds",
       CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`lc.at`, sql`t.finished_at`)} END AS "serviceSeconds",
       t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating",
-      CASE WHEN st.first_call_id = st.last_id THEN u.display_name ELSE fu.display_name END AS "firstStaffName",
+      CASE WHEN calls.first_id = calls.last_id THEN u.display_name ELSE fu.display_name END AS "firstStaffName",
       st.services AS "stintServiceIds", st.counters AS "stintCounterIds", st.waits AS "stintWaits"
     FROM page t
     JOIN service sv ON sv.id = t.service_id
-    -- the stints (an 'issued' or 'transferred' event, then the 'called' one that ends it), in one
-    -- pass over the ticket's events: the first call (end of the first stint), the final one, and
-    -- each stint's service, counter and wait
+    -- the first call (end of the first stint) and the final one, in one pass over the ticket's calls
     LEFT JOIN LATERAL (
-      SELECT (array_agg(s.call_at ORDER BY s.id))[1] AS first_at,
-        (array_agg(s.call_id ORDER BY s.id))[1] AS first_call_id,
-        max(s.call_id) AS last_id,
-        array_agg(s.service_id ORDER BY s.id) AS services,
+      SELECT (array_agg(e.at ORDER BY e.id))[1] AS first_at, min(e.id) AS first_id, max(e.id) AS last_id
+      FROM ticket_event e WHERE e.ticket_id = t.id AND e.type = 'called'
+    ) calls ON true
+    LEFT JOIN LATERAL (
+      SELECT e.at, e.counter_id, ${callStaffId('e')} AS staff_id FROM ticket_event e WHERE e.id = calls.last_id
+    ) lc ON true
+    LEFT JOIN counter c ON c.id = lc.counter_id
+    LEFT JOIN app_user u ON u.id = lc.staff_id
+    LEFT JOIN rating r ON r.ticket_id = t.id
+    -- What only a transfer needs comes last: with more than join_collapse_limit (8) joins the
+    -- planner keeps their written order, and the joins above keep the plan they had alone.
+    -- The stints of a transferred ticket (an 'issued' or 'transferred' event, then the 'called'
+    -- one that ends it): its service, counter and wait each. The others (19 in 20) have one
+    -- stint, known from the row: the condition on transfer_count skips the walk for them.
+    LEFT JOIN LATERAL (
+      SELECT array_agg(s.service_id ORDER BY s.id) AS services,
         array_agg(s.call_counter_id ORDER BY s.id) AS counters,
         array_agg(${secondsBetween(sql`s.at`, sql`s.call_at`)} ORDER BY s.id) AS waits
       FROM (
         SELECT e.id, e.type, e.service_id, e.at,
-          CASE WHEN lead(e.type) OVER w = 'called' THEN lead(e.id) OVER w END AS call_id,
           CASE WHEN lead(e.type) OVER w = 'called' THEN lead(e.at) OVER w END AS call_at,
           CASE WHEN lead(e.type) OVER w = 'called' THEN lead(e.counter_id) OVER w END AS call_counter_id
         FROM ticket_event e
         WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')
         WINDOW w AS (ORDER BY e.id)
       ) s
-      WHERE s.type IN ('issued', 'transferred')
+      WHERE s.type IN ('issued', 'transferred') AND t.transfer_count > 0
     ) st ON true
+    -- the official of the first call when it is not the final one (a transfer); a NULL key, for
+    -- every other ticket, ends the index scan before it starts
     LEFT JOIN LATERAL (
-      SELECT e.at, e.counter_id, ${callStaffId('e')} AS staff_id FROM ticket_event e WHERE e.id = st.last_id
-    ) lc ON true
-    LEFT JOIN counter c ON c.id = lc.counter_id
-    LEFT JOIN app_user u ON u.id = lc.staff_id
-    -- the official of the first call, looked up only when it is not the final call (a transfer)
-    LEFT JOIN LATERAL (
-      SELECT ${callStaffId('e')} AS staff_id FROM ticket_event e WHERE e.id = st.first_call_id AND st.first_call_id <> st.last_id
+      SELECT ${callStaffId('e')} AS staff_id FROM ticket_event e
+      WHERE e.id = CASE WHEN calls.first_id <> calls.last_id THEN calls.first_id END
     ) fc ON true
     LEFT JOIN app_user fu ON fu.id = fc.staff_id
-    LEFT JOIN rating r ON r.ticket_id = t.id
     ORDER BY t.issued_at, t.id`;
 }
 
 function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string | null, names: SiteNames): CsvValue[] {
   const counterNumber = (id: string | null) => (id === null ? null : names.counterNumber.get(id) ?? null);
-  const serviceIds = r.stintServiceIds ?? [];
-  const stints = serviceIds.map((serviceId, i) => [
-    names.serviceCode.get(serviceId) ?? '',
-    counterNumber(r.stintCounterIds[i] ?? null) ?? '',
-    secondsText(r.stintWaits[i] ?? null) ?? '',
-  ].join(':')).join(';');
+  const stint = (service: string | null, counter: number | null, wait: number | null) =>
+    `${service ?? ''}:${counter ?? ''}:${secondsText(wait) ?? ''}`;
+  const first = r.stintServiceIds?.length
+    ? { service: names.serviceCode.get(r.stintServiceIds[0]!) ?? null, counter: counterNumber(r.stintCounterIds![0] ?? null) }
+    : { service: r.serviceCode, counter: r.counterNumber };
+  const stints = r.stintServiceIds?.length
+    ? r.stintServiceIds.map((id, i) => stint(names.serviceCode.get(id) ?? null, counterNumber(r.stintCounterIds![i] ?? null), r.stintWaits![i] ?? null)).join(';')
+    : stint(r.serviceCode, r.counterNumber, r.waitSeconds);
   return [
     siteCode,
     r.code,
@@ -257,10 +265,10 @@ function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string
     secondsText(r.serviceSeconds),
     secondsText(r.estimatedWaitSeconds),
     r.rating,
-    serviceIds.length ? names.serviceCode.get(serviceIds[0]!) ?? null : r.serviceCode,
-    serviceIds.length ? counterNumber(r.stintCounterIds[0] ?? null) : null,
+    first.service,
+    first.counter,
     r.firstStaffName,
-    stints || null,
+    stints,
   ];
 }
 
