@@ -206,7 +206,8 @@ const figureFields = {
   ratings: Type.Integer(),
   ratingAvg: Nullable(Type.Number()),
   // ---- beyond the v1 contract (server/src/reports/README.md has the definitions)
-  transferred: Type.Integer({ description: 'tickets transferred at least once' }),
+  transferred: Type.Integer({ description: 'transfers out of the group: stints that ended in a transfer, counted where they happened (a ticket transferred twice counts twice in the totals)' }),
+  transfersIn: Type.Integer({ description: 'transfers into the group: stints that began with a transfer (the target service, the counter and official that called them)' }),
   cancelled: Type.Integer(),
   waits: Type.Integer({ description: 'called stints: how many waits the wait figures cover' }),
   withinTargetShare: Nullable(Type.Number({ description: "share (0..1) of called stints whose wait was at most their service's target" })),

@@ -35,6 +35,10 @@ const TICKET_COLUMNS: Record<(typeof TICKETS_CSV_COLUMNS)[number], XlsxColumn & 
   service_seconds: { header: '', text: { vi: 'Phục vụ (giây)', en: 'Service (s)' }, type: 'seconds', width: 10 },
   estimated_wait_seconds: { header: '', text: { vi: 'Dự kiến chờ (giây)', en: 'Estimated wait (s)' }, type: 'seconds', width: 12 },
   rating: { header: '', text: { vi: 'Đánh giá', en: 'Rating' }, type: 'integer', width: 8 },
+  first_service_code: { header: '', text: { vi: 'Lĩnh vực lấy số', en: 'Issued for' }, width: 11 },
+  first_counter_number: { header: '', text: { vi: 'Quầy gọi đầu tiên', en: 'First counter' }, type: 'integer', width: 9 },
+  first_staff_name: { header: '', text: { vi: 'Cán bộ gọi đầu tiên', en: 'First official' }, width: 24 },
+  stints: { header: '', text: { vi: 'Các lượt chờ (lĩnh vực:quầy:giây)', en: 'Stints (service:counter:seconds)' }, width: 30 },
 };
 
 export function ticketsCount(db: Kysely<Database>, q: TicketsExportQuery): Promise<number> {
@@ -99,7 +103,7 @@ const FIGURES: Figure[] = [
   { field: 'issued', text: { vi: 'Số phiếu', en: 'Issued' }, kind: 'count' },
   { field: 'served', text: { vi: 'Đã phục vụ', en: 'Served' }, kind: 'count' },
   { field: 'noShow', text: { vi: 'Vắng mặt', en: 'No-shows' }, kind: 'count' },
-  { field: 'transferred', text: { vi: 'Chuyển lĩnh vực', en: 'Transferred' }, kind: 'count' },
+  { field: 'transferred', text: { vi: 'Chuyển đi', en: 'Transferred out' }, kind: 'count' },
   { field: 'cancelled', text: { vi: 'Huỷ', en: 'Cancelled' }, kind: 'count' },
   { field: 'waits', text: { vi: 'Lượt chờ đã gọi', en: 'Called waits' }, kind: 'count' },
   { field: 'waitAvgSeconds', text: { vi: 'Chờ TB', en: 'Wait avg' }, kind: 'duration' },
@@ -112,6 +116,8 @@ const FIGURES: Figure[] = [
   { field: 'ratingAvg', text: { vi: 'Điểm TB', en: 'Rating avg' }, kind: 'number' },
   { field: 'notSatisfiedShare', text: { vi: 'Tỷ lệ không hài lòng', en: 'Not satisfied' }, kind: 'share' },
   { field: 'estimateMaeSeconds', text: { vi: 'Sai số dự kiến (trung vị)', en: 'Estimate error (median)' }, kind: 'duration' },
+  // last, so the summary CSV's earlier columns keep their places
+  { field: 'transfersIn', text: { vi: 'Nhận chuyển đến', en: 'Transferred in' }, kind: 'count' },
 ];
 
 const scoresOf = (report: SummaryReport) =>

@@ -19,14 +19,15 @@ import { callStaffId, secondsBetween } from './report.sql.ts';
 // - Percentiles are PostgreSQL's percentile_cont (continuous: linear interpolation between
 //   the two nearest ranks, p at position p·(n−1) of the sorted values).
 //
-// Grouping. Figures of a stint follow the stint, figures of a ticket follow the ticket:
-// - service: a stint counts in the service it waited in; a ticket (issued, served, noShow,
-//   service time, ratings, transferred, cancelled) in its final service, where it ended up.
-//   So a ticket sent from A to B is issued and served in B, and its wait before the transfer
-//   is A's.
-// - counter / staff: a stint counts at the counter (official) whose call ended it; a ticket
-//   where its final call happened. Tickets never called (still waiting, cancelled) belong to
-//   no counter or official: they are in the totals only.
+// Grouping: everything counts with the stint it happened in (README.md has the table).
+// - A stint's wait, and its transfer out, count where the stint happened: the service it waited
+//   in, the counter whose call ended it, the official of that call. A transfer in counts with
+//   the stint it began (in the target service, at the counter that later called it).
+// - The ticket's issue counts with its first stint (the service it was issued for, the counter
+//   of its first call); its outcome (served, noShow, cancelled, service time, rating) with its
+//   final stint, where it ended. So a ticket sent from A at counter 1 to B, served at counter 3,
+//   is issued and transferred out in A / counter 1, and served and rated in B / counter 3.
+// - A stint never called belongs to no counter or official: in the totals only.
 // - day / hour: the local date ('yyyy-MM-dd') or hour ('0'..'23') of issue, in the site's
 //   timezone, for everything about the ticket.
 // - estimateMaeSeconds is a figure of the first stint (the one the estimate was made for).
@@ -56,8 +57,10 @@ export interface ReportTotals {
   ratings: number;
   ratingAvg: number | null;
   // ---- beyond the v1 contract ----
-  /** tickets transferred at least once */
+  /** transfers out of the group: stints that ended in a transfer (a ticket transferred twice counts twice) */
   transferred: number;
+  /** transfers into the group: stints that began with a transfer */
+  transfersIn: number;
   cancelled: number;
   /** called stints: how many waits the wait figures cover */
   waits: number;
@@ -84,9 +87,7 @@ export interface SummaryReport {
 }
 
 interface Grouping {
-  /** key of a ticket's figures, over `t` (scope) and `fc` (its final call) */
-  ticketKey: RawBuilder<unknown>;
-  /** key of a stint's figures, over `t` (scope) and `s` (the stint) */
+  /** key of a stint's figures, over `t` (scope) and `s` (the stint; null for a ticket without events) */
   stintKey: RawBuilder<unknown>;
   /** joins of the aggregated row `a` to name and order it */
   join: RawBuilder<unknown>;
@@ -99,28 +100,25 @@ const localHour = sql`extract(hour FROM t.issued_at AT TIME ZONE t.timezone)::in
 
 const GROUPINGS: Record<ReportGroupBy, Grouping> = {
   service: {
-    ticketKey: sql`t.service_id`,
-    stintKey: sql`s.service_id`,
+    stintKey: sql`coalesce(s.service_id, t.service_id)`,
     join: sql`LEFT JOIN service g ON g.id = a.key`,
     label: sql`g.name->>'vi'`,
     order: sql`g.position, g.code, a.key`,
   },
   counter: {
-    ticketKey: sql`fc.counter_id`,
     stintKey: sql`s.call_counter_id`,
     join: sql`LEFT JOIN counter g ON g.id = a.key`,
     label: sql`g.name`,
     order: sql`g.number, a.key`,
   },
   staff: {
-    ticketKey: sql`fc.staff_id`,
     stintKey: sql`s.call_staff_id`,
     join: sql`LEFT JOIN app_user g ON g.id = a.key`,
     label: sql`g.display_name`,
     order: sql`g.display_name, a.key`,
   },
-  day: { ticketKey: localDay, stintKey: localDay, join: sql``, label: sql`a.key`, order: sql`a.key` },
-  hour: { ticketKey: localHour, stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key::int` },
+  day: { stintKey: localDay, join: sql``, label: sql`a.key`, order: sql`a.key` },
+  hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key::int` },
 };
 
 interface AggregateRow {
@@ -132,6 +130,7 @@ interface AggregateRow {
   noShow: number;
   cancelled: number;
   transferred: number;
+  transfersIn: number;
   waits: number;
   waitAvgSeconds: number | null;
   waitP50Seconds: number | null;
@@ -236,61 +235,71 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     ),
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
-        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
+        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id,
+        sv.target_wait_seconds
       FROM ev e
+      -- here, where the planner still knows how many rows there are (it hashes the services);
+      -- after the window it guesses a few dozen and loops over them once per stint
+      LEFT JOIN service sv ON sv.id = e.service_id
       -- a fence, so the official of a call is looked up once, not once per use
       OFFSET 0
     ),
     seq AS (
-      SELECT x.*, x.id = x.final_call_id AS final_call
-      FROM (
-        SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id,
-          lead(e.type) OVER w AS next_type,
-          lead(e."at") OVER w AS next_at,
-          lead(e.counter_id) OVER w AS next_counter_id,
-          lead(e.staff_id) OVER w AS next_staff_id,
-          max(e.id) FILTER (WHERE e.type = 'called') OVER w AS final_call_id,
-          count(*) FILTER (WHERE e.type = 'transferred') OVER w AS transfers
-        FROM named e
-        -- one window: lead() ignores the frame, the other aggregates want the whole history of the ticket
-        WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-      ) x
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at", e.target_wait_seconds,
+        lead(e.type) OVER w AS next_type,
+        lead(e."at") OVER w AS next_at,
+        lead(e.counter_id) OVER w AS next_counter_id,
+        lead(e.staff_id) OVER w AS next_staff_id,
+        lead(e.type, 2) OVER w AS after_next_type,
+        max(e.id) FILTER (WHERE e.type IN ('issued', 'transferred')) OVER w AS final_stint_id
+      FROM named e
+      -- one window: lead() ignores the frame, max() wants the whole history of the ticket
+      WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     ),
+    -- Every stint, called or not: it starts at an 'issued' or 'transferred' event and ends at the
+    -- next 'called' one. It was transferred out when a 'transferred' event follows (after its call).
     stint AS (
-      SELECT ticket_id, service_id, type = 'issued' AS first,
-        next_counter_id AS call_counter_id, next_staff_id AS call_staff_id,
-        ${secondsBetween(sql`"at"`, sql`next_at`)} AS wait
+      SELECT ticket_id, service_id, target_wait_seconds,
+        type = 'issued' AS first,
+        type = 'transferred' AS transfer_in,
+        id = final_stint_id AS final,
+        next_type = 'called' AS called,
+        next_type = 'transferred' OR (next_type = 'called' AND after_next_type = 'transferred') AS transfer_out,
+        CASE WHEN next_type = 'called' THEN next_at END AS call_at,
+        CASE WHEN next_type = 'called' THEN next_counter_id END AS call_counter_id,
+        CASE WHEN next_type = 'called' THEN next_staff_id END AS call_staff_id,
+        CASE WHEN next_type = 'called' THEN ${secondsBetween(sql`"at"`, sql`next_at`)} END AS wait
       FROM seq
-      WHERE type IN ('issued', 'transferred') AND next_type = 'called'
+      WHERE type IN ('issued', 'transferred')
     ),
+    -- One fact per stint, in the group where the stint happened. The ticket's issue belongs to
+    -- its first stint; its outcome (status, service time, rating) to its final stint, the one
+    -- that ended it (or holds it still). A ticket without events (none in practice) is one
+    -- stint that is both, never called.
     fact AS (
-      SELECT ${grouping.ticketKey} AS key,
-        t.status,
-        coalesce(fc.transfers, 0) > 0 AS transferred,
-        CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`fc.at`, sql`t.finished_at`)} END AS service_seconds,
+      SELECT ${grouping.stintKey} AS key,
+        coalesce(s.first, true) AS first,
+        coalesce(s.transfer_in, false) AS transfer_in,
+        coalesce(s.transfer_out, false) AS transfer_out,
+        CASE WHEN coalesce(s.final, true) THEN t.status END AS status,
+        CASE WHEN s.final AND t.status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`t.finished_at`)} END AS service_seconds,
         r.score,
         CASE WHEN r.score IS NOT NULL THEN (r.score = t.lowest_score)::int END AS not_satisfied,
-        NULL::float8 AS wait, NULL::int AS within_target, NULL::float8 AS estimate_error
-      FROM scope t
-      LEFT JOIN seq fc ON fc.ticket_id = t.id AND fc.final_call
-      LEFT JOIN rating r ON r.ticket_id = t.id
-      UNION ALL
-      SELECT ${grouping.stintKey},
-        NULL, NULL, NULL, NULL, NULL,
         s.wait,
-        (s.wait <= sv.target_wait_seconds)::int,
-        CASE WHEN s.first THEN abs(t.estimated_wait_seconds - s.wait) END
-      FROM stint s
-      JOIN scope t ON t.id = s.ticket_id
-      LEFT JOIN service sv ON sv.id = s.service_id
+        CASE WHEN s.called THEN (s.wait <= s.target_wait_seconds)::int END AS within_target,
+        CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error
+      FROM scope t
+      LEFT JOIN stint s ON s.ticket_id = t.id
+      LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
     ),
     agg AS (
       SELECT key, grouping(key) = 1 AS total,
-        count(status) AS issued,
+        count(*) FILTER (WHERE first) AS issued,
         count(*) FILTER (WHERE status = 'done') AS served,
         count(*) FILTER (WHERE status = 'no_show') AS no_show,
         count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE transferred) AS transferred,
+        count(*) FILTER (WHERE transfer_out) AS transferred,
+        count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
         avg(wait) AS wait_avg,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
@@ -319,7 +328,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     )
     SELECT a.key::text AS "key", a.total AS "total", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled",
-      a.transferred AS "transferred", a.waits AS "waits",
+      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits",
       a.wait_avg AS "waitAvgSeconds", a.wait_p50 AS "waitP50Seconds", a.wait_p90 AS "waitP90Seconds",
       a.within_target_share AS "withinTargetShare",
       a.service_avg AS "serviceAvgSeconds", a.service_p90 AS "serviceP90Seconds",
@@ -354,6 +363,7 @@ function figures(r: AggregateRow): ReportTotals {
     ratings,
     ratingAvg: num(r.ratingAvg),
     transferred: Number(r.transferred),
+    transfersIn: Number(r.transfersIn),
     cancelled: Number(r.cancelled),
     waits: Number(r.waits),
     withinTargetShare: num(r.withinTargetShare),
@@ -366,7 +376,7 @@ function figures(r: AggregateRow): ReportTotals {
 function emptyFigures(): ReportTotals {
   return {
     issued: 0, served: 0, noShow: 0, waitAvgSeconds: null, waitP50Seconds: null, waitP90Seconds: null,
-    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, cancelled: 0,
+    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0,
     waits: 0, withinTargetShare: null, ratingShares: {}, notSatisfiedShare: null, estimateMaeSeconds: null,
   };
 }

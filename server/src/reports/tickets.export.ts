@@ -45,6 +45,11 @@ export const TICKETS_CSV_COLUMNS = [
   'service_seconds',
   'estimated_wait_seconds',
   'rating',
+  // added with issue 15: where the ticket's first stint was, and every stint (README.md)
+  'first_service_code',
+  'first_counter_number',
+  'first_staff_name',
+  'stints',
 ] as const;
 
 interface ExportRow {
@@ -66,6 +71,18 @@ interface ExportRow {
   serviceSeconds: number | null;
   estimatedWaitSeconds: number | null;
   rating: number | null;
+  firstStaffName: string | null;
+  /** per stint of a transferred ticket, in order: the service it waited in, the counter of its
+   * call, its wait; null for a ticket never transferred (its one stint is the row's) */
+  stintServiceIds: string[] | null;
+  stintCounterIds: (string | null)[] | null;
+  stintWaits: (number | null)[] | null;
+}
+
+/** The site's service codes and counter numbers, by id: the stints name them. */
+interface SiteNames {
+  serviceCode: Map<string, string>;
+  counterNumber: Map<string, number>;
 }
 
 /**
@@ -75,6 +92,11 @@ interface ExportRow {
  * - first_called_at: first call ever (ends the first stint); called_at: the final call
  * - wait_seconds: the first stint (first_called_at − issued_at); service_seconds: finished_at −
  *   called_at for done tickets; timestamps ISO-8601 with the site's offset and milliseconds.
+ * - first_service_code, first_counter_number, first_staff_name: the first stint (where the
+ *   ticket was issued, who called it first); stints: every stint in order as
+ *   `service_code:counter_number:wait_seconds`, joined by `;` (counter and wait empty when the
+ *   stint was never called), e.g. `HT:1:300;CT:3:240`.
+ * One record per ticket, transferred or not: the records are the tickets issued.
  * Validation errors (bad range, unknown site) are thrown by the first `next()`, before any record.
  */
 export async function* streamTicketsCsv(
@@ -109,10 +131,11 @@ export async function* ticketRecords(
 
   for (const site of siteRows) {
     const time = zonedIso(site.timezone);
+    const names = await siteNames(db, site.id);
     let after: { issuedAt: Date; id: string } | null = null;
     for (;;) {
       const rows: ExportRow[] = await batch(db, site.id, q, after, batchSize);
-      for (const r of rows) yield record(r, site.code, time);
+      for (const r of rows) yield record(r, site.code, time, names);
       if (rows.length < batchSize) break;
       const last = rows[rows.length - 1]!;
       after = { issuedAt: last.issuedAt, id: last.id };
@@ -128,6 +151,15 @@ export async function countTickets(db: Kysely<Database>, q: TicketsExportQuery):
   else if (q.siteIds) query = query.where('siteId', 'in', q.siteIds.length ? q.siteIds : ['00000000-0000-0000-0000-000000000000']);
   const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+async function siteNames(db: Kysely<Database>, siteId: string): Promise<SiteNames> {
+  const services = await db.selectFrom('service').select(['id', 'code']).where('siteId', '=', siteId).execute();
+  const counters = await db.selectFrom('counter').select(['id', 'number']).where('siteId', '=', siteId).execute();
+  return {
+    serviceCode: new Map(services.map((s) => [s.id, s.code])),
+    counterNumber: new Map(counters.map((c) => [c.id, c.number])),
+  };
 }
 
 async function batch(
@@ -159,12 +191,14 @@ export function batchStatement(
       c.number AS "counterNumber", u.display_name AS "staffName", t.transfer_count AS "transfers",
       ${secondsBetween(sql`t.issued_at`, sql`calls.first_at`)} AS "waitSeconds",
       CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`lc.at`, sql`t.finished_at`)} END AS "serviceSeconds",
-      t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating"
+      t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating",
+      CASE WHEN calls.first_id = calls.last_id THEN u.display_name ELSE fu.display_name END AS "firstStaffName",
+      st.services AS "stintServiceIds", st.counters AS "stintCounterIds", st.waits AS "stintWaits"
     FROM page t
     JOIN service sv ON sv.id = t.service_id
-    -- the first call (end of the first stint) and the final one, in one pass over the ticket's events
+    -- the first call (end of the first stint) and the final one, in one pass over the ticket's calls
     LEFT JOIN LATERAL (
-      SELECT (array_agg(e.at ORDER BY e.id))[1] AS first_at, max(e.id) AS last_id
+      SELECT (array_agg(e.at ORDER BY e.id))[1] AS first_at, min(e.id) AS first_id, max(e.id) AS last_id
       FROM ticket_event e WHERE e.ticket_id = t.id AND e.type = 'called'
     ) calls ON true
     LEFT JOIN LATERAL (
@@ -173,10 +207,45 @@ export function batchStatement(
     LEFT JOIN counter c ON c.id = lc.counter_id
     LEFT JOIN app_user u ON u.id = lc.staff_id
     LEFT JOIN rating r ON r.ticket_id = t.id
+    -- What only a transfer needs comes last: with more than join_collapse_limit (8) joins the
+    -- planner keeps their written order, and the joins above keep the plan they had alone.
+    -- The stints of a transferred ticket (an 'issued' or 'transferred' event, then the 'called'
+    -- one that ends it): its service, counter and wait each. The others (19 in 20) have one
+    -- stint, known from the row: the condition on transfer_count skips the walk for them.
+    LEFT JOIN LATERAL (
+      SELECT array_agg(s.service_id ORDER BY s.id) AS services,
+        array_agg(s.call_counter_id ORDER BY s.id) AS counters,
+        array_agg(${secondsBetween(sql`s.at`, sql`s.call_at`)} ORDER BY s.id) AS waits
+      FROM (
+        SELECT e.id, e.type, e.service_id, e.at,
+          CASE WHEN lead(e.type) OVER w = 'called' THEN lead(e.at) OVER w END AS call_at,
+          CASE WHEN lead(e.type) OVER w = 'called' THEN lead(e.counter_id) OVER w END AS call_counter_id
+        FROM ticket_event e
+        WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')
+        WINDOW w AS (ORDER BY e.id)
+      ) s
+      WHERE s.type IN ('issued', 'transferred') AND t.transfer_count > 0
+    ) st ON true
+    -- the official of the first call when it is not the final one (a transfer); a NULL key, for
+    -- every other ticket, ends the index scan before it starts
+    LEFT JOIN LATERAL (
+      SELECT ${callStaffId('e')} AS staff_id FROM ticket_event e
+      WHERE e.id = CASE WHEN calls.first_id <> calls.last_id THEN calls.first_id END
+    ) fc ON true
+    LEFT JOIN app_user fu ON fu.id = fc.staff_id
     ORDER BY t.issued_at, t.id`;
 }
 
-function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string | null): CsvValue[] {
+function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string | null, names: SiteNames): CsvValue[] {
+  const counterNumber = (id: string | null) => (id === null ? null : names.counterNumber.get(id) ?? null);
+  const stint = (service: string | null, counter: number | null, wait: number | null) =>
+    `${service ?? ''}:${counter ?? ''}:${secondsText(wait) ?? ''}`;
+  const first = r.stintServiceIds?.length
+    ? { service: names.serviceCode.get(r.stintServiceIds[0]!) ?? null, counter: counterNumber(r.stintCounterIds![0] ?? null) }
+    : { service: r.serviceCode, counter: r.counterNumber };
+  const stints = r.stintServiceIds?.length
+    ? r.stintServiceIds.map((id, i) => stint(names.serviceCode.get(id) ?? null, counterNumber(r.stintCounterIds![i] ?? null), r.stintWaits![i] ?? null)).join(';')
+    : stint(r.serviceCode, r.counterNumber, r.waitSeconds);
   return [
     siteCode,
     r.code,
@@ -196,6 +265,10 @@ function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string
     secondsText(r.serviceSeconds),
     secondsText(r.estimatedWaitSeconds),
     r.rating,
+    first.service,
+    first.counter,
+    r.firstStaffName,
+    stints,
   ];
 }
 

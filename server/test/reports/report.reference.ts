@@ -18,8 +18,23 @@ export function percentileCont(values: number[], p: number): number | null {
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
 const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
 
-interface TicketFact { key: string | null; status: string; transferred: boolean; serviceSeconds: number | null; score: number | null; notSatisfied: boolean }
-interface StintFact { key: string | null; wait: number; withinTarget: boolean; estimateError: number | null }
+/** One stint of a ticket, with everything that counts where it happened. */
+interface StintFact {
+  key: string | null;
+  /** the ticket's first stint: its issue counts here */
+  issued: boolean;
+  transferIn: boolean;
+  transferOut: boolean;
+  /** the final stint: the ticket's outcome counts here */
+  status: string | null;
+  serviceSeconds: number | null;
+  score: number | null;
+  notSatisfied: boolean;
+  /** called stints only */
+  wait: number | null;
+  withinTarget: boolean;
+  estimateError: number | null;
+}
 
 export interface RawHistory {
   sites: { id: string; timezone: string; settings: { ratingScale?: { score: number }[] } }[];
@@ -57,8 +72,7 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
     .filter((c) => c.counterId === counterId && (c.type === 'opened' || c.type === 'resumed') && c.at.getTime() <= at.getTime())
     .sort((a, b) => b.at.getTime() - a.at.getTime() || Number(b.id) - Number(a.id))[0]?.staffId ?? null;
 
-  const ticketFacts: TicketFact[] = [];
-  const stintFacts: StintFact[] = [];
+  const facts: StintFact[] = [];
   for (const t of h.tickets) {
     if (q.siteId !== null && t.siteId !== q.siteId) continue;
     if (t.issuedAt < q.from || t.issuedAt >= q.to) continue;
@@ -66,55 +80,57 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
     const local = localParts(t.issuedAt, s.timezone);
     const byTime = q.groupBy === 'day' ? local.date : q.groupBy === 'hour' ? String(Math.floor(local.seconds / 3600)) : null;
 
-    // walk the history: a stint starts at 'issued' or 'transferred' and ends at the next 'called'
-    const stints: { serviceId: string; start: Date; call?: { at: Date; counterId: string | null; staffId: string | null } }[] = [];
-    let finalCall: { at: Date; counterId: string | null; staffId: string | null } | undefined;
-    let transferred = false;
+    // walk the history: a stint starts at 'issued' or 'transferred' and ends at the next 'called';
+    // a 'transferred' event also closes the stint before it, as a transfer out
+    type Call = { at: Date; counterId: string | null; staffId: string | null };
+    const stints: { serviceId: string; start: Date; transferIn: boolean; transferOut: boolean; call?: Call }[] = [];
     for (const e of eventsOf.get(t.id) ?? []) {
       if (e.type === 'issued' || e.type === 'transferred') {
-        stints.push({ serviceId: e.serviceId, start: e.at });
-        if (e.type === 'transferred') transferred = true;
+        if (e.type === 'transferred' && stints.length) stints.at(-1)!.transferOut = true;
+        stints.push({ serviceId: e.serviceId, start: e.at, transferIn: e.type === 'transferred', transferOut: false });
       } else if (e.type === 'called') {
-        const callInfo = { at: e.at, counterId: e.counterId, staffId: e.staffId ?? (e.counterId ? officialAt(e.counterId, e.at) : null) };
         const current = stints.at(-1);
-        if (current && !current.call) current.call = callInfo;
-        finalCall = callInfo;
+        if (current && !current.call) {
+          current.call = { at: e.at, counterId: e.counterId, staffId: e.staffId ?? (e.counterId ? officialAt(e.counterId, e.at) : null) };
+        }
       }
     }
+    if (!stints.length) stints.push({ serviceId: t.serviceId, start: t.issuedAt, transferIn: false, transferOut: false });
 
     const scale = s.settings.ratingScale?.length ? s.settings.ratingScale.map((l) => l.score) : [1];
     const score = rating.get(t.id) ?? null;
-    ticketFacts.push({
-      key: byTime ?? (q.groupBy === 'service' ? t.serviceId : q.groupBy === 'counter' ? finalCall?.counterId ?? null : finalCall?.staffId ?? null),
-      status: t.status,
-      transferred,
-      serviceSeconds: t.status === 'done' ? seconds(finalCall!.at, t.finishedAt!) : null,
-      score,
-      notSatisfied: score !== null && score === Math.min(...scale),
-    });
     stints.forEach((stint, i) => {
-      if (!stint.call) return;
-      const wait = seconds(stint.start, stint.call.at);
-      stintFacts.push({
-        key: byTime ?? (q.groupBy === 'service' ? stint.serviceId : q.groupBy === 'counter' ? stint.call.counterId : stint.call.staffId),
+      const final = i === stints.length - 1;
+      const wait = stint.call ? seconds(stint.start, stint.call.at) : null;
+      facts.push({
+        key: byTime ?? (q.groupBy === 'service' ? stint.serviceId : q.groupBy === 'counter' ? stint.call?.counterId ?? null : stint.call?.staffId ?? null),
+        issued: i === 0,
+        transferIn: stint.transferIn,
+        transferOut: stint.transferOut,
+        status: final ? t.status : null,
+        serviceSeconds: final && t.status === 'done' ? seconds(stint.call!.at, t.finishedAt!) : null,
+        score: final ? score : null,
+        notSatisfied: final && score !== null && score === Math.min(...scale),
         wait,
-        withinTarget: wait <= service.get(stint.serviceId)!.targetWaitSeconds,
-        estimateError: i === 0 && t.estimatedWaitSeconds !== null ? Math.abs(t.estimatedWaitSeconds - wait) : null,
+        withinTarget: wait !== null && wait <= service.get(stint.serviceId)!.targetWaitSeconds,
+        estimateError: i === 0 && wait !== null && t.estimatedWaitSeconds !== null ? Math.abs(t.estimatedWaitSeconds - wait) : null,
       });
     });
   }
 
-  const figures = (tf: TicketFact[], sf: StintFact[]): ReportTotals => {
-    const waits = sf.map((f) => f.wait);
-    const service = tf.filter((f) => f.serviceSeconds !== null).map((f) => f.serviceSeconds!);
-    const scores = tf.filter((f) => f.score !== null).map((f) => f.score!);
+  const figures = (sf: StintFact[]): ReportTotals => {
+    const called = sf.filter((f) => f.wait !== null);
+    const waits = called.map((f) => f.wait!);
+    const service = sf.filter((f) => f.serviceSeconds !== null).map((f) => f.serviceSeconds!);
+    const rated = sf.filter((f) => f.score !== null);
+    const scores = rated.map((f) => f.score!);
     const errors = sf.filter((f) => f.estimateError !== null).map((f) => f.estimateError!);
     const shares: Record<string, number> = {};
     for (const score of scores) shares[score] = (shares[score] ?? 0) + 1 / scores.length;
     return {
-      issued: tf.length,
-      served: tf.filter((f) => f.status === 'done').length,
-      noShow: tf.filter((f) => f.status === 'no_show').length,
+      issued: sf.filter((f) => f.issued).length,
+      served: sf.filter((f) => f.status === 'done').length,
+      noShow: sf.filter((f) => f.status === 'no_show').length,
       waitAvgSeconds: mean(waits),
       waitP50Seconds: percentileCont(waits, 0.5),
       waitP90Seconds: percentileCont(waits, 0.9),
@@ -122,17 +138,18 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
       serviceP90Seconds: percentileCont(service, 0.9),
       ratings: scores.length,
       ratingAvg: mean(scores),
-      transferred: tf.filter((f) => f.transferred).length,
-      cancelled: tf.filter((f) => f.status === 'cancelled').length,
+      transferred: sf.filter((f) => f.transferOut).length,
+      transfersIn: sf.filter((f) => f.transferIn).length,
+      cancelled: sf.filter((f) => f.status === 'cancelled').length,
       waits: waits.length,
-      withinTargetShare: sf.length ? sf.filter((f) => f.withinTarget).length / sf.length : null,
+      withinTargetShare: called.length ? called.filter((f) => f.withinTarget).length / called.length : null,
       ratingShares: shares,
-      notSatisfiedShare: scores.length ? tf.filter((f) => f.notSatisfied).length / scores.length : null,
+      notSatisfiedShare: scores.length ? rated.filter((f) => f.notSatisfied).length / scores.length : null,
       estimateMaeSeconds: percentileCont(errors, 0.5),
     };
   };
 
-  const keys = [...new Set([...ticketFacts, ...stintFacts].map((f) => f.key).filter((k): k is string => k !== null))];
+  const keys = [...new Set(facts.map((f) => f.key).filter((k): k is string => k !== null))];
   const counters = new Map(h.counters.map((c) => [c.id, c]));
   const users = new Map(h.users.map((u) => [u.id, u]));
   const label = (key: string) => q.groupBy === 'service' ? service.get(key)!.name.vi
@@ -151,9 +168,9 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
   const rows: ReportRow[] = keys.sort(order).map((key) => ({
     key,
     label: label(key),
-    ...figures(ticketFacts.filter((f) => f.key === key), stintFacts.filter((f) => f.key === key)),
+    ...figures(facts.filter((f) => f.key === key)),
   }));
-  return { rows, totals: figures(ticketFacts, stintFacts) };
+  return { rows, totals: figures(facts) };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -142,15 +142,21 @@ describe('streamTicketsCsv', () => {
       called_at: '2026-11-24T08:01:00.000+07:00', started_at: '2026-11-24T08:02:00.000+07:00',
       finished_at: '2026-11-24T08:06:00.250+07:00', counter_number: '1', staff_name: 'Cán bộ 1', transfers: '0',
       wait_seconds: '60', service_seconds: '300.25', estimated_wait_seconds: expect.any(String), rating: '3',
+      first_service_code: 'HT', first_counter_number: '1', first_staff_name: 'Cán bộ 1', stints: 'HT:1:60',
     });
     // transferred from CT to HT: the first stint's wait, the final call's service time and counter
     expect(b1).toMatchObject({
       code: 'B001', service_code: 'HT', status: 'done', transfers: '1',
       first_called_at: '2026-11-24T08:12:30.000+07:00', called_at: '2026-11-24T08:20:00.000+07:00', started_at: '',
       counter_number: '2', staff_name: 'Cán bộ 2', wait_seconds: '150', service_seconds: '300', rating: '',
+      // ...and where it came from: issued for CT, called at counter 3, transferred at 08:13
+      first_service_code: 'CT', first_counter_number: '3', first_staff_name: 'Cán bộ 3', stints: 'CT:3:150;HT:2:420',
     });
-    expect(b2).toMatchObject({ status: 'cancelled', first_called_at: '', wait_seconds: '', service_seconds: '', counter_number: '', finished_at: '2026-11-24T08:40:00.000+07:00' });
-    expect(b3).toMatchObject({ status: 'waiting', service_name: SERVICE_NAME, finished_at: '' });
+    expect(b2).toMatchObject({
+      status: 'cancelled', first_called_at: '', wait_seconds: '', service_seconds: '', counter_number: '', finished_at: '2026-11-24T08:40:00.000+07:00',
+      first_service_code: 'CT', first_counter_number: '', first_staff_name: '', stints: 'CT::',
+    });
+    expect(b3).toMatchObject({ status: 'waiting', service_name: SERVICE_NAME, finished_at: '', stints: 'CT::' });
     for (const r of records) {
       for (const column of ['issued_at', 'first_called_at', 'called_at', 'started_at', 'finished_at'] as const) {
         expect(r[column]).toMatch(/^$|^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$/);
