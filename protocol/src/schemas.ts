@@ -209,6 +209,7 @@ const figureFields = {
   transferred: Type.Integer({ description: 'transfers out of the group: stints that ended in a transfer, counted where they happened (a ticket transferred twice counts twice in the totals)' }),
   transfersIn: Type.Integer({ description: 'transfers into the group: stints that began with a transfer (the target service, the counter and official that called them)' }),
   cancelled: Type.Integer(),
+  expired: Type.Integer({ description: "tickets still waiting, called or being served when their site's day ended (status expired): counted apart from no-shows, at their final stint" }),
   waits: Type.Integer({ description: 'called stints: how many waits the wait figures cover' }),
   withinTargetShare: Nullable(Type.Number({ description: "share (0..1) of called stints whose wait was at most their service's target" })),
   ratingShares: Type.Record(Type.String(), Type.Number(), { description: 'score → share (0..1) of the ratings' }),

@@ -219,14 +219,15 @@ export class QueueService {
       const row = await repo.lockTicket(trx, input.ticketId);
       if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
       if (row.status !== 'waiting') throw await this.notWaiting(trx, row);
-      if (row.localDate < localDate(this.clock(), site.timezone)) {
+      const now = this.clock();
+      if (row.localDate < localDate(now, site.timezone)) {
         throw new QueueError('TICKET_OF_EARLIER_DAY', `${row.code} was issued on an earlier day: it can no longer be called`, 409, { status: row.status });
       }
       const services = await repo.counterServiceIds(trx, counter.id);
       if (!services.includes(row.serviceId)) {
         throw new QueueError('SERVICE_NOT_SERVED', `Counter ${counter.number} does not serve the service of ${row.code}`, 409);
       }
-      return this.call(trx, site, counter, row, input);
+      return this.call(trx, site, counter, row, input, now);
     });
   }
 
@@ -484,9 +485,8 @@ export class QueueService {
 
   // ---- internals -----------------------------------------------------------------------
 
-  private async call(trx: Trx, site: repo.SiteRules, counter: CounterRow, row: TicketRow, by: Actor): Promise<Result<Ticket>> {
+  private async call(trx: Trx, site: repo.SiteRules, counter: CounterRow, row: TicketRow, by: Actor, now: Date): Promise<Result<Ticket>> {
     const step = transition(row.status, 'call', row.code);
-    const now = this.clock();
     const saved = await repo.updateTicketRecorded(trx, row.id, {
       status: step.to, counterId: counter.id, staffId: by.staffId ?? counter.staffId, calledAt: now,
     }, this.eventRow(row, step.event, step.from, step.to, by, now, counter.id));

@@ -118,6 +118,7 @@ const FIGURES: Figure[] = [
   { field: 'estimateMaeSeconds', text: { vi: 'Sai số dự kiến (trung vị)', en: 'Estimate error (median)' }, kind: 'duration' },
   // last, so the summary CSV's earlier columns keep their places
   { field: 'transfersIn', text: { vi: 'Nhận chuyển đến', en: 'Transferred in' }, kind: 'count' },
+  { field: 'expired', text: { vi: 'Hết hạn cuối ngày', en: 'Expired at day end' }, kind: 'count' },
 ];
 
 const scoresOf = (report: SummaryReport) =>

@@ -62,6 +62,8 @@ export interface ReportTotals {
   /** transfers into the group: stints that began with a transfer */
   transfersIn: number;
   cancelled: number;
+  /** tickets still waiting, called or served when their site's day ended: apart from no-shows */
+  expired: number;
   /** called stints: how many waits the wait figures cover */
   waits: number;
   /** share (0..1) of called stints whose wait was at most their service's target_wait_seconds */
@@ -129,6 +131,7 @@ interface AggregateRow {
   served: number;
   noShow: number;
   cancelled: number;
+  expired: number;
   transferred: number;
   transfersIn: number;
   waits: number;
@@ -181,14 +184,14 @@ const siteFilter = (q: SummaryQuery, column: RawBuilder<unknown>) =>
   q.siteId !== null ? sql`AND ${column} = ${q.siteId}` : q.siteIds ? sql`AND ${column} = ANY(${q.siteIds}::uuid[])` : sql``;
 
 /**
- * The period the events of the range's ended tickets (done, no-show, cancelled) were stamped
+ * The period the events of the range's ended tickets (done, no-show, cancelled, expired) were stamped
  * in: from a day before the first issue to a day after the last end. Read from the covering
  * index ticket_report_idx alone.
  */
 export async function reportBounds(db: Kysely<Database>, q: SummaryQuery): Promise<EventBounds> {
   const { rows: [row] } = await sql<EventBounds>`
     SELECT min(t.issued_at) - interval '1 day' AS lo,
-      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled')) + interval '1 day' AS hi
+      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled', 'expired')) + interval '1 day' AS hi
     FROM ticket t
     WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`.execute(db);
   return { lo: row?.lo ?? null, hi: row?.hi ?? null };
@@ -214,7 +217,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to}
     ),
     -- The queue history of each ticket: its stint starts and calls, in the order they happened.
-    -- A ticket that has ended (done, no-show, cancelled) had all its events between its issue
+    -- A ticket that has ended (done, no-show, cancelled, expired) had all its events between its issue
     -- and its end, stamped by the server's clock: they are read with one range scan of that
     -- period (bounds, see reportBounds) on ticket_event_report_idx (site_id, at), where the
     -- rows of one site-month lie together, rather than with one random lookup per ticket. The
@@ -226,12 +229,12 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       WHERE e.type IN ('issued', 'transferred', 'called')
         AND e."at" >= ${bounds.lo} AND e."at" <= ${bounds.hi}
         ${siteFilter(q, sql`e.site_id`)}
-        AND e.ticket_id IN (SELECT id FROM scope WHERE status IN ('done', 'no_show', 'cancelled'))
+        AND e.ticket_id IN (SELECT id FROM scope WHERE status IN ('done', 'no_show', 'cancelled', 'expired'))
       UNION ALL
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
       FROM scope t
       JOIN ticket_event e ON e.ticket_id = t.id
-      WHERE t.status NOT IN ('done', 'no_show', 'cancelled') AND e.type IN ('issued', 'transferred', 'called')
+      WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired') AND e.type IN ('issued', 'transferred', 'called')
     ),
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
@@ -298,6 +301,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
         count(*) FILTER (WHERE status = 'done') AS served,
         count(*) FILTER (WHERE status = 'no_show') AS no_show,
         count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE status = 'expired') AS expired,
         count(*) FILTER (WHERE transfer_out) AS transferred,
         count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
@@ -327,7 +331,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       GROUP BY 1, 2
     )
     SELECT a.key::text AS "key", a.total AS "total", (${grouping.label})::text AS "label",
-      a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled",
+      a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled", a.expired AS "expired",
       a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits",
       a.wait_avg AS "waitAvgSeconds", a.wait_p50 AS "waitP50Seconds", a.wait_p90 AS "waitP90Seconds",
       a.within_target_share AS "withinTargetShare",
@@ -365,6 +369,7 @@ function figures(r: AggregateRow): ReportTotals {
     transferred: Number(r.transferred),
     transfersIn: Number(r.transfersIn),
     cancelled: Number(r.cancelled),
+    expired: Number(r.expired),
     waits: Number(r.waits),
     withinTargetShare: num(r.withinTargetShare),
     ratingShares,
@@ -376,7 +381,7 @@ function figures(r: AggregateRow): ReportTotals {
 function emptyFigures(): ReportTotals {
   return {
     issued: 0, served: 0, noShow: 0, waitAvgSeconds: null, waitP50Seconds: null, waitP90Seconds: null,
-    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0,
+    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0, expired: 0,
     waits: 0, withinTargetShare: null, ratingShares: {}, notSatisfiedShare: null, estimateMaeSeconds: null,
   };
 }

@@ -26,6 +26,6 @@ export function expectFigures(actual: ReportTotals, expected: ReportTotals, wher
 /** A group with nothing in it: zero counts, null figures. */
 export const NOTHING: ReportTotals = {
   issued: 0, served: 0, noShow: 0, waitAvgSeconds: null, waitP50Seconds: null, waitP90Seconds: null,
-  serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0,
+  serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0, expired: 0,
   waits: 0, withinTargetShare: null, ratingShares: {}, notSatisfiedShare: null, estimateMaeSeconds: null,
 };

@@ -141,6 +141,7 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
       transferred: sf.filter((f) => f.transferOut).length,
       transfersIn: sf.filter((f) => f.transferIn).length,
       cancelled: sf.filter((f) => f.status === 'cancelled').length,
+      expired: sf.filter((f) => f.status === 'expired').length,
       waits: waits.length,
       withinTargetShare: called.length ? called.filter((f) => f.withinTarget).length / called.length : null,
       ratingShares: shares,

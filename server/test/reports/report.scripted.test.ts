@@ -168,7 +168,7 @@ function row(rows: ReportRow[], key: string): ReportRow {
 // service (done): T1 300, T2 120, T4 600, T9 1200, T10 480; sorted 120 300 480 600 1200, p90 = [3.6] = 600 + 0.6·600 = 960
 // ratings 3 2 1 3; estimate errors sorted 0 30 30 55 60 150 300: median 55
 const TOTALS: ReportTotals = {
-  issued: 10, served: 5, noShow: 1, cancelled: 1, transferred: 2, transfersIn: 2,
+  issued: 10, served: 5, noShow: 1, cancelled: 1, expired: 0, transferred: 2, transfersIn: 2,
   waits: 9, waitAvgSeconds: 2805 / 9, waitP50Seconds: 120, waitP90Seconds: 660, withinTargetShare: 7 / 9,
   serviceAvgSeconds: 540, serviceP90Seconds: 960,
   ratings: 4, ratingAvg: 2.25, ratingShares: { 1: 0.25, 2: 0.25, 3: 0.5 }, notSatisfiedShare: 0.25,
@@ -203,7 +203,7 @@ describe('the scripted day', () => {
     //   service 300 120 1200 480: sorted 120 300 480 1200, p90 = [2.7] = 480 + 0.7·720 = 984
     //   estimate errors of first stints in HT: T1 30, T2 30, T4 150, T7 300, T10 60 -> 60
     expectFigures(row(rows, site.service.HT!), {
-      issued: 6, served: 4, noShow: 0, cancelled: 0, transferred: 2, transfersIn: 0,
+      issued: 6, served: 4, noShow: 0, cancelled: 0, expired: 0, transferred: 2, transfersIn: 0,
       waits: 6, waitAvgSeconds: 310, waitP50Seconds: 120, waitP90Seconds: 750, withinTargetShare: 4 / 6,
       serviceAvgSeconds: 525, serviceP90Seconds: 984,
       ratings: 3, ratingAvg: 8 / 3, ratingShares: { 2: 1 / 3, 3: 2 / 3 }, notSatisfiedShare: 0, estimateMaeSeconds: 60,
@@ -211,7 +211,7 @@ describe('the scripted day', () => {
     // CT: issued T3 T8, T4 transferred in and served; stints T3 300, T4 600, T8 45: p90 = [1.8] = 300 + 0.8·300 = 540; all within 600
     //   estimate errors of first stints in CT: T3 0, T8 55 -> 27.5
     expectFigures(row(rows, site.service.CT!), {
-      issued: 2, served: 1, noShow: 1, cancelled: 0, transferred: 0, transfersIn: 1,
+      issued: 2, served: 1, noShow: 1, cancelled: 0, expired: 0, transferred: 0, transfersIn: 1,
       waits: 3, waitAvgSeconds: 315, waitP50Seconds: 300, waitP90Seconds: 540, withinTargetShare: 1,
       serviceAvgSeconds: 600, serviceP90Seconds: 600,
       ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 27.5,
@@ -230,14 +230,14 @@ describe('the scripted day', () => {
     //   sorted 60 60 120 600: p50 = [1.5] = 90, p90 = [2.7] = 120 + 0.7·480 = 456; within 3 of 4
     //   service 300 1200 480: p90 = [1.8] = 480 + 0.8·720 = 1056; estimates T1 30, T4 150, T10 60 -> 60
     expectFigures(row(rows, site.counter[1]!), {
-      issued: 4, served: 3, noShow: 0, cancelled: 0, transferred: 1, transfersIn: 0,
+      issued: 4, served: 3, noShow: 0, cancelled: 0, expired: 0, transferred: 1, transfersIn: 0,
       waits: 4, waitAvgSeconds: 210, waitP50Seconds: 90, waitP90Seconds: 456, withinTargetShare: 0.75,
       serviceAvgSeconds: 660, serviceP90Seconds: 1056,
       ratings: 2, ratingAvg: 3, ratingShares: { 3: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 60,
     }, 'counter 1');
     // counter 2: issued T2 T7 T8, T7 transferred out (its DD stint has no counter); stints T2 120, T7 900, T8 45: p90 = [1.8] = 120 + 0.8·780 = 744
     expectFigures(row(rows, site.counter[2]!), {
-      issued: 3, served: 1, noShow: 0, cancelled: 0, transferred: 1, transfersIn: 0,
+      issued: 3, served: 1, noShow: 0, cancelled: 0, expired: 0, transferred: 1, transfersIn: 0,
       waits: 3, waitAvgSeconds: 355, waitP50Seconds: 120, waitP90Seconds: 744, withinTargetShare: 2 / 3,
       serviceAvgSeconds: 120, serviceP90Seconds: 120,
       ratings: 1, ratingAvg: 2, ratingShares: { 2: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 55,
@@ -245,7 +245,7 @@ describe('the scripted day', () => {
     // counter 3: issued T3, T4 transferred in and served; stints T3 300, T4 600: p90 = [0.9] = 570;
     //   T4's first stint (its issue, its transfer out) was at counter 1
     expectFigures(row(rows, site.counter[3]!), {
-      issued: 1, served: 1, noShow: 1, cancelled: 0, transferred: 0, transfersIn: 1,
+      issued: 1, served: 1, noShow: 1, cancelled: 0, expired: 0, transferred: 0, transfersIn: 1,
       waits: 2, waitAvgSeconds: 450, waitP50Seconds: 450, waitP90Seconds: 570, withinTargetShare: 1,
       serviceAvgSeconds: 600, serviceP90Seconds: 600,
       ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 0,
@@ -259,20 +259,20 @@ describe('the scripted day', () => {
     ]);
     // Cán bộ 1 = counter 1 all day (T9 called by the device)
     expectFigures(row(rows, site.staff[0]!), {
-      issued: 4, served: 3, noShow: 0, cancelled: 0, transferred: 1, transfersIn: 0,
+      issued: 4, served: 3, noShow: 0, cancelled: 0, expired: 0, transferred: 1, transfersIn: 0,
       waits: 4, waitAvgSeconds: 210, waitP50Seconds: 90, waitP90Seconds: 456, withinTargetShare: 0.75,
       serviceAvgSeconds: 660, serviceP90Seconds: 1056,
       ratings: 2, ratingAvg: 3, ratingShares: { 3: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 60,
     }, 'Cán bộ 1');
     // Cán bộ 2: T2 120, T7 900 (counter 2 before 09:55): p90 = [0.9] = 120 + 0.9·780 = 822; estimates 30, 300 -> 165
     expectFigures(row(rows, site.staff[1]!), {
-      issued: 2, served: 1, noShow: 0, cancelled: 0, transferred: 1, transfersIn: 0,
+      issued: 2, served: 1, noShow: 0, cancelled: 0, expired: 0, transferred: 1, transfersIn: 0,
       waits: 2, waitAvgSeconds: 510, waitP50Seconds: 510, waitP90Seconds: 822, withinTargetShare: 0.5,
       serviceAvgSeconds: 120, serviceP90Seconds: 120,
       ratings: 1, ratingAvg: 2, ratingShares: { 2: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 165,
     }, 'Cán bộ 2');
     expectFigures(row(rows, site.staff[2]!), {
-      issued: 1, served: 1, noShow: 1, cancelled: 0, transferred: 0, transfersIn: 1,
+      issued: 1, served: 1, noShow: 1, cancelled: 0, expired: 0, transferred: 0, transfersIn: 1,
       waits: 2, waitAvgSeconds: 450, waitP50Seconds: 450, waitP90Seconds: 570, withinTargetShare: 1,
       serviceAvgSeconds: 600, serviceP90Seconds: 600,
       ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 0,
@@ -292,7 +292,7 @@ describe('the scripted day', () => {
     //   service 300 120 600 1200: sorted 120 300 600 1200, p90 = [2.7] = 1020
     //   estimates 0 30 30 55 150 300: median = (30 + 55) / 2
     expectFigures(row(rows, DAY1), {
-      issued: 9, served: 4, noShow: 1, cancelled: 1, transferred: 2, transfersIn: 2,
+      issued: 9, served: 4, noShow: 1, cancelled: 1, expired: 0, transferred: 2, transfersIn: 2,
       waits: 8, waitAvgSeconds: 2685 / 8, waitP50Seconds: 210, waitP90Seconds: 690, withinTargetShare: 0.75,
       serviceAvgSeconds: 555, serviceP90Seconds: 1020,
       ratings: 3, ratingAvg: 2, ratingShares: { 1: 1 / 3, 2: 1 / 3, 3: 1 / 3 }, notSatisfiedShare: 1 / 3, estimateMaeSeconds: 42.5,
@@ -315,7 +315,7 @@ describe('the scripted day', () => {
     // 8h: T1 T2 T3 T4; waits 60 120 300 600 600: p90 = [3.6] = 600; within 4 of 5
     //   service 300 120 600: p90 = [1.8] = 540; estimates 0 30 30 150 -> 30
     expectFigures(row(rows, '8'), {
-      issued: 4, served: 3, noShow: 1, cancelled: 0, transferred: 1, transfersIn: 1,
+      issued: 4, served: 3, noShow: 1, cancelled: 0, expired: 0, transferred: 1, transfersIn: 1,
       waits: 5, waitAvgSeconds: 336, waitP50Seconds: 300, waitP90Seconds: 600, withinTargetShare: 0.8,
       serviceAvgSeconds: 340, serviceP90Seconds: 540,
       ratings: 3, ratingAvg: 2, ratingShares: { 1: 1 / 3, 2: 1 / 3, 3: 1 / 3 }, notSatisfiedShare: 1 / 3, estimateMaeSeconds: 30,
@@ -345,7 +345,7 @@ describe('the scripted day', () => {
     // waits sorted 45 60 60 120 120 120 300 600 600 900: p50 = [4.5] = 120, p90 = [8.1] = 630
     // service sorted 120 300 480 600 600 1200: p90 = [4.5] = 900
     expectFigures(totals, {
-      issued: 11, served: 6, noShow: 1, cancelled: 1, transferred: 2, transfersIn: 2,
+      issued: 11, served: 6, noShow: 1, cancelled: 1, expired: 0, transferred: 2, transfersIn: 2,
       waits: 10, waitAvgSeconds: 292.5, waitP50Seconds: 120, waitP90Seconds: 630, withinTargetShare: 0.8,
       serviceAvgSeconds: 550, serviceP90Seconds: 900,
       ratings: 5, ratingAvg: 2.2, ratingShares: { 1: 0.2, 2: 0.4, 3: 0.4 }, notSatisfiedShare: 0.2, estimateMaeSeconds: 55,

@@ -120,7 +120,7 @@ function row(rows: ReportRow[], key: string): ReportRow {
 // within target: all but A002's CT stint (720 > 600) and B001's HT stint (960 > 300): 7 of 9
 // service (done): 360 600 600, p90 = [1.8] = 600; estimate errors sorted 0 30 60 60 60: median 60
 const TOTALS: ReportTotals = {
-  issued: 6, served: 3, noShow: 1, cancelled: 1, transferred: 5, transfersIn: 5,
+  issued: 6, served: 3, noShow: 1, cancelled: 1, expired: 0, transferred: 5, transfersIn: 5,
   waits: 9, waitAvgSeconds: 3180 / 9, waitP50Seconds: 300, waitP90Seconds: 768, withinTargetShare: 7 / 9,
   serviceAvgSeconds: 520, serviceP90Seconds: 600,
   ratings: 3, ratingAvg: 2, ratingShares: { 1: 1 / 3, 2: 1 / 3, 3: 1 / 3 }, notSatisfiedShare: 1 / 3,
@@ -132,7 +132,7 @@ const BY_COUNTER: Record<number, ReportTotals> = {
   // stints A001 HT 300 (first, out), B001 HT 960 (in, no-show), A003 HT 120 (first, done 600, rating 1)
   //   sorted 120 300 960: p90 = [1.8] = 300 + 0.8·660 = 828; within 2 of 3; estimates A001 60, A003 60
   1: {
-    issued: 2, served: 1, noShow: 1, cancelled: 0, transferred: 1, transfersIn: 1,
+    issued: 2, served: 1, noShow: 1, cancelled: 0, expired: 0, transferred: 1, transfersIn: 1,
     waits: 3, waitAvgSeconds: 460, waitP50Seconds: 300, waitP90Seconds: 828, withinTargetShare: 2 / 3,
     serviceAvgSeconds: 600, serviceP90Seconds: 600,
     ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 60,
@@ -145,7 +145,7 @@ const BY_COUNTER: Record<number, ReportTotals> = {
   // stints A001 CT 240 (in, done 360, rating 3), A002 CT 720 (in, out), B002 CT 60 (first, out)
   //   sorted 60 240 720: p90 = [1.8] = 240 + 0.8·480 = 624; within 2 of 3; estimate B002 30
   3: {
-    issued: 1, served: 1, noShow: 0, cancelled: 0, transferred: 2, transfersIn: 2,
+    issued: 1, served: 1, noShow: 0, cancelled: 0, expired: 0, transferred: 2, transfersIn: 2,
     waits: 3, waitAvgSeconds: 340, waitP50Seconds: 240, waitP90Seconds: 624, withinTargetShare: 2 / 3,
     serviceAvgSeconds: 360, serviceP90Seconds: 360,
     ratings: 1, ratingAvg: 3, ratingShares: { 3: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 30,
@@ -181,7 +181,7 @@ describe('a transferred ticket counts each stint where it happened', () => {
     //   sorted 120 300 300 960: p50 = [1.5] = 300, p90 = [2.7] = 300 + 0.7·660 = 762; within 3 of 4
     //   estimates of first stints in HT: A001 60, A002 0, A003 60 -> 60
     expectFigures(row(rows, site.service.HT!), {
-      issued: 3, served: 1, noShow: 1, cancelled: 0, transferred: 2, transfersIn: 1,
+      issued: 3, served: 1, noShow: 1, cancelled: 0, expired: 0, transferred: 2, transfersIn: 1,
       waits: 4, waitAvgSeconds: 420, waitP50Seconds: 300, waitP90Seconds: 762, withinTargetShare: 0.75,
       serviceAvgSeconds: 600, serviceP90Seconds: 600,
       ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 60,
@@ -190,14 +190,14 @@ describe('a transferred ticket counts each stint where it happened', () => {
     //   sorted 60 60 240 720: p50 = [1.5] = 150, p90 = [2.7] = 240 + 0.7·480 = 576; within 3 of 4
     //   estimates B001 60, B002 30 -> 45
     expectFigures(row(rows, site.service.CT!), {
-      issued: 2, served: 1, noShow: 0, cancelled: 0, transferred: 3, transfersIn: 2,
+      issued: 2, served: 1, noShow: 0, cancelled: 0, expired: 0, transferred: 3, transfersIn: 2,
       waits: 4, waitAvgSeconds: 270, waitP50Seconds: 150, waitP90Seconds: 576, withinTargetShare: 0.75,
       serviceAvgSeconds: 360, serviceP90Seconds: 360,
       ratings: 1, ratingAvg: 3, ratingShares: { 3: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 45,
     }, 'Chứng thực');
     // DD: issued C001 (cancelled); in A002 (served, 420) and B002 (waiting)
     expectFigures(row(rows, site.service.DD!), {
-      issued: 1, served: 1, noShow: 0, cancelled: 1, transferred: 0, transfersIn: 2,
+      issued: 1, served: 1, noShow: 0, cancelled: 1, expired: 0, transferred: 0, transfersIn: 2,
       waits: 1, waitAvgSeconds: 420, waitP50Seconds: 420, waitP90Seconds: 420, withinTargetShare: 1,
       serviceAvgSeconds: 600, serviceP90Seconds: 600,
       ratings: 1, ratingAvg: 2, ratingShares: { 2: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: null,
@@ -277,5 +277,22 @@ describe('the per-ticket export: one record per ticket, its first stint and ever
     const sheet = readXlsx(Buffer.concat(parts)).sheets[0]!;
     expect(sheet.rows[0]!.slice(-4)).toEqual(['Lĩnh vực lấy số', 'Quầy gọi đầu tiên', 'Cán bộ gọi đầu tiên', 'Các lượt chờ (lĩnh vực:quầy:giây)']);
     expect(sheet.rows[1]!.slice(-4)).toEqual(['HT', 1, 'Cán bộ 1', 'HT:1:300;CT:3:240']);
+  });
+});
+
+describe("the day's end (runs last: it ends B002)", () => {
+  it('counts the expired ticket apart from no-shows, where it waited, and its called stints still count their waits', async () => {
+    clock.set('2026-11-24T17:00:05Z'); // 00:00:05 the next local day
+    expect((await queue.endDays()).value.map((x) => [x.code, x.status])).toEqual([['B002', 'expired']]);
+    const { rows, totals } = await report('service');
+    expectFigures(totals, { ...TOTALS, expired: 1 }, 'totals');
+    // B002 ended in DD, where it waited after its transfer: its CT stint (60 s, called) still counts there
+    expect(rows.map((r) => [r.label, r.expired, r.noShow, r.waits])).toEqual([['Tư pháp', 0, 1, 4], ['Chứng thực', 0, 0, 4], ['Đất đai', 1, 0, 1]]);
+    const [day] = (await report('day')).rows;
+    expect(day).toMatchObject({ key: DAY, expired: 1, noShow: 1 });
+    // the per-ticket export names its status as it is
+    let csv = '';
+    for await (const line of streamTicketsCsv(t.db, { siteId: site.siteId, ...RANGE })) csv += line;
+    expect(parseCsv(csv).find((r) => r.includes('B002'))).toContain('expired');
   });
 });
