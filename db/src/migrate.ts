@@ -5,6 +5,7 @@ import * as reportIndexes from './migrations/2026-11-24T12-00-00_report-indexes.
 import * as callNextFunction from './migrations/2026-11-24T13-00-00_call-next-function.ts';
 import * as callNextSiteCheck from './migrations/2026-11-24T15-00-00_call-next-site-check.ts';
 import * as issueKey from './migrations/2026-12-04T12-00-00_issue-key.ts';
+import * as servicePrefixUnique from './migrations/2026-12-04T20-00-00_service-prefix-unique.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T13-00-00_call-next-function': callNextFunction,
   '2026-11-24T15-00-00_call-next-site-check': callNextSiteCheck,
   '2026-12-04T12-00-00_issue-key': issueKey,
+  '2026-12-04T20-00-00_service-prefix-unique': servicePrefixUnique,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
