@@ -123,6 +123,7 @@ export async function buildApp(options: AppOptions) {
 
   const queue = new QueueService({ db: options.db, clock: options.clock });
   const auth = new AuthService(options.db);
+  const ratings = new RatingService(options.db, { clock: () => queue.now(), windowSeconds: config.ratingWindowSeconds });
 
   // first, so that every response (API docs, screens, errors) carries them
   await app.register(securityHeadersPlugin);
@@ -145,12 +146,12 @@ export async function buildApp(options: AppOptions) {
   await app.register(async (api) => {
     await api.register(authRoutes);
     await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
-    await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
+    await api.register(ticketRoutes, { queue, ratings });
     await api.register(alertRoutes, { db: options.db, queue });
     await api.register(reportRoutes, { db: options.db, queue });
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
-  await app.register(phoneRoutes, { db: options.db, queue });
+  await app.register(phoneRoutes, { db: options.db, queue, ratings });
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
 }

@@ -31,6 +31,8 @@ export interface Config {
   connectionsPerAddress: number;
   /** open connections in all at most, below the process's file-descriptor limit; 0: no cap */
   maxConnections: number;
+  /** how long after a ticket is finished it may still be rated (s) */
+  ratingWindowSeconds: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -121,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...timeouts(env),
     connectionsPerAddress: cap('QMS_CONNECTIONS_PER_ADDRESS', env.QMS_CONNECTIONS_PER_ADDRESS, 200),
     maxConnections: cap('QMS_MAX_CONNECTIONS', env.QMS_MAX_CONNECTIONS, connectionsWithin(openFilesLimit())),
+    ratingWindowSeconds: count('QMS_RATING_WINDOW_SECONDS', env.QMS_RATING_WINDOW_SECONDS, 300),
   };
 }
 
