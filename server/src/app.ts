@@ -14,6 +14,7 @@ import { installErrorHandler } from './http/errors.ts';
 import { installTextInput } from './http/text-input.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
+import { faviconPlugin } from './plugins/favicon.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { QueueService } from './queue/queue.service.ts';
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions) {
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes, { db: options.db, queue, ratings });
+  await app.register(faviconPlugin);
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
 }

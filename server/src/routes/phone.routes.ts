@@ -186,7 +186,7 @@ function ticketPage(m: PageModel, nonce: string): string {
   };
   return `<!doctype html>
 <html lang="${m.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(`${k.code} – ${t.title}`)}</title>
+<meta name="robots" content="noindex"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>${escapeHtml(`${k.code} – ${t.title}`)}</title>
 <noscript><meta http-equiv="refresh" content="30"></noscript>
 <style nonce="${nonce}">${STYLE}</style></head>
 <body>
@@ -283,7 +283,7 @@ if(t.status==='called')buzz();
 function notFoundPage(nonce: string): string {
   return `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>Không tìm thấy số thứ tự – Ticket not found</title>
+<meta name="robots" content="noindex"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>Không tìm thấy số thứ tự – Ticket not found</title>
 <style nonce="${nonce}">${STYLE}</style></head>
 <body><header><span class="site">Số thứ tự – Ticket</span></header>
 <main><section class="card"><p class="svc">Không tìm thấy số thứ tự này</p>
