@@ -98,6 +98,11 @@ describe('the phone page and the tablet, on one ticket', () => {
     const view = await http(base, 'GET', `/public/tickets/${next.publicId}`);
     expect(view.body).toMatchObject({ status: 'done', rated: false });
     expect(view.body.ratingOpenUntil).toBeUndefined();
+    // and the page says so instead of offering its form
+    const html = (await f.app.inject({ method: 'GET', url: `/t/${next.publicId}` })).body;
+    expect(html).toContain('<div id="rate" hidden>');
+    expect(html).toContain('<p data-t="closed" id="closed" class="msg">Đã hết thời gian đánh giá số thứ tự này.</p>');
+    expect(html).toContain('"closed":"The time to rate this ticket has passed."');
   });
 
   it('rated on the tablet: the public ticket says so and the phone is refused; the counter hears rating:created', async () => {
