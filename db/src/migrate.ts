@@ -6,7 +6,9 @@ import * as callNextFunction from './migrations/2026-11-24T13-00-00_call-next-fu
 import * as callNextSiteCheck from './migrations/2026-11-24T15-00-00_call-next-site-check.ts';
 import * as issueKey from './migrations/2026-12-04T12-00-00_issue-key.ts';
 import * as dayEnd from './migrations/2026-12-04T19-00-00_day-end.ts';
+import * as servicePrefixUnique from './migrations/2026-12-04T20-00-00_service-prefix-unique.ts';
 import * as staffPhoto from './migrations/2026-12-04T20-10-00_staff-photo.ts';
+import * as ticketCounterFinishedIndex from './migrations/2026-12-04T20-20-00_ticket-counter-finished-index.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -18,7 +20,9 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T15-00-00_call-next-site-check': callNextSiteCheck,
   '2026-12-04T12-00-00_issue-key': issueKey,
   '2026-12-04T19-00-00_day-end': dayEnd,
+  '2026-12-04T20-00-00_service-prefix-unique': servicePrefixUnique,
   '2026-12-04T20-10-00_staff-photo': staffPhoto,
+  '2026-12-04T20-20-00_ticket-counter-finished-index': ticketCounterFinishedIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

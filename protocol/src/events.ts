@@ -15,6 +15,16 @@ export interface RatingRequested {
   staff: { displayName: string; photoUrl?: string };
 }
 
+/**
+ * `rating:created`: the ticket has its rating (extension of API.md), to the devices of the counter
+ * that served it: a tablet still asking about it (the citizen rated on the phone) stops asking.
+ */
+export interface RatingCreated {
+  ticketId: string;
+  counterId: string;
+  channel: 'tablet' | 'phone';
+}
+
 /** `alert:raised`: a new alert for the site's managers (criticism, low rating, wait past target, printer, device offline). */
 export interface AlertRaised {
   alert: Alert;
@@ -70,6 +80,8 @@ export interface ServerToClientEvents {
   'ticket:updated': (payload: { ticket: Ticket }) => void;
   'counter:updated': (payload: { counter: Counter }) => void;
   'rating:requested': (payload: RatingRequested) => void;
+  /** to the counter's devices only, like rating:requested (extension of API.md) */
+  'rating:created': (payload: RatingCreated) => void;
   /** waiting figures of the services a change touched (extension of API.md) */
   'queue:stats': (payload: { siteId: string; services: ServiceQueue[] }) => void;
   /** to the managers (and admins) watching the site only: rooms.managers(siteId) (extension of API.md) */

@@ -111,6 +111,10 @@ export const PublicTicket = Type.Object({
   counter: Type.Optional(CounterRef),
   serviceId: Type.String(),
   issuedAt: Instant,
+  /** a served ticket: whether it has its rating (from the tablet or the phone) (extension of API.md) */
+  rated: Type.Optional(Type.Boolean()),
+  /** a served ticket not yet rated: until when it may be rated (extension of API.md) */
+  ratingOpenUntil: Type.Optional(Instant),
 });
 export type PublicTicket = Static<typeof PublicTicket>;
 

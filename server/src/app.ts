@@ -14,6 +14,7 @@ import { installErrorHandler } from './http/errors.ts';
 import { installTextInput } from './http/text-input.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
+import { faviconPlugin } from './plugins/favicon.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
@@ -127,6 +128,7 @@ export async function buildApp(options: AppOptions) {
 
   const queue = new QueueService({ db: options.db, clock: options.clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const auth = new AuthService(options.db);
+  const ratings = new RatingService(options.db, { clock: () => queue.now(), windowSeconds: config.ratingWindowSeconds });
 
   // first, so that every response (API docs, screens, errors) carries them
   await app.register(securityHeadersPlugin);
@@ -158,13 +160,14 @@ export async function buildApp(options: AppOptions) {
   await app.register(async (api) => {
     await api.register(authRoutes);
     await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
-    await api.register(ticketRoutes, { queue, ratings: new RatingService(options.db) });
+    await api.register(ticketRoutes, { queue, ratings });
     await api.register(alertRoutes, { db: options.db, queue });
     await api.register(reportRoutes, { db: options.db, queue });
     await api.register(photoRoutes, { db: options.db });
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
-  await app.register(phoneRoutes, { db: options.db, queue });
+  await app.register(phoneRoutes, { db: options.db, queue, ratings });
+  await app.register(faviconPlugin);
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
 }

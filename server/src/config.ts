@@ -33,6 +33,8 @@ export interface Config {
   maxConnections: number;
   /** a site's day ends this long after its last session closes (local midnight at the latest) */
   dayEndGraceMinutes: number;
+  /** how long after a ticket is finished it may still be rated (s) */
+  ratingWindowSeconds: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionsPerAddress: cap('QMS_CONNECTIONS_PER_ADDRESS', env.QMS_CONNECTIONS_PER_ADDRESS, 200),
     maxConnections: cap('QMS_MAX_CONNECTIONS', env.QMS_MAX_CONNECTIONS, connectionsWithin(openFilesLimit())),
     dayEndGraceMinutes: dayEndGrace(env.QMS_DAY_END_GRACE_MINUTES),
+    ratingWindowSeconds: count('QMS_RATING_WINDOW_SECONDS', env.QMS_RATING_WINDOW_SECONDS, 300),
   };
 }
 

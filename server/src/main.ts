@@ -3,7 +3,7 @@
 import closeWithGrace from 'close-with-grace';
 import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
 import { AuthService } from './auth/auth.service.ts';
-import { ensureAdmin, ensureDemoAccess, type DemoAccess } from './auth/bootstrap.ts';
+import { ensureAdmin, ensureDemoAccess, officialsLine, type DemoAccess } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { SCREENS } from './plugins/ui.plugin.ts';
@@ -60,6 +60,7 @@ log(`  health   ${base}/api/health`);
 log(`  API docs ${base}/api/docs\n`);
 if (demo) {
   log(`Demo centre ${demo.siteCode}: the ?pair= codes pair each screen once (valid 15 min, new ones on every start).`);
-  log(`Officials ${demo.staffUsernames.join(', ')} sign in at /counter/${demo.staffPassword ? ` with password: ${demo.staffPassword} (shown once)` : '.'}`);
+  const officials = officialsLine(demo);
+  if (officials) log(officials);
   log('Managers and admins sign in at /manage/ (user "admin").\n');
 }

@@ -121,6 +121,8 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
 
   // ratings
   ALREADY_RATED: () => ({ vi: 'Lượt phục vụ này đã được đánh giá.', en: 'This visit has already been rated.' }),
+  RATING_NOT_OFFERED: () => ({ vi: 'Máy chỉ đánh giá lượt phục vụ vừa kết thúc tại quầy.', en: 'This tablet rates only the visit the counter has just finished.' }),
+  RATING_WINDOW_CLOSED: () => ({ vi: 'Đã hết thời gian đánh giá lượt phục vụ này.', en: 'The time to rate this visit has passed.' }),
   TICKET_NOT_SERVED: () => ({ vi: 'Lượt phục vụ chưa kết thúc nên chưa thể đánh giá.', en: 'The visit has not finished yet, so it cannot be rated.' }),
   INVALID_SCORE: () => ({ vi: 'Mức đánh giá không hợp lệ.', en: 'That rating is not on the scale.' }),
   INVALID_REASON: () => ({ vi: 'Lý do không hợp lệ.', en: 'That reason is not on the list.' }),

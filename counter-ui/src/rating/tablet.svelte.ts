@@ -30,6 +30,12 @@ export const DEFAULT_SCALE: RatingLevel[] = [
   { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' }, asksReason: true },
 ];
 
+/** the citizen rated on the phone page first (rating:created, or ALREADY_RATED from the phone) */
+const RATED_ON_PHONE: Text = {
+  vi: 'Bạn đã đánh giá lượt phục vụ này trên điện thoại. Xin cảm ơn!',
+  en: 'You have already rated this visit on your phone. Thank you!',
+};
+
 /** How long each screen waits for a tap before going back to idle. */
 export const TIMEOUTS = { ask: 30_000, thanks: 5_000, criticism: 90_000, sent: 6_000 };
 
@@ -42,6 +48,8 @@ export class RatingTablet {
   level = $state<RatingLevel | null>(null);
   sending = $state(false);
   error = $state<Text | null>(null);
+  /** what the thanks screen says instead of the usual thanks (rated on the phone, too late) */
+  notice = $state<Text | null>(null);
   connection = $state<ConnectionState>('connecting');
   /** when the current screen gives up and returns to idle (ms since epoch), for the countdown bar */
   deadline = $state<number | null>(null);
@@ -192,6 +200,7 @@ export class RatingTablet {
     this.deadline = null;
     this.level = null;
     this.error = null;
+    this.notice = null;
     const next = this.queued;
     this.queued = null;
     if (next && !isHandled(next.ticketId)) {
@@ -236,6 +245,14 @@ export class RatingTablet {
       if (payload.counterId !== device.counterId) return;
       this.ask({ ticketId: payload.ticketId, staffName: payload.staff.displayName, staffPhotoUrl: payload.staff.photoUrl });
       void this.fillCode(payload.ticketId);
+    });
+    // rated meanwhile on the citizen's phone: the question goes, with a word why
+    socket.on('rating:created', (payload) => {
+      if (payload.counterId !== device.counterId || payload.channel === 'tablet') return;
+      markHandled(payload.ticketId);
+      if (this.queued?.ticketId === payload.ticketId) this.queued = null;
+      if (this.request?.ticketId !== payload.ticketId || (this.phase !== 'ask' && this.phase !== 'reason') || this.sending) return;
+      this.thank(RATED_ON_PHONE);
     });
   }
 
@@ -299,19 +316,27 @@ export class RatingTablet {
     if (!request || !this.client || this.sending) return;
     this.sending = true;
     this.error = null;
+    let notice: Text | null = null;
     try {
       await this.client.rate(request.ticketId, { score, ...(reason ? { reason } : {}) });
     } catch (error) {
       // Network trouble: let the citizen tap again. Any refusal by the server (already rated,
-      // ...) is not theirs to fix: thank them all the same.
+      // too late, ...) is not theirs to fix: thank them all the same, and say why it did not count.
       if (!(error instanceof ApiError)) {
         this.error = explainText(error);
         this.sending = false;
         return;
       }
+      const onPhone = error.code === 'ALREADY_RATED' && (error.details as { channel?: string } | undefined)?.channel === 'phone';
+      notice = onPhone ? RATED_ON_PHONE : explainText(error);
     }
     this.sending = false;
     markHandled(request.ticketId);
+    this.thank(notice);
+  }
+
+  private thank(notice: Text | null): void {
+    this.notice = notice;
     this.phase = 'thanks';
     this.after(TIMEOUTS.thanks, () => this.idle());
   }

@@ -4,6 +4,7 @@ import { staffPhotoUrl, type RatingRequest, type Ticket, type TodayFigures, type
 
 export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';
+import { lastFinishedAt } from '../ratings/rating.service.ts';
 import { localDate, zonedInstant } from '../queue/site.calendar.ts';
 import { toTicket } from '../queue/ticket.mapper.ts';
 import { isoInZone, seconds } from '../queue/time.ts';
@@ -12,9 +13,6 @@ import { isoInZone, seconds } from '../queue/time.ts';
 // official's own figures of the day, the waiting list in call order, and the rating a tablet
 // should ask for after it reconnects. Read-only; every rule of the queue stays in the engine.
 
-
-/** How long after finishing a tablet that reconnects still asks for the rating. */
-export const RATING_WINDOW_SECONDS = 120;
 const WAITING_LIMIT = 200;
 
 function nextDay(date: string): string {
@@ -24,7 +22,8 @@ function nextDay(date: string): string {
 }
 
 export class CounterDeskService {
-  constructor(private readonly db: Db, private readonly now: () => Date) {}
+  /** `ratingWindowSeconds`: how long after finishing a ticket may be rated (QMS_RATING_WINDOW_SECONDS) */
+  constructor(private readonly db: Db, private readonly now: () => Date, private readonly ratingWindowSeconds: number) {}
 
   async counter(counterId: string) {
     const row = await this.db.selectFrom('counter').innerJoin('site', 'site.id', 'counter.siteId')
@@ -105,23 +104,27 @@ export class CounterDeskService {
     return { total: counted?.n ?? rows.length, tickets };
   }
 
-  /** The ticket this counter finished a moment ago and nobody has rated yet, if any. */
+  /**
+   * The ticket this counter finished last, while it may still be rated and nobody has: the one
+   * its last `rating:requested` asked about (an earlier one is never asked for again, see
+   * ratings/rating.service.ts).
+   */
   async ratingRequest(counterId: string): Promise<RatingRequest | null> {
     const counter = await this.counter(counterId);
-    const since = new Date(this.now().getTime() - RATING_WINDOW_SECONDS * 1000);
+    const last = await lastFinishedAt(this.db, counterId);
+    if (!last?.finishedAt || this.now().getTime() > last.finishedAt.getTime() + this.ratingWindowSeconds * 1000) return null;
     const row = await this.db.selectFrom('ticket')
       .leftJoin('appUser', 'appUser.id', 'ticket.staffId')
       .leftJoin('staffPhoto', 'staffPhoto.userId', 'ticket.staffId')
-      .select(['ticket.id', 'ticket.code', 'ticket.finishedAt', 'ticket.staffId', 'appUser.displayName', 'staffPhoto.etag'])
-      .where('ticket.counterId', '=', counterId).where('ticket.status', '=', 'done')
-      .where('ticket.finishedAt', '>=', since)
+      .select(['ticket.id', 'ticket.code', 'ticket.staffId', 'appUser.displayName', 'staffPhoto.etag'])
+      .where('ticket.id', '=', last.id)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('rating').select('rating.id').whereRef('rating.ticketId', '=', 'ticket.id'))))
-      .orderBy('ticket.finishedAt', 'desc').limit(1).executeTakeFirst();
-    if (!row?.finishedAt) return null;
+      .executeTakeFirst();
+    if (!row) return null;
     return {
       ticketId: row.id, counterId, code: row.code,
       staff: { displayName: row.displayName ?? '', ...(row.staffId && row.etag ? { photoUrl: staffPhotoUrl(row.staffId, row.etag) } : {}) },
-      finishedAt: isoInZone(row.finishedAt, counter.timezone),
+      finishedAt: isoInZone(last.finishedAt, counter.timezone),
     };
   }
 }

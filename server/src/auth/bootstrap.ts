@@ -23,6 +23,7 @@ export interface DemoAccess {
   pairing: { screen: 'kiosk' | 'display' | 'rating' | 'counter'; name: string; code: string }[];
   /** set on the first start only: the officials' shared password */
   staffPassword?: string;
+  /** the demo officials who can sign in now (an account, active, of the site), by counter number */
   staffUsernames: string[];
 }
 
@@ -61,5 +62,19 @@ export async function ensureDemoAccess(db: Db, auth: import('./auth.service.ts')
       pairing.push({ screen: w.screen, name: w.name, code: created.pairingCode });
     }
   }
-  return { siteCode: site.code, pairing, staffUsernames: usernames, ...(staffPassword ? { staffPassword } : {}) };
+  // Only the accounts that exist: the officials are made once, for the counters of that first
+  // start, so a counter added later in the console has no "canbo<n>" (the message once named
+  // canbo7, who did not exist), and one a manager disabled or removed cannot sign in.
+  const accounts = await db.selectFrom('appUser').innerJoin('siteMembership', 'siteMembership.userId', 'appUser.id')
+    .select('appUser.username').where('appUser.username', 'in', usernames.length ? usernames : ['-'])
+    .where('appUser.active', '=', true).where('siteMembership.siteId', '=', site.id).execute();
+  const staffUsernames = usernames.filter((u) => accounts.some((a) => a.username === u));
+  return { siteCode: site.code, pairing, staffUsernames, ...(staffPassword ? { staffPassword } : {}) };
+}
+
+/** The startup line about the demo officials, or none when there are none to sign in with. */
+export function officialsLine(demo: DemoAccess): string | undefined {
+  if (!demo.staffUsernames.length) return undefined;
+  const password = demo.staffPassword ? ` with password: ${demo.staffPassword} (shown once)` : '.';
+  return `Officials ${demo.staffUsernames.join(', ')} sign in at /counter/${password}`;
 }

@@ -35,10 +35,16 @@ export class SiteConfigService {
     await this.assertSite(siteId);
     const taken = await this.db.selectFrom('service').select('id').where('siteId', '=', siteId).where('code', '=', input.code).executeTakeFirst();
     if (taken) throw new QueueError('SERVICE_CODE_TAKEN', `Service ${input.code} exists at this site`, 409);
+    // two services with one prefix would print the same number twice a day (the rule of PUT /services/:id)
+    const holder = await this.db.selectFrom('service').select('code').where('siteId', '=', siteId).where('prefix', '=', input.prefix)
+      .where('active', '=', true).executeTakeFirst();
+    if (holder) throw prefixTaken(input.prefix, holder.code);
     const last = await this.db.selectFrom('service').select((eb) => eb.fn.max('position').as('max')).where('siteId', '=', siteId).executeTakeFirst();
     const row = await this.db.insertInto('service')
       .values({ siteId, code: input.code, name: JSON.stringify(input.name), prefix: input.prefix, targetWaitSeconds: input.targetWaitSeconds ?? 900, position: Number(last?.max ?? -1) + 1 })
-      .returningAll().executeTakeFirstOrThrow();
+      .returningAll().executeTakeFirst()
+      .catch((error: unknown) => { throw serviceConflict(error, input); });
+    if (!row) throw new Error('insert into service returned no row');
     return { id: row.id, siteId, code: row.code, name: row.name, prefix: row.prefix, targetWaitSeconds: row.targetWaitSeconds, procedures: [] };
   }
 
@@ -112,4 +118,20 @@ export class SiteConfigService {
       counters: counters.map((c) => ({ ...c, serviceIds: links.filter((l) => l.counterId === c.id).map((l) => l.serviceId) })),
     };
   }
+}
+
+export const prefixTaken = (prefix: string, holder?: string) =>
+  new QueueError('PREFIX_TAKEN', holder ? `Prefix ${prefix} is used by service ${holder}` : `Prefix ${prefix} is used by another service of this site`, 409);
+
+/**
+ * A create or rename that lost a race: the checks before it saw nothing, a concurrent request
+ * committed the same code or prefix first, and the unique index refused this one. It is the
+ * same conflict as the checks' 409, so it answers the same; anything else is rethrown.
+ */
+export function serviceConflict(error: unknown, input: { code?: string; prefix?: string }): unknown {
+  const pg = error as { code?: string; constraint?: string };
+  if (pg.code !== '23505') return error;
+  if (pg.constraint === 'service_prefix_active_idx' && input.prefix) return prefixTaken(input.prefix);
+  if (pg.constraint === 'service_site_code' && input.code) return new QueueError('SERVICE_CODE_TAKEN', `Service ${input.code} exists at this site`, 409);
+  return error;
 }

@@ -7,6 +7,7 @@ import {
 import { hashPassword } from '../auth/tokens.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { secondsOfDay } from '../queue/site.calendar.ts';
+import { prefixTaken, serviceConflict } from './site-config.service.ts';
 import { assertTimezone } from './timezones.ts';
 
 // Changes of a site's configuration from the manager console. Each method checks what the
@@ -127,7 +128,7 @@ export class SiteConfigUpdates {
         // two services with one prefix would print the same number twice a day
         const taken = await trx.selectFrom('service').select('code').where('siteId', '=', service.siteId).where('prefix', '=', input.prefix)
           .where('active', '=', true).where('id', '<>', serviceId).executeTakeFirst();
-        if (taken) throw new QueueError('PREFIX_TAKEN', `Prefix ${input.prefix} is used by service ${taken.code}`, 409);
+        if (taken) throw prefixTaken(input.prefix, taken.code);
       }
       const changes = {
         ...(input.code !== undefined ? { code: input.code } : {}),
@@ -136,7 +137,10 @@ export class SiteConfigUpdates {
         ...(input.targetWaitSeconds !== undefined ? { targetWaitSeconds: input.targetWaitSeconds } : {}),
         ...(input.position !== undefined ? { position: input.position } : {}),
       };
-      if (Object.keys(changes).length) await trx.updateTable('service').set(changes).where('id', '=', serviceId).execute();
+      if (Object.keys(changes).length) {
+        await trx.updateTable('service').set(changes).where('id', '=', serviceId).execute()
+          .catch((error: unknown) => { throw serviceConflict(error, input); });
+      }
     });
   }
 

@@ -2,7 +2,7 @@ import type { ServerEventName, ServerEventPayload } from '@qms/protocol';
 
 /**
  * A fact the domain produced, to publish after its transaction commits. `counterId` narrows
- * the audience (rating:requested goes to that counter's devices only).
+ * the audience (rating:requested and rating:created go to that counter's devices only).
  */
 export type PublishedEvent = {
   [E in ServerEventName]: { name: E; siteId: string; counterId?: string; payload: ServerEventPayload<E> };

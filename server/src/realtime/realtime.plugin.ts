@@ -268,7 +268,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
           stats.mark(e.siteId, e.serviceIds, e.at);
           continue;
         }
-        const target = e.name === 'rating:requested' && e.counterId ? rooms.counter(e.counterId)
+        const target = (e.name === 'rating:requested' || e.name === 'rating:created') && e.counterId ? rooms.counter(e.counterId)
           : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
           : rooms.site(e.siteId);
         if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);

@@ -64,7 +64,7 @@ export const RatingRequest = Type.Object({
 });
 
 export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
-  const desk = new CounterDeskService(db, engineClock(queue));
+  const desk = new CounterDeskService(db, engineClock(queue), app.config.ratingWindowSeconds);
 
   /** Today's figures of the official working this counter (the caller, if it is closed). */
   app.get('/counters/:counterId/today', {

@@ -8,7 +8,7 @@ import { AlertService } from '../alerts/alert.service.ts';
 import { printerRoutes } from '../printing/printer.routes.ts';
 import { event } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
-import { RatingService } from '../ratings/rating.service.ts';
+import type { RatingService } from '../ratings/rating.service.ts';
 
 // The phone page behind the ticket's QR code (/t/:publicId) and what it posts to. One small
 // server-rendered page, no framework: it must open quickly on a cheap phone over 3G. It polls
@@ -31,8 +31,7 @@ const DEFAULT_SCALE: RatingLevel[] = [
   { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' }, asksReason: true },
 ];
 
-export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
-  const ratings = new RatingService(db);
+export async function phoneRoutes(app: FastifyInstance, { db, queue, ratings }: { db: Db; queue: QueueService; ratings: RatingService }) {
   const alerts = new AlertService(db, () => queue.now());
 
   await app.register(async (api) => {
@@ -46,6 +45,8 @@ export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db;
       const ticket = await db.selectFrom('ticket').select('id').where('publicId', '=', publicId).executeTakeFirst();
       if (!ticket) return reply.code(404).send({ error: { code: 'TICKET_NOT_FOUND', message: 'No such ticket' } });
       const rating = await ratings.rate({ ticketId: ticket.id, score: body.score, ...(body.reason ? { reason: body.reason } : {}), channel: 'phone' });
+      // a tablet still asking about this ticket stops asking
+      if (rating.counterId) app.realtime.publish([event('rating:created', rating.siteId, { ticketId: ticket.id, counterId: rating.counterId, channel: 'phone' }, rating.counterId)]);
       // the lowest score raised an alert in the rating's transaction: managers see it now, as
       // with the tablet's rating (routes/ticket.routes.ts), not at the monitor's next sweep
       const alert = await alerts.lowRatingOf(ticket.id).catch(() => undefined);
@@ -68,7 +69,7 @@ export async function phoneRoutes(app: FastifyInstance, { db, queue }: { db: Db;
       'x-content-type-options': 'nosniff',
       'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
-    const model = PUBLIC_ID.test(publicId) ? await pageModel(db, queue, publicId, query.lang) : null;
+    const model = PUBLIC_ID.test(publicId) ? await pageModel(db, queue, ratings, publicId, query.lang) : null;
     if (!model) return reply.code(404).send(notFoundPage(nonce));
     return reply.send(ticketPage(model, nonce));
   });
@@ -94,7 +95,7 @@ interface PageModel {
   reasons: { code: string; label: Localized }[];
 }
 
-async function pageModel(db: Db, queue: QueueService, publicId: string, langParam: string | undefined): Promise<PageModel | null> {
+async function pageModel(db: Db, queue: QueueService, ratings: RatingService, publicId: string, langParam: string | undefined): Promise<PageModel | null> {
   const row = await db.selectFrom('ticket').innerJoin('site', 'site.id', 'ticket.siteId')
     .select(['ticket.id', 'ticket.siteId', 'ticket.lang', 'site.name as siteName', 'site.timezone', 'site.settings'])
     .where('ticket.publicId', '=', publicId).executeTakeFirst();
@@ -102,11 +103,11 @@ async function pageModel(db: Db, queue: QueueService, publicId: string, langPara
   const [ticket, services, rating] = await Promise.all([
     queue.publicTicket(publicId),
     db.selectFrom('service').select(['id', 'name']).where('siteId', '=', row.siteId).execute(),
-    db.selectFrom('rating').select('id').where('ticketId', '=', row.id).executeTakeFirst(),
+    ratings.publicState(publicId),
   ]);
   const lang: Lang = langParam === 'en' || langParam === 'vi' ? langParam : row.lang === 'en' ? 'en' : 'vi';
   return {
-    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket, rated: !!rating,
+    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket: { ...ticket, ...rating }, rated: rating.rated === true,
     services: Object.fromEntries(services.map((s) => [s.id, s.name])),
     scale: row.settings.ratingScale?.length ? row.settings.ratingScale : DEFAULT_SCALE,
     reasons: row.settings.ratingReasons ?? [],
@@ -122,7 +123,7 @@ const TEXT = {
     cancelled: 'Số thứ tự này đã được hủy.',
     expired: 'Số thứ tự này đã hết hiệu lực vì ngày làm việc đã kết thúc. Xin mời lấy số mới vào ngày làm việc tiếp theo.', rateQ: 'Bạn đánh giá thế nào về cán bộ đã phục vụ bạn?',
     reasonQ: 'Điều gì làm bạn chưa hài lòng?', send: 'Gửi đánh giá', thanks: 'Cảm ơn bạn đã đánh giá!',
-    already: 'Số thứ tự này đã được đánh giá. Cảm ơn bạn!', failed: 'Chưa gửi được, vui lòng thử lại.',
+    already: 'Số thứ tự này đã được đánh giá. Cảm ơn bạn!', closed: 'Đã hết thời gian đánh giá số thứ tự này.', failed: 'Chưa gửi được, vui lòng thử lại.',
     offline: 'Mất kết nối, đang thử lại…', updated: 'Cập nhật lúc', auto: 'Trang tự cập nhật, vui lòng giữ trang này mở.',
     vibrate: 'Rung điện thoại khi đến lượt', vibrateOn: 'Điện thoại sẽ rung khi đến lượt bạn.', unknown: 'chưa rõ', toggle: 'English',
     noCounter: 'Chưa có quầy phục vụ', atLeast: 'ít nhất',
@@ -134,7 +135,7 @@ const TEXT = {
     cancelled: 'This ticket was cancelled.',
     expired: 'This ticket is no longer valid: the working day has ended. Please take a new number on the next working day.', rateQ: 'How satisfied are you with the official who served you?',
     reasonQ: 'What was not satisfactory?', send: 'Send rating', thanks: 'Thank you for your rating!',
-    already: 'This ticket has already been rated. Thank you!', failed: 'Not sent, please try again.',
+    already: 'This ticket has already been rated. Thank you!', closed: 'The time to rate this ticket has passed.', failed: 'Not sent, please try again.',
     offline: 'Connection lost, retrying…', updated: 'Updated at', auto: 'This page updates itself; keep it open.',
     vibrate: 'Vibrate when it is my turn', vibrateOn: 'Your phone will vibrate when it is your turn.', unknown: 'unknown', toggle: 'Tiếng Việt',
     noCounter: 'No counter is serving yet', atLeast: 'at least',
@@ -179,6 +180,8 @@ function ticketPage(m: PageModel, nonce: string): string {
   const counter = k.counter ? formatNumber(k.counter.number, m.lang) : '';
   const show = (statuses: string[]) => (statuses.includes(k.status) ? '' : ' hidden');
   const waiting = ['waiting', 'transferred'];
+  // served, not rated, and its window has passed (by the server's clock): no form any more
+  const closed = k.status === 'done' && !m.rated && !k.ratingOpenUntil;
   const service = m.services[k.serviceId];
   const levels = m.scale.map((l, i) => `<button type="button" class="lv" data-i="${i}">${escapeHtml(l.label[m.lang])}</button>`).join('');
   const reasons = m.reasons.map((r, i) => `<button type="button" class="lv" data-r="${i}">${escapeHtml(r.label[m.lang])}</button>`).join('');
@@ -187,7 +190,7 @@ function ticketPage(m: PageModel, nonce: string): string {
   };
   return `<!doctype html>
 <html lang="${m.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(`${k.code} – ${t.title}`)}</title>
+<meta name="robots" content="noindex"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>${escapeHtml(`${k.code} – ${t.title}`)}</title>
 <noscript><meta http-equiv="refresh" content="30"></noscript>
 <style nonce="${nonce}">${STYLE}</style></head>
 <body>
@@ -202,29 +205,35 @@ function ticketPage(m: PageModel, nonce: string): string {
 <section class="st call" id="s-called" role="alert"${show(['called'])}>${tx('calledTitle', 'p', ' class="big"')}<p>${tx('goTo')}<b class="cn">${escapeHtml(counter)}</b></p></section>
 <section class="st serv" id="s-serving"${show(['serving'])}><p>${tx('serving')}<b class="cn">${escapeHtml(counter)}</b></p></section>
 <section class="st" id="s-done"${show(['done'])}>${tx('done', 'p', ' class="msg"')}
-<div id="rate"${m.rated ? ' hidden' : ''}>${tx('rateQ', 'p')}<div id="levels">${levels}</div>
+<div id="rate"${m.rated || closed ? ' hidden' : ''}>${tx('rateQ', 'p')}<div id="levels">${levels}</div>
 <div id="why" hidden>${tx('reasonQ', 'p')}<div id="reasons">${reasons}</div>${tx('send', 'button', ' type="button" id="send"')}</div>
 <p id="rerr" class="err" hidden></p></div>
 <p id="rated" class="msg"${m.rated ? '' : ' hidden'} data-t="${m.rated ? 'already' : 'thanks'}">${escapeHtml(m.rated ? t.already : t.thanks)}</p>
+${tx('closed', 'p', ` id="closed" class="msg"${closed ? '' : ' hidden'}`)}
 </section>
 <section class="st" id="s-no_show"${show(['no_show'])}>${tx('noShow', 'p')}</section>
 <section class="st" id="s-cancelled"${show(['cancelled'])}>${tx('cancelled', 'p')}</section>
 <section class="st" id="s-expired"${show(['expired'])}>${tx('expired', 'p')}</section>
-<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) ? ' hidden' : ''}`)}</p>
+<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) && !k.ratingOpenUntil ? ' hidden' : ''}`)}</p>
 </main>
 <script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
 </body></html>`;
 }
 
-// The whole client: re-render from the polled ticket, switch language, vibrate, rate.
+// The whole client: re-render from the polled ticket, switch language, vibrate, rate. A served
+// ticket is polled on while its rating is open (every 5 s): rated on the counter's tablet, or
+// past the window, the form gives way to a sentence saying so.
 const SCRIPT = `
 (function(){
-var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1,expired:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false;
+var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1,expired:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false,closed=false;
 try{var q=new URLSearchParams(location.search).get('lang');var s=localStorage.getItem('qms.phone.lang');if(!q&&(s==='vi'||s==='en'))lang=s}catch(e){}
 function num(n){return new Intl.NumberFormat(lang==='vi'?'vi-VN':'en-GB').format(n)}
 function wait(s,none){var L=D.text[lang];if(none)return s==null||s<60?L.noCounter:L.noCounter+' · '+L.atLeast+' '+wait(s);var vi=lang==='vi';if(s==null)return L.unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
 function hhmm(){try{return new Intl.DateTimeFormat('en-GB',{hour:'2-digit',minute:'2-digit',hourCycle:'h23',timeZone:D.tz}).format(new Date())}catch(e){return ''}}
+function open(){return t.status==='done'&&!rated&&!!t.ratingOpenUntil}
+function live(){return !FINAL[t.status]||open()}
 function render(){
+  closed=t.status==='done'&&!rated&&!t.ratingOpenUntil;
   var L=D.text[lang],st=t.status==='transferred'?'waiting':t.status;
   document.documentElement.lang=lang;
   document.querySelectorAll('[data-t]').forEach(function(el){el.textContent=L[el.getAttribute('data-t')]});
@@ -235,20 +244,22 @@ function render(){
   document.querySelectorAll('.cn').forEach(function(el){el.textContent=t.counter?num(t.counter.number):''});
   document.querySelectorAll('[data-i]').forEach(function(el){var l=D.scale[+el.getAttribute('data-i')];el.textContent=l.label[lang];el.className='lv'+(level===l?' on':'')});
   document.querySelectorAll('[data-r]').forEach(function(el){var r=D.reasons[+el.getAttribute('data-r')];el.textContent=r.label[lang];el.className='lv'+(reason===r?' on':'')});
-  $('rate').hidden=rated;$('rated').hidden=!rated;
+  $('rate').hidden=rated||closed;$('rated').hidden=!rated;$('closed').hidden=rated||!closed;
   document.title=(st==='called'?'\\u{1F514} ':'')+t.code+' – '+L.title;
   $('vib').hidden=!('vibrate' in navigator)||st!=='waiting';
-  $('auto').hidden=!!FINAL[t.status];
+  $('auto').hidden=!live();
   if(vibOn)$('vib').textContent=L.vibrateOn;
 }
 var vibOn=false;
 function buzz(){try{navigator.vibrate&&navigator.vibrate([500,200,500,200,900])}catch(e){}}
-function schedule(ms){clearTimeout(timer);if(!document.hidden&&!FINAL[t.status])timer=setTimeout(poll,ms)}
+function schedule(ms){clearTimeout(timer);if(!document.hidden&&live())timer=setTimeout(poll,ms)}
 function poll(){
   fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id),{cache:'no-store'}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(j){
-    var was=t.status;t=j;fails=0;$('net').hidden=true;$('at').textContent=hhmm();render();
+    var was=t.status;t=j;fails=0;$('net').hidden=true;$('at').textContent=hhmm();
+    if(t.rated&&!rated){rated=true;$('rated').setAttribute('data-t','already')}
+    render();
     if(t.status==='called'&&was!=='called')buzz();
-    schedule(12000);
+    schedule(open()?5000:12000);
   }).catch(function(){fails++;$('net').hidden=false;schedule(Math.min(60000,12000*fails))});
 }
 function send(){
@@ -256,7 +267,10 @@ function send(){
   var body={score:level.score};if(reason)body.reason=reason.code;
   fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id)+'/rating',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
     sending=false;
-    if(r.status===201||r.status===409){rated=true;$('rated').setAttribute('data-t',r.status===201?'thanks':'already');render();return}
+    if(r.status===201){rated=true;$('rated').setAttribute('data-t','thanks');render();return}
+    if(r.status===409)return r.json().catch(function(){return {}}).then(function(j){
+      if(j&&j.error&&j.error.code==='RATING_WINDOW_CLOSED')delete t.ratingOpenUntil;else{rated=true;$('rated').setAttribute('data-t','already')}
+      render();schedule(12000)});
     throw r.status;
   }).catch(function(){sending=false;$('rerr').textContent=D.text[lang].failed;$('rerr').hidden=false});
 }
@@ -266,15 +280,15 @@ $('reasons').addEventListener('click',function(e){var b=e.target.closest('[data-
 $('send').addEventListener('click',send);
 $('lang').addEventListener('click',function(){lang=lang==='vi'?'en':'vi';try{localStorage.setItem('qms.phone.lang',lang)}catch(e){}render()});
 $('vib').addEventListener('click',function(){vibOn=true;try{navigator.vibrate(80)}catch(e){}render()});
-document.addEventListener('visibilitychange',function(){if(document.hidden)clearTimeout(timer);else if(!FINAL[t.status])poll()});
-render();schedule(12000);
+document.addEventListener('visibilitychange',function(){if(document.hidden)clearTimeout(timer);else if(live())poll()});
+render();schedule(open()?5000:12000);
 if(t.status==='called')buzz();
 })();`;
 
 function notFoundPage(nonce: string): string {
   return `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>Không tìm thấy số thứ tự – Ticket not found</title>
+<meta name="robots" content="noindex"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>Không tìm thấy số thứ tự – Ticket not found</title>
 <style nonce="${nonce}">${STYLE}</style></head>
 <body><header><span class="site">Số thứ tự – Ticket</span></header>
 <main><section class="card"><p class="svc">Không tìm thấy số thứ tự này</p>

@@ -114,7 +114,9 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
     const p = who(request);
     allow(p.kind === 'device' && p.device.kind === 'rating', 'Only the rating device of the counter that served the ticket rates it');
     const body = request.body as { score: number; reason?: string; comment?: string };
-    const rating = await ratings.rate({ ticketId, ...body, device: { id: p.device.id, counterId: p.device.counterId }, channel: 'tablet' });
+    const { siteId, counterId, ...rating } = await ratings.rate({ ticketId, ...body, device: { id: p.device.id, counterId: p.device.counterId }, channel: 'tablet' });
+    // the counter's other screens (and a phone page's poll) learn it is rated
+    if (counterId) app.realtime.publish([event('rating:created', siteId, { ticketId, counterId, channel: 'tablet' }, counterId)]);
     // the lowest score raised an alert in the rating's transaction: managers see it now
     const alert = await alerts.lowRatingOf(ticketId).catch(() => undefined);
     if (alert && !alert.acknowledgedAt) app.realtime.publish([event('alert:raised', alert.siteId, { alert })]);
@@ -200,6 +202,7 @@ export async function ticketRoutes(app: FastifyInstance, { queue, ratings }: { q
     schema: { tags: ['public'], params: Type.Object({ publicId: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false }), response: { 200: PublicTicket, 404: ErrorBody, 400: ErrorBody } },
   }, async (request) => {
     const { publicId } = request.params as { publicId: string };
-    return queue.publicTicket(publicId);
+    const ticket = await queue.publicTicket(publicId);
+    return { ...ticket, ...await ratings.publicState(publicId) };
   });
 }

@@ -271,6 +271,44 @@ describe('services and counters', () => {
     expect(after.counters.find((c: { id: string }) => c.id === f.counters[2]).serviceIds).toEqual([f.services.CT, f.services.HT]);
     expect((await api('POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: tp })).statusCode).toBe(404);
   });
+
+  // The kiosk showed two "A" tiles and printed a second A001 the same day: POST let a prefix in twice.
+  it('refuses a new service with a prefix another active service holds (409 PREFIX_TAKEN), and changes nothing', async () => {
+    const rows = () => f.t.db.selectFrom('service').select(['id', 'code', 'prefix', 'active']).where('siteId', '=', f.siteId).orderBy('id').execute();
+    const before = await rows();
+    const res = await api('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code: 'HT2', name: { vi: 'Hộ tịch 2', en: 'Civil status 2' }, prefix: 'A' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: { code: 'PREFIX_TAKEN', message: 'Prefix A is used by service HT' } });
+    expect(await rows()).toEqual(before);
+    // the same prefix at another site is no clash, and a deactivated service (TP, above) gave its prefix up
+    expect((await api('POST', `/sites/${f.otherSiteId}/services`, f.tokens.admin, { code: 'HT2', name: { vi: 'x', en: 'x' }, prefix: 'A' })).statusCode).toBe(201);
+    expect((await api('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code: 'TP2', name: { vi: 'Tư vấn', en: 'Advice' }, prefix: 'T' })).statusCode).toBe(201);
+  });
+
+  it('of concurrent creates with one prefix exactly one succeeds; the others answer 409 PREFIX_TAKEN, never 500', async () => {
+    const results = await Promise.all(['K1', 'K2', 'K3', 'K4', 'K5', 'K6'].map((code) =>
+      api('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code, name: { vi: code, en: code }, prefix: 'K' })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().error.code).toBe('PREFIX_TAKEN');
+    const holders = await f.t.db.selectFrom('service').select('code').where('siteId', '=', f.siteId).where('prefix', '=', 'K').execute();
+    expect(holders).toEqual([{ code: results.find((r) => r.statusCode === 201)!.json().code }]);
+    // and the database refuses it by itself, whatever writes
+    const hk = await f.t.db.selectFrom('service').selectAll().where('siteId', '=', f.siteId).where('prefix', '=', 'K').executeTakeFirstOrThrow();
+    await expect(f.t.db.insertInto('service').values({ siteId: f.siteId, code: 'K9', name: JSON.stringify(hk.name), prefix: 'K', targetWaitSeconds: 600, position: 99 }).execute())
+      .rejects.toMatchObject({ code: '23505', constraint: 'service_prefix_active_idx' });
+  });
+
+  it('of concurrent renames to one prefix exactly one succeeds', async () => {
+    const codes = ['R1', 'R2', 'R3'];
+    const ids: string[] = [];
+    for (const [i, code] of codes.entries()) {
+      ids.push((await api('POST', `/sites/${f.siteId}/services`, f.tokens.manager, { code, name: { vi: code, en: code }, prefix: `R${i + 1}` })).json().id);
+    }
+    const results = await Promise.all(ids.map((id) => api('PUT', `/services/${id}`, f.tokens.manager, { prefix: 'R' })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().error.code).toBe('PREFIX_TAKEN');
+    expect(await f.t.db.selectFrom('service').select('code').where('siteId', '=', f.siteId).where('prefix', '=', 'R').execute()).toHaveLength(1);
+  });
 });
 
 describe('staff and devices', () => {
