@@ -45,6 +45,7 @@ export const TICKETS_CSV_COLUMNS = [
   'service_seconds',
   'estimated_wait_seconds',
   'rating',
+  'channel',
 ] as const;
 
 interface ExportRow {
@@ -66,6 +67,7 @@ interface ExportRow {
   serviceSeconds: number | null;
   estimatedWaitSeconds: number | null;
   rating: number | null;
+  channel: string;
 }
 
 /**
@@ -75,6 +77,7 @@ interface ExportRow {
  * - first_called_at: first call ever (ends the first stint); called_at: the final call
  * - wait_seconds: the first stint (first_called_at − issued_at); service_seconds: finished_at −
  *   called_at for done tickets; timestamps ISO-8601 with the site's offset and milliseconds.
+ * - status, priority, channel (where it was issued: kiosk, staff): codes, never labels
  * Validation errors (bad range, unknown site) are thrown by the first `next()`, before any record.
  */
 export async function* streamTicketsCsv(
@@ -145,7 +148,7 @@ export function batchStatement(
   return sql<ExportRow>`
     WITH page AS (
       SELECT t.id, t.issued_at, t.code, t.service_id, t.priority, t.status, t.started_at, t.finished_at,
-        t.transfer_count, t.estimated_wait_seconds
+        t.transfer_count, t.estimated_wait_seconds, t.channel
       FROM ticket t
       WHERE t.site_id = ${siteId}
         AND t.issued_at >= ${after ? after.issuedAt : q.from} AND t.issued_at < ${q.to}
@@ -159,7 +162,7 @@ export function batchStatement(
       c.number AS "counterNumber", u.display_name AS "staffName", t.transfer_count AS "transfers",
       ${secondsBetween(sql`t.issued_at`, sql`calls.first_at`)} AS "waitSeconds",
       CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`lc.at`, sql`t.finished_at`)} END AS "serviceSeconds",
-      t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating"
+      t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating", t.channel AS "channel"
     FROM page t
     JOIN service sv ON sv.id = t.service_id
     -- the first call (end of the first stint) and the final one, in one pass over the ticket's events
@@ -196,6 +199,7 @@ function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string
     secondsText(r.serviceSeconds),
     secondsText(r.estimatedWaitSeconds),
     r.rating,
+    r.channel,
   ];
 }
 

@@ -141,7 +141,7 @@ describe('streamTicketsCsv', () => {
       issued_at: '2026-11-24T08:00:00.000+07:00', first_called_at: '2026-11-24T08:01:00.000+07:00',
       called_at: '2026-11-24T08:01:00.000+07:00', started_at: '2026-11-24T08:02:00.000+07:00',
       finished_at: '2026-11-24T08:06:00.250+07:00', counter_number: '1', staff_name: 'Cán bộ 1', transfers: '0',
-      wait_seconds: '60', service_seconds: '300.25', estimated_wait_seconds: expect.any(String), rating: '3',
+      wait_seconds: '60', service_seconds: '300.25', estimated_wait_seconds: expect.any(String), rating: '3', channel: 'staff',
     });
     // transferred from CT to HT: the first stint's wait, the final call's service time and counter
     expect(b1).toMatchObject({
