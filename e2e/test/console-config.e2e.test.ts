@@ -46,17 +46,24 @@ async function signIn(page: Page, username: string, password = STAFF_PASSWORD) {
 }
 async function openSiteConfig(page: Page) {
   await page.getByTestId('tab-config').click();
-  await page.getByTestId('save-hours').waitFor();
+  await page.getByRole('button', { name: 'Lưu giờ làm việc' }).waitFor();
 }
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-const siteConfig = async () => {
-  const login = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'quanly', password: STAFF_PASSWORD }),
+async function token(username: string, password = STAFF_PASSWORD): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }),
   });
-  const { token } = await login.json() as { token: string };
-  const res = await fetch(`${stack.baseUrl}/api/v1/sites/${stack.siteId}`, { headers: { authorization: `Bearer ${token}` } });
+  return ((await res.json()) as { token: string }).token;
+}
+async function put(url: string, bearer: string, body: object): Promise<{ status: number }> {
+  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  return { status: res.status };
+}
+async function siteConfig() {
+  const res = await fetch(`${stack.baseUrl}/api/v1/sites/${stack.siteId}`, { headers: { authorization: `Bearer ${await token('quanly')}` } });
   return await res.json() as { holidays: { date: string; name: string }[]; openingHours: { weekday: number; opens: string; closes: string }[] };
-};
+}
 
 describe('console configuration in an English browser', () => {
   it('creates the official "hoa.nt", who then signs in at a counter', async () => {
@@ -65,7 +72,7 @@ describe('console configuration in an English browser', () => {
     await signIn(page, 'quanly');
     await page.getByTestId('tab-config').click();
     await page.getByTestId('config-tab-staff').click();
-    const username = page.getByTestId('add-staff-username');
+    const username = page.getByLabel('Tên đăng nhập', { exact: true });
 
     // what the browser itself thinks of the names (the form checks these before anything is sent)
     const validity = (value: string) => username.evaluate((el: HTMLInputElement, v) => {
@@ -100,66 +107,75 @@ describe('console configuration in an English browser', () => {
   }, 120_000);
 
   it('shows and takes holidays as dd/MM/yyyy and opening hours as 24-hour HH:mm, and explains what is neither', async () => {
+    // what a centre already has: a holiday on 5 December 2026, Monday 07:30–11:30 and 13:30–17:00
+    const manager = await token('quanly');
+    expect((await put(`/sites/${stack.siteId}/holidays`, manager, { holidays: [{ date: '2026-12-05', name: 'Ngày thử nghiệm' }] })).status).toBe(200);
+    expect((await put(`/sites/${stack.siteId}/opening-hours`, manager, { openingHours: [
+      { weekday: 1, opens: '07:30', closes: '11:30' }, { weekday: 1, opens: '13:30', closes: '17:00' },
+    ] })).status).toBe(200);
+
     const { page, errors } = await open('/manage/');
     await signIn(page, 'quanly');
     await openSiteConfig(page);
-
-    // --- a holiday on 5 December 2026, typed day first
-    await page.getByTestId('add-holiday').click();
-    const day = page.getByTestId('holiday-date-0');
-    await day.fill('12/31/2026'); // month first, as an English browser would suggest: no such day
-    await page.getByTestId('holiday-name-0').fill('Ngày thử nghiệm');
-    await page.getByTestId('save-holidays').click();
-    await expect.poll(() => page.getByTestId('holiday-date-0-problem').innerText()).toBe('Không phải ngày hợp lệ. Nhập ngày/tháng/năm, VD 05/12/2026.');
-    await shot(page, 'console-holiday-invalid-1440x900');
-    expect((await siteConfig()).holidays).toEqual([]); // nothing was sent
-    await day.fill('5/12/2026');
-    await day.blur();
-    expect(await day.inputValue()).toBe('05/12/2026');
-    expect(await page.getByTestId('holiday-date-0-problem').count()).toBe(0);
-    await page.getByTestId('save-holidays').click();
-    await page.getByTestId('saved-holidays').waitFor();
-    expect((await siteConfig()).holidays).toEqual([{ date: '2026-12-05', name: 'Ngày thử nghiệm' }]);
-
-    // --- opening hours: Monday 07:30–11:30 and an afternoon from 13:30, typed as people write it
+    // the fields as found on the screen (no test ids: the native fields they replace had none)
+    const holiday = (row: number) => page.locator('.holiday').nth(row);
     const monday = page.locator('table.hours tr').first();
-    await monday.getByRole('button', { name: '+ buổi' }).click();
-    await monday.getByRole('button', { name: '+ buổi' }).click();
-    expect(await page.getByTestId('opens-1-0').inputValue()).toBe('07:30');
-    const opens = page.getByTestId('opens-1-1');
-    const closes = page.getByTestId('closes-1-1');
+    const opens = monday.locator('.session').nth(1).locator('input').nth(0);
+    const closes = monday.locator('.session').nth(1).locator('input').nth(1);
+
+    // --- shown day first and on the 24-hour clock, not 12/05/2026 and 1:30 PM
+    expect(await holiday(0).locator('input').first().inputValue()).toBe('05/12/2026');
+    expect(await monday.locator('.session').nth(0).locator('input').nth(0).inputValue()).toBe('07:30');
     expect(await opens.inputValue()).toBe('13:30');
-    await closes.fill('5:30 PM'); // what an English browser's time field wants: refused, explained
-    await page.getByTestId('save-hours').click();
-    await expect.poll(() => page.getByTestId('closes-1-1-problem').innerText()).toBe('Không phải giờ hợp lệ. Nhập giờ:phút (00:00–23:59), VD 13:30.');
+    expect(await closes.inputValue()).toBe('17:00');
+    await shot(page, 'console-site-hours-holidays-vi-1440x900');
+
+    // --- a second holiday typed month first, as an English browser suggests: no such day, and said so
+    await page.getByRole('button', { name: '+ Thêm ngày nghỉ' }).click();
+    const day = holiday(1).locator('input').first();
+    await day.fill('12/31/2026');
+    await holiday(1).getByPlaceholder('Tên ngày nghỉ (Tết, Quốc khánh…)').fill('Tết Dương lịch');
+    await page.getByRole('button', { name: 'Lưu ngày nghỉ' }).click();
+    await expect.poll(() => holiday(1).getByRole('alert').innerText()).toBe('Không phải ngày hợp lệ. Nhập ngày/tháng/năm, VD 05/12/2026.');
+    await shot(page, 'console-holiday-invalid-1440x900');
+    expect((await siteConfig()).holidays).toHaveLength(1); // nothing was sent
+    await day.fill('1/1/2027');
+    await day.blur();
+    expect(await day.inputValue()).toBe('01/01/2027');
+    expect(await holiday(1).getByRole('alert').count()).toBe(0);
+    await page.getByRole('button', { name: 'Lưu ngày nghỉ' }).click();
+    await page.getByTestId('saved-holidays').waitFor();
+    expect((await siteConfig()).holidays).toEqual([{ date: '2026-12-05', name: 'Ngày thử nghiệm' }, { date: '2027-01-01', name: 'Tết Dương lịch' }]);
+
+    // --- the afternoon closes at 17:30, typed as people write it; "5:30 PM" is refused and explained
+    await closes.fill('5:30 PM');
+    await page.getByRole('button', { name: 'Lưu giờ làm việc' }).click();
+    await expect.poll(() => monday.getByRole('alert').innerText()).toBe('Không phải giờ hợp lệ. Nhập giờ:phút (00:00–23:59), VD 13:30.');
     await shot(page, 'console-hours-invalid-1440x900');
-    expect((await siteConfig()).openingHours).toEqual([]);
+    expect((await siteConfig()).openingHours.map((h) => h.closes)).toEqual(['11:30', '17:00']);
     await closes.fill('17h30');
     await closes.blur();
     expect(await closes.inputValue()).toBe('17:30');
-    await page.getByTestId('save-hours').click();
+    await page.getByRole('button', { name: 'Lưu giờ làm việc' }).click();
     await page.getByTestId('saved-hours').waitFor();
     expect((await siteConfig()).openingHours).toEqual([
       { weekday: 1, opens: '07:30', closes: '11:30' }, { weekday: 1, opens: '13:30', closes: '17:30' },
     ]);
 
-    // --- read back after a reload: the same dd/MM/yyyy and 24-hour text, in either language
+    // --- after a reload, in English: the same dd/MM/yyyy and 24-hour text, and English messages
     await page.reload();
     await openSiteConfig(page);
-    expect(await page.getByTestId('holiday-date-0').inputValue()).toBe('05/12/2026');
-    expect(await page.getByTestId('opens-1-1').inputValue()).toBe('13:30');
-    expect(await page.getByTestId('closes-1-1').inputValue()).toBe('17:30');
-    await shot(page, 'console-site-hours-holidays-vi-1440x900');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Save hours' }).waitFor();
-    expect(await page.getByTestId('holiday-date-0').inputValue()).toBe('05/12/2026');
-    expect(await page.getByTestId('opens-1-1').inputValue()).toBe('13:30');
-    await page.getByTestId('opens-1-1').fill('25:00');
-    await page.getByTestId('opens-1-1').blur();
-    expect(await page.getByTestId('opens-1-1-problem').innerText()).toBe('Not a valid time. Type hours:minutes (00:00–23:59), e.g. 13:30.');
-    await page.getByTestId('holiday-date-0').fill('');
-    await page.getByTestId('holiday-date-0').blur();
-    expect(await page.getByTestId('holiday-date-0-problem').innerText()).toBe('Enter a date: day/month/year, e.g. 05/12/2026.');
+    expect(await holiday(1).locator('input').first().inputValue()).toBe('01/01/2027');
+    expect(await opens.inputValue()).toBe('13:30');
+    expect(await closes.inputValue()).toBe('17:30');
+    await opens.fill('25:00');
+    await opens.blur();
+    expect(await monday.getByRole('alert').innerText()).toBe('Not a valid time. Type hours:minutes (00:00–23:59), e.g. 13:30.');
+    await holiday(0).locator('input').first().fill('');
+    await holiday(0).locator('input').first().blur();
+    expect(await holiday(0).getByRole('alert').innerText()).toBe('Enter a date: day/month/year, e.g. 05/12/2026.');
     await shot(page, 'console-site-hours-holidays-en-invalid-1440x900');
     expect(errors).toEqual([]);
   }, 120_000);
