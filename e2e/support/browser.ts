@@ -14,9 +14,10 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/** `args`: more flags, e.g. `--lang=en-US` for a browser whose own language is English */
+export async function launchBrowser({ args = [] }: { args?: string[] } = {}): Promise<TestBrowser> {
   // playwright gives every launch its own throwaway profile
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   return {
     browser,
     context: ({ width = 1280, height = 800, locale = 'vi-VN' } = {}) => browser.newContext({ viewport: { width, height }, locale }),

@@ -122,7 +122,7 @@ describe('manager console', () => {
     const row = sheet.rows.find((r) => r[1] === code)!;
     expect(row).toBeDefined();
     expect(row[0]).toBe('PHUONG-DONG-CAM');
-    expect(row[5]).toBe('done');
+    expect(row[5]).toBe('Đã phục vụ'); // status in words (the CSV keeps 'done')
     expect(row[12]).toBe('Nguyễn Văn 1');
     expect(fromExcelDate(row[6] as number).slice(0, 10)).toBe(issued.body.ticket.issuedAt.slice(0, 10));
 

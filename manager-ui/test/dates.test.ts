@@ -32,3 +32,27 @@ describe('chart ticks', async () => {
     expect(hourSpan([2, 9])).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
   });
 });
+
+describe('days and times as people type them (day first, 24-hour, whatever the browser\'s locale)', async () => {
+  const { parseClock, parseDay } = await import('../src/manage/lib/dates.ts');
+  it('reads a day day-first, and only a real one', () => {
+    expect(parseDay('05/12/2026')).toBe('2026-12-05');
+    expect(parseDay('5/12/2026')).toBe('2026-12-05');
+    expect(parseDay(' 5.12.2026 ')).toBe('2026-12-05');
+    expect(parseDay('05-12-2026')).toBe('2026-12-05');
+    expect(parseDay('29/02/2028')).toBe('2028-02-29');
+    for (const bad of ['29/02/2026', '12/31/2026', '31/04/2026', '2026-12-05', '05/12/26', '5 Dec 2026', '', '00/12/2026']) expect(parseDay(bad), bad).toBeNull();
+  });
+  it('reads a time on the 24-hour clock', () => {
+    expect(parseClock('13:30')).toBe('13:30');
+    expect(parseClock('7:05')).toBe('07:05');
+    expect(parseClock('7h30')).toBe('07:30');
+    expect(parseClock('13.30')).toBe('13:30');
+    expect(parseClock('1330')).toBe('13:30');
+    expect(parseClock('7')).toBe('07:00');
+    expect(parseClock('17h')).toBe('17:00');
+    expect(parseClock('00:00')).toBe('00:00');
+    expect(parseClock('23:59')).toBe('23:59');
+    for (const bad of ['24:00', '12:60', '1:5', '12:00 AM', '1:30 PM', 'noon', '', '12345', '-1:00']) expect(parseClock(bad), bad).toBeNull();
+  });
+});

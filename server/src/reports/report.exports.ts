@@ -39,7 +39,53 @@ const TICKET_COLUMNS: Record<(typeof TICKETS_CSV_COLUMNS)[number], XlsxColumn & 
   first_counter_number: { header: '', text: { vi: 'Quầy gọi đầu tiên', en: 'First counter' }, type: 'integer', width: 9 },
   first_staff_name: { header: '', text: { vi: 'Cán bộ gọi đầu tiên', en: 'First official' }, width: 24 },
   stints: { header: '', text: { vi: 'Các lượt chờ (lĩnh vực:quầy:giây)', en: 'Stints (service:counter:seconds)' }, width: 30 },
+  channel: { header: '', text: { vi: 'Lấy số tại', en: 'Issued via' }, width: 12 },
 };
+
+// The XLSX is read by people: codes become words. The CSV keeps the codes (a machine contract:
+// integrations compare them), and adds no label columns: a reader of the CSV who wants words
+// has the site's configuration, and a column between codes would shift positional readers.
+const STATUS_LABELS: Record<string, Text> = {
+  waiting: { vi: 'Đang chờ', en: 'Waiting' },
+  called: { vi: 'Đã gọi', en: 'Called' },
+  serving: { vi: 'Đang phục vụ', en: 'Serving' },
+  done: { vi: 'Đã phục vụ', en: 'Served' },
+  no_show: { vi: 'Vắng mặt', en: 'No-show' },
+  transferred: { vi: 'Đã chuyển', en: 'Transferred' },
+  cancelled: { vi: 'Đã huỷ', en: 'Cancelled' },
+  expired: { vi: 'Hết hạn', en: 'Expired' },
+};
+const CHANNEL_LABELS: Record<string, Text> = {
+  kiosk: { vi: 'Máy lấy số', en: 'Kiosk' },
+  staff: { vi: 'Cán bộ cấp', en: 'Staff' },
+  phone: { vi: 'Điện thoại', en: 'Phone' },
+};
+const NO_PRIORITY: Text = { vi: 'Không', en: 'None' };
+const column = (name: (typeof TICKETS_CSV_COLUMNS)[number]) => TICKETS_CSV_COLUMNS.indexOf(name);
+
+/**
+ * The words of a tickets record's codes: status and channel from the lists above, priority from
+ * the site's priority groups (also groups since switched off: old tickets keep their code). A
+ * code without a label stays as it is.
+ */
+async function ticketLabeller(db: Kysely<Database>, q: TicketsExportQuery, lang: Lang): Promise<(record: XlsxValue[]) => XlsxValue[]> {
+  let query = db.selectFrom('priorityGroup').innerJoin('site', 'site.id', 'priorityGroup.siteId')
+    .select(['site.code as siteCode', 'priorityGroup.code', 'priorityGroup.name']);
+  if (q.siteId !== null) query = query.where('priorityGroup.siteId', '=', q.siteId);
+  else if (q.siteIds) query = query.where('priorityGroup.siteId', 'in', q.siteIds.length ? q.siteIds : ['00000000-0000-0000-0000-000000000000']);
+  const priorities = new Map<string, string>();
+  for (const g of await query.execute()) priorities.set(`${g.siteCode}\u0000${g.code}`, (lang === 'en' && g.name.en) || g.name.vi);
+  const [site, status, priority, channel] = [column('site_code'), column('status'), column('priority'), column('channel')];
+  const word = (labels: Record<string, Text>, code: XlsxValue) => (typeof code === 'string' && labels[code]?.[lang]) || code;
+  return (record) => {
+    const out = [...record];
+    out[status] = word(STATUS_LABELS, record[status]!);
+    out[channel] = word(CHANNEL_LABELS, record[channel]!);
+    const p = record[priority];
+    out[priority] = p === 'none' ? NO_PRIORITY[lang] : priorities.get(`${record[site]}\u0000${p}`) ?? p ?? null;
+    return out;
+  };
+}
 
 export function ticketsCount(db: Kysely<Database>, q: TicketsExportQuery): Promise<number> {
   return countTickets(db, q);
@@ -64,14 +110,18 @@ export async function* ticketsCsv(db: Kysely<Database>, q: TicketsExportQuery): 
   if (chunk) yield chunk;
 }
 
-/** XLSX of every ticket: one row per ticket, timestamps as local date-times, seconds as numbers. */
+/**
+ * XLSX of every ticket: one row per ticket, timestamps as local date-times, seconds as numbers,
+ * status, priority and channel in words.
+ */
 export async function* ticketsXlsx(db: Kysely<Database>, q: TicketsExportQuery, lang: Lang): AsyncGenerator<Buffer> {
   const records = ticketRecords(db, q);
   const first = await records.next();
+  const label = await ticketLabeller(db, q, lang);
   async function* rows(): AsyncGenerator<XlsxValue[]> {
     if (first.done) return;
-    yield first.value;
-    yield* records;
+    yield label(first.value);
+    for await (const r of records) yield label(r);
   }
   const columns = TICKETS_CSV_COLUMNS.map((name) => {
     const c = TICKET_COLUMNS[name];

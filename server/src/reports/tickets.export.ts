@@ -50,6 +50,7 @@ export const TICKETS_CSV_COLUMNS = [
   'first_counter_number',
   'first_staff_name',
   'stints',
+  'channel',
 ] as const;
 
 interface ExportRow {
@@ -77,6 +78,7 @@ interface ExportRow {
   stintServiceIds: string[] | null;
   stintCounterIds: (string | null)[] | null;
   stintWaits: (number | null)[] | null;
+  channel: string;
 }
 
 /** The site's service codes and counter numbers, by id: the stints name them. */
@@ -96,6 +98,7 @@ interface SiteNames {
  *   ticket was issued, who called it first); stints: every stint in order as
  *   `service_code:counter_number:wait_seconds`, joined by `;` (counter and wait empty when the
  *   stint was never called), e.g. `HT:1:300;CT:3:240`.
+ * - channel (where it was issued: kiosk, staff); status, priority and channel are codes, never labels.
  * One record per ticket, transferred or not: the records are the tickets issued.
  * Validation errors (bad range, unknown site) are thrown by the first `next()`, before any record.
  */
@@ -177,7 +180,7 @@ export function batchStatement(
   return sql<ExportRow>`
     WITH page AS (
       SELECT t.id, t.issued_at, t.code, t.service_id, t.priority, t.status, t.started_at, t.finished_at,
-        t.transfer_count, t.estimated_wait_seconds
+        t.transfer_count, t.estimated_wait_seconds, t.channel
       FROM ticket t
       WHERE t.site_id = ${siteId}
         AND t.issued_at >= ${after ? after.issuedAt : q.from} AND t.issued_at < ${q.to}
@@ -193,7 +196,8 @@ export function batchStatement(
       CASE WHEN t.status = 'done' THEN ${secondsBetween(sql`lc.at`, sql`t.finished_at`)} END AS "serviceSeconds",
       t.estimated_wait_seconds AS "estimatedWaitSeconds", r.score AS "rating",
       CASE WHEN calls.first_id = calls.last_id THEN u.display_name ELSE fu.display_name END AS "firstStaffName",
-      st.services AS "stintServiceIds", st.counters AS "stintCounterIds", st.waits AS "stintWaits"
+      st.services AS "stintServiceIds", st.counters AS "stintCounterIds", st.waits AS "stintWaits",
+      t.channel AS "channel"
     FROM page t
     JOIN service sv ON sv.id = t.service_id
     -- the first call (end of the first stint) and the final one, in one pass over the ticket's calls
@@ -269,6 +273,7 @@ function record(r: ExportRow, siteCode: string, time: (d: Date | null) => string
     first.counter,
     r.firstStaffName,
     stints,
+    r.channel,
   ];
 }
 

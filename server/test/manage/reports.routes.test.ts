@@ -189,8 +189,47 @@ describe('exports', () => {
     expect(a1![11]).toBe(1); // counter number, a number
     expect(a1![14] as number).toBeCloseTo(300, 1); // wait seconds
     expect(a1![17]).toBe(1); // rating
+    // words, not codes: status, priority, channel
+    expect(sheet.rows[0]!.slice(4, 6)).toEqual(['Ưu tiên', 'Trạng thái']);
+    expect(sheet.rows[0]![22]).toBe('Lấy số tại');
+    expect(sheet.rows.slice(1).map((r) => [r[4], r[5], r[22]])).toEqual([
+      ['Không', 'Đã phục vụ', 'Máy lấy số'], ['Không', 'Vắng mặt', 'Máy lấy số'], ['Không', 'Đang chờ', 'Máy lấy số'],
+    ]);
     const english = readXlsx((await get(`/sites/${f.siteId}/reports/tickets.xlsx${qs({ ...DAY, lang: 'en' })}`, f.tokens.manager)).rawPayload);
     expect(english.sheets[0]!.rows[0]!.slice(0, 2)).toEqual(['Site', 'Ticket']);
+    expect(english.sheets[0]!.rows.slice(1).map((r) => [r[4], r[5], r[22]])).toEqual([
+      ['None', 'Served', 'Kiosk'], ['None', 'No-show', 'Kiosk'], ['None', 'Waiting', 'Kiosk'],
+    ]);
+  });
+
+  it('tickets.xlsx names a priority by the site\'s own group, and a ticket issued by an official; the CSV keeps the codes', async () => {
+    // the next morning, so the day above keeps its three tickets
+    const NEXT = { from: '2026-11-25T00:00:00+07:00', to: '2026-11-26T00:00:00+07:00' };
+    const now = clock.now();
+    try {
+      clock.set('2026-11-25T09:00:00+07:00');
+      expect((await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT!, priority: 'elderly' })).statusCode).toBe(201);
+      clock.set('2026-11-25T09:01:00+07:00');
+      const cancelled = await post(`/sites/${f.siteId}/tickets`, f.tokens.staff, { serviceId: f.services.CT!, priority: 'merit' });
+      expect(cancelled.statusCode).toBe(201);
+      clock.set('2026-11-25T09:02:00+07:00');
+      expect((await post(`/tickets/${cancelled.json().ticket.id}/cancel`, f.tokens.staff)).statusCode).toBe(200);
+    } finally {
+      clock.set(now);
+    }
+    const groups = await f.t.db.selectFrom('priorityGroup').select(['code', 'name']).where('siteId', '=', f.siteId).where('code', 'in', ['elderly', 'merit']).orderBy('code').execute();
+    const [elderly, merit] = groups.map((g) => g.name);
+    expect(elderly!.vi).toBe('Người cao tuổi (từ 60 tuổi)');
+
+    const vi = readXlsx((await get(`/sites/${f.siteId}/reports/tickets.xlsx${qs(NEXT)}`, f.tokens.manager)).rawPayload).sheets[0]!;
+    expect(vi.rows.slice(1).map((r) => [r[4], r[5], r[22]])).toEqual([[elderly!.vi, 'Đang chờ', 'Máy lấy số'], [merit!.vi, 'Đã huỷ', 'Cán bộ cấp']]);
+    const en = readXlsx((await get(`/sites/${f.siteId}/reports/tickets.xlsx${qs({ ...NEXT, lang: 'en' })}`, f.tokens.manager)).rawPayload).sheets[0]!;
+    expect(en.rows.slice(1).map((r) => [r[4], r[5], r[22]])).toEqual([[elderly!.en, 'Waiting', 'Kiosk'], [merit!.en, 'Cancelled', 'Staff']]);
+
+    const csv = parseCsv((await get(`/sites/${f.siteId}/reports/tickets.csv${qs(NEXT)}`, f.tokens.manager)).body.slice(1));
+    expect(csv[0]!.at(-1)).toBe('channel');
+    const col = (name: string) => csv[0]!.indexOf(name);
+    expect(csv.slice(1).map((r) => [r[col('priority')], r[col('status')], r[col('channel')]])).toEqual([['elderly', 'waiting', 'kiosk'], ['merit', 'cancelled', 'staff']]);
   });
 
   it('summary.csv and summary.xlsx: the rows on screen and a totals row', async () => {

@@ -142,7 +142,7 @@ describe('streamTicketsCsv', () => {
       called_at: '2026-11-24T08:01:00.000+07:00', started_at: '2026-11-24T08:02:00.000+07:00',
       finished_at: '2026-11-24T08:06:00.250+07:00', counter_number: '1', staff_name: 'Cán bộ 1', transfers: '0',
       wait_seconds: '60', service_seconds: '300.25', estimated_wait_seconds: expect.any(String), rating: '3',
-      first_service_code: 'HT', first_counter_number: '1', first_staff_name: 'Cán bộ 1', stints: 'HT:1:60',
+      first_service_code: 'HT', first_counter_number: '1', first_staff_name: 'Cán bộ 1', stints: 'HT:1:60', channel: 'staff',
     });
     // transferred from CT to HT: the first stint's wait, the final call's service time and counter
     expect(b1).toMatchObject({

@@ -65,3 +65,27 @@ export const WEEKDAY_NAMES: Record<'vi' | 'en', string[]> = {
   vi: ['', 'Thứ 2', 'Thứ 3', 'Thứ 4', 'Thứ 5', 'Thứ 6', 'Thứ 7', 'CN'],
   en: ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
+
+/**
+ * A day as people type it, day first whatever the browser's locale: '5/12/2026', '05.12.2026',
+ * '05-12-2026' → '2026-12-05'; null unless it is a real calendar day.
+ */
+export function parseDay(text: string): string | null {
+  const m = /^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$/.exec(text);
+  if (!m) return null;
+  const iso = `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
+  const d = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+}
+
+/**
+ * A time of day on the 24-hour clock, as people type it: '13:30', '7:05', '7h30', '13.30',
+ * '1330', '7' → 'HH:mm'; null unless 00:00–23:59 ('12:00 AM' is not a way to write it here).
+ */
+export function parseClock(text: string): string | null {
+  const m = /^\s*(\d{1,2})\s*(?:[:.hH]\s*(\d{2})?)?\s*$/.exec(text) ?? /^\s*(\d{2})(\d{2})\s*$/.exec(text);
+  if (!m) return null;
+  const hours = Number(m[1]);
+  const minutes = Number(m[2] ?? 0);
+  return hours < 24 && minutes < 60 ? `${pad(hours)}:${pad(minutes)}` : null;
+}
