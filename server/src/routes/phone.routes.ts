@@ -93,6 +93,8 @@ interface PageModel {
   rated: boolean;
   scale: RatingLevel[];
   reasons: { code: string; label: Localized }[];
+  /** the server's time (the queue's clock) */
+  now: Date;
 }
 
 async function pageModel(db: Db, queue: QueueService, ratings: RatingService, publicId: string, langParam: string | undefined): Promise<PageModel | null> {
@@ -107,7 +109,7 @@ async function pageModel(db: Db, queue: QueueService, ratings: RatingService, pu
   ]);
   const lang: Lang = langParam === 'en' || langParam === 'vi' ? langParam : row.lang === 'en' ? 'en' : 'vi';
   return {
-    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket: { ...ticket, ...rating }, rated: rating.rated === true,
+    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket: { ...ticket, ...rating }, rated: rating.rated === true, now: queue.now(),
     services: Object.fromEntries(services.map((s) => [s.id, s.name])),
     scale: row.settings.ratingScale?.length ? row.settings.ratingScale : DEFAULT_SCALE,
     reasons: row.settings.ratingReasons ?? [],
@@ -214,7 +216,7 @@ ${tx('closed', 'p', ` id="closed" class="msg"${closed ? '' : ' hidden'}`)}
 <section class="st" id="s-no_show"${show(['no_show'])}>${tx('noShow', 'p')}</section>
 <section class="st" id="s-cancelled"${show(['cancelled'])}>${tx('cancelled', 'p')}</section>
 <section class="st" id="s-expired"${show(['expired'])}>${tx('expired', 'p')}</section>
-<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(new Date(), m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) && !k.ratingOpenUntil ? ' hidden' : ''}`)}</p>
+<p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(m.now, m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) && !k.ratingOpenUntil ? ' hidden' : ''}`)}</p>
 </main>
 <script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
 </body></html>`;

@@ -54,6 +54,8 @@ describe('the phone page /t/:publicId', () => {
     expect(html).toContain(`<p class="code" id="code">${ticket.code}</p>`);
     expect(html).toContain('Tư pháp – Hộ tịch');
     expect(html).toContain('Trung tâm Phục vụ hành chính công phường Đồng Cam');
+    // "updated at" is the server's time (its clock, Tuesday 09:00 here), in the centre's zone
+    expect(html).toMatch(/<span id="at">09:0\d<\/span>/);
     const waiting = section(html, 's-waiting');
     expect(waiting.hidden).toBe(false);
     expect(waiting.text).toContain('Người đang chờ trước bạn 1');
