@@ -20,12 +20,20 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** the server's clock (the screens take theirs from the server's snapshots) */
+  clock?: () => Date;
+  /** how often the server looks for a day that is over (ms) */
+  dayEndCheckMs?: number;
+}
+
 /**
  * The real server with the built screens, on 127.0.0.1 and a fresh database seeded with the
  * demo centre; officials canbo1..canbo6 (STAFF_PASSWORD) work the counters of PHUONG-DONG-CAM.
- * Opening hours are removed so the centre is open whenever the test runs.
+ * Opening hours are removed so the centre is open whenever the test runs (and its day ends at
+ * local midnight).
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack({ clock, dayEndCheckMs }: StackOptions = {}): Promise<Stack> {
   const t = await createTestDatabase();
   await seedDemoIfEmpty(t.db);
   await ensureAdmin(t.db, ADMIN_PASSWORD);
@@ -40,7 +48,7 @@ export async function startStack(): Promise<Stack> {
   }
   await auth.createUser({ username: 'quanly', password: STAFF_PASSWORD, displayName: 'Trần Thị Quản Lý', role: 'manager', siteIds: [site.id] });
   // the kiosk tests' pretend printer listens on 127.0.0.1
-  const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true });
+  const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true, clock, dayEndCheckMs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {

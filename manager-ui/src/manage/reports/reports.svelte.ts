@@ -36,6 +36,9 @@ export class ReportView {
   /** what the shown figures are for (the inputs may have changed since) */
   shown = $state<{ siteId: string | null; first: string; last: string; groupBy: ReportGroupBy } | null>(null);
 
+  /** requests made by load(), so that only the latest one's answer is shown */
+  private loads = 0;
+
   /** language of the XLSX headers: the screen's */
   lang: 'vi' | 'en' = 'vi';
 
@@ -73,28 +76,35 @@ export class ReportView {
     return rangeOfDays(this.first, this.last, this.timezone);
   }
 
+  /**
+   * Loads the figures for the inputs as they are now. The inputs may change while the answer
+   * is on its way (a manager types a day while the page's first report loads): the figures are
+   * labelled with what was asked, and an answer overtaken by a later request is dropped.
+   */
   async load(): Promise<void> {
     if (!this.first || !this.last) return;
+    const seq = ++this.loads;
+    const asked = { siteId: this.siteId, first: this.first, last: this.last, groupBy: this.groupBy };
     this.loading = true;
     this.error = null;
-    const siteId = this.siteId;
     const range = this.range();
     try {
       const [report, byHour, arrivals, config] = await Promise.all([
-        this.client.summary(siteId, { ...range, groupBy: this.groupBy }),
-        this.groupBy === 'hour' ? null : this.client.summary(siteId, { ...range, groupBy: 'hour' }),
-        this.client.arrivals(siteId, range),
-        this.client.site(siteId ?? this.session.sites[0]!.id).catch(() => null),
+        this.client.summary(asked.siteId, { ...range, groupBy: asked.groupBy }),
+        asked.groupBy === 'hour' ? null : this.client.summary(asked.siteId, { ...range, groupBy: 'hour' }),
+        this.client.arrivals(asked.siteId, range),
+        this.client.site(asked.siteId ?? this.session.sites[0]!.id).catch(() => null),
       ]);
+      if (seq !== this.loads) return;
       this.report = report;
       this.byHour = byHour ?? report;
       this.arrivals = arrivals;
       this.config = config;
-      this.shown = { siteId, first: this.first, last: this.last, groupBy: this.groupBy };
+      this.shown = asked;
     } catch (error) {
-      this.error = error;
+      if (seq === this.loads) this.error = error;
     } finally {
-      this.loading = false;
+      if (seq === this.loads) this.loading = false;
     }
   }
 
