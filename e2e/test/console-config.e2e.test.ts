@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { signIn } from '../support/pages.ts';
 
 // The console's configuration in a Chromium whose own language is English (--lang=en-US, locale
 // en-US), as many centres' PCs are set up: a manager creates the official "hoa.nt" (the username
@@ -38,11 +39,6 @@ async function open(url: string): Promise<{ page: Page; errors: string[] }> {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${stack.baseUrl}${url}`);
   return { page, errors };
-}
-async function signIn(page: Page, username: string, password = STAFF_PASSWORD) {
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
 }
 async function openSiteConfig(page: Page) {
   await page.getByTestId('tab-config').click();

@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type {} from '../../server/src/realtime/realtime.plugin.ts'; // app.realtime's type
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { signIn } from '../support/pages.ts';
 
 // The counter terminal and the rating tablet in Chromium, against the real server: an official
 // signs in, opens counter 1, calls the kiosk's ticket with F1 and finishes it; the tablet of
@@ -42,12 +43,6 @@ async function open(url: string, size: { width: number; height: number }, storag
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${stack.baseUrl}${url}`);
   return { page, errors };
-}
-
-async function signIn(page: Page, username: string) {
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
 }
 
 const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();

@@ -7,6 +7,7 @@ import { createClient, type QmsClient } from '@qms/protocol/client';
 import { startTestPrinter } from '@qms/hardware/testing';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { STAFF_PASSWORD, startStack, type Stack } from '../support/stack.ts';
+import { signIn } from '../support/pages.ts';
 
 // Configuration changes reach the screens live (issue 8): a manager changes something over the
 // API and the kiosk, the wall display, the counter terminal and the rating tablet show it
@@ -48,11 +49,6 @@ async function open(url: string, size: { width: number; height: number }, ready:
   return { page, errors };
 }
 /** The shared sign-in form of the counter terminal and the manager console. */
-async function signIn(page: Page, username: string) {
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-}
 const sameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 

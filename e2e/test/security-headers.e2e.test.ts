@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type QmsClient } from '@qms/protocol/client';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { STAFF_PASSWORD, startStack, type Stack } from '../support/stack.ts';
+import { signIn } from '../support/pages.ts';
 
 // Each screen, the phone page and the API docs in Chromium under the policy the server sends:
 // they work in full (paired, signed in, a call announced with its clips, sockets live) and the
@@ -75,12 +76,6 @@ function expectHeaders(response: Response) {
   expect(h['x-content-type-options']).toBe('nosniff');
   expect(h['x-frame-options']).toBe('DENY');
   expect(h['referrer-policy']).toMatch(/^(same-origin|no-referrer)$/);
-}
-
-async function signIn(page: Page, username: string) {
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });

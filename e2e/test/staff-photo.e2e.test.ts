@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { signIn } from '../support/pages.ts';
 
 // An official's photo in Chromium: the rating tablet of counter 1 and canbo1's counter terminal
 // show initials; a manager uploads canbo1's photo in the console (a file input, as a person
@@ -39,12 +40,6 @@ async function open(url: string, size: { width: number; height: number }): Promi
   page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && errors.push(`${r.status()} ${r.url()}`));
   await page.goto(`${stack.baseUrl}${url}`);
   return { page, errors };
-}
-
-async function signIn(page: Page, username: string) {
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
 }
 
 async function api(method: 'POST', url: string, token: string, body: object = {}) {
