@@ -15,6 +15,8 @@ export interface Stack {
   services: Record<string, string>;
   counters: Record<number, string>;
   auth: AuthService;
+  /** the server's time now (its clock) */
+  now(): Date;
   /** a new device of the demo site and its pairing code (what an admin would hand out) */
   device(kind: 'kiosk' | 'display' | 'counter' | 'rating', counterNumber?: number): Promise<{ id: string; token: string; pairingCode: string }>;
   close(): Promise<void>;
@@ -28,12 +30,24 @@ export interface StackOptions {
 }
 
 /**
+ * The server's clock unless a test gives one: today (the real local date in Hà Nội, so the
+ * console, which dates by the browser, agrees) from 09:00, running. A test file takes minutes:
+ * it never crosses midnight, whatever the hour it runs at (npm run test:any-day).
+ */
+function morningClock(): () => Date {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  const start = Date.parse(`${today}T09:00:00+07:00`);
+  const t0 = performance.now();
+  return () => new Date(start + Math.floor(performance.now() - t0));
+}
+
+/**
  * The real server with the built screens, on 127.0.0.1 and a fresh database seeded with the
  * demo centre; officials canbo1..canbo6 (STAFF_PASSWORD) work the counters of PHUONG-DONG-CAM.
  * Opening hours are removed so the centre is open whenever the test runs (and its day ends at
  * local midnight).
  */
-export async function startStack({ clock, dayEndCheckMs }: StackOptions = {}): Promise<Stack> {
+export async function startStack({ clock = morningClock(), dayEndCheckMs }: StackOptions = {}): Promise<Stack> {
   const t = await createTestDatabase();
   await seedDemoIfEmpty(t.db);
   await ensureAdmin(t.db, ADMIN_PASSWORD);
@@ -52,7 +66,7 @@ export async function startStack({ clock, dayEndCheckMs }: StackOptions = {}): P
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
-    t, app, baseUrl, siteId: site.id, services, counters, auth,
+    t, app, baseUrl, siteId: site.id, services, counters, auth, now: clock,
     async device(kind, counterNumber) {
       const { device, token, pairingCode } = await auth.registerDevice({
         siteId: site.id, kind, name: `${kind} e2e`, counterId: counterNumber ? counters[counterNumber]! : null,

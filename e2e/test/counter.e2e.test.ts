@@ -170,7 +170,7 @@ describe('counter terminal and rating tablet', () => {
       kind: 'criticism', siteId: stack.siteId, counter: { id: stack.counters[1], number: 1 },
       staff: { id: canbo1.id, displayName: canbo1.displayName }, comment: 'Thái độ cán bộ: Cán bộ nghe điện thoại riêng trong lúc tiếp dân',
     });
-    expect(Date.now() - Date.parse(alert.createdAt)).toBeLessThan(30_000);
+    expect(stack.now().getTime() - Date.parse(alert.createdAt)).toBeLessThan(30_000);
     const row = await stack.t.db.selectFrom('alert').selectAll().where('id', '=', alert.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ kind: 'criticism', counterId: stack.counters[1], staffId: canbo1.id, deviceId: ratingDevice.id });
     const listed = await api('GET', `/sites/${stack.siteId}/alerts?open=1`, managerToken);

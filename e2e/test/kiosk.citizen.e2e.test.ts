@@ -113,7 +113,7 @@ describe('the procedure search, typed on a physical keyboard', () => {
 describe('a kiosk closed for a holiday', () => {
   it('names the holiday, in Vietnamese and in English', async () => {
     // the site's local date now, as the kiosk (on the server's clock) reads it
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(stack.now());
     await stack.t.db.insertInto('holiday').values({ siteId: stack.siteId, date: today, name: 'Giỗ Tổ Hùng Vương' }).execute();
     try {
       const { page, errors } = await kiosk({ width: 1080, height: 1920 }, '[data-testid="closed"]');

@@ -345,7 +345,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
   });
 
   it('explains a refusal of the server (closed today) with when to come back', async () => {
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(stack.now());
     // (the next opening is tomorrow, any day of the week: Sunday's name is "Chủ Nhật", not "Thứ …")
     // the kiosk still believes the centre open: the server's SITE_CLOSED must read as a message
     await stack.t.db.insertInto('holiday').values({ siteId: stack.siteId, date: today, name: 'e2e' }).execute();
@@ -436,7 +436,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     expect(await page.getByTestId('unavailable').innerText()).toContain('Tạm thời gián đoạn, vui lòng chờ');
     await shot(page, 'landscape-unavailable');
 
-    restarted = await buildApp({ db: stack.t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true });
+    restarted = await buildApp({ db: stack.t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true, clock: stack.now });
     await restarted.listen({ port, host: '127.0.0.1' });
     await page.getByTestId('unavailable').waitFor({ state: 'detached', timeout: 20_000 });
     const before = await ticketCount();
