@@ -79,6 +79,10 @@ describe('realtime', () => {
     const display = await sockets.listen({ token: f.tokens.display });
     await post(`/counters/${f.counters[1]}/open`, f.tokens.staff);
     await post(`/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    // opening counters sends queue:stats too (who serves HT changed): let those arrive first
+    const servedByTwo = (e: { name: string; payload: unknown }) => e.name === 'queue:stats' &&
+      (e.payload as { services: { serviceId: string; servingCounters: number }[] }).services.some((s) => s.serviceId === f.services.HT && s.servingCounters === 2);
+    await until(() => display.events.some(servedByTwo));
     const waitingBefore = (await f.app.inject({ method: 'GET', url: `/api/v1/sites/${f.siteId}/queue`, headers: bearer(f.tokens.staff) }))
       .json().services.find((s: { serviceId: string }) => s.serviceId === f.services.HT).waiting;
     expect(waitingBefore).toBeGreaterThanOrEqual(3);
