@@ -1,4 +1,5 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as core from './migrations/2026-11-24T10-00-00_core.ts';
 import * as socketIoAttachments from './migrations/2026-11-24T11-00-00_socket-io-attachments.ts';
 import * as reportIndexes from './migrations/2026-11-24T12-00-00_report-indexes.ts';
