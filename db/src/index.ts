@@ -4,3 +4,5 @@ export { credentialsFile, startEmbeddedPostgres, freePort, type EmbeddedPostgres
 export { migrateToLatest } from './migrate.ts';
 export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type CentreFile } from './seed.ts';
 export { openDatabase, type OpenedDatabase } from './open.ts';
+export { projectRoot } from './project-root.ts';
+export { SetupError } from './postgres-process.ts';

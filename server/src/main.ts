@@ -1,7 +1,7 @@
 // npm start: open the database (embedded unless DATABASE_URL), migrate, seed, listen, and
 // stop everything cleanly on Ctrl-C.
 import closeWithGrace from 'close-with-grace';
-import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty } from '@qms/db';
+import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty, SetupError } from '@qms/db';
 import { AuthService } from './auth/auth.service.ts';
 import { ensureAdmin, ensureDemoAccess, officialsLine, type DemoAccess } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
@@ -14,18 +14,19 @@ const config = loadConfig();
 const allowLoopbackPrinters = process.argv.slice(2).includes('--allow-loopback-printers');
 const log = (line: string) => console.log(line);
 
-const opened = await openDatabase(log);
+const opened = await openDatabase(log).catch((error: unknown) => {
+  // a start that cannot work as set up says what to do, in one sentence and no stack
+  if (!(error instanceof SetupError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+});
 let demo: DemoAccess | undefined;
+let admin: Awaited<ReturnType<typeof ensureAdmin>>;
 const db = createDb(opened.url, { max: 20, applicationName: 'qms-server' });
 try {
   await migrateToLatest(db);
   if (config.demo && (await seedDemoIfEmpty(db))) log('Seeded the demo centre (QMS_DEMO=0 to start empty).');
-  const admin = await ensureAdmin(db, config.adminPassword);
-  if (admin.generatedPassword) {
-    log(`Created user "admin" with password: ${admin.generatedPassword}\n  (shown once; set QMS_ADMIN_PASSWORD to choose it)`);
-  } else if (admin.created) {
-    log('Created user "admin" with the password from QMS_ADMIN_PASSWORD.');
-  }
+  admin = await ensureAdmin(db, config.adminPassword);
   if (config.demo) demo = await ensureDemoAccess(db, new AuthService(db), process.env.QMS_DEMO_PASSWORD || undefined);
 } catch (error) {
   await db.destroy();
@@ -51,14 +52,22 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 // thousands of screens reconnect at once after a restart: a short backlog drops their SYNs into TCP retries
 await app.listen({ port: config.port, host: config.host, backlog: 4096 });
 const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`;
-log(`\nQueue management system is running. Database: ${opened.describe}`);
-for (const screen of SCREENS) {
-  const code = demo?.pairing.find((p) => p.screen === screen.path)?.code;
-  log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/${code ? `?pair=${code}` : ''}`);
-}
-log(`  health   ${base}/api/health`);
-log(`  API docs ${base}/api/docs\n`);
-if (demo) {
+const adminSignIn = admin.generatedPassword
+  ? `Sign in at ${base}/manage/ as "admin" with the password ${admin.generatedPassword}\n  (shown once; QMS_ADMIN_PASSWORD chooses it)`
+  : admin.created ? `Sign in at ${base}/manage/ as "admin" with the password from QMS_ADMIN_PASSWORD.` : undefined;
+if (!demo) {
+  // a production start says where it runs and, the first time, how to sign in: nothing else
+  log(`Queue management system is running at ${base} (${opened.describe}).`);
+  if (adminSignIn) log(adminSignIn);
+} else {
+  if (adminSignIn) log(adminSignIn);
+  log(`\nQueue management system is running. Database: ${opened.describe}`);
+  for (const screen of SCREENS) {
+    const code = demo.pairing.find((p) => p.screen === screen.path)?.code;
+    log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/${code ? `?pair=${code}` : ''}`);
+  }
+  log(`  health   ${base}/api/health`);
+  log(`  API docs ${base}/api/docs\n`);
   log(`Demo centre ${demo.siteCode}: the ?pair= codes pair each screen once (valid 15 min, new ones on every start).`);
   const officials = officialsLine(demo);
   if (officials) log(officials);

@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { GlobalFonts, createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import QRCode from 'qrcode';
 import { bitmapFromRgba, bitmapToPng, type MonoBitmap } from '../raster/raster.bitmap.ts';
+import { ticketFont } from './ticket.fonts.ts';
 import { ticketTexts, type TicketPrintData } from './ticket.text.ts';
 
 export type { TicketPrintData } from './ticket.text.ts';
@@ -25,10 +25,9 @@ const REGULAR = 'QmsTicketSans';
 const BOLD = 'QmsTicketSansBold';
 
 function registerFonts(): void {
-  const dir = new URL('../../fonts/', import.meta.url);
   for (const [file, family] of [['DejaVuSans.ttf', REGULAR], ['DejaVuSans-Bold.ttf', BOLD]] as const) {
     if (GlobalFonts.has(family)) continue;
-    const key = GlobalFonts.registerFromPath(fileURLToPath(new URL(file, dir)), family);
+    const key = GlobalFonts.register(ticketFont(file), family);
     if (!key) throw new Error(`cannot load ticket font hardware/fonts/${file}`);
   }
 }

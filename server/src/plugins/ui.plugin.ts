@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { projectRoot } from '@qms/db';
 
 /** Where each screen's built single-page app lives (scripts/build-ui.mjs writes them). */
 export const SCREENS = [
@@ -13,11 +14,10 @@ export const SCREENS = [
   { path: 'manage', dir: 'manager-ui/dist/manage' },
 ] as const;
 
-const root = path.resolve(import.meta.dirname, '../../..');
 
 async function ui(app: FastifyInstance) {
   for (const screen of SCREENS) {
-    const dir = path.join(root, screen.dir);
+    const dir = path.join(projectRoot, screen.dir);
     if (!existsSync(path.join(dir, 'index.html'))) {
       app.log.warn(`${screen.dir} is not built: run npm run build:ui`);
       app.get(`/${screen.path}/*`, async (_req, reply) =>
