@@ -56,9 +56,10 @@ await build({
   define: { QMS_BUNDLED_FONTS: JSON.stringify(fonts) },
   plugins: [{ name: 'native-external', setup(b) { b.onResolve({ filter: /^[^./]/ }, (args) => (isNative(args.path) ? { path: args.path, external: true } : undefined)); } }],
 });
-// the source's `#!/usr/bin/env -S node --import tsx` would need the dev tools: plain node runs this one
-const agentFile = path.join(agentDir, 'qms-site-agent.mjs');
-writeFileSync(agentFile, readFileSync(agentFile, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'));
+// the sources' `#!/usr/bin/env -S node --import tsx` would need the dev tools: plain node runs the build
+for (const file of [...Object.keys(ENTRIES).map((name) => path.join(dist, `${name}.mjs`)), path.join(agentDir, 'qms-site-agent.mjs')]) {
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'));
+}
 const hardwareRequire = createRequire(path.join(root, 'hardware/package.json'));
 const versionOf = (name) => JSON.parse(readFileSync(hardwareRequire.resolve(`${name}/package.json`), 'utf8')).version;
 const rootPackage = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
