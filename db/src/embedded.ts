@@ -169,7 +169,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
   if (fresh) {
     await mkdir(path.dirname(dir), { recursive: true });
-    log(`embedded PostgreSQL: initialising a new cluster in ${dir}`);
     await server.initialise(SUPERUSER, bootstrapPassword, ['--encoding=UTF8', '--locale=C.UTF-8']);
   } else {
     await stopOrphan(dir, log);
