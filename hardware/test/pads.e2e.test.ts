@@ -51,7 +51,7 @@ async function startServer(databaseUrl: string): Promise<{ baseUrl: string; chil
   let baseUrl = '';
   await until(() => {
     if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-    const m = /(http:\/\/127\.0\.0\.1:\d+)\/api\/health/.exec(output);
+    const m = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
     if (m) baseUrl = m[1]!;
     return !!baseUrl;
   }, 'the server to listen', 60_000);

@@ -61,7 +61,7 @@ if (!demo) {
   if (adminSignIn) log(adminSignIn);
 } else {
   if (adminSignIn) log(adminSignIn);
-  log(`\nQueue management system is running. Database: ${opened.describe}`);
+  log(`\nQueue management system is running at ${base}. Database: ${opened.describe}`);
   for (const screen of SCREENS) {
     const code = demo.pairing.find((p) => p.screen === screen.path)?.code;
     log(`  ${screen.path.padEnd(8)} ${base}/${screen.path}/${code ? `?pair=${code}` : ''}`);

@@ -26,7 +26,7 @@ function startServer(databaseUrl: string): Promise<{ url: string; child: ChildPr
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const read = (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /health\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/health/.exec(out);
+      const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve({ url: match[1]!, child });
