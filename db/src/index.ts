@@ -4,3 +4,10 @@ export { credentialsFile, startEmbeddedPostgres, freePort, type EmbeddedPostgres
 export { migrateToLatest } from './migrate.ts';
 export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type CentreFile } from './seed.ts';
 export { openDatabase, type OpenedDatabase } from './open.ts';
+export { openDatabaseBeside, runningEmbedded, embeddedDataDir } from './open.ts';
+export { migrateTo, migrationNames, migrator } from './migrate.ts';
+export {
+  backupDatabase, restoreDatabase, readBackupHeader, backupBeforeMigrating, tablesWithRows, timestampForFile, formatBytes,
+  BackupError, BACKUP_EXTENSION, BACKUP_FORMAT, BACKUP_MAGIC,
+  type BackupHeader, type BackupSummary, type BackupOptions, type RestoreOptions, type RestoreSummary,
+} from './backup.ts';
