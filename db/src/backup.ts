@@ -187,17 +187,16 @@ function newlines(chunk: Buffer): number {
 class BackupReader {
   private buffer: Buffer = Buffer.alloc(0);
   private ended = false;
-  private readonly source: AsyncIterator<Buffer>;
+  private source: AsyncIterator<Buffer> | undefined;
 
-  constructor(readonly file: string) {
-    const stream = createReadStream(file).pipe(createGunzip());
-    this.source = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  }
+  constructor(readonly file: string) {}
 
   private async fill(): Promise<boolean> {
     if (this.ended) return false;
     let next: IteratorResult<Buffer>;
     try {
+      // opened on the first read, so that no error of the file waits unheard meanwhile
+      this.source ??= (createReadStream(this.file).compose(createGunzip()) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       next = await this.source.next();
     } catch (error) {
       throw new BackupError(`${this.file} is damaged or cut short (${(error as Error).message})`);
@@ -247,7 +246,7 @@ class BackupReader {
   }
 
   close(): void {
-    void this.source.return?.();
+    void this.source?.return?.()?.catch(() => {});
   }
 }
 
