@@ -4,4 +4,6 @@ export const ENTRIES = {
   server: 'server/src/main.ts',
   migrate: 'db/src/cli/migrate.ts',
   agent: 'hardware/src/agent/cli.ts',
+  backup: 'db/src/cli/backup.ts',
+  restore: 'db/src/cli/restore.ts',
 };

@@ -6,3 +6,10 @@ export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type Centre
 export { openDatabase, type OpenedDatabase } from './open.ts';
 export { projectRoot } from './project-root.ts';
 export { SetupError } from './postgres-process.ts';
+export { openDatabaseBeside, runningEmbedded, embeddedDataDir } from './open.ts';
+export { migrateTo, migrationNames, migrator } from './migrate.ts';
+export {
+  backupDatabase, restoreDatabase, readBackupHeader, backupBeforeMigrating, tablesWithRows, timestampForFile, formatBytes,
+  BackupError, BACKUP_EXTENSION, BACKUP_FORMAT, BACKUP_MAGIC,
+  type BackupHeader, type BackupSummary, type BackupOptions, type RestoreOptions, type RestoreSummary,
+} from './backup.ts';

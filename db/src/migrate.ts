@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as core from './migrations/2026-11-24T10-00-00_core.ts';
 import * as socketIoAttachments from './migrations/2026-11-24T11-00-00_socket-io-attachments.ts';
 import * as reportIndexes from './migrations/2026-11-24T12-00-00_report-indexes.ts';
@@ -28,9 +28,24 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/** Every migration this code knows, in the order they run. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+
+/** kysely's migrator over this project's migrations (status, migrateTo). */
+export function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider });
+}
+
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider });
-  const result = await migrator.migrateToLatest();
+  return checked(await migrator(db).migrateToLatest());
+}
+
+/** Up or down to exactly `name` (NO_MIGRATIONS: none at all). */
+export async function migrateTo(db: Kysely<any>, name: string | typeof NO_MIGRATIONS): Promise<MigrationResultSet> {
+  return checked(await migrator(db).migrateTo(name));
+}
+
+function checked(result: MigrationResultSet): MigrationResultSet {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(result.error)}`, { cause: result.error });

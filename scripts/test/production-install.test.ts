@@ -147,6 +147,20 @@ describe('the production install', () => {
 
     const migrate = run('npm', ['run', '--silent', 'db:migrate'], checkout, cleanEnv({ NODE_ENV: 'production', QMS_DATA_DIR: data }));
     expect(migrate.stdout).toContain('already up to date');
+
+    // backup and restore from the build too: the admin made above comes back in a new data folder
+    const file = path.join(await openFolder(), 'site.qmsbackup');
+    run('npm', ['run', '--silent', 'backup', '--', file], checkout, cleanEnv({ NODE_ENV: 'production', QMS_DATA_DIR: data }));
+    expect(existsSync(file)).toBe(true);
+    const elsewhere = path.join(await openFolder(), 'data');
+    const restored = run('npm', ['run', '--silent', 'restore', '--', file], checkout, cleanEnv({ NODE_ENV: 'production', QMS_DATA_DIR: elsewhere }));
+    expect(restored.stdout).toMatch(/Restored .* into embedded PostgreSQL/);
+    const back = start({ QMS_DATA_DIR: elsewhere });
+    const backUrl = await back.running;
+    const relogin = await fetch(`${backUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    expect(relogin.status).toBe(200);
+    process.kill(-back.child.pid!, 'SIGTERM');
+    await back.exited;
   }, 120_000);
 
   it.runIf(asRoot)('as root, a data folder the postgres user cannot enter stops the start at once with one sentence', async () => {

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import type { Db, EmbeddedState } from '@qms/db';
+import { backupDatabase, type Db, type EmbeddedState } from '@qms/db';
 import { AuthService } from './auth/auth.service.ts';
 import { loadConfig, type Config } from './config.ts';
 import { SiteConfigService } from './config/site-config.service.ts';
@@ -17,6 +17,7 @@ import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plug
 import { faviconPlugin } from './plugins/favicon.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
+import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { QueueService } from './queue/queue.service.ts';
 import { RatingService } from './ratings/rating.service.ts';
@@ -41,6 +42,10 @@ export interface AppOptions {
   clock?: () => Date;
   /** how often to look for sites whose day is over (ms; default 15 s) */
   dayEndCheckMs?: number;
+  /** the database's URL, for the nightly backup (config.backupDir) */
+  databaseUrl?: string;
+  /** the zone of config.backupAt; default the machine's */
+  backupTimeZone?: string;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
   /** the embedded PostgreSQL this process runs, for /api/health */
@@ -157,6 +162,16 @@ export async function buildApp(options: AppOptions) {
   }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
   app.addHook('onReady', async () => app.dayEnd.start());
   app.addHook('onClose', () => app.dayEnd.stop());
+  // a backup a night, by one process of a cluster, when QMS_BACKUP_DIR is set
+  const { backupDir } = config;
+  const { databaseUrl } = options;
+  app.decorate('nightlyBackup', backupDir && databaseUrl ? nightlyBackupRunner({
+    db: options.db, dir: backupDir, keep: config.backupKeep, at: config.backupAt, clock: () => queue.now(), checkMs: 60_000,
+    timeZone: options.backupTimeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    backup: (file) => backupDatabase(databaseUrl, file, { createdBy: `qms ${version}` }), log: app.log,
+  }) : undefined);
+  app.addHook('onReady', async () => app.nightlyBackup?.start());
+  app.addHook('onClose', async () => app.nightlyBackup?.stop());
   await app.register(async (api) => {
     await api.register(authRoutes);
     await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
@@ -182,5 +197,7 @@ declare module 'fastify' {
     printerAddresses: PrinterAddresses;
     /** ends the days of the sites that are over (queue/day-end.ts); tests call its sweep */
     dayEnd: DayEndRunner;
+    /** the nightly backup when QMS_BACKUP_DIR is set (backup/nightly-backup.ts); tests call its tick */
+    nightlyBackup: NightlyBackupRunner | undefined;
   }
 }

@@ -1,5 +1,6 @@
 // Everything the server reads from the environment, in one place (listed in the README).
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 export interface Config {
   port: number;
   host: string;
@@ -35,6 +36,12 @@ export interface Config {
   dayEndGraceMinutes: number;
   /** how long after a ticket is finished it may still be rated (s) */
   ratingWindowSeconds: number;
+  /** where the nightly backups go; none are taken when unset */
+  backupDir: string | undefined;
+  /** how many nightly backups to keep */
+  backupKeep: number;
+  /** 'HH:MM', the server's local time, at which the nightly backup is taken */
+  backupAt: string;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -128,7 +135,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnections: cap('QMS_MAX_CONNECTIONS', env.QMS_MAX_CONNECTIONS, connectionsWithin(openFilesLimit())),
     dayEndGraceMinutes: dayEndGrace(env.QMS_DAY_END_GRACE_MINUTES),
     ratingWindowSeconds: count('QMS_RATING_WINDOW_SECONDS', env.QMS_RATING_WINDOW_SECONDS, 300),
+    backupDir: env.QMS_BACKUP_DIR ? path.resolve(env.QMS_BACKUP_DIR) : undefined,
+    backupKeep: count('QMS_BACKUP_KEEP', env.QMS_BACKUP_KEEP, 14),
+    backupAt: timeOfDay('QMS_BACKUP_AT', env.QMS_BACKUP_AT, '02:00'),
   };
+}
+
+function timeOfDay(name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined || value === '') return fallback;
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value.trim());
+  if (!m) throw new Error(`${name} must be a time of day HH:MM (24-hour), got "${value}"`);
+  return `${m[1]!.padStart(2, '0')}:${m[2]}`;
 }
 
 /** Minutes after the last session's close that officials may still call and finish (0 to 1440). */

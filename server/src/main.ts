@@ -1,12 +1,13 @@
 // npm start: open the database (embedded unless DATABASE_URL), migrate, seed, listen, and
 // stop everything cleanly on Ctrl-C.
 import closeWithGrace from 'close-with-grace';
-import { createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty, SetupError } from '@qms/db';
+import { BackupError, backupBeforeMigrating, createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty, SetupError } from '@qms/db';
 import { AuthService } from './auth/auth.service.ts';
 import { ensureAdmin, ensureDemoAccess, officialsLine, type DemoAccess } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { SCREENS } from './plugins/ui.plugin.ts';
+import { version } from './version.ts';
 
 const config = loadConfig();
 // Benchmarks only (bench/src/lib/processes.ts): their null printers listen on 127.0.0.1. A flag
@@ -24,6 +25,8 @@ let demo: DemoAccess | undefined;
 let admin: Awaited<ReturnType<typeof ensureAdmin>>;
 const db = createDb(opened.url, { max: 20, applicationName: 'qms-server' });
 try {
+  // a non-empty embedded database is backed up before it migrates (data folder's backups/)
+  await backupBeforeMigrating(opened, { log, createdBy: `qms ${version}` });
   await migrateToLatest(db);
   if (config.demo && (await seedDemoIfEmpty(db))) log('Seeded the demo centre (QMS_DEMO=0 to start empty).');
   admin = await ensureAdmin(db, config.adminPassword);
@@ -31,12 +34,16 @@ try {
 } catch (error) {
   await db.destroy();
   await opened.embedded?.stop();
+  if (error instanceof BackupError) {
+    console.error(error.message);
+    process.exit(1);
+  }
   throw error;
 }
 
 // several processes on one database fan socket events out through PostgreSQL
 const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
-const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded });
+const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded, databaseUrl: opened.url });
 if (allowLoopbackPrinters) app.log.warn('--allow-loopback-printers: kiosk printers may be on 127.0.0.1 (benchmarks only)');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
