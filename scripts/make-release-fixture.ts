@@ -12,6 +12,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { backupDatabase, createDb, formatBytes, migrateToLatest, seedDemoIfEmpty, startEmbeddedPostgres } from '@qms/db';
+import { releaseFixtureValues } from '@qms/db/testing';
 import { AuthService } from '../server/src/auth/auth.service.ts';
 import { ensureAdmin, ensureDemoAccess } from '../server/src/auth/bootstrap.ts';
 import { QueueService } from '../server/src/queue/queue.service.ts';
@@ -75,14 +76,7 @@ try {
   const expected = {
     release: version,
     rows: summary.rows,
-    sites: (await db.selectFrom('site').select('code').orderBy('code').execute()).map((s) => s.code),
-    users: (await db.selectFrom('appUser').select(['username', 'role']).orderBy('username').execute()).map((u) => `${u.username} ${u.role}`),
-    tickets: (await db.selectFrom('ticket').innerJoin('service', 'service.id', 'ticket.serviceId')
-      .select(['ticket.code', 'ticket.status', 'service.code as service', 'ticket.priority']).orderBy('ticket.issuedAt').execute())
-      .map((x) => `${x.code} ${x.status} ${x.service} ${x.priority}`),
-    ratings: (await db.selectFrom('rating').innerJoin('ticket', 'ticket.id', 'rating.ticketId')
-      .select(['ticket.code', 'rating.score', 'rating.channel', 'rating.reason']).orderBy('rating.createdAt').execute())
-      .map((r) => `${r.code} ${r.score} ${r.channel} ${r.reason ?? '-'}`),
+    ...(await releaseFixtureValues(db)),
   };
   await writeFile(`${out}.json`, `${JSON.stringify(expected, null, 2)}\n`);
   console.log(`Wrote ${out}.qmsbackup (${formatBytes(summary.bytes)}, ${summary.ms} ms) and ${out}.json`);

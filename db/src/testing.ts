@@ -58,3 +58,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export { withDatabase };
+
+/**
+ * What a release fixture (db/test/fixtures, scripts/make-release-fixture.ts) must keep across
+ * upgrades: its sites, users, tickets and ratings, each as a line.
+ */
+export async function releaseFixtureValues(db: Db) {
+  return {
+    sites: (await db.selectFrom('site').select('code').orderBy('code').execute()).map((s) => s.code),
+    users: (await db.selectFrom('appUser').select(['username', 'role']).orderBy('username').execute()).map((u) => `${u.username} ${u.role}`),
+    tickets: (await db.selectFrom('ticket').innerJoin('service', 'service.id', 'ticket.serviceId')
+      .select(['ticket.code', 'ticket.status', 'service.code as service', 'ticket.priority']).orderBy('ticket.issuedAt').execute())
+      .map((x) => `${x.code} ${x.status} ${x.service} ${x.priority}`),
+    ratings: (await db.selectFrom('rating').innerJoin('ticket', 'ticket.id', 'rating.ticketId')
+      .select(['ticket.code', 'rating.score', 'rating.channel', 'rating.reason']).execute())
+      .map((r) => `${r.code} ${r.score} ${r.channel} ${r.reason ?? '-'}`).sort(),
+  };
+}

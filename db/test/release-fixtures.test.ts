@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDb, migrationNames, migrator, restoreDatabase, type Db } from '../src/index.ts';
-import { TEST_ADMIN_URL_ENV, withDatabase } from '../src/testing.ts';
+import { createDb, migrationNames, migrator, restoreDatabase } from '../src/index.ts';
+import { releaseFixtureValues, TEST_ADMIN_URL_ENV, withDatabase } from '../src/testing.ts';
 
 // A database made by each release (a backup of it in fixtures/, made by
 // scripts/make-release-fixture.ts) restores into an empty database and migrates to the latest
@@ -45,18 +45,6 @@ async function emptyDatabase(suffix: string): Promise<string> {
   return withDatabase(process.env[TEST_ADMIN_URL_ENV]!, name);
 }
 
-async function values(db: Db) {
-  return {
-    sites: (await db.selectFrom('site').select('code').orderBy('code').execute()).map((s) => s.code),
-    users: (await db.selectFrom('appUser').select(['username', 'role']).orderBy('username').execute()).map((u) => `${u.username} ${u.role}`),
-    tickets: (await db.selectFrom('ticket').innerJoin('service', 'service.id', 'ticket.serviceId')
-      .select(['ticket.code', 'ticket.status', 'service.code as service', 'ticket.priority']).orderBy('ticket.issuedAt').execute())
-      .map((x) => `${x.code} ${x.status} ${x.service} ${x.priority}`),
-    ratings: (await db.selectFrom('rating').innerJoin('ticket', 'ticket.id', 'rating.ticketId')
-      .select(['ticket.code', 'rating.score', 'rating.channel', 'rating.reason']).execute())
-      .map((r) => `${r.code} ${r.score} ${r.channel} ${r.reason ?? '-'}`).sort(),
-  };
-}
 
 describe('databases of earlier releases', () => {
   it('there is a fixture of this release line', () => {
@@ -77,7 +65,7 @@ describe('databases of earlier releases', () => {
         const { rows: [found] } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db);
         expect({ table, rows: found!.n }).toEqual({ table, rows });
       }
-      expect(await values(db)).toEqual({ sites: expected.sites, users: expected.users, tickets: expected.tickets, ratings: [...expected.ratings].sort() });
+      expect(await releaseFixtureValues(db)).toEqual({ sites: expected.sites, users: expected.users, tickets: expected.tickets, ratings: [...expected.ratings].sort() });
       // the demo officials still sign in with what they had: their password hashes came back
       const hash = await db.selectFrom('appUser').select('passwordHash').where('username', '=', 'canbo1').executeTakeFirst();
       expect(hash?.passwordHash).toMatch(/^\$argon2/);
