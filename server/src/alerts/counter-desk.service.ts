@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, TicketRow } from '@qms/db';
-import { staffPhotoUrl, type RatingRequest, type Ticket, type TodayFigures, type WaitingTicket } from '@qms/protocol';
+import { staffPhotoUrl, type RatingRequest, type TodayFigures, type WaitingTicket } from '@qms/protocol';
 
 export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
 import { estimateWait } from '../../src/queue/wait.estimate.ts';
-import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
+import { at, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // The wait when nobody serves (wait.estimate.ts, waitEstimate): with no counter of a service
 // open or paused, the ticket, the public ticket and the service's figures say so

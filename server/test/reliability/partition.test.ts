@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
-import { api, RELIABILITY, screen, sleep, startServer, TcpProxy, tokenSite, until, type ProxyMode, type Screen, type ServerProcess, type TokenSite } from './support.ts';
+import { api, RELIABILITY, screen, sleep, startServer, TcpProxy, tokenSite, until, type ProxyMode, type ServerProcess, type TokenSite } from './support.ts';
 
 // A display and a kiosk lose their network (a TCP proxy on 127.0.0.1 between them and the
 // server stops carrying anything) while counters keep calling and kiosks elsewhere keep
