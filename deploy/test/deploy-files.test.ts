@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// The deployment files, checked with what runs here (no Docker engine): nginx -t on the example
+// site, systemd-analyze on the units, and the Dockerfile and compose.yaml held to the README's
+// tested production steps.
+
+const deploy = path.resolve(import.meta.dirname, '..');
+const read = (file: string) => readFileSync(path.join(deploy, file), 'utf8');
+const README_STEPS = ['npm ci', 'npm run build', 'npm prune --omit=dev'];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('deployment files', () => {
+  it('the Dockerfile builds with exactly the README\'s steps and runs the build as a user that is not root', () => {
+    const lines = read('Dockerfile').split('\n');
+    const stages = lines.map((l, i) => (l.startsWith('FROM ') ? i : -1)).filter((i) => i >= 0);
+    expect(stages).toHaveLength(2);
+    const build = lines.slice(stages[0], stages[1]);
+    const runtime = lines.slice(stages[1]);
+    expect(build.filter((l) => l.startsWith('RUN ')).map((l) => l.slice(4).trim())).toEqual(README_STEPS);
+    expect(build[0]).toMatch(/^FROM node:24[-\w.]* AS build$/);
+    expect(runtime.find((l) => l.startsWith('USER '))).toBe('USER node');
+    expect(runtime.join('\n')).toMatch(/ENV NODE_ENV=production/);
+    expect(runtime.join('\n')).toMatch(/HEALTHCHECK[\s\S]*\/api\/health/);
+    expect(runtime.at(-2) ?? '').toMatch(/CMD \["node", "scripts\/run\.mjs", "server"\]/);
+    // the README's production section gives the same steps
+    const readme = readFileSync(path.join(deploy, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(`${README_STEPS.join(' && ')}\nNODE_ENV=production npm start`);
+  });
+
+  it('compose.yaml: the server waits for a healthy PostgreSQL 18 and keeps its data in volumes', () => {
+    const compose = parse(read('compose.yaml')) as { services: Record<string, any>; volumes: Record<string, unknown> };
+    expect(Object.keys(compose.services).sort()).toEqual(['db', 'qms']);
+    expect(compose.services.db.image).toBe('postgres:18');
+    expect(compose.services.db.healthcheck.test.join(' ')).toContain('pg_isready');
+    expect(compose.services.qms.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+    expect(compose.services.qms.depends_on.db.condition).toBe('service_healthy');
+    expect(compose.services.qms.environment.DATABASE_URL).toMatch(/^postgres:\/\/qms:.*@db:5432\/qms$/);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['pgdata', 'qmsdata']);
+  });
+
+  it('nginx -t accepts the example site, which upgrades the sockets and forwards the client\'s address and scheme', async () => {
+    const site = read('nginx/qms.conf');
+    const sockets = site.slice(site.indexOf('location /socket.io/'));
+    expect(sockets).toMatch(/proxy_http_version 1\.1;/);
+    expect(sockets).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(sockets).toMatch(/proxy_set_header Connection "upgrade";/);
+    expect(sockets).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
+    expect(site).toMatch(/return 301 https:/);
+
+    const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+    expect(nginx, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
+    const dir = await mkdtemp(path.join(tmpdir(), 'qms-nginx-'));
+    dirs.push(dir);
+    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=qms.example.gov.vn',
+      '-keyout', path.join(dir, 'privkey.pem'), '-out', path.join(dir, 'fullchain.pem')], { encoding: 'utf8' });
+    expect(cert.status, cert.stderr).toBe(0);
+    await writeFile(path.join(dir, 'qms.conf'), site.replaceAll('/etc/ssl/qms/', `${dir}/`));
+    await writeFile(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  include ${dir}/qms.conf;\n}\n`);
+    const check = spawnSync(nginx!, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+  });
+
+  it('systemd-analyze verify finds nothing wrong in the units, which are hardened', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'qms-units-'));
+    dirs.push(dir);
+    for (const unit of ['qms.service', 'qms-agent.service']) {
+      const text = read(`systemd/${unit}`);
+      expect(text).toMatch(/^ExecStart=\/usr\/bin\/node scripts\/run\.mjs (server|agent)/m);
+      for (const key of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'ProtectHome=true', 'PrivateTmp=true']) expect(text, `${unit}: ${key}`).toContain(key);
+      expect(text).not.toMatch(/^MemoryDenyWriteExecute=true/m); // V8's JIT
+      // the unit as installed, its ExecStart pointing at a node that exists here
+      await writeFile(path.join(dir, unit), text.replaceAll('/usr/bin/node', process.execPath));
+    }
+    const verify = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'qms.service'), path.join(dir, 'qms-agent.service')], { encoding: 'utf8' });
+    // this machine may have no running systemd (a container): verify then still parses the
+    // units and reports unknown keys and bad values, which is what matters here
+    const problems = `${verify.stdout}${verify.stderr}`.split('\n')
+      .filter((l) => /Unknown key|Failed to parse|Invalid|bad-setting|Unknown section/i.test(l));
+    expect(problems).toEqual([]);
+  });
+});
