@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -25,6 +26,7 @@ import { realtimePlugin } from './realtime/realtime.plugin.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { configRoutes } from './routes/config.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { metricsPlugin } from './plugins/metrics.plugin.ts';
 import { ticketRoutes } from './routes/ticket.routes.ts';
 import { alertRoutes } from './routes/alert.routes.ts';
 import { phoneRoutes } from './routes/phone.routes.ts';
@@ -92,6 +94,7 @@ function rateLimits(app: FastifyInstance, config: Config): RateLimits {
 }
 
 /** Trust the nearest `n` proxies (proxy-addr's hop count, which Fastify's types do not list). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const hops = (n: number) => (_address: string, hop: number) => hop < n;
 
 export async function buildApp(options: AppOptions) {
@@ -101,6 +104,12 @@ export async function buildApp(options: AppOptions) {
     // a site server logs what needs attention, not every poll of every screen
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // every log line of a request carries its id: the proxy's X-Request-Id when it is a sane one
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     // the client's address (rate limits) and scheme (Secure cookie) from a trusted reverse proxy
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
     // a client that trickles its request a byte at a time is cut off (config.ts: timeouts)
@@ -118,6 +127,10 @@ export async function buildApp(options: AppOptions) {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // the id goes back to the client, so a complaint can name the request in the logs
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   app.decorate('config', config);
   limitConnections(app.server, {
     perAddress: config.connectionsPerAddress,
@@ -153,6 +166,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
   await app.register(healthRoutes, { db: options.db, embedded: options.embedded });
+  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken });
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
     const { value, events } = await queue.endDays();

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 export interface Config {
+  /** bearer token for GET /metrics; without it only loopback requests not through a proxy get them */
+  metricsToken?: string;
   port: number;
   host: string;
   /** public base URL printed and encoded in ticket QR codes; defaults to http://<host>:<port> */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST ?? '0.0.0.0',
     publicUrl: env.QMS_PUBLIC_URL || undefined,
+    metricsToken: env.QMS_METRICS_TOKEN || undefined,
     // a production install starts empty: no demo centre, no canbo1… accounts
     demo: flag(env.QMS_DEMO, env.NODE_ENV !== 'production'),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,

@@ -1,0 +1,88 @@
+import fp from 'fastify-plugin';
+import { sql } from 'kysely';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Db } from '@qms/db';
+
+/**
+ * GET /metrics in Prometheus' text format (docs/observability.md). Each app has its own
+ * registry (tests build many). Tickets issued and called are counted from the events the app
+ * publishes; what waits now is counted from the database when scraped, in one query.
+ */
+export interface MetricsOptions {
+  db: Db;
+  /** the app's clock: a call's latency is measured against the time it was committed with */
+  clock: () => Date;
+  /** bearer token for /metrics; without it only this machine may read them, not through a proxy */
+  token?: string;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+async function metrics(app: FastifyInstance, options: MetricsOptions) {
+  const register = new Registry();
+  // process, heap, GC and event-loop delay (nodejs_eventloop_lag_*)
+  collectDefaultMetrics({ register, prefix: 'qms_' });
+  const labels = ['site', 'service'] as const;
+  const issued = new Counter({ name: 'qms_tickets_issued_total', help: 'Tickets issued', labelNames: labels, registers: [register] });
+  const called = new Counter({ name: 'qms_tickets_called_total', help: 'Tickets called (recalls not counted)', labelNames: labels, registers: [register] });
+  const callLatency = new Histogram({
+    name: 'qms_call_to_display_seconds',
+    help: 'From the moment a call is committed to its event leaving this server for the wall displays of its site',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [register],
+  });
+  const waiting = new Gauge({ name: 'qms_waiting', help: 'Tickets waiting now', labelNames: labels, registers: [register] });
+  const longest = new Gauge({ name: 'qms_longest_wait_seconds', help: 'Longest wait of a ticket waiting now', labelNames: labels, registers: [register] });
+  new Gauge({
+    name: 'qms_sockets', help: 'Connected sockets, by kind of client (device kinds, staff, phone)', labelNames: ['kind'], registers: [register],
+    collect() {
+      this.reset();
+      for (const kind of ['kiosk', 'display', 'counter', 'rating', 'staff']) this.set({ kind }, 0);
+      for (const socket of app.realtime.io.of('/').sockets.values()) {
+        const p = socket.data?.principal as { kind: string; device?: { kind: string } } | undefined;
+        this.inc({ kind: p?.kind === 'device' ? p.device!.kind : (p?.kind ?? 'other') });
+      }
+    },
+  });
+
+  const publish = app.realtime.publish.bind(app.realtime);
+  app.realtime.publish = (events) => {
+    publish(events);
+    for (const e of events) {
+      if (e.name !== 'ticket:issued' && e.name !== 'ticket:called') continue;
+      const ticket = (e.payload as { ticket: { serviceId: string; calledAt?: string | null; recall?: boolean } }).ticket;
+      const at = { site: e.siteId, service: ticket.serviceId };
+      if (e.name === 'ticket:issued') issued.inc(at);
+      else if (!(e.payload as { recall?: boolean }).recall) {
+        called.inc(at);
+        if (ticket.calledAt) callLatency.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
+      }
+    }
+  };
+
+  const allowed = (req: FastifyRequest) => options.token
+    ? req.headers.authorization === `Bearer ${options.token}`
+    : LOOPBACK.test(req.socket.remoteAddress ?? '') && !req.headers['x-forwarded-for'];
+
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    if (!allowed(req)) {
+      return options.token ? reply.code(401).send({ error: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' })
+        : reply.code(404).send({ error: 'NOT_FOUND', message: 'Not found' });
+    }
+    const now = options.clock();
+    const rows = await sql<{ siteId: string; serviceId: string; waiting: number; oldest: Date }>`
+      SELECT site_id AS "siteId", service_id AS "serviceId", count(*)::int AS waiting, min(queued_at) AS oldest
+      FROM ticket WHERE status = 'waiting' GROUP BY site_id, service_id`.execute(options.db);
+    waiting.reset();
+    longest.reset();
+    for (const r of rows.rows) {
+      const at = { site: r.siteId, service: r.serviceId };
+      waiting.set(at, r.waiting);
+      longest.set(at, Math.max(0, (now.getTime() - new Date(r.oldest).getTime()) / 1000));
+    }
+    return reply.type(register.contentType).send(await register.metrics());
+  });
+}
+
+export const metricsPlugin = fp(metrics, { name: 'metrics', dependencies: ['realtime'] });

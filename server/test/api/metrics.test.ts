@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
+
+// GET /metrics over real HTTP on 127.0.0.1, and request ids.
+
+let f: ApiFixture;
+let base: string;
+let guarded: ApiFixture;
+let guardedBase: string;
+
+beforeAll(async () => {
+  f = await apiFixture();
+  base = await listenLocally(f.app);
+  guarded = await apiFixture({ config: { metricsToken: 'scrape-secret-123' } });
+  guardedBase = await listenLocally(guarded.app);
+});
+afterAll(async () => {
+  await f?.app.close();
+  await f?.t.drop();
+  await guarded?.app.close();
+  await guarded?.t.drop();
+});
+
+const post = (url: string, token: string, payload: object = {}) =>
+  f.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: bearer(token), payload });
+const value = (text: string, name: string, labels: string) =>
+  Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+
+describe('GET /metrics', () => {
+  it('counts tickets issued and called per site and service, and what waits now', async () => {
+    for (let i = 0; i < 3; i++) expect((await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT })).statusCode).toBe(201);
+    await post(`/counters/${f.counters[1]}/open`, f.tokens.staff);
+    expect((await post(`/counters/${f.counters[1]}/call-next`, f.tokens.staff)).statusCode).toBe(200);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const at = `site="${f.siteId}",service="${f.services.HT}"`;
+    expect(value(text, 'qms_tickets_issued_total', at)).toBe(3);
+    expect(value(text, 'qms_tickets_called_total', at)).toBe(1);
+    expect(value(text, 'qms_waiting', at)).toBe(2);
+    expect(value(text, 'qms_longest_wait_seconds', at)).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/^qms_call_to_display_seconds_count 1$/m);
+    expect(text).toMatch(/^qms_nodejs_eventloop_lag_seconds /m);
+    // every metric the Grafana dashboard in docs queries is one this server exports
+    const dashboard = await readFile(path.resolve(import.meta.dirname, '../../../docs/grafana/qms.json'), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/\b(qms_[a-z0-9_]+)/g)].map((m) => m[1]!));
+    expect(queried.size).toBeGreaterThan(5);
+    for (const name of queried) expect(text, name).toMatch(new RegExp(`^${name}[ {]`, 'm'));
+  });
+
+  it('is not for the public: through a proxy 404, and with a token only with that token', async () => {
+    expect((await fetch(`${base}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(404);
+    expect((await fetch(`${guardedBase}/metrics`)).status).toBe(401);
+    expect((await fetch(`${guardedBase}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${guardedBase}/metrics`, { headers: { authorization: 'Bearer scrape-secret-123' } })).status).toBe(200);
+  });
+});
+
+describe('request ids', () => {
+  it('answers with the X-Request-Id it was sent when it is a sane one, and with a new one otherwise', async () => {
+    const given = await fetch(`${base}/api/health`, { headers: { 'x-request-id': 'nginx-4f2a.9_1' } });
+    expect(given.headers.get('x-request-id')).toBe('nginx-4f2a.9_1');
+    const bad = await fetch(`${base}/api/health`, { headers: { 'x-request-id': 'x'.repeat(65) } });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const none = await fetch(`${base}/api/health`);
+    expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
