@@ -65,7 +65,7 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     ? req.headers.authorization === `Bearer ${options.token}`
     : LOOPBACK.test(req.socket.remoteAddress ?? '') && !req.headers['x-forwarded-for'];
 
-  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (docs/observability.md): a bearer token (QMS_METRICS_TOKEN), or from this machine without a proxy' } }, async (req, reply) => {
     if (!allowed(req)) {
       return options.token ? reply.code(401).send({ error: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' })
         : reply.code(404).send({ error: 'NOT_FOUND', message: 'Not found' });
