@@ -106,8 +106,13 @@ function alive(pid: number): boolean {
  */
 async function stopOrphan(dir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  // gone between the look and the read: that postmaster has just finished stopping
+  const text = await readFile(pidFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return;
+  const pid = Number(text.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
   log(`embedded PostgreSQL: stopping the orphaned server (pid ${pid}) left by an earlier run`);
   process.kill(pid, 'SIGINT');

@@ -230,7 +230,7 @@ describe('counter terminal and rating tablet', () => {
     await a.page.keyboard.press('Enter');
     await expect.poll(() => text(a.page, 'counter-status')).toContain('Tạm dừng · Họp — giao ban');
     await expect.poll(() => text(b.page, 'counter-status'), { timeout: 2000 }).toContain('Tạm dừng · Họp — giao ban');
-    await expect.poll(() => text(portrait.page, 'idle')).toContain('Quầy đang tạm dừng, mời bạn chờ');
+    await expect.poll(() => text(portrait.page, 'idle'), { timeout: 5000 }).toContain('Quầy đang tạm dừng, mời bạn chờ');
     await a.page.keyboard.press('F1');
     await expect.poll(() => text(a.page, 'notice')).toContain('Quầy đang tạm dừng');
     await shot(a.page, 'counter-paused-1366x768');
