@@ -43,9 +43,21 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
   return pool;
 }
 
+/** Each Db's pool, for its figures (GET /metrics): Kysely keeps it to itself. */
+const pools = new WeakMap<Db, pg.Pool>();
+
 export function createDb(url: string, options: DbOptions = {}): Db {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: createPool(url, options) }),
+  const pool = createPool(url, options);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
   });
+  pools.set(db, pool);
+  return db;
+}
+
+/** Connections of a Db's pool: open, idle among them, and queries waiting for one. */
+export function poolUse(db: Db): { total: number; idle: number; waiting: number } | undefined {
+  const pool = pools.get(db);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '@qms/db';
+import { poolUse, type Db } from '@qms/db';
 
 /**
  * GET /metrics in Prometheus' text format (docs/observability.md). Each app has its own
@@ -43,6 +43,15 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
         const p = socket.data?.principal as { kind: string; device?: { kind: string } } | undefined;
         this.inc({ kind: p?.kind === 'device' ? p.device!.kind : (p?.kind ?? 'other') });
       }
+    },
+  });
+
+  new Gauge({
+    name: 'qms_db_pool_connections', help: 'The server\'s PostgreSQL pool: connections open (total), idle among them, and queries waiting for one',
+    labelNames: ['state'], registers: [register],
+    collect() {
+      const use = poolUse(options.db);
+      if (use) for (const [state, n] of Object.entries(use)) this.set({ state }, n);
     },
   });
 
