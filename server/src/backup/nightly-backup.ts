@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { BACKUP_EXTENSION, timestampForFile, type BackupSummary, type Db } from '@qms/db';
 import { localDate, zonedInstant } from '../queue/site.calendar.ts';
+import { serialRunner } from '../serial-runner.ts';
 
 /** Our own files only: a copy an operator puts beside them, or a `before-…` one, is never deleted. */
 const NIGHTLY = new RegExp(`^qms-(\\d{8}T\\d{6}Z)${BACKUP_EXTENSION.replace('.', '\\.')}$`);
@@ -113,29 +114,7 @@ export function nightlyBackupRunner(options: NightlyBackupOptions): NightlyBacku
     }
   };
 
-  // one at a time; a tick asked for during another waits for it
-  let chain: Promise<unknown> = Promise.resolve();
-  let running = false;
-  const tick = () => {
-    const run = chain.then(() => {
-      running = true;
-      return take().finally(() => (running = false));
-    });
-    chain = run.catch(() => {});
-    return run;
-  };
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    start() {
-      if (timer) return;
-      timer = setInterval(() => !running && void tick(), options.checkMs);
-      timer.unref();
-      void tick();
-    },
-    tick,
-    async stop() {
-      clearInterval(timer);
-      await chain;
-    },
-  };
+  // one at a time; a tick asked for during another waits for it (take() reports its own failures)
+  const runner = serialRunner(take, options.checkMs, () => {});
+  return { start: runner.start, tick: runner.run, stop: runner.stop };
 }

@@ -2,6 +2,7 @@
 // or being served when its day ends must end too (status `expired`): otherwise the first call of
 // the next morning goes to yesterday's M002 while today's M002 waits, and the two share a code.
 import { localParts, secondsOfDay, zonedInstant, type Calendar } from './site.calendar.ts';
+import { serialRunner } from '../serial-runner.ts';
 
 /** The local date after `date` ('yyyy-MM-dd'). */
 export function nextDate(date: string): string {
@@ -37,26 +38,6 @@ export interface DayEndRunner {
  */
 export function dayEndRunner(sweep: () => Promise<number>, everyMs: number, onError: (error: unknown) => void): DayEndRunner {
   // one sweep at a time; one asked for during another runs after it (it reads a later clock)
-  let chain: Promise<unknown> = Promise.resolve();
-  let pending = 0;
-  const once = () => {
-    pending++;
-    const run = chain.then(sweep).finally(() => pending--);
-    chain = run.catch(() => {});
-    return run;
-  };
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    start() {
-      if (timer) return;
-      timer = setInterval(() => pending === 0 && void once().catch(onError), everyMs);
-      timer.unref();
-      void once().catch(onError);
-    },
-    sweep: once,
-    async stop() {
-      clearInterval(timer);
-      await chain;
-    },
-  };
+  const runner = serialRunner(sweep, everyMs, onError);
+  return { start: runner.start, sweep: runner.run, stop: runner.stop };
 }
