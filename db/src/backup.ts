@@ -196,7 +196,7 @@ class BackupReader {
     let next: IteratorResult<Buffer>;
     try {
       // opened on the first read, so that no error of the file waits unheard meanwhile
-      this.source ??= (createReadStream(this.file).compose(createGunzip()) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      this.source ??= this.open();
       next = await this.source.next();
     } catch (error) {
       throw new BackupError(`${this.file} is damaged or cut short (${(error as Error).message})`);
@@ -245,8 +245,23 @@ class BackupReader {
     }
   }
 
+  private streams: NodeJS.ReadableStream[] = [];
+
+  private open(): AsyncIterator<Buffer> {
+    const file = createReadStream(this.file);
+    const gunzip = createGunzip();
+    // a file that cannot be read fails the reading of its decompressed stream
+    file.on('error', (error) => gunzip.destroy(error));
+    this.streams = [file, gunzip];
+    return (file.pipe(gunzip) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  /** Stops reading: both streams end here, and what they say while ending is not heard. */
   close(): void {
-    void this.source?.return?.()?.catch(() => {});
+    for (const stream of this.streams) {
+      stream.on('error', () => {});
+      (stream as unknown as { destroy(): void }).destroy();
+    }
   }
 }
 
