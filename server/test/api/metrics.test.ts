@@ -2,16 +2,18 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
+import { TestClock } from '../support/queue-fixture.ts';
 
 // GET /metrics over real HTTP on 127.0.0.1, and request ids.
 
+const clock = new TestClock('2026-11-24T02:00:00Z'); // Tuesday 09:00 in Hà Nội: the demo centre is open
 let f: ApiFixture;
 let base: string;
 let guarded: ApiFixture;
 let guardedBase: string;
 
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ clock: clock.now });
   base = await listenLocally(f.app);
   guarded = await apiFixture({ config: { metricsToken: 'scrape-secret-123' } });
   guardedBase = await listenLocally(guarded.app);
