@@ -18,6 +18,8 @@ export interface MetricsOptions {
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+/** a display's answer later than this is not about a live call (a replay, a broken clock): not counted */
+const MAX_DISPLAY_MS = 5 * 60_000;
 
 async function metrics(app: FastifyInstance, options: MetricsOptions) {
   const register = new Registry();
@@ -26,11 +28,16 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   const labels = ['site', 'service'] as const;
   const issued = new Counter({ name: 'qms_tickets_issued_total', help: 'Tickets issued', labelNames: labels, registers: [register] });
   const called = new Counter({ name: 'qms_tickets_called_total', help: 'Tickets called (recalls not counted)', labelNames: labels, registers: [register] });
-  const callLatency = new Histogram({
-    name: 'qms_call_to_display_seconds',
+  const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const callSent = new Histogram({
+    name: 'qms_call_to_send_seconds',
     help: 'From the moment a call is committed to its event leaving this server for the wall displays of its site',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [register],
+    buckets, registers: [register],
+  });
+  const callDisplayed = new Histogram({
+    name: 'qms_call_to_display_seconds',
+    help: 'From the moment a call is committed to a wall display answering that it has it (call:displayed), on this server\'s clock; one observation per display',
+    buckets, registers: [register],
   });
   const waiting = new Gauge({ name: 'qms_waiting', help: 'Tickets waiting now', labelNames: labels, registers: [register] });
   const longest = new Gauge({ name: 'qms_longest_wait_seconds', help: 'Longest wait of a ticket waiting now', labelNames: labels, registers: [register] });
@@ -65,10 +72,29 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
       if (e.name === 'ticket:issued') issued.inc(at);
       else if (!(e.payload as { recall?: boolean }).recall) {
         called.inc(at);
-        if (ticket.calledAt) callLatency.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
+        if (ticket.calledAt) callSent.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
       }
     }
   };
+
+  // A display echoes the call's calledAt, the server's own timestamp of the commit, so the
+  // display's clock plays no part, and a display on another process of a cluster (which never
+  // saw the commit) measures the same way. Each display counts a call once.
+  app.realtime.io.on('connection', (socket) => {
+    const p = socket.data?.principal;
+    if (p?.kind !== 'device' || p.device.kind !== 'display') return;
+    const counted: string[] = [];
+    socket.on('call:displayed', (payload) => {
+      const { ticketId, calledAt } = (payload ?? {}) as { ticketId?: unknown; calledAt?: unknown };
+      if (typeof ticketId !== 'string' || ticketId.length > 64 || typeof calledAt !== 'string' || calledAt.length > 40) return;
+      const ms = options.clock().getTime() - Date.parse(calledAt);
+      const key = `${ticketId}@${calledAt}`;
+      if (!(ms >= -1000 && ms <= MAX_DISPLAY_MS) || counted.includes(key)) return;
+      counted.push(key);
+      if (counted.length > 16) counted.shift();
+      callDisplayed.observe(Math.max(0, ms) / 1000);
+    });
+  });
 
   const allowed = (req: FastifyRequest) => options.token
     ? req.headers.authorization === `Bearer ${options.token}`

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
+import { nextEvent, SocketClients } from '../support/sockets.ts';
 
 // GET /metrics over real HTTP on 127.0.0.1, and request ids.
 
@@ -9,6 +10,8 @@ let f: ApiFixture;
 let base: string;
 let guarded: ApiFixture;
 let guardedBase: string;
+const sockets = new SocketClients(() => base);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   f = await apiFixture();
@@ -17,6 +20,7 @@ beforeAll(async () => {
   guardedBase = await listenLocally(guarded.app);
 });
 afterAll(async () => {
+  sockets.closeAll();
   await f?.app.close();
   await f?.t.drop();
   await guarded?.app.close();
@@ -42,7 +46,9 @@ describe('GET /metrics', () => {
     expect(value(text, 'qms_tickets_called_total', at)).toBe(1);
     expect(value(text, 'qms_waiting', at)).toBe(2);
     expect(value(text, 'qms_longest_wait_seconds', at)).toBeGreaterThanOrEqual(0);
-    expect(text).toMatch(/^qms_call_to_display_seconds_count 1$/m);
+    expect(text).toMatch(/^qms_call_to_send_seconds_count 1$/m);
+    // no display answered: nothing reached one as far as the server knows
+    expect(text).toMatch(/^qms_call_to_display_seconds_count 0$/m);
     expect(text).toMatch(/^qms_nodejs_eventloop_lag_seconds /m);
     expect(value(text, 'qms_db_pool_connections', 'state="total"')).toBeGreaterThanOrEqual(1);
     // every metric the Grafana dashboard in docs queries is one this server exports
@@ -50,6 +56,38 @@ describe('GET /metrics', () => {
     const queried = new Set([...dashboard.matchAll(/\b(qms_[a-z0-9_]+)/g)].map((m) => m[1]!));
     expect(queried.size).toBeGreaterThan(5);
     for (const name of queried) expect(text, name).toMatch(new RegExp(`^${name}[ {]`, 'm'));
+  });
+
+  it('measures a call reaching a display from the display\'s answer, once per display and call', async () => {
+    const scrape = async () => (await fetch(`${base}/metrics`)).text();
+    const count = (text: string) => Number(/^qms_call_to_display_seconds_count (\S+)$/m.exec(text)?.[1]);
+    const sum = (text: string) => Number(/^qms_call_to_display_seconds_sum (\S+)$/m.exec(text)?.[1]);
+    const before = await scrape();
+    const display = await sockets.listen({ token: f.tokens.display });
+    const kiosk = await sockets.listen({ token: f.tokens.kiosk });
+    expect((await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT })).statusCode).toBe(201);
+    const heard = nextEvent(display.socket, 'ticket:called');
+    const kioskHeard = nextEvent(kiosk.socket, 'ticket:called');
+    await post(`/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    expect((await post(`/counters/${f.counters[2]}/call-next`, f.tokens.staff2)).statusCode).toBe(200);
+    const call = await heard;
+    const receipt = { ticketId: call.ticket.id, calledAt: call.ticket.calledAt! };
+    // a kiosk is no display, a second answer from the same display is the same call
+    await kioskHeard;
+    kiosk.socket.emit('call:displayed', receipt);
+    display.socket.emit('call:displayed', receipt);
+    display.socket.emit('call:displayed', receipt);
+    // nonsense is ignored: not a call of the last minutes, not the shape
+    display.socket.emit('call:displayed', { ticketId: call.ticket.id, calledAt: '2001-01-01T00:00:00Z' });
+    display.socket.emit('call:displayed', { ticketId: 7, calledAt: 'soon' } as never);
+    let after = await scrape();
+    for (const end = Date.now() + 3000; count(after) === count(before) && Date.now() < end; after = await scrape()) await sleep(20);
+    await sleep(200); // time for an answer that should not count to be counted anyway
+    after = await scrape();
+    expect(count(after) - count(before)).toBe(1);
+    const seconds = sum(after) - sum(before);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(5);
   });
 
   it('is not for the public: through a proxy 404, and with a token only with that token', async () => {
