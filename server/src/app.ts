@@ -12,6 +12,7 @@ import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
+import { withRedaction } from './http/logging.ts';
 import { installTextInput } from './http/text-input.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
@@ -100,7 +101,8 @@ const hops = (n: number) => (_address: string, hop: number) => hop < n;
 export async function buildApp(options: AppOptions) {
   const config = { ...loadConfig(), ...options.config };
   const app = Fastify({
-    logger: options.logger ?? false,
+    // JSON lines (pino) with credentials and row values redacted (http/logging.ts)
+    logger: withRedaction(options.logger),
     // a site server logs what needs attention, not every poll of every screen
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
