@@ -167,7 +167,10 @@ export async function buildApp(options: AppOptions) {
   app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
-  await app.register(healthRoutes, { db: options.db, embedded: options.embedded });
+  await app.register(healthRoutes, {
+    db: options.db, embedded: options.embedded,
+    socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
+  });
   await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken });
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
