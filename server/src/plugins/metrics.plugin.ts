@@ -1,7 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ErrorBody } from '@qms/protocol';
 import { poolUse, type Db } from '@qms/db';
 
 /**
@@ -96,14 +99,28 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     });
   });
 
-  const allowed = (req: FastifyRequest) => options.token
-    ? req.headers.authorization === `Bearer ${options.token}`
+  // compared as digests: equal lengths, and no early exit to time
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const expected = options.token ? digest(`Bearer ${options.token}`) : undefined;
+  const allowed = (req: FastifyRequest) => expected
+    ? timingSafeEqual(digest(req.headers.authorization ?? ''), expected)
     : LOOPBACK.test(req.socket.remoteAddress ?? '') && !req.headers['x-forwarded-for'];
 
-  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (docs/observability.md): a bearer token (QMS_METRICS_TOKEN), or from this machine without a proxy' } }, async (req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      tags: ['health'],
+      summary: 'Prometheus metrics (docs/observability.md): a bearer token (QMS_METRICS_TOKEN), or from this machine without a proxy',
+      response: {
+        200: { description: 'Prometheus text format', content: { 'text/plain; version=0.0.4': { schema: Type.String() } } },
+        401: { description: 'QMS_METRICS_TOKEN is set and the request does not carry it', content: { 'application/json': { schema: ErrorBody } } },
+        404: { description: 'no QMS_METRICS_TOKEN, and the request is not from this machine or came through a proxy', content: { 'application/json': { schema: ErrorBody } } },
+      },
+    },
+  }, async (req, reply) => {
     if (!allowed(req)) {
-      return options.token ? reply.code(401).send({ error: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' })
-        : reply.code(404).send({ error: 'NOT_FOUND', message: 'Not found' });
+      return options.token
+        ? reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' } })
+        : reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${req.method} /metrics` } });
     }
     const now = options.clock();
     const rows = await sql<{ siteId: string; serviceId: string; waiting: number; oldest: Date }>`

@@ -91,10 +91,24 @@ describe('GET /metrics', () => {
   });
 
   it('is not for the public: through a proxy 404, and with a token only with that token', async () => {
-    expect((await fetch(`${base}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(404);
-    expect((await fetch(`${guardedBase}/metrics`)).status).toBe(401);
+    const proxied = await fetch(`${base}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(proxied.status).toBe(404);
+    expect(await proxied.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'No route GET /metrics' } });
+    const anonymous = await fetch(`${guardedBase}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     expect((await fetch(`${guardedBase}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await fetch(`${guardedBase}/metrics`, { headers: { authorization: 'Bearer scrape-secret-123' } })).status).toBe(200);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('has /metrics with its answers, and every part /api/health names', async () => {
+    const doc = f.app.swagger() as { paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: { properties?: object } }> }> } }> };
+    expect(Object.keys(doc.paths['/metrics']!.get.responses).sort()).toEqual(['200', '401', '404']);
+    expect(Object.keys(doc.paths['/metrics']!.get.responses['200']!.content!)[0]).toMatch(/^text\/plain/);
+    const health = doc.paths['/api/health']!.get.responses['503']!.content!['application/json']!.schema.properties;
+    expect(Object.keys(health!)).toEqual(expect.arrayContaining(['status', 'db', 'embeddedPostgres', 'socketAdapter', 'dayEnd', 'down']));
   });
 });
 

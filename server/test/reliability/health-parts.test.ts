@@ -7,7 +7,7 @@ import { createDb, createPool, migrateToLatest, startEmbeddedPostgres, type Db, 
 import { buildApp, type App } from '../../src/app.ts';
 import { listenLocally } from '../support/api-fixture.ts';
 import { until } from './support.ts';
-import type pg from 'pg';
+import type { Pool } from 'pg';
 
 // GET /api/health names the part that is down. A cluster of its own, stopped and started
 // again under a server that runs the socket adapter (as with QMS_CLUSTER): the database and
@@ -16,7 +16,7 @@ import type pg from 'pg';
 let dir: string;
 let pg: EmbeddedPostgresHandle | undefined;
 let db: Db;
-let clusterPool: pg.Pool;
+let clusterPool: Pool;
 let app: App;
 let base: string;
 
