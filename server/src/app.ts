@@ -171,7 +171,7 @@ export async function buildApp(options: AppOptions) {
     db: options.db, embedded: options.embedded,
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
   });
-  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken });
+  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool });
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
     const { value, events } = await queue.endDays();

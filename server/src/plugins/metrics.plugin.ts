@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorBody } from '@qms/protocol';
+import type pg from 'pg';
 import { poolUse, type Db } from '@qms/db';
 
 /**
@@ -18,6 +19,8 @@ export interface MetricsOptions {
   clock: () => Date;
   /** bearer token for /metrics; without it only this machine may read them, not through a proxy */
   token?: string;
+  /** the socket adapter's pool, with several processes */
+  clusterPool?: pg.Pool;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -57,11 +60,14 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   });
 
   new Gauge({
-    name: 'qms_db_pool_connections', help: 'The server\'s PostgreSQL pool: connections open (total), idle among them, and queries waiting for one',
-    labelNames: ['state'], registers: [register],
+    name: 'qms_db_pool_connections',
+    help: 'PostgreSQL pools: the server\'s (pool="app") and, with several processes, the socket adapter\'s (pool="socket_adapter"); connections open (total), idle among them, and queries waiting for one',
+    labelNames: ['pool', 'state'], registers: [register],
     collect() {
-      const use = poolUse(options.db);
-      if (use) for (const [state, n] of Object.entries(use)) this.set({ state }, n);
+      const app = poolUse(options.db);
+      if (app) for (const [state, n] of Object.entries(app)) this.set({ pool: 'app', state }, n);
+      const adapter = options.clusterPool;
+      if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);
     },
   });
 

@@ -50,7 +50,7 @@ describe('GET /metrics', () => {
     // no display answered: nothing reached one as far as the server knows
     expect(text).toMatch(/^qms_call_to_display_seconds_count 0$/m);
     expect(text).toMatch(/^qms_nodejs_eventloop_lag_seconds /m);
-    expect(value(text, 'qms_db_pool_connections', 'state="total"')).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'qms_db_pool_connections', 'pool="app",state="total"')).toBeGreaterThanOrEqual(1);
     // every metric the Grafana dashboard in docs queries is one this server exports
     const dashboard = await readFile(path.resolve(import.meta.dirname, '../../../docs/grafana/qms.json'), 'utf8');
     const queried = new Set([...dashboard.matchAll(/\b(qms_[a-z0-9_]+)/g)].map((m) => m[1]!));

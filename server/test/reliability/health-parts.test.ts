@@ -77,6 +77,10 @@ describe('GET /api/health with PostgreSQL stopped and started again', () => {
     const held = () => clusterPool.totalCount - clusterPool.idleCount;
     await until(() => held() === 1, 3_000);
     expect(held()).toBe(1);
+    // and /metrics shows the adapter's pool beside the app's
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^qms_db_pool_connections\{pool="socket_adapter",state="total"\} [1-9]/m);
+    expect(metrics).toMatch(/^qms_db_pool_connections\{pool="app",state="total"\} [1-9]/m);
     await app.dayEnd.sweep();
     expect((await health()).body).toMatchObject({ status: 'ok', dayEnd: 'ok' });
   }, 60_000);
