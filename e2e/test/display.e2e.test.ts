@@ -202,6 +202,9 @@ describe('the wall display at 1920x1080', () => {
     expect(await page.getByTestId('now').getAttribute('data-flashing')).toBe('true');
     expect(await page.locator('[data-counter="1"] [data-testid="counter-code"]').textContent()).toBe('A001');
     await shot(page, '1920x1080-flash');
+    // the display told the server it shows the call: one observation, timed on the server
+    const displayed = async () => Number(/^qms_call_to_display_seconds_count (\S+)$/m.exec(await (await fetch(`${stack.baseUrl}/metrics`)).text())?.[1]);
+    await expect.poll(displayed, { timeout: 3000 }).toBe(1);
 
     const [played] = await waitForLog(page, 1);
     expect(played!.clips).toEqual(clipsFor('A001', 1));

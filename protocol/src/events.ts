@@ -93,8 +93,22 @@ export interface ServerToClientEvents {
   'print:requested': (job: PrintJob, ack: (result: PrintJobResult) => void) => void;
 }
 
-// Mutations go through HTTP; sockets only listen.
-export type ClientToServerEvents = Record<string, never>;
+/**
+ * `call:displayed`: a wall display has a live `ticket:called` on its screen (extension of
+ * API.md). It echoes the call's ticket id and `calledAt`; the server measures the time from the
+ * commit to this answer with its own clock (qms_call_to_display_seconds, docs/observability.md).
+ * Optional: a display that never sends it (an older build) works as before.
+ */
+export interface CallDisplayed {
+  ticketId: string;
+  calledAt: string;
+}
+
+// Mutations go through HTTP; sockets only listen, but for a display's receipt of a call,
+// which changes nothing.
+export interface ClientToServerEvents {
+  'call:displayed': (payload: CallDisplayed) => void;
+}
 
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];

@@ -12,6 +12,7 @@ import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
+import { withRedaction } from './http/logging.ts';
 import { installTextInput } from './http/text-input.ts';
 import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
@@ -100,7 +101,8 @@ const hops = (n: number) => (_address: string, hop: number) => hop < n;
 export async function buildApp(options: AppOptions) {
   const config = { ...loadConfig(), ...options.config };
   const app = Fastify({
-    logger: options.logger ?? false,
+    // JSON lines (pino) with credentials and row values redacted (http/logging.ts)
+    logger: withRedaction(options.logger),
     // a site server logs what needs attention, not every poll of every screen
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
@@ -165,8 +167,11 @@ export async function buildApp(options: AppOptions) {
   app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
   await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
-  await app.register(healthRoutes, { db: options.db, embedded: options.embedded });
-  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken });
+  await app.register(healthRoutes, {
+    db: options.db, embedded: options.embedded,
+    socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
+  });
+  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool });
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
     const { value, events } = await queue.endDays();

@@ -17,7 +17,7 @@ describe('GET /api/health', () => {
   it('answers ok with the version when the database is reachable', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), db: 'ok' });
+    expect(res.json()).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), db: 'ok', dayEnd: 'ok' });
   });
 
   it('answers 503 when the database is gone, without crashing', async () => {

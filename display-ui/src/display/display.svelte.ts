@@ -1,3 +1,4 @@
+import { tick } from 'svelte';
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
 import type { SiteConfig, TicketCalled } from '@qms/protocol';
 import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
@@ -126,6 +127,10 @@ export class Display {
   /** A call while connected: shown at once, flashed and announced when it is in the zone. */
   private onLiveCall(call: TicketCalled) {
     this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
+    // once on screen, the server hears it (its call-to-display latency, docs/observability.md)
+    const socket = this.live?.socket;
+    const { id: ticketId, calledAt } = call.ticket;
+    if (socket && calledAt) void tick().then(() => socket.connected && socket.emit('call:displayed', { ticketId, calledAt }));
     if (!this.settingsLoaded) {
       this.held.push(call); // announced once the zone is known
       return;

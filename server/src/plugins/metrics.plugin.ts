@@ -1,7 +1,11 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ErrorBody } from '@qms/protocol';
+import type pg from 'pg';
 import { poolUse, type Db } from '@qms/db';
 
 /**
@@ -15,9 +19,13 @@ export interface MetricsOptions {
   clock: () => Date;
   /** bearer token for /metrics; without it only this machine may read them, not through a proxy */
   token?: string;
+  /** the socket adapter's pool, with several processes */
+  clusterPool?: pg.Pool;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+/** a display's answer later than this is not about a live call (a replay, a broken clock): not counted */
+const MAX_DISPLAY_MS = 5 * 60_000;
 
 async function metrics(app: FastifyInstance, options: MetricsOptions) {
   const register = new Registry();
@@ -26,11 +34,16 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   const labels = ['site', 'service'] as const;
   const issued = new Counter({ name: 'qms_tickets_issued_total', help: 'Tickets issued', labelNames: labels, registers: [register] });
   const called = new Counter({ name: 'qms_tickets_called_total', help: 'Tickets called (recalls not counted)', labelNames: labels, registers: [register] });
-  const callLatency = new Histogram({
-    name: 'qms_call_to_display_seconds',
+  const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const callSent = new Histogram({
+    name: 'qms_call_to_send_seconds',
     help: 'From the moment a call is committed to its event leaving this server for the wall displays of its site',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [register],
+    buckets, registers: [register],
+  });
+  const callDisplayed = new Histogram({
+    name: 'qms_call_to_display_seconds',
+    help: 'From the moment a call is committed to a wall display answering that it has it (call:displayed), on this server\'s clock; one observation per display',
+    buckets, registers: [register],
   });
   const waiting = new Gauge({ name: 'qms_waiting', help: 'Tickets waiting now', labelNames: labels, registers: [register] });
   const longest = new Gauge({ name: 'qms_longest_wait_seconds', help: 'Longest wait of a ticket waiting now', labelNames: labels, registers: [register] });
@@ -47,11 +60,14 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   });
 
   new Gauge({
-    name: 'qms_db_pool_connections', help: 'The server\'s PostgreSQL pool: connections open (total), idle among them, and queries waiting for one',
-    labelNames: ['state'], registers: [register],
+    name: 'qms_db_pool_connections',
+    help: 'PostgreSQL pools: the server\'s (pool="app") and, with several processes, the socket adapter\'s (pool="socket_adapter"); connections open (total), idle among them, and queries waiting for one',
+    labelNames: ['pool', 'state'], registers: [register],
     collect() {
-      const use = poolUse(options.db);
-      if (use) for (const [state, n] of Object.entries(use)) this.set({ state }, n);
+      const app = poolUse(options.db);
+      if (app) for (const [state, n] of Object.entries(app)) this.set({ pool: 'app', state }, n);
+      const adapter = options.clusterPool;
+      if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);
     },
   });
 
@@ -65,19 +81,52 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
       if (e.name === 'ticket:issued') issued.inc(at);
       else if (!(e.payload as { recall?: boolean }).recall) {
         called.inc(at);
-        if (ticket.calledAt) callLatency.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
+        if (ticket.calledAt) callSent.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
       }
     }
   };
 
-  const allowed = (req: FastifyRequest) => options.token
-    ? req.headers.authorization === `Bearer ${options.token}`
+  // A display echoes the call's calledAt, the server's own timestamp of the commit, so the
+  // display's clock plays no part, and a display on another process of a cluster (which never
+  // saw the commit) measures the same way. Each display counts a call once.
+  app.realtime.io.on('connection', (socket) => {
+    const p = socket.data?.principal;
+    if (p?.kind !== 'device' || p.device.kind !== 'display') return;
+    const counted: string[] = [];
+    socket.on('call:displayed', (payload) => {
+      const { ticketId, calledAt } = (payload ?? {}) as { ticketId?: unknown; calledAt?: unknown };
+      if (typeof ticketId !== 'string' || ticketId.length > 64 || typeof calledAt !== 'string' || calledAt.length > 40) return;
+      const ms = options.clock().getTime() - Date.parse(calledAt);
+      const key = `${ticketId}@${calledAt}`;
+      if (!(ms >= -1000 && ms <= MAX_DISPLAY_MS) || counted.includes(key)) return;
+      counted.push(key);
+      if (counted.length > 16) counted.shift();
+      callDisplayed.observe(Math.max(0, ms) / 1000);
+    });
+  });
+
+  // compared as digests: equal lengths, and no early exit to time
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const expected = options.token ? digest(`Bearer ${options.token}`) : undefined;
+  const allowed = (req: FastifyRequest) => expected
+    ? timingSafeEqual(digest(req.headers.authorization ?? ''), expected)
     : LOOPBACK.test(req.socket.remoteAddress ?? '') && !req.headers['x-forwarded-for'];
 
-  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (docs/observability.md): a bearer token (QMS_METRICS_TOKEN), or from this machine without a proxy' } }, async (req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      tags: ['health'],
+      summary: 'Prometheus metrics (docs/observability.md): a bearer token (QMS_METRICS_TOKEN), or from this machine without a proxy',
+      response: {
+        200: { description: 'Prometheus text format', content: { 'text/plain; version=0.0.4': { schema: Type.String() } } },
+        401: { description: 'QMS_METRICS_TOKEN is set and the request does not carry it', content: { 'application/json': { schema: ErrorBody } } },
+        404: { description: 'no QMS_METRICS_TOKEN, and the request is not from this machine or came through a proxy', content: { 'application/json': { schema: ErrorBody } } },
+      },
+    },
+  }, async (req, reply) => {
     if (!allowed(req)) {
-      return options.token ? reply.code(401).send({ error: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' })
-        : reply.code(404).send({ error: 'NOT_FOUND', message: 'Not found' });
+      return options.token
+        ? reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'Authorization: Bearer <QMS_METRICS_TOKEN>' } })
+        : reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${req.method} /metrics` } });
     }
     const now = options.clock();
     const rows = await sql<{ siteId: string; serviceId: string; waiting: number; oldest: Date }>`

@@ -30,6 +30,8 @@ export interface DayEndRunner {
   /** ends every day that is over now; resolves to the number of tickets ended */
   sweep(): Promise<number>;
   stop(): Promise<void>;
+  /** whether the last sweep failed (GET /api/health's dayEnd); the next one that works clears it */
+  failing(): boolean;
 }
 
 /**
@@ -37,7 +39,18 @@ export interface DayEndRunner {
  * ticket is ended by one of them (the update takes its row lock and rechecks the status).
  */
 export function dayEndRunner(sweep: () => Promise<number>, everyMs: number, onError: (error: unknown) => void): DayEndRunner {
+  let failed = false;
+  const tracked = async () => {
+    try {
+      const ended = await sweep();
+      failed = false;
+      return ended;
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
   // one sweep at a time; one asked for during another runs after it (it reads a later clock)
-  const runner = serialRunner(sweep, everyMs, onError);
-  return { start: runner.start, sweep: runner.run, stop: runner.stop };
+  const runner = serialRunner(tracked, everyMs, onError);
+  return { start: runner.start, sweep: runner.run, stop: runner.stop, failing: () => failed };
 }

@@ -31,6 +31,11 @@ export interface Realtime {
   onlineDeviceIds(siteId: string): Promise<Set<string>>;
   /** Snapshots built for connecting sockets since start (each shared by the sockets of a burst). */
   snapshotsBuilt(): number;
+  /**
+   * With several processes (clusterPool): whether the PostgreSQL adapter is listening, so that
+   * events published by the other processes reach this one's sockets. Undefined without one.
+   */
+  adapterState(): 'ok' | 'down' | undefined;
 }
 
 export interface RealtimeOptions {
@@ -81,6 +86,28 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   return !!publicUrl && from.origin === parse(publicUrl)?.origin;
 }
 
+/**
+ * The pool as the PostgreSQL adapter sees it. When its LISTEN connection ends (PostgreSQL
+ * restarted) the adapter forgets that client and takes another, without releasing the dead
+ * one: each restart would keep one of the pool's few connections for good, until the adapter
+ * could neither publish nor listen. The dead client is released here, once.
+ */
+function listenerReleasing(pool: pg.Pool): pg.Pool {
+  const connect = async () => {
+    const client = await pool.connect();
+    const release = client.release.bind(client);
+    let released = false;
+    client.release = (error?: Error | boolean) => {
+      if (released) return;
+      released = true;
+      release(error);
+    };
+    client.once('end', () => client.release(new Error('connection ended')));
+    return client;
+  };
+  return { query: pool.query.bind(pool), connect } as unknown as pg.Pool;
+}
+
 async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOptions) {
   const io: QmsServer = new Server(app.server, {
     serveClient: false,
@@ -97,7 +124,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
   });
   const snapshots = new SnapshotShare((siteId: string) => queue.stampedSnapshot(siteId));
   if (clusterPool) {
-    io.adapter(createAdapter(clusterPool, { heartbeatInterval: 2_000, heartbeatTimeout: 6_000 }));
+    io.adapter(createAdapter(listenerReleasing(clusterPool), { heartbeatInterval: 2_000, heartbeatTimeout: 6_000 }));
     // events another process published for a site's room drop the shared snapshot here too
     const adapter = io.of('/').adapter as unknown as { onMessage?: (message: AdapterMessage, offset?: string) => unknown };
     const onMessage = adapter.onMessage?.bind(adapter);
@@ -280,6 +307,13 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
       return new Set(sockets.flatMap((s) => (s.data.principal?.kind === 'device' ? [s.data.principal.device.id] : [])));
     },
     snapshotsBuilt: () => snapshots.builds,
+    adapterState() {
+      if (!clusterPool) return undefined;
+      // @socket.io/postgres-adapter keeps its LISTEN connection in adapter.client.client, and
+      // clears it while it reconnects (after PostgreSQL restarted, or the connection dropped)
+      const listener = (io.of('/').adapter as unknown as { client?: { client?: unknown } }).client;
+      return listener?.client ? 'ok' : 'down';
+    },
     connectedDeviceIds() {
       const ids = new Set<string>();
       for (const socket of io.of('/').sockets.values()) {
