@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from './types.ts';
 
 const DATE_OID = 1082;
@@ -60,4 +60,9 @@ export function createDb(url: string, options: DbOptions = {}): Db {
 export function poolUse(db: Db): { total: number; idle: number; waiting: number } | undefined {
   const pool = pools.get(db);
   return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
+/** Whether the database answers a query now (GET /api/health). */
+export async function reachable(db: Db): Promise<boolean> {
+  return sql`select 1`.execute(db).then(() => true, () => false);
 }

@@ -6,9 +6,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import { backupDatabase, type Db, type EmbeddedState } from '@qms/db';
-import { AuthService } from './auth/auth.service.ts';
+import { EventDispatcher } from './app/dispatcher.ts';
+import { buildServices } from './app/services.ts';
 import { loadConfig, type Config } from './config.ts';
-import { SiteConfigService } from './config/site-config.service.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
@@ -18,11 +18,11 @@ import { QueueError } from './queue/queue.errors.ts';
 import { DOCS_CSP, securityHeadersPlugin } from './plugins/security-headers.plugin.ts';
 import { faviconPlugin } from './plugins/favicon.plugin.ts';
 import { uiPlugin } from './plugins/ui.plugin.ts';
+import { agentLink } from './printing/agent-link.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
+import { startMonitor } from './monitor/site-monitor.ts';
 import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
-import { QueueService } from './queue/queue.service.ts';
-import { RatingService } from './ratings/rating.service.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { configRoutes } from './routes/config.routes.ts';
@@ -30,9 +30,13 @@ import { healthRoutes } from './routes/health.routes.ts';
 import { metricsPlugin } from './plugins/metrics.plugin.ts';
 import { ticketRoutes } from './routes/ticket.routes.ts';
 import { alertRoutes } from './routes/alert.routes.ts';
+import { configUpdateRoutes } from './routes/config-update.routes.ts';
+import { counterDeskRoutes } from './routes/counter-desk.routes.ts';
 import { phoneRoutes } from './routes/phone.routes.ts';
 import { photoRoutes } from './photos/photo.routes.ts';
+import { printerRoutes } from './routes/printer.routes.ts';
 import { reportRoutes } from './routes/report.routes.ts';
+import { SUBSCRIBERS } from './subscribers/index.ts';
 import { version } from './version.ts';
 
 export interface AppOptions {
@@ -146,9 +150,16 @@ export async function buildApp(options: AppOptions) {
   installErrorHandler(app);
   installTextInput(app);
 
-  const queue = new QueueService({ db: options.db, clock: options.clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
-  const auth = new AuthService(options.db);
-  const ratings = new RatingService(options.db, { clock: () => queue.now(), windowSeconds: config.ratingWindowSeconds });
+  // committed events go to the subscribers (subscribers/index.ts, registered below)
+  const events = new EventDispatcher(app.log);
+  app.decorate('events', events);
+  const services = buildServices({
+    db: options.db, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
+    agents: agentLink(() => app.realtime), printerAddresses: app.printerAddresses,
+    connectedDeviceIds: () => app.realtime.connectedDeviceIds(),
+  });
+  app.decorate('services', services);
+  const { queue, auth } = services;
 
   // first, so that every response (API docs, screens, errors) carries them
   await app.register(securityHeadersPlugin);
@@ -172,10 +183,11 @@ export async function buildApp(options: AppOptions) {
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
   });
   await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool });
+  for (const subscriber of SUBSCRIBERS) events.subscribe(subscriber(app));
+  app.addHook('onClose', () => events.close());
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
-    const { value, events } = await queue.endDays();
-    app.realtime.publish(events);
+    const { value } = await queue.endDays();
     if (value.length) app.log.info({ tickets: value.length }, 'day ended: unfinished tickets expired');
     return value.length;
   }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
@@ -191,16 +203,25 @@ export async function buildApp(options: AppOptions) {
   }) : undefined);
   app.addHook('onReady', async () => app.nightlyBackup?.start());
   app.addHook('onClose', async () => app.nightlyBackup?.stop());
+  // waits past target and devices gone offline become alerts (monitor/site-monitor.ts)
+  if (config.monitorIntervalMs > 0) {
+    const monitor = startMonitor(services.monitor, config.monitorIntervalMs, app.log);
+    app.addHook('onClose', () => monitor.stop());
+  }
   await app.register(async (api) => {
+    // one line per route file: a route file never registers another
     await api.register(authRoutes);
-    await api.register(configRoutes, { db: options.db, config: new SiteConfigService(options.db) });
-    await api.register(ticketRoutes, { queue, ratings });
-    await api.register(alertRoutes, { db: options.db, queue });
-    await api.register(reportRoutes, { db: options.db, queue });
-    await api.register(photoRoutes, { db: options.db });
+    await api.register(configRoutes);
+    await api.register(configUpdateRoutes);
+    await api.register(ticketRoutes);
+    await api.register(alertRoutes);
+    await api.register(counterDeskRoutes);
+    await api.register(reportRoutes);
+    await api.register(photoRoutes);
+    await api.register(printerRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
-  await app.register(phoneRoutes, { db: options.db, queue, ratings });
+  await app.register(phoneRoutes);
   await app.register(faviconPlugin);
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;
@@ -218,5 +239,7 @@ declare module 'fastify' {
     dayEnd: DayEndRunner;
     /** the nightly backup when QMS_BACKUP_DIR is set (backup/nightly-backup.ts); tests call its tick */
     nightlyBackup: NightlyBackupRunner | undefined;
+    /** hands committed events to the subscribers (app/dispatcher.ts) */
+    events: EventDispatcher;
   }
 }

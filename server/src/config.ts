@@ -10,6 +10,12 @@ export interface Config {
   publicUrl: string | undefined;
   /** seed the demo centre into an empty database */
   demo: boolean;
+  /** the demo officials' password; random (printed once) when unset */
+  demoPassword: string | undefined;
+  /** a paired device not connected for this long raises device_offline (s) */
+  deviceOfflineSeconds: number;
+  /** how often the site monitor looks for waits past target and devices offline (ms); 0: never */
+  monitorIntervalMs: number;
   adminPassword: string | undefined;
   rateLimits: boolean;
   /** login attempts per address and username per minute */
@@ -124,6 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.QMS_METRICS_TOKEN || undefined,
     // a production install starts empty: no demo centre, no canbo1… accounts
     demo: flag(env.QMS_DEMO, env.NODE_ENV !== 'production'),
+    demoPassword: env.QMS_DEMO_PASSWORD || undefined,
+    deviceOfflineSeconds: count('QMS_DEVICE_OFFLINE_SECONDS', env.QMS_DEVICE_OFFLINE_SECONDS, 120),
+    monitorIntervalMs: cap('QMS_MONITOR_INTERVAL_MS', env.QMS_MONITOR_INTERVAL_MS, 15_000),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,
     rateLimits: flag(env.QMS_RATE_LIMITS, true),
     loginPerMinute: count('QMS_RATE_LOGIN_PER_MINUTE', env.QMS_RATE_LOGIN_PER_MINUTE, 10),

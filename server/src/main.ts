@@ -2,7 +2,6 @@
 // stop everything cleanly on Ctrl-C.
 import closeWithGrace from 'close-with-grace';
 import { BackupError, backupBeforeMigrating, createDb, createPool, migrateToLatest, openDatabase, seedDemoIfEmpty, SetupError } from '@qms/db';
-import { AuthService } from './auth/auth.service.ts';
 import { ensureAdmin, ensureDemoAccess, officialsLine, type DemoAccess } from './auth/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -30,7 +29,6 @@ try {
   await migrateToLatest(db);
   if (config.demo && (await seedDemoIfEmpty(db))) log('Seeded the demo centre (QMS_DEMO=0 to start empty).');
   admin = await ensureAdmin(db, config.adminPassword);
-  if (config.demo) demo = await ensureDemoAccess(db, new AuthService(db), process.env.QMS_DEMO_PASSWORD || undefined);
 } catch (error) {
   await db.destroy();
   await opened.embedded?.stop();
@@ -44,6 +42,7 @@ try {
 // several processes on one database fan socket events out through PostgreSQL
 const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
 const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded, databaseUrl: opened.url });
+if (config.demo) demo = await ensureDemoAccess(db, app.services.auth, config.demoPassword);
 if (allowLoopbackPrinters) app.log.warn('--allow-loopback-printers: kiosk printers may be on 127.0.0.1 (benchmarks only)');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

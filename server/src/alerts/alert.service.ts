@@ -1,7 +1,9 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AlertTable, Db } from '@qms/db';
 import type { Alert } from '@qms/protocol';
+import type { Committed } from '../app/after-commit.ts';
 import { QueueError } from '../queue/queue.errors.ts';
+import { event } from '../queue/queue.events.ts';
 import { isoInZone } from '../queue/time.ts';
 
 // Alerts a manager must see at once: a citizen's criticism pressed on a rating tablet or kiosk,
@@ -29,7 +31,7 @@ export class AlertService {
    * works; the official is whoever works that counter at this moment, so the manager knows whom
    * it is about even when no ticket was just served.
    */
-  async raiseCriticism(source: CriticismSource, comment: string | undefined): Promise<AlertDto> {
+  async raiseCriticism(source: CriticismSource, comment: string | undefined): Promise<Committed<AlertDto>> {
     let siteId: string;
     let counterId: string | null;
     if (source.kind === 'device') {
@@ -60,7 +62,22 @@ export class AlertService {
       data: JSON.stringify({ comment: text, ...(source.kind === 'staff' ? { reportedBy: source.staffId } : {}) }),
       createdAt: this.now(), acknowledgedAt: null, acknowledgedBy: null,
     }).returningAll().executeTakeFirstOrThrow();
-    return (await this.describe([row]))[0]!;
+    const alert = (await this.describe([row]))[0]!;
+    // stored first, then sent (a console that missed the event lists it on its next load)
+    return { value: alert, events: [event('alert:raised', alert.siteId, { alert })] };
+  }
+
+  /**
+   * Alerts raised elsewhere (alert:due), to publish now: each is marked published in the same
+   * statement, so of this and the site monitor's sweep only one ever sends it. Acknowledged
+   * ones are not sent.
+   */
+  async claimForPublishing(ids: string[]): Promise<AlertDto[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.updateTable('alert').set({ data: sql`data || '{"published": true}'::jsonb` })
+      .where('id', 'in', ids).where('acknowledgedAt', 'is', null).where(sql<boolean>`NOT jsonb_exists(data, 'published')`)
+      .returningAll().execute();
+    return this.describe(rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()));
   }
 
   /** Alerts by id, described (for publishing alerts inserted elsewhere). */
@@ -94,12 +111,13 @@ export class AlertService {
    * Marks the alert seen by this manager. The first acknowledgement stands: a second manager
    * pressing at the same moment gets the alert back with the first one's name and time.
    */
-  async acknowledge(alertId: string, userId: string): Promise<{ alert: AlertDto; changed: boolean }> {
+  async acknowledge(alertId: string, userId: string): Promise<Committed<AlertDto>> {
     const updated = await this.db.updateTable('alert').set({ acknowledgedAt: this.now(), acknowledgedBy: userId })
       .where('id', '=', alertId).where('acknowledgedAt', 'is', null).returningAll().executeTakeFirst();
     const row = updated ?? await this.db.selectFrom('alert').selectAll().where('id', '=', alertId).executeTakeFirst();
     if (!row) throw new QueueError('ALERT_NOT_FOUND', `No alert ${alertId}`, 404);
-    return { alert: (await this.describe([row]))[0]!, changed: !!updated };
+    const alert = (await this.describe([row]))[0]!;
+    return { value: alert, events: updated ? [event('alert:acknowledged', alert.siteId, { alert })] : [] };
   }
 
   async describe(rows: AlertRow[]): Promise<AlertDto[]> {

@@ -1,5 +1,6 @@
 import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
 import { QueueError } from '../queue/queue.errors.ts';
+import { assertTimezone } from './timezones.ts';
 
 /** Sites, services, counters and what screens need to know about them. */
 export class SiteConfigService {
@@ -15,6 +16,14 @@ export class SiteConfigService {
   }
 
   async createSite(input: { code: string; name: string; timezone?: string; level?: SiteLevel; openingHours?: Record<string, [string, string][]> }) {
+    for (const key of Object.keys(input.openingHours ?? {})) {
+      try {
+        parseWeekdays(key);
+      } catch {
+        throw new QueueError('INVALID_OPENING_HOURS', `"${key}" is not a range of weekdays from the first to the last (e.g. mon-fri)`, 400);
+      }
+    }
+    if (input.timezone) await assertTimezone(this.db, input.timezone);
     return this.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('site').select('id').where('code', '=', input.code).executeTakeFirst();
       if (taken) throw new QueueError('SITE_CODE_TAKEN', `A site with code ${input.code} exists`, 409);
@@ -74,6 +83,27 @@ export class SiteConfigService {
     return device.siteId;
   }
 
+  /** A device's site, kind and settings; 404 for none. */
+  async device(deviceId: string) {
+    const device = await this.db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'settings']).where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new QueueError('DEVICE_NOT_FOUND', `No device ${deviceId}`, 404);
+    return device;
+  }
+
+  /**
+   * Sets a display's zone (null: the whole site). Every counter and service it names must be
+   * one of the display's site.
+   */
+  async setDisplayZone(device: { id: string; siteId: string; settings: Record<string, unknown> }, zone: DisplayZone | null): Promise<void> {
+    for (const [table, ids] of [['counter', zone?.counterIds], ['service', zone?.serviceIds]] as const) {
+      if (!ids) continue;
+      const found = await this.db.selectFrom(table).select('id').where('siteId', '=', device.siteId).where('id', 'in', ids).execute();
+      if (found.length !== ids.length) throw new QueueError(`${table.toUpperCase()}_NOT_FOUND`, `A ${table} in ${table}Ids is not a ${table} of this site`, 404);
+    }
+    const { zone: _old, ...rest } = device.settings;
+    await this.db.updateTable('device').set({ settings: JSON.stringify(zone ? { ...rest, zone } : rest) }).where('id', '=', device.id).execute();
+  }
+
   async listDevices(siteId: string) {
     const rows = await this.db.selectFrom('device')
       .select(['id', 'kind', 'name', 'counterId', 'createdAt', 'lastSeenAt', 'revokedAt', 'pairingExpiresAt'])
@@ -118,6 +148,11 @@ export class SiteConfigService {
       counters: counters.map((c) => ({ ...c, serviceIds: links.filter((l) => l.counterId === c.id).map((l) => l.serviceId) })),
     };
   }
+}
+
+export interface DisplayZone {
+  counterIds?: string[];
+  serviceIds?: string[];
 }
 
 export const prefixTaken = (prefix: string, holder?: string) =>

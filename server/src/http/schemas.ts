@@ -1,63 +1,14 @@
 import { Type } from 'typebox';
-import { ErrorBody, Localized, Ticket } from '@qms/protocol';
+import { ErrorBody } from '@qms/protocol';
 
-// Request schemas (responses reuse @qms/protocol). Every object refuses unknown fields.
-const strict = { additionalProperties: false } as const;
-export const Id = Type.String({ format: 'uuid' });
-export const SiteParams = Type.Object({ siteId: Id }, strict);
-export const TicketParams = Type.Object({ ticketId: Id }, strict);
-export const CounterParams = Type.Object({ counterId: Id }, strict);
-export const DeviceParams = Type.Object({ deviceId: Id }, strict);
+// The request schemas are protocol's (protocol/src/requests.ts); these are the error replies
+// every route documents.
+export {
+  CounterParams, CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, Id, IssueBody, IssueHeaders,
+  LoginBody, OpeningHoursBody, PairBody, PauseBody, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody,
+} from '@qms/protocol';
 
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Code = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' });
-const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
-export const OpeningHoursBody = Type.Record(
-  Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }),
-  Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 }),
-  // a key that is not a weekday range is refused here, not left to the route
-  { additionalProperties: false },
-);
-
-export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, strict);
-export const CreateSiteBody = Type.Object({
-  code: Code, name: Name, timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  level: Type.Optional(Type.Enum(['province', 'commune'])), openingHours: Type.Optional(OpeningHoursBody),
-}, strict);
-export const CreateServiceBody = Type.Object({
-  code: Code, name: Type.Object({ vi: Name, en: Name }, strict), prefix: Type.String({ minLength: 1, maxLength: 3, pattern: '^[A-Z0-9]+$' }),
-  targetWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
-}, strict);
-export const CreateCounterBody = Type.Object({
-  number: Type.Integer({ minimum: 1, maximum: 9999 }), name: Name, serviceIds: Type.Array(Id, { maxItems: 50 }),
-}, strict);
-export const CreateStaffBody = Type.Object({
-  username: Type.String({ minLength: 2, maxLength: 60, pattern: '^[A-Za-z0-9_.-]+$' }),
-  password: Type.String({ minLength: 8, maxLength: 200 }), displayName: Name, role: Type.Enum(['admin', 'manager', 'staff']),
-}, strict);
-export const CreateDeviceBody = Type.Object({
-  kind: Type.Enum(['kiosk', 'display', 'counter', 'rating']), name: Name, counterId: Type.Optional(Id),
-}, strict);
-export const PairBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, strict);
-/** One key per press of a kiosk's button: the retries of that press carry it too. */
-export const IssueHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({
-    minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$',
-    description: 'One key per press (e.g. a random UUID), sent again with every retry of that press. A retry gets the ticket the first request made (201, same body, current position; header Idempotent-Replayed: true) instead of a second ticket; the same key with another service or priority is 409 ISSUE_KEY_REUSED. Keys are scoped to the issuing kiosk or official.',
-  })),
-});
-export const IssueBody = Type.Object({
-  serviceId: Id, priority: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })), lang: Type.Optional(Type.Enum(['vi', 'en'])),
-}, strict);
-export const PauseBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, strict);
-export const TransferBody = Type.Object({ serviceId: Id }, strict);
-export const RatingBody = Type.Object({
-  score: Type.Integer({ minimum: 1, maximum: 10 }), reason: Type.Optional(Code), comment: Type.Optional(Type.String({ maxLength: 1000 })),
-}, strict);
-
-export const TicketReply = Type.Object({ ticket: Ticket });
 export const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 /** responses documented by their route's description rather than a schema */
 export const created = { 201: Type.Unknown(), ...errors };
 export const noContent = { 204: Type.Null(), ...errors };
-export { Localized };

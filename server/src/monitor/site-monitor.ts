@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { AlertTable, Database, Db } from '@qms/db';
 import type { Alert } from '@qms/protocol';
-import { AlertService } from '../alerts/alert.service.ts';
+import type { AlertService } from '../alerts/alert.service.ts';
 import { event, type DomainEvent } from '../queue/queue.events.ts';
 import { loadCalendar } from '../queue/queue.repository.ts';
 import { openingState } from '../queue/site.calendar.ts';
@@ -27,6 +27,8 @@ type Trx = Transaction<Database>;
 export interface SiteMonitorOptions {
   db: Db;
   now: () => Date;
+  /** describes the alerts it raises */
+  alerts: Pick<AlertService, 'describe'>;
   publish: (events: DomainEvent[]) => void;
   /** devices with a socket on this process */
   connectedDeviceIds: () => string[];
@@ -42,11 +44,11 @@ const LOCK_KEY = 0x716d736d6f6e;
 const SWEEP_WINDOW_MS = 60 * 60_000;
 
 export class SiteMonitor {
-  private readonly alerts: AlertService;
+  private readonly alerts: Pick<AlertService, 'describe'>;
   private readonly offlineAfterMs: number;
 
   constructor(private readonly options: SiteMonitorOptions) {
-    this.alerts = new AlertService(options.db, options.now);
+    this.alerts = options.alerts;
     this.offlineAfterMs = options.offlineAfterMs ?? 120_000;
   }
 

@@ -1,16 +1,14 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Db } from '@qms/db';
 import { ErrorBody, StaffPhoto } from '@qms/protocol';
 import { isAdmin, type StaffPrincipal } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors, Id } from '../http/schemas.ts';
-import { event } from '../queue/queue.events.ts';
 import { QueueError } from '../queue/queue.errors.ts';
-import { PHOTO_SIDE, reencodePhoto } from './photo.image.ts';
-import { StaffPhotoService } from './staff-photo.service.ts';
+import { PHOTO_SIDE } from './photo.image.ts';
 
 // An official's photo (extension of API.md): managers of the official's sites and administrators
 // upload and delete it; the devices and staff of those sites read it (the rating tablet shows it
@@ -33,8 +31,8 @@ const photoErrors = { ...errors, 413: ErrorBody, 415: ErrorBody };
 const ajv = new Ajv({ removeAdditional: false, coerceTypes: false, allErrors: false });
 addFormats.default(ajv);
 
-export async function photoRoutes(app: FastifyInstance, { db }: { db: Db }) {
-  const photos = new StaffPhotoService(db);
+export const photoRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { photos } = app.services;
 
   // Every body here is an image: read as bytes whatever Content-Type the client sent (the kind is
   // taken from the bytes themselves), up to PHOTO_MAX_BYTES, and never parsed as JSON or text.
@@ -62,9 +60,6 @@ export async function photoRoutes(app: FastifyInstance, { db }: { db: Db }) {
       'Only a manager of every site of this official changes their photo');
     return { p, owner };
   };
-  const changed = (siteIds: string[]) => {
-    for (const siteId of siteIds) app.realtime.publish([event('site:updated', siteId, { siteId, parts: ['staff'] })]);
-  };
 
   app.put('/users/:userId/photo', {
     bodyLimit: PHOTO_MAX_BYTES,
@@ -77,21 +72,18 @@ export async function photoRoutes(app: FastifyInstance, { db }: { db: Db }) {
         + `${PHOTO_SIDE} px a side, without the file's metadata. The site's screens hear site:updated with parts ['staff'].`,
     },
   }, async (request) => {
-    const { userId } = request.params as { userId: string };
-    const { p, owner } = await managedOwner(request, userId);
-    const photo = await photos.save(userId, await reencodePhoto(request.body as Buffer), p.user.id);
-    changed(owner.siteIds);
-    return photo;
+    const { userId } = request.params;
+    const { p } = await managedOwner(request, userId);
+    return (await photos.replace(userId, request.body, p.user.id)).value;
   });
 
   app.delete('/users/:userId/photo', {
     onRequest: async (request) => void managerOrAdmin(request),
     schema: { tags: ['configuration'], params: UserParams, response: { 204: Type.Null(), ...errors }, description: "Removes the official's photo (204 also when there was none)." },
   }, async (request, reply) => {
-    const { userId } = request.params as { userId: string };
-    const { owner } = await managedOwner(request, userId);
-    if (await photos.remove(userId)) changed(owner.siteIds);
-    return reply.code(204).send();
+    await managedOwner(request, request.params.userId);
+    await photos.remove(request.params.userId);
+    return reply.code(204).send(null);
   });
 
   app.get('/users/:userId/photo', {
@@ -106,7 +98,7 @@ export async function photoRoutes(app: FastifyInstance, { db }: { db: Db }) {
         + 'Fetch the photoUrl of StaffRef: it changes with the photo. Answers carry an ETag and Cache-Control: private, no-cache.',
     },
   }, async (request, reply) => {
-    const { userId } = request.params as { userId: string };
+    const { userId } = request.params;
     const p = who(request);
     if (!isAdmin(p)) {
       const owner = await photos.owner(userId).catch(() => null);
@@ -121,10 +113,10 @@ export async function photoRoutes(app: FastifyInstance, { db }: { db: Db }) {
     // every time (a 304 is a few bytes), so a revoked tablet or a changed photo shows at once
     // (X-Content-Type-Options: nosniff is on every answer: plugins/security-headers.plugin.ts)
     reply.header('etag', etag).header('cache-control', 'private, no-cache');
-    if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
     return reply.type(photo.contentType).send(photo.image);
   });
-}
+};
 
 /** If-None-Match lists `etag` (or is *), comparing weakly as RFC 9110 says for GET. */
 function noneMatch(header: string | undefined, etag: string): boolean {

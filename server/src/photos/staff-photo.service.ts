@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '@qms/db';
 import { staffPhotoUrl, type StaffPhoto } from '@qms/protocol';
+import type { Committed } from '../app/after-commit.ts';
 import { QueueError } from '../queue/queue.errors.ts';
-import type { EncodedPhoto } from './photo.image.ts';
+import { siteUpdated } from '../queue/queue.events.ts';
+import { reencodePhoto, type EncodedPhoto } from './photo.image.ts';
 
 // Officials' photos, stored in PostgreSQL (staff_photo) so every process of a cluster serves them.
 
@@ -23,6 +25,22 @@ export class StaffPhotoService {
     return { ...user, siteIds: sites.map((s) => s.siteId) };
   }
 
+  /**
+   * The official's photo from an uploaded file, re-encoded (photo.image.ts). The screens of the
+   * official's sites hear site:updated ['staff'].
+   */
+  async replace(userId: string, upload: Buffer, by: string): Promise<Committed<StaffPhoto>> {
+    const photo = await this.save(userId, await reencodePhoto(upload), by);
+    return { value: photo, events: (await this.owner(userId)).siteIds.map((siteId) => siteUpdated(siteId, ['staff'])) };
+  }
+
+  /** Removes the photo; true when there was one (and then the screens of its sites hear of it). */
+  async remove(userId: string): Promise<Committed<boolean>> {
+    const result = await this.db.deleteFrom('staffPhoto').where('userId', '=', userId).executeTakeFirst();
+    const removed = result.numDeletedRows > 0n;
+    return { value: removed, events: removed ? (await this.owner(userId)).siteIds.map((siteId) => siteUpdated(siteId, ['staff'])) : [] };
+  }
+
   async save(userId: string, photo: EncodedPhoto, by: string): Promise<StaffPhoto> {
     const etag = digest(photo.image);
     const row = { image: photo.image, contentType: photo.contentType, width: photo.width, height: photo.height, etag, updatedAt: new Date(), updatedBy: by };
@@ -32,12 +50,6 @@ export class StaffPhotoService {
       userId, photoUrl: staffPhotoUrl(userId, etag), contentType: photo.contentType,
       width: photo.width, height: photo.height, bytes: photo.image.length,
     };
-  }
-
-  /** true when there was a photo */
-  async remove(userId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('staffPhoto').where('userId', '=', userId).executeTakeFirst();
-    return result.numDeletedRows > 0n;
   }
 
   async read(userId: string): Promise<StoredPhoto | undefined> {

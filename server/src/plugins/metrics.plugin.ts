@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorBody } from '@qms/protocol';
@@ -10,8 +10,8 @@ import { poolUse, type Db } from '@qms/db';
 
 /**
  * GET /metrics in Prometheus' text format (docs/observability.md). Each app has its own
- * registry (tests build many). Tickets issued and called are counted from the events the app
- * publishes; what waits now is counted from the database when scraped, in one query.
+ * registry (tests build many). Tickets issued and called are counted from committed events
+ * (subscribers/metrics.ts); what waits now is counted from the database when scraped, in one query.
  */
 export interface MetricsOptions {
   db: Db;
@@ -32,14 +32,9 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   // process, heap, GC and event-loop delay (nodejs_eventloop_lag_*)
   collectDefaultMetrics({ register, prefix: 'qms_' });
   const labels = ['site', 'service'] as const;
-  const issued = new Counter({ name: 'qms_tickets_issued_total', help: 'Tickets issued', labelNames: labels, registers: [register] });
-  const called = new Counter({ name: 'qms_tickets_called_total', help: 'Tickets called (recalls not counted)', labelNames: labels, registers: [register] });
   const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-  const callSent = new Histogram({
-    name: 'qms_call_to_send_seconds',
-    help: 'From the moment a call is committed to its event leaving this server for the wall displays of its site',
-    buckets, registers: [register],
-  });
+  // tickets issued and called are counted by subscribers/metrics.ts, on this registry
+  app.decorate('metrics', { register, clock: options.clock, latencyBuckets: buckets });
   const callDisplayed = new Histogram({
     name: 'qms_call_to_display_seconds',
     help: 'From the moment a call is committed to a wall display answering that it has it (call:displayed), on this server\'s clock; one observation per display',
@@ -70,21 +65,6 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
       if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);
     },
   });
-
-  const publish = app.realtime.publish.bind(app.realtime);
-  app.realtime.publish = (events) => {
-    publish(events);
-    for (const e of events) {
-      if (e.name !== 'ticket:issued' && e.name !== 'ticket:called') continue;
-      const ticket = (e.payload as { ticket: { serviceId: string; calledAt?: string | null; recall?: boolean } }).ticket;
-      const at = { site: e.siteId, service: ticket.serviceId };
-      if (e.name === 'ticket:issued') issued.inc(at);
-      else if (!(e.payload as { recall?: boolean }).recall) {
-        called.inc(at);
-        if (ticket.calledAt) callSent.observe(Math.max(0, (options.clock().getTime() - Date.parse(ticket.calledAt)) / 1000));
-      }
-    }
-  };
 
   // A display echoes the call's calledAt, the server's own timestamp of the commit, so the
   // display's clock plays no part, and a display on another process of a cluster (which never
@@ -143,4 +123,17 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
   });
 }
 
+export interface Metrics {
+  register: Registry;
+  /** the app's clock */
+  clock: () => Date;
+  latencyBuckets: number[];
+}
+
 export const metricsPlugin = fp(metrics, { name: 'metrics', dependencies: ['realtime'] });
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}

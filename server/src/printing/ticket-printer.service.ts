@@ -63,8 +63,8 @@ export interface TicketPrinterOptions {
   failureFloorMs?: number;
   /** the kiosks' site agents; without it an `{kind:'agent'}` printer is offline */
   agents?: AgentLink;
-  /** publishes a printer alert just raised (alert:raised to the site's managers) */
-  publishAlert?: (alertId: string) => Promise<void>;
+  /** dispatches a printer alert just raised (alert:due: the alerts subscriber sends it to the site's managers) */
+  publishAlert?: (siteId: string, alertId: string) => void;
   now?: () => Date;
 }
 
@@ -107,7 +107,7 @@ export class TicketPrinter {
   private readonly waitMs: number;
   private readonly transport: (printer: TcpPrinter) => PrinterTransport;
   private readonly agents: AgentLink | undefined;
-  private readonly publishAlert: ((alertId: string) => Promise<void>) | undefined;
+  private readonly publishAlert: ((siteId: string, alertId: string) => void) | undefined;
   private readonly now: () => Date;
   private readonly failureFloorMs: number;
   /** one job at a time per printer: many network printers take a single connection */
@@ -297,8 +297,9 @@ export class TicketPrinter {
   /**
    * One open alert per kiosk printer and cause: a printer out of paper fails every ticket until
    * someone comes, and a manager needs one line that says so (with a count), not fifty. A new
-   * alert goes to the site's managers at once (alert:raised) when a publisher is wired; it is
-   * then marked published so the site monitor's sweep does not send it again.
+   * alert goes to the site's managers at once (alert:due, then alert:raised) when a publisher is
+   * wired; the alerts subscriber marks it published so the site monitor's sweep does not send it
+   * again (and sends it when nothing else did).
    */
   private async alert(about: AlertSubject, printer: string, reason: string, message: string, options: { countIt?: boolean } = {}): Promise<void> {
     try {
@@ -318,11 +319,10 @@ export class TicketPrinter {
         siteId: about.siteId, kind: 'printer', deviceId: about.deviceId, ticketId: about.ticketId, counterId: null, staffId: null,
         data: JSON.stringify({
           reason, message, printer, ...(about.code ? { ticketCode: about.code } : {}), count: options.countIt === false ? 0 : 1, lastAt: now.toISOString(),
-          ...(this.publishAlert ? { published: true } : {}),
         }),
         createdAt: now, acknowledgedAt: null, acknowledgedBy: null,
       }).returning('id').executeTakeFirstOrThrow();
-      await this.publishAlert?.(row.id);
+      this.publishAlert?.(about.siteId, row.id);
     } catch (error) {
       this.log?.warn({ err: error, deviceId: about.deviceId }, 'printer alert not recorded');
     }

@@ -1,4 +1,4 @@
-import type { ServerEventName, ServerEventPayload } from '@qms/protocol';
+import type { ServerEventName, ServerEventPayload, SiteUpdated } from '@qms/protocol';
 
 /**
  * A fact the domain produced, to publish after its transaction commits. `counterId` narrows
@@ -22,7 +22,21 @@ export interface StatsDue {
   at: Date;
 }
 
-export type DomainEvent = PublishedEvent | StatsDue;
+/**
+ * Alerts a command raised (a low rating, a printer failing). Not sent as such: the alerts
+ * subscriber describes them after the commit and sends `alert:raised` to the site's managers,
+ * once, whichever of it and the site monitor's sweep gets to them first.
+ */
+export interface AlertsDue {
+  name: 'alert:due';
+  siteId: string;
+  alertIds: string[];
+}
+
+export type DomainEvent = PublishedEvent | StatsDue | AlertsDue;
+
+/** Whether an event goes out to sockets as it is (the others are for subscribers only). */
+export const isPublished = (e: DomainEvent): e is PublishedEvent => e.name !== 'queue:stats-due' && e.name !== 'alert:due';
 
 export function event<E extends ServerEventName>(
   name: E, siteId: string, payload: ServerEventPayload<E>, counterId?: string,
@@ -30,6 +44,15 @@ export function event<E extends ServerEventName>(
   return { name, siteId, payload, ...(counterId ? { counterId } : {}) } as PublishedEvent;
 }
 
+/** The site's screens fetch its configuration again (GET /sites/:siteId). */
+export function siteUpdated(siteId: string, parts: SiteUpdated['parts']): PublishedEvent {
+  return event('site:updated', siteId, { siteId, parts });
+}
+
 export function statsDue(siteId: string, serviceIds: string[], at: Date): StatsDue {
   return { name: 'queue:stats-due', siteId, serviceIds: [...new Set(serviceIds)], at };
+}
+
+export function alertsDue(siteId: string, alertIds: string[]): AlertsDue {
+  return { name: 'alert:due', siteId, alertIds };
 }

@@ -387,6 +387,24 @@ export class QueueService {
     return this.counterDto(this.db, row);
   }
 
+  /** The site of a counter (who may act on it is decided by its site). */
+  async siteOfCounter(counterId: string): Promise<string> {
+    const row = await this.db.selectFrom('counter').select('siteId').where('id', '=', counterId).executeTakeFirst();
+    if (!row) throw notFound('counter', counterId);
+    return row.siteId;
+  }
+
+  /** The site of a ticket, or undefined for one that does not exist. */
+  async siteOfTicket(ticketId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('ticket').select('siteId').where('id', '=', ticketId).executeTakeFirst();
+    return row?.siteId;
+  }
+
+  /** The counter an official works now (open or paused), if any. */
+  async workingCounterOf(staffId: string): Promise<{ id: string; siteId: string } | undefined> {
+    return this.db.selectFrom('counter').select(['id', 'siteId']).where('staffId', '=', staffId).where('status', '<>', 'closed').executeTakeFirst();
+  }
+
   /** What the phone page shows: no internal ids beyond the service. */
   async publicTicket(publicId: string): Promise<PublicTicket> {
     const row = await this.db.selectFrom('ticket').selectAll().where('publicId', '=', publicId).executeTakeFirst();

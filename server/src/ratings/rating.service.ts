@@ -1,5 +1,7 @@
 import type { Db } from '@qms/db';
+import type { Committed } from '../app/after-commit.ts';
 import { QueueError } from '../queue/queue.errors.ts';
+import { alertsDue, event, type DomainEvent } from '../queue/queue.events.ts';
 import { isoInZone } from '../queue/time.ts';
 
 export interface RatingInput {
@@ -17,6 +19,16 @@ export interface RatingOptions {
   clock: () => Date;
   /** how long after finishing a ticket may be rated (QMS_RATING_WINDOW_SECONDS) */
   windowSeconds: number;
+}
+
+export interface RatedTicket {
+  id: string;
+  ticketId: string;
+  score: number;
+  reason: string | null;
+  createdAt: string;
+  siteId: string;
+  counterId: string | null;
 }
 
 /**
@@ -54,7 +66,11 @@ export class RatingService {
     return this.options.clock() > openUntil ? { rated: false } : { rated: false, ratingOpenUntil: isoInZone(openUntil, row.timezone) };
   }
 
-  async rate(input: RatingInput) {
+  /**
+   * Rates a served ticket. Its events: `rating:created` to the counter's screens (a tablet or a
+   * phone page still asking stops), and the alert the lowest score raised.
+   */
+  async rate(input: RatingInput): Promise<Committed<RatedTicket>> {
     return this.db.transaction().execute(async (trx) => {
       const ticket = await trx.selectFrom('ticket').select(['id', 'siteId', 'status', 'counterId', 'staffId', 'code', 'finishedAt'])
         .where('id', '=', input.ticketId).forUpdate().executeTakeFirst();
@@ -95,19 +111,31 @@ export class RatingService {
         .onConflict((oc) => oc.column('ticketId').doNothing())
         .returning(['id', 'ticketId', 'score', 'reason', 'createdAt']).executeTakeFirst();
       if (!rating) throw new QueueError('ALREADY_RATED', `${ticket.code} has already been rated`, 409, { code: ticket.code });
+      const events: DomainEvent[] = ticket.counterId
+        ? [event('rating:created', ticket.siteId, { ticketId: ticket.id, counterId: ticket.counterId, channel: input.channel }, ticket.counterId)]
+        : [];
       const lowest = Math.min(...scale.map((l) => l.score));
       if (input.score === lowest) {
-        await trx.insertInto('alert').values({
+        const alert = await trx.insertInto('alert').values({
           siteId: ticket.siteId, kind: 'low_rating', counterId: ticket.counterId, staffId: ticket.staffId, ticketId: ticket.id,
           deviceId: input.device?.id ?? null, data: JSON.stringify({ score: input.score, reason: input.reason ?? null, code: ticket.code }),
           acknowledgedAt: null, acknowledgedBy: null,
-        }).execute();
+        }).returning('id').executeTakeFirstOrThrow();
+        events.push(alertsDue(ticket.siteId, [alert.id]));
       }
-      return {
+      const value = {
         id: rating.id, ticketId: rating.ticketId, score: rating.score, reason: rating.reason, createdAt: rating.createdAt.toISOString(),
         siteId: ticket.siteId, counterId: ticket.counterId,
       };
+      return { value, events };
     });
+  }
+
+  /** The phone page's rating: its ticket by the key in the QR code. */
+  async rateByPublicId(publicId: string, input: Omit<RatingInput, 'ticketId' | 'device' | 'channel'>): Promise<Committed<RatedTicket>> {
+    const ticket = await this.db.selectFrom('ticket').select('id').where('publicId', '=', publicId).executeTakeFirst();
+    if (!ticket) throw new QueueError('TICKET_NOT_FOUND', 'No such ticket', 404);
+    return this.rate({ ...input, ticketId: ticket.id, channel: 'phone' });
   }
 }
 

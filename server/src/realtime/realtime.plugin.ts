@@ -7,9 +7,8 @@ import { rooms, type ClientToServerEvents, type QueueSnapshot, type ServerToClie
 import type { AuthChange } from '../auth/auth.service.ts';
 import { isAdmin, managerOfSite, type Principal } from '../auth/principal.ts';
 import { SESSION_COOKIE } from '../http/auth.plugin.ts';
-import type { DomainEvent } from '../queue/queue.events.ts';
+import type { PublishedEvent } from '../queue/queue.events.ts';
 import type { QueueService } from '../queue/queue.service.ts';
-import { StatsPublisher } from '../queue/stats.publisher.ts';
 import { DeviceTokens, SeenMarks } from './device.batch.ts';
 import { SnapshotShare } from './snapshot.share.ts';
 
@@ -23,8 +22,10 @@ type QmsSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerE
 
 export interface Realtime {
   io: QmsServer;
-  /** Sends domain events to their rooms. Call only after the transaction committed. */
-  publish(events: DomainEvent[]): void;
+  /** Sends an event to its room. Only the realtime subscriber calls it, after the commit. */
+  send(e: PublishedEvent): void;
+  /** Something at the site changed: the shared snapshot is built again for the next socket. */
+  siteChanged(siteId: string): void;
   /** Devices with a socket on this process (the monitor marks them seen; see monitor/). */
   connectedDeviceIds(): string[];
   /** Devices of the site with a socket on any process (asks the other processes in a cluster). */
@@ -39,7 +40,8 @@ export interface Realtime {
 }
 
 export interface RealtimeOptions {
-  queue: QueueService;
+  /** the snapshots screens get on connect, and the device marks */
+  queue: Pick<QueueService, 'stampedSnapshot' | 'db' | 'now'>;
   /** a pg pool for @socket.io/postgres-adapter, when several processes share the database */
   clusterPool?: pg.Pool;
 }
@@ -150,11 +152,6 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     }
     emit(io.to(rooms.site(siteId)), name, payload);
   };
-  const stats = new StatsPublisher({
-    compute: (siteId, serviceIds, at) => queue.serviceStats(siteId, serviceIds, at),
-    emit: (siteId, services) => emitToSite(siteId, 'queue:stats', { siteId, services }),
-    onError: (error, siteId) => app.log.warn({ err: error, siteId }, 'queue:stats not sent'),
-  });
   // a reconnect storm is thousands of handshakes: device tokens are looked up together
   const deviceTokens = new DeviceTokens(queue.db);
 
@@ -288,20 +285,14 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
 
   const value: Realtime = {
     io,
-    publish(events) {
-      for (const e of events) {
-        if (e.name === 'queue:stats-due') {
-          snapshots.invalidate(e.siteId);
-          stats.mark(e.siteId, e.serviceIds, e.at);
-          continue;
-        }
-        const target = (e.name === 'rating:requested' || e.name === 'rating:created') && e.counterId ? rooms.counter(e.counterId)
-          : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
-          : rooms.site(e.siteId);
-        if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);
-        else emit(io.to(target), e.name, e.payload);
-      }
+    send(e) {
+      const target = (e.name === 'rating:requested' || e.name === 'rating:created') && e.counterId ? rooms.counter(e.counterId)
+        : e.name === 'alert:raised' || e.name === 'alert:acknowledged' ? rooms.managers(e.siteId)
+        : rooms.site(e.siteId);
+      if (target === rooms.site(e.siteId)) emitToSite(e.siteId, e.name, e.payload);
+      else emit(io.to(target), e.name, e.payload);
     },
+    siteChanged: (siteId) => snapshots.invalidate(siteId),
     async onlineDeviceIds(siteId) {
       const sockets = await io.in(rooms.site(siteId)).fetchSockets();
       return new Set(sockets.flatMap((s) => (s.data.principal?.kind === 'device' ? [s.data.principal.device.id] : [])));
@@ -331,7 +322,6 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
   });
   app.addHook('onClose', async () => {
     unwatch();
-    await stats.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await seen.close();
   });

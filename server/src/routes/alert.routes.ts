@@ -1,17 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Db } from '@qms/db';
 import { Alert } from '@qms/protocol';
-import { AlertService, type AlertDto } from '../alerts/alert.service.ts';
 import { managerOfSite } from '../auth/principal.ts';
 import { allow, bearer, who } from '../http/auth.plugin.ts';
 import { errors, SiteParams } from '../http/schemas.ts';
-import { event } from '../queue/queue.events.ts';
-import type { QueueService } from '../queue/queue.service.ts';
-import { counterDeskRoutes, engineClock } from './counter-desk.routes.ts';
 
-// Alerts that must reach a manager at once (a citizen's criticism, the lowest rating), and the
-// extra reads of the counter terminal and rating tablet (counter-desk.routes.ts).
+// Alerts that must reach a manager at once (a citizen's criticism, the lowest rating). Managers
+// (and admins) watching the site see them live: the realtime subscriber sends alert events to
+// rooms.managers(siteId), which kiosks, displays and officials never join.
 
 /** Socket payloads of this feature (declared in protocol/src/events.ts). */
 export type { AlertAcknowledged, AlertRaised } from '@qms/protocol';
@@ -26,15 +22,8 @@ const AlertListQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1..999, default 100' })),
 }, strict);
 
-export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
-  const alerts = new AlertService(db, engineClock(queue));
-
-  /**
-   * Managers (and admins) watching the site see alerts live: realtime routes alert events to
-   * rooms.managers(siteId), which kiosks, displays and officials never join.
-   */
-  const toManagers = (alert: AlertDto, name: 'alert:raised' | 'alert:acknowledged') =>
-    app.realtime.publish([event(name, alert.siteId, { alert })]);
+export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { alerts } = app.services;
 
   app.post('/alerts/criticism', {
     schema: { tags: ['alerts'], body: CriticismBody, response: { 201: AlertReply, ...errors } },
@@ -46,24 +35,18 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
     },
   }, async (request, reply) => {
     const p = who(request);
-    const { comment } = request.body as { comment?: string };
-    let alert: AlertDto;
-    if (p.kind === 'device') {
-      allow(p.device.kind === 'rating' || p.device.kind === 'kiosk', 'Only a rating tablet, a kiosk or staff send criticism');
-      alert = await alerts.raiseCriticism({ kind: 'device', deviceId: p.device.id, siteId: p.device.siteId, counterId: p.device.counterId }, comment);
-    } else {
-      alert = await alerts.raiseCriticism({ kind: 'staff', staffId: p.user.id, siteIds: p.siteIds }, comment);
-    }
-    // stored first, then published (a console that missed the event lists it on its next load)
-    toManagers(alert, 'alert:raised');
-    return reply.code(201).send({ alert });
+    if (p.kind === 'device') allow(p.device.kind === 'rating' || p.device.kind === 'kiosk', 'Only a rating tablet, a kiosk or staff send criticism');
+    const source = p.kind === 'device'
+      ? { kind: 'device' as const, deviceId: p.device.id, siteId: p.device.siteId, counterId: p.device.counterId }
+      : { kind: 'staff' as const, staffId: p.user.id, siteIds: p.siteIds };
+    return reply.code(201).send({ alert: (await alerts.raiseCriticism(source, request.body.comment)).value });
   });
 
   app.get('/sites/:siteId/alerts', {
     schema: { tags: ['alerts'], params: SiteParams, querystring: AlertListQuery, response: { 200: Type.Object({ alerts: Type.Array(Alert) }), ...errors } },
   }, async (request) => {
-    const { siteId } = request.params as { siteId: string };
-    const query = request.query as { open?: string; limit?: string };
+    const { siteId } = request.params;
+    const query = request.query;
     allow(managerOfSite(who(request), siteId), 'Only managers of this site see its alerts');
     const openOnly = query.open === '1' || query.open === 'true';
     return { alerts: await alerts.list(siteId, { openOnly, limit: Math.min(Number(query.limit ?? 100), 500) }) };
@@ -72,14 +55,9 @@ export async function alertRoutes(app: FastifyInstance, { db, queue }: { db: Db;
   app.post('/alerts/:alertId/acknowledge', {
     schema: { tags: ['alerts'], params: AlertParams, response: { 200: AlertReply, ...errors } },
   }, async (request) => {
-    const { alertId } = request.params as { alertId: string };
+    const { alertId } = request.params;
     const p = who(request);
-    const siteId = await alerts.siteOf(alertId);
-    allow(managerOfSite(p, siteId), 'Only managers of this site acknowledge its alerts');
-    const { alert, changed } = await alerts.acknowledge(alertId, p.user.id);
-    if (changed) toManagers(alert, 'alert:acknowledged');
-    return { alert };
+    allow(managerOfSite(p, await alerts.siteOf(alertId)), 'Only managers of this site acknowledge its alerts');
+    return { alert: (await alerts.acknowledge(alertId, p.user.id)).value };
   });
-
-  await app.register(counterDeskRoutes, { db, queue });
-}
+};

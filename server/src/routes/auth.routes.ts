@@ -1,18 +1,18 @@
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@qms/protocol';
 import { SESSION_COOKIE, who } from '../http/auth.plugin.ts';
 import { errors, LoginBody } from '../http/schemas.ts';
 
 const User = Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String(), role: Type.String() });
 
-export async function authRoutes(app: FastifyInstance) {
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/auth/login', {
     schema: { tags: ['auth'], body: LoginBody, response: { 200: Type.Object({ token: Type.String(), user: User, expiresAt: Type.String() }), ...errors } },
     config: { rateLimit: app.rateLimits.login },
     preHandler: app.rateLimits.loginAccount,
   }, async (request, reply) => {
-    const { username, password } = request.body as { username: string; password: string };
+    const { username, password } = request.body;
     const session = await app.auth.login(username, password);
     // Secure over HTTPS, also when a trusted proxy ended the TLS (X-Forwarded-Proto, QMS_TRUST_PROXY)
     reply.setCookie(SESSION_COOKIE, session.token, {
@@ -25,7 +25,7 @@ export async function authRoutes(app: FastifyInstance) {
     const principal = who(request);
     if (principal.kind === 'staff') await app.auth.logout(principal.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   app.get('/auth/me', { schema: { tags: ['auth'] } }, async (request) => {
@@ -34,4 +34,4 @@ export async function authRoutes(app: FastifyInstance) {
       ? { kind: 'staff', user: principal.user, siteIds: principal.siteIds }
       : { kind: 'device', device: principal.device };
   });
-}
+};

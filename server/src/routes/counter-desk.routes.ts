@@ -1,24 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Db } from '@qms/db';
 import { StaffRef, Ticket } from '@qms/protocol';
-import { CounterDeskService } from '../alerts/counter-desk.service.ts';
 import { deviceOfSite, staffOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { CounterParams, errors, SiteParams } from '../http/schemas.ts';
 import { QueueError } from '../queue/queue.errors.ts';
-import type { QueueService } from '../queue/queue.service.ts';
 
-// Reads of the counter terminal and the rating tablet (extensions of API.md), registered from
-// alert.routes.ts. One service call per route.
-
-/**
- * The queue engine's clock, so "today" and "a moment ago" agree with the timestamps the engine
- * wrote (tests run it on a TestClock).
- */
-export function engineClock(queue: QueueService): () => Date {
-  return () => queue.now();
-}
+// Reads of the counter terminal and the rating tablet (extensions of API.md). One service
+// call per route.
 
 const strict = { additionalProperties: false } as const;
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
@@ -63,15 +52,15 @@ export const RatingRequest = Type.Object({
   staff: Type.Object({ displayName: Type.String(), photoUrl: Type.Optional(Type.String()) }), finishedAt: Instant,
 });
 
-export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { db: Db; queue: QueueService }) {
-  const desk = new CounterDeskService(db, engineClock(queue), app.config.ratingWindowSeconds);
+export const counterDeskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { desk } = app.services;
 
   /** Today's figures of the official working this counter (the caller, if it is closed). */
   app.get('/counters/:counterId/today', {
     schema: { tags: ['counters'], params: CounterParams, querystring: TodayQuery, response: { 200: TodayFigures, ...errors } },
   }, async (request) => {
-    const { counterId } = request.params as { counterId: string };
-    const { date } = request.query as { date?: string };
+    const { counterId } = request.params;
+    const { date } = request.query;
     if (date) assertDay(date);
     const p = who(request);
     const counter = await desk.counter(counterId);
@@ -83,8 +72,8 @@ export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { d
   app.get('/sites/:siteId/waiting', {
     schema: { tags: ['queue'], params: SiteParams, querystring: WaitingQuery, response: { 200: WaitingReply, ...errors } },
   }, async (request) => {
-    const { siteId } = request.params as { siteId: string };
-    const { serviceIds } = request.query as { serviceIds?: string };
+    const { siteId } = request.params;
+    const { serviceIds } = request.query;
     allow(staffOfSite(who(request), siteId), 'Only staff of this site see the waiting list');
     return desk.waiting(siteId, serviceIds ? [...new Set(serviceIds.toLowerCase().split(','))] : undefined);
   });
@@ -93,12 +82,12 @@ export async function counterDeskRoutes(app: FastifyInstance, { db, queue }: { d
   app.get('/counters/:counterId/rating-request', {
     schema: { tags: ['ratings'], params: CounterParams, response: { 200: RatingRequest, 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
-    const { counterId } = request.params as { counterId: string };
+    const { counterId } = request.params;
     const p = who(request);
     const counter = await desk.counter(counterId);
     allow(staffOfSite(p, counter.siteId) || (deviceOfSite(p, counter.siteId, ['rating']) && p.device.counterId === counterId),
       'Only the rating tablet of this counter asks for its ratings');
     const pending = await desk.ratingRequest(counterId);
-    return pending ?? reply.code(204).send();
+    return pending ?? reply.code(204).send(null);
   });
-}
+};

@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { Db, EmbeddedState } from '@qms/db';
+import { reachable, type Db, type EmbeddedState } from '@qms/db';
 import { version } from '../version.ts';
 
 const Health = Type.Object({
@@ -32,20 +31,20 @@ export interface HealthOptions {
   dayEndFailing: () => boolean;
 }
 
-export async function healthRoutes(app: FastifyInstance, { db, embedded, socketAdapter, dayEndFailing }: HealthOptions) {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { db, embedded, socketAdapter, dayEndFailing }) => {
   app.get('/api/health', {
     schema: { tags: ['health'], summary: 'Whether this process can serve, and the state of each part (docs/observability.md)', response: { 200: Health, 503: Health } },
   }, async (_req, reply) => {
     const embeddedPostgres = embedded?.state();
     const adapter = socketAdapter();
-    const reachable = await sql`select 1`.execute(db).then(() => true, () => false);
+    const up = await reachable(db);
     const down: string[] = [];
-    if (!reachable) down.push(embeddedPostgres === 'restarting' ? 'embedded PostgreSQL: stopped unexpectedly, being started again' : 'database: unreachable');
+    if (!up) down.push(embeddedPostgres === 'restarting' ? 'embedded PostgreSQL: stopped unexpectedly, being started again' : 'database: unreachable');
     if (adapter === 'down') down.push('socket adapter: not listening in PostgreSQL, other processes\' events do not reach this one\'s screens');
     const body = {
       status: down.length ? 'degraded' as const : 'ok' as const,
       version,
-      db: reachable ? 'ok' as const : 'unreachable' as const,
+      db: up ? 'ok' as const : 'unreachable' as const,
       ...(embeddedPostgres ? { embeddedPostgres } : {}),
       ...(adapter ? { socketAdapter: adapter } : {}),
       dayEnd: dayEndFailing() ? 'failing' as const : 'ok' as const,
@@ -53,4 +52,4 @@ export async function healthRoutes(app: FastifyInstance, { db, embedded, socketA
     };
     return reply.code(down.length ? 503 : 200).send(body);
   });
-}
+};

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Db, Localized } from '@qms/db';
-import { ErrorBody, type PublicTicket } from '@qms/protocol';
-import { formatEstimate, formatNumber, formatTime, type Lang } from '@qms/ui-shared/format';
-import { AlertService } from '../alerts/alert.service.ts';
-import { printerRoutes } from '../printing/printer.routes.ts';
-import { event } from '../queue/queue.events.ts';
-import type { QueueService } from '../queue/queue.service.ts';
-import type { RatingService } from '../ratings/rating.service.ts';
+import { ErrorBody } from '@qms/protocol';
+import { formatEstimate, formatNumber, formatTime } from '@qms/ui-shared/format';
+import type { PageModel } from '../phone/phone-pages.ts';
 
 // The phone page behind the ticket's QR code (/t/:publicId) and what it posts to. One small
 // server-rendered page, no framework: it must open quickly on a cheap phone over 3G. It polls
@@ -21,45 +16,30 @@ const PhoneRatingBody = Type.Object({
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' })),
 }, { additionalProperties: false });
 const PUBLIC_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** The page answers its own 404 page for any id (never the API's JSON), so the id is checked in the handler. */
+const PageParams = Type.Object({ publicId: Type.String() });
+const PageQuery = Type.Object({ lang: Type.Optional(Type.Unknown({ description: 'vi or en; anything else: the language the ticket was taken in' })) });
 /** statuses after which nothing changes any more: the page stops polling */
 const FINAL = ['done', 'no_show', 'cancelled', 'expired'];
 
-/** The scale RatingService uses when a site configures none. */
-const DEFAULT_SCALE: RatingLevel[] = [
-  { score: 3, label: { vi: 'Rất hài lòng', en: 'Very satisfied' } },
-  { score: 2, label: { vi: 'Hài lòng', en: 'Satisfied' } },
-  { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' }, asksReason: true },
-];
+export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ratings, phonePages } = app.services;
 
-export async function phoneRoutes(app: FastifyInstance, { db, queue, ratings }: { db: Db; queue: QueueService; ratings: RatingService }) {
-  const alerts = new AlertService(db, () => queue.now());
+  /** A citizen rates the ticket on the phone page (extension of API.md): once per ticket, like the tablet. */
+  app.post('/api/v1/public/tickets/:publicId/rating', {
+    schema: { tags: ['public'], params: PublicIdParams, body: PhoneRatingBody, response: { 201: Type.Unknown(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody } },
+    config: { rateLimit: app.config.rateLimits ? { max: 20, timeWindow: 60_000 } : false },
+  }, async (request, reply) => {
+    const { score, reason } = request.body;
+    // a tablet still asking about this ticket stops asking; the lowest score's alert reaches
+    // managers now, as with the tablet's rating (both are the rating's events)
+    const { value: rating } = await ratings.rateByPublicId(request.params.publicId, { score, ...(reason ? { reason } : {}) });
+    return reply.code(201).send({ rating: { score: rating.score, reason: rating.reason, createdAt: rating.createdAt } });
+  });
 
-  await app.register(async (api) => {
-    /** A citizen rates the ticket on the phone page (extension of API.md): once per ticket, like the tablet. */
-    api.post('/public/tickets/:publicId/rating', {
-      schema: { tags: ['public'], params: PublicIdParams, body: PhoneRatingBody, response: { 201: Type.Unknown(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody } },
-      config: { rateLimit: app.config.rateLimits ? { max: 20, timeWindow: 60_000 } : false },
-    }, async (request, reply) => {
-      const { publicId } = request.params as { publicId: string };
-      const body = request.body as { score: number; reason?: string };
-      const ticket = await db.selectFrom('ticket').select('id').where('publicId', '=', publicId).executeTakeFirst();
-      if (!ticket) return reply.code(404).send({ error: { code: 'TICKET_NOT_FOUND', message: 'No such ticket' } });
-      const rating = await ratings.rate({ ticketId: ticket.id, score: body.score, ...(body.reason ? { reason: body.reason } : {}), channel: 'phone' });
-      // a tablet still asking about this ticket stops asking
-      if (rating.counterId) app.realtime.publish([event('rating:created', rating.siteId, { ticketId: ticket.id, counterId: rating.counterId, channel: 'phone' }, rating.counterId)]);
-      // the lowest score raised an alert in the rating's transaction: managers see it now, as
-      // with the tablet's rating (routes/ticket.routes.ts), not at the monitor's next sweep
-      const alert = await alerts.lowRatingOf(ticket.id).catch(() => undefined);
-      if (alert && !alert.acknowledgedAt) app.realtime.publish([event('alert:raised', alert.siteId, { alert })]);
-      return reply.code(201).send({ rating: { score: rating.score, reason: rating.reason, createdAt: rating.createdAt } });
-    });
-
-    await api.register(printerRoutes, { db });
-  }, { prefix: '/api/v1' });
-
-  app.get('/t/:publicId', async (request, reply) => {
-    const { publicId } = request.params as { publicId: string };
-    const query = request.query as { lang?: string };
+  app.get('/t/:publicId', { schema: { hide: true, params: PageParams, querystring: PageQuery } }, async (request, reply) => {
+    const { publicId } = request.params;
+    const { lang } = request.query;
     const nonce = randomBytes(16).toString('base64');
     reply.headers({
       'content-type': 'text/html; charset=utf-8',
@@ -69,52 +49,13 @@ export async function phoneRoutes(app: FastifyInstance, { db, queue, ratings }: 
       'x-content-type-options': 'nosniff',
       'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
-    const model = PUBLIC_ID.test(publicId) ? await pageModel(db, queue, ratings, publicId, query.lang) : null;
+    const model = PUBLIC_ID.test(publicId) ? await phonePages.model(publicId, typeof lang === 'string' ? lang : undefined) : null;
     if (!model) return reply.code(404).send(notFoundPage(nonce));
     return reply.send(ticketPage(model, nonce));
   });
-}
+};
 
 // ---- the page ---------------------------------------------------------------------------
-
-interface RatingLevel {
-  score: number;
-  label: Localized;
-  asksReason?: boolean;
-}
-
-interface PageModel {
-  publicId: string;
-  lang: Lang;
-  siteName: string;
-  timezone: string;
-  services: Record<string, Localized>;
-  ticket: PublicTicket;
-  rated: boolean;
-  scale: RatingLevel[];
-  reasons: { code: string; label: Localized }[];
-  /** the server's time (the queue's clock) */
-  now: Date;
-}
-
-async function pageModel(db: Db, queue: QueueService, ratings: RatingService, publicId: string, langParam: string | undefined): Promise<PageModel | null> {
-  const row = await db.selectFrom('ticket').innerJoin('site', 'site.id', 'ticket.siteId')
-    .select(['ticket.id', 'ticket.siteId', 'ticket.lang', 'site.name as siteName', 'site.timezone', 'site.settings'])
-    .where('ticket.publicId', '=', publicId).executeTakeFirst();
-  if (!row) return null;
-  const [ticket, services, rating] = await Promise.all([
-    queue.publicTicket(publicId),
-    db.selectFrom('service').select(['id', 'name']).where('siteId', '=', row.siteId).execute(),
-    ratings.publicState(publicId),
-  ]);
-  const lang: Lang = langParam === 'en' || langParam === 'vi' ? langParam : row.lang === 'en' ? 'en' : 'vi';
-  return {
-    publicId, lang, siteName: row.siteName, timezone: row.timezone, ticket: { ...ticket, ...rating }, rated: rating.rated === true, now: queue.now(),
-    services: Object.fromEntries(services.map((s) => [s.id, s.name])),
-    scale: row.settings.ratingScale?.length ? row.settings.ratingScale : DEFAULT_SCALE,
-    reasons: row.settings.ratingReasons ?? [],
-  };
-}
 
 /** Every phrase of the page; the script switches language with the same table. */
 const TEXT = {

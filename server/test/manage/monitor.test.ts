@@ -39,7 +39,7 @@ beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
   base = await listenLocally(f.app);
   monitor = new SiteMonitor({
-    db: f.t.db, now: clock.now, publish: (events) => f.app.realtime.publish(events),
+    db: f.t.db, now: clock.now, alerts: f.app.services.alerts, publish: (events) => f.app.events.dispatch(events),
     connectedDeviceIds: () => f.app.realtime.connectedDeviceIds(), offlineAfterMs: 120_000,
   });
 });
@@ -201,7 +201,7 @@ describe('alerts inserted elsewhere', () => {
   });
 
   it('does the work on one process at a time (an advisory lock), so a crossing is raised once', async () => {
-    const other = new SiteMonitor({ db: f.t.db, now: clock.now, publish: () => {}, connectedDeviceIds: () => [] });
+    const other = new SiteMonitor({ db: f.t.db, now: clock.now, alerts: f.app.services.alerts, publish: () => {}, connectedDeviceIds: () => [] });
     await f.t.db.deleteFrom('alert').execute();
     at('14:10:00');
     expect((await post(`/sites/${f.siteId}/tickets`, f.tokens.staff, { serviceId: f.services.DD })).statusCode).toBe(201);

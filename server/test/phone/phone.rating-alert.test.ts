@@ -93,4 +93,17 @@ describe('a phone rating with the lowest score', () => {
     expect(raised(manager)).toHaveLength(1);
     expect(raised(display)).toEqual([]);
   });
+
+  it('is sent once: the site monitor\'s sweep, which publishes the alerts nothing else did, does not send it again', async () => {
+    const manager = await listening(f.tokens.manager);
+    const unhappy = await served('HT');
+    expect((await api('POST', `/public/tickets/${unhappy.publicId}/rating`, undefined, { score: 1 })).statusCode).toBe(201);
+    await until(() => raised(manager).length > 0);
+    expect(raised(manager).map((r) => r.alert.ticket?.id)).toEqual([unhappy.id]);
+
+    // the sweep publishes what it finds unpublished: the rating's alert was claimed when it was sent
+    expect(await f.app.services.monitor.tick()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(raised(manager)).toHaveLength(1);
+  });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import type { ServiceQueue } from '@qms/protocol';
 import { QueueService } from '../../src/queue/queue.service.ts';
-import { StatsPublisher } from '../../src/queue/stats.publisher.ts';
+import { StatsPublisher } from '../../src/subscribers/stats.publisher.ts';
 import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 
 // queue:stats is counted after the commit, once per site for a burst of changes.

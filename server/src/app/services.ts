@@ -1,0 +1,85 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '@qms/db';
+import { AlertService } from '../alerts/alert.service.ts';
+import { CounterDeskService } from '../alerts/counter-desk.service.ts';
+import type { Config } from '../config.ts';
+import { SiteConfigService } from '../config/site-config.service.ts';
+import { SiteConfigCommands } from '../config/site-config.commands.ts';
+import { SiteConfigUpdates } from '../config/site-config.updates.ts';
+import { AuthService } from '../auth/auth.service.ts';
+import { SiteMonitor } from '../monitor/site-monitor.ts';
+import { PhonePages } from '../phone/phone-pages.ts';
+import { StaffPhotoService } from '../photos/staff-photo.service.ts';
+import { KioskPrinters } from '../printing/kiosk-printers.ts';
+import type { PrinterAddresses } from '../printing/printer-address.ts';
+import { TicketPrinter, type AgentLink } from '../printing/ticket-printer.service.ts';
+import { alertsDue, type DomainEvent } from '../queue/queue.events.ts';
+import { QueueService } from '../queue/queue.service.ts';
+import { RatingService } from '../ratings/rating.service.ts';
+import { Reports } from '../reports/reports.ts';
+import { IssueTicket } from '../use-cases/issue-ticket.ts';
+import { afterCommit } from './after-commit.ts';
+
+export interface ServiceDeps {
+  db: Db;
+  /** the one clock of the app: the engine's, which tests set */
+  clock?: () => Date;
+  config: Config;
+  log: FastifyBaseLogger;
+  /** hands committed events to the subscribers (app/dispatcher.ts) */
+  dispatch: (events: readonly DomainEvent[]) => void;
+  /** the kiosks' site agents (print jobs over their sockets) */
+  agents: AgentLink;
+  /** where kiosks' network printers may be */
+  printerAddresses: PrinterAddresses;
+  /** devices with a socket on this process, for the site monitor */
+  connectedDeviceIds: () => string[];
+}
+
+/**
+ * The composition root: every service built once, with one db, one clock and one config, and
+ * handed to routes, subscribers and timers as `app.services`. Nothing else calls `new` on a
+ * service. Commands come wrapped (app/after-commit.ts): their events are dispatched once they
+ * have committed, so no caller publishes anything.
+ */
+export function buildServices({ db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
+  const engine = new QueueService({ db, clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
+  const now = () => engine.now();
+  const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
+  const queue = committing(engine);
+  const sites = new SiteConfigService(db);
+  const auth = new AuthService(db);
+  const ticketPrinter = (waitMs?: number) => new TicketPrinter({
+    db, log, agents, addresses: printerAddresses, now, ...(waitMs ? { waitMs } : {}),
+    publishAlert: (siteId, alertId) => dispatch([alertsDue(siteId, [alertId])]),
+  });
+  const ratings = committing(new RatingService(db, { clock: now, windowSeconds: config.ratingWindowSeconds }));
+  const alerts = committing(new AlertService(db, now));
+  return {
+    auth,
+    queue,
+    ratings,
+    alerts,
+    desk: new CounterDeskService(db, now, config.ratingWindowSeconds),
+    sites,
+    /** configuration changes of the manager console, each telling the site's screens */
+    siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db), sites, engine, auth)),
+    photos: committing(new StaffPhotoService(db)),
+    reports: new Reports(db),
+    /** issue → print → reply (use-cases/issue-ticket.ts) */
+    issueTicket: new IssueTicket(queue, ticketPrinter()),
+    /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
+    kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000))),
+    phonePages: new PhonePages(db, engine, ratings),
+    monitor: new SiteMonitor({ db, now, alerts, publish: dispatch, connectedDeviceIds, offlineAfterMs: config.deviceOfflineSeconds * 1000, log }),
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** every service of the app, built once (app/services.ts) */
+    services: Services;
+  }
+}
