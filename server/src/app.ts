@@ -177,7 +177,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(rateLimit, { global: false });
   app.decorate('rateLimits', rateLimits(app, config));
   await app.register(authPlugin, { auth, clusterPool: options.clusterPool });
-  await app.register(realtimePlugin, { queue, clusterPool: options.clusterPool });
+  await app.register(realtimePlugin, { db: options.db, queue, clusterPool: options.clusterPool });
   await app.register(healthRoutes, {
     db: options.db, embedded: options.embedded,
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { Db } from '@qms/db';
 import { rooms, type ClientToServerEvents, type QueueSnapshot, type ServerToClientEvents } from '@qms/protocol';
 import type { AuthChange } from '../auth/auth.service.ts';
 import { isAdmin, managerOfSite, type Principal } from '../auth/principal.ts';
@@ -40,8 +41,9 @@ export interface Realtime {
 }
 
 export interface RealtimeOptions {
-  /** the snapshots screens get on connect, and the device marks */
-  queue: Pick<QueueService, 'stampedSnapshot' | 'db' | 'now'>;
+  db: Db;
+  /** the snapshots screens get on connect, and the time of the device marks */
+  queue: Pick<QueueService, 'stampedSnapshot' | 'now'>;
   /** a pg pool for @socket.io/postgres-adapter, when several processes share the database */
   clusterPool?: pg.Pool;
 }
@@ -110,7 +112,7 @@ function listenerReleasing(pool: pg.Pool): pg.Pool {
   return { query: pool.query.bind(pool), connect } as unknown as pg.Pool;
 }
 
-async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOptions) {
+async function realtime(app: FastifyInstance, { db, queue, clusterPool }: RealtimeOptions) {
   const io: QmsServer = new Server(app.server, {
     serveClient: false,
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, app.config.publicUrl)),
@@ -153,7 +155,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
     emit(io.to(rooms.site(siteId)), name, payload);
   };
   // a reconnect storm is thousands of handshakes: device tokens are looked up together
-  const deviceTokens = new DeviceTokens(queue.db);
+  const deviceTokens = new DeviceTokens(db);
 
   const resolve = (token: string | undefined) => (DeviceTokens.handles(token) ? deviceTokens.resolve(token) : app.auth.resolve(token));
   /**
@@ -191,7 +193,7 @@ async function realtime(app: FastifyInstance, { queue, clusterPool }: RealtimeOp
    * and raises device_offline from it), without holding up the socket: a failed write only
    * delays an alert.
    */
-  const seen = new SeenMarks(queue.db, (error) => app.log.debug({ err: error }, 'last_seen_at not recorded'));
+  const seen = new SeenMarks(db, (error) => app.log.debug({ err: error }, 'last_seen_at not recorded'));
   const markSeen = (deviceId: string) => seen.mark(deviceId, queue.now());
 
   /**
