@@ -3,10 +3,10 @@ import addFormats from 'ajv-formats';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorBody, StaffPhoto } from '@qms/protocol';
+import { ErrorBody, Id, StaffPhoto } from '@qms/protocol';
 import { isAdmin, type StaffPrincipal } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { errors, Id } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { PHOTO_SIDE } from './photo.image.ts';
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Alert } from '@qms/protocol';
+import { Alert, SiteParams } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
 import { allow, bearer, who } from '../http/auth.plugin.ts';
-import { errors, SiteParams } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 
 // Alerts that must reach a manager at once (a citizen's criticism, the lowest rating). Managers
 // (and admins) watching the site see them live: the realtime subscriber sends alert events to

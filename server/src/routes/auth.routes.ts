@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody } from '@qms/protocol';
+import { ErrorBody, LoginBody } from '@qms/protocol';
 import { SESSION_COOKIE, who } from '../http/auth.plugin.ts';
-import { errors, LoginBody } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 
 const User = Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String(), role: Type.String() });
 

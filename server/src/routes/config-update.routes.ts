@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import {
-  AnnouncementUpdate, CounterUpdate, HolidaysUpdate, OpeningHoursUpdate, PriorityGroupsUpdate, ProceduresUpdate, RatingUpdate,
-  ServiceUpdate, SiteConfig, SiteUpdate, StaffMember, StaffUpdate,
-} from '@qms/protocol';
+import { AnnouncementUpdate, CounterParams, CounterUpdate, DeviceParams, HolidaysUpdate, Id, OpeningHoursUpdate, PriorityGroupsUpdate, ProceduresUpdate, RatingUpdate, ServiceUpdate, SiteConfig, SiteParams, SiteUpdate, StaffMember, StaffUpdate } from '@qms/protocol';
 import { isAdmin, managerOfSite, type StaffPrincipal } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { CounterParams, DeviceParams, errors, Id, noContent, SiteParams } from '../http/schemas.ts';
+import { errors, noContent } from '../http/replies.ts';
 
 // Configuration updates of the manager console (extensions of API.md "Configuration"): the
 // site's settings, opening hours and holidays, rating scale and reasons, announcement phrase,

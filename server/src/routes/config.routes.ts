@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { SiteConfig } from '@qms/protocol';
+import { CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, Id, PairBody, SiteConfig, SiteParams } from '@qms/protocol';
 import { allow, who } from '../http/auth.plugin.ts';
 import { isAdmin, managerOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
-import {
-  created, CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, errors, Id, noContent, PairBody, SiteParams,
-} from '../http/schemas.ts';
+import { created, errors, noContent } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { DisplayZone } from '../config/site-config.service.ts';
 

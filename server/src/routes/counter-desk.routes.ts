@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { StaffRef, Ticket } from '@qms/protocol';
+import { CounterParams, SiteParams, StaffRef, Ticket } from '@qms/protocol';
 import { deviceOfSite, staffOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { CounterParams, errors, SiteParams } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 
 // Reads of the counter terminal and the rating tablet (extensions of API.md). One service

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { PrintReply } from '@qms/protocol';
+import { DeviceParams, PrintReply } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { DeviceParams, errors } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { phoneUrl, publicBaseUrl } from '../printing/phone-url.ts';
 import { KioskPrinterBody, PrinterBody, PrinterReply, printerOf } from '../printing/printer.config.ts';

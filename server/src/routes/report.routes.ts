@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ArrivalsHeatmap, REPORT_GROUPS, SummaryReport } from '@qms/protocol';
+import { ArrivalsHeatmap, REPORT_GROUPS, SiteParams, SummaryReport } from '@qms/protocol';
 import { isAdmin, managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { errors, SiteParams } from '../http/schemas.ts';
+import { errors } from '../http/replies.ts';
 import { attachment } from '../reports/report.exports.ts';
 import type { ReportFile, ReportScope } from '../reports/reports.ts';
 

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { Counter, ErrorBody, IssueReply, PublicTicket } from '@qms/protocol';
+import { Counter, CounterParams, ErrorBody, IssueBody, IssueHeaders, IssueReply, PauseBody, PublicTicket, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '@qms/protocol';
 import { Type } from 'typebox';
 import { allow, who } from '../http/auth.plugin.ts';
 import { deviceOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
-import { CounterParams, created, errors, IssueBody, IssueHeaders, PauseBody, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '../http/schemas.ts';
+import { created, errors } from '../http/replies.ts';
 import { NOT_STAFF_OF_SITE, QueueError } from '../queue/queue.errors.ts';
 import type { Actor, CounterAction, TicketAtCounter } from '../queue/queue.service.ts';
 import { publicBaseUrl } from '../printing/phone-url.ts';
