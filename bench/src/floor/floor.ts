@@ -30,9 +30,11 @@ export async function fillFloorTable(databaseUrl: string, sites: { siteId: strin
     for (const site of sites) {
       await client.query(`
         INSERT INTO bench_floor_ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, issued_at, queued_at)
-        SELECT md5(random()::text || s.id::text || g), $1, s.id, s.id, current_date, nextval('bench_floor_number'), 'F' || g, 'waiting',
-               now() - (g || ' ms')::interval, now() - (g || ' ms')::interval
-        FROM unnest($2::uuid[]) AS s(id), generate_series(1, $3) AS g`, [site.siteId, site.services, perService]);
+        SELECT md5(random()::text || x.id::text || x.g), $1, x.id, x.id, current_date, x.n, 'F' || x.n, 'waiting',
+               now() - (x.g || ' ms')::interval, now() - (x.g || ' ms')::interval
+        -- codes unique within the site, as the live tickets' index wants (the issue route's are too)
+        FROM (SELECT s.id, g, nextval('bench_floor_number') AS n FROM unnest($2::uuid[]) AS s(id), generate_series(1, $3) AS g) AS x`,
+      [site.siteId, site.services, perService]);
     }
     await client.query('ANALYZE bench_floor_ticket');
   } finally {
