@@ -117,6 +117,8 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     QMS_DEMO: '0',
     QMS_CLUSTER: options.cluster ? '1' : '0',
     QMS_RATE_LIMITS: 'off',
+    // the bench's screens all come from 127.0.0.1, where a site's come from many addresses
+    QMS_CONNECTIONS_PER_ADDRESS: '0',
     LOG_LEVEL: 'warn',
     QMS_ADMIN_PASSWORD: 'bench-admin-password',
     ...options.env,
