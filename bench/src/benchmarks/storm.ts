@@ -17,8 +17,7 @@ import { now, sleep, until } from '../lib/util.ts';
 //   1. graceful restart (SIGTERM, then start again: what `systemctl restart` does);
 //   2. crash restart (SIGKILL, then start again);
 //   3. a second crash restart, for the spread.
-// (The server listens with a backlog of 4096 since the first runs: src/fixes/listen-backlog.ts,
-// which stood in for that change, is no longer preloaded.)
+// (The server listens with a backlog of 4096 since the first runs.)
 // (Before bug 1 of docs/reliability.md was fixed, run 1 left every device offline: the bench
 // reports how many came back, and says so when they were told to stay away.)
 // Then a CPU profile of the server while every device reconnects at once (the storm's work

@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrinterOfflineError, isStatusByte, requestStatus, type PrinterStatus } from './printer.status.ts';
 import type { PrinterTransport } from './printer.transport.ts';
@@ -74,7 +74,10 @@ export class DeviceFileTransport implements PrinterTransport {
     let info: Stats;
     try {
       info = await stat(this.path);
-      await access(this.path, constants.W_OK);
+      // May we write it? Opened, not access(2), which asks for the real user rather than the
+      // one the agent writes as. (A character device is opened read-write below anyway; a
+      // directory is refused by the write, as not a printer.)
+      if (info.isFile()) await (await open(this.path, constants.O_WRONLY | constants.O_NONBLOCK)).close();
     } catch (error) {
       return { online: false, paperOut: false, answered: false, error: describe(this.path, error as NodeJS.ErrnoException) };
     }

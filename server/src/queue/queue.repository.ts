@@ -55,10 +55,6 @@ export async function lockTicket(trx: Trx, ticketId: string): Promise<TicketRow 
   return trx.selectFrom('ticket').selectAll().where('id', '=', ticketId).forUpdate().executeTakeFirst();
 }
 
-export async function updateTicket(trx: Trx, ticketId: string, changes: TicketUpdate): Promise<TicketRow> {
-  return trx.updateTable('ticket').set(changes).where('id', '=', ticketId).returningAll().executeTakeFirstOrThrow();
-}
-
 export async function lockCounter(trx: Trx, counterId: string): Promise<CounterRow | undefined> {
   return trx.selectFrom('counter').selectAll().where('id', '=', counterId).forUpdate().executeTakeFirst();
 }

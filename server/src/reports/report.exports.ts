@@ -3,7 +3,7 @@ import type { Database } from '@qms/db';
 import { localDate } from '../queue/site.calendar.ts';
 import { csvLine, type CsvValue } from './csv.ts';
 import type { ReportGroupBy, ReportRow, ReportTotals, SummaryReport } from './report.service.ts';
-import { countTickets, ticketRecords, TICKETS_CSV_COLUMNS, type TicketsExportQuery } from './tickets.export.ts';
+import { countTickets, streamTicketsCsv, ticketRecords, TICKETS_CSV_COLUMNS, type TicketsExportQuery } from './tickets.export.ts';
 import { writeXlsx, type XlsxColumn, type XlsxValue } from './xlsx.ts';
 
 // The files behind the report screen's download buttons: the summary (as shown on screen) and
@@ -91,17 +91,20 @@ export function ticketsCount(db: Kysely<Database>, q: TicketsExportQuery): Promi
   return countTickets(db, q);
 }
 
-/** CSV of every ticket (BOM first, so Excel reads UTF-8), validated before the first byte. */
+/**
+ * CSV of every ticket as the download sends it: streamTicketsCsv's lines (validated before the
+ * first byte) behind a BOM, so Excel reads UTF-8, a few hundred records a chunk, for fewer,
+ * larger writes to the socket.
+ */
 export async function* ticketsCsv(db: Kysely<Database>, q: TicketsExportQuery): AsyncGenerator<string> {
-  const records = ticketRecords(db, q);
-  const first = await records.next();
-  yield `\uFEFF${csvLine(TICKETS_CSV_COLUMNS)}`;
-  if (first.done) return;
-  // a few hundred records per chunk: fewer, larger writes to the socket
-  let chunk = csvLine(first.value);
-  let n = 1;
-  for await (const r of records) {
-    chunk += csvLine(r);
+  const lines = streamTicketsCsv(db, q);
+  const header = await lines.next();
+  if (header.done) return;
+  yield `\uFEFF${header.value}`;
+  let chunk = '';
+  let n = 0;
+  for await (const line of lines) {
+    chunk += line;
     if (++n % 200 === 0) {
       yield chunk;
       chunk = '';

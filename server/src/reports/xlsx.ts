@@ -141,25 +141,6 @@ function sheetName(name: string, taken: Set<string>): string {
 
 // ---- zip -----------------------------------------------------------------------------------
 
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** CRC-32 (zip's), continuing from `crc`. zlib's own when Node has it (20.15+), else a table. */
-export function crc32(data: Uint8Array, crc = 0): number {
-  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (native) return native(data, crc);
-  let c = ~crc;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 function dosTime(date: Date): { time: number; date: number } {
   return {
     time: (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2),
@@ -299,7 +280,7 @@ class Entry {
     const bytes = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
-    this.record.crc = crc32(bytes, this.record.crc);
+    this.record.crc = zlib.crc32(bytes, this.record.crc);
     this.record.size += bytes.length;
     if (!this.z.write(bytes)) await once(this.z, 'drain');
   }

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { crc32 } from '../../src/reports/xlsx.ts';
 
 // A minimal XLSX reader for tests, independent of the writer's code paths: it walks the zip's
 // central directory (as spreadsheet programs do), inflates each part, checks its CRC and size,
@@ -44,7 +43,7 @@ export function unzip(file: Buffer): ZipPart[] {
     const data = method === 8 ? zlib.inflateRawSync(raw) : method === 0 ? Buffer.from(raw) : null;
     if (!data) throw new Error(`unsupported method ${method} in ${name}`);
     if (data.length !== length) throw new Error(`${name}: ${data.length} bytes, directory says ${length}`);
-    if ((crc32(data) >>> 0) !== crc) throw new Error(`${name}: CRC mismatch`);
+    if ((zlib.crc32(data) >>> 0) !== crc) throw new Error(`${name}: CRC mismatch`);
     // the data descriptor after the data repeats crc and sizes
     if (file.readUInt16LE(offset + 6) & 0x08) {
       const d = start + compressed;
