@@ -156,17 +156,42 @@ export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | un
 
 type Queued = Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' | 'issuedAt' | 'number'>;
 
-/** The count of people who will be called before a waiting ticket in its service (priority first, then arrival). */
+/**
+ * The count of people call-next will take before a waiting ticket of its service: the order of
+ * qms_call_next (db/src/functions), counted. Priority tickets by rank, then arrival; normal
+ * tickets by arrival. Without a priority ratio every priority ticket goes first. With a ratio
+ * r, a counter takes r normal tickets (those left of its current streak first), then one
+ * priority ticket, and so on: a normal ticket with n normal ones before it has as many priority
+ * ones before it as fall in its first n picks, and a priority ticket the normal ones of the
+ * streaks before its turn. Of the counters serving the service, the one nearest to its
+ * priority turn is counted (a counter that never called starts with a priority ticket).
+ * server/test/queue/call-order.property.test.ts holds the two to each other.
+ */
 function aheadOf(ticket: Queued) {
   const rank = ticket.priorityRank;
+  const earlier = sql`(t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number})`;
+  const sameKindBefore = rank === null
+    ? sql`t.priority_rank IS NULL AND ${earlier}`
+    : sql`t.priority_rank IS NOT NULL AND (t.priority_rank < ${rank} OR (t.priority_rank = ${rank} AND ${earlier}))`;
+  const withRatio = rank === null
+    ? sql`w.before + least(w.priority, CASE WHEN w.before >= o.first_normals THEN 1 + (w.before - o.first_normals) / o.ratio ELSE 0 END)`
+    : sql`w.before + least(w.normal, o.first_normals + w.before * o.ratio)`;
   return sql<number>`
-    SELECT count(*)::int FROM ticket t
-    WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.id <> ${ticket.id}
-      AND (
-        ${rank === null
-          ? sql`t.priority_rank IS NOT NULL OR (t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number})`
-          : sql`t.priority_rank < ${rank} OR (t.priority_rank = ${rank} AND (t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number}))`}
-      )`;
+    SELECT (CASE WHEN o.ratio IS NULL THEN w.before ${rank === null ? sql`+ w.priority` : sql``} ELSE ${withRatio} END)::int
+    FROM (
+      SELECT count(*) FILTER (WHERE ${sameKindBefore}) AS before,
+        count(*) FILTER (WHERE t.priority_rank IS NOT NULL) AS priority,
+        count(*) FILTER (WHERE t.priority_rank IS NULL) AS normal
+      FROM ticket t
+      WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.id <> ${ticket.id}
+    ) w, (
+      -- (greatest() skips NULL: no ratio must stay NULL)
+      SELECT CASE WHEN s.priority_ratio IS NOT NULL THEN greatest(s.priority_ratio, 1) END AS ratio,
+        greatest(s.priority_ratio - coalesce((
+          SELECT max(coalesce(k.normal_streak, s.priority_ratio)) FROM counter k JOIN counter_service cs ON cs.counter_id = k.id
+          WHERE cs.service_id = v.id AND k.active), s.priority_ratio), 0) AS first_normals
+      FROM service v JOIN site s ON s.id = v.site_id WHERE v.id = ${ticket.serviceId}
+    ) o`;
 }
 
 /** People who will be called before a waiting ticket in its service (priority first, then arrival). */
