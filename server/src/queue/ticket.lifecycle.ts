@@ -1,11 +1,14 @@
 import type { TicketEventType, TicketStatus } from '@qms/db';
 import { QueueError } from './queue.errors.ts';
 
-// Every status change of a ticket passes through `transition`: the one place that knows
-// which moves are legal. waiting → called → serving → done; called → no_show;
+// Which moves of a ticket are legal: waiting → called → serving → done; called → no_show;
 // called/serving → waiting again in another service (transfer); waiting → cancelled; and
 // waiting/called/serving → expired when the site's day ends (day-end.ts, the system's move).
-// A recall re-announces a called ticket and changes nothing else.
+// A recall re-announces a called ticket and changes nothing else. Every change the engine
+// makes in TypeScript passes through `transition`. One does not: "call next" moves the ticket
+// it picks from waiting to called inside the database, in the function qms_call_next
+// (db/src/functions/qms_call_next.ts, one round trip), by the same `call` rule (from waiting
+// only, a `called` event).
 
 export type TicketAction = 'call' | 'recall' | 'start' | 'finish' | 'no_show' | 'transfer' | 'cancel' | 'expire';
 

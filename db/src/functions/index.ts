@@ -1,0 +1,7 @@
+import { qmsCallNext, qmsCallNextForStaff } from './qms_call_next.ts';
+import { ticketEventAppendOnly } from './ticket_event_append_only.ts';
+
+export { createOrReplace, type DbFunction } from './function.ts';
+
+/** Every function of the schema, as its current body (one file each in this folder). */
+export const DB_FUNCTIONS = [qmsCallNext, qmsCallNextForStaff, ticketEventAppendOnly];

@@ -1,0 +1,119 @@
+import type { DbFunction } from './function.ts';
+
+// call-next in one round trip (server/src/queue/queue.repository.ts `callNext`, measured in
+// docs/performance.md, "Call-to-screen latency"): the one place a ticket goes from waiting to
+// called by "call next". Its current body; the migrations that changed it are its history
+// (2026-11-24T13-00-00 made it, 15-00-00 added the overload with the official's sites,
+// 2026-12-04T19-00-00 the day's condition on the pick).
+//
+// Why PL/pgSQL and not one SQL statement: in READ COMMITTED a statement reads from a snapshot
+// taken when it starts, so a statement that first waits for the counter's lock would check "the
+// counter is free" against the state from before the wait, and two presses of one counter could
+// both call. Inside a VOLATILE function every statement takes a fresh snapshot, so the checks
+// after the lock see what the previous holder committed.
+//
+// The rules in here, and their TypeScript twins for the other counter actions:
+// - the counter checks (open, not paused, the official's, free) are QueueService.workingCounter
+//   and assertIdle for call-a-ticket, recall, start, finish; the refusals have the same codes;
+// - the pick's order is the one positions are counted by (aheadOf in queue.repository.ts; a
+//   property test, server/test/queue/call-order.property.test.ts, holds them together);
+// - the normal streak (priority ratio) is counted here for call-next and in QueueService.call
+//   for call-a-ticket.
+// Refusals are raised with SQLSTATE QMS01, the refusal's code as the message and its figures as
+// JSON in the detail; the engine turns them into its QueueError (same codes and statuses).
+
+export const qmsCallNext: DbFunction = {
+  name: 'qms_call_next',
+  signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz)',
+  returns: 'SETOF ticket',
+  language: 'plpgsql VOLATILE',
+  body: `
+DECLARE
+  c record;
+  busy record;
+  v_picked uuid;
+  v_called ticket;
+  v_strict boolean;
+  v_priority_first boolean;
+  v_today date;
+BEGIN
+  -- the counter, locked, with its site's rules (the site is not locked)
+  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, s.service_order, s.priority_ratio, s.timezone
+    INTO c
+    FROM counter k JOIN site s ON s.id = k.site_id
+    WHERE k.id = p_counter
+    FOR UPDATE OF k;
+  IF NOT FOUND OR NOT c.active THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'COUNTER_NOT_FOUND';
+  END IF;
+  IF c.status = 'closed' THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'COUNTER_NOT_OPEN', DETAIL = json_build_object('number', c.number)::text;
+  END IF;
+  IF c.status <> 'open' THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'COUNTER_PAUSED', DETAIL = json_build_object('number', c.number)::text;
+  END IF;
+  IF p_staff IS NOT NULL AND c.staff_id IS DISTINCT FROM p_staff THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'NOT_COUNTER_OFFICIAL', DETAIL = json_build_object('number', c.number)::text;
+  END IF;
+
+  -- from here on, each statement sees what was committed before the lock was ours
+  SELECT a.id, a.code INTO busy
+    FROM ticket a
+    WHERE a.counter_id = p_counter AND a.status IN ('called', 'serving')
+    ORDER BY a.called_at DESC LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'COUNTER_BUSY',
+      DETAIL = json_build_object('number', c.number, 'ticketId', busy.id, 'code', busy.code)::text;
+  END IF;
+
+  -- the priority ratio: normal tickets first while the streak is below the ratio
+  v_priority_first := NOT (c.priority_ratio IS NOT NULL AND c.normal_streak IS NOT NULL AND c.normal_streak < c.priority_ratio);
+  v_strict := c.service_order = 'strict';
+  v_today := (p_at AT TIME ZONE c.timezone)::date;
+
+  -- two counters never get the same ticket, and neither waits for the other
+  SELECT t.id INTO v_picked
+    FROM ticket t
+    JOIN counter_service cs ON cs.service_id = t.service_id AND cs.counter_id = p_counter
+    WHERE t.status = 'waiting' AND t.local_date >= v_today
+    ORDER BY CASE WHEN v_strict THEN cs.position END,
+      CASE WHEN v_priority_first THEN t.priority_rank IS NULL ELSE t.priority_rank IS NOT NULL END,
+      t.priority_rank, t.queued_at, t.issued_at, t.number, t.id
+    LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED;
+  IF v_picked IS NULL THEN
+    RETURN;
+  END IF;
+
+  UPDATE ticket SET status = 'called', counter_id = p_counter, staff_id = coalesce(p_staff, c.staff_id), called_at = p_at
+    WHERE id = v_picked
+    RETURNING * INTO v_called;
+  INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, staff_id, device_id, at)
+    VALUES (v_called.id, v_called.site_id, 'called', 'waiting', 'called', v_called.service_id, p_counter, p_staff, p_device, p_at);
+  UPDATE counter SET normal_streak = CASE WHEN v_called.priority_rank IS NULL THEN coalesce(normal_streak, 0) + 1 ELSE 0 END
+    WHERE id = p_counter;
+  RETURN NEXT v_called;
+  RETURN;
+END
+`,
+};
+
+/**
+ * The overload the server calls for an official: refuses an official of another site
+ * (NOT_SITE_STAFF, the route's 403; NULL sites for an admin or a counter device) and otherwise
+ * runs the function above. A counter's site never changes, so it is checked without the lock.
+ */
+export const qmsCallNextForStaff: DbFunction = {
+  name: 'qms_call_next',
+  signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz, p_sites uuid[])',
+  returns: 'SETOF ticket',
+  language: 'plpgsql VOLATILE',
+  body: `
+BEGIN
+  IF p_sites IS NOT NULL AND EXISTS (SELECT 1 FROM counter k WHERE k.id = p_counter AND NOT (k.site_id = ANY (p_sites))) THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'NOT_SITE_STAFF';
+  END IF;
+  RETURN QUERY SELECT * FROM qms_call_next(p_counter, p_staff, p_device, p_at);
+END
+`,
+};
