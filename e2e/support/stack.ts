@@ -1,4 +1,5 @@
 import { seedDemoIfEmpty } from '@qms/db';
+import type { DeviceKind } from '@qms/protocol';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { buildApp, type App } from '../../server/src/app.ts';
 import { AuthService } from '../../server/src/auth/auth.service.ts';
@@ -18,7 +19,7 @@ export interface Stack {
   /** the server's time now (its clock) */
   now(): Date;
   /** a new device of the demo site and its pairing code (what an admin would hand out) */
-  device(kind: 'kiosk' | 'display' | 'counter' | 'rating', counterNumber?: number): Promise<{ id: string; token: string; pairingCode: string }>;
+  device(kind: DeviceKind, counterNumber?: number): Promise<{ id: string; token: string; pairingCode: string }>;
   close(): Promise<void>;
 }
 

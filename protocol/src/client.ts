@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import type {
+  DeviceKind,
   Alert, AnnouncementUpdate, ArrivalsHeatmap, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
   PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
   SiteUpdate, StaffMember, StaffPhoto, StaffUpdate, SummaryReport, Ticket,
@@ -120,7 +121,7 @@ export function createClient(options: ClientOptions = {}) {
     pauseCounter: (counterId: string, reason?: string) => counterAction('pause')(counterId, reason ? { reason } : {}),
     resumeCounter: counterAction('resume'),
     closeCounter: counterAction('close'),
-    registerDevice: (siteId: string, body: { kind: 'kiosk' | 'display' | 'counter' | 'rating'; name: string; counterId?: string }) =>
+    registerDevice: (siteId: string, body: { kind: DeviceKind; name: string; counterId?: string }) =>
       request<{ device: DeviceInfo; token: string; pairingCode: string; pairingExpiresAt: string }>('POST', `/sites/${siteId}/devices`, body),
     revokeDevice: (deviceId: string) => request<null>('DELETE', `/devices/${deviceId}`),
 

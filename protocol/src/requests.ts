@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Ticket } from './schemas.ts';
+import { DeviceKind, Ticket } from './schemas.ts';
 
 // Request schemas of the HTTP API (API.md), and the replies not in schemas.ts. The server
 // validates with them and the screens and the site agent send what they describe. Every
@@ -38,7 +38,7 @@ export const CreateStaffBody = Type.Object({
   password: Type.String({ minLength: 8, maxLength: 200 }), displayName: Name, role: Type.Enum(['admin', 'manager', 'staff']),
 }, strict);
 export const CreateDeviceBody = Type.Object({
-  kind: Type.Enum(['kiosk', 'display', 'counter', 'rating']), name: Name, counterId: Type.Optional(Id),
+  kind: DeviceKind, name: Name, counterId: Type.Optional(Id),
 }, strict);
 export const PairBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, strict);
 /** One key per press of a kiosk's button: the retries of that press carry it too. */

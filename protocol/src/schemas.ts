@@ -9,6 +9,11 @@ const Instant = Type.String({ format: 'date-time', description: 'ISO-8601 with o
 export const Localized = Type.Object({ vi: Type.String(), en: Type.String() });
 export type Localized = Static<typeof Localized>;
 
+/** The kinds of paired screen: each has its rooms, its rights and its app. */
+export const DEVICE_KINDS = ['kiosk', 'display', 'counter', 'rating'] as const;
+export const DeviceKind = Type.Enum(DEVICE_KINDS);
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
 export const TICKET_STATUSES = ['waiting', 'called', 'serving', 'done', 'no_show', 'transferred', 'cancelled', 'expired'] as const;
 export const TicketStatus = Type.Enum(TICKET_STATUSES);
 export type TicketStatus = (typeof TICKET_STATUSES)[number];

@@ -11,8 +11,10 @@
  * These signatures are a contract shared with other modules: do not change them.
  */
 
+import type { DeviceKind } from '@qms/protocol';
+
 export interface AgentDeviceApi {
-  device: { id: string; kind: 'kiosk' | 'display' | 'counter' | 'rating'; siteId: string; counterId: string | null };
+  device: { id: string; kind: DeviceKind; siteId: string; counterId: string | null };
   /** HTTP to /api/v1 with this device's token; never throws on 4xx/5xx, only on network failure */
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** socket.io events this device receives (ticket:called, queue:snapshot, ...) */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db, DeviceKind, UserRole } from '@qms/db';
+import type { Db, UserRole } from '@qms/db';
+import type { DeviceKind } from '@qms/protocol';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { Principal } from './principal.ts';
 import {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '@qms/db';
+import type { DeviceKind } from '@qms/protocol';
 import { hashPassword } from './tokens.ts';
 
 /**
@@ -20,7 +21,7 @@ export async function ensureAdmin(db: Db, password: string | undefined): Promise
 export interface DemoAccess {
   siteCode: string;
   /** screen path -> pairing code, fresh on every start */
-  pairing: { screen: 'kiosk' | 'display' | 'rating' | 'counter'; name: string; code: string }[];
+  pairing: { screen: DeviceKind; name: string; code: string }[];
   /** set on the first start only: the officials' shared password */
   staffPassword?: string;
   /** the demo officials who can sign in now (an account, active, of the site), by counter number */

@@ -1,4 +1,5 @@
-import type { DeviceKind, UserRole } from '@qms/db';
+import type { UserRole } from '@qms/db';
+import type { DeviceKind } from '@qms/protocol';
 
 /** Whoever is calling: an official/manager/admin, or a paired device. */
 export type Principal =

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorBody } from '@qms/protocol';
+import { DEVICE_KINDS, ErrorBody } from '@qms/protocol';
 import type pg from 'pg';
 import { poolUse, type Db } from '@qms/db';
 
@@ -46,7 +46,7 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     name: 'qms_sockets', help: 'Connected sockets, by kind of client (device kinds, staff, phone)', labelNames: ['kind'], registers: [register],
     collect() {
       this.reset();
-      for (const kind of ['kiosk', 'display', 'counter', 'rating', 'staff']) this.set({ kind }, 0);
+      for (const kind of [...DEVICE_KINDS, 'staff']) this.set({ kind }, 0);
       for (const socket of app.realtime.io.of('/').sockets.values()) {
         const p = socket.data?.principal as { kind: string; device?: { kind: string } } | undefined;
         this.inc({ kind: p?.kind === 'device' ? p.device!.kind : (p?.kind ?? 'other') });

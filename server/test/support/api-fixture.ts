@@ -1,3 +1,4 @@
+import type { DeviceKind } from '@qms/protocol';
 import { createPool, seedDemoIfEmpty, type Db } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { buildApp, type App, type AppOptions } from '../../src/app.ts';
@@ -48,7 +49,7 @@ export async function apiFixture(options: Partial<AppOptions> = {}): Promise<Api
     userIds[username] = user.id;
     return (await auth.login(username, PASSWORD)).token;
   };
-  const device = async (kind: 'kiosk' | 'display' | 'counter' | 'rating', site: string, counterId?: string) => {
+  const device = async (kind: DeviceKind, site: string, counterId?: string) => {
     const { device: d, token } = await auth.registerDevice({ siteId: site, kind, name: `${kind} test`, counterId: counterId ?? null });
     return { id: d.id, token };
   };
