@@ -2,3 +2,4 @@ export * from './schemas.ts';
 export * from './events.ts';
 export * from './desk.ts';
 export * from './requests.ts';
+export * from './errors.ts';

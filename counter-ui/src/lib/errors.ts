@@ -1,3 +1,4 @@
+import type { ErrorCode, ErrorDetails } from '@qms/protocol';
 import { ApiError } from '@qms/protocol/client';
 import type { Lang } from '@qms/ui-shared/format';
 
@@ -24,20 +25,19 @@ const STATUS: Record<string, Text> = {
   expired: { vi: 'đã hết hiệu lực (hết ngày làm việc)', en: 'expired (the working day ended)' },
 };
 
-const details = (e: ApiError) => (e.details ?? {}) as { code?: string; counterNumber?: number; status?: string };
+const details = (e: ApiError): ErrorDetails => (e.details ?? {}) as ErrorDetails;
 const ticketOf = (e: ApiError, ctx: ErrorContext) => {
-  const code = details(e).code ?? ctx.ticketCode ?? /\b([A-Z0-9]{1,3}\d{3,})\b/.exec(e.message)?.[1];
+  const code = details(e).code ?? ctx.ticketCode;
   return code ? { vi: `Số ${code}`, en: `Ticket ${code}` } : { vi: 'Số này', en: 'This ticket' };
 };
 /** "Số A007" → "số A007" in the middle of a sentence (only the first letter) */
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const counterOf = (e: ApiError, ctx: ErrorContext) => {
-  const n = details(e).counterNumber ?? ctx.counterNumber ?? Number(/[Cc]ounter (\d+)/.exec(e.message)?.[1] ?? NaN);
-  return Number.isFinite(n) ? n : undefined;
+  return details(e).number ?? details(e).counterNumber ?? ctx.counterNumber;
 };
 
 /** Every code the counter terminal and the rating tablet can receive, in both languages. */
-const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
+const MESSAGES: Partial<Record<ErrorCode, (e: ApiError, ctx: ErrorContext) => Text>> = {
   // sign-in and permissions
   INVALID_CREDENTIALS: () => ({ vi: 'Sai tên đăng nhập hoặc mật khẩu.', en: 'Wrong username or password.' }),
   UNAUTHENTICATED: () => ({ vi: 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.', en: 'Your session has expired. Please sign in again.' }),
@@ -49,10 +49,10 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
 
   // the counter
   COUNTER_TAKEN: (e, ctx) => {
-    const who = /open by (.+)$/.exec(e.message)?.[1];
+    const who = details(e).staffName;
     const n = counterOf(e, ctx);
     const counter = n ? { vi: `Quầy ${n}`, en: `Counter ${n}` } : { vi: 'Quầy này', en: 'This counter' };
-    return who && who !== 'another official'
+    return who
       ? { vi: `${counter.vi} đang do cán bộ ${who} phụ trách.`, en: `${counter.en} is already open by ${who}.` }
       : { vi: `${counter.vi} đang do cán bộ khác phụ trách.`, en: `${counter.en} is worked by another official.` };
   },
@@ -137,11 +137,11 @@ const MESSAGES: Record<string, (e: ApiError, ctx: ErrorContext) => Text> = {
   INTERNAL: () => ({ vi: 'Máy chủ gặp lỗi. Vui lòng thử lại; nếu lặp lại, hãy báo quản trị viên.', en: 'The server hit an error. Try again; if it happens again, tell the administrator.' }),
 };
 
-export const EXPLAINED_CODES = Object.keys(MESSAGES);
+export const EXPLAINED_CODES = Object.keys(MESSAGES) as ErrorCode[];
 
 export function explainText(error: unknown, ctx: ErrorContext = {}): Text {
   if (error instanceof ApiError) {
-    const message = MESSAGES[error.code];
+    const message = MESSAGES[error.code as ErrorCode];
     if (message) return message(error, ctx);
     if (error.status >= 500) return MESSAGES.INTERNAL!(error, ctx);
     return { vi: `Không thực hiện được (${error.code}).`, en: `${error.message} (${error.code}).` };

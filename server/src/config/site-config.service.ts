@@ -98,7 +98,7 @@ export class SiteConfigService {
     for (const [table, ids] of [['counter', zone?.counterIds], ['service', zone?.serviceIds]] as const) {
       if (!ids) continue;
       const found = await this.db.selectFrom(table).select('id').where('siteId', '=', device.siteId).where('id', 'in', ids).execute();
-      if (found.length !== ids.length) throw new QueueError(`${table.toUpperCase()}_NOT_FOUND`, `A ${table} in ${table}Ids is not a ${table} of this site`, 404);
+      if (found.length !== ids.length) throw new QueueError(table === 'counter' ? 'COUNTER_NOT_FOUND' : 'SERVICE_NOT_FOUND', `A ${table} in ${table}Ids is not a ${table} of this site`, 404);
     }
     const { zone: _old, ...rest } = device.settings;
     await this.db.updateTable('device').set({ settings: JSON.stringify(zone ? { ...rest, zone } : rest) }).where('id', '=', device.id).execute();

@@ -5,6 +5,7 @@ import {
   type ProceduresUpdate, type RatingUpdate, type ServiceUpdate, type SiteUpdate, type StaffMember, type StaffUpdate,
 } from '@qms/protocol';
 import { hashPassword } from '../auth/tokens.ts';
+import type { ErrorCode } from '@qms/protocol';
 import { QueueError } from '../queue/queue.errors.ts';
 import { secondsOfDay } from '../queue/site.calendar.ts';
 import { prefixTaken, serviceConflict } from './site-config.service.ts';
@@ -16,7 +17,7 @@ import { assertTimezone } from './timezones.ts';
 // tell the site's screens (`site:updated`). Rows that history points at are never deleted:
 // services and counters are deactivated, priority groups too.
 
-const bad = (code: string, message: string) => new QueueError(code, message, 400);
+const bad = (code: ErrorCode, message: string) => new QueueError(code, message, 400);
 
 export class SiteConfigUpdates {
   constructor(private readonly db: Db) {}

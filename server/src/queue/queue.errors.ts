@@ -1,13 +1,16 @@
+import type { ErrorCode, ErrorDetails } from '@qms/protocol';
+
 /**
  * A refusal the domain explains: a stable code for programs, a sentence for people, and the
  * HTTP status the API answers with. Anything else escaping the domain is a bug.
  */
 export class QueueError extends Error {
   constructor(
-    readonly code: string,
+    /** one of protocol's ERROR_CODES: screens translate it */
+    readonly code: ErrorCode,
     message: string,
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503 = 409,
-    readonly details?: Record<string, unknown>,
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = 'QueueError';
@@ -15,7 +18,7 @@ export class QueueError extends Error {
 }
 
 export const notFound = (what: 'ticket' | 'service' | 'counter' | 'site' | 'priority group', id: string) =>
-  new QueueError(`${what.toUpperCase().replace(' ', '_')}_NOT_FOUND`, `No ${what} ${id}`, 404);
+  new QueueError(`${what.toUpperCase().replace(' ', '_') as Uppercase<'ticket' | 'service' | 'counter' | 'site' | 'priority_group'>}_NOT_FOUND`, `No ${what} ${id}`, 404);
 
 /** The sentence of the 403 for an official acting at a counter of a site they are not staff of. */
 export const NOT_STAFF_OF_SITE = 'You are not staff of this site';

@@ -333,7 +333,8 @@ export class QueueService {
       if (!counter || !counter.active) throw notFound('counter', input.counterId);
       if (counter.status !== 'closed' && counter.staffId && counter.staffId !== input.staffId) {
         const other = await trx.selectFrom('appUser').select('displayName').where('id', '=', counter.staffId).executeTakeFirst();
-        throw new QueueError('COUNTER_TAKEN', `Counter ${counter.number} is already open by ${other?.displayName ?? 'another official'}`, 409);
+        throw new QueueError('COUNTER_TAKEN', `Counter ${counter.number} is already open by ${other?.displayName ?? 'another official'}`, 409,
+          { number: counter.number, ...(other ? { staffName: other.displayName } : {}) });
       }
       const events: PublishedEvent[] = [];
       // an official who moves desks leaves the old one closed, unless a ticket is still there
@@ -548,7 +549,7 @@ export class QueueService {
         ? await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst()
         : undefined;
       throw new QueueError('TICKET_AT_OTHER_COUNTER', `${row.code} is being served at counter ${other?.number ?? '?'}`, 409,
-        { counterNumber: other?.number });
+        { code: row.code, counterNumber: other?.number });
     }
     return { site, counter, row };
   }
@@ -573,10 +574,10 @@ export class QueueService {
     if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
       const other = await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst();
       return new QueueError('TICKET_NOT_WAITING', `${row.code} was already called by counter ${other?.number ?? '?'}`, 409,
-        { status: row.status, counterNumber: other?.number });
+        { code: row.code, status: row.status, counterNumber: other?.number });
     }
     return new QueueError('TICKET_NOT_WAITING', `${row.code} is not waiting (it is ${row.status.replace('_', ' ')})`, 409,
-      { status: row.status });
+      { code: row.code, status: row.status });
   }
 
   private async counterMove(input: CounterAction, from: CounterRow['status'][], to: CounterRow['status'], reason: string | null) {
@@ -724,15 +725,15 @@ async function retried<T>(work: () => Promise<T>): Promise<T> {
 function counterBusy(counter: Pick<CounterRow, 'number'>, current: { id: string; code: string }): QueueError {
   return new QueueError('COUNTER_BUSY',
     `Counter ${counter.number} is still with ${current.code}: finish it or mark it no-show first`, 409,
-    { ticketId: current.id, code: current.code });
+    { number: counter.number, ticketId: current.id, code: current.code });
 }
 
 /** A working counter's refusals, in the same words whether the engine (workingCounter) or qms_call_next found them. */
 function counterRefusal(code: 'COUNTER_NOT_OPEN' | 'COUNTER_PAUSED' | 'NOT_COUNTER_OFFICIAL', number: number): QueueError {
   switch (code) {
-    case 'COUNTER_NOT_OPEN': return new QueueError(code, `Counter ${number} is not open`, 409);
-    case 'COUNTER_PAUSED': return new QueueError(code, `Counter ${number} is paused: resume it first`, 409);
-    case 'NOT_COUNTER_OFFICIAL': return new QueueError(code, `Counter ${number} is worked by another official`, 403);
+    case 'COUNTER_NOT_OPEN': return new QueueError(code, `Counter ${number} is not open`, 409, { number });
+    case 'COUNTER_PAUSED': return new QueueError(code, `Counter ${number} is paused: resume it first`, 409, { number });
+    case 'NOT_COUNTER_OFFICIAL': return new QueueError(code, `Counter ${number} is worked by another official`, 403, { number });
   }
 }
 

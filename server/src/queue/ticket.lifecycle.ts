@@ -1,4 +1,5 @@
 import type { TicketEventType, TicketStatus } from '@qms/db';
+import type { ErrorCode } from '@qms/protocol';
 import { QueueError } from './queue.errors.ts';
 
 // Which moves of a ticket are legal: waiting → called → serving → done; called → no_show;
@@ -17,7 +18,7 @@ interface Rule {
   to: TicketStatus | 'same';
   event: TicketEventType;
   /** error code when the ticket is not in one of `from` */
-  refusal: string;
+  refusal: ErrorCode;
 }
 
 export const RULES: Record<TicketAction, Rule> = {
@@ -44,10 +45,10 @@ export interface Transition {
 }
 
 /** The status after `action`, or a QueueError (409) naming why the move is illegal. */
-export function transition(from: TicketStatus, action: TicketAction, code = 'the ticket'): Transition {
+export function transition(from: TicketStatus, action: TicketAction, code?: string): Transition {
   const rule = RULES[action];
   if (!rule.from.includes(from)) {
-    throw new QueueError(rule.refusal, `Cannot ${VERB[action]} ${code}: it is ${from.replace('_', ' ')}`, 409, { status: from });
+    throw new QueueError(rule.refusal, `Cannot ${VERB[action]} ${code ?? 'the ticket'}: it is ${from.replace('_', ' ')}`, 409, { status: from, ...(code ? { code } : {}) });
   }
   return { from, to: rule.to === 'same' ? from : rule.to, event: rule.event };
 }

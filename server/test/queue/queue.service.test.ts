@@ -235,7 +235,7 @@ describe('calling', () => {
     expect(called.value).toMatchObject({ code: 'A002', status: 'called', counterId: site.counter[2] });
     expect(called.events[0]).toMatchObject({ name: 'ticket:called', payload: { counter: { number: 2 }, recall: false } });
     await expect(queue.callTicket({ ...at(site, 1), ticketId: second.id }))
-      .rejects.toMatchObject({ code: 'TICKET_NOT_WAITING', message: 'A002 was already called by counter 2' });
+      .rejects.toMatchObject({ code: 'TICKET_NOT_WAITING', message: 'A002 was already called by counter 2', details: { code: 'A002', status: 'called', counterNumber: 2 } });
     const b = await issue('CT');
     await expect(queue.callTicket({ ...at(site, 1), ticketId: b.id })).rejects.toMatchObject({ code: 'SERVICE_NOT_SERVED' });
   });
@@ -246,7 +246,7 @@ describe('calling', () => {
     await expect(queue.callNext({ counterId: site.counter[1]!, staffId: site.staff[1]! }))
       .rejects.toMatchObject({ code: 'NOT_COUNTER_OFFICIAL', status: 403 });
     await expect(queue.openCounter({ counterId: site.counter[1]!, staffId: site.staff[1]! }))
-      .rejects.toMatchObject({ code: 'COUNTER_TAKEN', message: 'Counter 1 is already open by Cán bộ 1' });
+      .rejects.toMatchObject({ code: 'COUNTER_TAKEN', message: 'Counter 1 is already open by Cán bộ 1', details: { number: 1, staffName: 'Cán bộ 1' } });
   });
 });
 
