@@ -3,3 +3,4 @@ export * from './events.ts';
 export * from './desk.ts';
 export * from './requests.ts';
 export * from './errors.ts';
+export * from './lifecycle.ts';

@@ -1,4 +1,5 @@
 import type { Counter, CounterQueue, QueueSnapshot, RecentCall, ServiceQueue, Ticket, TicketCalled } from '@qms/protocol';
+import { isAtCounter } from '@qms/protocol/lifecycle';
 import type { QmsSocket } from '@qms/protocol/client';
 
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'unauthorized';
@@ -77,7 +78,7 @@ export class LiveQueue {
   private onTicket(ticket: Ticket) {
     if (!this.snapshot) return;
     for (const c of this.snapshot.counters) {
-      if (c.ticket?.id === ticket.id) c.ticket = ticket.status === 'called' || ticket.status === 'serving' ? ticket : undefined;
+      if (c.ticket?.id === ticket.id) c.ticket = isAtCounter(ticket.status) ? ticket : undefined;
     }
   }
 

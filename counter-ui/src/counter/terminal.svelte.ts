@@ -1,4 +1,5 @@
 import type { Counter, CounterQueue, ServiceConfig, ServiceQueue, SiteConfig, Ticket } from '@qms/protocol';
+import { allows, isAtCounter } from '@qms/protocol/lifecycle';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { deskApi, type DeskApi, type TodayFigures, type WaitingTicket } from '../lib/desk-api.ts';
 import { explainText, type ErrorContext } from '../lib/errors.ts';
@@ -81,7 +82,7 @@ export class CounterTerminal {
     });
     socket.on('ticket:updated', ({ ticket }) => {
       if (this.ticket?.id === ticket.id) {
-        const here = (ticket.status === 'called' || ticket.status === 'serving') && ticket.counterId === this.counterId;
+        const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
         this.ticket = here ? ticket : null;
       }
       if (ticket.counterId === this.counterId && (ticket.status === 'done' || ticket.status === 'no_show')) {
@@ -232,11 +233,12 @@ export class CounterTerminal {
       case 'pauseResume': return this.mine && (this.status === 'paused' || !t);
       case 'callNext':
       case 'pick': return this.mine && this.status === 'open' && !t;
-      case 'recall':
-      case 'noShow': return this.mine && t?.status === 'called';
-      case 'start': return this.mine && t?.status === 'called';
-      case 'finish':
-      case 'transfer': return this.mine && !!t;
+      // the ticket's moves: what the lifecycle allows from its status (protocol's table)
+      case 'recall': return this.mine && allows('recall', t?.status);
+      case 'noShow': return this.mine && allows('no_show', t?.status);
+      case 'start': return this.mine && allows('start', t?.status);
+      case 'finish': return this.mine && allows('finish', t?.status);
+      case 'transfer': return this.mine && allows('transfer', t?.status);
     }
   }
 
@@ -355,7 +357,7 @@ export class CounterTerminal {
     if (!current) return;
     await this.run(action, async () => {
       const ticket = await command(current.id);
-      const here = (ticket.status === 'called' || ticket.status === 'serving') && ticket.counterId === this.counterId;
+      const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
       this.ticket = here ? ticket : null;
       if (done) this.say('ok', { vi: `${done.vi}: ${current.code}`, en: `${done.en}: ${current.code}` });
       if (!here) void this.refreshToday();

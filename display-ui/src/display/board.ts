@@ -2,6 +2,7 @@
 // socket, so the rules (zones, which calls, flashing, how the counters fit) are unit-tested.
 
 import type { CounterQueue, CounterStatus, Localized, QueueSnapshot, RecentCall, ServiceQueue, SiteConfig, TicketCalled } from '@qms/protocol';
+import { isAtCounter } from '@qms/protocol/lifecycle';
 import { formatDate } from '@qms/ui-shared/format';
 
 /**
@@ -160,7 +161,7 @@ export function boardOf({ calls, snapshot, config, zone, now, recentLimit = RECE
     .sort((a, b) => a.number - b.number)
     .map((c): CounterRow => {
       const own = c.serviceIds.map((id) => serviceById.get(id)).filter((s) => s !== undefined);
-      const active = c.ticket && (c.ticket.status === 'called' || c.ticket.status === 'serving') ? c.ticket : undefined;
+      const active = c.ticket && isAtCounter(c.ticket.status) ? c.ticket : undefined;
       return {
         counterId: c.counterId, number: c.number, name: c.name, status: c.status, code: active?.code ?? null,
         prefixes: own.map((s) => s.prefix), serves: own.map((s) => s.name),

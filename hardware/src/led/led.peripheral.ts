@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { isAtCounter } from '@qms/protocol/lifecycle';
 import type { AgentDeviceApi, Peripheral } from '../agent/peripheral.ts';
 import { PeripheralConfigError } from '../agent/peripherals.ts';
 import { codeToRegisters, type LedLayout } from './led.layout.ts';
@@ -51,7 +52,6 @@ interface BoardState {
   failures: number;
 }
 
-const ACTIVE = new Set(['called', 'serving']);
 
 export interface LedOptions {
   /** serialport binding (tests: @serialport/binding-mock) */
@@ -137,7 +137,7 @@ export class LedBoards implements Peripheral {
     for (const board of this.boards) {
       const id = board.counterId ?? this.counterIds.get(board.counter!);
       const counter = counters.find((c) => c?.counterId === id);
-      const ticket = counter?.ticket && ACTIVE.has(counter.ticket.status) ? counter.ticket : null;
+      const ticket = counter?.ticket && isAtCounter(counter.ticket.status) ? counter.ticket : null;
       // rewrite all, changed or not: the board may have been off while we were away
       this.set(board, ticket ? String(ticket.code) : null, ticket ? String(ticket.id) : null, true);
     }
@@ -154,7 +154,7 @@ export class LedBoards implements Peripheral {
   }
 
   private onTicket(ticket: any): void {
-    if (!ticket?.id || ACTIVE.has(ticket.status)) return;
+    if (!ticket?.id || isAtCounter(ticket.status)) return;
     for (const board of this.boards) {
       if (board.ticketId === ticket.id) this.set(board, null, null);
     }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
-import { staffPhotoUrl, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
+import { isAtCounter, staffPhotoUrl, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
 import { event, statsDue, type DomainEvent, type PublishedEvent, type StatsDue } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
@@ -417,7 +417,7 @@ export class QueueService {
     if (ticket.position !== undefined) result.position = ticket.position;
     if (ticket.estimatedWaitSeconds !== undefined) result.estimatedWaitSeconds = ticket.estimatedWaitSeconds;
     if (ticket.noCounterOpen !== undefined) result.noCounterOpen = ticket.noCounterOpen;
-    if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
+    if (row.counterId && isAtCounter(row.status)) {
       const counter = await this.db.selectFrom('counter').select(['id', 'number', 'name']).where('id', '=', row.counterId).executeTakeFirst();
       if (counter) result.counter = counter;
     }
@@ -544,7 +544,7 @@ export class QueueService {
     const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: false });
     const row = await repo.lockTicket(trx, input.ticketId);
     if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
-    if (row.counterId !== counter.id && (row.status === 'called' || row.status === 'serving')) {
+    if (row.counterId !== counter.id && isAtCounter(row.status)) {
       const other = row.counterId
         ? await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst()
         : undefined;
@@ -571,7 +571,7 @@ export class QueueService {
   }
 
   private async notWaiting(trx: Trx, row: TicketRow): Promise<QueueError> {
-    if (row.counterId && (row.status === 'called' || row.status === 'serving')) {
+    if (row.counterId && isAtCounter(row.status)) {
       const other = await trx.selectFrom('counter').select('number').where('id', '=', row.counterId).executeTakeFirst();
       return new QueueError('TICKET_NOT_WAITING', `${row.code} was already called by counter ${other?.number ?? '?'}`, 409,
         { code: row.code, status: row.status, counterNumber: other?.number });

@@ -1,5 +1,5 @@
 import type { TicketEventType, TicketStatus } from '@qms/db';
-import type { ErrorCode } from '@qms/protocol';
+import { LIFECYCLE, type TicketAction } from '@qms/protocol';
 import { QueueError } from './queue.errors.ts';
 
 // Which moves of a ticket are legal: waiting → called → serving → done; called → no_show;
@@ -11,27 +11,9 @@ import { QueueError } from './queue.errors.ts';
 // (db/src/functions/qms_call_next.ts, one round trip), by the same `call` rule (from waiting
 // only, a `called` event).
 
-export type TicketAction = 'call' | 'recall' | 'start' | 'finish' | 'no_show' | 'transfer' | 'cancel' | 'expire';
-
-interface Rule {
-  from: readonly TicketStatus[];
-  to: TicketStatus | 'same';
-  event: TicketEventType;
-  /** error code when the ticket is not in one of `from` */
-  refusal: ErrorCode;
-}
-
-export const RULES: Record<TicketAction, Rule> = {
-  call: { from: ['waiting'], to: 'called', event: 'called', refusal: 'TICKET_NOT_WAITING' },
-  recall: { from: ['called'], to: 'same', event: 'recalled', refusal: 'TICKET_NOT_CALLED' },
-  start: { from: ['called'], to: 'serving', event: 'started', refusal: 'TICKET_NOT_CALLED' },
-  // an official may finish straight from "called" without pressing start
-  finish: { from: ['called', 'serving'], to: 'done', event: 'finished', refusal: 'TICKET_NOT_IN_SERVICE' },
-  no_show: { from: ['called'], to: 'no_show', event: 'no_show', refusal: 'TICKET_NOT_CALLED' },
-  transfer: { from: ['called', 'serving'], to: 'waiting', event: 'transferred', refusal: 'TICKET_NOT_IN_SERVICE' },
-  cancel: { from: ['waiting'], to: 'cancelled', event: 'cancelled', refusal: 'TICKET_NOT_WAITING' },
-  expire: { from: ['waiting', 'called', 'serving'], to: 'expired', event: 'expired', refusal: 'TICKET_FINISHED' },
-};
+export type { TicketAction };
+/** The lifecycle table, protocol's (the screens read the same one). */
+export const RULES = LIFECYCLE;
 
 const VERB: Record<TicketAction, string> = {
   call: 'call', recall: 'recall', start: 'start serving', finish: 'finish', no_show: 'mark as no-show',
@@ -53,7 +35,4 @@ export function transition(from: TicketStatus, action: TicketAction, code?: stri
   return { from, to: rule.to === 'same' ? from : rule.to, event: rule.event };
 }
 
-export const ACTIVE_STATUSES: readonly TicketStatus[] = ['called', 'serving'];
-export const FINAL_STATUSES: readonly TicketStatus[] = ['done', 'no_show', 'cancelled', 'expired'];
-/** a ticket not ended yet: what the day's end ends, and what may not share a printed code */
-export const LIVE_STATUSES = RULES.expire.from;
+export { AT_COUNTER_STATUSES as ACTIVE_STATUSES, FINAL_STATUSES, isAtCounter, LIVE_STATUSES } from '@qms/protocol';
