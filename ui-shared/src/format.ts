@@ -1,6 +1,8 @@
 // How numbers, times and waits read on every screen: Vietnamese first (dd/MM/yyyy, 24-hour,
 // '.' thousands), English second.
 
+import { wallClock } from '@qms/protocol/calendar';
+
 export type Lang = 'vi' | 'en';
 
 export function formatNumber(value: number, lang: Lang = 'vi', digits = 0): string {
@@ -9,14 +11,7 @@ export function formatNumber(value: number, lang: Lang = 'vi', digits = 0): stri
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function parts(instant: Date | string, timeZone: string) {
-  const date = typeof instant === 'string' ? new Date(instant) : instant;
-  const p: Record<string, string> = {};
-  for (const { type, value } of new Intl.DateTimeFormat('en-GB', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(date)) p[type] = value;
-  return p;
-}
+const parts = (instant: Date | string, timeZone: string) => wallClock(instant, timeZone);
 
 /** 24/11/2026 */
 export function formatDate(instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh'): string {

@@ -1,3 +1,5 @@
+import { wallClock } from '@qms/protocol/calendar';
+
 export type TicketPrintData = {
   centreName: string;
   serviceName: { vi: string; en: string };
@@ -35,32 +37,10 @@ export type TicketTexts = {
   english: string;
 };
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
-// Keyed by zone: a site's zone does not change between tickets, and building a formatter
-// costs more than the rest of the text work together.
-function dateFormat(timeZone: string): Intl.DateTimeFormat {
-  let format = dateFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      day: '2-digit',
-      month: '2-digit',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    dateFormats.set(timeZone, format);
-  }
-  return format;
-}
-
 /** dd/MM/yyyy HH:mm in the site's zone, whatever the zone of the machine that prints. */
 export function formatIssuedAt(date: Date, timeZone = DEFAULT_TIME_ZONE): string {
-  const parts: Record<string, string> = {};
-  for (const part of dateFormat(timeZone).formatToParts(date)) parts[part.type] = part.value;
-  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+  const w = wallClock(date, timeZone);
+  return `${w.day}/${w.month}/${w.year} ${w.hour}:${w.minute}`;
 }
 
 const viNumber = new Intl.NumberFormat('vi-VN');

@@ -2,7 +2,7 @@ import type { SiteConfig } from '@qms/protocol';
 // The same calendar rules the queue engine applies when it refuses a ticket (pure functions of
 // an instant, a timezone, hours and holidays), so the kiosk shows "closed" exactly when the
 // server would say SITE_CLOSED.
-import { localDate, openingState, type OpeningState } from '../../../server/src/queue/site.calendar.ts';
+import { localDate, openingState, type OpeningState } from '@qms/protocol/calendar';
 
 export type { OpeningState };
 

@@ -5,7 +5,7 @@ import { staffPhotoUrl, type RatingRequest, type TodayFigures, type WaitingTicke
 export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';
 import { lastFinishedAt } from '../ratings/rating.service.ts';
-import { localDate, zonedInstant } from '../queue/site.calendar.ts';
+import { localDate, zonedInstant } from '@qms/protocol/calendar';
 import { toTicket } from '../queue/ticket.mapper.ts';
 import { isoInZone, seconds } from '../queue/time.ts';
 

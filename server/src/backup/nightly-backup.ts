@@ -5,7 +5,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { BACKUP_EXTENSION, timestampForFile, type BackupSummary, type Db } from '@qms/db';
-import { localDate, zonedInstant } from '../queue/site.calendar.ts';
+import { localDate, zonedInstant } from '@qms/protocol/calendar';
 import { serialRunner } from '../serial-runner.ts';
 
 /** Our own files only: a copy an operator puts beside them, or a `before-…` one, is never deleted. */

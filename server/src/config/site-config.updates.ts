@@ -7,7 +7,7 @@ import {
 import { hashPassword } from '../auth/tokens.ts';
 import type { ErrorCode } from '@qms/protocol';
 import { QueueError } from '../queue/queue.errors.ts';
-import { secondsOfDay } from '../queue/site.calendar.ts';
+import { secondsOfDay } from '@qms/protocol/calendar';
 import { prefixTaken, serviceConflict } from './site-config.service.ts';
 import { assertTimezone } from './timezones.ts';
 

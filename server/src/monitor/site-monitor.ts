@@ -4,7 +4,7 @@ import type { Alert } from '@qms/protocol';
 import type { AlertService } from '../alerts/alert.service.ts';
 import { event, type DomainEvent } from '../queue/queue.events.ts';
 import { loadCalendar } from '../queue/queue.repository.ts';
-import { openingState } from '../queue/site.calendar.ts';
+import { openingState } from '@qms/protocol/calendar';
 
 // The periodic check behind the alerts nobody presses a button for:
 // - wait_over_target: a service's longest wait went past its target. One alert per crossing:

@@ -1,7 +1,7 @@
 // When a site's day is over. Numbers restart every local day, so a ticket still waiting, called
 // or being served when its day ends must end too (status `expired`): otherwise the first call of
 // the next morning goes to yesterday's M002 while today's M002 waits, and the two share a code.
-import { localParts, secondsOfDay, zonedInstant, type Calendar } from './site.calendar.ts';
+import { localParts, secondsOfDay, zonedInstant, type Calendar } from '@qms/protocol/calendar';
 import { serialRunner } from '../serial-runner.ts';
 
 /** The local date after `date` ('yyyy-MM-dd'). */

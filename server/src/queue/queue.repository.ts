@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
-import type { Calendar } from './site.calendar.ts';
+import type { Calendar } from '@qms/protocol/calendar';
 
 // Every query of the queue engine. Queries that lock rows take a Transaction, so the
 // compiler refuses to run them outside one.

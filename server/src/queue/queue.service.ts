@@ -6,7 +6,7 @@ import { event, statsDue, type DomainEvent, type PublishedEvent, type StatsDue }
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
 import { dayEndsAt } from './day-end.ts';
-import { localDate, openingState } from './site.calendar.ts';
+import { localDate, openingState } from '@qms/protocol/calendar';
 import { formatCode, toTicket } from './ticket.mapper.ts';
 import { transition, type TicketAction } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';

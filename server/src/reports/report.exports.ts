@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@qms/db';
-import { localDate } from '../queue/site.calendar.ts';
+import { localDate } from '@qms/protocol/calendar';
 import { csvLine, type CsvValue } from './csv.ts';
 import type { ReportGroupBy, ReportRow, ReportTotals, SummaryReport } from './report.service.ts';
 import { countTickets, streamTicketsCsv, ticketRecords, TICKETS_CSV_COLUMNS, type TicketsExportQuery } from './tickets.export.ts';

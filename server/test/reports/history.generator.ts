@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, NewTicket, NewTicketEvent, TicketStatus } from '@qms/db';
-import { localDate } from '../../src/queue/site.calendar.ts';
+import { localDate } from '@qms/protocol/calendar';
 import type { SiteFixture } from '../support/queue-fixture.ts';
 
 // A random but lawful history written straight into ticket, ticket_event, rating and

@@ -1,5 +1,5 @@
 import type { Db } from '@qms/db';
-import { localParts } from '../../src/queue/site.calendar.ts';
+import { localParts } from '@qms/protocol/calendar';
 import type { ReportRow, ReportTotals, SummaryQuery, SummaryReport } from '../../src/reports/report.service.ts';
 
 // The summary report again, the plain way: every raw row loaded into memory and walked in

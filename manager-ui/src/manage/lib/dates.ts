@@ -1,22 +1,12 @@
 // Dates of a report, in the site's timezone: the manager picks local days ('yyyy-MM-dd'), the API
-// wants instants with offsets. Pure functions (tested in manager-ui/test).
+// wants instants with offsets. Pure functions (tested in manager-ui/test), on protocol's calendar.
+
+import { localDate, offsetMinutes } from '@qms/protocol/calendar';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function wallParts(instant: Date, timeZone: string) {
-  const p: Record<string, number> = {};
-  for (const { type, value } of new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(instant)) if (type !== 'literal') p[type] = Number(value);
-  return p as { year: number; month: number; day: number; hour: number; minute: number; second: number };
-}
-
-/** Minutes east of UTC of `timeZone` at `instant` (Asia/Ho_Chi_Minh: 420). */
-export function offsetMinutes(instant: Date, timeZone: string): number {
-  const p = wallParts(instant, timeZone);
-  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
-}
+/** Minutes east of UTC of `timeZone` at `instant` (Asia/Ho_Chi_Minh: 420): protocol's calendar. */
+export { offsetMinutes };
 
 /** Local midnight of `day` in `timeZone` as ISO with offset: '2026-11-24' → '2026-11-24T00:00:00+07:00'. */
 export function startOfDayIso(day: string, timeZone: string): string {
@@ -30,10 +20,7 @@ export function startOfDayIso(day: string, timeZone: string): string {
 }
 
 /** 'yyyy-MM-dd' of an instant in `timeZone`. */
-export function localDay(instant: Date, timeZone: string): string {
-  const p = wallParts(instant, timeZone);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-}
+export const localDay = (instant: Date, timeZone: string): string => localDate(instant, timeZone);
 
 /** 'yyyy-MM-dd' plus n days (calendar arithmetic, no timezone involved). */
 export function addDays(day: string, n: number): string {

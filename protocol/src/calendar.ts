@@ -1,5 +1,7 @@
-// Local time of a site: its calendar day (tickets are numbered per local day) and whether
-// it is open. Pure functions of an instant and the site's timezone, hours and holidays.
+// Local time of a site, the one copy the server, the screens and the ticket printer use: the
+// wall clock in a time zone, its calendar day (tickets are numbered per local day), ISO times
+// with the zone's offset, and whether the site is open. Pure functions of an instant and the
+// site's timezone, hours and holidays (no dependency: screens import @qms/protocol/calendar).
 
 export interface OpeningSession {
   /** ISO weekday, Monday = 1 */
@@ -27,6 +29,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timezone: string): Intl.DateTimeFormat {
   let f = formatters.get(timezone);
   if (!f) {
+    // building a formatter costs more than using it many times: one per zone
     f = new Intl.DateTimeFormat('en-US', {
       timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
       hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short',
@@ -38,14 +41,46 @@ function formatter(timezone: string): Intl.DateTimeFormat {
 
 const WEEKDAY: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
-export function localParts(instant: Date, timezone: string): LocalParts {
+/** What a clock in `timezone` shows at `instant`, as zero-padded strings, and the ISO weekday (Monday = 1). */
+export interface WallClock {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+  weekday: number;
+}
+
+export function wallClock(instant: Date | string, timezone: string): WallClock {
   const p: Record<string, string> = {};
-  for (const { type, value } of formatter(timezone).formatToParts(instant)) p[type] = value;
+  for (const { type, value } of formatter(timezone).formatToParts(typeof instant === 'string' ? new Date(instant) : instant)) p[type] = value;
+  return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second!, weekday: WEEKDAY[p.weekday!]! };
+}
+
+export function localParts(instant: Date, timezone: string): LocalParts {
+  const w = wallClock(instant, timezone);
   return {
-    date: `${p.year}-${p.month}-${p.day}`,
-    weekday: WEEKDAY[p.weekday!]!,
-    seconds: Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second) + (instant.getTime() % 1000) / 1000,
+    date: `${w.year}-${w.month}-${w.day}`,
+    weekday: w.weekday,
+    seconds: Number(w.hour) * 3600 + Number(w.minute) * 60 + Number(w.second) + (instant.getTime() % 1000) / 1000,
   };
+}
+
+/** Minutes east of UTC of `timezone` at `instant` (Asia/Ho_Chi_Minh: 420). */
+export function offsetMinutes(instant: Date, timezone: string): number {
+  const p = localParts(instant, timezone);
+  const wall = new Date(`${p.date}T00:00:00Z`).getTime() + Math.floor(p.seconds) * 1000;
+  return Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+}
+
+/** ISO-8601 with the zone's offset and milliseconds: 2026-11-22T08:15:03.120+07:00 */
+export function isoInZone(instant: Date, timezone: string): string {
+  const offset = offsetMinutes(instant, timezone);
+  const wall = new Date(instant.getTime() + offset * 60_000);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${wall.toISOString().slice(0, 23)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
 export const localDate = (instant: Date, timezone: string) => localParts(instant, timezone).date;
