@@ -6,6 +6,8 @@ import type {
   PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
   SiteUpdate, StaffMember, StaffPhoto, StaffUpdate, SummaryReport, Ticket,
 } from './schemas.ts';
+import type { KioskPrinter, PrintOutcome, IssueReply } from './requests.ts';
+import type { RatingRequest, TodayFigures, WaitingTicket } from './desk.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
 export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
@@ -35,6 +37,22 @@ export interface ClientOptions {
 
 export type QmsSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Per call: extra headers (Idempotency-Key), an abort signal (a timeout), another token (null: none). */
+export interface CallOptions {
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  token?: string | null;
+}
+
+/** POST /sites/:siteId/tickets as a kiosk sees it: the ticket, how its printer did, and the QR code's address. */
+export interface Issued {
+  ticket: Ticket;
+  print: PrintOutcome;
+  phoneUrl?: string;
+  /** the ticket the first request of this press made (Idempotency-Key), answered again */
+  replayed: boolean;
+}
+
 /** '?a=1&b=2' of the defined values ('' when none). */
 function query(params: object): string {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
@@ -46,32 +64,47 @@ export interface DisplayZone {
   counterIds?: string[];
   serviceIds?: string[];
 }
-/** A kiosk's printer (PUT /devices/:deviceId/printer): a network printer, or the site agent on the kiosk PC. */
-export type KioskPrinter = { kind: 'tcp'; host: string; port?: number; widthDots?: number } | { kind: 'agent'; deviceId?: string };
+export type { KioskPrinter, PrintOutcome };
 
 export function createClient(options: ClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   let token = options.token;
 
-  /** `upload`: a file sent as it is (its own content type) instead of a JSON body */
-  async function request<T>(method: string, path: string, body?: unknown, upload?: Blob): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    const sends = method !== 'GET' && method !== 'DELETE';
-    if (sends) headers['content-type'] = upload ? upload.type || 'application/octet-stream' : 'application/json';
-    const res = await doFetch(`${baseUrl}/api/v1${path}`, {
-      method, headers, credentials: 'include',
-      ...(sends ? { body: upload ?? JSON.stringify(body === undefined ? {} : body) } : {}),
-    });
+  /**
+   * One call of the API: the answer's body, or an ApiError with the server's code and details.
+   * `upload`: a file sent as it is (its own content type) instead of a JSON body. A network
+   * failure (or `signal` aborting) rejects with fetch's own error, not an ApiError.
+   */
+  async function request<T>(method: string, path: string, body?: unknown, upload?: Blob, call: CallOptions = {}): Promise<T> {
+    const res = await send(method, path, body, upload, call);
     if (res.status === 204) return null as T;
     const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
+    let data: { error?: { code?: string; message?: string; details?: unknown } } | null = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (error) {
+      // a proxy's HTML error page: the status says what happened
+      if (res.ok) throw error;
+    }
     if (!res.ok) {
-      const error = data?.error ?? {};
-      throw new ApiError(res.status, error.code ?? 'HTTP_' + res.status, error.message ?? res.statusText, error.details);
+      const e = data?.error ?? {};
+      throw new ApiError(res.status, e.code ?? 'HTTP_' + res.status, e.message ?? res.statusText, e.details);
     }
     return data as T;
+  }
+
+  function send(method: string, path: string, body: unknown, upload: Blob | undefined, call: CallOptions): Promise<Response> {
+    const headers: Record<string, string> = { ...call.headers };
+    const bearer = call.token === undefined ? token : call.token;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const sends = method !== 'GET' && method !== 'DELETE';
+    if (sends) headers['content-type'] = upload ? upload.type || 'application/octet-stream' : 'application/json';
+    return doFetch(`${baseUrl}/api/v1${path}`, {
+      method, headers, credentials: 'include',
+      ...(sends ? { body: upload ?? JSON.stringify(body === undefined ? {} : body) } : {}),
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
   }
 
   const ticketAction = (action: string) => (ticketId: string) =>
@@ -103,6 +136,19 @@ export function createClient(options: ClientOptions = {}) {
     queue: (siteId: string) => request<QueueSnapshot>('GET', `/sites/${siteId}/queue`),
     issueTicket: (siteId: string, body: { serviceId: string; priority?: string; lang?: 'vi' | 'en' }) =>
       request<{ ticket: Ticket }>('POST', `/sites/${siteId}/tickets`, body).then((r) => r.ticket),
+    /** Issue with the whole reply (print, phoneUrl); `key`: the press's Idempotency-Key, the same on every retry. */
+    issue: async (siteId: string, body: { serviceId: string; priority?: string; lang?: 'vi' | 'en' }, options: { key?: string; signal?: AbortSignal } = {}): Promise<Issued> => {
+      const res = await send('POST', `/sites/${encodeURIComponent(siteId)}/tickets`, body, undefined, {
+        ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}), ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const data = await res.json().catch(() => null) as (IssueReply & { error?: { code?: string; message?: string; details?: unknown } }) | null;
+      if (!res.ok) {
+        const e = data?.error ?? {};
+        throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText, e.details);
+      }
+      if (!data?.ticket) throw new ApiError(res.status, 'BAD_REPLY', 'The server answered without a ticket');
+      return { ticket: data.ticket, print: data.print ?? { status: 'none' }, ...(data.phoneUrl ? { phoneUrl: data.phoneUrl } : {}), replayed: res.headers.get('idempotent-replayed') === 'true' };
+    },
     ticket: (ticketId: string) => request<{ ticket: Ticket }>('GET', `/tickets/${ticketId}`).then((r) => r.ticket),
     publicTicket: (publicId: string) => request<PublicTicket>('GET', `/public/tickets/${publicId}`),
     callNext: (counterId: string) => request<{ ticket: Ticket } | null>('POST', `/counters/${counterId}/call-next`).then((r) => r?.ticket ?? null),
@@ -130,6 +176,33 @@ export function createClient(options: ClientOptions = {}) {
       request<{ alerts: Alert[] }>('GET', `/sites/${siteId}/alerts${query({ open: options.open ? '1' : undefined, limit: options.limit })}`).then((r) => r.alerts),
     acknowledgeAlert: (alertId: string) => request<{ alert: Alert }>('POST', `/alerts/${alertId}/acknowledge`).then((r) => r.alert),
     raiseCriticism: (comment?: string) => request<{ alert: Alert }>('POST', '/alerts/criticism', comment ? { comment } : {}).then((r) => r.alert),
+
+    // ---- the counter terminal's and the rating tablet's reads (protocol/src/desk.ts) ----
+    /** today's figures of the official working the counter */
+    counterToday: (counterId: string) => request<TodayFigures>('GET', `/counters/${counterId}/today`),
+    /** waiting tickets in call order, of these services (all when none) */
+    waiting: (siteId: string, serviceIds: string[] = []) =>
+      request<{ total: number; tickets: WaitingTicket[] }>('GET', `/sites/${siteId}/waiting${query({ serviceIds: serviceIds.join(',') })}`),
+    /** what a rating tablet should ask after a reconnect; null: nothing */
+    ratingRequest: (counterId: string) => request<RatingRequest | null>('GET', `/counters/${counterId}/rating-request`),
+    /** the calling device and its settings (a display's zone) */
+    deviceMe: () => request<{ device: DeviceInfo & { settings?: never }; settings: Record<string, unknown> }>('GET', '/devices/me'),
+
+    /**
+     * A call whose answer is read whatever its status (the site agent's peripherals): the status
+     * and the parsed body. Rejects only when the server cannot be reached.
+     */
+    raw: async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, call: CallOptions = {}) => {
+      const res = await send(method, path.startsWith('/') ? path : `/${path}`, body, undefined, call);
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = text;
+      }
+      return { status: res.status, body: parsed as any };
+    },
     /** siteId null: every site the caller manages */
     summary: (siteId: string | null, range: ReportRange) =>
       request<SummaryReport>('GET', `${siteId ? `/sites/${siteId}` : ''}/reports/summary${query(range)}`),
@@ -186,7 +259,7 @@ export function createClient(options: ClientOptions = {}) {
     setKioskPrinter: (deviceId: string, printer: KioskPrinter | null) =>
       request<{ deviceId: string; printer: KioskPrinter | null }>('PUT', `/devices/${deviceId}/printer`, printer).then((r) => r.printer),
     testKioskPrinter: (deviceId: string) =>
-      request<{ status: 'sent' | 'failed' | 'none'; reason?: string }>('POST', `/devices/${deviceId}/printer/test`),
+      request<PrintOutcome>('POST', `/devices/${deviceId}/printer/test`),
 
     /**
      * A socket that reconnects by itself for ever; every (re)connect brings a fresh

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { DeviceKind, Ticket } from './schemas.ts';
 
 // Request schemas of the HTTP API (API.md), and the replies not in schemas.ts. The server
@@ -61,8 +61,8 @@ export const TicketReply = Type.Object({ ticket: Ticket });
 
 export const PrintReply = Type.Object({
   status: Type.Enum(['sent', 'failed', 'none']),
-  reason: Type.Optional(Type.String({
-    description: "paper_out, offline, error or timeout when status is 'failed'. paper_out and error come from the printer's own status reply; "
+  reason: Type.Optional(Type.Enum(['paper_out', 'offline', 'error', 'timeout'], {
+    description: "when status is 'failed'. paper_out and error come from the printer's own status reply; "
       + 'offline is also the one answer whenever no printer answered at the address, whatever was there (nothing, another kind of service, a refused address).',
   })),
 });
@@ -77,3 +77,43 @@ export const IssueReply = Type.Object({
   print: Type.Optional(PrintReply),
   phoneUrl: Type.Optional(Type.String()),
 });
+
+// ---- a kiosk's printer (PUT /devices/:deviceId/printer), kept in device.settings.printer: a raw
+// TCP (port 9100) network printer the server drives itself, or {kind:'agent'}, a USB or serial
+// printer on the kiosk PC that the site agent drives (docs/site-agent.md).
+
+/** A host name or an IPv4/IPv6 address, nothing that could carry a path, user or scheme. */
+const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\[?[0-9A-Fa-f:.]+\\]?|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*)$' });
+
+export const TcpPrinterBody = Type.Object({
+  kind: Type.Literal('tcp'),
+  host: Host,
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535, description: 'raw printing port, 9100 when absent' })),
+  widthDots: Type.Optional(Type.Integer({ minimum: 128, maximum: 1024, multipleOf: 8, description: '576 for 80 mm paper (default), 384 for 58 mm' })),
+}, strict);
+export type TcpPrinter = Static<typeof TcpPrinterBody>;
+
+export const AgentPrinterBody = Type.Object({
+  kind: Type.Literal('agent', { description: "printed by the site agent on this kiosk PC (USB or serial printer; docs/site-agent.md)" }),
+  deviceId: Type.Optional(Type.String({
+    format: 'uuid',
+    description: 'the device the site agent is paired as, when it is not this kiosk itself (a device has one token, so an agent beside a paired kiosk screen pairs as its own device of the site)',
+  })),
+}, strict);
+export type AgentPrinter = Static<typeof AgentPrinterBody>;
+
+export const KioskPrinterBody = Type.Union([TcpPrinterBody, AgentPrinterBody]);
+export type KioskPrinter = TcpPrinter | AgentPrinter;
+
+/** PUT body: a printer, or null to take it away. */
+export const PrinterBody = Type.Union([TcpPrinterBody, AgentPrinterBody, Type.Null()]);
+
+export const PrinterReply = Type.Object({
+  deviceId: Type.String(),
+  printer: Type.Union([TcpPrinterBody, AgentPrinterBody, Type.Null()]),
+});
+
+
+/** How printing a ticket went (the `print` of the issue reply, a test print). */
+export type PrintOutcome = Static<typeof PrintReply>;
+export type IssueReply = Static<typeof IssueReply>;

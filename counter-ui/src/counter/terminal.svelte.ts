@@ -1,7 +1,6 @@
-import type { Counter, CounterQueue, ServiceConfig, ServiceQueue, SiteConfig, Ticket } from '@qms/protocol';
+import type { Counter, CounterQueue, ServiceConfig, ServiceQueue, SiteConfig, Ticket, TodayFigures, WaitingTicket } from '@qms/protocol';
 import { allows, isAtCounter } from '@qms/protocol/lifecycle';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
-import { deskApi, type DeskApi, type TodayFigures, type WaitingTicket } from '../lib/desk-api.ts';
 import { explainText, type ErrorContext } from '../lib/errors.ts';
 import { safeGet, safeSet } from '@qms/ui-shared/lang';
 import type { StaffSession } from './session.svelte.ts';
@@ -47,7 +46,6 @@ export class CounterTerminal {
   /** ticks every second, for elapsed and waiting times */
   now = $state(Date.now());
   readonly live: LiveQueue;
-  readonly api: DeskApi;
 
   /** server clock minus this browser's, from the last snapshot */
   private skewMs = 0;
@@ -58,7 +56,6 @@ export class CounterTerminal {
   private noticeSeq = 0;
 
   constructor(private readonly session: StaffSession, readonly siteId: string) {
-    this.api = deskApi(session.client);
     const socket = session.client.connect({ siteId });
     this.live = new LiveQueue(socket);
     // the client's socket retries server-side closes and refused handshakes itself
@@ -457,7 +454,7 @@ export class CounterTerminal {
       return;
     }
     try {
-      const { total, tickets } = await this.api.waiting(this.siteId, ids);
+      const { total, tickets } = await this.session.client.waiting(this.siteId, ids);
       this.waiting = tickets;
       this.waitingTotal = total;
       this.waitingFetchedAt = Date.now();
@@ -470,7 +467,7 @@ export class CounterTerminal {
     const id = this.counterId;
     if (!id) return;
     try {
-      const today = await this.api.today(id);
+      const today = await this.session.client.counterToday(id);
       if (id === this.counterId) this.today = today;
     } catch {
       // figures are a comfort, not a duty: keep the last ones

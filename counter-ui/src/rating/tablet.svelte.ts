@@ -2,7 +2,6 @@ import { ApiError, createClient, type QmsClient, type QmsSocket } from '@qms/pro
 import type { Counter, RatingLevel, SiteConfig } from '@qms/protocol';
 import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import type { ConnectionState } from '@qms/ui-shared/live-queue';
-import { deskApi, type DeskApi } from '../lib/desk-api.ts';
 import { explainText } from '../lib/errors.ts';
 import { LangState, safeGet, safeSet } from '@qms/ui-shared/lang';
 
@@ -63,7 +62,7 @@ export class RatingTablet {
   });
 
   private client: QmsClient | null = null;
-  private api: DeskApi | null = null;
+  private api: QmsClient | null = null;
   private socket: QmsSocket | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
@@ -184,7 +183,7 @@ export class RatingTablet {
     this.sending = true;
     this.error = null;
     try {
-      await this.api.criticism(comment.trim().slice(0, 500) || undefined);
+      await this.api.raiseCriticism(comment.trim().slice(0, 500) || undefined);
       this.phase = 'criticism-sent';
       this.after(TIMEOUTS.sent, () => this.idle());
     } catch (error) {
@@ -218,7 +217,7 @@ export class RatingTablet {
     this.device = device;
     const client = createClient({ token: device.token });
     this.client = client;
-    this.api = deskApi(client);
+    this.api = client;
     if (this.phase === 'pairing' || this.phase === 'starting') this.phase = 'idle';
     void this.loadConfig();
 

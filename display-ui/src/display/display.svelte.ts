@@ -27,12 +27,13 @@ const VOICE_LOG_LIMIT = 200;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The device's own settings (GET /api/v1/devices/me), of which the display uses the zone. */
-async function ownSettings(token: string): Promise<Record<string, unknown>> {
-  const res = await fetch('/api/v1/devices/me', { headers: { authorization: `Bearer ${token}` } });
-  if (res.status === 404) return {}; // a server without zones: the whole site
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);
-  return (body?.settings ?? {}) as Record<string, unknown>;
+async function ownSettings(client: QmsClient): Promise<Record<string, unknown>> {
+  try {
+    return (await client.deviceMe()).settings ?? {};
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return {}; // a server without zones: the whole site
+    throw error;
+  }
 }
 
 export class Display {
@@ -188,12 +189,12 @@ export class Display {
     }
     this.refreshing = true;
     const client = this.client;
-    const { siteId, token } = this.device;
+    const { siteId } = this.device;
     try {
       for (let attempt = 0; this.client === client; attempt++) {
         try {
           this.refreshAgain = false;
-          const [config, settings] = await Promise.all([client.site(siteId), ownSettings(token)]);
+          const [config, settings] = await Promise.all([client.site(siteId), ownSettings(client)]);
           if (this.client !== client) return;
           this.config = config;
           this.zone = zoneOf(settings);

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { PrintJobResult } from '@qms/protocol';
+import { createClient, type QmsClient } from '@qms/protocol/client';
 import { AgentPrinter, type PrinterStateReport } from './agent-printer.ts';
 import type { AgentDeviceConfig } from './config.ts';
 import type { AgentLogger } from './log.ts';
@@ -53,8 +54,11 @@ export class DeviceLink {
   private connectedWaiters: Array<() => void> = [];
   private running: Promise<void> | null = null;
   connected = false;
+  /** the HTTP side of the protocol client (the token is given per call: it changes when the device pairs) */
+  private readonly http: QmsClient;
 
   constructor(private readonly options: DeviceLinkOptions) {
+    this.http = createClient({ baseUrl: options.server });
     this.name = options.config.name;
     this.log = options.log.child({ device: this.name });
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -101,24 +105,9 @@ export class DeviceLink {
 
   // ---- HTTP ---------------------------------------------------------------------------
 
-  /** /api/v1 with this device's token; throws only when the server cannot be reached. */
+  /** /api/v1 with this device's token, through the protocol client; throws only when the server cannot be reached. */
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, token = this.token): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.options.server}/api/v1${path.startsWith('/') ? path : `/${path}`}`, {
-      method, headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-    });
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = text;
-    }
-    return { status: res.status, body: parsed };
+    return this.http.raw(method, path, body, { token, signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000) });
   }
 
   // ---- start-up ------------------------------------------------------------------------

@@ -1,13 +1,10 @@
-import { ApiError } from '@qms/protocol/client';
+import { ApiError, type Issued as IssueReply, type PrintOutcome, type QmsClient } from '@qms/protocol/client';
 import type { Ticket } from '@qms/protocol';
 
-// Issuing goes through its own small request rather than the shared client, because the kiosk
-// needs the reply's extension fields (`print`, `phoneUrl`) that the client drops.
+// A press of the kiosk's button, through the protocol client's `issue` (the whole reply: the
+// ticket, its print and the QR code's address), retried until the server answers.
 
-export interface PrintOutcome {
-  status: 'sent' | 'failed' | 'none';
-  reason?: string;
-}
+export type { PrintOutcome };
 
 export interface Issued {
   ticket: Ticket;
@@ -42,13 +39,13 @@ class NoAnswer extends Error {}
  * made, never a second one; it retries until an answer comes or the time is up.
  */
 export async function issueTicket(
-  token: string, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' },
+  client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' },
   key = newIssueKey(), policy: RetryPolicy = ISSUE_RETRY,
 ): Promise<Issued> {
   const end = Date.now() + policy.totalMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await issueOnce(token, siteId, body, key, Math.min(policy.attemptMs, Math.max(end - Date.now(), 1_000)));
+      return await issueOnce(client, siteId, body, key, Math.min(policy.attemptMs, Math.max(end - Date.now(), 1_000)));
     } catch (error) {
       const wait = policy.backoffMs[Math.min(attempt, policy.backoffMs.length - 1)]!;
       if (!(error instanceof NoAnswer) || Date.now() + wait >= end) throw error instanceof NoAnswer ? new ApiError(503, 'UNAVAILABLE', error.message) : error;
@@ -57,39 +54,19 @@ export async function issueTicket(
   }
 }
 
-async function issueOnce(token: string, siteId: string, body: object, key: string, timeoutMs: number): Promise<Issued> {
-  const abort = new AbortController();
+async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' }, key: string, timeoutMs: number): Promise<Issued> {
   // the server answers within a few seconds even when the printer does not: never hang for ever
+  const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let reply: IssueReply;
   try {
-    let res: Response;
-    try {
-      res = await fetch(`/api/v1/sites/${encodeURIComponent(siteId)}/tickets`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(body),
-        signal: abort.signal,
-      });
-    } catch (error) {
-      throw new NoAnswer(String(error));
-    }
-    const data = await res.json().catch(() => null);
-    if (res.status >= 500) throw new NoAnswer(`HTTP ${res.status}`);
-    if (!res.ok) {
-      const error = data?.error ?? {};
-      throw new ApiError(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? res.statusText, error.details);
-    }
-    const ticket = data.ticket as Ticket;
-    return {
-      ticket,
-      print: data.print ?? { status: 'none' },
-      phoneUrl: data.phoneUrl ?? `${location.origin}/t/${ticket.publicId}`,
-    };
+    reply = await client.issue(siteId, body, { key, signal: abort.signal });
   } catch (error) {
-    // a reply cut off half-way (the body) is no answer either
-    if (error instanceof ApiError || error instanceof NoAnswer) throw error;
-    throw new NoAnswer(String(error));
+    // a refusal is an answer; a restart (5xx), the network, a timeout or a reply cut off half-way is not
+    if (error instanceof ApiError && error.status < 500 && error.code !== 'BAD_REPLY') throw error;
+    throw new NoAnswer(String(error instanceof Error ? error.message : error));
   } finally {
     clearTimeout(timer);
   }
+  return { ticket: reply.ticket, print: reply.print, phoneUrl: reply.phoneUrl ?? `${location.origin}/t/${reply.ticket.publicId}` };
 }

@@ -243,7 +243,8 @@ export class Kiosk {
     this.issuing = true;
     this.touch();
     try {
-      const issued = await issueTicket(this.device.token, this.device.siteId, {
+      if (!this.client) return;
+      const issued = await issueTicket(this.client, this.device.siteId, {
         serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}),
       });
       this.printerTrouble = issued.print.status === 'failed';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { DEFAULT_TIME_ZONE, PrinterOfflineError, printTicket, TcpTransport, type PrinterTransport, type PrintResult, type TicketPrintData } from '@qms/hardware';
 import type { Db } from '@qms/db';
-import type { PrintJob, PrintJobResult, Ticket } from '@qms/protocol';
+import type { PrintJob, PrintJobResult, PrintOutcome, Ticket } from '@qms/protocol';
 import { bare, PrinterAddresses } from './printer-address.ts';
 import { describePrinter, printerOf, type KioskPrinter, type TcpPrinter } from './printer.config.ts';
 
@@ -13,13 +13,9 @@ import { describePrinter, printerOf, type KioskPrinter, type TcpPrinter } from '
 // failure becomes an alert for staff (published to managers at once) and a reason the kiosk
 // can explain to the citizen.
 
-export type PrintFailure = 'paper_out' | 'offline' | 'error' | 'timeout';
-
-/** What the issue reply says about the paper ticket (extension field `print`). */
-export interface PrintOutcome {
-  status: 'sent' | 'failed' | 'none';
-  reason?: PrintFailure;
-}
+/** What the issue reply says about the paper ticket (extension field `print`): protocol's. */
+export type { PrintOutcome };
+export type PrintFailure = NonNullable<PrintOutcome['reason']>;
 
 interface Logger {
   warn(obj: object, msg: string): void;
