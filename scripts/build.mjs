@@ -31,9 +31,16 @@ const npmPackagesExternal = (keep = () => false) => ({
   },
 });
 
+// the phone page's script, bundled for browsers once, built into the server (server/src/phone/phone-script.ts)
+const phone = await build({
+  entryPoints: [path.join(root, 'server/src/phone/client/phone-page.ts')],
+  bundle: true, format: 'iife', minify: true, target: 'es2019', legalComments: 'none', write: false, logLevel: 'warning',
+});
+
 rmSync(dist, { recursive: true, force: true });
 await build({
   ...common,
+  define: { QMS_PHONE_SCRIPT: JSON.stringify(phone.outputFiles[0].text) },
   entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, path.join(root, entry)])),
   outdir: dist,
   outExtension: { '.js': '.mjs' },

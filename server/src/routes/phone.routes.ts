@@ -4,6 +4,8 @@ import { Type } from 'typebox';
 import { ErrorBody } from '@qms/protocol';
 import { formatEstimate, formatNumber, formatTime } from '@qms/ui-shared/format';
 import type { PageModel } from '../phone/phone-pages.ts';
+import { phoneScript } from '../phone/phone-script.ts';
+import type { PageData } from '../phone/client/phone-page.ts';
 
 // The phone page behind the ticket's QR code (/t/:publicId) and what it posts to. One small
 // server-rendered page, no framework: it must open quickly on a cheap phone over 3G. It polls
@@ -128,7 +130,7 @@ function ticketPage(m: PageModel, nonce: string): string {
   const service = m.services[k.serviceId];
   const levels = m.scale.map((l, i) => `<button type="button" class="lv" data-i="${i}">${escapeHtml(l.label[m.lang])}</button>`).join('');
   const reasons = m.reasons.map((r, i) => `<button type="button" class="lv" data-r="${i}">${escapeHtml(r.label[m.lang])}</button>`).join('');
-  const data = {
+  const data: PageData = {
     id: m.publicId, lang: m.lang, tz: m.timezone, t: k, rated: m.rated, services: m.services, scale: m.scale, reasons: m.reasons, text: TEXT,
   };
   return `<!doctype html>
@@ -159,74 +161,9 @@ ${tx('closed', 'p', ` id="closed" class="msg"${closed ? '' : ' hidden'}`)}
 <section class="st" id="s-expired"${show(['expired'])}>${tx('expired', 'p')}</section>
 <p class="foot"><span id="net" class="err" data-t="offline" hidden>${escapeHtml(t.offline)}</span><br>${tx('updated')} <span id="at">${escapeHtml(formatTime(m.now, m.timezone))}</span><br>${tx('auto', 'span', ` id="auto"${FINAL.includes(k.status) && !k.ratingOpenUntil ? ' hidden' : ''}`)}</p>
 </main>
-<script nonce="${nonce}">var D=${scriptJson(data)};${SCRIPT}</script>
+<script nonce="${nonce}">var D=${scriptJson(data)};${phoneScript()}</script>
 </body></html>`;
 }
-
-// The whole client: re-render from the polled ticket, switch language, vibrate, rate. A served
-// ticket is polled on while its rating is open (every 5 s): rated on the counter's tablet, or
-// past the window, the form gives way to a sentence saying so.
-const SCRIPT = `
-(function(){
-var $=function(id){return document.getElementById(id)},t=D.t,lang=D.lang,FINAL={done:1,no_show:1,cancelled:1,expired:1},timer=0,fails=0,level=null,reason=null,rated=D.rated,sending=false,closed=false;
-try{var q=new URLSearchParams(location.search).get('lang');var s=localStorage.getItem('qms.phone.lang');if(!q&&(s==='vi'||s==='en'))lang=s}catch(e){}
-function num(n){return new Intl.NumberFormat(lang==='vi'?'vi-VN':'en-GB').format(n)}
-function wait(s,none){var L=D.text[lang];if(none)return s==null||s<60?L.noCounter:L.noCounter+' · '+L.atLeast+' '+wait(s);var vi=lang==='vi';if(s==null)return L.unknown;if(s<60)return vi?'< 1 phút':'< 1 min';var m=Math.round(s/60);if(m<90)return '~'+m+(vi?' phút':' min');var h=Math.floor(m/60),r=m%60;return '~'+h+(vi?' giờ ':' h ')+(r<10?'0':'')+r+(vi?' phút':' min')}
-function hhmm(){try{return new Intl.DateTimeFormat('en-GB',{hour:'2-digit',minute:'2-digit',hourCycle:'h23',timeZone:D.tz}).format(new Date())}catch(e){return ''}}
-function open(){return t.status==='done'&&!rated&&!!t.ratingOpenUntil}
-function live(){return !FINAL[t.status]||open()}
-function render(){
-  closed=t.status==='done'&&!rated&&!t.ratingOpenUntil;
-  var L=D.text[lang],st=t.status==='transferred'?'waiting':t.status;
-  document.documentElement.lang=lang;
-  document.querySelectorAll('[data-t]').forEach(function(el){el.textContent=L[el.getAttribute('data-t')]});
-  ['waiting','called','serving','done','no_show','cancelled','expired'].forEach(function(s){$('s-'+s).hidden=s!==st});
-  var sv=D.services[t.serviceId];$('svc').textContent=sv?sv[lang]:'';
-  $('code').textContent=t.code;
-  $('pos').textContent=num(t.position||0);$('eta').textContent=wait(t.estimatedWaitSeconds,t.noCounterOpen);$('eta').className=t.noCounterOpen?'none':'';
-  document.querySelectorAll('.cn').forEach(function(el){el.textContent=t.counter?num(t.counter.number):''});
-  document.querySelectorAll('[data-i]').forEach(function(el){var l=D.scale[+el.getAttribute('data-i')];el.textContent=l.label[lang];el.className='lv'+(level===l?' on':'')});
-  document.querySelectorAll('[data-r]').forEach(function(el){var r=D.reasons[+el.getAttribute('data-r')];el.textContent=r.label[lang];el.className='lv'+(reason===r?' on':'')});
-  $('rate').hidden=rated||closed;$('rated').hidden=!rated;$('closed').hidden=rated||!closed;
-  document.title=(st==='called'?'\\u{1F514} ':'')+t.code+' – '+L.title;
-  $('vib').hidden=!('vibrate' in navigator)||st!=='waiting';
-  $('auto').hidden=!live();
-  if(vibOn)$('vib').textContent=L.vibrateOn;
-}
-var vibOn=false;
-function buzz(){try{navigator.vibrate&&navigator.vibrate([500,200,500,200,900])}catch(e){}}
-function schedule(ms){clearTimeout(timer);if(!document.hidden&&live())timer=setTimeout(poll,ms)}
-function poll(){
-  fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id),{cache:'no-store'}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(j){
-    var was=t.status;t=j;fails=0;$('net').hidden=true;$('at').textContent=hhmm();
-    if(t.rated&&!rated){rated=true;$('rated').setAttribute('data-t','already')}
-    render();
-    if(t.status==='called'&&was!=='called')buzz();
-    schedule(open()?5000:12000);
-  }).catch(function(){fails++;$('net').hidden=false;schedule(Math.min(60000,12000*fails))});
-}
-function send(){
-  if(sending||!level)return;sending=true;$('rerr').hidden=true;
-  var body={score:level.score};if(reason)body.reason=reason.code;
-  fetch('/api/v1/public/tickets/'+encodeURIComponent(D.id)+'/rating',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
-    sending=false;
-    if(r.status===201){rated=true;$('rated').setAttribute('data-t','thanks');render();return}
-    if(r.status===409)return r.json().catch(function(){return {}}).then(function(j){
-      if(j&&j.error&&j.error.code==='RATING_WINDOW_CLOSED')delete t.ratingOpenUntil;else{rated=true;$('rated').setAttribute('data-t','already')}
-      render();schedule(12000)});
-    throw r.status;
-  }).catch(function(){sending=false;$('rerr').textContent=D.text[lang].failed;$('rerr').hidden=false});
-}
-$('levels').addEventListener('click',function(e){var b=e.target.closest('[data-i]');if(!b)return;level=D.scale[+b.getAttribute('data-i')];reason=null;
-  if(level.asksReason&&D.reasons.length){$('why').hidden=false;render()}else{$('why').hidden=true;render();send()}});
-$('reasons').addEventListener('click',function(e){var b=e.target.closest('[data-r]');if(!b)return;reason=D.reasons[+b.getAttribute('data-r')];render()});
-$('send').addEventListener('click',send);
-$('lang').addEventListener('click',function(){lang=lang==='vi'?'en':'vi';try{localStorage.setItem('qms.phone.lang',lang)}catch(e){}render()});
-$('vib').addEventListener('click',function(){vibOn=true;try{navigator.vibrate(80)}catch(e){}render()});
-document.addEventListener('visibilitychange',function(){if(document.hidden)clearTimeout(timer);else if(live())poll()});
-render();schedule(open()?5000:12000);
-if(t.status==='called')buzz();
-})();`;
 
 function notFoundPage(nonce: string): string {
   return `<!doctype html>
