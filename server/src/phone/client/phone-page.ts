@@ -1,4 +1,5 @@
 import type { PublicTicket } from '@qms/protocol';
+import { ApiError, createHttpClient } from '@qms/protocol/http';
 import { formatEstimate, formatNumber, formatTime, type Lang } from '@qms/ui-shared/format';
 
 // The phone page's script (routes/phone.routes.ts renders the page, phone/phone-script.ts builds
@@ -25,6 +26,8 @@ export interface PageData {
 
 declare const D: PageData;
 
+// the API client without its socket: this page polls
+const api = createHttpClient();
 const FINAL = new Set(['done', 'no_show', 'cancelled', 'expired']);
 const STATUSES = ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'expired'] as const;
 const $ = (id: string) => document.getElementById(id)!;
@@ -99,10 +102,9 @@ function schedule(ms: number): void {
 
 async function poll(): Promise<void> {
   try {
-    const res = await fetch(`/api/v1/public/tickets/${encodeURIComponent(D.id)}`, { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const next = await api.publicTicket(D.id, { cache: 'no-store' });
     const was = t.status;
-    t = await res.json() as PublicTicket;
+    t = next;
     fails = 0;
     $('net').hidden = true;
     $('at').textContent = formatTime(new Date(), D.tz);
@@ -125,31 +127,26 @@ async function send(): Promise<void> {
   sending = true;
   $('rerr').hidden = true;
   try {
-    const res = await fetch(`/api/v1/public/tickets/${encodeURIComponent(D.id)}/rating`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ score: level.score, ...(reason ? { reason: reason.code } : {}) }),
-    });
+    await api.ratePublicTicket(D.id, { score: level.score, ...(reason ? { reason: reason.code } : {}) });
     sending = false;
-    if (res.status === 201) {
-      rated = true;
-      $('rated').setAttribute('data-t', 'thanks');
-      return render();
+    rated = true;
+    $('rated').setAttribute('data-t', 'thanks');
+    render();
+  } catch (error) {
+    sending = false;
+    if (!(error instanceof ApiError) || error.status !== 409) {
+      $('rerr').textContent = D.text[lang].failed ?? '';
+      $('rerr').hidden = false;
+      return;
     }
-    if (res.status !== 409) throw new Error(`HTTP ${res.status}`);
     // too late, or rated already (on the counter's tablet): the page says which
-    const body = await res.json().catch(() => ({})) as { error?: { code?: string } };
-    if (body.error?.code === 'RATING_WINDOW_CLOSED') delete t.ratingOpenUntil;
+    if (error.code === 'RATING_WINDOW_CLOSED') delete t.ratingOpenUntil;
     else {
       rated = true;
       $('rated').setAttribute('data-t', 'already');
     }
     render();
     schedule(12000);
-  } catch {
-    sending = false;
-    $('rerr').textContent = D.text[lang].failed ?? '';
-    $('rerr').hidden = false;
   }
 }
 
