@@ -62,7 +62,6 @@ export class RatingTablet {
   });
 
   private client: QmsClient | null = null;
-  private api: QmsClient | null = null;
   private socket: QmsSocket | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
@@ -179,11 +178,11 @@ export class RatingTablet {
   }
 
   async sendCriticism(comment: string): Promise<void> {
-    if (!this.api || this.sending) return;
+    if (!this.client || this.sending) return;
     this.sending = true;
     this.error = null;
     try {
-      await this.api.raiseCriticism(comment.trim().slice(0, 500) || undefined);
+      await this.client.raiseCriticism(comment.trim().slice(0, 500) || undefined);
       this.phase = 'criticism-sent';
       this.after(TIMEOUTS.sent, () => this.idle());
     } catch (error) {
@@ -217,7 +216,6 @@ export class RatingTablet {
     this.device = device;
     const client = createClient({ token: device.token });
     this.client = client;
-    this.api = client;
     if (this.phase === 'pairing' || this.phase === 'starting') this.phase = 'idle';
     void this.loadConfig();
 
@@ -272,9 +270,9 @@ export class RatingTablet {
   }
 
   private async checkPending(): Promise<void> {
-    if (!this.api || !this.device?.counterId || this.phase !== 'idle') return;
+    if (!this.client || !this.device?.counterId || this.phase !== 'idle') return;
     try {
-      const pending = await this.api.ratingRequest(this.device.counterId);
+      const pending = await this.client.ratingRequest(this.device.counterId);
       if (pending && this.phase === 'idle') {
         this.ask({ ticketId: pending.ticketId, code: pending.code, staffName: pending.staff.displayName, staffPhotoUrl: pending.staff.photoUrl });
       }
@@ -285,9 +283,9 @@ export class RatingTablet {
 
   /** the ticket code for the question ("Số A012"), when the server still has it pending */
   private async fillCode(ticketId: string): Promise<void> {
-    if (!this.api || !this.device?.counterId) return;
+    if (!this.client || !this.device?.counterId) return;
     try {
-      const pending = await this.api.ratingRequest(this.device.counterId);
+      const pending = await this.client.ratingRequest(this.device.counterId);
       if (pending?.ticketId === ticketId && this.request?.ticketId === ticketId) this.request = { ...this.request, code: pending.code };
     } catch {
       // the question reads fine without it
