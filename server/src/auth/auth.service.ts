@@ -42,7 +42,7 @@ interface Cached {
  * cost no lookup. Correctness comes first:
  * - every change that alters what a token stands for calls AuthService.forget after its
  *   commit: logout, pairing a device again, revoking it (here), role, active flag, password,
- *   site membership and device name (config-update.routes.ts). It takes effect at once in this
+ *   site membership and device name (config/site-config.commands.ts). It takes effect at once in this
  *   process; other processes of a cluster are told through PostgreSQL (NOTIFY, see
  *   auth.plugin.ts) and forget within milliseconds, and stop using the cache whenever they
  *   cannot listen.

@@ -21,7 +21,7 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
-/** The site agents of kiosks, reached over their sockets (see agentLink in issue-print.hook.ts). */
+/** The site agents of kiosks, reached over their sockets (agent-link.ts). */
 export interface AgentLink {
   /**
    * Sends a job to the agent sockets of a kiosk and resolves with their answers: [] at once

@@ -9,7 +9,7 @@ import { QueueError } from '../queue/queue.errors.ts';
 import type { DisplayZone } from '../config/site-config.service.ts';
 
 // Sites, services, counters, staff and devices (API.md "Configuration" and "Devices"), and
-// display zones (extension). The changes of the manager console are config/config-update.routes.ts.
+// display zones (extension). The changes of the manager console are config-update.routes.ts.
 
 const strict = { additionalProperties: false } as const;
 const ZoneObject = Type.Object({
