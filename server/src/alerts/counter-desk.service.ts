@@ -82,16 +82,16 @@ export class CounterDeskService {
     if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
     const only = serviceIds?.length ? sql`AND t.service_id = ANY(${serviceIds}::uuid[])` : sql``;
     const strict = site.serviceOrder === 'strict' && serviceIds?.length ? sql`array_position(${serviceIds}::uuid[], t.service_id),` : sql``;
-    const { rows } = await sql<TicketRow>`
-      SELECT t.* FROM ticket t
+    // the total in the same statement (a window over every row, before the limit): counted
+    // apart, a call in between made the list say "no one waiting … and 1 more"
+    const { rows } = await sql<TicketRow & { waitingTotal: number }>`
+      SELECT t.*, count(*) OVER ()::int AS waiting_total FROM ticket t
       WHERE t.site_id = ${siteId} AND t.status = 'waiting' ${only}
       ORDER BY ${strict} t.priority_rank IS NULL, t.priority_rank, t.queued_at, t.issued_at, t.number, t.id
       LIMIT ${WAITING_LIMIT}`.execute(this.db);
-    const { rows: [counted] } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM ticket t WHERE t.site_id = ${siteId} AND t.status = 'waiting' ${only}`.execute(this.db);
     const now = this.now();
     const ahead = new Map<string, number>();
-    const tickets = rows.map((row) => {
+    const tickets = rows.map(({ waitingTotal: _total, ...row }) => {
       const position = ahead.get(row.serviceId) ?? 0;
       ahead.set(row.serviceId, position + 1);
       const queuedAt = new Date(row.queuedAt);
@@ -101,7 +101,7 @@ export class CounterDeskService {
         waitedSeconds: Math.max(0, seconds(queuedAt, now)),
       };
     });
-    return { total: counted?.n ?? rows.length, tickets };
+    return { total: rows[0]?.waitingTotal ?? 0, tickets };
   }
 
   /**
