@@ -237,6 +237,130 @@ export interface AlertTable {
   createdAt: DefaultTimestamp;
   acknowledgedAt: Date | null;
   acknowledgedBy: string | null;
+  /** complaints (criticism, low_rating): the case; null reads as 'new' */
+  caseStatus: ColumnType<CaseStatus | null, CaseStatus | null | undefined, CaseStatus | null>;
+  caseOwnerId: ColumnType<string | null, string | null | undefined, string | null>;
+  resolutionNote: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type CaseStatus = 'new' | 'investigating' | 'resolved';
+
+export interface AlertCaseEventTable {
+  id: Generated<string>;
+  alertId: string;
+  at: Timestamp;
+  byId: string | null;
+  status: CaseStatus;
+  ownerId: string | null;
+  note: string | null;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  seq: Generated<string>;
+  siteId: string;
+  type: string;
+  ticketId: string | null;
+  sourceId: string;
+  occurredAt: Timestamp;
+  data: JsonWithDefault<Record<string, unknown>>;
+  relayedAt: Date | null;
+}
+
+export type NotifyChannelKind = 'sms' | 'email' | 'zalo';
+export type NotificationStatus = 'pending' | 'sent' | 'failed';
+
+export interface NotificationChannelTable {
+  siteId: string;
+  kind: NotifyChannelKind;
+  enabled: Generated<boolean>;
+  settings: Json<Record<string, unknown>>;
+  secrets: JsonWithDefault<Record<string, unknown>>;
+  updatedAt: DefaultTimestamp;
+  updatedBy: string | null;
+}
+
+export interface WebhookTable {
+  id: Generated<string>;
+  siteId: string;
+  url: string;
+  secret: string;
+  events: string[];
+  active: Generated<boolean>;
+  createdAt: DefaultTimestamp;
+  createdBy: string | null;
+}
+
+export interface NotificationRecipientTable {
+  id: Generated<string>;
+  siteId: string;
+  name: string;
+  channel: NotifyChannelKind;
+  address: string;
+  lang: Generated<string>;
+  topics: string[];
+  active: Generated<boolean>;
+  createdAt: DefaultTimestamp;
+}
+
+export interface NotificationTemplateTable {
+  siteId: string;
+  purpose: string;
+  lang: string;
+  subject: string | null;
+  body: string;
+  updatedAt: DefaultTimestamp;
+}
+
+export interface NotificationTable {
+  id: Generated<string>;
+  siteId: string;
+  eventId: string | null;
+  dedupeKey: string;
+  channel: NotifyChannelKind | 'webhook';
+  purpose: string;
+  webhookId: string | null;
+  recipientId: string | null;
+  ticketId: string | null;
+  address: string | null;
+  lang: Generated<string>;
+  subject: string | null;
+  body: string | null;
+  params: JsonWithDefault<Record<string, string>>;
+  status: Generated<NotificationStatus>;
+  attempts: Generated<number>;
+  nextAttemptAt: Timestamp;
+  lockedUntil: Date | null;
+  expiresAt: Timestamp;
+  lastAttemptAt: Date | null;
+  lastError: string | null;
+  responseStatus: number | null;
+  latencyMs: number | null;
+  providerId: string | null;
+  segments: number | null;
+  cost: string | null;
+  eraseAfter: Date | null;
+  createdAt: Timestamp;
+  sentAt: Date | null;
+}
+
+export interface TicketContactTable {
+  ticketId: string;
+  siteId: string;
+  phone: string;
+  channel: 'sms' | 'zalo';
+  lang: Generated<string>;
+  consentedAt: Timestamp;
+  eraseAfter: Timestamp;
+  aheadSent: Generated<boolean>;
+}
+
+export interface DossierResultTable {
+  id: Generated<string>;
+  siteId: string;
+  dossierCode: string;
+  receivedAt: Timestamp;
+  eraseAfter: Timestamp;
 }
 
 export interface Database {
@@ -259,6 +383,15 @@ export interface Database {
   ticketEvent: TicketEventTable;
   rating: RatingTable;
   alert: AlertTable;
+  alertCaseEvent: AlertCaseEventTable;
+  outbox: OutboxTable;
+  notificationChannel: NotificationChannelTable;
+  webhook: WebhookTable;
+  notificationRecipient: NotificationRecipientTable;
+  notificationTemplate: NotificationTemplateTable;
+  notification: NotificationTable;
+  ticketContact: TicketContactTable;
+  dossierResult: DossierResultTable;
 }
 
 export type SiteRow = Selectable<SiteTable>;
