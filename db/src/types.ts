@@ -268,7 +268,7 @@ export interface OutboxTable {
 }
 
 export type NotifyChannelKind = 'sms' | 'email' | 'zalo';
-export type NotificationStatus = 'pending' | 'sent' | 'failed';
+export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
 
 export interface NotificationChannelTable {
   siteId: string;
@@ -355,6 +355,15 @@ export interface TicketContactTable {
   aheadSent: Generated<boolean>;
 }
 
+export interface IntegrationKeyTable {
+  id: Generated<string>;
+  siteId: string;
+  name: string;
+  keyHash: string;
+  createdAt: DefaultTimestamp;
+  lastUsedAt: Date | null;
+}
+
 export interface DossierResultTable {
   id: Generated<string>;
   siteId: string;
@@ -392,6 +401,7 @@ export interface Database {
   notification: NotificationTable;
   ticketContact: TicketContactTable;
   dossierResult: DossierResultTable;
+  integrationKey: IntegrationKeyTable;
 }
 
 export type SiteRow = Selectable<SiteTable>;

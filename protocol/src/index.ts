@@ -4,3 +4,4 @@ export * from './desk.ts';
 export * from './requests.ts';
 export * from './errors.ts';
 export * from './lifecycle.ts';
+export * from './notifications.ts';

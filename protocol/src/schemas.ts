@@ -148,6 +148,8 @@ export const SiteConfig = Type.Object({
   announcement: Type.Union([Localized, Type.Null()]),
   /** displays speak with the browser's vi-VN voice when one is installed (else the shipped clips); default false */
   preferSystemVoice: Type.Optional(Type.Boolean()),
+  /** the kiosk and the phone page offer to take a phone number for SMS or Zalo notices (docs/notifications.md) */
+  offerPhone: Type.Optional(Type.Boolean()),
   openingHours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
   holidays: Type.Array(Type.Object({ date: Type.String(), name: Type.String() })),
   services: Type.Array(ServiceConfig),
@@ -174,7 +176,7 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 export const Alert = Type.Object({
   id: Type.String(),
   siteId: Type.String(),
-  kind: Type.String({ description: "'criticism' (rating tablet, kiosk or staff), 'low_rating', 'printer', 'wait_over_target' or 'device_offline'" }),
+  kind: Type.String({ description: "'criticism' (rating tablet, kiosk or staff), 'low_rating', 'printer', 'wait_over_target', 'device_offline', 'channel_failing' (SMS, email or Zalo keeps failing) or 'webhook_failed' (a delivery gave up)" }),
   createdAt: Instant,
   counter: Nullable(CounterRef),
   staff: Nullable(StaffRef),
@@ -197,6 +199,14 @@ export const Alert = Type.Object({
   lastSeenAt: Type.Optional(Instant),
   /** wait_over_target, device_offline: when the condition ended (the wait fell back, the device came back) */
   clearedAt: Type.Optional(Instant),
+  /** channel_failing: the channel (sms, email, zalo) whose last attempts all failed; webhook_failed: 'webhook' */
+  channel: Type.Optional(Type.String()),
+  /** complaints (criticism, low_rating): who handles it, where it stands, how it was resolved */
+  case: Type.Optional(Type.Object({
+    status: Type.Enum(['new', 'investigating', 'resolved']),
+    owner: Nullable(StaffRef),
+    resolutionNote: Nullable(Type.String()),
+  })),
 });
 export type Alert = Static<typeof Alert>;
 

@@ -36,6 +36,7 @@ import { phoneRoutes } from './routes/phone.routes.ts';
 import { photoRoutes } from './photos/photo.routes.ts';
 import { printerRoutes } from './routes/printer.routes.ts';
 import { reportRoutes } from './routes/report.routes.ts';
+import { notificationRoutes } from './routes/notification.routes.ts';
 import { SUBSCRIBERS } from './subscribers/index.ts';
 import { version } from './version.ts';
 
@@ -208,6 +209,11 @@ export async function buildApp(options: AppOptions) {
     const monitor = startMonitor(services.monitor, config.monitorIntervalMs, app.log);
     app.addHook('onClose', () => monitor.stop());
   }
+  // messages and webhooks: the outbox relayed, due messages delivered (notifications/worker.ts)
+  if (config.notifyPollMs > 0) {
+    services.notificationWorker.start();
+    app.addHook('onClose', () => services.notificationWorker.stop());
+  }
   await app.register(async (api) => {
     // one line per route file: a route file never registers another
     await api.register(authRoutes);
@@ -219,6 +225,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(reportRoutes);
     await api.register(photoRoutes);
     await api.register(printerRoutes);
+    await api.register(notificationRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);

@@ -16,6 +16,10 @@ export interface Config {
   deviceOfflineSeconds: number;
   /** how often the site monitor looks for waits past target and devices offline (ms); 0: never */
   monitorIntervalMs: number;
+  /** how often this process looks for notifications to relay and deliver besides after each change (ms); 0: it delivers none */
+  notifyPollMs: number;
+  /** a message a process took to send is another's to retry after this, should the first die (ms) */
+  notifyLeaseMs: number;
   adminPassword: string | undefined;
   rateLimits: boolean;
   /** login attempts per address and username per minute */
@@ -133,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoPassword: env.QMS_DEMO_PASSWORD || undefined,
     deviceOfflineSeconds: count('QMS_DEVICE_OFFLINE_SECONDS', env.QMS_DEVICE_OFFLINE_SECONDS, 120),
     monitorIntervalMs: cap('QMS_MONITOR_INTERVAL_MS', env.QMS_MONITOR_INTERVAL_MS, 15_000),
+    notifyPollMs: cap('QMS_NOTIFY_POLL_MS', env.QMS_NOTIFY_POLL_MS, 1_000),
+    notifyLeaseMs: count('QMS_NOTIFY_LEASE_MS', env.QMS_NOTIFY_LEASE_MS, 30_000),
     adminPassword: env.QMS_ADMIN_PASSWORD || undefined,
     rateLimits: flag(env.QMS_RATE_LIMITS, true),
     loginPerMinute: count('QMS_RATE_LOGIN_PER_MINUTE', env.QMS_RATE_LOGIN_PER_MINUTE, 10),

@@ -11,6 +11,7 @@ import { qmsOutboxAlert, qmsOutboxRating, qmsOutboxTicketEvent } from '../functi
 //   dedupe_key makes the relay's fan-out idempotent; id is the key the recipient sees.
 // - notification_channel: a site's settings of each channel; secrets apart, never answered.
 // - webhook, notification_recipient (leaders), notification_template (a site's own wording).
+// - integration_key: the dossier system's key (a digest) for its inbound call.
 // - ticket_contact, dossier_result: citizens' numbers, erased at erase_after (Decree 13/2023).
 // - alert gains a complaint's case: owner, status, resolution note, and its history.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -95,7 +96,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       subject text,
       body text,
       params jsonb NOT NULL DEFAULT '{}',
-      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'cancelled')),
       attempts integer NOT NULL DEFAULT 0,
       next_attempt_at timestamptz NOT NULL,
       locked_until timestamptz,
@@ -139,6 +140,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       UNIQUE (site_id, dossier_code)
     )`.execute(db);
 
+  // the dossier system's key for POST /sites/:siteId/dossier-results: only its digest is kept
+  await sql`
+    CREATE TABLE integration_key (
+      id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+      site_id uuid NOT NULL REFERENCES site (id) ON DELETE CASCADE,
+      name text NOT NULL CHECK (length(name) BETWEEN 1 AND 120),
+      key_hash text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      last_used_at timestamptz
+    )`.execute(db);
+
   await sql`
     ALTER TABLE alert
       ADD COLUMN case_status text CHECK (case_status IN ('new', 'investigating', 'resolved')),
@@ -169,5 +181,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP FUNCTION qms_outbox_alert(), qms_outbox_rating(), qms_outbox_ticket_event()`.execute(db);
   await sql`DROP TABLE alert_case_event`.execute(db);
   await sql`ALTER TABLE alert DROP COLUMN case_status, DROP COLUMN case_owner_id, DROP COLUMN resolution_note`.execute(db);
-  await sql`DROP TABLE dossier_result, ticket_contact, notification, notification_template, notification_recipient, webhook, notification_channel, outbox`.execute(db);
+  await sql`DROP TABLE integration_key, dossier_result, ticket_contact, notification, notification_template, notification_recipient, webhook, notification_channel, outbox`.execute(db);
 }

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { AlertTable, Db } from '@qms/db';
-import type { Alert } from '@qms/protocol';
+import type { AlertTable, CaseStatus, Db } from '@qms/db';
+import type { Alert, CaseEvent } from '@qms/protocol';
 import type { Committed } from '../app/after-commit.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { event } from '../queue/queue.events.ts';
@@ -15,6 +15,13 @@ type AlertRow = Selectable<AlertTable>;
 
 /** An alert as managers see it (HTTP and the `alert:raised` socket event): protocol's Alert. */
 export type AlertDto = Alert;
+
+/** Kinds that are a citizen's complaint: they take a case (owner, status, resolution note). */
+export const COMPLAINT_KINDS = ['criticism', 'low_rating'];
+/** Kinds about equipment and channels, shown apart from complaints in the console. */
+export const DEVICE_ALERT_KINDS = ['printer', 'device_offline', 'channel_failing', 'webhook_failed'];
+export type AlertGroup = 'complaints' | 'devices' | 'waits';
+const KINDS_OF_GROUP: Record<AlertGroup, string[]> = { complaints: COMPLAINT_KINDS, devices: DEVICE_ALERT_KINDS, waits: ['wait_over_target'] };
 
 /** Kinds whose alert names a device (the printer's kiosk, the device offline). */
 const DEVICE_KINDS = new Set(['printer', 'device_offline']);
@@ -94,9 +101,20 @@ export class AlertService {
     return (await this.describe(rows))[0];
   }
 
-  async list(siteId: string, options: { openOnly: boolean; limit: number }): Promise<AlertDto[]> {
+  /**
+   * The site's alerts, newest first. openOnly: not acknowledged, and for complaints not resolved.
+   * group or kinds: complaints apart from devices and waits.
+   */
+  async list(siteId: string, options: { openOnly: boolean; limit: number; group?: AlertGroup; kinds?: string[] }): Promise<AlertDto[]> {
     let query = this.db.selectFrom('alert').selectAll().where('siteId', '=', siteId);
-    if (options.openOnly) query = query.where('acknowledgedAt', 'is', null);
+    if (options.openOnly) {
+      query = query.where((eb) => eb.or([
+        eb.and([eb('kind', 'in', COMPLAINT_KINDS), eb.or([eb('caseStatus', 'is', null), eb('caseStatus', '<>', 'resolved')])]),
+        eb.and([eb('kind', 'not in', COMPLAINT_KINDS), eb('acknowledgedAt', 'is', null)]),
+      ]));
+    }
+    if (options.group) query = query.where('kind', 'in', KINDS_OF_GROUP[options.group]);
+    if (options.kinds?.length) query = query.where('kind', 'in', options.kinds);
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id').limit(options.limit).execute();
     return this.describe(rows);
   }
@@ -120,11 +138,56 @@ export class AlertService {
     return { value: alert, events: updated ? [event('alert:acknowledged', alert.siteId, { alert })] : [] };
   }
 
+  /**
+   * A complaint's case: who handles it, new → investigating → resolved, and a note. Each change
+   * is kept (alert_case_event). Taking a case acknowledges the alert. The owner must be staff of
+   * the site; resolving takes a note.
+   */
+  async updateCase(alertId: string, update: { status?: CaseStatus; ownerId?: string | null; note?: string }, userId: string): Promise<Committed<AlertDto>> {
+    const row = await this.db.selectFrom('alert').selectAll().where('id', '=', alertId).executeTakeFirst();
+    if (!row) throw new QueueError('ALERT_NOT_FOUND', `No alert ${alertId}`, 404);
+    if (!COMPLAINT_KINDS.includes(row.kind)) throw new QueueError('NOT_A_COMPLAINT', 'Only a criticism or a low rating has a case', 409);
+    if (update.ownerId) {
+      const member = await this.db.selectFrom('appUser').leftJoin('siteMembership', (j) => j.onRef('siteMembership.userId', '=', 'appUser.id').on('siteMembership.siteId', '=', row.siteId))
+        .select(['appUser.role', 'siteMembership.siteId']).where('appUser.id', '=', update.ownerId).executeTakeFirst();
+      if (!member || (member.role !== 'admin' && !member.siteId)) throw new QueueError('USER_NOT_FOUND', 'The owner must be staff of this site', 400);
+    }
+    const note = update.note?.trim() || null;
+    const status = update.status ?? row.caseStatus ?? 'new';
+    if (status === 'resolved' && !note && !row.resolutionNote) throw new QueueError('VALIDATION_FAILED', 'Say how it was resolved (note)', 400);
+    const now = this.now();
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const changed = await trx.updateTable('alert').set({
+        caseStatus: status,
+        ...(update.ownerId !== undefined ? { caseOwnerId: update.ownerId } : {}),
+        ...(status === 'resolved' && note ? { resolutionNote: note } : {}),
+        ...(row.acknowledgedAt ? {} : { acknowledgedAt: now, acknowledgedBy: userId }),
+      }).where('id', '=', alertId).returningAll().executeTakeFirstOrThrow();
+      await trx.insertInto('alertCaseEvent').values({ alertId, at: now, byId: userId, status, ownerId: changed.caseOwnerId, note }).execute();
+      return changed;
+    });
+    const alert = (await this.describe([updated]))[0]!;
+    return { value: alert, events: row.acknowledgedAt ? [] : [event('alert:acknowledged', alert.siteId, { alert })] };
+  }
+
+  async caseHistory(alertId: string): Promise<CaseEvent[]> {
+    const rows = await this.db.selectFrom('alertCaseEvent')
+      .innerJoin('alert', 'alert.id', 'alertCaseEvent.alertId').innerJoin('site', 'site.id', 'alert.siteId')
+      .leftJoin('appUser as by', 'by.id', 'alertCaseEvent.byId').leftJoin('appUser as owner', 'owner.id', 'alertCaseEvent.ownerId')
+      .select(['alertCaseEvent.at', 'alertCaseEvent.status', 'alertCaseEvent.note', 'site.timezone', 'by.id as byId', 'by.displayName as byName', 'owner.id as ownerId', 'owner.displayName as ownerName'])
+      .where('alertCaseEvent.alertId', '=', alertId).orderBy('alertCaseEvent.at').orderBy('alertCaseEvent.id').execute();
+    return rows.map((r) => ({
+      at: isoInZone(r.at, r.timezone), status: r.status, note: r.note,
+      by: r.byId ? { id: r.byId, displayName: r.byName ?? '' } : null,
+      owner: r.ownerId ? { id: r.ownerId, displayName: r.ownerName ?? '' } : null,
+    }));
+  }
+
   async describe(rows: AlertRow[]): Promise<AlertDto[]> {
     if (!rows.length) return [];
     const ids = (pick: (r: AlertRow) => string | null) => [...new Set(rows.map(pick).filter((v): v is string => !!v))];
     const counterIds = ids((r) => r.counterId);
-    const userIds = ids((r) => r.staffId).concat(ids((r) => r.acknowledgedBy));
+    const userIds = ids((r) => r.staffId).concat(ids((r) => r.acknowledgedBy), ids((r) => r.caseOwnerId));
     const ticketIds = ids((r) => r.ticketId);
     const siteIds = ids((r) => r.siteId);
     const deviceIds = ids((r) => (DEVICE_KINDS.has(r.kind) ? r.deviceId : null));
@@ -174,6 +237,10 @@ export class AlertService {
       if (lastSeenAt) alert.lastSeenAt = lastSeenAt;
       const clearedAt = instant(data.clearedAt);
       if (clearedAt) alert.clearedAt = clearedAt;
+      if (typeof data.channel === 'string') alert.channel = data.channel;
+      if (COMPLAINT_KINDS.includes(r.kind)) {
+        alert.case = { status: r.caseStatus ?? 'new', owner: (r.caseOwnerId && user.get(r.caseOwnerId)) || null, resolutionNote: r.resolutionNote };
+      }
       return alert;
     });
   }

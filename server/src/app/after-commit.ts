@@ -16,12 +16,13 @@ type Dispatch = (events: readonly DomainEvent[]) => void;
  */
 export type AfterCommit<S> = {
   [K in keyof S]: S[K] extends (...args: infer A) => Promise<infer R>
-    ? R extends { events: readonly DomainEvent[] } ? (...args: A) => Promise<Omit<R, 'events'>> : S[K]
+    ? R extends { value: unknown; events: readonly DomainEvent[] } ? (...args: A) => Promise<Omit<R, 'events'>> : S[K]
     : S[K];
 };
 
+/** `{ value, events }`: both keys, so a plain result that happens to have `events` (a webhook's) passes through */
 const isCommitted = (result: unknown): result is { events: DomainEvent[] } =>
-  typeof result === 'object' && result !== null && Array.isArray((result as { events?: unknown }).events);
+  typeof result === 'object' && result !== null && 'value' in result && Array.isArray((result as { events?: unknown }).events);
 
 export function afterCommit<S extends object>(service: S, dispatch: Dispatch): AfterCommit<S> {
   const wrapped = new Map<PropertyKey, unknown>();

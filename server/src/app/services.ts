@@ -8,6 +8,10 @@ import { SiteConfigCommands } from '../config/site-config.commands.ts';
 import { SiteConfigUpdates } from '../config/site-config.updates.ts';
 import { AuthService } from '../auth/auth.service.ts';
 import { SiteMonitor } from '../monitor/site-monitor.ts';
+import { buildChannel } from '../notifications/channels/index.ts';
+import { NotificationService } from '../notifications/notifications.service.ts';
+import { NotificationRelay } from '../notifications/relay.ts';
+import { NotificationWorker } from '../notifications/worker.ts';
 import { PhonePages } from '../phone/phone-pages.ts';
 import { StaffPhotoService } from '../photos/staff-photo.service.ts';
 import { KioskPrinters } from '../printing/kiosk-printers.ts';
@@ -54,7 +58,13 @@ export function buildServices({ db, clock, config, log, dispatch, agents, printe
     publishAlert: (siteId, alertId) => dispatch([alertsDue(siteId, [alertId])]),
   });
   const ratings = committing(new RatingService(db, { clock: now, windowSeconds: config.ratingWindowSeconds }));
-  const alerts = committing(new AlertService(db, now));
+  const alertService = new AlertService(db, now);
+  const alerts = committing(alertService);
+  const relay = new NotificationRelay(db, now, alertService, log);
+  const notificationWorker = new NotificationWorker({
+    db, now, relay, buildChannel, log, pollMs: config.notifyPollMs || 1000, leaseMs: config.notifyLeaseMs,
+    alertsRaised: (siteId, alertIds) => dispatch([alertsDue(siteId, alertIds)]),
+  });
   return {
     auth,
     queue,
@@ -71,6 +81,11 @@ export function buildServices({ db, clock, config, log, dispatch, agents, printe
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
     kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000))),
     phonePages: new PhonePages(db, engine, ratings),
+    notifications: committing(new NotificationService({
+      db, now, buildChannel, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60,
+    })),
+    /** relays the outbox and delivers messages (started by app.ts when config.notifyPollMs > 0) */
+    notificationWorker,
     monitor: new SiteMonitor({ db, now, alerts, publish: dispatch, connectedDeviceIds, offlineAfterMs: config.deviceOfflineSeconds * 1000, log }),
   };
 }

@@ -1,4 +1,5 @@
 import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
+import { notificationSettings } from '../notifications/settings.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { assertTimezone } from './timezones.ts';
 
@@ -119,7 +120,8 @@ export class SiteConfigService {
   async siteConfig(siteId: string) {
     const site = await this.db.selectFrom('site').selectAll().where('id', '=', siteId).executeTakeFirst();
     if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
-    const [services, procedures, groups, counters, links, hours, holidays] = await Promise.all([
+    const notices = notificationSettings(site);
+    const [services, procedures, groups, counters, links, hours, holidays, citizenChannel] = await Promise.all([
       this.db.selectFrom('service').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('position').execute(),
       this.db.selectFrom('procedure').innerJoin('service', 'service.id', 'procedure.serviceId')
         .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays'])
@@ -130,6 +132,8 @@ export class SiteConfigService {
         .select(['counterService.counterId', 'counterService.serviceId']).where('counter.siteId', '=', siteId).orderBy('counterService.position').execute(),
       this.db.selectFrom('openingHours').select(['weekday', 'opens', 'closes']).where('siteId', '=', siteId).orderBy('weekday').orderBy('opens').execute(),
       this.db.selectFrom('holiday').select(['date', 'name']).where('siteId', '=', siteId).orderBy('date').execute(),
+      this.db.selectFrom('notificationChannel').select('kind').where('siteId', '=', siteId).where('kind', '=', notices.citizenChannel)
+        .where('enabled', '=', true).executeTakeFirst(),
     ]);
     return {
       id: site.id, code: site.code, name: site.name, level: site.level, timezone: site.timezone,
@@ -137,6 +141,7 @@ export class SiteConfigService {
       ratingScale: site.settings.ratingScale ?? [], ratingReasons: site.settings.ratingReasons ?? [],
       announcement: site.settings.announcement ?? null,
       preferSystemVoice: site.settings.preferSystemVoice === true,
+      offerPhone: notices.offerPhone && !!citizenChannel,
       openingHours: hours.map((h) => ({ weekday: h.weekday, opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) })),
       holidays,
       services: services.map((s) => ({

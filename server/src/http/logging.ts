@@ -6,7 +6,9 @@ import type { FastifyServerOptions } from 'fastify';
  * PostgreSQL's `detail`, which quotes the values of a row ("Failing row contains (...)", "Key
  * (...)=(...)"): a citizen's phone number or a password hash would otherwise be in the log.
  */
-const SECRETS = ['password', 'newPassword', 'currentPassword', 'token', 'deviceToken', 'pairingCode', 'secret', 'authorization', 'cookie', 'phone', 'phoneNumber', 'idNumber'];
+const SECRETS = ['password', 'newPassword', 'currentPassword', 'token', 'deviceToken', 'pairingCode', 'secret', 'authorization', 'cookie', 'phone', 'phoneNumber', 'idNumber',
+  // notifications: a citizen's or leader's address, a channel's secrets
+  'address', 'to', 'email', 'secrets', 'accessToken', 'secretKey', 'apiKey'];
 export const REDACTED_PATHS = [
   ...SECRETS,
   ...SECRETS.map((key) => `*.${key}`),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Alert, SiteParams } from '@qms/protocol';
+import { Alert, CaseEvent, CaseUpdate, SiteParams } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
 import { allow, bearer, who } from '../http/auth.plugin.ts';
 import { errors } from '../http/replies.ts';
@@ -18,7 +18,9 @@ const AlertReply = Type.Object({ alert: Alert });
 const CriticismBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 const AlertParams = Type.Object({ alertId: Type.String({ format: 'uuid' }) }, strict);
 const AlertListQuery = Type.Object({
-  open: Type.Optional(Type.Enum(['0', '1', 'true', 'false'])),
+  open: Type.Optional(Type.Enum(['0', '1', 'true', 'false'], { description: 'open only: not acknowledged; for complaints, not resolved' })),
+  group: Type.Optional(Type.Enum(['complaints', 'devices', 'waits'], { description: 'complaints (criticism, low_rating) apart from devices (printers, displays, channels) and waits' })),
+  kind: Type.Optional(Type.String({ pattern: '^[a-z_]{1,40}(,[a-z_]{1,40}){0,9}$', description: 'kinds, comma-separated' })),
   limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1..999, default 100' })),
 }, strict);
 
@@ -49,7 +51,12 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const query = request.query;
     allow(managerOfSite(who(request), siteId), 'Only managers of this site see its alerts');
     const openOnly = query.open === '1' || query.open === 'true';
-    return { alerts: await alerts.list(siteId, { openOnly, limit: Math.min(Number(query.limit ?? 100), 500) }) };
+    return {
+      alerts: await alerts.list(siteId, {
+        openOnly, limit: Math.min(Number(query.limit ?? 100), 500),
+        ...(query.group ? { group: query.group } : {}), ...(query.kind ? { kinds: query.kind.split(',') } : {}),
+      }),
+    };
   });
 
   app.post('/alerts/:alertId/acknowledge', {
@@ -59,5 +66,25 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const p = who(request);
     allow(managerOfSite(p, await alerts.siteOf(alertId)), 'Only managers of this site acknowledge its alerts');
     return { alert: (await alerts.acknowledge(alertId, p.user.id)).value };
+  });
+
+  app.patch('/alerts/:alertId/case', {
+    schema: {
+      tags: ['alerts'], description: "A complaint's case: owner, status (new → investigating → resolved; resolving takes a note). Kept in its history.",
+      params: AlertParams, body: CaseUpdate, response: { 200: AlertReply, ...errors },
+    },
+  }, async (request) => {
+    const { alertId } = request.params;
+    const p = who(request);
+    allow(managerOfSite(p, await alerts.siteOf(alertId)), 'Only managers of this site handle its complaints');
+    return { alert: (await alerts.updateCase(alertId, request.body, p.user.id)).value };
+  });
+
+  app.get('/alerts/:alertId/case-history', {
+    schema: { tags: ['alerts'], params: AlertParams, response: { 200: Type.Object({ history: Type.Array(CaseEvent) }), ...errors } },
+  }, async (request) => {
+    const { alertId } = request.params;
+    allow(managerOfSite(who(request), await alerts.siteOf(alertId)), 'Only managers of this site see its complaints');
+    return { history: await alerts.caseHistory(alertId) };
   });
 };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Subscriber } from '../app/dispatcher.ts';
 import { alertsSubscriber } from './alerts.ts';
 import { metricsSubscriber } from './metrics.ts';
+import { notificationsSubscriber } from './notifications.ts';
 import { realtimeSubscriber } from './realtime.ts';
 import { statsSubscriber } from './stats.ts';
 
@@ -15,4 +16,5 @@ export const SUBSCRIBERS: ((app: FastifyInstance) => Subscriber)[] = [
   statsSubscriber,
   alertsSubscriber,
   metricsSubscriber,
+  notificationsSubscriber,
 ];

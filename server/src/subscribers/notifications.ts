@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { Subscriber } from '../app/dispatcher.ts';
+
+/** Tickets, ratings and alerts write the outbox in their own transaction; once committed, the worker is woken to relay and deliver them without waiting for its poll. */
+const WAKE_AFTER_MS = 20;
+
+export function notificationsSubscriber(app: FastifyInstance): Subscriber {
+  const worker = app.services.notificationWorker;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    name: 'notifications',
+    handle() {
+      // a few milliseconds later, once for a burst: the call's own reply and socket events go first
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        worker.wake();
+      }, WAKE_AFTER_MS);
+    },
+    async close() {
+      clearTimeout(timer);
+    },
+  };
+}
