@@ -102,16 +102,15 @@ export class AlertService {
   }
 
   /**
-   * The site's alerts, newest first. openOnly: not acknowledged, and for complaints not resolved.
-   * group or kinds: complaints apart from devices and waits.
+   * The site's alerts, newest first. openOnly: not acknowledged. group or kinds: complaints
+   * apart from devices and waits; unresolved: complaints whose case is not resolved (an
+   * acknowledged complaint may still be under investigation).
    */
-  async list(siteId: string, options: { openOnly: boolean; limit: number; group?: AlertGroup; kinds?: string[] }): Promise<AlertDto[]> {
+  async list(siteId: string, options: { openOnly: boolean; limit: number; group?: AlertGroup; kinds?: string[]; unresolved?: boolean }): Promise<AlertDto[]> {
     let query = this.db.selectFrom('alert').selectAll().where('siteId', '=', siteId);
-    if (options.openOnly) {
-      query = query.where((eb) => eb.or([
-        eb.and([eb('kind', 'in', COMPLAINT_KINDS), eb.or([eb('caseStatus', 'is', null), eb('caseStatus', '<>', 'resolved')])]),
-        eb.and([eb('kind', 'not in', COMPLAINT_KINDS), eb('acknowledgedAt', 'is', null)]),
-      ]));
+    if (options.openOnly) query = query.where('acknowledgedAt', 'is', null);
+    if (options.unresolved) {
+      query = query.where('kind', 'in', COMPLAINT_KINDS).where((eb) => eb.or([eb('caseStatus', 'is', null), eb('caseStatus', '<>', 'resolved')]));
     }
     if (options.group) query = query.where('kind', 'in', KINDS_OF_GROUP[options.group]);
     if (options.kinds?.length) query = query.where('kind', 'in', options.kinds);

@@ -18,7 +18,8 @@ const AlertReply = Type.Object({ alert: Alert });
 const CriticismBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 const AlertParams = Type.Object({ alertId: Type.String({ format: 'uuid' }) }, strict);
 const AlertListQuery = Type.Object({
-  open: Type.Optional(Type.Enum(['0', '1', 'true', 'false'], { description: 'open only: not acknowledged; for complaints, not resolved' })),
+  open: Type.Optional(Type.Enum(['0', '1', 'true', 'false'], { description: 'open only: not acknowledged' })),
+  unresolved: Type.Optional(Type.Enum(['0', '1', 'true', 'false'], { description: 'complaints whose case is not resolved (acknowledged or not)' })),
   group: Type.Optional(Type.Enum(['complaints', 'devices', 'waits'], { description: 'complaints (criticism, low_rating) apart from devices (printers, displays, channels) and waits' })),
   kind: Type.Optional(Type.String({ pattern: '^[a-z_]{1,40}(,[a-z_]{1,40}){0,9}$', description: 'kinds, comma-separated' })),
   limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1..999, default 100' })),
@@ -55,6 +56,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
       alerts: await alerts.list(siteId, {
         openOnly, limit: Math.min(Number(query.limit ?? 100), 500),
         ...(query.group ? { group: query.group } : {}), ...(query.kind ? { kinds: query.kind.split(',') } : {}),
+        unresolved: query.unresolved === '1' || query.unresolved === 'true',
       }),
     };
   });

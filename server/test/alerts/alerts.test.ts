@@ -49,6 +49,7 @@ describe('POST /alerts/criticism', () => {
       staff: { id: f.userIds.canbo1, displayName: 'Cán bộ canbo1' },
       ticket: null, deviceId: f.deviceIds.rating, comment: 'Cán bộ nói chuyện điện thoại riêng',
       score: null, reason: null, acknowledgedAt: null, acknowledgedBy: null,
+      case: { status: 'new', owner: null, resolutionNote: null },
     });
     const row = await f.t.db.selectFrom('alert').selectAll().where('id', '=', alert.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ kind: 'criticism', siteId: f.siteId, counterId: f.counters[1], staffId: f.userIds.canbo1, deviceId: f.deviceIds.rating });
@@ -162,7 +163,7 @@ describe('GET /sites/:id/alerts and POST /alerts/:id/acknowledge', () => {
       expect((await api('GET', `/sites/${f.siteId}/alerts`, token)).statusCode).toBe(403);
       expect((await api('POST', `/alerts/${one.id}/acknowledge`, token)).statusCode).toBe(403);
     }
-    for (const bad of ['?open=yes', '?limit=0', '?limit=-1', '?limit=ten', '?kind=criticism']) {
+    for (const bad of ['?open=yes', '?limit=0', '?limit=-1', '?limit=ten', '?kind=Criticism!', '?group=all', '?case=open', '?sort=1']) {
       const res = await api('GET', `/sites/${f.siteId}/alerts${bad}`, f.tokens.manager);
       expect(res.statusCode, bad).toBe(400);
     }

@@ -96,7 +96,7 @@ describe('a complaint', () => {
     expect(history.map((h) => [h.status, h.note])).toEqual([['investigating', null], ['resolved', 'Đã gặp công dân và xin lỗi']]);
     expect(history.every((h) => h.by.id === owner)).toBe(true);
     // resolved: no longer among the open complaints; device alerts kept apart
-    const open = (await api('GET', `/sites/${f.siteId}/alerts?open=1&group=complaints`, f.tokens.manager)).json().alerts as { id: string; kind: string }[];
+    const open = (await api('GET', `/sites/${f.siteId}/alerts?unresolved=1`, f.tokens.manager)).json().alerts as { id: string; kind: string }[];
     expect(open.map((a) => a.id)).not.toContain(alert.id);
     expect(open.every((a) => a.kind === 'criticism' || a.kind === 'low_rating')).toBe(true);
     const devices = (await api('GET', `/sites/${f.siteId}/alerts?group=devices`, f.tokens.manager)).json().alerts as { kind: string; id: string }[];
