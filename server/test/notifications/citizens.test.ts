@@ -10,9 +10,11 @@ import { smsGateway, type SmsGateway } from '../support/sms-gateway.ts';
 const clock = new TestClock('2026-11-24T02:00:00Z'); // Tuesday 09:00 in Hà Nội: the demo centre is open
 let f: ApiFixture;
 let gateway: SmsGateway;
+/** every line the server logged */
+const logs: string[] = [];
 
 beforeAll(async () => {
-  f = await apiFixture({ clock: clock.now, config: { rateLimits: false, notifyPollMs: 0 } });
+  f = await apiFixture({ clock: clock.now, config: { rateLimits: false, notifyPollMs: 0 }, logger: { level: 'debug', stream: { write: (line: string) => void logs.push(line) } } });
   gateway = await smsGateway();
   const res = await api('PUT', `/sites/${f.siteId}/notification-channels/sms`, f.tokens.manager,
     { enabled: true, settings: gateway.settings, secrets: { authorization: 'Bearer gateway-token' } });
@@ -118,6 +120,25 @@ describe('a citizen\'s number', () => {
     expect((await contact(ticket.publicId, '0911 222 333')).statusCode).toBe(201);
     expect((await api('DELETE', `/public/tickets/${ticket.publicId}/contact`)).statusCode).toBe(204);
     expect(await f.t.db.selectFrom('ticketContact').selectAll().where('ticketId', '=', ticket.id).execute()).toEqual([]);
+  });
+});
+
+describe('personal data', () => {
+  it('never reaches the logs, even when a message fails', async () => {
+    const ticket = await issue(f.services.CT);
+    expect((await contact(ticket.publicId, '0966 123 987')).statusCode).toBe(201);
+    expect((await contact(ticket.publicId, '0266 123 987')).statusCode).toBe(400);
+    await api('POST', `/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    gateway.status = 503;
+    try {
+      expect((await api('POST', `/tickets/${ticket.id}/call`, f.tokens.staff2)).statusCode).toBe(200);
+      await round();
+    } finally {
+      gateway.status = 200;
+    }
+    expect(logs.some((l) => l.includes('a message was not delivered'))).toBe(true);
+    for (const number of ['966123987', '266123987', '912345678', '987654321']) expect(logs.filter((l) => l.includes(number))).toEqual([]);
+    await api('POST', `/tickets/${ticket.id}/no-show`, f.tokens.staff2);
   });
 });
 
