@@ -36,7 +36,7 @@ export interface AlertAcknowledged {
 /** `site:updated`: the site's configuration changed; screens refetch GET /sites/:siteId. */
 export interface SiteUpdated {
   siteId: string;
-  /** what changed, for screens that care: 'site', 'hours', 'services', 'counters', 'priority', 'rating', 'staff', 'devices', 'announcement', 'zones' (a display's zone) */
+  /** what changed, for screens that care: 'site', 'hours', 'services', 'counters', 'priority', 'rating', 'staff', 'devices', 'announcement', 'zones' (a display's zone), 'notifications' (whether the kiosk offers SMS notices) */
   parts: string[];
 }
 
