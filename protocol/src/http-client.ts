@@ -6,6 +6,7 @@ import type {
 } from './schemas.ts';
 import type { KioskPrinter, PrintOutcome, IssueReply } from './requests.ts';
 import type { RatingRequest, TodayFigures, WaitingTicket } from './desk.ts';
+import type { ContactReply } from './notifications.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
 export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
@@ -162,6 +163,10 @@ export function createHttpClient(options: ClientOptions = {}) {
     ratePublicTicket: (publicId: string, body: { score: number; reason?: string }) =>
       request<{ rating: { score: number; reason: string | null; createdAt: string } }>('POST', `/public/tickets/${encodeURIComponent(publicId)}/rating`, body)
         .then((r) => r.rating),
+    /** a phone number for this ticket's messages, with the citizen's consent (kiosk, phone page) */
+    addContact: (publicId: string, body: { phone: string; lang?: 'vi' | 'en' }) =>
+      request<ContactReply>('POST', `/public/tickets/${encodeURIComponent(publicId)}/contact`, { ...body, consent: true }),
+    removeContact: (publicId: string) => request<null>('DELETE', `/public/tickets/${encodeURIComponent(publicId)}/contact`),
     callNext: (counterId: string) => request<{ ticket: Ticket } | null>('POST', `/counters/${counterId}/call-next`).then((r) => r?.ticket ?? null),
     callTicket: ticketAction('call'),
     recall: ticketAction('recall'),

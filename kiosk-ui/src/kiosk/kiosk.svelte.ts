@@ -25,7 +25,13 @@ export type View =
   | { name: 'services'; priority: PriorityGroup }
   | { name: 'search' }
   | { name: 'ticket'; issued: Issued; service: ServiceConfig; priority: PriorityGroup | null }
+  /** the citizen gives a phone number for this ticket's messages (optional, after the ticket) */
+  | { name: 'phone'; ticket: TicketView }
   | { name: 'notice'; notice: Notice };
+export type TicketView = Extract<View, { name: 'ticket' }>;
+
+/** What became of a phone number: saved (masked, and when it is erased), or refused (an error code). */
+export type ContactOutcome = { ok: true; phone: string; eraseAfter: string } | { ok: false; code: string };
 
 const SCREEN = 'kiosk';
 /** back to the start screen (and Vietnamese) after this long without a touch */
@@ -256,6 +262,21 @@ export class Kiosk {
     } finally {
       this.issuing = false;
       this.lastIssueAt = Date.now();
+      this.touch();
+    }
+  }
+
+  // ---- a phone number for messages (docs/notifications.md) ----------------------------
+
+  async addContact(ticket: TicketView, phone: string): Promise<ContactOutcome> {
+    this.touch();
+    try {
+      if (!this.client) return { ok: false, code: 'UNAVAILABLE' };
+      const saved = await this.client.addContact(ticket.issued.ticket.publicId, { phone, lang: this.lang });
+      return { ok: true, phone: saved.phone, eraseAfter: saved.eraseAfter };
+    } catch (error) {
+      return { ok: false, code: error instanceof ApiError ? error.code : 'UNAVAILABLE' };
+    } finally {
       this.touch();
     }
   }

@@ -73,6 +73,24 @@ const vi = {
   pairAgain: 'Ki-ốt cần được ghép nối lại.',
   pairWrongKind: 'Mã này dành cho loại thiết bị khác, không phải ki-ốt.',
   persons: (n: string) => `${n} người`,
+  phoneOffer: 'Nhận tin nhắn khi sắp đến lượt',
+  phoneOfferHint: 'Không bắt buộc',
+  phoneTitle: 'Nhập số điện thoại di động',
+  phoneHint: 'Chúng tôi nhắn tin khi còn ít người trước bạn và khi mời bạn vào quầy.',
+  phoneNext: 'Tiếp tục',
+  consentTitle: 'Đồng ý nhận tin nhắn?',
+  consentText: 'Số điện thoại của ông/bà chỉ được dùng để báo lượt cho số thứ tự này và được xoá khi hết ngày làm việc, theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân.',
+  agree: 'Đồng ý',
+  decline: 'Không, cảm ơn',
+  phoneSaving: 'Đang ghi nhận…',
+  phoneSaved: (phone: string) => `Đã ghi nhận số ${phone}`,
+  phoneSavedText: (time: string) => `Ông/bà sẽ nhận tin nhắn khi sắp đến lượt và khi được mời vào quầy. Số điện thoại được xoá lúc ${time}.`,
+  phoneErrors: {
+    INVALID_PHONE: 'Số điện thoại chưa đúng. Vui lòng nhập số di động 10 chữ số, ví dụ 0912 345 678.',
+    CONTACT_NOT_OFFERED: 'Hiện trung tâm chưa gửi tin nhắn. Vui lòng theo dõi màn hình hoặc quét mã QR.',
+    TICKET_NOT_LIVE: 'Số thứ tự này đã được gọi hoặc đã kết thúc.',
+    error: 'Chưa ghi nhận được số điện thoại. Vui lòng thử lại.',
+  } as Record<string, string>,
 };
 
 export type Texts = typeof vi;
@@ -147,6 +165,24 @@ const en: Texts = {
   pairAgain: 'This kiosk needs to be paired again.',
   pairWrongKind: 'This code is for another kind of device, not a kiosk.',
   persons: (n) => `${n}`,
+  phoneOffer: 'Get a text when your turn is near',
+  phoneOfferHint: 'Optional',
+  phoneTitle: 'Enter your mobile number',
+  phoneHint: 'We text you when few people are ahead of you and when you are called to a counter.',
+  phoneNext: 'Continue',
+  consentTitle: 'Agree to receive texts?',
+  consentText: 'Your number is used only to tell you about this ticket, and is erased at the end of the working day, under Decree 13/2023/NĐ-CP on personal data protection.',
+  agree: 'Agree',
+  decline: 'No, thank you',
+  phoneSaving: 'Saving…',
+  phoneSaved: (phone) => `Number ${phone} saved`,
+  phoneSavedText: (time) => `You will get a text when your turn is near and when you are called. The number is erased at ${time}.`,
+  phoneErrors: {
+    INVALID_PHONE: 'That is not a mobile number. Please enter 10 digits, e.g. 0912 345 678.',
+    CONTACT_NOT_OFFERED: 'The centre is not sending texts now. Please watch the screens or scan the QR code.',
+    TICKET_NOT_LIVE: 'This number has already been called or is finished.',
+    error: 'Your number was not saved. Please try again.',
+  },
 };
 
 export const TEXTS: Record<Lang, Texts> = { vi, en };

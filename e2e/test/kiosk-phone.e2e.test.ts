@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smsGateway, type SmsGateway } from '../../server/test/support/sms-gateway.ts';
+import { launchBrowser, type TestBrowser } from '../support/browser.ts';
+import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+
+// A citizen gives a phone number at the kiosk, on its number pad, after reading the consent
+// text, and gets an SMS when called: Chromium against the real server, the SMS through a real
+// HTTP gateway on 127.0.0.1.
+
+let stack: Stack;
+let browser: TestBrowser;
+let gateway: SmsGateway;
+const contexts: BrowserContext[] = [];
+const shots = process.env.KIOSK_SCREENSHOTS ?? path.join(tmpdir(), 'qms-kiosk-phone-e2e');
+mkdirSync(shots, { recursive: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+
+async function api(method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: object) {
+  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
+
+beforeAll(async () => {
+  [stack, browser, gateway] = await Promise.all([startStack(), launchBrowser(), smsGateway()]);
+  const manager = await login('quanly');
+  const saved = await api('PUT', `/sites/${stack.siteId}/notification-channels/sms`, manager,
+    { enabled: true, settings: gateway.settings, secrets: { authorization: 'Bearer gateway-token' } });
+  expect(saved.status).toBe(200);
+  console.log(`kiosk phone screenshots: ${shots}`);
+});
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await stack?.close();
+  await gateway?.close();
+});
+
+async function kiosk() {
+  const device = await stack.device('kiosk');
+  const context = await browser.context({ width: 1080, height: 1920 });
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${stack.baseUrl}/kiosk/?pair=${device.pairingCode}`);
+  await page.locator('[data-service="HT"]').waitFor();
+  return { page, errors };
+}
+const typeNumber = async (page: Page, digits: string) => {
+  for (const d of digits) await page.locator(`.pad [data-key="${d}"]`).click();
+};
+
+describe('the kiosk\'s offer of a text message', () => {
+  it('takes a number on the pad with consent, and the citizen is texted when called', async () => {
+    const { page, errors } = await kiosk();
+    await page.locator('[data-service="HT"]').click();
+    const code = await page.getByTestId('ticket-code').innerText();
+    await page.getByTestId('phone-offer').waitFor();
+    await shot(page, 'phone-0-ticket-vi');
+    await page.getByTestId('phone-offer').click();
+    await page.getByTestId('phone').waitFor();
+    await shot(page, 'phone-1-pad-empty-vi');
+    await typeNumber(page, '0912345678');
+    expect(await page.getByTestId('phone-number').innerText()).toBe('0912 345 678');
+    await shot(page, 'phone-2-pad-typed-vi');
+    await page.getByTestId('phone-next').click();
+    expect(await page.getByTestId('consent').innerText()).toContain('Nghị định 13/2023/NĐ-CP');
+    await shot(page, 'phone-3-consent-vi');
+    await page.getByTestId('consent-agree').click();
+    const saved = page.getByTestId('phone-saved');
+    await saved.waitFor();
+    expect(await saved.innerText()).toMatch(/Đã ghi nhận số 0912\*\*\*678[\s\S]*được xoá lúc \d\d:\d\d/);
+    await shot(page, 'phone-4-saved-vi');
+
+    const ticket = await stack.t.db.selectFrom('ticket').select('id').where('code', '=', code).where('siteId', '=', stack.siteId).executeTakeFirstOrThrow();
+    const official = await login('canbo1');
+    expect((await api('POST', `/counters/${stack.counters[1]}/open`, official)).status).toBe(200);
+    expect((await api('POST', `/tickets/${ticket.id}/call`, official)).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (!gateway.messages.some((m) => m.to === '84912345678') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(gateway.messages.filter((m) => m.to === '84912345678').map((m) => m.text)).toEqual([expect.stringContaining(`Mời số ${code} đến quầy 1.`)]);
+    expect(errors).toEqual([]);
+  });
+
+  it('says a landline is not a mobile number, in the citizen\'s language, and keeps nothing', async () => {
+    const { page, errors } = await kiosk();
+    await page.getByTestId('lang').click();
+    await page.locator('[data-service="HT"]').click();
+    await page.getByTestId('phone-offer').click();
+    await typeNumber(page, '0212345678');
+    await shot(page, 'phone-5-pad-en');
+    await page.getByTestId('phone-next').click();
+    expect(await page.getByTestId('consent').innerText()).toContain('erased at the end of the working day');
+    await shot(page, 'phone-6-consent-en');
+    await page.getByTestId('consent-agree').click();
+    const error = page.getByTestId('phone-error');
+    await error.waitFor();
+    expect(await error.innerText()).toContain('That is not a mobile number');
+    await shot(page, 'phone-7-error-en');
+    expect(await stack.t.db.selectFrom('ticketContact').select('phone').where('phone', 'like', '84212%').execute()).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
