@@ -109,4 +109,34 @@ describe('the kiosk\'s offer of a text message', () => {
     expect(await stack.t.db.selectFrom('ticketContact').select('phone').where('phone', 'like', '84212%').execute()).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  it('is on the ticket\'s phone page too: a number with consent, and a way to stop', async () => {
+    const kioskDevice = await stack.device('kiosk');
+    const issued = await api('POST', `/sites/${stack.siteId}/tickets`, kioskDevice.token, { serviceId: stack.services.CT });
+    expect(issued.status).toBe(201);
+    const { id, publicId } = issued.body.ticket as { id: string; publicId: string };
+    const context = await browser.context({ width: 390, height: 844 });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${stack.baseUrl}/t/${publicId}`);
+    await page.locator('#tel').fill('0903 456 789');
+    expect(await page.locator('#smsform').innerText()).toContain('Nghị định 13/2023/NĐ-CP');
+    await shot(page, 'phone-page-1-form-vi');
+    await page.locator('#smsgo').click();
+    await page.locator('#smsset').waitFor();
+    expect(await page.locator('#smsphone').innerText()).toBe('0903***789');
+    expect((await stack.t.db.selectFrom('ticketContact').select('phone').where('ticketId', '=', id).executeTakeFirst())?.phone).toBe('84903456789');
+    await page.locator('#lang').click();
+    await shot(page, 'phone-page-2-set-en');
+    await page.locator('#smsoff').click();
+    await page.locator('#smsdone').waitFor();
+    expect(await page.locator('#smsdone').innerText()).toContain('your number was erased');
+    expect(await stack.t.db.selectFrom('ticketContact').select('phone').where('ticketId', '=', id).execute()).toEqual([]);
+    // reloaded: the form again, nothing remembered
+    await page.reload();
+    expect(await page.locator('#smsform').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
 });

@@ -2,6 +2,8 @@ import type { Db, Localized } from '@qms/db';
 import type { PublicTicket } from '@qms/protocol';
 import type { Lang } from '@qms/ui-shared/format';
 import type { AfterCommit } from '../app/after-commit.ts';
+import { masked } from '../notifications/addresses.ts';
+import { notificationSettings } from '../notifications/settings.ts';
 import type { QueueService } from '../queue/queue.service.ts';
 import type { RatingService } from '../ratings/rating.service.ts';
 
@@ -25,6 +27,8 @@ export interface PageModel {
   reasons: { code: string; label: Localized }[];
   /** the server's time (the queue's clock) */
   now: Date;
+  /** text messages: whether the site offers them, and the number given for this ticket (masked) */
+  sms: { offered: boolean; phone: string | null };
 }
 
 /** The scale RatingService uses when a site configures none. */
@@ -44,10 +48,14 @@ export class PhonePages {
       .select(['ticket.id', 'ticket.siteId', 'ticket.lang', 'site.name as siteName', 'site.timezone', 'site.settings'])
       .where('ticket.publicId', '=', publicId).executeTakeFirst();
     if (!row) return null;
-    const [ticket, services, rating] = await Promise.all([
+    const notices = notificationSettings(row);
+    const [ticket, services, rating, channel, contact] = await Promise.all([
       queue.publicTicket(publicId),
       db.selectFrom('service').select(['id', 'name']).where('siteId', '=', row.siteId).execute(),
       ratings.publicState(publicId),
+      db.selectFrom('notificationChannel').select('kind').where('siteId', '=', row.siteId).where('kind', '=', notices.citizenChannel)
+        .where('enabled', '=', true).executeTakeFirst(),
+      db.selectFrom('ticketContact').select('phone').where('ticketId', '=', row.id).executeTakeFirst(),
     ]);
     const lang: Lang = langParam === 'en' || langParam === 'vi' ? langParam : row.lang === 'en' ? 'en' : 'vi';
     return {
@@ -55,6 +63,7 @@ export class PhonePages {
       services: Object.fromEntries(services.map((s) => [s.id, s.name])),
       scale: row.settings.ratingScale?.length ? row.settings.ratingScale : DEFAULT_SCALE,
       reasons: row.settings.ratingReasons ?? [],
+      sms: { offered: notices.offerPhone && !!channel, phone: masked(contact?.phone ?? null, 'sms') },
     };
   }
 }

@@ -72,6 +72,10 @@ const TEXT = {
     offline: 'Mất kết nối, đang thử lại…', updated: 'Cập nhật lúc', auto: 'Trang tự cập nhật, vui lòng giữ trang này mở.',
     vibrate: 'Rung điện thoại khi đến lượt', vibrateOn: 'Điện thoại sẽ rung khi đến lượt bạn.', unknown: 'chưa rõ', toggle: 'English',
     noCounter: 'Chưa có quầy phục vụ', atLeast: 'ít nhất',
+    smsOffer: 'Nhận tin nhắn khi sắp đến lượt', smsPhone: 'Số điện thoại di động',
+    smsConsent: 'Số điện thoại chỉ được dùng để báo lượt cho số thứ tự này và được xoá khi hết ngày làm việc (Nghị định 13/2023/NĐ-CP).',
+    smsAgree: 'Đồng ý và nhận tin', smsSaved: 'Sẽ nhắn tin đến số', smsStop: 'Huỷ nhận tin', smsStopped: 'Đã huỷ, số điện thoại đã được xoá.',
+    smsBad: 'Số điện thoại chưa đúng: vui lòng nhập số di động, ví dụ 0912 345 678.',
   },
   en: {
     title: 'Your ticket', yourNumber: 'Your number', ahead: 'People ahead of you', wait: 'Estimated wait',
@@ -84,6 +88,10 @@ const TEXT = {
     offline: 'Connection lost, retrying…', updated: 'Updated at', auto: 'This page updates itself; keep it open.',
     vibrate: 'Vibrate when it is my turn', vibrateOn: 'Your phone will vibrate when it is your turn.', unknown: 'unknown', toggle: 'Tiếng Việt',
     noCounter: 'No counter is serving yet', atLeast: 'at least',
+    smsOffer: 'Get a text when your turn is near', smsPhone: 'Mobile number',
+    smsConsent: 'Your number is used only to tell you about this ticket and is erased at the end of the working day (Decree 13/2023/NĐ-CP).',
+    smsAgree: 'Agree and get texts', smsSaved: 'We will text', smsStop: 'Stop texts', smsStopped: 'Stopped: your number was erased.',
+    smsBad: 'That is not a mobile number: please enter one like 0912 345 678.',
   },
 } as const;
 type TextKey = keyof (typeof TEXT)['vi'];
@@ -116,6 +124,10 @@ main{max-width:480px;margin:0 auto;padding:14px}
 #send{width:100%;margin-top:8px;background:#0b3d91;color:#fff;border:0;font-weight:700}
 .msg{font-weight:700;color:#0a7a2f}.err{color:#b00020;font-weight:600}
 .foot{text-align:center;color:#555;font-size:14px}
+.sms{margin-top:12px;padding-top:12px;border-top:1px solid #e3e6ea}.sms .sh{margin:0 0 8px;font-weight:700}
+.sms label{display:block;color:#444}.sms input{display:block;width:100%;margin-top:4px;padding:10px;font:inherit;font-size:22px;border:2px solid #94a3b8;border-radius:10px}
+.sms .small{font-size:14px;color:#555}#smsgo{width:100%;background:#0b3d91;color:#fff;border:0;font-weight:700}
+#smsoff{background:#fff;border:2px solid #9a3412;color:#9a3412;font-weight:600;padding:0 14px}
 `;
 
 function ticketPage(m: PageModel, nonce: string): string {
@@ -132,6 +144,7 @@ function ticketPage(m: PageModel, nonce: string): string {
   const reasons = m.reasons.map((r, i) => `<button type="button" class="lv" data-r="${i}">${escapeHtml(r.label[m.lang])}</button>`).join('');
   const data: PageData = {
     id: m.publicId, lang: m.lang, tz: m.timezone, t: k, rated: m.rated, services: m.services, scale: m.scale, reasons: m.reasons, text: TEXT,
+    sms: m.sms,
   };
   return `<!doctype html>
 <html lang="${m.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -146,6 +159,7 @@ function ticketPage(m: PageModel, nonce: string): string {
 <div class="row">${tx('ahead')}<b id="pos">${escapeHtml(formatNumber(k.position ?? 0, m.lang))}</b></div>
 <div class="row">${tx('wait')}<b id="eta"${k.noCounterOpen ? ' class="none"' : ''}>${escapeHtml(k.estimatedWaitSeconds === undefined ? t.unknown : formatEstimate(k.estimatedWaitSeconds, k.noCounterOpen, m.lang))}</b></div>
 <button id="vib" type="button" data-t="vibrate" hidden>${escapeHtml(t.vibrate)}</button>
+${m.sms.offered ? smsBlock(m, tx) : ''}
 </section>
 <section class="st call" id="s-called" role="alert"${show(['called'])}>${tx('calledTitle', 'p', ' class="big"')}<p>${tx('goTo')}<b class="cn">${escapeHtml(counter)}</b></p></section>
 <section class="st serv" id="s-serving"${show(['serving'])}><p>${tx('serving')}<b class="cn">${escapeHtml(counter)}</b></p></section>
@@ -163,6 +177,17 @@ ${tx('closed', 'p', ` id="closed" class="msg"${closed ? '' : ' hidden'}`)}
 </main>
 <script nonce="${nonce}">var D=${scriptJson(data)};${phoneScript()}</script>
 </body></html>`;
+}
+
+/** Text messages while the ticket waits: a number with consent, or the number given and a way to stop. */
+function smsBlock(m: PageModel, tx: (key: TextKey, tag?: string, attrs?: string) => string): string {
+  return `<div id="sms" class="sms">
+<form id="smsform"${m.sms.phone ? ' hidden' : ''}>${tx('smsOffer', 'p', ' class="sh"')}
+<label>${tx('smsPhone')}<input id="tel" type="tel" inputmode="numeric" autocomplete="tel" maxlength="16" placeholder="0912 345 678" required></label>
+${tx('smsConsent', 'p', ' class="small"')}${tx('smsAgree', 'button', ' type="submit" id="smsgo"')}<p id="smserr" class="err" hidden></p></form>
+<div id="smsset"${m.sms.phone ? '' : ' hidden'}><p>${tx('smsSaved')} <b id="smsphone">${escapeHtml(m.sms.phone ?? '')}</b></p>${tx('smsStop', 'button', ' type="button" id="smsoff"')}</div>
+${tx('smsStopped', 'p', ' id="smsdone" class="msg" hidden')}
+</div>`;
 }
 
 function notFoundPage(nonce: string): string {

@@ -22,6 +22,8 @@ export interface PageData {
   scale: Level[];
   reasons: Reason[];
   text: Record<Lang, Record<string, string>>;
+  /** text messages offered by the site, and the number given (masked) */
+  sms: { offered: boolean; phone: string | null };
 }
 
 declare const D: PageData;
@@ -187,6 +189,28 @@ $('vib').addEventListener('click', () => {
   }
   render();
 });
+// text messages: a number with consent, or stop them (the number is erased at once)
+if (D.sms.offered) {
+  $('smsform').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const phone = ($('tel') as HTMLInputElement).value;
+    $('smserr').hidden = true;
+    api.addContact(D.id, { phone, lang }).then((saved) => {
+      $('smsphone').textContent = saved.phone;
+      $('smsform').hidden = true;
+      $('smsset').hidden = false;
+    }, (error: unknown) => {
+      $('smserr').textContent = D.text[lang][error instanceof ApiError && error.code === 'INVALID_PHONE' ? 'smsBad' : 'failed'] ?? '';
+      $('smserr').hidden = false;
+    });
+  });
+  $('smsoff').addEventListener('click', () => {
+    api.removeContact(D.id).then(() => {
+      $('smsset').hidden = true;
+      $('smsdone').hidden = false;
+    }, () => undefined);
+  });
+}
 document.addEventListener('visibilitychange', () => {
   if (document.hidden) clearTimeout(timer);
   else if (live()) void poll();
