@@ -44,17 +44,29 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-async function kiosk() {
+async function kiosk(options: { clock?: boolean; size?: { width: number; height: number } } = {}) {
   const device = await stack.device('kiosk');
-  const context = await browser.context({ width: 1080, height: 1920 });
+  const context = await browser.context(options.size ?? { width: 1080, height: 1920 });
   contexts.push(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // a clock the test moves (it runs on by itself meanwhile): the 20 s idle wait takes no time
+  if (options.clock) await page.clock.install();
   await page.goto(`${stack.baseUrl}/kiosk/?pair=${device.pairingCode}`);
   await page.locator('[data-service="HT"]').waitFor();
   return { page, errors };
 }
+/** buttons a finger could miss (the kiosk's rule: 90 px both ways), as kiosk.e2e.test.ts checks */
+const smallTargets = (page: Page) => page.evaluate(() => [...document.querySelectorAll('button')]
+  .map((b) => ({ b, r: b.getBoundingClientRect() }))
+  .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 90 || r.height < 90))
+  .map(({ b, r }) => `${b.textContent?.trim()} ${Math.round(r.width)}x${Math.round(r.height)}`));
+/** nothing runs off the screen (the kiosk has no scroll a citizen would find) */
+const overflows = (page: Page) => page.evaluate(() => [...document.querySelectorAll('[data-testid="phone"] *')]
+  .map((e) => ({ e, r: e.getBoundingClientRect() }))
+  .filter(({ r }) => r.width > 0 && (r.right > innerWidth + 1 || r.bottom > innerHeight + 1))
+  .map(({ e }) => e.outerHTML.slice(0, 80)));
 const typeNumber = async (page: Page, digits: string) => {
   for (const d of digits) await page.locator(`.pad [data-key="${d}"]`).click();
 };
@@ -72,9 +84,12 @@ describe('the kiosk\'s offer of a text message', () => {
     await typeNumber(page, '0912345678');
     expect(await page.getByTestId('phone-number').innerText()).toBe('0912 345 678');
     await shot(page, 'phone-2-pad-typed-vi');
+    expect(await smallTargets(page)).toEqual([]);
+    expect(await overflows(page)).toEqual([]);
     await page.getByTestId('phone-next').click();
     expect(await page.getByTestId('consent').innerText()).toContain('Nghị định 13/2023/NĐ-CP');
     await shot(page, 'phone-3-consent-vi');
+    expect(await smallTargets(page)).toEqual([]);
     await page.getByTestId('consent-agree').click();
     const saved = page.getByTestId('phone-saved');
     await saved.waitFor();
@@ -99,7 +114,10 @@ describe('the kiosk\'s offer of a text message', () => {
     await typeNumber(page, '0212345678');
     await shot(page, 'phone-5-pad-en');
     await page.getByTestId('phone-next').click();
-    expect(await page.getByTestId('consent').innerText()).toContain('erased at the end of the working day');
+    // the legal wording reads in Vietnamese first, even on the English screen
+    const consent = await page.getByTestId('consent').innerText();
+    expect(consent).toContain('erased at the end of the working day');
+    expect(consent.indexOf('Nghị định 13/2023/NĐ-CP')).toBeLessThan(consent.indexOf('Decree 13/2023/NĐ-CP'));
     await shot(page, 'phone-6-consent-en');
     await page.getByTestId('consent-agree').click();
     const error = page.getByTestId('phone-error');
@@ -107,6 +125,43 @@ describe('the kiosk\'s offer of a text message', () => {
     expect(await error.innerText()).toContain('That is not a mobile number');
     await shot(page, 'phone-7-error-en');
     expect(await stack.t.db.selectFrom('ticketContact').select('phone').where('phone', 'like', '84212%').execute()).toEqual([]);
+    expect(gateway.messages.filter((m) => m.to.includes('212345678'))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('goes back to the start screen after 20 s without a touch, from each new step (landscape)', async () => {
+    const { page, errors } = await kiosk({ clock: true, size: { width: 1920, height: 1080 } });
+    const home = page.locator('[data-service="HT"]');
+    const idle = async () => {
+      await page.clock.fastForward(21_000);
+      await home.waitFor({ timeout: 5_000 });
+    };
+    const toPad = async () => {
+      await home.click();
+      await page.getByTestId('phone-offer').click();
+      await page.getByTestId('phone').waitFor();
+    };
+    await toPad(); // the number pad, half typed
+    await typeNumber(page, '0912');
+    await shot(page, 'phone-landscape-1-pad-vi');
+    expect(await smallTargets(page)).toEqual([]);
+    expect(await overflows(page)).toEqual([]);
+    await idle();
+    await toPad(); // the consent text
+    await typeNumber(page, '0987654321');
+    await page.getByTestId('phone-next').click();
+    await page.getByTestId('consent-agree').waitFor();
+    await shot(page, 'phone-landscape-2-consent-vi');
+    expect(await smallTargets(page)).toEqual([]);
+    expect(await overflows(page)).toEqual([]);
+    await idle();
+    await toPad(); // the confirmation
+    await typeNumber(page, '0987654321');
+    await page.getByTestId('phone-next').click();
+    await page.getByTestId('consent-agree').click();
+    await page.getByTestId('phone-saved').waitFor();
+    await shot(page, 'phone-landscape-3-saved-vi');
+    await idle();
     expect(errors).toEqual([]);
   });
 
@@ -137,6 +192,7 @@ describe('the kiosk\'s offer of a text message', () => {
     // reloaded: the form again, nothing remembered
     await page.reload();
     expect(await page.locator('#smsform').isVisible()).toBe(true);
+    await shot(page, 'phone-page-3-form-after-stop');
     expect(errors).toEqual([]);
   });
 });

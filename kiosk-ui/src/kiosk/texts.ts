@@ -173,7 +173,7 @@ const en: Texts = {
   consentTitle: 'Agree to receive texts?',
   consentText: 'Your number is used only to tell you about this ticket, and is erased at the end of the working day, under Decree 13/2023/NĐ-CP on personal data protection.',
   agree: 'Agree',
-  decline: 'No, thank you',
+  decline: 'No thanks',
   phoneSaving: 'Saving…',
   phoneSaved: (phone) => `Number ${phone} saved`,
   phoneSavedText: (time) => `You will get a text when your turn is near and when you are called. The number is erased at ${time}.`,
