@@ -90,7 +90,7 @@ const TEXT = {
     noCounter: 'No counter is serving yet', atLeast: 'at least',
     smsOffer: 'Get a text when your turn is near', smsPhone: 'Mobile number',
     smsConsent: 'Your number is used only to tell you about this ticket and is erased at the end of the working day (Decree 13/2023/NĐ-CP).',
-    smsAgree: 'Agree and get texts', smsSaved: 'We will text', smsStop: 'Stop texts', smsStopped: 'Stopped: your number was erased.',
+    smsAgree: 'Agree and get texts', smsSaved: 'We will text', smsStop: 'Stop messages', smsStopped: 'Stopped: your number was erased.',
     smsBad: 'That is not a mobile number: please enter one like 0912 345 678.',
   },
 } as const;
@@ -185,7 +185,7 @@ function smsBlock(m: PageModel, tx: (key: TextKey, tag?: string, attrs?: string)
 <form id="smsform"${m.sms.phone ? ' hidden' : ''}>${tx('smsOffer', 'p', ' class="sh"')}
 <label>${tx('smsPhone')}<input id="tel" type="tel" inputmode="numeric" autocomplete="tel" maxlength="16" placeholder="0912 345 678" required></label>
 ${tx('smsConsent', 'p', ' class="small"')}${tx('smsAgree', 'button', ' type="submit" id="smsgo"')}<p id="smserr" class="err" hidden></p></form>
-<div id="smsset"${m.sms.phone ? '' : ' hidden'}><p>${tx('smsSaved')} <b id="smsphone">${escapeHtml(m.sms.phone ?? '')}</b></p>${tx('smsStop', 'button', ' type="button" id="smsoff"')}</div>
+<div id="smsset"${m.sms.phone ? '' : ' hidden'}><p>${tx('smsSaved')} <b id="smsphone">${escapeHtml(m.sms.phone ?? '')}</b></p>${tx('smsStop', 'button', ' type="button" id="smsoff"')}<p id="smsofferr" class="err" hidden></p></div>
 ${tx('smsStopped', 'p', ' id="smsdone" class="msg" hidden')}
 </div>`;
 }

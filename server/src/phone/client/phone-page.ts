@@ -205,10 +205,15 @@ if (D.sms.offered) {
     });
   });
   $('smsoff').addEventListener('click', () => {
+    $('smsofferr').hidden = true;
     api.removeContact(D.id).then(() => {
       $('smsset').hidden = true;
       $('smsdone').hidden = false;
-    }, () => undefined);
+    }, () => {
+      // the number is still kept: say so, the citizen can tap again
+      $('smsofferr').textContent = D.text[lang].failed ?? '';
+      $('smsofferr').hidden = false;
+    });
   });
 }
 document.addEventListener('visibilitychange', () => {
