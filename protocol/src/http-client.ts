@@ -6,7 +6,10 @@ import type {
 } from './schemas.ts';
 import type { KioskPrinter, PrintOutcome, IssueReply } from './requests.ts';
 import type { RatingRequest, TodayFigures, WaitingTicket } from './desk.ts';
-import type { ContactReply } from './notifications.ts';
+import type {
+  CaseEvent, ChannelUpdate, ChannelView, ContactReply, Delivery, NotificationSettings, NotifyChannel, Recipient, RecipientInput, Template,
+  TemplatePreview, TestSendReply, Webhook,
+} from './notifications.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
 export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
@@ -188,8 +191,10 @@ export function createHttpClient(options: ClientOptions = {}) {
     revokeDevice: (deviceId: string) => request<null>('DELETE', `/devices/${deviceId}`),
 
     // ---- manager console: alerts, reports, configuration (extensions of API.md) ----
-    alerts: (siteId: string, options: { open?: boolean; limit?: number } = {}) =>
-      request<{ alerts: Alert[] }>('GET', `/sites/${siteId}/alerts${query({ open: options.open ? '1' : undefined, limit: options.limit })}`).then((r) => r.alerts),
+    alerts: (siteId: string, options: { open?: boolean; limit?: number; group?: 'complaints' | 'devices' | 'waits'; unresolved?: boolean } = {}) =>
+      request<{ alerts: Alert[] }>('GET', `/sites/${siteId}/alerts${query({
+        open: options.open ? '1' : undefined, limit: options.limit, group: options.group, unresolved: options.unresolved ? '1' : undefined,
+      })}`).then((r) => r.alerts),
     acknowledgeAlert: (alertId: string) => request<{ alert: Alert }>('POST', `/alerts/${alertId}/acknowledge`).then((r) => r.alert),
     raiseCriticism: (comment?: string) => request<{ alert: Alert }>('POST', '/alerts/criticism', comment ? { comment } : {}).then((r) => r.alert),
 
@@ -203,6 +208,47 @@ export function createHttpClient(options: ClientOptions = {}) {
     ratingRequest: (counterId: string) => request<RatingRequest | null>('GET', `/counters/${counterId}/rating-request`),
     /** the calling device and its settings (a display's zone) */
     deviceMe: () => request<{ device: DeviceInfo & { settings?: never }; settings: Record<string, unknown> }>('GET', '/devices/me'),
+
+    /** notifications and webhooks (docs/notifications.md), for the manager console */
+    notify: {
+      settings: (siteId: string) => request<{ settings: NotificationSettings }>('GET', `/sites/${siteId}/notification-settings`).then((r) => r.settings),
+      setSettings: (siteId: string, settings: NotificationSettings) =>
+        request<{ settings: NotificationSettings }>('PUT', `/sites/${siteId}/notification-settings`, settings).then((r) => r.settings),
+      channels: (siteId: string) => request<{ channels: ChannelView[] }>('GET', `/sites/${siteId}/notification-channels`).then((r) => r.channels),
+      setChannel: (siteId: string, kind: NotifyChannel, body: ChannelUpdate) =>
+        request<{ channel: ChannelView }>('PUT', `/sites/${siteId}/notification-channels/${kind}`, body).then((r) => r.channel),
+      testSend: (siteId: string, kind: NotifyChannel, body: { to: string; lang?: 'vi' | 'en' }) =>
+        request<TestSendReply>('POST', `/sites/${siteId}/notification-channels/${kind}/test`, body),
+      templates: (siteId: string) => request<{ templates: Template[] }>('GET', `/sites/${siteId}/notification-templates`).then((r) => r.templates),
+      setTemplate: (siteId: string, purpose: string, lang: 'vi' | 'en', body: { subject?: string; body: string }) =>
+        request<{ template: Template }>('PUT', `/sites/${siteId}/notification-templates/${purpose}/${lang}`, body).then((r) => r.template),
+      resetTemplate: (siteId: string, purpose: string, lang: 'vi' | 'en') =>
+        request<{ template: Template }>('DELETE', `/sites/${siteId}/notification-templates/${purpose}/${lang}`).then((r) => r.template),
+      preview: (siteId: string, body: { purpose: string; lang: 'vi' | 'en'; subject?: string; body: string }, signal?: AbortSignal) =>
+        request<TemplatePreview>('POST', `/sites/${siteId}/notification-templates/preview`, body, undefined, signal ? { signal } : {}),
+      recipients: (siteId: string) => request<{ recipients: Recipient[] }>('GET', `/sites/${siteId}/notification-recipients`).then((r) => r.recipients),
+      addRecipient: (siteId: string, body: RecipientInput) =>
+        request<{ recipient: Recipient }>('POST', `/sites/${siteId}/notification-recipients`, body).then((r) => r.recipient),
+      setRecipient: (recipientId: string, body: RecipientInput) =>
+        request<{ recipient: Recipient }>('PUT', `/notification-recipients/${recipientId}`, body).then((r) => r.recipient),
+      removeRecipient: (recipientId: string) => request<null>('DELETE', `/notification-recipients/${recipientId}`),
+      webhooks: (siteId: string) => request<{ webhooks: Webhook[] }>('GET', `/sites/${siteId}/webhooks`).then((r) => r.webhooks),
+      addWebhook: (siteId: string, body: { url: string; secret: string; events: string[] }) =>
+        request<{ webhook: Webhook }>('POST', `/sites/${siteId}/webhooks`, body).then((r) => r.webhook),
+      removeWebhook: (webhookId: string) => request<null>('DELETE', `/webhooks/${webhookId}`),
+      webhookDeliveries: (webhookId: string) => request<{ deliveries: Delivery[] }>('GET', `/webhooks/${webhookId}/deliveries`).then((r) => r.deliveries),
+      log: (siteId: string, filter: { channel?: string; status?: string; limit?: number } = {}) =>
+        request<{ deliveries: Delivery[] }>('GET', `/sites/${siteId}/notifications${query(filter)}`).then((r) => r.deliveries),
+      resend: (deliveryId: string) => request<{ delivery: Delivery }>('POST', `/notifications/${deliveryId}/resend`).then((r) => r.delivery),
+      keys: (siteId: string) =>
+        request<{ keys: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[] }>('GET', `/sites/${siteId}/integration-keys`).then((r) => r.keys),
+      addKey: (siteId: string, name: string) => request<{ id: string; name: string; key: string }>('POST', `/sites/${siteId}/integration-keys`, { name }),
+      removeKey: (siteId: string, keyId: string) => request<null>('DELETE', `/sites/${siteId}/integration-keys/${keyId}`),
+    },
+    /** a complaint's case (criticism, low rating) */
+    updateCase: (alertId: string, body: { status?: 'new' | 'investigating' | 'resolved'; ownerId?: string | null; note?: string }) =>
+      request<{ alert: Alert }>('PATCH', `/alerts/${alertId}/case`, body).then((r) => r.alert),
+    caseHistory: (alertId: string) => request<{ history: CaseEvent[] }>('GET', `/alerts/${alertId}/case-history`).then((r) => r.history),
 
     /**
      * A call whose answer is read whatever its status (the site agent's peripherals): the status

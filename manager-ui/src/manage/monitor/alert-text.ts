@@ -18,6 +18,19 @@ const DEVICE: Record<string, { vi: string; en: string }> = {
   rating: { vi: 'Máy đánh giá', en: 'Rating tablet' },
 };
 
+const CHANNEL: Record<string, { vi: string; en: string }> = {
+  sms: { vi: 'SMS', en: 'SMS' }, email: { vi: 'email', en: 'Email' }, zalo: { vi: 'Zalo', en: 'Zalo' }, webhook: { vi: 'webhook', en: 'Webhook' },
+};
+
+/** Alert groups the console shows apart: complaints about people, equipment and channels, waits. */
+export const ALERT_GROUPS = {
+  complaints: ['criticism', 'low_rating'],
+  devices: ['printer', 'device_offline', 'channel_failing', 'webhook_failed'],
+  waits: ['wait_over_target'],
+} as const;
+export type AlertGroup = keyof typeof ALERT_GROUPS;
+export const isComplaint = (a: Alert) => (ALERT_GROUPS.complaints as readonly string[]).includes(a.kind);
+
 export function alertTitle(a: Alert, lang: Lang, config?: SiteConfig | null): string {
   const t = (vi: string, en: string) => (lang === 'vi' ? vi : en);
   switch (a.kind) {
@@ -34,6 +47,10 @@ export function alertTitle(a: Alert, lang: Lang, config?: SiteConfig | null): st
       return t('Chờ quá thời gian mục tiêu', 'Wait past target');
     case 'device_offline':
       return t('Thiết bị mất kết nối', 'Device offline');
+    case 'channel_failing':
+      return t(`Kênh ${CHANNEL[a.channel ?? '']?.vi ?? a.channel} gửi không được`, `${CHANNEL[a.channel ?? '']?.en ?? a.channel} channel failing`);
+    case 'webhook_failed':
+      return t('Webhook gửi không thành công', 'Webhook delivery failed');
     default:
       return a.kind;
   }
@@ -49,6 +66,8 @@ export function alertDetail(a: Alert, lang: Lang, timeZone = 'Asia/Ho_Chi_Minh')
   } else if (a.kind === 'device_offline' || a.kind === 'printer') {
     if (a.device) parts.push(`${DEVICE[a.device.kind]?.[lang] ?? a.device.kind} “${a.device.name}”`);
     if (a.lastSeenAt) parts.push(t(`thấy lần cuối ${formatTime(a.lastSeenAt, timeZone)}`, `last seen ${formatTime(a.lastSeenAt, timeZone)}`));
+  } else if (a.kind === 'channel_failing' || a.kind === 'webhook_failed') {
+    if (a.reason) parts.push(a.reason);
   } else {
     if (a.counter) parts.push(a.counter.name);
     if (a.staff) parts.push(a.staff.displayName);

@@ -143,7 +143,7 @@ export class Monitor {
   now = $state(Date.now());
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly client: QmsClient, readonly sessionEnded: () => void = () => {}) {}
+  constructor(readonly client: QmsClient, readonly sessionEnded: () => void = () => {}) {}
 
   start(sites: SiteSummary[]): void {
     this.watches = sites.map((site) => new SiteWatch(site, this.client, this));
@@ -167,6 +167,11 @@ export class Monitor {
 
   async acknowledge(alert: Alert): Promise<void> {
     this.upsert(await this.client.acknowledgeAlert(alert.id));
+  }
+
+  /** A complaint's case: owner, status, note (kept in its history by the server). */
+  async updateCase(alert: Alert, change: { status?: 'new' | 'investigating' | 'resolved'; ownerId?: string | null; note?: string }): Promise<void> {
+    this.upsert(await this.client.updateCase(alert.id, change));
   }
 
   siteName(siteId: string): string {
