@@ -1,4 +1,4 @@
-import { TEMPLATE_PURPOSES, type ChannelView, type NotifyChannel } from '@qms/protocol';
+import { DELIVERY_STATUSES, TEMPLATE_PURPOSES, type ChannelView, type NotifyChannel } from '@qms/protocol';
 
 // The fields of each channel's settings as the console asks for them (the server checks them
 // with the channel's own schema: server/src/notifications/channels/). Secrets are separate:
@@ -28,6 +28,16 @@ export const PURPOSE_NAMES: Record<(typeof TEMPLATE_PURPOSES)[number], { vi: str
   leader_complaint: { vi: 'Lãnh đạo: phản ánh', en: 'Leaders: complaint' },
   leader_wait: { vi: 'Lãnh đạo: chờ quá lâu', en: 'Leaders: long wait' },
   leader_device: { vi: 'Lãnh đạo: sự cố thiết bị', en: 'Leaders: device fault' },
+};
+
+export const CHANNEL_NAMES: Record<'sms' | 'email' | 'zalo' | 'webhook', string> = { sms: 'SMS', email: 'Email', zalo: 'Zalo', webhook: 'Webhook' };
+
+/** A message's status, as the delivery logs show it. */
+export const DELIVERY_STATUS: Record<(typeof DELIVERY_STATUSES)[number], { vi: string; en: string }> = {
+  pending: { vi: 'Đang gửi / chờ thử lại', en: 'Pending / retrying' },
+  sent: { vi: 'Đã gửi', en: 'Sent' },
+  failed: { vi: 'Thất bại', en: 'Failed' },
+  cancelled: { vi: 'Đã huỷ', en: 'Cancelled' },
 };
 
 const encoding: Field = { key: 'encoding', vi: 'Mã hoá', en: 'Encoding', type: 'select', options: ['unaccented', 'ucs2'], required: true };

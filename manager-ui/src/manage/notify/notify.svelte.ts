@@ -15,6 +15,12 @@ export class NotifyState {
     this.siteId = session.sites[0]?.id ?? '';
   }
 
+  /** Another tab: what the last one said is no longer news. */
+  show(tab: NotifyTab): void {
+    this.tab = tab;
+    this.outcome = null;
+  }
+
   get client() {
     return this.session.client;
   }
