@@ -22,7 +22,8 @@ let receiver: WebhookReceiver;
 let page: Page;
 const errors: string[] = [];
 const contexts: BrowserContext[] = [];
-const shots = process.env.CONSOLE_SCREENSHOTS ?? path.join(tmpdir(), 'qms-console-notify-e2e');
+// every tab and the case panel at 1366x768 (the channels tab full length)
+const shots = process.env.CONSOLE_SCREENSHOTS ?? path.join(tmpdir(), 'shots-console-notify');
 mkdirSync(shots, { recursive: true });
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
@@ -73,9 +74,17 @@ describe('the console\'s notifications page', () => {
     await sms.getByTestId('done-sms').waitFor();
     expect(await sms.getByTestId('sms-secret-authorization').inputValue()).toBe('');
     expect(await sms.getByTestId('sms-secret-authorization').getAttribute('placeholder')).toContain('Đã đặt');
+    expect(await sms.getByTestId('sms-secret-authorization-state').innerText()).toContain('đã đặt');
     const listed = await api('GET', `/sites/${stack.siteId}/notification-channels`, await login('quanly'));
     expect(listed.text).not.toContain('gateway-token');
     expect(listed.body.channels[0]).toMatchObject({ kind: 'sms', enabled: true, secretsSet: ['authorization'] });
+    // loaded afresh: still set, still empty, and nowhere in the page
+    await page.reload();
+    await sms.getByTestId('sms-url').waitFor();
+    expect(await sms.getByTestId('sms-url').inputValue()).toBe(gateway.url);
+    expect(await sms.getByTestId('sms-secret-authorization').inputValue()).toBe('');
+    expect(await sms.getByTestId('sms-secret-authorization-state').innerText()).toContain('đã đặt');
+    expect(await page.content()).not.toContain('gateway-token');
 
     await sms.getByTestId('sms-test-to').fill('0912 345 678');
     await sms.getByTestId('test-sms').click();
@@ -91,6 +100,9 @@ describe('the console\'s notifications page', () => {
     await page.getByTestId('template-ticket_called').click();
     const body = page.getByTestId('template-body');
     await page.getByTestId('template-preview').waitFor();
+    // the default wording with the site's long name: two UCS-2 segments
+    const before = Number(await page.getByTestId('segments-ucs2').innerText());
+    expect(before).toBeLessThan(3);
     await body.fill('{site}: Kính mời công dân có số thứ tự {code} đến quầy số {counter} để được tiếp nhận hồ sơ. Xin cảm ơn! {oops}');
     await until(async () => (await page.getByTestId('segments-ucs2').innerText().catch(() => '')) === '3');
     expect(await page.getByTestId('segments-ucs2').innerText()).toBe('3');
@@ -133,8 +145,7 @@ describe('the console\'s notifications page', () => {
     await shot('4-webhooks');
     await delivery.getByTestId('resend').click();
     await until(() => receiver.requests.length === 2);
-    await page.getByTestId('webhook-log').click();
-    await page.getByTestId('webhook-log').click();
+    // the log follows the message sent again by itself
     await until(async () => (await page.getByTestId('delivery').first().getByTestId('attempts').innerText().catch(() => '')) === '2');
     expect(await page.getByTestId('delivery').first().getByTestId('attempts').innerText()).toBe('2');
     // the receiver had it: the same event id, dropped as a repeat
@@ -162,6 +173,8 @@ describe('the console\'s notifications page', () => {
     // a resolved complaint leaves the open ones: show them all to follow it
     await page.getByTestId('alerts').getByRole('checkbox').uncheck();
     await alert.getByTestId('case-status').selectOption('resolved');
+    // resolving says how: no note, no save
+    expect(await alert.getByTestId('case-save').isDisabled()).toBe(true);
     await alert.getByTestId('case-note').fill('Đã gặp công dân, cán bộ đã xin lỗi');
     await alert.getByTestId('case-save').click();
     await until(async () => (await alert.getByTestId('case-history').locator('li').count().catch(() => 0)) === 2);
@@ -180,9 +193,27 @@ describe('the console\'s notifications page', () => {
     await page.getByTestId('delivery').first().waitFor();
     // the leader's SMS of the complaint, its number masked
     expect(await page.locator('[data-testid="delivery"] .to').allInnerTexts()).toContain('0988***666');
+    expect(await page.content()).not.toContain('0988777666');
     await shot('5-log');
+    await page.getByTestId('log-channel').selectOption('webhook');
+    await until(async () => (await page.locator('[data-testid="delivery"] .to').allInnerTexts()).every((to) => to.startsWith('http://127.0.0.1')));
+    expect(await page.locator('[data-testid="delivery"] .to').allInnerTexts()).not.toContain('0988***666');
+
     await page.getByTestId('notify-tab-settings').click();
     await page.getByTestId('offer-phone').waitFor();
+    // a key for the dossier system, shown once
+    await page.getByTestId('key-name').fill('Một cửa điện tử tỉnh');
+    await page.getByTestId('add-key').click();
+    const key = (await page.getByTestId('new-key').locator('code').innerText()).trim();
+    expect(key.length).toBeGreaterThan(20);
+    await page.getByTestId('key').waitFor();
     await shot('6-settings');
+    const keys = await api('GET', `/sites/${stack.siteId}/integration-keys`, await login('quanly'));
+    expect(keys.body.keys).toHaveLength(1);
+    expect(keys.text).not.toContain(key);
+    await page.getByTestId('revoke-key').click();
+    await until(async () => (await page.getByTestId('key').count()) === 0);
+    expect((await api('GET', `/sites/${stack.siteId}/integration-keys`, await login('quanly'))).body.keys).toHaveLength(0);
+    expect(errors).toEqual([]);
   });
 });
