@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,11 +89,48 @@ describe('email over SMTP', () => {
       await expect(channel.send(message(), signal())).rejects.toMatchObject({ retryable: false, responseStatus: 550 });
       rcpt = '451';
       await expect(channel.send(message(), signal())).rejects.toMatchObject({ retryable: true, responseStatus: 451 });
-      rcpt = 'silent';
-      await expect(channel.send(message(), signal())).rejects.toMatchObject({ retryable: true });
     } finally {
       rcpt = 'ok';
       await wrong.close();
+      await channel.close();
+    }
+  });
+
+  it('gives up on a server that stops answering, as worth a retry, and still sends on the same channel', async () => {
+    const channel = createEmailChannel(settings(), { password: 'mail-pass-1' });
+    try {
+      rcpt = 'silent';
+      const started = performance.now();
+      await expect(channel.send(message(), signal())).rejects.toMatchObject({ retryable: true, message: 'SMTP: no answer within 1.5 s' });
+      expect(performance.now() - started).toBeLessThan(3000);
+      rcpt = 'ok';
+      const m = message();
+      await channel.send(m, signal());
+      expect(received.at(-1)?.messageId).toBe(`<${m.key}@pvhcc.example.vn>`);
+    } finally {
+      rcpt = 'ok';
+      await channel.close();
+    }
+  });
+
+  it('stops when the worker stops, and leaves no listener on its signal', async () => {
+    const channel = createEmailChannel(settings({ timeoutMs: 10_000 }), { password: 'mail-pass-1' });
+    try {
+      const worker = new AbortController();
+      for (let i = 0; i < 12; i++) await channel.send(message(), worker.signal);
+      expect(getEventListeners(worker.signal, 'abort')).toHaveLength(0);
+
+      rcpt = 'silent';
+      const before = received.length;
+      const sending = channel.send(message(), worker.signal);
+      setTimeout(() => worker.abort(), 200);
+      await expect(sending).rejects.toMatchObject({ retryable: true, message: 'SMTP: stopped' });
+      // a stopped worker sends nothing more
+      rcpt = 'ok';
+      await expect(channel.send(message(), worker.signal)).rejects.toMatchObject({ retryable: true, message: 'SMTP: stopped' });
+      expect(received.length).toBe(before);
+    } finally {
+      rcpt = 'ok';
       await channel.close();
     }
   });
