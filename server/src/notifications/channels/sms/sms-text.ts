@@ -5,9 +5,12 @@
 
 export type SmsEncoding = 'unaccented' | 'ucs2';
 
-/** GSM 03.38's basic set, and its extension table (each extension character takes two septets). */
+/** GSM 03.38's basic set, and its extension table (each extension character takes two septets: ESC and itself). */
 const GSM7_BASIC = new Set([...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà']);
 const GSM7_EXTENDED = new Set([...'^{}\\[~]|€\f']);
+
+/** What one SMS holds: alone, and as a segment of a concatenated one (the rest is the 6-byte UDH). */
+const LIMITS = { gsm7: { single: 160, segment: 153 }, ucs2: { single: 70, segment: 67 } } as const;
 
 /** Strips Vietnamese diacritics: "Mời số A012 đến quầy 3" → "Moi so A012 den quay 3". */
 export function unaccent(text: string): string {
@@ -29,19 +32,44 @@ export interface SmsParts {
 }
 
 export function smsParts(text: string, encoding: SmsEncoding): SmsParts {
-  const plain = encoding === 'unaccented' ? unaccent(text) : text;
-  if (encoding === 'unaccented' && isGsm7(plain)) {
-    let septets = 0;
-    for (const c of plain) septets += GSM7_EXTENDED.has(c) ? 2 : 1;
-    return { text: plain, encoding: 'gsm7', chars: septets, segments: septets <= 160 ? 1 : Math.ceil(septets / 153) };
-  }
-  // an emoji or a letter GSM-7 lacks: the text as written, in UCS-2
-  const sent = encoding === 'unaccented' ? plain : text;
-  const units = sent.length;
-  return { text: sent, encoding: 'ucs2', chars: units, segments: units <= 70 ? 1 : Math.ceil(units / 67) };
+  // NFC: a text typed decomposed ("e" + U+0301) would cost two UCS-2 units a letter
+  const sent = encoding === 'unaccented' ? unaccent(text) : text.normalize('NFC');
+  // an emoji or a letter GSM-7 lacks: UCS-2 even when unaccented
+  const coding = encoding === 'unaccented' && isGsm7(sent) ? 'gsm7' : 'ucs2';
+  let chars = 0;
+  for (const c of sent) chars += size(c, coding);
+  return { text: sent, encoding: coding, chars, segments: chars <= LIMITS[coding].single ? 1 : split(sent, coding).length };
+}
+
+/**
+ * The text of each segment as sent: up to 153 septets or 67 UTF-16 units, never cutting an
+ * extension character from its escape or an emoji in half (so a boundary there costs a segment
+ * more than chars / 153 would say, and smsParts counts it).
+ */
+export function smsSegments(parts: SmsParts): string[] {
+  return parts.segments === 1 ? [parts.text] : split(parts.text, parts.encoding);
 }
 
 /** What the message costs, in the unit of the channel's pricePerSegment (VND). */
 export function smsCost(parts: Pick<SmsParts, 'segments'>, pricePerSegment: number): number {
   return parts.segments * pricePerSegment;
+}
+
+const size = (c: string, coding: SmsParts['encoding']) => (coding === 'ucs2' ? c.length : GSM7_EXTENDED.has(c) ? 2 : 1);
+
+function split(text: string, coding: SmsParts['encoding']): string[] {
+  const out: string[] = [];
+  let current = '';
+  let used = 0;
+  for (const c of text) {
+    if (used + size(c, coding) > LIMITS[coding].segment) {
+      out.push(current);
+      current = '';
+      used = 0;
+    }
+    current += c;
+    used += size(c, coding);
+  }
+  out.push(current);
+  return out;
 }
