@@ -11,16 +11,21 @@ declare module 'smpp' {
   }
   export interface Session extends EventEmitter {
     send(pdu: Pdu, onResponse?: (pdu: Pdu) => void): boolean;
-    bind_transceiver(options: Record<string, unknown>, onResponse: (pdu: Pdu) => void): void;
-    submit_sm(options: Record<string, unknown>, onResponse: (pdu: Pdu) => void): void;
-    unbind(options?: Record<string, unknown>, onResponse?: (pdu: Pdu) => void): void;
+    // each request is false, unsent, when the connection is no longer writable
+    bind_transceiver(options: Record<string, unknown>, onResponse: (pdu: Pdu) => void): boolean;
+    submit_sm(options: Record<string, unknown>, onResponse: (pdu: Pdu) => void): boolean;
+    unbind(options?: Record<string, unknown>, onResponse?: (pdu: Pdu) => void): boolean;
     close(callback?: () => void): void;
     destroy(callback?: () => void): void;
   }
   export type Server = NetServer;
-  export function connect(options: { host: string; port: number; auto_enquire_link_period?: number; connectTimeout?: number }, onConnect?: () => void): Session;
+  export function connect(options: { host: string; port: number; auto_enquire_link_period?: number }, onConnect?: () => void): Session;
   export function createServer(listener: (session: Session) => void): Server;
   export function addTLV(tag: string, options: { id: number; type: unknown }): void;
   export const types: { cstring: unknown };
-  export const errors: Record<string, number>;
+  /** command_status by name (all of SMPP 3.4's; those named here are the ones used) */
+  export const errors: Record<string, number> & Record<
+    'ESME_RTHROTTLED' | 'ESME_RMSGQFUL' | 'ESME_RSYSERR' | 'ESME_RSUBMITFAIL' | 'ESME_RINVPASWD' | 'ESME_RINVDSTADR' | 'ESME_RINVSRCADR' | 'ESME_RINVMSGLEN',
+    number
+  >;
 }

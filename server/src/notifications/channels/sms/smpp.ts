@@ -1,16 +1,22 @@
+import { createHash } from 'node:crypto';
 import smpp from 'smpp';
 import { Type, type Static } from 'typebox';
 import { DeliveryError, type Channel, type Outgoing, type Sent } from '../channel.ts';
-import { smsCost, smsParts, type SmsParts } from './sms-text.ts';
+import { smsCost, smsParts, smsSegments } from './sms-text.ts';
 
 // SMS over SMPP 3.4, the protocol of telcos and SMS aggregators: one bind_transceiver kept open
 // and used by every message, bound again after the connection drops. A brand-name sender is
 // the source address, sent alphanumeric (TON 5, NPI 0). GSM-7 text goes with data_coding 0,
 // UCS-2 (UTF-16BE) with 8; a longer text is several submit_sm with a concatenation header (UDH
-// 00 03 ref total index), all of which must be accepted. The message's key rides in a
-// vendor-specific TLV (0x1400), so an SMSC or aggregator that knows it can drop a retry; one that
-// does not ignores it (SMPP 3.4 §3.2.4.1: unknown optional parameters are ignored), and a crash
-// between an SMSC's answer and our record of it can then mean a second SMS.
+// 05 00 03 ref total index, esm_class 0x40), all of which must be accepted.
+//
+// The message's key rides in a vendor-specific optional parameter (TLV 0x1400, a C-string), so
+// an SMSC or aggregator that agrees to it can drop a retry. Each segment carries "key:index",
+// so every submit_sm is a duplicate only of itself, and the UDH reference comes from the key, so
+// a retry after segment 2 of 3 failed sends the same segments again and the handset can still
+// put them together. A real SMSC does not know this TLV and ignores it (SMPP 3.4 has a receiver
+// skip optional parameters it does not support): with one, a crash between the SMSC's answer
+// and the worker's record of it can still mean a second SMS.
 
 export const SmppSettings = Type.Object({
   provider: Type.Literal('smpp'),
@@ -30,90 +36,102 @@ export interface SmppSecrets { password?: string }
 export const KEY_TLV = { name: 'qms_message_key', id: 0x1400 };
 smpp.addTLV(KEY_TLV.name, { id: KEY_TLV.id, type: smpp.types.cstring });
 
-/** Refusals a later try may not meet: the SMSC is busy or its queue full, or it failed itself. */
+/**
+ * Refusals a later try may not meet: the SMSC is busy, its queue is full, or it failed itself.
+ * Everything else (a bad destination or source address, a wrong password, a text it rejects)
+ * will be refused again.
+ */
 const RETRYABLE = new Set([smpp.errors.ESME_RTHROTTLED, smpp.errors.ESME_RMSGQFUL, smpp.errors.ESME_RSYSERR, smpp.errors.ESME_RSUBMITFAIL]);
 const statusName = (status: number) => Object.entries(smpp.errors).find(([, v]) => v === status)?.[0] ?? `0x${status.toString(16)}`;
 
-const SEGMENT = { gsm7: 153, ucs2: 67 } as const;
+const refused = (what: string, status: number) =>
+  new DeliveryError(`the SMSC refused ${what} (${statusName(status)})`, { retryable: RETRYABLE.has(status) });
 
-/** The text in segments of a concatenated SMS: 153 septets (an extension character two) or 67 UTF-16 units, never splitting a character. */
-export function segmentsOf(parts: SmsParts): string[] {
-  if (parts.segments === 1) return [parts.text];
-  const out: string[] = [];
-  let current = '';
-  let size = 0;
-  for (const c of parts.text) {
-    const cost = parts.encoding === 'ucs2' ? c.length : '^{}\\[~]|€\f'.includes(c) ? 2 : 1;
-    if (size + cost > SEGMENT[parts.encoding]) {
-      out.push(current);
-      current = '';
-      size = 0;
-    }
-    current += c;
-    size += cost;
-  }
-  out.push(current);
-  return out;
+/** A bind in use: submit_sm that fails at once when the connection ends, and a way to end it. */
+interface Bound {
+  session: smpp.Session;
+  submit(fields: Record<string, unknown>): Promise<smpp.Pdu>;
+  /** closes the connection and forgets the bind now, so the next send binds again */
+  drop(error: DeliveryError): void;
 }
 
 export function createSmppChannel(settings: SmppSettings, secrets: SmppSecrets): Channel {
   const timeoutMs = settings.timeoutMs ?? 10_000;
-  let bound: Promise<smpp.Session> | undefined;
-  let reference = Math.floor(Math.random() * 256);
+  const alphanumeric = /[A-Za-z]/.test(settings.sourceAddr);
+  let bound: Promise<Bound> | undefined;
 
-  const bind = () => {
-    bound ??= new Promise<smpp.Session>((resolve, reject) => {
+  // one bind shared by every send; forgotten when its connection closes, so the next send binds again
+  const bind = (): Promise<Bound> => {
+    if (bound) return bound;
+    const attempt = new Promise<Bound>((resolve, reject) => {
       const session = smpp.connect({ host: settings.host, port: settings.port, auto_enquire_link_period: 30_000 });
-      const lost = (error?: Error) => {
-        bound = undefined;
-        reject(new DeliveryError(`the SMSC connection failed: ${error?.message ?? 'closed'}`, { retryable: true, cause: error }));
+      // submit_sm waiting for an answer that a closed connection will never bring
+      const waiting = new Set<(error: DeliveryError) => void>();
+      const fail = (error: DeliveryError) => {
+        clearTimeout(timer);
+        if (bound === attempt) bound = undefined;
+        session.destroy();
+        for (const stop of waiting) stop(error);
+        waiting.clear();
+        reject(error);
       };
-      session.on('error', lost);
-      session.on('close', () => lost());
+      const timer = setTimeout(() => fail(new DeliveryError('the SMSC did not answer the bind in time', { retryable: true })), timeoutMs);
+      session.on('error', (error: Error) => fail(new DeliveryError(`the SMSC connection failed: ${error.message}`, { retryable: true, cause: error })));
+      session.on('close', () => fail(new DeliveryError('the SMSC closed the connection', { retryable: true })));
+      // what an SMSC asks of a bound ESME: unanswered, it drops the bind
+      session.on('enquire_link', (pdu: smpp.Pdu) => session.send(pdu.response()));
+      session.on('deliver_sm', (pdu: smpp.Pdu) => session.send(pdu.response()));
+      session.on('unbind', (pdu: smpp.Pdu) => {
+        session.send(pdu.response());
+        session.close();
+      });
+      const submit = (fields: Record<string, unknown>) => new Promise<smpp.Pdu>((resolveSubmit, rejectSubmit) => {
+        waiting.add(rejectSubmit);
+        const written = session.submit_sm(fields, (pdu) => {
+          waiting.delete(rejectSubmit);
+          if (pdu.command_status === 0) resolveSubmit(pdu);
+          else rejectSubmit(refused('the message', pdu.command_status));
+        });
+        if (!written) fail(new DeliveryError('the SMSC connection is closed', { retryable: true }));
+      });
       session.on('connect', () => {
         session.bind_transceiver({ system_id: settings.systemId, password: secrets.password ?? '', system_type: settings.systemType ?? '', interface_version: 0x34 }, (pdu) => {
-          if (pdu.command_status === 0) return resolve(session);
-          bound = undefined;
-          session.destroy();
-          // a wrong password or system id will not mend itself
-          reject(new DeliveryError(`the SMSC refused the bind (${statusName(pdu.command_status)})`, { retryable: RETRYABLE.has(pdu.command_status) }));
+          if (pdu.command_status !== 0) return fail(refused('the bind', pdu.command_status));
+          clearTimeout(timer);
+          resolve({ session, submit, drop: fail });
         });
       });
-      // an SMSC that says nothing at all
-      setTimeout(() => reject(new DeliveryError('the SMSC did not answer the bind in time', { retryable: true })), timeoutMs).unref();
     });
-    return bound;
+    bound = attempt;
+    return attempt;
   };
-
-  const submit = (session: smpp.Session, fields: Record<string, unknown>, signal: AbortSignal) => new Promise<smpp.Pdu>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeliveryError('the SMSC did not answer in time', { retryable: true })), timeoutMs);
-    signal.addEventListener('abort', () => reject(new DeliveryError('stopped', { retryable: true })), { once: true });
-    session.submit_sm(fields, (pdu) => {
-      clearTimeout(timer);
-      if (pdu.command_status === 0) return resolve(pdu);
-      reject(new DeliveryError(`the SMSC refused the message (${statusName(pdu.command_status)})`, { retryable: RETRYABLE.has(pdu.command_status) }));
-    });
-  });
 
   return {
     kind: 'sms',
     async send(message: Outgoing, signal: AbortSignal): Promise<Sent> {
       const parts = smsParts(message.text, settings.encoding);
-      const session = await bind();
-      const segments = segmentsOf(parts);
-      const ref = (reference = (reference + 1) % 256);
-      const alphanumeric = /[A-Za-z]/.test(settings.sourceAddr);
+      const segments = smsSegments(parts);
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+      const { submit, drop } = await abortable(bind(), deadline);
+      const ref = createHash('sha256').update(message.key).digest()[0]!;
       let last: smpp.Pdu | undefined;
-      for (const [i, text] of segments.entries()) {
-        const udh = segments.length > 1 ? Buffer.from([0x05, 0x00, 0x03, ref, segments.length, i + 1]) : undefined;
-        last = await submit(session, {
-          source_addr_ton: alphanumeric ? 5 : 1, source_addr_npi: alphanumeric ? 0 : 1, source_addr: settings.sourceAddr,
-          dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: message.to,
-          data_coding: parts.encoding === 'ucs2' ? 0x08 : 0x00,
-          short_message: udh ? { udh, message: text } : text,
-          registered_delivery: 0,
-          [KEY_TLV.name]: segments.length > 1 ? `${message.key}:${i + 1}` : message.key,
-        }, signal);
+      try {
+        for (const [i, text] of segments.entries()) {
+          const concatenated = segments.length > 1;
+          last = await abortable(submit({
+            source_addr_ton: alphanumeric ? 5 : 1, source_addr_npi: alphanumeric ? 0 : 1, source_addr: settings.sourceAddr,
+            dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: message.to,
+            esm_class: concatenated ? 0x40 : 0x00,
+            data_coding: parts.encoding === 'ucs2' ? 0x08 : 0x00,
+            short_message: concatenated ? { udh: Buffer.from([0x05, 0x00, 0x03, ref, segments.length, i + 1]), message: text } : text,
+            registered_delivery: 0,
+            [KEY_TLV.name]: concatenated ? `${message.key}:${i + 1}` : message.key,
+          }), deadline);
+        }
+      } catch (error) {
+        // an SMSC that stopped answering is most likely a connection gone half-open: bind afresh
+        if (deadline.aborted && !signal.aborted) drop(error as DeliveryError);
+        throw error;
       }
       return {
         segments: parts.segments, ...(typeof last?.message_id === 'string' ? { providerId: last.message_id } : {}),
@@ -121,16 +139,32 @@ export function createSmppChannel(settings: SmppSettings, secrets: SmppSecrets):
       };
     },
     async close() {
-      const session = await bound?.catch(() => undefined);
+      const session = (await bound?.catch(() => undefined))?.session;
       bound = undefined;
       if (!session) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => session.destroy(() => resolve()), 1000);
-        session.unbind({}, () => {
+        const timer = setTimeout(() => {
+          session.destroy();
+          resolve();
+        }, 1000);
+        session.once('close', () => {
           clearTimeout(timer);
-          session.close(() => resolve());
+          resolve();
         });
+        if (!session.unbind({}, () => session.close())) session.destroy();
       });
     },
   };
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(new DeliveryError(
+      (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'the SMSC did not answer in time' : 'the send was stopped',
+      { retryable: true, cause: signal.reason },
+    ));
+    signal.addEventListener('abort', stop, { once: true });
+    if (signal.aborted) stop();
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
