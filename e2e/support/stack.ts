@@ -18,6 +18,10 @@ export interface Stack {
   auth: AuthService;
   /** the server's time now (its clock) */
   now(): Date;
+  /** a JSON request to the API as `token`'s holder: its status, raw text and parsed body */
+  api<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, token: string, body?: object): Promise<{ status: number; text: string; body: T }>;
+  /** an official's or manager's bearer token (STAFF_PASSWORD) */
+  login(username: string): Promise<string>;
   /** a new device of the demo site and its pairing code (what an admin would hand out) */
   device(kind: DeviceKind, counterNumber?: number): Promise<{ id: string; token: string; pairingCode: string }>;
   close(): Promise<void>;
@@ -66,8 +70,17 @@ export async function startStack({ clock = morningClock(), dayEndCheckMs }: Stac
   const app = await buildApp({ db: t.db, serveUi: true, config: { rateLimits: false }, allowLoopbackPrinters: true, clock, dayEndCheckMs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const api: Stack['api'] = async (method, url, token, body) => {
+    const res = await fetch(`${baseUrl}/api/v1${url}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: text ? JSON.parse(text) : null };
+  };
   return {
-    t, app, baseUrl, siteId: site.id, services, counters, auth, now: clock,
+    t, app, baseUrl, siteId: site.id, services, counters, auth, now: clock, api,
+    login: async (username) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string,
     async device(kind, counterNumber) {
       const { device, token, pairingCode } = await auth.registerDevice({
         siteId: site.id, kind, name: `${kind} e2e`, counterId: counterNumber ? counters[counterNumber]! : null,

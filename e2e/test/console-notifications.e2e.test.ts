@@ -7,7 +7,7 @@ import { smsGateway, type SmsGateway } from '../../server/test/support/sms-gatew
 import { webhookReceiver, type WebhookReceiver } from '../../server/test/support/webhook-receiver.ts';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { signIn } from '../support/pages.ts';
-import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { startStack, type Stack } from '../support/stack.ts';
 
 // The manager console's notifications, in Chromium against the real server: an SMS channel set
 // up (its secret never shown back) and tried; a template edited with its SMS cost in the
@@ -27,15 +27,8 @@ const shots = process.env.CONSOLE_SCREENSHOTS ?? path.join(tmpdir(), 'shots-cons
 mkdirSync(shots, { recursive: true });
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
-async function api(method: 'GET' | 'POST', url: string, token: string, body?: object) {
-  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: text ? JSON.parse(text) : null };
-}
-const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
+const api: Stack['api'] = (...args) => stack.api(...args);
+const login = (username: string) => stack.login(username);
 async function until(what: () => boolean | Promise<boolean>, ms = 10_000) {
   const end = Date.now() + ms;
   while (!(await what()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

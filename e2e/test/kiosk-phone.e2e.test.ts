@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smsGateway, type SmsGateway } from '../../server/test/support/sms-gateway.ts';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { startStack, type Stack } from '../support/stack.ts';
 
 // A citizen gives a phone number at the kiosk, on its number pad, after reading the consent
 // text, and gets an SMS when called: Chromium against the real server, the SMS through a real
@@ -19,15 +19,8 @@ const shots = process.env.KIOSK_SCREENSHOTS ?? path.join(tmpdir(), 'qms-kiosk-ph
 mkdirSync(shots, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: object) {
-  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
+const api: Stack['api'] = (...args) => stack.api(...args);
+const login = (username: string) => stack.login(username);
 
 beforeAll(async () => {
   [stack, browser, gateway] = await Promise.all([startStack(), launchBrowser(), smsGateway()]);

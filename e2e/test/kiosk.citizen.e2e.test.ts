@@ -29,15 +29,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api(method: 'GET' | 'POST', url: string, token: string, body?: object) {
-  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
+const api: Stack['api'] = (...args) => stack.api(...args);
+const login = (username: string) => stack.login(username);
 
 async function kiosk(size: { width: number; height: number }, ready = '[data-service="HT"]') {
   const device = await stack.device('kiosk');

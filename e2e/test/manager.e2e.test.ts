@@ -36,15 +36,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api<T = any>(method: 'GET' | 'POST', url: string, token: string, body?: object): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-const login = async (username: string) => (await api('POST', '/auth/login', '', { username, password: STAFF_PASSWORD })).body.token as string;
+const api: Stack['api'] = (...args) => stack.api(...args);
+const login = (username: string) => stack.login(username);
 const text = (testId: string) => page.getByTestId(testId).first().innerText();
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 

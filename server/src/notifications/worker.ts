@@ -44,7 +44,7 @@ const LONGEST_RETRY_MS = 3_600_000;
 const FAILING_AFTER = 3;
 const FAILING_WINDOW = '15 minutes';
 const MAINTENANCE_MS = 60_000;
-const LAST_TRY_BEFORE_MS = 1_000;
+const LAST_TRY_BEFORE_MS = 5 * 60_000;
 
 /** The wait before attempt n+1, after n failed ones: 15 s, 30 s, 1 min ... up to an hour, ±20 %. */
 export function retryDelayMs(attempts: number, random = Math.random()): number {
@@ -166,10 +166,12 @@ export class NotificationWorker {
     const retryable = error instanceof DeliveryError ? error.retryable : true;
     const responseStatus = error instanceof DeliveryError ? error.responseStatus ?? null : null;
     const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-    // the last try falls just before the end of the message's lifetime, never past it
+    // the last try falls a little before the end of the message's lifetime (a tenth of it, five
+    // minutes at most), so a worker that looks now and then still makes it
     const now = this.o.now().getTime();
-    const next = new Date(Math.min(now + retryDelayMs(row.attempts), row.expiresAt.getTime() - LAST_TRY_BEFORE_MS));
-    const dead = !retryable || now >= row.expiresAt.getTime() - LAST_TRY_BEFORE_MS;
+    const lastTry = row.expiresAt.getTime() - Math.min(LAST_TRY_BEFORE_MS, (row.expiresAt.getTime() - row.createdAt.getTime()) / 10);
+    const next = new Date(Math.min(now + retryDelayMs(row.attempts), lastTry));
+    const dead = !retryable || now >= lastTry;
     await this.o.db.updateTable('notification').set({
       status: dead ? 'failed' : 'pending', nextAttemptAt: next, lockedUntil: null, lastError: reason, responseStatus, latencyMs,
     }).where('id', '=', row.id).execute();

@@ -1,41 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import type { TicketCalled } from '@qms/protocol';
 import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { startServerProcess } from '../support/server-process.ts';
 
 // Two real server processes (npm start's entry point) on one database: a call made through
 // process A reaches a display connected to process B.
 
-const root = path.resolve(import.meta.dirname, '../../..');
 let f: ApiFixture;
 const children: ChildProcess[] = [];
 
-function startServer(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'server/src/main.ts')], {
-    env: {
-      ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', QMS_DEMO: '0', QMS_CLUSTER: '1',
-      QMS_RATE_LIMITS: 'off', LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
-    const read = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1]!, child });
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
+async function startServer(databaseUrl: string) {
+  const server = await startServerProcess(databaseUrl, { QMS_CLUSTER: '1' });
+  children.push(server.child);
+  return server;
 }
 
 beforeAll(async () => {

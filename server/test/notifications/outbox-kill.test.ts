@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFixture, bearer, type ApiFixture } from '../support/api-fixture.ts';
+import { startServerProcess } from '../support/server-process.ts';
 import { webhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 // The outbox's promise, with the real server process (npm start's entry point): a burst of
@@ -9,38 +9,15 @@ import { webhookReceiver, type WebhookReceiver } from '../support/webhook-receiv
 // the same database, and every ticket the database kept reaches the receiver exactly once as the
 // receiver sees it (it drops an event id it already has), none lost, none invented.
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const SECRET = 'kill-test-webhook-secret';
 const children: ChildProcess[] = [];
 let f: ApiFixture;
 let receiver: WebhookReceiver;
 
-function startServer(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  // one process (tsx as a loader, not its CLI, which would run the server in a child a SIGKILL misses)
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', QMS_DEMO: '0', QMS_RATE_LIMITS: 'off', LOG_LEVEL: 'warn',
-      QMS_NOTIFY_POLL_MS: '200', QMS_NOTIFY_LEASE_MS: '2000', QMS_MONITOR_INTERVAL_MS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
-    const read = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1]!, child });
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
+async function startServer(databaseUrl: string) {
+  const server = await startServerProcess(databaseUrl, { QMS_NOTIFY_POLL_MS: '200', QMS_NOTIFY_LEASE_MS: '2000', QMS_MONITOR_INTERVAL_MS: '0' });
+  children.push(server.child);
+  return server;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
