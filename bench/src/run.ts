@@ -4,6 +4,7 @@
 //   npm run bench                       everything at full scale (about 15-20 minutes)
 //   npm run bench -- --quick            scaled down (a few minutes)
 //   npm run bench -- --only=latency,render
+//   npm run bench -w bench -- --quick --only=notify   (latency with notifications off, then on)
 //   npm run bench -- --sites=10 --duration=30   (see README.md for every option)
 import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { coldStartBench } from './benchmarks/coldstart.ts';
 import { latencyBench } from './benchmarks/latency.ts';
+import { notifyBench } from './benchmarks/notify.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
 import { stormBench } from './benchmarks/storm.ts';
@@ -21,7 +23,8 @@ import type { BenchContext, BenchResult } from './lib/result.ts';
 import { fmt, parseArgs } from './lib/util.ts';
 
 const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
-  { name: 'latency', needsDb: true, run: latencyBench },
+  { name: 'latency', needsDb: true, run: (ctx) => latencyBench(ctx) },
+  { name: 'notify', needsDb: true, run: notifyBench },
   { name: 'throughput', needsDb: true, run: throughputBench },
   { name: 'storm', needsDb: true, run: stormBench },
   { name: 'render', needsDb: false, run: renderBench },
@@ -39,7 +42,7 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs'].includes(name) && !args.has(name)) {
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

@@ -1,16 +1,17 @@
 import { createDb } from '@qms/db';
 import { prepareFloorTable, fillFloorTable, startFloorServer } from '../floor/floor.ts';
+import { sql } from 'kysely';
 import { post } from '../lib/http.ts';
-import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
+import { seedAdmin, seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import path from 'node:path';
 import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
-import { cpuMark, cpuSince } from '../lib/cpu.ts';
+import { cpuMark, cpuSince, familyCpu, postmasterOf } from '../lib/cpu.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
 import { checkpointCount, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
 import { profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
-import { round, summarize } from '../lib/stats.ts';
+import { round, summarize, type Summary } from '../lib/stats.ts';
 import { now, pool, sleep, steady, until } from '../lib/util.ts';
 
 // a. Call-to-screen latency. N sites with their open counters (staff sockets), displays and
@@ -30,6 +31,13 @@ import { now, pool, sleep, steady, until } from '../lib/util.ts';
 // Where the tail comes from: event-loop delay and GC pauses of the server, the floor and the
 // bench process, second by second, and PostgreSQL's active backends and waits sampled every
 // 100 ms; the slowest calls are listed with what each process was doing then.
+// Notifications (--notify=on, the default): every site subscribes a webhook to all ticket
+// events, pointing at a receiver in a child process on 127.0.0.1 (lib/webhook-receiver.ts,
+// answers 200 after --webhook-delay ms, 3) so the server's worker relays and delivers while the
+// calls are timed; the result says how many deliveries arrived and their lag (the event's
+// occurredAt to arrival). --notify=off starts the server with QMS_NOTIFY_POLL_MS=0 (outbox rows
+// are still written by the trigger, nothing is relayed or delivered). `notify` (notify.ts) runs
+// both and compares them.
 
 interface Pending {
   t0: number;
@@ -46,7 +54,48 @@ interface Timed {
   http?: number;
 }
 
-export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
+export interface LatencyOptions {
+  /** notifications flowing (webhooks to a local receiver) or the worker off; default --notify, else 'on' */
+  notify?: 'on' | 'off';
+  /** the CPU and SQL profiles after the measured runs (default true) */
+  profile?: boolean;
+}
+
+/** Webhook deliveries seen by the receiver during the measured runs (notifications on). */
+export interface DeliveryFigures {
+  /** deliveries of events that occurred during the timed turns (after the warm-up and its deliveries) */
+  received: number;
+  byType: Record<string, number>;
+  repeats: number;
+  badSignatures: number;
+  /** occurredAt → arrival, ms */
+  lag: Summary;
+  /** ticket events the server wrote to the outbox during the measured runs */
+  outboxWritten: number;
+  /** at the end (after a short settle): outbox rows not relayed, webhook messages pending / failed */
+  unrelayed: number;
+  pending: number;
+  failed: number;
+}
+
+/** Figures of one run for the notify comparison: the system's and the floor's first-display times, whole and by halves. */
+export interface LatencyRaw {
+  notify: 'on' | 'off';
+  first: Summary;
+  floorFirst: Summary;
+  /** the system's calls of the first and the second half of the turns (or of the run, --floor-mode=around) */
+  firstHalves: [Summary, Summary];
+  floorHalves: [Summary, Summary];
+  /** p50 of each system turn, and of each floor turn */
+  sliceP50: { system: number[]; floor: number[] };
+  deliveries?: DeliveryFigures;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+export async function latencyBench(ctx: BenchContext, options: LatencyOptions = {}): Promise<BenchResult> {
+  const notify = options.notify ?? (ctx.args.get('notify') === 'off' ? 'off' : 'on');
+  const webhookDelayMs = ctx.num('webhook-delay', 3, 3);
   const sitesN = ctx.num('sites', 20, 5);
   const countersTotal = ctx.num('counters', 1000, 250);
   const displaysTotal = ctx.num('displays', 300, 75);
@@ -73,11 +122,30 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
   await prepareFloorTable(url);
   await fillFloorTable(url, sites, Math.ceil((rate * floorS * 2.5) / sitesN / 2) + 20);
 
-  const server = await startQmsServer({ databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'] });
+  const server = await startQmsServer({ databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'], env: notify === 'off' ? { QMS_NOTIFY_POLL_MS: '0' } : {} });
   const floor = await startFloorServer(url);
   const fleets: Fleet[] = [];
   let clientsChild: Child | undefined;
+  let receiver: Child | undefined;
   try {
+    // ---- notifications: a webhook per site, to all ticket events, at a receiver of our own ----
+    if (notify === 'on') {
+      const secret = `bench-webhook-${Math.random().toString(36).slice(2)}-secret`;
+      receiver = startChild(path.join(ROOT, 'bench/src/lib/webhook-receiver.ts'), {}, [], [secret, String(webhookDelayMs)]);
+      const { port } = await ipcRequest<{ port: number }>(receiver, { op: 'address' });
+      // an admin session straight in the database, like the officials' (lib/load-setup.ts): the
+      // server's own admin (QMS_ADMIN_PASSWORD) exists only when it starts on an empty database
+      const adminToken = await seedAdmin(db);
+      for (const s of sites) {
+        const r = await post(server.url, `/sites/${s.siteId}/webhooks`, adminToken, {
+          url: `http://127.0.0.1:${port}/qms/${s.code}`, secret, events: ['ticket:issued', 'ticket:called', 'ticket:updated'],
+        });
+        if (r.status !== 201) throw new Error(`webhook subscription: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+      ctx.log(`  notifications on: ${sites.length} webhooks (all ticket events) to a receiver on 127.0.0.1:${port} answering after ${webhookDelayMs} ms`);
+    } else {
+      ctx.log('  notifications off: the server runs with QMS_NOTIFY_POLL_MS=0 (outbox written, nothing relayed or delivered)');
+    }
     // ---- sockets: the same layout on both servers ----
     const layout = sites.flatMap((s) => [
       ...s.counters.map((c) => ({ site: s, kind: 'counter' as const, token: c.staffToken, display: -1 })),
@@ -121,6 +189,9 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     const floorAll: number[] = [];
     let floorPhase = 0;
     const floorFirstByPhase: number[][] = [[], []];
+    let slice = 0;
+    const qmsBySlice: number[][] = [[]];
+    const floorBySlice: number[][] = [[]];
     const qmsTimed: Timed[] = [];
     const issueTimed: Timed[] = []; // first = the issue's HTTP reply time
     const floorTimed: Timed[] = [];
@@ -133,6 +204,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         if (p.first === undefined) {
           p.first = at - p.t0;
           qmsFirst.push(p.first);
+          (qmsBySlice[slice] ??= []).push(p.first);
           qmsTimed.push({ at: p.at, first: p.first, get http() { return p.http; } });
         }
         if (++p.seen === displaysOf.get(l.site.siteId)) {
@@ -148,6 +220,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
           p.first = at - p.t0;
           floorFirst.push(p.first);
           floorFirstByPhase[floorPhase]!.push(p.first);
+          (floorBySlice[slice] ??= []).push(p.first);
           floorTimed.push({ at: p.at, first: p.first });
         }
         if (++p.seen === displaysOf.get(p.site)) {
@@ -229,6 +302,16 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
       if (r.status !== 200) throw new Error(`warm-up call: ${r.status} ${JSON.stringify(r.body)}`);
       current.set(counter.id, r.body.ticket.id);
     });
+    // the warm-up's events (about a thousand webhooks) are delivered before the clock starts:
+    // the timed calls meet the worker's steady state, not a backlog
+    if (notify === 'on') {
+      const t1 = now();
+      const drained = await until(async () => drainedOf(await backlog(db)), 120_000, 250);
+      ctx.log(`  warm-up's notifications ${drained ? 'delivered' : 'NOT all delivered'} in ${round((now() - t1) / 1000, 1)} s`);
+    }
+    const outboxBefore = await outboxCount(db);
+    // the timed turns start here (measuredFrom, for the loop and PostgreSQL records, is before the warm-up)
+    const timedFrom = Date.now();
     const busy = new Set<string>();
     const callHttp: number[] = [];
     const statuses: Record<string, number> = {};
@@ -314,8 +397,10 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
       const floorSlice = (floorS * 2) / slices;
       ctx.log(`  floor and system in turns: ${slices} × (floor ${round(floorSlice, 1)} s, system ${round(durationS / slices, 1)} s); ${rate} calls/s, and ${issueRate} issues/s in the system's turns, over ${sites.length} sites`);
       const both = cpuMark(pids);
+      const pgCpu = familyCpu(await postmasterPid(db));
       for (let k = 0; k < slices; k++) {
         floorPhase = k < slices / 2 ? 0 : 1;
+        slice = k;
         turns.push({ kind: 'floor', from: Date.now() });
         await runFloor(floorSlice, 300);
         turns.push({ kind: 'system', from: Date.now() });
@@ -325,10 +410,25 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         lost += pendingQms.size;
         pendingQms.clear();
       }
-      systemCpuLine = cpuSince(both, pids, named(['queue server', 'floor server'])) + ' (floor and system turns together)';
+      systemCpuLine = cpuSince(both, pids, named(['queue server', 'floor server'])) + ` Of the rest, the bench's PostgreSQL ${pgCpu()}% (floor and system turns together).`;
     }
     const measuredTo = Date.now();
     const loadAfter = (await import('node:os')).loadavg()[0]!;
+    let deliveries: DeliveryFigures | undefined;
+    if (receiver) {
+      // the last events of the measured runs: their webhooks arrive within a few hundred ms
+      await until(async () => drainedOf(await backlog(db)), 10_000, 100);
+      const outboxWritten = (await outboxCount(db)) - outboxBefore;
+      const taken = await ipcRequest<{ deliveries: [number, number, string, number][]; badSignatures: number }>(receiver, { op: 'take' });
+      const during = taken.deliveries.filter(([arrived, lag]) => arrived - lag >= timedFrom && arrived - lag <= measuredTo);
+      const byType: Record<string, number> = {};
+      for (const d of during) byType[d[2]] = (byType[d[2]] ?? 0) + 1;
+      const b = await backlog(db);
+      deliveries = {
+        received: during.length, byType, repeats: during.filter((d) => d[3]).length, badSignatures: taken.badSignatures,
+        lag: summarize(during.map((d) => d[1])), outboxWritten, unrelayed: b.unrelayed, pending: b.pending, failed: b.failed,
+      };
+    }
     const pgSamples = await pgSampler.stop();
     const checkpoints = (await checkpointCount(url).catch(() => Number.NaN)) - checkpointsBefore;
     const loops: Record<string, LoopRecord> = {
@@ -338,8 +438,9 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
     };
 
     // ---- where the time goes: a CPU profile of the server under the same load, then SQL ----
-    ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
-    const profile = await profileServer(server, 15_000, async () => {
+    const withProfile = options.profile ?? true;
+    if (withProfile) ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
+    const profile = !withProfile ? { lines: [] as string[] } : await profileServer(server, 15_000, async () => {
       await steady({
         ratePerSecond: rate, durationMs: 15_000, maxInFlight: 200,
         tick: async (i) => {
@@ -362,7 +463,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
         },
       });
     }).catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
-    const sql = await sqlProfile(url, sites[0]!, 100).catch((error) => ({ lines: [`SQL profile not taken: ${(error as Error).message}`] }));
+    const sqlLines = !withProfile ? { lines: [] as string[] } : await sqlProfile(url, sites[0]!, 100).catch((error) => ({ lines: [`SQL profile not taken: ${(error as Error).message}`] }));
 
     const q = summarize(qmsFirst);
     const qa = summarize(qmsAll);
@@ -395,24 +496,52 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
       ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
       serverWarnings(server.output()),
       ...profile.lines,
-      ...sql.lines,
+      ...sqlLines.lines,
+    );
+    const halves = (bySlice: number[][], all: number[]): [Summary, Summary] => {
+      const filled = bySlice.filter((x) => x?.length);
+      if (filled.length >= 2) {
+        const mid = Math.ceil(filled.length / 2);
+        return [summarize(filled.slice(0, mid).flat()), summarize(filled.slice(mid).flat())];
+      }
+      return [summarize(all.slice(0, Math.floor(all.length / 2))), summarize(all.slice(Math.floor(all.length / 2)))];
+    };
+    const firstHalves = halves(qmsBySlice, qmsFirst);
+    const lr: LatencyRaw = {
+      notify, first: q, floorFirst: f, firstHalves, floorHalves: [before, after],
+      sliceP50: { system: qmsBySlice.filter((x) => x?.length).map((x) => round(summarize(x).p50, 2)), floor: floorBySlice.filter((x) => x?.length).map((x) => round(summarize(x).p50, 2)) },
+      ...(deliveries ? { deliveries } : {}), loadBefore, loadAfter,
+    };
+    notes.push(
+      `Notifications ${notify}${notify === 'off' ? ' (QMS_NOTIFY_POLL_MS=0)' : ''}. System first display by halves of the run: p50 ${round(firstHalves[0].p50, 2)} / ${round(firstHalves[1].p50, 2)} ms, p95 ${round(firstHalves[0].p95, 2)} / ${round(firstHalves[1].p95, 2)} ms, p99 ${round(firstHalves[0].p99, 2)} / ${round(firstHalves[1].p99, 2)} ms; p50 per turn: system ${lr.sliceP50.system.join(', ')} ms, floor ${lr.sliceP50.floor.join(', ')} ms.`,
+      ...(deliveries ? [`Webhooks during the measured runs: ${deliveries.received} deliveries (${Object.entries(deliveries.byType).map(([k, v]) => `${k} ${v}`).join(', ')}) of ${deliveries.outboxWritten} outbox rows written, ${deliveries.repeats} repeats, ${deliveries.badSignatures} bad signatures; lag from the event's occurredAt to arrival p50 ${round(deliveries.lag.p50, 1)} ms, p95 ${round(deliveries.lag.p95, 1)} ms, max ${round(deliveries.lag.max, 1)} ms; at the end ${deliveries.unrelayed} outbox rows unrelayed, ${deliveries.pending} webhook messages pending, ${deliveries.failed} failed.`] : []),
     );
     return {
       name: 'latency',
-      title: 'Call-to-screen latency',
+      title: `Call-to-screen latency (notifications ${notify})`,
       figures: [
         { label: 'call → first display, p50', value: round(q.p50, 2), unit: 'ms', floor: round(f.p50, 2), ratio: round(q.p50 / f.p50, 2) },
+        { label: 'call → first display, p95', value: round(q.p95, 2), unit: 'ms', floor: round(f.p95, 2), ratio: round(q.p95 / f.p95, 2) },
         { label: 'call → first display, p99', value: round(q.p99, 2), unit: 'ms', floor: round(f.p99, 2), ratio: round(ratio99, 2), target: 'p99 ≤ 2× floor', met: ratio99 <= 2 },
         { label: 'call → every display of the site, p99', value: round(qa.p99, 2), unit: 'ms', floor: round(fa.p99, 2), ratio: round(qa.p99 / fa.p99, 2) },
+        ...(deliveries ? [
+          { label: 'webhook deliveries while timed', value: deliveries.received, unit: '' },
+          { label: 'webhook lag (occurredAt → arrival), p50', value: round(deliveries.lag.p50, 1), unit: 'ms' },
+          { label: 'webhook lag (occurredAt → arrival), p95', value: round(deliveries.lag.p95, 1), unit: 'ms' },
+        ] : []),
       ],
       notes,
       raw: {
-        floorMode, sliceS, turns, first: q, all: qa, floorFirst: f, floorAll: fa, floorBefore: before, floorAfter: after, callHttp: h, statuses,
+        notify: lr, floorMode, sliceS, turns, first: q, all: qa, floorFirst: f, floorAll: fa, floorBefore: before, floorAfter: after, callHttp: h, statuses,
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
         slowest: { system: slowest(qmsTimed, 20), floor: slowest(floorTimed, 20) },
       },
     };
   } finally {
+    if (receiver) {
+      await ipcRequest(receiver, { op: 'close' }, 10_000).catch(() => {});
+      await receiver.stop(5_000);
+    }
     for (const fleet of fleets) await fleet.close();
     if (clientsChild) {
       await ipcRequest(clientsChild, { op: 'close' }, 30_000).catch(() => {});
@@ -458,4 +587,26 @@ function serverWarnings(output: string): string {
     msgs.set(m, (msgs.get(m) ?? 0) + 1);
   }
   return `The server logged ${lines.length} warnings/errors: ${[...msgs.entries()].map(([m, n]) => `"${m}" ×${n}`).join(', ')}.`;
+}
+
+/** Outbox rows not yet relayed; webhook messages waiting (or retrying) and failed. */
+async function backlog(db: import('@qms/db').Db): Promise<{ unrelayed: number; pending: number; failed: number }> {
+  const r = await sql<{ unrelayed: string; pending: string; failed: string }>`
+    SELECT (SELECT count(*) FROM outbox WHERE relayed_at IS NULL) AS unrelayed,
+           (SELECT count(*) FROM notification WHERE channel = 'webhook' AND status = 'pending') AS pending,
+           (SELECT count(*) FROM notification WHERE channel = 'webhook' AND status = 'failed') AS failed`.execute(db);
+  const row = r.rows[0]!;
+  return { unrelayed: Number(row.unrelayed), pending: Number(row.pending), failed: Number(row.failed) };
+}
+
+const drainedOf = (b: { unrelayed: number; pending: number }) => b.unrelayed + b.pending === 0;
+
+async function outboxCount(db: import('@qms/db').Db): Promise<number> {
+  const r = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox`.execute(db);
+  return Number(r.rows[0]!.n);
+}
+
+async function postmasterPid(db: import('@qms/db').Db): Promise<number> {
+  const r = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+  return postmasterOf(Number(r.rows[0]!.pid));
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { round } from './stats.ts';
 import { now } from './util.ts';
@@ -48,4 +48,43 @@ export function cpuSince(mark: CpuMark, pids: number[], names: string[]): string
   const pct = (ms: number) => `${round((ms / wallMs) * 100, 0)}%`;
   return `CPU over ${round(wallMs / 1000, 1)} s (% of one core; the machine has ${cpus().length}): machine busy ${pct(machineBusyMs)}, ` +
     `${names.map((n, i) => `${n} ${pct(procMs[i]!)}`).join(', ')}, bench process (clients) ${pct(selfMs)}, rest (PostgreSQL and others) ${pct(rest)}.`;
+}
+
+/** The bench's PostgreSQL: the postmaster of the backend serving `backendPid` (from /proc). */
+export function postmasterOf(backendPid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${backendPid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU ticks of a process and of each of its children now (PostgreSQL: the postmaster and its backends and workers). */
+function familyTicks(parent: number): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!Number.isFinite(parent)) return out;
+  out.set(parent, processTicks(parent));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent) out.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Starts counting the CPU of a process family; the returned function gives its % of one core since (a backend that exited meanwhile is missed). */
+export function familyCpu(parent: number): () => number {
+  const t0 = now();
+  const before = familyTicks(parent);
+  return () => {
+    let ticks = 0;
+    for (const [pid, t] of familyTicks(parent)) ticks += t - (before.get(pid) ?? 0);
+    return round(((ticks * TICK_MS) / (now() - t0)) * 100, 0);
+  };
 }

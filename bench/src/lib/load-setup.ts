@@ -163,3 +163,16 @@ export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
   });
   return sites;
 }
+
+/**
+ * An admin with a session whose token we know, for the API calls a manager would make (the
+ * server creates its own admin only in an empty database, and seedLoad's officials come first).
+ */
+export async function seedAdmin(db: Db): Promise<string> {
+  const adminToken = token('qs_');
+  const { id } = await db.insertInto('appUser')
+    .values({ username: `bench-admin-${randomBytes(3).toString('hex')}`, passwordHash: 'not-a-password-hash', displayName: 'Bench admin', role: 'admin' })
+    .returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('userSession').values({ userId: id, tokenHash: tokenHash(adminToken), expiresAt: new Date(Date.now() + 24 * 3_600_000) }).execute();
+  return adminToken;
+}

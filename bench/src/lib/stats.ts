@@ -16,6 +16,7 @@ export interface Summary {
   n: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
   mean: number;
@@ -26,6 +27,7 @@ export function summarize(samples: number[]): Summary {
     n: samples.length,
     p50: percentile(samples, 50),
     p90: percentile(samples, 90),
+    p95: percentile(samples, 95),
     p99: percentile(samples, 99),
     max: samples.length ? Math.max(...samples) : Number.NaN,
     mean: mean(samples),
