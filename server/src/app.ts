@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import { backupDatabase, type Db, type EmbeddedState } from '@qms/db';
+import { backupDatabase, createDb, type Db, type EmbeddedState } from '@qms/db';
 import { EventDispatcher } from './app/dispatcher.ts';
 import { buildServices } from './app/services.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -154,8 +154,11 @@ export async function buildApp(options: AppOptions) {
   // committed events go to the subscribers (subscribers/index.ts, registered below)
   const events = new EventDispatcher(app.log);
   app.decorate('events', events);
+  // the notification worker's own few connections, when the app has the database's address: its
+  // relaying and bookkeeping then never wait for, nor hold, a connection a call needs
+  const notifyDb = options.databaseUrl ? createDb(options.databaseUrl, { max: 3, applicationName: 'qms-notify' }) : options.db;
   const services = buildServices({
-    db: options.db, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
+    db: options.db, notifyDb, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
     agents: agentLink(() => app.realtime), printerAddresses: app.printerAddresses,
     connectedDeviceIds: () => app.realtime.connectedDeviceIds(),
   });
@@ -210,10 +213,11 @@ export async function buildApp(options: AppOptions) {
     app.addHook('onClose', () => monitor.stop());
   }
   // messages and webhooks: the outbox relayed, due messages delivered (notifications/worker.ts)
-  if (config.notifyPollMs > 0) {
-    services.notificationWorker.start();
-    app.addHook('onClose', () => services.notificationWorker.stop());
-  }
+  if (config.notifyPollMs > 0) services.notificationWorker.start();
+  app.addHook('onClose', async () => {
+    await services.notificationWorker.stop();
+    if (notifyDb !== options.db) await notifyDb.destroy();
+  });
   await app.register(async (api) => {
     // one line per route file: a route file never registers another
     await api.register(authRoutes);

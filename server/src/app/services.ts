@@ -26,6 +26,8 @@ import { afterCommit } from './after-commit.ts';
 
 export interface ServiceDeps {
   db: Db;
+  /** the notification relay's and worker's connections (a small pool of their own in production); default db */
+  notifyDb?: Db;
   /** the one clock of the app: the engine's, which tests set */
   clock?: () => Date;
   config: Config;
@@ -46,7 +48,7 @@ export interface ServiceDeps {
  * service. Commands come wrapped (app/after-commit.ts): their events are dispatched once they
  * have committed, so no caller publishes anything.
  */
-export function buildServices({ db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
+export function buildServices({ db, notifyDb = db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
   const engine = new QueueService({ db, clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const now = () => engine.now();
   const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
@@ -60,9 +62,9 @@ export function buildServices({ db, clock, config, log, dispatch, agents, printe
   const ratings = committing(new RatingService(db, { clock: now, windowSeconds: config.ratingWindowSeconds }));
   const alertService = new AlertService(db, now);
   const alerts = committing(alertService);
-  const relay = new NotificationRelay(db, now, alertService, log);
+  const relay = new NotificationRelay(notifyDb, now, alertService, log);
   const notificationWorker = new NotificationWorker({
-    db, now, relay, buildChannel, log, pollMs: config.notifyPollMs || 1000, leaseMs: config.notifyLeaseMs,
+    db: notifyDb, now, relay, buildChannel, log, pollMs: config.notifyPollMs || 1000, leaseMs: config.notifyLeaseMs,
     alertsRaised: (siteId, alertIds) => dispatch([alertsDue(siteId, alertIds)]),
   });
   return {
