@@ -99,7 +99,8 @@ describe("GET /counters/:id/today: the official's own figures of the local day",
       staff: { id: f.userIds.canbo1, displayName: 'Cán bộ canbo1' },
       served: 3,
       noShow: 1,
-      serviceAvgSeconds: expectedAvg,
+      // the database adds in its own order: the same mean to the last few bits
+      serviceAvgSeconds: expect.closeTo(expectedAvg, 9),
       ratings: 3,
       ratingAvg: 2,
     });

@@ -179,7 +179,8 @@ async function withLoggedApp(work: (x: { db: Db; url: string; statements: string
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
     log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
   });
-  const app = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+  // no notification worker: its relaying would be statements of its own among the request's
+  const app = await buildApp({ db, serveUi: false, config: { rateLimits: false, notifyPollMs: 0 } });
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });
     await work({ db, url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, statements });
@@ -225,7 +226,7 @@ describe('statements per call-next', () => {
 
       // a process that never saw the counter (a restart, or another process of a cluster): its
       // first call-next there does not read the counter's site either (qms_call_next checks it)
-      const fresh = await buildApp({ db, serveUi: false, config: { rateLimits: false } });
+      const fresh = await buildApp({ db, serveUi: false, config: { rateLimits: false, notifyPollMs: 0 } });
       try {
         await fresh.listen({ port: 0, host: '127.0.0.1' });
         const freshUrl = `http://127.0.0.1:${(fresh.server.address() as { port: number }).port}`;
