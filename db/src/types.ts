@@ -360,6 +360,8 @@ export interface IntegrationKeyTable {
   siteId: string;
   name: string;
   keyHash: string;
+  /** what the key may do: 'dossiers:read', 'dossier-results:write' */
+  scopes: Generated<string[]>;
   createdAt: DefaultTimestamp;
   lastUsedAt: Date | null;
 }
@@ -370,6 +372,27 @@ export interface DossierResultTable {
   dossierCode: string;
   receivedAt: Timestamp;
   eraseAfter: Timestamp;
+}
+
+export interface TicketProcedureTable {
+  ticketId: string;
+  siteId: string;
+  procedureCode: string;
+  procedureName: Json<Localized>;
+  serviceId: string | null;
+  source: 'kiosk' | 'counter';
+  addedAt: Timestamp;
+  addedBy: string | null;
+}
+
+export interface TicketDossierTable {
+  id: Generated<string>;
+  ticketId: string;
+  siteId: string;
+  dossierCode: string;
+  direction: 'received' | 'returned';
+  recordedAt: Timestamp;
+  recordedBy: string | null;
 }
 
 export interface Database {
@@ -402,6 +425,8 @@ export interface Database {
   ticketContact: TicketContactTable;
   dossierResult: DossierResultTable;
   integrationKey: IntegrationKeyTable;
+  ticketProcedure: TicketProcedureTable;
+  ticketDossier: TicketDossierTable;
 }
 
 export type SiteRow = Selectable<SiteTable>;
