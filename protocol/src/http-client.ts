@@ -10,6 +10,7 @@ import type {
   CaseEvent, ChannelUpdate, ChannelView, ContactReply, Delivery, NotificationSettings, NotifyChannel, Recipient, RecipientInput, Template,
   TemplatePreview, TestSendReply, Webhook,
 } from './notifications.ts';
+import type { AddDossierBody, DossierLookup, IntegrationScope, Visit } from './dossiers.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
 export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
@@ -50,10 +51,21 @@ export interface CallOptions {
 /** POST /sites/:siteId/tickets as a kiosk sees it: the ticket, how its printer did, and the QR code's address. */
 export interface Issued {
   ticket: Ticket;
+  /** the procedure the ticket was issued for (procedureCode), as printed */
+  procedure?: { code: string; name: { vi: string; en: string } };
   print: PrintOutcome;
   phoneUrl?: string;
   /** the ticket the first request of this press made (Idempotency-Key), answered again */
   replayed: boolean;
+}
+
+/** POST /sites/:siteId/tickets's body */
+export interface IssueInput {
+  serviceId: string;
+  priority?: string;
+  lang?: 'vi' | 'en';
+  /** the procedure found at the kiosk (its national code) */
+  procedureCode?: string;
 }
 
 /** '?a=1&b=2' of the defined values ('' when none). */
@@ -144,10 +156,10 @@ export function createHttpClient(options: ClientOptions = {}) {
     sites: () => request<{ id: string; code: string; name: string; timezone: string }[]>('GET', '/sites'),
     site: (siteId: string) => request<SiteConfig>('GET', `/sites/${siteId}`),
     queue: (siteId: string) => request<QueueSnapshot>('GET', `/sites/${siteId}/queue`),
-    issueTicket: (siteId: string, body: { serviceId: string; priority?: string; lang?: 'vi' | 'en' }) =>
+    issueTicket: (siteId: string, body: IssueInput) =>
       request<{ ticket: Ticket }>('POST', `/sites/${siteId}/tickets`, body).then((r) => r.ticket),
     /** Issue with the whole reply (print, phoneUrl); `key`: the press's Idempotency-Key, the same on every retry. */
-    issue: async (siteId: string, body: { serviceId: string; priority?: string; lang?: 'vi' | 'en' }, options: { key?: string; signal?: AbortSignal } = {}): Promise<Issued> => {
+    issue: async (siteId: string, body: IssueInput, options: { key?: string; signal?: AbortSignal } = {}): Promise<Issued> => {
       const res = await send('POST', `/sites/${encodeURIComponent(siteId)}/tickets`, body, undefined, {
         ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}), ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -157,9 +169,20 @@ export function createHttpClient(options: ClientOptions = {}) {
         throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText, e.details);
       }
       if (!data?.ticket) throw new ApiError(res.status, 'BAD_REPLY', 'The server answered without a ticket');
-      return { ticket: data.ticket, print: data.print ?? { status: 'none' }, ...(data.phoneUrl ? { phoneUrl: data.phoneUrl } : {}), replayed: res.headers.get('idempotent-replayed') === 'true' };
+      return {
+        ticket: data.ticket, print: data.print ?? { status: 'none' }, ...(data.phoneUrl ? { phoneUrl: data.phoneUrl } : {}),
+        ...(data.procedure ? { procedure: data.procedure } : {}), replayed: res.headers.get('idempotent-replayed') === 'true' };
     },
     ticket: (ticketId: string) => request<{ ticket: Ticket }>('GET', `/tickets/${ticketId}`).then((r) => r.ticket),
+    /** the ticket with its procedures and dossier codes */
+    visit: (ticketId: string) => request<Visit>('GET', `/tickets/${ticketId}/visit`),
+    /** the visit's procedures, all of them (national codes of the site's procedures) */
+    setTicketProcedures: (ticketId: string, codes: string[]) => request<Visit>('PUT', `/tickets/${ticketId}/procedures`, { codes }),
+    /** a dossier code received or returned during the visit; the same code and direction again changes nothing */
+    addDossier: (ticketId: string, body: AddDossierBody) => request<Visit>('POST', `/tickets/${ticketId}/dossiers`, body),
+    removeDossier: (ticketId: string, dossierId: string) => request<null>('DELETE', `/tickets/${ticketId}/dossiers/${dossierId}`),
+    /** every visit of a dossier at the site (manager, admin, or an integration key with dossiers:read) */
+    dossier: (siteId: string, dossierCode: string) => request<DossierLookup>('GET', `/sites/${siteId}/dossiers/${encodeURIComponent(dossierCode)}`),
     publicTicket: (publicId: string, call: CallOptions = {}) =>
       request<PublicTicket>('GET', `/public/tickets/${encodeURIComponent(publicId)}`, undefined, undefined, call),
     /** the phone page's rating of its own ticket (the publicId is its key) */
@@ -241,8 +264,10 @@ export function createHttpClient(options: ClientOptions = {}) {
         request<{ deliveries: Delivery[] }>('GET', `/sites/${siteId}/notifications${query(filter)}`).then((r) => r.deliveries),
       resend: (deliveryId: string) => request<{ delivery: Delivery }>('POST', `/notifications/${deliveryId}/resend`).then((r) => r.delivery),
       keys: (siteId: string) =>
-        request<{ keys: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[] }>('GET', `/sites/${siteId}/integration-keys`).then((r) => r.keys),
-      addKey: (siteId: string, name: string) => request<{ id: string; name: string; key: string }>('POST', `/sites/${siteId}/integration-keys`, { name }),
+        request<{ keys: { id: string; name: string; scopes: IntegrationScope[]; createdAt: string; lastUsedAt: string | null }[] }>('GET', `/sites/${siteId}/integration-keys`).then((r) => r.keys),
+      /** scopes: what the key may do (default: record results only, as before scopes existed) */
+      addKey: (siteId: string, name: string, scopes?: IntegrationScope[]) =>
+        request<{ id: string; name: string; scopes: IntegrationScope[]; key: string }>('POST', `/sites/${siteId}/integration-keys`, { name, ...(scopes ? { scopes } : {}) }),
       removeKey: (siteId: string, keyId: string) => request<null>('DELETE', `/sites/${siteId}/integration-keys/${keyId}`),
     },
     /** a complaint's case (criticism, low rating) */

@@ -50,6 +50,10 @@ export const IssueHeaders = Type.Object({
 });
 export const IssueBody = Type.Object({
   serviceId: Id, priority: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })), lang: Type.Optional(Type.Enum(['vi', 'en'])),
+  procedureCode: Type.Optional(Type.String({
+    minLength: 1, maxLength: 40, pattern: '^[0-9A-Za-z.]+$',
+    description: "the procedure the citizen found at the kiosk (its national code, one of the service's procedures): the ticket remembers it, prints it and shows it at the counter. 400 UNKNOWN_PROCEDURE when the service does not list it",
+  })),
 }, strict);
 export const PauseBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, strict);
 export const TransferBody = Type.Object({ serviceId: Id }, strict);
@@ -74,6 +78,7 @@ export const PrintReply = Type.Object({
  */
 export const IssueReply = Type.Object({
   ticket: Ticket,
+  procedure: Type.Optional(Type.Object({ code: Type.String(), name: Type.Object({ vi: Type.String(), en: Type.String() }) }, { description: 'the procedure of procedureCode, as printed' })),
   print: Type.Optional(PrintReply),
   phoneUrl: Type.Optional(Type.String()),
 });
