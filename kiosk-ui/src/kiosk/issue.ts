@@ -11,6 +11,8 @@ export interface Issued {
   print: PrintOutcome;
   /** the phone page the QR code opens (same as on the paper) */
   phoneUrl: string;
+  /** the procedure found by search, as the ticket prints it */
+  procedure?: { code: string; name: { vi: string; en: string } };
 }
 
 /** A key for one press: random, and made without crypto.randomUUID (only in secure contexts, and kiosks often load over plain http on the LAN). */
@@ -30,6 +32,9 @@ export interface RetryPolicy {
 // about a server restart's worth of retries; then the citizen reads that the service is down
 export const ISSUE_RETRY: RetryPolicy = { attemptMs: 12_000, totalMs: 20_000, backoffMs: [300, 1_000, 2_000, 3_000] };
 
+/** What a press sends: the field, the priority group, the language, and the procedure found by search. */
+type IssueBody = { serviceId: string; priority?: string; lang: 'vi' | 'en'; procedureCode?: string };
+
 /** The server did not answer (network, restart, timeout) or could not (5xx): the same press again. */
 class NoAnswer extends Error {}
 
@@ -39,7 +44,7 @@ class NoAnswer extends Error {}
  * made, never a second one; it retries until an answer comes or the time is up.
  */
 export async function issueTicket(
-  client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' },
+  client: Pick<QmsClient, 'issue'>, siteId: string, body: IssueBody,
   key = newIssueKey(), policy: RetryPolicy = ISSUE_RETRY,
 ): Promise<Issued> {
   const end = Date.now() + policy.totalMs;
@@ -54,7 +59,7 @@ export async function issueTicket(
   }
 }
 
-async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' }, key: string, timeoutMs: number): Promise<Issued> {
+async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body: IssueBody, key: string, timeoutMs: number): Promise<Issued> {
   // the server answers within a few seconds even when the printer does not: never hang for ever
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -68,5 +73,8 @@ async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body:
   } finally {
     clearTimeout(timer);
   }
-  return { ticket: reply.ticket, print: reply.print, phoneUrl: reply.phoneUrl ?? `${location.origin}/t/${reply.ticket.publicId}` };
+  return {
+    ticket: reply.ticket, print: reply.print, phoneUrl: reply.phoneUrl ?? `${location.origin}/t/${reply.ticket.publicId}`,
+    ...(reply.procedure ? { procedure: reply.procedure } : {}),
+  };
 }
