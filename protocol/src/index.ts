@@ -5,3 +5,4 @@ export * from './requests.ts';
 export * from './errors.ts';
 export * from './lifecycle.ts';
 export * from './notifications.ts';
+export * from './audit.ts';
