@@ -199,7 +199,7 @@ export class AuthService {
         const session = await trx.insertInto('userSession').values(values).returning('id').executeTakeFirstOrThrow();
         await this.record({
           actor: { id: user.id, name: user.username, kind: 'user', ip: ip ?? null }, siteId: await this.audit!.siteOfUser(user.id, trx),
-          action: 'login', target: { type: 'user', id: user.id }, changes: { session: session.id.slice(0, 8), expiresAt: expiresAt.toISOString() },
+          action: 'login', target: { type: 'user', id: user.id }, changes: { session: session.id.slice(0, 8) },
         }, trx);
       });
     }
