@@ -1,6 +1,7 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_ACTIONS } from '@qms/protocol';
 import { AuthService } from '../../src/auth/auth.service.ts';
 import { ADMIN_PASSWORD, apiFixture, bearer, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
@@ -234,6 +235,13 @@ describe('what is recorded', () => {
     expect(JSON.stringify(await f.t.db.selectFrom('auditLog').selectAll().execute())).not.toContain(key.json().key);
   });
 
+  it('records only the actions the protocol lists (AUDIT_ACTIONS: the console names each)', async () => {
+    const recorded = (await f.t.db.selectFrom('auditLog').select('action').distinct().execute()).map((r) => r.action);
+    expect(recorded.length).toBeGreaterThan(40);
+    const listed: string[] = Object.values(AUDIT_ACTIONS).flat();
+    for (const action of recorded) expect(listed, action).toContain(action);
+  });
+
   it('never holds a password, a secret, a token or a leader\'s number, anywhere in any entry', async () => {
     const text = JSON.stringify(await f.t.db.selectFrom('auditLog').selectAll().execute());
     for (const secret of NEVER) expect(text, secret).not.toContain(secret);
@@ -357,6 +365,15 @@ describe('exported with the reports', () => {
     expect(res.body).not.toContain('127.0.0.1');
     for (const secret of NEVER) expect(res.body, secret).not.toContain(secret);
     expect((await api('GET', `/sites/${f.siteId}/reports/audit.csv?${range}`, otherManager)).statusCode).toBe(403);
+  });
+
+  it('every site of the caller: a manager\'s own sites, an administrator\'s also the entries of no site', async () => {
+    const all = await api('GET', `/reports/audit.csv?${range}`, f.tokens.admin);
+    expect(all.statusCode).toBe(200);
+    expect(all.body).toMatch(/\r\n[^,]+,,user,nobody-here,login_failed,/);
+    const theirs = await api('GET', `/reports/audit.csv?${range}`, otherManager);
+    expect(theirs.body.trimEnd().split('\r\n').slice(1).map((l) => l.split(',')[4])).toEqual(['membership.add', 'membership.remove']);
+    expect((await api('GET', `/reports/audit.csv?${range}`, f.tokens.staff)).statusCode).toBe(403);
   });
 
   it('audit.xlsx: the same entries on a sheet "Nhật ký thay đổi"', async () => {
