@@ -40,7 +40,7 @@ export const CHANGED = Object.freeze({ changed: true as const });
  * Names that only ever hold secrets or personal data: whatever a command hands in under one of
  * them is written as CHANGED (the commands already do; this is the net under them).
  */
-const SENSITIVE = /^(password|passwordHash|newPassword|currentPassword|secret|secrets|token|deviceToken|key|apiKey|accessToken|secretKey|pairingCode|phone|phoneNumber|address|email|idNumber)$/i;
+const SENSITIVE = /^(password|passwordHash|newPassword|currentPassword|secret|secrets|token|deviceToken|key|apiKey|accessToken|secretKey|authorization|cookie|pairingCode|phone|phoneNumber|address|email|idNumber)$/i;
 
 const isMarker = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
   && Object.keys(v).length === 1 && (v as { changed?: unknown }).changed === true;

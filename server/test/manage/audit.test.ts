@@ -3,6 +3,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_ACTIONS } from '@qms/protocol';
 import { AuthService } from '../../src/auth/auth.service.ts';
+import { CHANGED, scrub } from '../../src/audit/audit.service.ts';
+import { EMAIL_SECRET_FIELDS } from '../../src/notifications/channels/email.ts';
+import { SMS_SECRET_FIELDS } from '../../src/notifications/channels/sms/index.ts';
+import { ZALO_SECRET_FIELDS } from '../../src/notifications/channels/zalo.ts';
 import { ADMIN_PASSWORD, apiFixture, bearer, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
@@ -247,6 +251,21 @@ describe('what is recorded', () => {
     for (const secret of NEVER) expect(text, secret).not.toContain(secret);
     const tokens = Object.values(f.tokens);
     for (const token of tokens) expect(text).not.toContain(token);
+  });
+});
+
+describe('the net under the commands (scrub)', () => {
+  it('writes every channel secret\'s name, and a password or an address anywhere, as {changed: true}', () => {
+    const names = [...new Set([...Object.values(SMS_SECRET_FIELDS).flat(), ...EMAIL_SECRET_FIELDS, ...ZALO_SECRET_FIELDS, 'password', 'token', 'address', 'phone'])];
+    for (const name of names) {
+      expect(scrub({ [name]: 'the-value' }), name).toEqual({ [name]: CHANGED });
+      expect(scrub({ 'settings.headers': { from: null, to: { [name]: 'the-value', accept: 'json' } } }), name)
+        .toEqual({ 'settings.headers': { from: null, to: { [name]: CHANGED, accept: 'json' } } });
+    }
+    // which secrets changed stays: names only
+    expect(scrub({ secrets: { authorization: CHANGED } })).toEqual({ secrets: { authorization: CHANGED } });
+    expect(scrub({ secrets: { authorization: 'Bearer x' } })).toEqual({ secrets: CHANGED });
+    expect(scrub({ name: { from: 'a', to: 'b' }, events: ['ticket:called'] })).toEqual({ name: { from: 'a', to: 'b' }, events: ['ticket:called'] });
   });
 });
 
