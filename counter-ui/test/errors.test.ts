@@ -6,7 +6,7 @@ import { actionOfKey, isReservedKey, SHORTCUTS } from '../src/counter/shortcuts.
 
 // Refusals these two screens never provoke: issuing tickets, configuration, photos, printers.
 const NOT_FOR_THESE_SCREENS = new Set<ErrorCode>([
-  'SITE_CLOSED', 'SERVICE_CLOSING', 'UNKNOWN_PRIORITY', 'USERNAME_TAKEN', 'COUNTER_REQUIRED', 'DEVICE_NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE',
+  'USERNAME_TAKEN', 'COUNTER_REQUIRED', 'DEVICE_NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE',
   'COUNTER_IN_USE', 'COUNTER_NUMBER_TAKEN', 'SITE_CODE_TAKEN', 'SERVICE_CODE_TAKEN', 'SERVICE_HAS_TICKETS', 'PREFIX_TAKEN',
   'PRIORITY_GROUP_NOT_FOUND', 'INVALID_OPENING_HOURS', 'DUPLICATE_HOLIDAY', 'DUPLICATE_PROCEDURE', 'DUPLICATE_SERVICE',
   'INVALID_ANNOUNCEMENT', 'INVALID_PRIORITY_GROUP', 'INVALID_RATING_SCALE', 'INVALID_TIMEZONE', 'INVALID_RANGE', 'INVALID_GROUP_BY',
@@ -15,6 +15,8 @@ const NOT_FOR_THESE_SCREENS = new Set<ErrorCode>([
   // notifications: the console's settings, the citizen's number, the dossier system
   'INVALID_CHANNEL_SETTINGS', 'CHANNEL_NOT_SET_UP', 'WEBHOOK_NOT_FOUND', 'DELIVERY_NOT_FOUND', 'RECIPIENT_NOT_FOUND',
   'INVALID_ADDRESS', 'INVALID_PHONE', 'CONTACT_NOT_OFFERED', 'TICKET_NOT_LIVE', 'INVALID_INTEGRATION_KEY', 'NOT_A_COMPLAINT',
+  // integration keys of the dossier system
+  'INSUFFICIENT_SCOPE',
 ]);
 
 const err = (status: number, code: string, message = '', details?: unknown) => new ApiError(status, code, message, details);
@@ -49,6 +51,17 @@ describe('error messages of the counter terminal and rating tablet', () => {
       .toBe('Ticket A001 is being served at counter 4.');
     expect(explain(err(409, 'TICKET_NOT_CALLED', 'Cannot recall A001: it is serving', { status: 'serving' }), 'vi', { ticketCode: 'A001' }))
       .toContain('đang được phục vụ');
+  });
+
+  it('say when a walk-in number cannot be issued, with the times of the centre', () => {
+    const ctx = { timezone: 'Asia/Ho_Chi_Minh' };
+    expect(explain(err(409, 'SITE_CLOSED', 'The centre is closed now', { opensAt: '2026-12-07T07:30:00.000+07:00' }), 'vi', ctx))
+      .toBe('Trung tâm hiện không làm việc nên không cấp số được. Mở lại lúc 07:30 07/12/2026.');
+    expect(explain(err(409, 'SITE_CLOSED', 'The centre is closed now', { opensAt: null }), 'en', ctx)).toBe('The centre is closed now, so no number can be issued.');
+    expect(explain(err(409, 'SERVICE_CLOSING', '…', { closesAt: '2026-12-05T17:00:00.000+07:00', estimatedWaitSeconds: 4000 }), 'vi', ctx))
+      .toContain('vượt quá giờ kết thúc (17:00)');
+    expect(explain(err(409, 'SERVICE_CLOSING', '…', { closesAt: '2026-12-05T10:00:00.000Z' }), 'en', ctx)).toContain('(17:00)');
+    expect(explain(err(403, 'TICKET_NOT_AT_YOUR_COUNTER', '…', { code: 'A004' }), 'vi')).toBe('Số A004 không còn ở quầy của bạn nên không sửa được thủ tục, hồ sơ.');
   });
 
   it('explain transport failures and unknown codes without a stack trace', () => {
