@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '@qms/protocol';
 import { ApiError } from '@qms/protocol/client';
 import { EXPLAINED_CODES, explain } from '../src/lib/errors.ts';
-import { actionOfKey, isReservedKey, SHORTCUTS } from '../src/counter/shortcuts.ts';
+import { DossierCode } from '@qms/protocol';
+import { actionOfKey, isReservedKey, SHORTCUTS, startsDossierCode } from '../src/counter/shortcuts.ts';
+import { DOSSIER_CODE } from '../src/counter/visit.svelte.ts';
 
 // Refusals these two screens never provoke: issuing tickets, configuration, photos, printers.
 const NOT_FOR_THESE_SCREENS = new Set<ErrorCode>([
@@ -72,8 +74,8 @@ describe('error messages of the counter terminal and rating tablet', () => {
 });
 
 describe('keyboard shortcuts', () => {
-  it('map F1..F9 to one action each, and keep F1..F10 from the browser', () => {
-    expect(SHORTCUTS.map((s) => s.key)).toEqual(['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9']);
+  it('map F1..F10 to one action each, and keep F1..F10 from the browser', () => {
+    expect(SHORTCUTS.map((s) => s.key)).toEqual(['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10']);
     expect(new Set(SHORTCUTS.map((s) => s.action)).size).toBe(SHORTCUTS.length);
     const key = (k: string, mods: Partial<KeyboardEvent> = {}) => actionOfKey({ key: k, ctrlKey: false, altKey: false, metaKey: false, shiftKey: false, ...mods });
     expect(key('F1')).toBe('callNext');
@@ -82,5 +84,21 @@ describe('keyboard shortcuts', () => {
     expect(key('a')).toBeNull();
     expect(['F1', 'F5', 'F10'].every(isReservedKey)).toBe(true);
     expect(['F11', 'F12', 'Enter', '1'].some(isReservedKey)).toBe(false);
+    expect(key('F10')).toBe('walkIn');
+    // nothing a scanner types is an action: letters, digits, the code's marks, Enter
+    for (const k of [...'AaZz09.-_/', 'Enter', 'Tab', ' ']) expect(key(k), k).toBeNull();
+  });
+
+  it('send the first character of a code typed outside a field to the dossier field', () => {
+    const key = (k: string, mods: Partial<KeyboardEvent> = {}) => startsDossierCode({ key: k, ctrlKey: false, altKey: false, metaKey: false, target: null, ...mods });
+    for (const k of [...'Ab09.-_/']) expect(key(k), k).toBe(true);
+    for (const k of ['F4', 'Enter', ' ', 'Escape', 'ArrowDown', 'Tab', 'đ', '+']) expect(key(k), k).toBe(false);
+    expect(key('c', { ctrlKey: true })).toBe(false); // Ctrl+C copies, as ever
+  });
+
+  it('check a dossier code by the rule of the API before sending it', () => {
+    expect(DOSSIER_CODE.source).toBe(`^[${DossierCode.pattern.slice(2, -3)}]{${DossierCode.minLength},${DossierCode.maxLength}}$`);
+    for (const ok of ['000.00.12.H47-261205-0042', 'abc', 'HS/2026_01', 'X'.repeat(40)]) expect(DOSSIER_CODE.test(ok), ok).toBe(true);
+    for (const bad of ['ab', 'X'.repeat(41), 'HS 2026', 'HS#1', 'mã-01', '']) expect(DOSSIER_CODE.test(bad), bad).toBe(false);
   });
 });

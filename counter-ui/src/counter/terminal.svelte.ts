@@ -5,6 +5,8 @@ import { explainText, type ErrorContext } from '../lib/errors.ts';
 import { safeGet, safeSet } from '@qms/ui-shared/lang';
 import type { StaffSession } from './session.svelte.ts';
 import type { Action } from './shortcuts.ts';
+import { TicketVisit } from './visit.svelte.ts';
+import { WalkIn } from './walk-in.svelte.ts';
 
 // The counter terminal's state: the site, the counter this browser works, its current ticket,
 // the waiting figures and list, and today's own figures. HTTP commands change the server; the
@@ -20,7 +22,7 @@ export interface Notice {
   text: Text;
   id: number;
 }
-export type Dialog = 'pause' | 'transfer' | 'pick' | null;
+export type Dialog = 'pause' | 'transfer' | 'pick' | 'procedures' | 'walkIn' | null;
 
 export const PAUSE_REASONS: Text[] = [
   { vi: 'Nghỉ giải lao', en: 'Break' },
@@ -34,7 +36,7 @@ export class CounterTerminal {
   site = $state<SiteConfig | null>(null);
   counterId = $state<string | null>(null);
   counter = $state<Counter | null>(null);
-  ticket = $state<Ticket | null>(null);
+  #ticket = $state<Ticket | null>(null);
   waiting = $state<WaitingTicket[]>([]);
   waitingTotal = $state(0);
   today = $state<TodayFigures | null>(null);
@@ -43,6 +45,12 @@ export class CounterTerminal {
   private typedAhead: Action | null = null;
   notice = $state<Notice | null>(null);
   dialog = $state<Dialog>(null);
+  /** the procedure picker: replacing this procedure (its code), or adding one (null) */
+  replacing = $state<string | null>(null);
+  /** the walk-in number being issued (dialog 'walkIn') */
+  walkIn = $state<WalkIn | null>(null);
+  /** the procedures and dossier codes of the ticket at the counter */
+  readonly visit: TicketVisit;
   /** ticks every second, for elapsed and waiting times */
   now = $state(Date.now());
   readonly live: LiveQueue;
@@ -58,6 +66,7 @@ export class CounterTerminal {
   constructor(private readonly session: StaffSession, readonly siteId: string) {
     const socket = session.client.connect({ siteId });
     this.live = new LiveQueue(socket);
+    this.visit = new TicketVisit(session.client, (error) => this.fail(error, { ticketCode: this.ticket?.code, counterNumber: this.counter?.number }));
     // the client's socket retries server-side closes and refused handshakes itself
     socket.on('connect_error', (error) => {
       // the session ended, or the official no longer belongs to this centre: sign in again
@@ -66,7 +75,9 @@ export class CounterTerminal {
     socket.on('queue:snapshot', (snapshot) => {
       this.skewMs = Date.parse(snapshot.at) - Date.now();
       const mine = snapshot.counters.find((c) => c.counterId === this.counterId);
-      if (mine) this.ticket = mine.ticket ?? null;
+      if (mine) this.#ticket = mine.ticket ?? null;
+      // procedures and dossiers recorded while offline (or from the official's other browser)
+      this.visit.follow(this.#ticket, true);
       // whatever happened while offline: read it all again
       if (this.counterId) void this.refreshCounter();
       this.later('waiting', () => this.refreshWaiting(), 50);
@@ -152,6 +163,18 @@ export class CounterTerminal {
 
   // ---- reading -----------------------------------------------------------------------------
 
+  /** the ticket called to or served at this counter; its visit (procedures, dossiers) follows it */
+  get ticket(): Ticket | null {
+    return this.#ticket;
+  }
+
+  set ticket(ticket: Ticket | null) {
+    this.#ticket = ticket;
+    this.visit.follow(ticket);
+    // a dialog about the ticket that left (another browser finished it) has nothing to change
+    if (!ticket && (this.dialog === 'procedures' || this.dialog === 'transfer')) this.dialog = null;
+  }
+
   get serverNow(): number {
     return this.now + this.skewMs;
   }
@@ -236,6 +259,8 @@ export class CounterTerminal {
       case 'start': return this.mine && allows('start', t?.status);
       case 'finish': return this.mine && allows('finish', t?.status);
       case 'transfer': return this.mine && allows('transfer', t?.status);
+      // a number for a citizen at the desk, whether or not another one is being served
+      case 'walkIn': return this.mine;
     }
   }
 
@@ -297,6 +322,9 @@ export class CounterTerminal {
         this.dialog = 'pick';
         void this.refreshWaiting();
         return;
+      case 'walkIn':
+        this.openWalkIn();
+        return;
       case 'pauseResume':
         if (this.status === 'paused') return this.counterCommand('pauseResume', () => this.session.client.resumeCounter(this.counterId!));
         this.dialog = 'pause';
@@ -331,6 +359,43 @@ export class CounterTerminal {
 
   closeDialog(): void {
     this.dialog = null;
+    this.replacing = null;
+    this.walkIn = null;
+  }
+
+  /** The procedure picker, to add one or to put another in place of `replacing`. */
+  pickProcedure(replacing: string | null = null): void {
+    if (!this.ticket || this.dialog) return;
+    this.replacing = replacing;
+    this.dialog = 'procedures';
+  }
+
+  async chooseProcedure(code: string): Promise<void> {
+    const replacing = this.replacing;
+    this.closeDialog();
+    const name = this.procedureName(code);
+    const ok = replacing ? await this.visit.replaceProcedure(replacing, code) : await this.visit.addProcedure(code);
+    if (ok && name) this.say('ok', { vi: `Đã ghi thủ tục: ${name.vi}`, en: `Procedure recorded: ${name.en}` });
+  }
+
+  /** a procedure's name from the site's list */
+  procedureName(code: string): Text | undefined {
+    for (const s of this.site?.services ?? []) {
+      const p = s.procedures.find((x) => x.code === code);
+      if (p) return p.name;
+    }
+    return undefined;
+  }
+
+  private openWalkIn(): void {
+    // the counter's first service, or the one of the citizen at the desk
+    const serviceId = this.serviceIds[0] ?? this.site?.services[0]?.id ?? '';
+    this.walkIn = new WalkIn(this.session.client, this.siteId,
+      (error) => {
+        if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
+        return explainText(error, { counterNumber: this.counter?.number, timezone: this.site?.timezone });
+      }, serviceId);
+    this.dialog = 'walkIn';
   }
 
   dismissNotice(): void {
@@ -405,7 +470,7 @@ export class CounterTerminal {
     }
   }
 
-  private fail(error: unknown, ctx: ErrorContext = {}): void {
+  fail(error: unknown, ctx: ErrorContext = {}): void {
     const text = explainText(error, ctx);
     if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
     this.say('error', text);
