@@ -111,4 +111,18 @@ describe('renderTicket', () => {
     const priority = await renderTicket({ ...sampleTicket, priorityLabel: { vi: 'Người khuyết tật', en: 'Disability' } });
     expect(priority.height).toBeGreaterThan(plain.height + 30);
   });
+
+  it('prints the procedure found at the kiosk under the field, readable by a person', async () => {
+    const procedure = { code: '1.001193', name: { vi: 'Đăng ký khai sinh', en: 'Birth registration' } };
+    const texts = ticketTexts({ ...sampleTicket, procedure });
+    expect(texts.procedure).toBe('Thủ tục 1.001193: Đăng ký khai sinh');
+    expect(texts.english).toContain('procedure 1.001193');
+    expect(ticketTexts(sampleTicket).procedure).toBeNull();
+    const plain = await renderTicket(sampleTicket);
+    const raster = await renderTicket({ ...sampleTicket, procedure });
+    expect(raster.height).toBeGreaterThan(plain.height + 20);
+    const text = normalise(await ocr(raster));
+    expect(text).toContain('Thủ tục 1.001193');
+    expect(text).toContain('Đăng ký khai sinh');
+  });
 });

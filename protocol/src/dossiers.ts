@@ -17,6 +17,8 @@ export const ProcedureCode = Type.String({ minLength: 1, maxLength: 40, pattern:
  * compared upper-case, so a scanner's or a keyboard's case does not make two dossiers.
  */
 export const DossierCode = Type.String({ minLength: 3, maxLength: 40, pattern: '^[A-Za-z0-9._/-]+$' });
+/** Receipts print dossier codes upper-case; a keyboard or a scanner may not. */
+export const normaliseDossierCode = (code: string) => code.trim().toUpperCase();
 export const DOSSIER_DIRECTIONS = ['received', 'returned'] as const;
 export const DossierDirection = Type.Enum([...DOSSIER_DIRECTIONS], { description: 'received: the centre took the dossier in (submission); returned: the result went back to the citizen (collection)' });
 export type DossierDirection = (typeof DOSSIER_DIRECTIONS)[number];

@@ -8,7 +8,7 @@ const Instant = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 /** Event types a webhook may subscribe to. */
-export const WEBHOOK_EVENTS = ['ticket:issued', 'ticket:called', 'ticket:updated', 'rating:created', 'criticism:created', 'alert:raised'] as const;
+export const WEBHOOK_EVENTS = ['ticket:issued', 'ticket:called', 'ticket:updated', 'rating:created', 'criticism:created', 'alert:raised', 'dossier:recorded'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export const Webhook = Type.Object({

@@ -37,6 +37,7 @@ import { photoRoutes } from './photos/photo.routes.ts';
 import { printerRoutes } from './routes/printer.routes.ts';
 import { reportRoutes } from './routes/report.routes.ts';
 import { notificationRoutes } from './routes/notification.routes.ts';
+import { dossierRoutes } from './routes/dossier.routes.ts';
 import { SUBSCRIBERS } from './subscribers/index.ts';
 import { version } from './version.ts';
 
@@ -230,6 +231,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(photoRoutes);
     await api.register(printerRoutes);
     await api.register(notificationRoutes);
+    await api.register(dossierRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);

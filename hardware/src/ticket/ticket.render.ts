@@ -233,6 +233,10 @@ function layoutTicket(data: TicketPrintData, width: number): Layout {
   b.rule(2);
   b.gap(16 * s);
   b.paragraph([{ text: t.serviceName, bold: true }], 30 * s);
+  if (t.procedure) {
+    b.gap(8 * s);
+    b.paragraph([{ text: t.procedure }], 22 * s);
+  }
   b.gap(22 * s);
   b.paragraph([{ text: t.numberLabel }], 28 * s);
   b.gap(14 * s);

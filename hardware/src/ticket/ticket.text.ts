@@ -16,6 +16,8 @@ export type TicketPrintData = {
   /** the phone page that follows this ticket, printed as a QR code */
   url: string;
   priorityLabel?: { vi: string; en: string };
+  /** the procedure the citizen found at the kiosk (its national code and name) */
+  procedure?: { code: string; name: { vi: string; en: string } };
 };
 
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
@@ -24,6 +26,8 @@ export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 export type TicketTexts = {
   centreName: string;
   serviceName: string;
+  /** "Thủ tục 1.001193: Đăng ký khai sinh", when the ticket was taken for a procedure */
+  procedure: string | null;
   numberLabel: string;
   code: string;
   priority: string | null;
@@ -79,6 +83,7 @@ export function ticketTexts(data: TicketPrintData): TicketTexts {
   const english = [
     `Ticket ${code}`,
     clean(data.serviceName.en),
+    data.procedure ? `procedure ${clean(data.procedure.code)}` : null,
     data.priorityLabel ? `priority: ${clean(data.priorityLabel.en)}` : null,
     `${enNumber.format(ahead)}\u00a0ahead`,
     waitEn ?? 'wait not yet known',
@@ -90,6 +95,7 @@ export function ticketTexts(data: TicketPrintData): TicketTexts {
   return {
     centreName: clean(data.centreName),
     serviceName: clean(data.serviceName.vi),
+    procedure: data.procedure ? `Thủ tục ${clean(data.procedure.code)}: ${clean(data.procedure.name.vi)}` : null,
     numberLabel: 'Số thứ tự',
     code,
     priority: data.priorityLabel ? `Ưu tiên: ${clean(data.priorityLabel.vi)}` : null,

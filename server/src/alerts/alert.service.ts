@@ -4,6 +4,7 @@ import type { Alert, CaseEvent } from '@qms/protocol';
 import type { Committed } from '../app/after-commit.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { event } from '../queue/queue.events.ts';
+import { lastFinishedAt } from '../ratings/rating.service.ts';
 import { isoInZone } from '../queue/time.ts';
 
 // Alerts a manager must see at once: a citizen's criticism pressed on a rating tablet or kiosk,
@@ -31,7 +32,11 @@ export type CriticismSource =
   | { kind: 'staff'; staffId: string; siteIds: string[] };
 
 export class AlertService {
-  constructor(private readonly db: Db, private readonly now: () => Date) {}
+  /**
+   * @param ticketWindowSeconds how long after a ticket is finished at a counter a criticism
+   * from that counter is still about it (the rating window)
+   */
+  constructor(private readonly db: Db, private readonly now: () => Date, private readonly ticketWindowSeconds = 0) {}
 
   /**
    * Records a criticism. The counter is the device's (a rating tablet), or the one the official
@@ -58,13 +63,15 @@ export class AlertService {
       }
     }
     let staffId: string | null = null;
+    let ticketId: string | null = null;
     if (counterId) {
       const counter = await this.db.selectFrom('counter').select(['staffId', 'status']).where('id', '=', counterId).executeTakeFirst();
       staffId = counter && counter.status !== 'closed' ? counter.staffId : null;
+      ticketId = await this.visitAtCounter(counterId);
     }
     const text = comment?.trim() ? comment.trim() : null;
     const row = await this.db.insertInto('alert').values({
-      siteId, kind: 'criticism', counterId, staffId, ticketId: null,
+      siteId, kind: 'criticism', counterId, staffId, ticketId,
       deviceId: source.kind === 'device' ? source.deviceId : null,
       data: JSON.stringify({ comment: text, ...(source.kind === 'staff' ? { reportedBy: source.staffId } : {}) }),
       createdAt: this.now(), acknowledgedAt: null, acknowledgedBy: null,
@@ -72,6 +79,19 @@ export class AlertService {
     const alert = (await this.describe([row]))[0]!;
     // stored first, then sent (a console that missed the event lists it on its next load)
     return { value: alert, events: [event('alert:raised', alert.siteId, { alert })] };
+  }
+
+  /**
+   * The visit a criticism from a counter is about, so it reaches the dossier's record: the ticket
+   * being served there, else the one just finished there (within the rating window), else none.
+   */
+  private async visitAtCounter(counterId: string): Promise<string | null> {
+    const serving = await this.db.selectFrom('ticket').select('id').where('counterId', '=', counterId)
+      .where('status', 'in', ['called', 'serving']).orderBy('calledAt', 'desc').limit(1).executeTakeFirst();
+    if (serving) return serving.id;
+    const last = await lastFinishedAt(this.db, counterId);
+    const recent = last?.finishedAt && this.now().getTime() <= last.finishedAt.getTime() + this.ticketWindowSeconds * 1000;
+    return recent ? last.id : null;
   }
 
   /**

@@ -21,6 +21,7 @@ import { alertsDue, type DomainEvent } from '../queue/queue.events.ts';
 import { QueueService } from '../queue/queue.service.ts';
 import { RatingService } from '../ratings/rating.service.ts';
 import { Reports } from '../reports/reports.ts';
+import { VisitService } from '../dossiers/visit.service.ts';
 import { IssueTicket } from '../use-cases/issue-ticket.ts';
 import { afterCommit } from './after-commit.ts';
 
@@ -60,7 +61,7 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     publishAlert: (siteId, alertId) => dispatch([alertsDue(siteId, [alertId])]),
   });
   const ratings = committing(new RatingService(db, { clock: now, windowSeconds: config.ratingWindowSeconds }));
-  const alertService = new AlertService(db, now);
+  const alertService = new AlertService(db, now, config.ratingWindowSeconds);
   const alerts = committing(alertService);
   const relay = new NotificationRelay(notifyDb, now, alertService, log);
   const notificationWorker = new NotificationWorker({
@@ -78,6 +79,8 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db), sites, engine, auth)),
     photos: committing(new StaffPhotoService(db)),
     reports: new Reports(db),
+    /** procedures and dossier codes on tickets, and a dossier's visits */
+    visits: new VisitService(db, now, engine),
     /** issue → print → reply (use-cases/issue-ticket.ts) */
     issueTicket: new IssueTicket(queue, ticketPrinter()),
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */

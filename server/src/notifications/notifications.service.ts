@@ -4,7 +4,7 @@ import type { Db, NotificationTable, NotifyChannelKind } from '@qms/db';
 import {
   TEMPLATE_PURPOSES, type ChannelUpdate, type ChannelView, type ContactReply, type Delivery, type NotificationSettings,
   type Recipient, type RecipientInput, type Template, type TemplatePreview, type TemplatePurpose, type TestSendReply,
-  type Webhook, type WebhookCreate,
+  type Webhook, type WebhookCreate, type IntegrationScope, normaliseDossierCode,
 } from '@qms/protocol';
 import { localDate } from '@qms/protocol/calendar';
 import type { Committed } from '../app/after-commit.ts';
@@ -289,48 +289,56 @@ export class NotificationService {
 
   // ---- the dossier system ---------------------------------------------------------------
 
-  async createIntegrationKey(siteId: string, name: string): Promise<{ id: string; name: string; key: string }> {
+  /** scopes: what the key may do; a key made without says only "result ready", as keys did before scopes */
+  async createIntegrationKey(siteId: string, name: string, scopes: readonly IntegrationScope[] = ['dossier-results:write']) {
     await this.site(siteId);
     const key = `qmsk_${randomBytes(24).toString('base64url')}`;
-    const row = await this.db.insertInto('integrationKey').values({ siteId, name: name.trim(), keyHash: digest(key), createdAt: this.o.now() })
-      .returning(['id', 'name']).executeTakeFirstOrThrow();
-    return { ...row, key };
+    const row = await this.db.insertInto('integrationKey').values({ siteId, name: name.trim(), keyHash: digest(key), scopes: [...scopes], createdAt: this.o.now() })
+      .returning(['id', 'name', 'scopes']).executeTakeFirstOrThrow();
+    return { id: row.id, name: row.name, scopes: row.scopes as IntegrationScope[], key };
   }
 
   async integrationKeys(siteId: string) {
-    const rows = await this.db.selectFrom('integrationKey').select(['id', 'name', 'createdAt', 'lastUsedAt']).where('siteId', '=', siteId).orderBy('createdAt').execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt?.toISOString() ?? null }));
+    const rows = await this.db.selectFrom('integrationKey').select(['id', 'name', 'scopes', 'createdAt', 'lastUsedAt']).where('siteId', '=', siteId).orderBy('createdAt').execute();
+    return rows.map((r) => ({
+      id: r.id, name: r.name, scopes: r.scopes as IntegrationScope[], createdAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+    }));
   }
 
   async deleteIntegrationKey(siteId: string, keyId: string): Promise<void> {
     await this.db.deleteFrom('integrationKey').where('id', '=', keyId).where('siteId', '=', siteId).execute();
   }
 
-  /** Whether this key is the site's; marks it used. */
-  async keyOfSite(key: string | undefined, siteId: string): Promise<boolean> {
-    if (!key) return false;
+  /**
+   * What this key may do at the site: null when it is not one of the site's keys, else its
+   * scopes. Marks it used.
+   */
+  async keyOfSite(key: string | undefined, siteId: string): Promise<IntegrationScope[] | null> {
+    if (!key) return null;
     const row = await this.db.updateTable('integrationKey').set({ lastUsedAt: this.o.now() })
-      .where('keyHash', '=', digest(key)).where('siteId', '=', siteId).returning('id').executeTakeFirst();
-    return !!row;
+      .where('keyHash', '=', digest(key)).where('siteId', '=', siteId).returning('scopes').executeTakeFirst();
+    return row ? row.scopes as IntegrationScope[] : null;
   }
 
   /**
    * "Your result is ready" (mã hồ sơ), to the citizen's phone (the site's citizen channel) and
    * email, written with the record of it in one transaction. The same dossier code again is
-   * answered as before and sends nothing (the dossier system may retry).
+   * answered as before and sends nothing (the dossier system may retry). Without a phone or an
+   * email it is only recorded: the dossier's record (GET /sites/:siteId/dossiers/:code) shows it.
    */
-  async dossierResult(siteId: string, input: { dossierCode: string; phone?: string; email?: string; lang?: Lang; place?: string }) {
+  async dossierResult(siteId: string, request: { dossierCode: string; phone?: string; email?: string; lang?: Lang; place?: string }) {
+    const input = { ...request, dossierCode: normaliseDossierCode(request.dossierCode) };
     const site = await this.site(siteId);
     const settings = notificationSettings(site);
     const phone = input.phone === undefined ? null : vietnameseMobile(input.phone);
     if (input.phone !== undefined && !phone) throw new QueueError('INVALID_PHONE', 'Not a Vietnamese mobile number', 400);
-    if (!phone && !input.email) throw new QueueError('VALIDATION_FAILED', 'Give a phone number or an email address', 400);
     const enabled = new Set((await this.db.selectFrom('notificationChannel').select('kind').where('siteId', '=', siteId).where('enabled', '=', true).execute()).map((c) => c.kind));
     const targets = [
       ...(phone && enabled.has(settings.citizenChannel) ? [{ channel: settings.citizenChannel, address: phone }] : []),
       ...(input.email && enabled.has('email') ? [{ channel: 'email' as const, address: input.email }] : []),
     ];
-    if (!targets.length) throw new QueueError('CHANNEL_NOT_SET_UP', 'No channel of this centre can reach that address', 409);
+    // an address no channel of the centre reaches is refused; no address at all only records it
+    if ((phone || input.email) && !targets.length) throw new QueueError('CHANNEL_NOT_SET_UP', 'No channel of this centre can reach that address', 409);
     const now = this.o.now();
     const eraseAfter = new Date(now.getTime() + LIFETIME_SECONDS.dossier_ready * 1000 + 86_400_000);
     const templates = await this.db.selectFrom('notificationTemplate').selectAll().where('siteId', '=', siteId).execute();
@@ -344,7 +352,7 @@ export class NotificationService {
         const earlier = await trx.selectFrom('dossierResult').select('id').where('siteId', '=', siteId).where('dossierCode', '=', input.dossierCode).executeTakeFirstOrThrow();
         return { id: earlier.id, messages: 0, replayed: true };
       }
-      await trx.insertInto('notification').values(targets.map((t) => ({
+      if (targets.length) await trx.insertInto('notification').values(targets.map((t) => ({
         siteId, eventId: null, dedupeKey: `${inserted.id}:dossier:${t.channel}`, channel: t.channel, purpose: 'dossier_ready', address: t.address,
         eraseAfter, nextAttemptAt: now, createdAt: now, expiresAt: new Date(now.getTime() + LIFETIME_SECONDS.dossier_ready * 1000), ...text,
       }))).execute();

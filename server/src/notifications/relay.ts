@@ -144,21 +144,46 @@ export class NotificationRelay {
       const t = await trx.selectFrom('ticket').innerJoin('service', 'service.id', 'ticket.issuedServiceId')
         .select(['ticket.id', 'ticket.code', 'ticket.priority', 'ticket.channel', 'ticket.issuedAt', 'ticket.localDate', 'service.code as issuedServiceCode'])
         .where('ticket.id', '=', row.ticketId).executeTakeFirstOrThrow();
-      const [service, counter] = await Promise.all([
+      const [service, counter, about] = await Promise.all([
         trx.selectFrom('service').select(['id', 'code', 'name']).where('id', '=', d.serviceId).executeTakeFirst(),
         d.counterId ? trx.selectFrom('counter').select(['id', 'number', 'name']).where('id', '=', d.counterId).executeTakeFirst() : undefined,
+        this.visitCodes(trx, row.ticketId),
       ]);
       return {
         event: d.event, recall: d.event === 'recalled',
         ticket: {
           id: t.id, code: t.code, status: d.status, previousStatus: d.fromStatus, priority: t.priority, channel: t.channel,
           localDate: t.localDate, issuedAt: isoInZone(t.issuedAt, tz), service: service ?? null, counter: counter ?? null, staffId: d.staffId,
+          ...about,
         },
       };
     }
-    if (row.type === 'rating:created') return { rating: { id: row.sourceId, ticketId: row.ticketId, ...row.data } };
+    // the ticket's code, procedures and dossiers, so the dossier system can file a rating or a criticism
+    const ticket = row.ticketId ? await this.ticketRef(trx, row.ticketId) : null;
+    if (row.type === 'rating:created') return { rating: { id: row.sourceId, ticketId: row.ticketId, ...row.data }, ticket };
+    if (row.type === 'dossier:recorded') {
+      const d = row.data as { dossierCode: string; direction: string; staffId: string | null };
+      return { dossier: { id: row.sourceId, dossierCode: d.dossierCode, direction: d.direction, recordedAt: isoInZone(row.occurredAt, tz), staffId: d.staffId }, ticket };
+    }
     const [alert] = await this.describeAlert(trx, row.sourceId);
-    return { alert: alert ?? null };
+    return { alert: alert ?? null, ...(ticket ? { ticket } : {}) };
+  }
+
+  /** The procedures and dossier codes on a ticket when its event is relayed. */
+  private async visitCodes(trx: Trx, ticketId: string) {
+    const [procedures, dossiers] = await Promise.all([
+      trx.selectFrom('ticketProcedure').select(['procedureCode as code', 'procedureName as name']).where('ticketId', '=', ticketId).orderBy('addedAt').execute(),
+      trx.selectFrom('ticketDossier').select(['dossierCode', 'direction']).where('ticketId', '=', ticketId).orderBy('recordedAt').execute(),
+    ]);
+    return { procedures, dossiers };
+  }
+
+  private async ticketRef(trx: Trx, ticketId: string) {
+    const [t, codes] = await Promise.all([
+      trx.selectFrom('ticket').select(['id', 'code', 'localDate']).where('id', '=', ticketId).executeTakeFirst(),
+      this.visitCodes(trx, ticketId),
+    ]);
+    return t ? { ...t, ...codes } : null;
   }
 
   private async describeAlert(trx: Trx, alertId: string): Promise<Alert[]> {

@@ -121,13 +121,13 @@ export class TicketPrinter {
   }
 
   /** Prints a ticket just issued by a kiosk on that kiosk's network printer, if it has one. */
-  async printIssued(input: { ticket: Ticket; deviceId: string; url: string }): Promise<PrintOutcome> {
+  async printIssued(input: { ticket: Ticket; deviceId: string; url: string; procedure?: TicketPrintData['procedure'] }): Promise<PrintOutcome> {
     try {
       const device = await this.db.selectFrom('device').select(['kind', 'siteId', 'settings'])
         .where('id', '=', input.deviceId).executeTakeFirst();
       const printer = device?.kind === 'kiosk' ? printerOf(device.settings) : null;
       if (!device || !printer) return { status: 'none' };
-      const data = await this.printData(input.ticket, input.url);
+      const data = { ...await this.printData(input.ticket, input.url), ...(input.procedure ? { procedure: input.procedure } : {}) };
       return await this.print(printer, data, { siteId: device.siteId, deviceId: input.deviceId, ticketId: input.ticket.id, code: input.ticket.code });
     } catch (error) {
       this.log?.warn({ err: error, deviceId: input.deviceId }, 'ticket not printed: unexpected error');

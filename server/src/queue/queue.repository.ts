@@ -29,6 +29,17 @@ export async function findService(db: Q, serviceId: string) {
   return db.selectFrom('service').selectAll().where('id', '=', serviceId).executeTakeFirst();
 }
 
+/** One of a service's procedures, by its national code. */
+export async function findProcedure(db: Q, serviceId: string, code: string) {
+  return db.selectFrom('procedure').select(['code', 'name']).where('serviceId', '=', serviceId).where('code', '=', code).executeTakeFirst();
+}
+
+/** The procedure a ticket was issued for (found at the kiosk), if any. */
+export async function issuedProcedure(db: Q, ticketId: string) {
+  return db.selectFrom('ticketProcedure').select(['procedureCode as code', 'procedureName as name'])
+    .where('ticketId', '=', ticketId).where('source', '=', 'kiosk').orderBy('addedAt').executeTakeFirst();
+}
+
 export async function findPriorityGroup(db: Q, siteId: string, code: string) {
   return db.selectFrom('priorityGroup').selectAll()
     .where('siteId', '=', siteId).where('code', '=', code).where('active', '=', true)

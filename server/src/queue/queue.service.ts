@@ -27,11 +27,20 @@ export interface IssueInput extends Actor {
   priority?: string;
   lang?: string;
   channel?: string;
+  /** the procedure the citizen found at the kiosk: one of the service's, by its national code */
+  procedureCode?: string;
   /**
    * The issuer's key of this press (Idempotency-Key): the same key again, from the same kiosk
    * or official, gets the ticket the first request made instead of a new one.
    */
   issueKey?: string;
+}
+
+/** An issue's result: the ticket, and the procedure it was taken for. */
+export interface Issued extends Result<Ticket> {
+  /** the ticket the first request of this press made (Idempotency-Key) */
+  replayed?: boolean;
+  procedure?: { code: string; name: { vi: string; en: string } };
 }
 
 export interface CounterAction extends Actor {
@@ -81,7 +90,7 @@ export class QueueService {
 
   // ---- tickets -------------------------------------------------------------------------
 
-  async issue(input: IssueInput): Promise<Result<Ticket> & { replayed?: boolean }> {
+  async issue(input: IssueInput): Promise<Issued> {
     if (!input.issueKey) return this.issueNewDay(input);
     // A retried press costs nothing on the way of a first one: its key rides in the insert, and
     // only a refusal (the key's unique index, or a check that may since have changed, such as
@@ -94,7 +103,8 @@ export class QueueService {
       if (earlier.issuedServiceId !== input.serviceId || earlier.priority !== (input.priority ?? 'none')) {
         throw new QueueError('ISSUE_KEY_REUSED', 'This Idempotency-Key was already used for a different ticket: send a new key for a new press', 409);
       }
-      return { value: await this.describe(earlier), events: [], replayed: true };
+      const procedure = await repo.issuedProcedure(this.db, earlier.id);
+      return { value: await this.describe(earlier), events: [], replayed: true, ...(procedure ? { procedure } : {}) };
     }
   }
 
@@ -102,7 +112,7 @@ export class QueueService {
    * A new number on a new day may meet an earlier day's live ticket of the same code, when that
    * day's end has not been swept yet (the server was down at midnight): end that day first.
    */
-  private async issueNewDay(input: IssueInput): Promise<Result<Ticket>> {
+  private async issueNewDay(input: IssueInput): Promise<Issued> {
     try {
       return await this.issueNew(input);
     } catch (error) {
@@ -114,20 +124,24 @@ export class QueueService {
     }
   }
 
-  private async issueNew(input: IssueInput): Promise<Result<Ticket>> {
+  private async issueNew(input: IssueInput): Promise<Issued> {
     // What the issue needs to know, read together before the transaction (none of it is locked
     // or written by it; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
-    const [site, service, group, hours, holidays] = await Promise.all([
+    const [site, service, group, hours, holidays, procedure] = await Promise.all([
       repo.findSite(this.db, input.siteId),
       repo.findService(this.db, input.serviceId),
       priority !== 'none' ? repo.findPriorityGroup(this.db, input.siteId, priority) : undefined,
       repo.openingHours(this.db, input.siteId),
       repo.holidays(this.db, input.siteId),
+      input.procedureCode ? repo.findProcedure(this.db, input.serviceId, input.procedureCode) : undefined,
     ]);
     if (!site) throw notFound('site', input.siteId);
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
     if (priority !== 'none' && !group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+    if (input.procedureCode && !procedure) {
+      throw new QueueError('UNKNOWN_PROCEDURE', `This service does not list the procedure "${input.procedureCode}"`, 400, { procedureCode: input.procedureCode });
+    }
     const priorityRank = group ? group.rank : null;
 
     const before = this.clock();
@@ -177,10 +191,19 @@ export class QueueService {
       }
       const saved = await repo.insertTicketRecorded(trx, { ...ticket, estimatedWaitSeconds: estimate, positionAtIssue: position },
         this.eventRow(ticket, 'issued', null, 'waiting', input, now));
+      if (procedure) {
+        await trx.insertInto('ticketProcedure').values({
+          ticketId: ticket.id, siteId: site.id, procedureCode: procedure.code, procedureName: JSON.stringify(procedure.name),
+          serviceId: service.id, source: input.deviceId ? 'kiosk' : 'counter', addedAt: now, addedBy: input.staffId ?? null,
+        }).execute();
+      }
 
       // the site is open (checked above), so the shown estimate is the stored one
       const issued = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate, noCounterOpen: figures.load.servingCounters === 0 });
-      return { value: issued, events: [event('ticket:issued', site.id, { ticket: issued }), statsDue(site.id, [service.id], now)] };
+      return {
+        value: issued, events: [event('ticket:issued', site.id, { ticket: issued }), statsDue(site.id, [service.id], now)],
+        ...(procedure ? { procedure } : {}),
+      };
     });
   }
 

@@ -3,12 +3,12 @@ import { Type } from 'typebox';
 import {
   ChannelUpdate, ChannelView, ContactReply, ContactRequest, Delivery, DELIVERY_STATUSES, DossierResultReply, DossierResultRequest,
   NOTIFY_CHANNELS, NotificationSettings, Recipient, RecipientInput, SiteParams, Template, TEMPLATE_PURPOSES, TemplatePreview,
-  TemplatePreviewRequest, TemplateUpdate, TestSendReply, TestSendRequest, Webhook, WebhookCreate,
+  TemplatePreviewRequest, TemplateUpdate, TestSendReply, TestSendRequest, Webhook, WebhookCreate, IntegrationScopes,
 } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
-import { allow, bearer, who } from '../http/auth.plugin.ts';
+import { allow, who } from '../http/auth.plugin.ts';
+import { requireIntegrationScope } from '../http/integration-key.ts';
 import { errors, noContent } from '../http/replies.ts';
-import { QueueError } from '../queue/queue.errors.ts';
 
 // Notifications and webhooks (docs/notifications.md). The console's settings are for managers
 // of the site (and admins); the contact routes are the citizen's, keyed by the ticket's
@@ -30,7 +30,7 @@ const LogQuery = Type.Object({
   limit: Limit,
 }, strict);
 const Deliveries = Type.Object({ deliveries: Type.Array(Delivery) });
-const IntegrationKey = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) });
+const IntegrationKey = Type.Object({ id: Type.String(), name: Type.String(), scopes: IntegrationScopes, createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) });
 const limitOf = (limit?: string) => Math.min(Number(limit ?? 100), 500);
 
 export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -203,13 +203,14 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/sites/:siteId/integration-keys', {
     schema: {
-      tags, description: 'A key for the dossier system; shown in this answer only', params: SiteParams,
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 120 }) }, strict),
-      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), key: Type.String() }), ...errors },
+      tags, params: SiteParams,
+      description: 'A key for the dossier system or the provincial portal; shown in this answer only. scopes: dossier-results:write (POST /sites/:siteId/dossier-results, the default) and dossiers:read (GET /sites/:siteId/dossiers/:dossierCode)',
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 120 }), scopes: Type.Optional(IntegrationScopes) }, strict),
+      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), scopes: IntegrationScopes, key: Type.String() }), ...errors },
     },
   }, async (request, reply) => {
     manager(request, request.params.siteId);
-    return reply.code(201).send(await notifications.createIntegrationKey(request.params.siteId, request.body.name));
+    return reply.code(201).send(await notifications.createIntegrationKey(request.params.siteId, request.body.name, request.body.scopes));
   });
 
   app.delete('/sites/:siteId/integration-keys/:keyId', {
@@ -229,9 +230,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { siteId } = request.params;
     const p = request.principal;
-    if (!managerOfSite(p, siteId) && !await notifications.keyOfSite(bearer(request.headers.authorization), siteId)) {
-      throw new QueueError('INVALID_INTEGRATION_KEY', 'Send this site\'s integration key as Authorization: Bearer <key>', 401);
-    }
+    if (!managerOfSite(p, siteId)) await requireIntegrationScope(notifications, request.headers.authorization, siteId, 'dossier-results:write');
     return reply.code(202).send(await notifications.dossierResult(siteId, request.body));
   });
 

@@ -17,6 +17,8 @@ export interface IssuedTicket {
   replayed: boolean;
   print: PrintOutcome;
   phoneUrl: string;
+  /** the procedure it was taken for, printed on it */
+  procedure?: { code: string; name: { vi: string; en: string } };
 }
 
 /**
@@ -31,9 +33,9 @@ export class IssueTicket {
   constructor(private readonly queue: AfterCommit<QueueService>, private readonly printer: TicketPrinter) {}
 
   async run({ kioskId, baseUrl, ...input }: IssueTicketInput): Promise<IssuedTicket> {
-    const { value: ticket, replayed } = await this.queue.issue(input);
+    const { value: ticket, replayed, procedure } = await this.queue.issue(input);
     const url = phoneUrl(baseUrl, ticket.publicId);
-    const print: PrintOutcome = kioskId ? await this.printer.printIssued({ ticket, deviceId: kioskId, url }) : { status: 'none' };
-    return { ticket, replayed: !!replayed, print, phoneUrl: url };
+    const print: PrintOutcome = kioskId ? await this.printer.printIssued({ ticket, deviceId: kioskId, url, procedure }) : { status: 'none' };
+    return { ticket, replayed: !!replayed, print, phoneUrl: url, ...(procedure ? { procedure } : {}) };
   }
 }

@@ -82,7 +82,7 @@ describe('PUT /api/v1/devices/:deviceId/printer', () => {
       '/api/v1/devices/{deviceId}/printer', '/api/v1/devices/{deviceId}/printer/test', '/api/v1/public/tickets/{publicId}/rating',
     ]));
     const issued = doc.paths['/api/v1/sites/{siteId}/tickets'].post.responses['201'].content['application/json'].schema;
-    expect(Object.keys(issued.properties)).toEqual(['ticket', 'print', 'phoneUrl']);
+    expect(Object.keys(issued.properties)).toEqual(['ticket', 'procedure', 'print', 'phoneUrl']);
   });
 
   it('validates the printer against its schema', async () => {
