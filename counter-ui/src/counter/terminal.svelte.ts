@@ -394,7 +394,7 @@ export class CounterTerminal {
       (error) => {
         if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
         return explainText(error, { counterNumber: this.counter?.number, timezone: this.site?.timezone });
-      }, serviceId);
+      }, serviceId, (code) => this.procedureName(code) ?? { vi: '', en: '' });
     this.dialog = 'walkIn';
   }
 

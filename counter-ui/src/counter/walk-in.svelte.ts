@@ -33,6 +33,7 @@ export class WalkIn {
     private readonly siteId: string,
     private readonly explain: (error: unknown) => { vi: string; en: string },
     serviceId: string,
+    private readonly procedureName: (code: string) => { vi: string; en: string } = () => ({ vi: '', en: '' }),
   ) {
     this.choice.serviceId = serviceId;
   }
@@ -61,7 +62,9 @@ export class WalkIn {
       const issued = await this.client.issue(this.siteId, {
         serviceId, lang: 'vi', ...(priority !== 'none' ? { priority } : {}), ...(procedureCode ? { procedureCode } : {}),
       }, { key: this.key, signal: abort.signal });
-      this.issued = issued;
+      // a replayed answer may come without the procedure (the server looks up only a kiosk's):
+      // the one chosen was accepted with the ticket, so it is the one to read out
+      this.issued = issued.procedure || !procedureCode ? issued : { ...issued, procedure: { code: procedureCode, name: this.procedureName(procedureCode) } };
       this.unanswered = false;
       this.status = 'issued';
       return issued;
