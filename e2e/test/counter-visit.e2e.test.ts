@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page, Request } from 'playwright-core';
+import type { Request } from 'playwright-core';
 import type {} from '../../server/src/realtime/realtime.plugin.ts'; // app.realtime's type
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
