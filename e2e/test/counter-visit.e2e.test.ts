@@ -14,7 +14,8 @@ import { signIn } from '../support/pages.ts';
 // keyboard-wedge scanner: fast characters then Enter, with the focus on a button) marked
 // returned; the API's visit then holds both procedures and both codes, and no shortcut fired
 // while the codes were typed. A bad code is told and never sent; a double scan shows once; a
-// mistyped code is removed. Then F10 issues a walk-in number, which waits in the queue; a press
+// mistyped code is removed; a receipt scanned just after F4 still goes on the finished visit.
+// Then F10 issues a walk-in number, which waits in the queue; a press
 // whose answer was lost gives the same ticket on the second press; a closed centre is said in
 // words. Screenshots at 1366x768 and 1920x1080.
 
@@ -258,10 +259,18 @@ describe('the visit at the counter: procedures, dossier codes and walk-in number
     expect((await api('PUT', `/sites/${stack.siteId}/holidays`, manager, { holidays: [] })).status).toBe(200);
     expect(await db.selectFrom('ticket').select('id').where('siteId', '=', stack.siteId).execute()).toHaveLength(before.length + 1);
 
-    // --- finishing leaves an empty desk, and the next ticket starts with an empty visit
+    // --- finishing leaves an empty desk; the receipt scanned just after F4 still goes on that visit
     await page.keyboard.press('F4');
     await expect.poll(() => text('current-ticket')).toContain('Chưa có số nào tại quầy');
-    expect(await page.getByTestId('visit').count()).toBe(0);
+    await expect.poll(() => text('just-done')).toContain(`Số vừa xong: ${ticket.code}`);
+    await page.getByTestId('finish').focus();
+    await page.keyboard.type('hs-tre-01', { delay: 8 });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('dossier-HS-TRE-01-returned').count()).toBe(1);
+    await shot('counter-just-done');
+    expect((await api('GET', `/tickets/${ticket.id}/visit`, official)).body.dossiers.map((d: { dossierCode: string }) => d.dossierCode))
+      .toContain('HS-TRE-01');
+    expect((await db.selectFrom('ticket').select('status').where('id', '=', ticket.id).executeTakeFirstOrThrow()).status).toBe('done');
 
     // in English too, for the next citizen (whose visit starts empty of dossiers)
     const next = await api('POST', `/sites/${stack.siteId}/tickets`, kiosk.token, { serviceId: stack.services.HT, procedureCode: '1.000656' });
@@ -270,6 +279,8 @@ describe('the visit at the counter: procedures, dossier codes and walk-in number
     await expect.poll(() => text('next-list')).toContain(next.body.ticket.code);
     await page.keyboard.press('F1');
     await expect.poll(() => text('current-code')).toBe(next.body.ticket.code);
+    expect(await page.getByTestId('just-done').count()).toBe(0);
+    expect(await page.getByTestId('dossier-HS-TRE-01-returned').count()).toBe(0);
     await expect.poll(() => text('procedure-1.000656')).toContain('Death registration');
     expect(await text('procedure-1.000656')).toContain('from the kiosk');
     expect(await text('dossiers')).toContain('No dossier code yet');

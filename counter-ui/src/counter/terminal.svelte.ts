@@ -37,6 +37,11 @@ export class CounterTerminal {
   counterId = $state<string | null>(null);
   counter = $state<Counter | null>(null);
   #ticket = $state<Ticket | null>(null);
+  /**
+   * The ticket this counter finished last, while nobody else is at the desk: its dossier codes
+   * and procedures may still be recorded (a receipt scanned just after F4), until the next call.
+   */
+  justDone = $state<Ticket | null>(null);
   waiting = $state<WaitingTicket[]>([]);
   waitingTotal = $state(0);
   today = $state<TodayFigures | null>(null);
@@ -66,7 +71,7 @@ export class CounterTerminal {
   constructor(private readonly session: StaffSession, readonly siteId: string) {
     const socket = session.client.connect({ siteId });
     this.live = new LiveQueue(socket);
-    this.visit = new TicketVisit(session.client, (error) => this.fail(error, { ticketCode: this.ticket?.code, counterNumber: this.counter?.number }));
+    this.visit = new TicketVisit(session.client, (error) => this.fail(error, { ticketCode: this.visitTicket?.code, counterNumber: this.counter?.number }));
     // the client's socket retries server-side closes and refused handshakes itself
     socket.on('connect_error', (error) => {
       // the session ended, or the official no longer belongs to this centre: sign in again
@@ -77,7 +82,8 @@ export class CounterTerminal {
       const mine = snapshot.counters.find((c) => c.counterId === this.counterId);
       if (mine) this.#ticket = mine.ticket ?? null;
       // procedures and dossiers recorded while offline (or from the official's other browser)
-      this.visit.follow(this.#ticket, true);
+      if (this.#ticket) this.justDone = null;
+      this.visit.follow(this.visitTicket, true);
       // whatever happened while offline: read it all again
       if (this.counterId) void this.refreshCounter();
       this.later('waiting', () => this.refreshWaiting(), 50);
@@ -91,6 +97,7 @@ export class CounterTerminal {
     socket.on('ticket:updated', ({ ticket }) => {
       if (this.ticket?.id === ticket.id) {
         const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
+        if (!here) this.finished(ticket);
         this.ticket = here ? ticket : null;
       }
       if (ticket.counterId === this.counterId && (ticket.status === 'done' || ticket.status === 'no_show')) {
@@ -170,9 +177,16 @@ export class CounterTerminal {
 
   set ticket(ticket: Ticket | null) {
     this.#ticket = ticket;
-    this.visit.follow(ticket);
+    if (ticket) this.justDone = null;
+    this.visit.follow(this.visitTicket);
     // a dialog about the ticket that left (another browser finished it) has nothing to change
-    if (!ticket && (this.dialog === 'procedures' || this.dialog === 'transfer')) this.dialog = null;
+    if (!this.visitTicket && this.dialog === 'procedures') this.dialog = null;
+    if (!ticket && this.dialog === 'transfer') this.dialog = null;
+  }
+
+  /** the ticket whose visit the terminal shows: the one at the desk, or the one just finished */
+  get visitTicket(): Ticket | null {
+    return this.#ticket ?? this.justDone;
   }
 
   get serverNow(): number {
@@ -274,6 +288,7 @@ export class CounterTerminal {
     }
     this.counterId = counterId;
     safeSet(COUNTER_KEY, counterId);
+    this.justDone = null;
     this.ticket = this.myEntry?.ticket ?? null;
     void this.refreshCounter().then(() => Promise.all([this.refreshWaiting(), this.refreshToday()]));
   }
@@ -281,6 +296,7 @@ export class CounterTerminal {
   leave(): void {
     this.counterId = null;
     this.counter = null;
+    this.justDone = null;
     this.ticket = null;
     this.dialog = null;
     safeSet(COUNTER_KEY, null);
@@ -365,7 +381,7 @@ export class CounterTerminal {
 
   /** The procedure picker, to add one or to put another in place of `replacing`. */
   pickProcedure(replacing: string | null = null): void {
-    if (!this.ticket || this.dialog) return;
+    if (!this.visitTicket || this.dialog) return;
     this.replacing = replacing;
     this.dialog = 'procedures';
   }
@@ -420,6 +436,7 @@ export class CounterTerminal {
     await this.run(action, async () => {
       const ticket = await command(current.id);
       const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
+      if (!here) this.finished(ticket);
       this.ticket = here ? ticket : null;
       if (done) this.say('ok', { vi: `${done.vi}: ${current.code}`, en: `${done.en}: ${current.code}` });
       if (!here) void this.refreshToday();
@@ -448,6 +465,11 @@ export class CounterTerminal {
       this.busy = null;
       this.performPending();
     }
+  }
+
+  /** a ticket left the desk: finished here, it stays open for a late receipt scan */
+  private finished(ticket: Ticket): void {
+    this.justDone = ticket.status === 'done' && ticket.counterId === this.counterId ? ticket : null;
   }
 
   private performPending(): void {

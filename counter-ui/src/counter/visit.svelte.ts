@@ -57,6 +57,14 @@ export class TicketVisit {
     if (id) void this.load(id, this.generation);
   }
 
+  /**
+   * Reads the visit again: no event says that the official's other browser (or a manager)
+   * changed it, so the terminal asks when it gets the focus back.
+   */
+  refresh(): void {
+    if (this.ticketId) void this.load(this.ticketId, this.generation);
+  }
+
   get codes(): string[] {
     return this.procedures.map((p) => p.code);
   }
