@@ -13,6 +13,7 @@ import * as ticketCounterFinishedIndex from './migrations/2026-12-04T20-20-00_ti
 import * as functionsFromFiles from './migrations/2026-12-05T07-00-00_functions-from-files.ts';
 import * as notifications from './migrations/2026-12-05T16-00-00_notifications.ts';
 import * as proceduresDossiers from './migrations/2026-12-05T19-00-00_procedures-dossiers.ts';
+import * as auditLog from './migrations/2026-12-05T19-30-00_audit-log.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T07-00-00_functions-from-files': functionsFromFiles,
   '2026-12-05T16-00-00_notifications': notifications,
   '2026-12-05T19-00-00_procedures-dossiers': proceduresDossiers,
+  '2026-12-05T19-30-00_audit-log': auditLog,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

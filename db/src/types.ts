@@ -395,6 +395,23 @@ export interface TicketDossierTable {
   recordedBy: string | null;
 }
 
+export type AuditActorKind = 'user' | 'device' | 'integration' | 'system';
+
+/** Append-only (a trigger refuses UPDATE and DELETE): docs/audit.md. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actorId: string | null;
+  actorName: string;
+  actorKind: AuditActorKind;
+  siteId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  changes: JsonWithDefault<Record<string, unknown>>;
+  ip: string | null;
+}
+
 export interface Database {
   site: SiteTable;
   openingHours: OpeningHoursTable;
@@ -427,6 +444,7 @@ export interface Database {
   integrationKey: IntegrationKeyTable;
   ticketProcedure: TicketProcedureTable;
   ticketDossier: TicketDossierTable;
+  auditLog: AuditLogTable;
 }
 
 export type SiteRow = Selectable<SiteTable>;

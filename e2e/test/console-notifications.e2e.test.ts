@@ -194,8 +194,9 @@ describe('the console\'s notifications page', () => {
 
     await page.getByTestId('notify-tab-settings').click();
     await page.getByTestId('offer-phone').waitFor();
-    // a key for the dossier system, shown once
+    // a key for the dossier system, shown once, that may also look dossiers up
     await page.getByTestId('key-name').fill('Một cửa điện tử tỉnh');
+    await page.getByTestId('scope-read').check();
     await page.getByTestId('add-key').click();
     const key = (await page.getByTestId('new-key').locator('code').innerText()).trim();
     expect(key.length).toBeGreaterThan(20);
@@ -203,6 +204,8 @@ describe('the console\'s notifications page', () => {
     await shot('6-settings');
     const keys = await api('GET', `/sites/${stack.siteId}/integration-keys`, await login('quanly'));
     expect(keys.body.keys).toHaveLength(1);
+    expect(keys.body.keys[0].scopes).toEqual(['dossier-results:write', 'dossiers:read']);
+    expect(await page.getByTestId('key').innerText()).toContain('Tra cứu hồ sơ');
     expect(keys.text).not.toContain(key);
     await page.getByTestId('revoke-key').click();
     await until(async () => (await page.getByTestId('key').count()) === 0);

@@ -11,9 +11,10 @@ import type {
   TemplatePreview, TestSendReply, Webhook,
 } from './notifications.ts';
 import type { AddDossierBody, DossierLookup, IntegrationScope, Visit } from './dossiers.ts';
+import type { AuditFilter, AuditPage } from './audit.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
-export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx';
+export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx' | 'audit.csv' | 'audit.xlsx';
 export interface ReportRange {
   /** ISO-8601 with offset */
   from: string;
@@ -296,6 +297,9 @@ export function createHttpClient(options: ClientOptions = {}) {
     /** tickets issued per local day and hour */
     arrivals: (siteId: string | null, range: ReportRange) =>
       request<ArrivalsHeatmap>('GET', `${siteId ? `/sites/${siteId}` : ''}/reports/arrivals${query({ from: range.from, to: range.to })}`),
+    /** The audit log, most recent first (siteId null: every site and the entries of none, administrators); `next` pages on. */
+    audit: (siteId: string | null, filter: AuditFilter = {}, call: CallOptions = {}) =>
+      request<AuditPage>('GET', `${siteId ? `/sites/${encodeURIComponent(siteId)}` : ''}/audit${query(filter)}`, undefined, undefined, call),
     /** The URL of a report download (fetch it with `download` to follow its progress). */
     reportUrl: (siteId: string | null, file: ReportFile, range: ReportRange) =>
       `${baseUrl}/api/v1${siteId ? `/sites/${siteId}` : ''}/reports/${file}${query(range)}`,

@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './lifecycle.ts';
 export * from './notifications.ts';
 export * from './dossiers.ts';
+export * from './audit.ts';

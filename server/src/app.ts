@@ -24,6 +24,7 @@ import { startMonitor } from './monitor/site-monitor.ts';
 import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
+import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { configRoutes } from './routes/config.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -232,6 +233,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(printerRoutes);
     await api.register(notificationRoutes);
     await api.register(dossierRoutes);
+    await api.register(auditRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);

@@ -2,8 +2,9 @@ import { qmsCallNext, qmsCallNextForStaff } from './qms_call_next.ts';
 import { qmsOutboxAlert, qmsOutboxRating, qmsOutboxTicketEvent } from './qms_outbox.ts';
 import { qmsOutboxDossier } from './qms_outbox_dossier.ts';
 import { ticketEventAppendOnly } from './ticket_event_append_only.ts';
+import { auditLogAppendOnly } from './audit_log_append_only.ts';
 
 export { createOrReplace, type DbFunction } from './function.ts';
 
 /** Every function of the schema, as its current body (one file each in this folder). */
-export const DB_FUNCTIONS = [qmsCallNext, qmsCallNextForStaff, ticketEventAppendOnly, qmsOutboxTicketEvent, qmsOutboxRating, qmsOutboxAlert, qmsOutboxDossier];
+export const DB_FUNCTIONS = [qmsCallNext, qmsCallNextForStaff, ticketEventAppendOnly, qmsOutboxTicketEvent, qmsOutboxRating, qmsOutboxAlert, qmsOutboxDossier, auditLogAppendOnly];

@@ -12,6 +12,8 @@ export interface Issued {
   print: PrintOutcome;
   /** the phone page the QR code opens (same as on the paper) */
   phoneUrl: string;
+  /** the procedure found by search, as the ticket prints it */
+  procedure?: { code: string; name: { vi: string; en: string } };
 }
 
 export { newIssueKey };
@@ -27,6 +29,9 @@ export interface RetryPolicy {
 // about a server restart's worth of retries; then the citizen reads that the service is down
 export const ISSUE_RETRY: RetryPolicy = { attemptMs: 12_000, totalMs: 20_000, backoffMs: [300, 1_000, 2_000, 3_000] };
 
+/** What a press sends: the field, the priority group, the language, and the procedure found by search. */
+type IssueBody = { serviceId: string; priority?: string; lang: 'vi' | 'en'; procedureCode?: string };
+
 /** The server did not answer (network, restart, timeout) or could not (5xx): the same press again. */
 class NoAnswer extends Error {}
 
@@ -36,7 +41,7 @@ class NoAnswer extends Error {}
  * made, never a second one; it retries until an answer comes or the time is up.
  */
 export async function issueTicket(
-  client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' },
+  client: Pick<QmsClient, 'issue'>, siteId: string, body: IssueBody,
   key = newIssueKey(), policy: RetryPolicy = ISSUE_RETRY,
 ): Promise<Issued> {
   const end = Date.now() + policy.totalMs;
@@ -51,7 +56,7 @@ export async function issueTicket(
   }
 }
 
-async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body: { serviceId: string; priority?: string; lang: 'vi' | 'en' }, key: string, timeoutMs: number): Promise<Issued> {
+async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body: IssueBody, key: string, timeoutMs: number): Promise<Issued> {
   // the server answers within a few seconds even when the printer does not: never hang for ever
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -65,5 +70,8 @@ async function issueOnce(client: Pick<QmsClient, 'issue'>, siteId: string, body:
   } finally {
     clearTimeout(timer);
   }
-  return { ticket: reply.ticket, print: reply.print, phoneUrl: reply.phoneUrl ?? `${location.origin}/t/${reply.ticket.publicId}` };
+  return {
+    ticket: reply.ticket, print: reply.print, phoneUrl: reply.phoneUrl ?? `${location.origin}/t/${reply.ticket.publicId}`,
+    ...(reply.procedure ? { procedure: reply.procedure } : {}),
+  };
 }

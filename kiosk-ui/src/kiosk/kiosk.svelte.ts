@@ -243,7 +243,8 @@ export class Kiosk {
 
   // ---- issuing -----------------------------------------------------------------------
 
-  async issue(service: ServiceConfig, priority: PriorityGroup | null) {
+  /** procedureCode: the procedure the citizen found by search, which the ticket keeps and prints */
+  async issue(service: ServiceConfig, priority: PriorityGroup | null, procedureCode?: string) {
     // checked and set before the first await: a second tap in the same instant finds it set
     if (this.issuing || Date.now() - this.lastIssueAt < ISSUE_GAP_MS || !this.device) return;
     this.issuing = true;
@@ -251,7 +252,7 @@ export class Kiosk {
     try {
       if (!this.client) return;
       const issued = await issueTicket(this.client, this.device.siteId, {
-        serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}),
+        serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}), ...(procedureCode ? { procedureCode } : {}),
       });
       this.printerTrouble = issued.print.status === 'failed';
       this.view = { name: 'ticket', issued, service, priority };

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '@qms/db';
 import { AlertService } from '../alerts/alert.service.ts';
+import { AuditService } from '../audit/audit.service.ts';
 import { CounterDeskService } from '../alerts/counter-desk.service.ts';
 import type { Config } from '../config.ts';
 import { SiteConfigService } from '../config/site-config.service.ts';
@@ -54,8 +55,10 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
   const now = () => engine.now();
   const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
   const queue = committing(engine);
-  const sites = new SiteConfigService(db);
-  const auth = new AuthService(db);
+  /** configuration, account, role and sign-in changes (docs/audit.md): every command below that makes one records it */
+  const audit = new AuditService(db, now);
+  const sites = new SiteConfigService(db, audit);
+  const auth = new AuthService(db, { audit });
   const ticketPrinter = (waitMs?: number) => new TicketPrinter({
     db, log, agents, addresses: printerAddresses, now, ...(waitMs ? { waitMs } : {}),
     publishAlert: (siteId, alertId) => dispatch([alertsDue(siteId, [alertId])]),
@@ -69,6 +72,7 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     alertsRaised: (siteId, alertIds) => dispatch([alertsDue(siteId, alertIds)]),
   });
   return {
+    audit,
     auth,
     queue,
     ratings,
@@ -76,18 +80,18 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     desk: new CounterDeskService(db, now, config.ratingWindowSeconds),
     sites,
     /** configuration changes of the manager console, each telling the site's screens */
-    siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db), sites, engine, auth)),
-    photos: committing(new StaffPhotoService(db)),
-    reports: new Reports(db),
+    siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db, audit), sites, engine, auth)),
+    photos: committing(new StaffPhotoService(db, audit)),
+    reports: new Reports(db, audit),
     /** procedures and dossier codes on tickets, and a dossier's visits */
     visits: new VisitService(db, now, engine),
     /** issue → print → reply (use-cases/issue-ticket.ts) */
     issueTicket: new IssueTicket(queue, ticketPrinter()),
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
-    kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000))),
+    kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000), audit)),
     phonePages: new PhonePages(db, engine, ratings),
     notifications: committing(new NotificationService({
-      db, now, buildChannel, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60,
+      db, now, buildChannel, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60, audit,
     })),
     /** relays the outbox and delivers messages (started by app.ts when config.notifyPollMs > 0) */
     notificationWorker,

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
-import type { Db, UserRole } from '@qms/db';
+import { sql, type Kysely } from 'kysely';
+import type { Database, Db, UserRole } from '@qms/db';
 import type { DeviceKind } from '@qms/protocol';
+import { CHANGED, SYSTEM, type AuditActor, type AuditRecord, type AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { Principal } from './principal.ts';
 import {
@@ -18,6 +19,11 @@ export interface AuthOptions {
   cacheMs?: number;
   /** resolved tokens kept at most (the oldest go first) */
   maxCached?: number;
+  /**
+   * where sign-ins, sign-outs, new accounts and devices' credentials are recorded (the app's
+   * composition root always gives it; tools and test fixtures that make accounts may not)
+   */
+  audit?: AuditService;
 }
 
 /** What to forget: a session (logout), every session of a user, or a device's token. */
@@ -129,6 +135,7 @@ export interface AuthUser {
 /** Logins, sessions, devices and their tokens. */
 export class AuthService {
   private readonly sessionHours: number;
+  private readonly audit: AuditService | undefined;
   readonly cache: PrincipalCache;
   /** tells the other processes of a cluster what to forget (set by auth.plugin.ts) */
   announce: ((change: AuthChange) => Promise<void>) | undefined;
@@ -138,6 +145,7 @@ export class AuthService {
   constructor(private readonly db: Db, options: AuthOptions | number = {}) {
     const o = typeof options === 'number' ? { sessionHours: options } : options;
     this.sessionHours = o.sessionHours ?? SESSION_HOURS;
+    this.audit = o.audit;
     this.cache = new PrincipalCache(o.cacheMs ?? AUTH_CACHE_MS, o.maxCached ?? 10_000);
   }
 
@@ -163,20 +171,58 @@ export class AuthService {
     return () => this.watchers.delete(watch);
   }
 
-  async login(username: string, password: string): Promise<{ token: string; user: AuthUser; expiresAt: Date }> {
+  /**
+   * A session for the account, or 401. Both are in the audit log (`ip`: where the attempt came
+   * from): the session with its entry in one transaction; a failure with the username typed and
+   * whether such an active account exists, never the password.
+   */
+  async login(username: string, password: string, ip?: string): Promise<{ token: string; user: AuthUser; expiresAt: Date }> {
     const user = await this.db.selectFrom('appUser').selectAll().where('username', '=', username).where('active', '=', true).executeTakeFirst();
     // verify against a dummy hash when the user is unknown, so timing does not reveal usernames
     const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
-    if (!user || !ok) throw new QueueError('INVALID_CREDENTIALS', 'Wrong username or password', 401);
+    if (!user || !ok) {
+      await this.record({
+        actor: { id: null, name: username, kind: 'user', ip: ip ?? null },
+        siteId: user && this.audit ? await this.audit.siteOfUser(user.id) : null,
+        action: 'login_failed',
+        ...(user ? { target: { type: 'user', id: user.id } } : {}),
+        changes: { username, reason: user ? 'wrong_password' : 'unknown_or_disabled_account' },
+      });
+      throw new QueueError('INVALID_CREDENTIALS', 'Wrong username or password', 401);
+    }
     const token = newToken(STAFF_TOKEN_PREFIX);
     const expiresAt = new Date(Date.now() + this.sessionHours * 3_600_000);
-    await this.db.insertInto('userSession').values({ userId: user.id, tokenHash: tokenHash(token), expiresAt }).execute();
+    const values = { userId: user.id, tokenHash: tokenHash(token), expiresAt };
+    if (!this.audit) await this.db.insertInto('userSession').values(values).execute();
+    else {
+      await this.db.transaction().execute(async (trx) => {
+        const session = await trx.insertInto('userSession').values(values).returning('id').executeTakeFirstOrThrow();
+        await this.record({
+          actor: { id: user.id, name: user.username, kind: 'user', ip: ip ?? null }, siteId: await this.audit!.siteOfUser(user.id, trx),
+          action: 'login', target: { type: 'user', id: user.id }, changes: { session: session.id.slice(0, 8) },
+        }, trx);
+      });
+    }
     return { token, expiresAt, user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role } };
   }
 
-  async logout(sessionId: string): Promise<void> {
-    await this.db.deleteFrom('userSession').where('id', '=', sessionId).execute();
+  /** Ends the session, with its entry in the audit log in the same transaction. */
+  async logout(sessionId: string, by: AuditActor = SYSTEM): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const ended = await trx.deleteFrom('userSession').where('id', '=', sessionId).returning('userId').executeTakeFirst();
+      if (ended) {
+        await this.record({
+          actor: by, siteId: await this.audit?.siteOfUser(ended.userId, trx) ?? null,
+          action: 'logout', target: { type: 'user', id: ended.userId }, changes: { session: sessionId.slice(0, 8) },
+        }, trx);
+      }
+    });
     await this.forget({ sessionId });
+  }
+
+  /** An entry of the audit log, when the service has one (in `trx` when given). */
+  private async record(entry: AuditRecord, trx?: Kysely<Database>): Promise<void> {
+    await this.audit?.record(entry, trx);
   }
 
   /** The principal a bearer token stands for, or undefined (unknown, expired or revoked). */
@@ -223,7 +269,8 @@ export class AuthService {
     };
   }
 
-  async createUser(input: { username: string; password: string; displayName: string; role: UserRole; siteIds: string[] }): Promise<AuthUser> {
+  /** A new account; its entry in the audit log (never the password) in the same transaction. */
+  async createUser(input: { username: string; password: string; displayName: string; role: UserRole; siteIds: string[] }, by: AuditActor = SYSTEM): Promise<AuthUser> {
     const existing = await this.db.selectFrom('appUser').select('id').where('username', '=', input.username).executeTakeFirst();
     if (existing) throw new QueueError('USERNAME_TAKEN', `Username "${input.username}" is taken`, 409);
     const passwordHash = await hashPassword(input.password);
@@ -234,12 +281,16 @@ export class AuthService {
       if (input.siteIds.length) {
         await trx.insertInto('siteMembership').values(input.siteIds.map((siteId) => ({ siteId, userId: user.id }))).execute();
       }
+      await this.record({
+        actor: by, siteId: input.siteIds.length === 1 ? input.siteIds[0]! : null, action: 'staff.create', target: { type: 'user', id: user.id },
+        changes: { username: user.username, displayName: user.displayName, role: user.role, siteIds: input.siteIds, password: CHANGED },
+      }, trx);
       return user;
     });
   }
 
   /** Registers a device: its token is shown once; a pairing code lets the screen fetch it itself. */
-  async registerDevice(input: { siteId: string; kind: DeviceKind; name: string; counterId?: string | null; settings?: Record<string, unknown> }) {
+  async registerDevice(input: { siteId: string; kind: DeviceKind; name: string; counterId?: string | null; settings?: Record<string, unknown> }, by: AuditActor = SYSTEM) {
     if ((input.kind === 'rating' || input.kind === 'counter') && !input.counterId) {
       throw new QueueError('COUNTER_REQUIRED', `A ${input.kind} device belongs to one counter: give counterId`, 400);
     }
@@ -249,51 +300,80 @@ export class AuthService {
     }
     const token = newToken(DEVICE_TOKEN_PREFIX);
     const code = newPairingCode();
-    const device = await this.db.insertInto('device')
-      .values({
-        siteId: input.siteId, kind: input.kind, name: input.name, counterId: input.counterId ?? null,
-        tokenHash: tokenHash(token), pairingCodeHash: tokenHash(code), pairingExpiresAt: new Date(Date.now() + PAIRING_MINUTES * 60_000),
-        settings: JSON.stringify(input.settings ?? {}), lastSeenAt: null, revokedAt: null,
-      })
-      .returning(['id', 'siteId', 'kind', 'name', 'counterId', 'pairingExpiresAt'])
-      .executeTakeFirstOrThrow();
+    const device = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.insertInto('device')
+        .values({
+          siteId: input.siteId, kind: input.kind, name: input.name, counterId: input.counterId ?? null,
+          tokenHash: tokenHash(token), pairingCodeHash: tokenHash(code), pairingExpiresAt: new Date(Date.now() + PAIRING_MINUTES * 60_000),
+          settings: JSON.stringify(input.settings ?? {}), lastSeenAt: null, revokedAt: null,
+        })
+        .returning(['id', 'siteId', 'kind', 'name', 'counterId', 'pairingExpiresAt'])
+        .executeTakeFirstOrThrow();
+      await this.record({
+        actor: by, siteId: row.siteId, action: 'device.create', target: { type: 'device', id: row.id },
+        changes: { kind: row.kind, name: row.name, counterId: row.counterId },
+      }, trx);
+      return row;
+    });
     return { device, token, pairingCode: code };
   }
 
   /** A fresh pairing code for an existing device (e.g. its screen was replaced). */
-  async newPairingCode(deviceId: string): Promise<{ code: string; expiresAt: Date }> {
+  async newPairingCode(deviceId: string, by: AuditActor = SYSTEM): Promise<{ code: string; expiresAt: Date }> {
     const code = newPairingCode();
     const expiresAt = new Date(Date.now() + PAIRING_MINUTES * 60_000);
-    const updated = await this.db.updateTable('device').set({ pairingCodeHash: tokenHash(code), pairingExpiresAt: expiresAt })
-      .where('id', '=', deviceId).where('revokedAt', 'is', null).returning('id').executeTakeFirst();
-    if (!updated) throw new QueueError('DEVICE_NOT_FOUND', `No active device ${deviceId}`, 404);
+    await this.db.transaction().execute(async (trx) => {
+      const updated = await trx.updateTable('device').set({ pairingCodeHash: tokenHash(code), pairingExpiresAt: expiresAt })
+        .where('id', '=', deviceId).where('revokedAt', 'is', null).returning(['id', 'siteId']).executeTakeFirst();
+      if (!updated) throw new QueueError('DEVICE_NOT_FOUND', `No active device ${deviceId}`, 404);
+      // the code itself never: whoever reads the log could pair a screen with it
+      await this.record({
+        actor: by, siteId: updated.siteId, action: 'device.pairing_code', target: { type: 'device', id: deviceId },
+        changes: { pairingCode: CHANGED, expiresAt: expiresAt.toISOString() },
+      }, trx);
+    });
     return { code, expiresAt };
   }
 
-  /** The screen types its code and receives a new token; the code works once. */
-  async pair(code: string) {
+  /** The screen types its code and receives a new token; the code works once. Recorded with the device as the actor. */
+  async pair(code: string, ip?: string) {
     const matches = await this.db.selectFrom('device').select('id')
       .where('pairingCodeHash', '=', tokenHash(code)).where('pairingExpiresAt', '>', new Date()).where('revokedAt', 'is', null)
       .execute();
     // two live codes colliding (one in a million) pair nobody; the admin issues a new one
     if (matches.length !== 1) throw new QueueError('INVALID_PAIRING_CODE', 'This pairing code is wrong or has expired', 401);
     const token = newToken(DEVICE_TOKEN_PREFIX);
-    const device = await this.db.updateTable('device')
-      .set({ tokenHash: tokenHash(token), pairingCodeHash: null, pairingExpiresAt: null })
-      .where('id', '=', matches[0]!.id).where('pairingCodeHash', '=', tokenHash(code))
-      .returning(['id', 'siteId', 'kind', 'name', 'counterId'])
-      .executeTakeFirst();
+    const device = await this.db.transaction().execute(async (trx) => {
+      const paired = await trx.updateTable('device')
+        .set({ tokenHash: tokenHash(token), pairingCodeHash: null, pairingExpiresAt: null })
+        .where('id', '=', matches[0]!.id).where('pairingCodeHash', '=', tokenHash(code))
+        .returning(['id', 'siteId', 'kind', 'name', 'counterId'])
+        .executeTakeFirst();
+      if (paired) {
+        await this.record({
+          actor: { id: null, name: paired.name, kind: 'device', ip: ip ?? null }, siteId: paired.siteId, action: 'device.paired',
+          target: { type: 'device', id: paired.id }, changes: { token: CHANGED },
+        }, trx);
+      }
+      return paired;
+    });
     if (!device) throw new QueueError('INVALID_PAIRING_CODE', 'This pairing code is wrong or has expired', 401);
     // the device's previous token stops working
     await this.forget({ deviceId: device.id });
     return { device, token };
   }
 
-  async revokeDevice(deviceId: string): Promise<{ siteId: string } | undefined> {
-    const revoked = await this.db.updateTable('device').set({ revokedAt: new Date(), tokenHash: null, pairingCodeHash: null })
-      .where('id', '=', deviceId).where('revokedAt', 'is', null).returning('siteId').executeTakeFirst();
+  async revokeDevice(deviceId: string, by: AuditActor = SYSTEM): Promise<{ siteId: string } | undefined> {
+    const revoked = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable('device').set({ revokedAt: new Date(), tokenHash: null, pairingCodeHash: null })
+        .where('id', '=', deviceId).where('revokedAt', 'is', null).returning(['siteId', 'name', 'kind']).executeTakeFirst();
+      if (row) {
+        await this.record({ actor: by, siteId: row.siteId, action: 'device.revoke', target: { type: 'device', id: deviceId }, changes: { name: row.name, kind: row.kind } }, trx);
+      }
+      return row;
+    });
     await this.forget({ deviceId });
-    return revoked;
+    return revoked && { siteId: revoked.siteId };
   }
 }
 

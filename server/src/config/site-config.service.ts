@@ -1,11 +1,16 @@
 import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
+import { SYSTEM, type AuditActor, type AuditService } from '../audit/audit.service.ts';
 import { notificationSettings } from '../notifications/settings.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { assertTimezone } from './timezones.ts';
 
-/** Sites, services, counters and what screens need to know about them. */
+/**
+ * Sites, services, counters and what screens need to know about them. What it creates is in the
+ * audit log (when it has one: the app's composition root gives it), written in the same
+ * transaction as the change.
+ */
 export class SiteConfigService {
-  constructor(readonly db: Db) {}
+  constructor(readonly db: Db, private readonly audit?: AuditService) {}
 
   async listSites() {
     return this.db.selectFrom('site').select(['id', 'code', 'name', 'timezone', 'level']).orderBy('code').execute();
@@ -16,7 +21,7 @@ export class SiteConfigService {
     if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
   }
 
-  async createSite(input: { code: string; name: string; timezone?: string; level?: SiteLevel; openingHours?: Record<string, [string, string][]> }) {
+  async createSite(input: { code: string; name: string; timezone?: string; level?: SiteLevel; openingHours?: Record<string, [string, string][]> }, by: AuditActor = SYSTEM) {
     for (const key of Object.keys(input.openingHours ?? {})) {
       try {
         parseWeekdays(key);
@@ -37,11 +42,15 @@ export class SiteConfigService {
           return { siteId: site.id, weekday, opens, closes };
         })));
       if (hours.length) await trx.insertInto('openingHours').values(hours).execute();
+      await this.audit?.record({
+        actor: by, siteId: site.id, action: 'site.create', target: { type: 'site', id: site.id },
+        changes: { code: site.code, name: site.name, timezone: site.timezone, level: site.level, ...(input.openingHours ? { openingHours: input.openingHours } : {}) },
+      }, trx);
       return site;
     });
   }
 
-  async createService(siteId: string, input: { code: string; name: Localized; prefix: string; targetWaitSeconds?: number }) {
+  async createService(siteId: string, input: { code: string; name: Localized; prefix: string; targetWaitSeconds?: number }, by: AuditActor = SYSTEM) {
     await this.assertSite(siteId);
     const taken = await this.db.selectFrom('service').select('id').where('siteId', '=', siteId).where('code', '=', input.code).executeTakeFirst();
     if (taken) throw new QueueError('SERVICE_CODE_TAKEN', `Service ${input.code} exists at this site`, 409);
@@ -50,15 +59,24 @@ export class SiteConfigService {
       .where('active', '=', true).executeTakeFirst();
     if (holder) throw prefixTaken(input.prefix, holder.code);
     const last = await this.db.selectFrom('service').select((eb) => eb.fn.max('position').as('max')).where('siteId', '=', siteId).executeTakeFirst();
-    const row = await this.db.insertInto('service')
-      .values({ siteId, code: input.code, name: JSON.stringify(input.name), prefix: input.prefix, targetWaitSeconds: input.targetWaitSeconds ?? 900, position: Number(last?.max ?? -1) + 1 })
-      .returningAll().executeTakeFirst()
-      .catch((error: unknown) => { throw serviceConflict(error, input); });
+    const row = await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx.insertInto('service')
+        .values({ siteId, code: input.code, name: JSON.stringify(input.name), prefix: input.prefix, targetWaitSeconds: input.targetWaitSeconds ?? 900, position: Number(last?.max ?? -1) + 1 })
+        .returningAll().executeTakeFirst()
+        .catch((error: unknown) => { throw serviceConflict(error, input); });
+      if (inserted) {
+        await this.audit?.record({
+          actor: by, siteId, action: 'service.create', target: { type: 'service', id: inserted.id },
+          changes: { code: inserted.code, name: inserted.name, prefix: inserted.prefix, targetWaitSeconds: inserted.targetWaitSeconds },
+        }, trx);
+      }
+      return inserted;
+    });
     if (!row) throw new Error('insert into service returned no row');
     return { id: row.id, siteId, code: row.code, name: row.name, prefix: row.prefix, targetWaitSeconds: row.targetWaitSeconds, procedures: [] };
   }
 
-  async createCounter(siteId: string, input: { number: number; name: string; serviceIds: string[] }) {
+  async createCounter(siteId: string, input: { number: number; name: string; serviceIds: string[] }, by: AuditActor = SYSTEM) {
     await this.assertSite(siteId);
     return this.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('counter').select('id').where('siteId', '=', siteId).where('number', '=', input.number).executeTakeFirst();
@@ -74,6 +92,10 @@ export class SiteConfigService {
       if (unique.length) {
         await trx.insertInto('counterService').values(unique.map((serviceId, position) => ({ counterId: counter.id, serviceId, position }))).execute();
       }
+      await this.audit?.record({
+        actor: by, siteId, action: 'counter.create', target: { type: 'counter', id: counter.id },
+        changes: { number: counter.number, name: counter.name, serviceIds: unique },
+      }, trx);
       return { ...counter, siteId, serviceIds: unique, status: 'closed' as const };
     });
   }
@@ -95,14 +117,19 @@ export class SiteConfigService {
    * Sets a display's zone (null: the whole site). Every counter and service it names must be
    * one of the display's site.
    */
-  async setDisplayZone(device: { id: string; siteId: string; settings: Record<string, unknown> }, zone: DisplayZone | null): Promise<void> {
+  async setDisplayZone(device: { id: string; siteId: string; settings: Record<string, unknown> }, zone: DisplayZone | null, by: AuditActor = SYSTEM): Promise<void> {
     for (const [table, ids] of [['counter', zone?.counterIds], ['service', zone?.serviceIds]] as const) {
       if (!ids) continue;
       const found = await this.db.selectFrom(table).select('id').where('siteId', '=', device.siteId).where('id', 'in', ids).execute();
       if (found.length !== ids.length) throw new QueueError(table === 'counter' ? 'COUNTER_NOT_FOUND' : 'SERVICE_NOT_FOUND', `A ${table} in ${table}Ids is not a ${table} of this site`, 404);
     }
-    const { zone: _old, ...rest } = device.settings;
-    await this.db.updateTable('device').set({ settings: JSON.stringify(zone ? { ...rest, zone } : rest) }).where('id', '=', device.id).execute();
+    const { zone: old, ...rest } = device.settings;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('device').set({ settings: JSON.stringify(zone ? { ...rest, zone } : rest) }).where('id', '=', device.id).execute();
+      await this.audit?.record({
+        actor: by, siteId: device.siteId, action: 'device.zone', target: { type: 'device', id: device.id }, changes: { zone: { from: old ?? null, to: zone } },
+      }, trx);
+    });
   }
 
   async listDevices(siteId: string) {

@@ -8,6 +8,7 @@ import {
 } from '@qms/protocol';
 import { localDate } from '@qms/protocol/calendar';
 import type { Committed } from '../app/after-commit.ts';
+import { CHANGED, diff, withoutCredentials, type AuditActor, type AuditService } from '../audit/audit.service.ts';
 import { dayEndsAt } from '../queue/day-end.ts';
 import { notFound, QueueError } from '../queue/queue.errors.ts';
 import { siteUpdated } from '../queue/queue.events.ts';
@@ -27,6 +28,9 @@ import type { ChannelFactory } from './worker.ts';
 // log, leaders and their topics, templates with a preview, a test send, citizens' numbers
 // with consent, and the dossier system's "result ready". Messages themselves are written by the
 // relay (relay.ts) or here, in the transaction of what causes them, and sent by the worker.
+// Every change of settings is in the audit log, in the change's transaction: secrets only as
+// which of them changed, leaders' addresses only as {changed: true}, webhook URLs without their
+// query or credentials.
 
 type MessageRow = Selectable<NotificationTable>;
 
@@ -37,6 +41,7 @@ export interface NotificationServiceOptions {
   /** a message was written outside the outbox (a dossier result, a redelivery): deliver it now */
   wake: () => void;
   dayEndGraceSeconds: number;
+  audit: AuditService;
 }
 
 export class NotificationService {
@@ -53,10 +58,16 @@ export class NotificationService {
   }
 
   /** Kiosks and phone pages learn whether to offer a number (site:updated, part 'notifications'). */
-  async setSettings(siteId: string, settings: NotificationSettings): Promise<Committed<NotificationSettings>> {
-    await this.site(siteId);
-    await this.db.updateTable('site').set({ settings: sql`settings || jsonb_build_object('notifications', ${JSON.stringify(settings)}::jsonb)` })
-      .where('id', '=', siteId).execute();
+  async setSettings(siteId: string, settings: NotificationSettings, by: AuditActor): Promise<Committed<NotificationSettings>> {
+    const before = notificationSettings(await this.site(siteId));
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('site').set({ settings: sql`settings || jsonb_build_object('notifications', ${JSON.stringify(settings)}::jsonb)` })
+        .where('id', '=', siteId).execute();
+      const changes = diff(before, settings);
+      if (Object.keys(changes).length) {
+        await this.o.audit.record({ actor: by, siteId, action: 'notification_settings.update', target: { type: 'site', id: siteId }, changes }, trx);
+      }
+    });
     return { value: settings, events: [siteUpdated(siteId, ['notifications'])] };
   }
 
@@ -71,7 +82,7 @@ export class NotificationService {
   }
 
   /** Saves a channel. Secrets left out keep their value; the answer says which are set, never what. */
-  async setChannel(siteId: string, kind: NotifyChannelKind, update: ChannelUpdate, userId: string): Promise<Committed<ChannelView>> {
+  async setChannel(siteId: string, kind: NotifyChannelKind, update: ChannelUpdate, by: AuditActor): Promise<Committed<ChannelView>> {
     await this.site(siteId);
     const spec = CHANNELS[kind];
     const problems = spec.check(update.settings);
@@ -79,12 +90,26 @@ export class NotificationService {
     const allowed = new Set(spec.secretFields(update.settings));
     const unknown = Object.keys(update.secrets ?? {}).filter((k) => !allowed.has(k));
     if (unknown.length) throw new QueueError('INVALID_CHANNEL_SETTINGS', `No such secret for this ${kind} provider: ${unknown.join(', ')}`, 400);
-    const old = await this.db.selectFrom('notificationChannel').select('secrets').where('siteId', '=', siteId).where('kind', '=', kind).executeTakeFirst();
+    const old = await this.db.selectFrom('notificationChannel').select(['secrets', 'settings', 'enabled']).where('siteId', '=', siteId).where('kind', '=', kind).executeTakeFirst();
     const secrets = Object.fromEntries(Object.entries({ ...old?.secrets, ...update.secrets })
       .filter(([k, v]) => allowed.has(k) && typeof v === 'string' && v !== ''));
-    const values = { enabled: update.enabled, settings: JSON.stringify(update.settings), secrets: JSON.stringify(secrets), updatedAt: this.o.now(), updatedBy: userId };
-    await this.db.insertInto('notificationChannel').values({ siteId, kind, ...values })
-      .onConflict((oc) => oc.columns(['siteId', 'kind']).doUpdateSet(values)).execute();
+    const values = { enabled: update.enabled, settings: JSON.stringify(update.settings), secrets: JSON.stringify(secrets), updatedAt: this.o.now(), updatedBy: by.id };
+    // which secrets were set, replaced or cleared: their names only
+    const secretsChanged = Object.fromEntries([...new Set([...Object.keys(old?.secrets ?? {}), ...Object.keys(secrets)])]
+      .filter((k) => old?.secrets[k] !== secrets[k]).sort().map((k) => [k, CHANGED]));
+    const changes = {
+      ...diff({ enabled: old?.enabled ?? null }, { enabled: update.enabled }),
+      ...Object.fromEntries(Object.entries(diff(old?.settings ?? {}, update.settings)).map(([k, v]) => [`settings.${k}`, v])),
+      ...Object.fromEntries(Object.keys(old?.settings ?? {}).filter((k) => !(k in update.settings)).map((k) => [`settings.${k}`, { from: old!.settings[k], to: null }])),
+      ...(Object.keys(secretsChanged).length ? { secrets: secretsChanged } : {}),
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('notificationChannel').values({ siteId, kind, ...values })
+        .onConflict((oc) => oc.columns(['siteId', 'kind']).doUpdateSet(values)).execute();
+      if (Object.keys(changes).length) {
+        await this.o.audit.record({ actor: by, siteId, action: 'notification_channel.update', target: { type: 'notification_channel', id: kind }, changes }, trx);
+      }
+    });
     const view = (await this.channels(siteId)).find((c) => c.kind === kind)!;
     // the kiosk offers a number only while the citizens' channel works
     return { value: view, events: [siteUpdated(siteId, ['notifications'])] };
@@ -122,11 +147,17 @@ export class NotificationService {
 
   // ---- webhooks (API.md "Outgoing webhooks") ---------------------------------------------
 
-  async createWebhook(siteId: string, input: WebhookCreate, userId: string): Promise<Webhook> {
+  async createWebhook(siteId: string, input: WebhookCreate, by: AuditActor): Promise<Webhook> {
     await this.site(siteId);
-    const row = await this.db.insertInto('webhook').values({ siteId, url: input.url, secret: input.secret, events: input.events, createdBy: userId, createdAt: this.o.now() })
-      .returning(['id', 'url', 'events', 'active']).executeTakeFirstOrThrow();
-    return row as Webhook;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.insertInto('webhook').values({ siteId, url: input.url, secret: input.secret, events: input.events, createdBy: by.id, createdAt: this.o.now() })
+        .returning(['id', 'url', 'events', 'active']).executeTakeFirstOrThrow();
+      await this.o.audit.record({
+        actor: by, siteId, action: 'webhook.create', target: { type: 'webhook', id: row.id },
+        changes: { url: withoutCredentials(input.url), events: input.events, secret: CHANGED },
+      }, trx);
+      return row as Webhook;
+    });
   }
 
   async webhooks(siteId: string): Promise<Webhook[]> {
@@ -140,8 +171,16 @@ export class NotificationService {
   }
 
   /** Deleting stops its deliveries too (they go with it). */
-  async deleteWebhook(webhookId: string): Promise<void> {
-    await this.db.deleteFrom('webhook').where('id', '=', webhookId).execute();
+  async deleteWebhook(webhookId: string, by: AuditActor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('webhook').where('id', '=', webhookId).returning(['siteId', 'url', 'events']).executeTakeFirst();
+      if (gone) {
+        await this.o.audit.record({
+          actor: by, siteId: gone.siteId, action: 'webhook.delete', target: { type: 'webhook', id: webhookId },
+          changes: { url: withoutCredentials(gone.url), events: gone.events },
+        }, trx);
+      }
+    });
   }
 
   async deliveries(filter: { webhookId?: string; siteId?: string; channel?: string; status?: string; limit: number }): Promise<Delivery[]> {
@@ -182,13 +221,27 @@ export class NotificationService {
       .where('siteId', '=', siteId).orderBy('createdAt').execute() as Recipient[];
   }
 
-  async saveRecipient(siteId: string, input: RecipientInput, recipientId?: string): Promise<Recipient> {
+  /** A leader, new or changed; in the audit log without the address (only whether it changed). */
+  async saveRecipient(siteId: string, input: RecipientInput, by: AuditActor, recipientId?: string): Promise<Recipient> {
     await this.site(siteId);
     const values = { name: input.name.trim(), channel: input.channel, address: this.address(input.channel, input.address), lang: input.lang ?? 'vi', topics: input.topics, active: input.active ?? true };
-    const row = recipientId
-      ? await this.db.updateTable('notificationRecipient').set(values).where('id', '=', recipientId).where('siteId', '=', siteId)
-        .returning(['id', 'name', 'channel', 'address', 'lang', 'topics', 'active']).executeTakeFirst()
-      : await this.db.insertInto('notificationRecipient').values({ siteId, ...values }).returning(['id', 'name', 'channel', 'address', 'lang', 'topics', 'active']).executeTakeFirst();
+    const columns = ['id', 'name', 'channel', 'address', 'lang', 'topics', 'active'] as const;
+    const row = await this.db.transaction().execute(async (trx) => {
+      const { address, ...shown } = values;
+      if (!recipientId) {
+        const made = await trx.insertInto('notificationRecipient').values({ siteId, ...values }).returning(columns).executeTakeFirstOrThrow();
+        await this.o.audit.record({ actor: by, siteId, action: 'recipient.create', target: { type: 'recipient', id: made.id }, changes: { ...shown, address: CHANGED } }, trx);
+        return made;
+      }
+      const before = await trx.selectFrom('notificationRecipient').select(columns).where('id', '=', recipientId).where('siteId', '=', siteId).forNoKeyUpdate().executeTakeFirst();
+      if (!before) return undefined;
+      const saved = await trx.updateTable('notificationRecipient').set(values).where('id', '=', recipientId).returning(columns).executeTakeFirstOrThrow();
+      const changes = { ...diff(before, shown), ...(before.address !== address ? { address: CHANGED } : {}) };
+      if (Object.keys(changes).length) {
+        await this.o.audit.record({ actor: by, siteId, action: 'recipient.update', target: { type: 'recipient', id: recipientId }, changes }, trx);
+      }
+      return saved;
+    });
     if (!row) throw new QueueError('RECIPIENT_NOT_FOUND', `No recipient ${recipientId}`, 404);
     return row as Recipient;
   }
@@ -199,8 +252,15 @@ export class NotificationService {
     return row.siteId;
   }
 
-  async deleteRecipient(recipientId: string): Promise<void> {
-    await this.db.deleteFrom('notificationRecipient').where('id', '=', recipientId).execute();
+  async deleteRecipient(recipientId: string, by: AuditActor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('notificationRecipient').where('id', '=', recipientId).returning(['siteId', 'name', 'channel']).executeTakeFirst();
+      if (gone) {
+        await this.o.audit.record({
+          actor: by, siteId: gone.siteId, action: 'recipient.delete', target: { type: 'recipient', id: recipientId }, changes: { name: gone.name, channel: gone.channel },
+        }, trx);
+      }
+    });
   }
 
   // ---- templates ------------------------------------------------------------------------
@@ -215,17 +275,31 @@ export class NotificationService {
     }));
   }
 
-  async setTemplate(siteId: string, purpose: TemplatePurpose, lang: Lang, update: { subject?: string; body: string }): Promise<Template> {
-    await this.site(siteId);
+  async setTemplate(siteId: string, purpose: TemplatePurpose, lang: Lang, update: { subject?: string; body: string }, by: AuditActor): Promise<Template> {
+    const before = (await this.templates(siteId)).find((t) => t.purpose === purpose && t.lang === lang);
     const values = { subject: update.subject?.trim() || null, body: update.body.trim(), updatedAt: this.o.now() };
-    await this.db.insertInto('notificationTemplate').values({ siteId, purpose, lang, ...values })
-      .onConflict((oc) => oc.columns(['siteId', 'purpose', 'lang']).doUpdateSet(values)).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('notificationTemplate').values({ siteId, purpose, lang, ...values })
+        .onConflict((oc) => oc.columns(['siteId', 'purpose', 'lang']).doUpdateSet(values)).execute();
+      const changes = diff({ subject: before?.subject ?? null, body: before?.body ?? null }, { subject: values.subject, body: values.body });
+      if (Object.keys(changes).length) {
+        await this.o.audit.record({ actor: by, siteId, action: 'template.update', target: { type: 'template', id: `${purpose}/${lang}` }, changes }, trx);
+      }
+    });
     return (await this.templates(siteId)).find((t) => t.purpose === purpose && t.lang === lang)!;
   }
 
   /** Back to the built-in wording. */
-  async resetTemplate(siteId: string, purpose: TemplatePurpose, lang: Lang): Promise<Template> {
-    await this.db.deleteFrom('notificationTemplate').where('siteId', '=', siteId).where('purpose', '=', purpose).where('lang', '=', lang).execute();
+  async resetTemplate(siteId: string, purpose: TemplatePurpose, lang: Lang, by: AuditActor): Promise<Template> {
+    await this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('notificationTemplate').where('siteId', '=', siteId).where('purpose', '=', purpose).where('lang', '=', lang)
+        .returning(['subject', 'body']).executeTakeFirst();
+      if (gone) {
+        await this.o.audit.record({
+          actor: by, siteId, action: 'template.reset', target: { type: 'template', id: `${purpose}/${lang}` }, changes: { subject: gone.subject, body: gone.body },
+        }, trx);
+      }
+    });
     return (await this.templates(siteId)).find((t) => t.purpose === purpose && t.lang === lang)!;
   }
 
@@ -290,11 +364,17 @@ export class NotificationService {
   // ---- the dossier system ---------------------------------------------------------------
 
   /** scopes: what the key may do; a key made without says only "result ready", as keys did before scopes */
-  async createIntegrationKey(siteId: string, name: string, scopes: readonly IntegrationScope[] = ['dossier-results:write']) {
+  async createIntegrationKey(siteId: string, name: string, by: AuditActor, scopes: readonly IntegrationScope[] = ['dossier-results:write']) {
     await this.site(siteId);
     const key = `qmsk_${randomBytes(24).toString('base64url')}`;
-    const row = await this.db.insertInto('integrationKey').values({ siteId, name: name.trim(), keyHash: digest(key), scopes: [...scopes], createdAt: this.o.now() })
-      .returning(['id', 'name', 'scopes']).executeTakeFirstOrThrow();
+    const row = await this.db.transaction().execute(async (trx) => {
+      const made = await trx.insertInto('integrationKey').values({ siteId, name: name.trim(), keyHash: digest(key), scopes: [...scopes], createdAt: this.o.now() })
+        .returning(['id', 'name', 'scopes']).executeTakeFirstOrThrow();
+      await this.o.audit.record({
+        actor: by, siteId, action: 'integration_key.create', target: { type: 'integration_key', id: made.id }, changes: { name: made.name, scopes: made.scopes, key: CHANGED },
+      }, trx);
+      return made;
+    });
     return { id: row.id, name: row.name, scopes: row.scopes as IntegrationScope[], key };
   }
 
@@ -305,8 +385,13 @@ export class NotificationService {
     }));
   }
 
-  async deleteIntegrationKey(siteId: string, keyId: string): Promise<void> {
-    await this.db.deleteFrom('integrationKey').where('id', '=', keyId).where('siteId', '=', siteId).execute();
+  async deleteIntegrationKey(siteId: string, keyId: string, by: AuditActor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('integrationKey').where('id', '=', keyId).where('siteId', '=', siteId).returning('name').executeTakeFirst();
+      if (gone) {
+        await this.o.audit.record({ actor: by, siteId, action: 'integration_key.delete', target: { type: 'integration_key', id: keyId }, changes: { name: gone.name } }, trx);
+      }
+    });
   }
 
   /**

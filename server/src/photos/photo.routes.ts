@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorBody, Id, StaffPhoto } from '@qms/protocol';
 import { isAdmin, type StaffPrincipal } from '../auth/principal.ts';
+import { actorOf } from '../http/actor.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
@@ -73,8 +74,8 @@ export const photoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { userId } = request.params;
-    const { p } = await managedOwner(request, userId);
-    return (await photos.replace(userId, request.body, p.user.id)).value;
+    await managedOwner(request, userId);
+    return (await photos.replace(userId, request.body, actorOf(request))).value;
   });
 
   app.delete('/users/:userId/photo', {
@@ -82,7 +83,7 @@ export const photoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['configuration'], params: UserParams, response: { 204: Type.Null(), ...errors }, description: "Removes the official's photo (204 also when there was none)." },
   }, async (request, reply) => {
     await managedOwner(request, request.params.userId);
-    await photos.remove(request.params.userId);
+    await photos.remove(request.params.userId, actorOf(request));
     return reply.code(204).send(null);
   });
 

@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Db } from '@qms/db';
 import { staffPhotoUrl, type StaffPhoto } from '@qms/protocol';
 import type { Committed } from '../app/after-commit.ts';
+import type { AuditActor, AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { siteUpdated } from '../queue/queue.events.ts';
 import { reencodePhoto, type EncodedPhoto } from './photo.image.ts';
 
 // Officials' photos, stored in PostgreSQL (staff_photo) so every process of a cluster serves them.
+// Setting or removing one is in the audit log (user.photo.update, user.photo.remove: never the
+// image), in the same transaction.
 
 export interface StoredPhoto {
   image: Buffer;
@@ -15,7 +18,7 @@ export interface StoredPhoto {
 }
 
 export class StaffPhotoService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly audit: AuditService) {}
 
   /** The account a photo belongs to, with its role and sites (who may change or read it). */
   async owner(userId: string): Promise<{ id: string; role: string; siteIds: string[] }> {
@@ -29,23 +32,33 @@ export class StaffPhotoService {
    * The official's photo from an uploaded file, re-encoded (photo.image.ts). The screens of the
    * official's sites hear site:updated ['staff'].
    */
-  async replace(userId: string, upload: Buffer, by: string): Promise<Committed<StaffPhoto>> {
+  async replace(userId: string, upload: Buffer, by: AuditActor): Promise<Committed<StaffPhoto>> {
     const photo = await this.save(userId, await reencodePhoto(upload), by);
     return { value: photo, events: (await this.owner(userId)).siteIds.map((siteId) => siteUpdated(siteId, ['staff'])) };
   }
 
   /** Removes the photo; true when there was one (and then the screens of its sites hear of it). */
-  async remove(userId: string): Promise<Committed<boolean>> {
-    const result = await this.db.deleteFrom('staffPhoto').where('userId', '=', userId).executeTakeFirst();
-    const removed = result.numDeletedRows > 0n;
+  async remove(userId: string, by: AuditActor): Promise<Committed<boolean>> {
+    const removed = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('staffPhoto').where('userId', '=', userId).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await this.audit.record({ actor: by, siteId: await this.audit.siteOfUser(userId, trx), action: 'user.photo.remove', target: { type: 'user', id: userId } }, trx);
+      return true;
+    });
     return { value: removed, events: removed ? (await this.owner(userId)).siteIds.map((siteId) => siteUpdated(siteId, ['staff'])) : [] };
   }
 
-  async save(userId: string, photo: EncodedPhoto, by: string): Promise<StaffPhoto> {
+  async save(userId: string, photo: EncodedPhoto, by: AuditActor): Promise<StaffPhoto> {
     const etag = digest(photo.image);
-    const row = { image: photo.image, contentType: photo.contentType, width: photo.width, height: photo.height, etag, updatedAt: new Date(), updatedBy: by };
-    await this.db.insertInto('staffPhoto').values({ userId, ...row })
-      .onConflict((oc) => oc.column('userId').doUpdateSet(row)).execute();
+    const row = { image: photo.image, contentType: photo.contentType, width: photo.width, height: photo.height, etag, updatedAt: new Date(), updatedBy: by.id };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('staffPhoto').values({ userId, ...row })
+        .onConflict((oc) => oc.column('userId').doUpdateSet(row)).execute();
+      await this.audit.record({
+        actor: by, siteId: await this.audit.siteOfUser(userId, trx), action: 'user.photo.update', target: { type: 'user', id: userId },
+        changes: { photo: { etag, width: photo.width, height: photo.height } },
+      }, trx);
+    });
     return {
       userId, photoUrl: staffPhotoUrl(userId, etag), contentType: photo.contentType,
       width: photo.width, height: photo.height, bytes: photo.image.length,

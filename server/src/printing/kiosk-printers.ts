@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '@qms/db';
+import { diff, type AuditActor, type AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { PrinterAddresses } from './printer-address.ts';
 import { printerOf, type KioskPrinter } from './printer.config.ts';
@@ -10,7 +11,7 @@ import type { PrinterStatusReport, TicketPrinter } from './ticket-printer.servic
  * kiosk's site agent reports of its own printer.
  */
 export class KioskPrinters {
-  constructor(private readonly db: Db, private readonly addresses: PrinterAddresses, private readonly printer: TicketPrinter) {}
+  constructor(private readonly db: Db, private readonly addresses: PrinterAddresses, private readonly printer: TicketPrinter, private readonly audit: AuditService) {}
 
   /** The device, with its site (who may set its printer) and settings; 404 for none. */
   async device(deviceId: string) {
@@ -22,9 +23,9 @@ export class KioskPrinters {
   /**
    * Sets the kiosk's printer (null: none). A network printer must be at an address a kiosk
    * printer may be at (printer-address.ts); an agent printed through another device names an
-   * active device of the kiosk's site.
+   * active device of the kiosk's site. In the audit log (printer.update, from and to) in the same transaction.
    */
-  async setPrinter(kiosk: { id: string; siteId: string; settings: Record<string, unknown> }, printer: KioskPrinter | null): Promise<KioskPrinter | null> {
+  async setPrinter(kiosk: { id: string; siteId: string; settings: Record<string, unknown> }, printer: KioskPrinter | null, by: AuditActor): Promise<KioskPrinter | null> {
     if (printer?.kind === 'tcp') {
       const refused = await this.addresses.refusal(printer.host, printer.port ?? 9100);
       if (refused) throw new QueueError('PRINTER_ADDRESS_REFUSED', `A kiosk printer cannot be at ${printer.host}:${printer.port ?? 9100}: ${refused}`, 400);
@@ -35,8 +36,14 @@ export class KioskPrinters {
         throw new QueueError('AGENT_DEVICE_NOT_FOUND', `No active device ${printer.deviceId} at this kiosk's site for the site agent`, 400);
       }
     }
-    const { printer: _old, ...rest } = kiosk.settings;
-    await this.db.updateTable('device').set({ settings: JSON.stringify(printer ? { ...rest, printer } : rest) }).where('id', '=', kiosk.id).execute();
+    const { printer: old, ...rest } = kiosk.settings;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('device').set({ settings: JSON.stringify(printer ? { ...rest, printer } : rest) }).where('id', '=', kiosk.id).execute();
+      const changes = diff({ printer: old ?? null }, { printer });
+      if (Object.keys(changes).length) {
+        await this.audit.record({ actor: by, siteId: kiosk.siteId, action: 'printer.update', target: { type: 'device', id: kiosk.id }, changes }, trx);
+      }
+    });
     return printer;
   }
 

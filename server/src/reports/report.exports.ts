@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@qms/db';
+import type { AuditEntry } from '@qms/protocol';
 import { localDate } from '@qms/protocol/calendar';
 import { csvLine, type CsvValue } from './csv.ts';
 import type { ReportGroupBy, ReportRow, ReportTotals, SummaryReport } from './report.service.ts';
@@ -229,6 +230,57 @@ export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, la
     [lang === 'vi' ? 'Tổng cộng' : 'Total', ...(multiSite ? [''] : []), ...values(report.totals)],
   ];
   return writeXlsx([{ name: lang === 'vi' ? 'Báo cáo' : 'Summary', columns, rows }]);
+}
+
+// ---- audit log -----------------------------------------------------------------------------
+
+/** An entry of the audit log as the export reads it: the API's entry, and its site's code. */
+export type AuditExportEntry = AuditEntry & { siteCode: string | null };
+
+/**
+ * The audit log's columns: when, where, who, what, on what, and what changed (JSON). No address
+ * (ip): these files travel with the reports, often beyond the centre; the console shows it.
+ * Passwords, secrets, tokens and leaders' addresses are never in an entry (audit.service.ts).
+ */
+export const AUDIT_CSV_COLUMNS = ['at', 'site_code', 'actor_kind', 'actor_name', 'action', 'target_type', 'target_id', 'changes'] as const;
+const AUDIT_COLUMNS: Record<(typeof AUDIT_CSV_COLUMNS)[number], XlsxColumn & { text: Text }> = {
+  at: { header: '', text: { vi: 'Thời điểm', en: 'At' }, type: 'datetime', width: 20 },
+  site_code: { header: '', text: { vi: 'Trung tâm', en: 'Site' }, width: 18 },
+  actor_kind: { header: '', text: { vi: 'Loại', en: 'Kind' }, width: 10 },
+  actor_name: { header: '', text: { vi: 'Người thực hiện', en: 'Who' }, width: 20 },
+  action: { header: '', text: { vi: 'Thao tác', en: 'Action' }, width: 24 },
+  target_type: { header: '', text: { vi: 'Đối tượng', en: 'Target' }, width: 14 },
+  target_id: { header: '', text: { vi: 'Mã đối tượng', en: 'Target id' }, width: 38 },
+  changes: { header: '', text: { vi: 'Thay đổi', en: 'Changes' }, width: 80 },
+};
+const auditRecord = (e: AuditExportEntry) =>
+  [e.at, e.siteCode, e.actor.kind, e.actor.name, e.action, e.targetType ?? null, e.targetId ?? null, JSON.stringify(e.changes)];
+
+/** CSV of the audit log, oldest first: UTF-8 with BOM, CRLF, the machine names of AUDIT_CSV_COLUMNS as headers. */
+export async function* auditCsv(entries: AsyncIterable<AuditExportEntry>): AsyncGenerator<string> {
+  yield `\uFEFF${csvLine(AUDIT_CSV_COLUMNS)}`;
+  let chunk = '';
+  let n = 0;
+  for await (const e of entries) {
+    chunk += csvLine(auditRecord(e));
+    if (++n % 200 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** XLSX of the audit log: one sheet, "Nhật ký thay đổi" (or "Audit log"), times as local date-times. */
+export async function* auditXlsx(entries: AsyncIterable<AuditExportEntry>, lang: Lang): AsyncGenerator<Buffer> {
+  async function* rows(): AsyncGenerator<XlsxValue[]> {
+    for await (const e of entries) yield auditRecord(e);
+  }
+  const columns = AUDIT_CSV_COLUMNS.map((name) => {
+    const c = AUDIT_COLUMNS[name];
+    return { header: c.text[lang], ...(c.type ? { type: c.type } : {}), ...(c.width ? { width: c.width } : {}) };
+  });
+  yield* writeXlsx([{ name: lang === 'vi' ? 'Nhật ký thay đổi' : 'Audit log', columns, rows: rows() }]);
 }
 
 // ---- names ---------------------------------------------------------------------------------

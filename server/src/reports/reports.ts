@@ -1,9 +1,10 @@
 import type { Db } from '@qms/db';
+import type { AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { isoInZone } from '../queue/time.ts';
 import { arrivalsByDayHour } from './arrivals.ts';
 import {
-  exportFileName, summaryCsv, summaryXlsx, ticketsCount, ticketsCsv, ticketsXlsx, type Lang, type SummaryExportContext,
+  auditCsv, auditXlsx, exportFileName, summaryCsv, summaryXlsx, ticketsCount, ticketsCsv, ticketsXlsx, type Lang, type SummaryExportContext,
 } from './report.exports.ts';
 import { summaryReport, type ReportGroupBy, type SummaryQuery } from './report.service.ts';
 import { XLSX_CONTENT_TYPE } from './xlsx.ts';
@@ -56,7 +57,7 @@ function range(q: RangeInput) {
 const contentType = (format: ReportFormat) => (format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_CONTENT_TYPE);
 
 export class Reports {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly audit: AuditService) {}
 
   /** One site's scope; 404 for a site that does not exist. */
   async siteScope(siteId: string): Promise<ReportScope & { siteId: string }> {
@@ -118,6 +119,20 @@ export class Reports {
       totalRows: await ticketsCount(this.db, query),
       contentType: contentType(format),
       body: format === 'csv' ? ticketsCsv(this.db, query) : ticketsXlsx(this.db, query, q.lang ?? 'vi'),
+    };
+  }
+
+  /** The audit log of [from, to), oldest first (docs/audit.md): an admin's whole scope also holds the entries of no site. */
+  async auditFile(scope: ReportScope, q: RangeInput, format: ReportFormat): Promise<ReportFile> {
+    const { from, to } = range(q);
+    const first = (await this.sites(scope))[0];
+    const siteIds = scope.siteId ? [scope.siteId] : scope.siteIds;
+    const entries = this.audit.all(siteIds, from, to);
+    return {
+      fileName: exportFileName('nhat-ky', scope.siteId && first ? first.code : 'tat-ca', from, to, first?.timezone ?? DEFAULT_ZONE, format),
+      totalRows: await this.audit.count(siteIds, from, to),
+      contentType: contentType(format),
+      body: format === 'csv' ? auditCsv(entries) : auditXlsx(entries, q.lang ?? 'vi'),
     };
   }
 

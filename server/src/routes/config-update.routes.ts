@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { AnnouncementUpdate, CounterParams, CounterUpdate, DeviceParams, HolidaysUpdate, Id, OpeningHoursUpdate, PriorityGroupsUpdate, ProceduresUpdate, RatingUpdate, ServiceUpdate, SiteConfig, SiteParams, SiteUpdate, StaffMember, StaffUpdate } from '@qms/protocol';
 import { isAdmin, managerOfSite, type StaffPrincipal } from '../auth/principal.ts';
+import { actorOf } from '../http/actor.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors, noContent } from '../http/replies.ts';
 
@@ -37,36 +38,36 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: part(SiteUpdate, 'Name, level, timezone, ticket code digits and the call-order rule (serviceOrder, priorityRatio, transferToFront).'),
   }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.updateSite(request.params.siteId, request.body)).value;
+    return (await commands.updateSite(request.params.siteId, request.body, actorOf(request))).value;
   });
   app.put('/sites/:siteId/opening-hours', {
     schema: part(OpeningHoursUpdate, 'Replaces the weekly sessions (weekday 1 = Monday … 6 = Saturday, 7 = Sunday); an empty list means open at all times.'),
   }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.setOpeningHours(request.params.siteId, request.body)).value;
+    return (await commands.setOpeningHours(request.params.siteId, request.body, actorOf(request))).value;
   });
   app.put('/sites/:siteId/holidays', { schema: part(HolidaysUpdate, 'Replaces the days the site is closed.') }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.setHolidays(request.params.siteId, request.body)).value;
+    return (await commands.setHolidays(request.params.siteId, request.body, actorOf(request))).value;
   });
   app.put('/sites/:siteId/rating', {
     schema: part(RatingUpdate, 'The rating scale (the lowest score is "not satisfied" and raises an alert) and the reasons a citizen can pick.'),
   }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.setRating(request.params.siteId, request.body)).value;
+    return (await commands.setRating(request.params.siteId, request.body, actorOf(request))).value;
   });
   app.put('/sites/:siteId/announcement', {
     schema: part(AnnouncementUpdate, 'The phrase displays speak: {code} and {counter} are replaced; an empty English phrase means Vietnamese only. '
       + "preferSystemVoice: displays speak with the browser's vi-VN voice where one is installed, else the recorded clips."),
   }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.setAnnouncement(request.params.siteId, request.body)).value;
+    return (await commands.setAnnouncement(request.params.siteId, request.body, actorOf(request))).value;
   });
   app.put('/sites/:siteId/priority-groups', {
     schema: part(PriorityGroupsUpdate, 'Replaces the priority groups offered at the kiosk; groups left out are deactivated.'),
   }, async (request) => {
     managing(request, request.params.siteId);
-    return (await commands.setPriorityGroups(request.params.siteId, request.body)).value;
+    return (await commands.setPriorityGroups(request.params.siteId, request.body, actorOf(request))).value;
   });
 
   // ---- services ----
@@ -74,21 +75,21 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['configuration'], params: ServiceParams, body: ServiceUpdate, response: configReply },
   }, async (request) => {
     managing(request, await commands.siteOfService(request.params.serviceId));
-    return (await commands.updateService(request.params.serviceId, request.body)).value;
+    return (await commands.updateService(request.params.serviceId, request.body, actorOf(request))).value;
   });
 
   app.put('/services/:serviceId/procedures', {
     schema: { tags: ['configuration'], params: ServiceParams, body: ProceduresUpdate, response: configReply, description: 'Replaces the procedures listed under the service.' },
   }, async (request) => {
     managing(request, await commands.siteOfService(request.params.serviceId));
-    return (await commands.setProcedures(request.params.serviceId, request.body)).value;
+    return (await commands.setProcedures(request.params.serviceId, request.body, actorOf(request))).value;
   });
 
   app.delete('/services/:serviceId', {
     schema: { tags: ['configuration'], params: ServiceParams, response: noContent, description: 'Deactivates the service (its history stays); 409 while tickets wait in it.' },
   }, async (request, reply) => {
     managing(request, await commands.siteOfService(request.params.serviceId));
-    await commands.deactivateService(request.params.serviceId);
+    await commands.deactivateService(request.params.serviceId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -97,14 +98,14 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['configuration'], params: CounterParams, body: CounterUpdate, response: configReply, description: 'Number, name, and the services it serves in order.' },
   }, async (request) => {
     managing(request, await commands.siteOfCounter(request.params.counterId));
-    return (await commands.updateCounter(request.params.counterId, request.body)).value;
+    return (await commands.updateCounter(request.params.counterId, request.body, actorOf(request))).value;
   });
 
   app.delete('/counters/:counterId', {
     schema: { tags: ['configuration'], params: CounterParams, response: noContent, description: 'Takes the counter out of use (its history stays); 409 while it is open.' },
   }, async (request, reply) => {
     managing(request, await commands.siteOfCounter(request.params.counterId));
-    await commands.deactivateCounter(request.params.counterId);
+    await commands.deactivateCounter(request.params.counterId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -137,14 +138,14 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       allow(body.active !== false, 'You cannot disable your own account');
       allow(body.role === undefined || body.role === p.user.role, 'You cannot change your own role');
     }
-    return (await commands.updateStaff(userId, body)).value;
+    return (await commands.updateStaff(userId, body, actorOf(request))).value;
   });
 
   app.put('/sites/:siteId/staff/:userId', {
     schema: { tags: ['configuration'], params: SiteUserParams, response: { 200: StaffMember, ...errors }, description: 'Adds an existing account to the site (administrators).' },
   }, async (request) => {
     allow(isAdmin(who(request)), 'Only an administrator adds an account to another site');
-    return (await commands.addMember(request.params.siteId, request.params.userId)).value;
+    return (await commands.addMember(request.params.siteId, request.params.userId, actorOf(request))).value;
   });
 
   app.delete('/sites/:siteId/staff/:userId', {
@@ -155,7 +156,7 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const target = await commands.member(userId);
     allow(isAdmin(p) || target.role !== 'admin', 'Only an administrator removes an administrator');
     allow(userId !== p.user.id, 'You cannot remove yourself');
-    await commands.removeMember(siteId, userId);
+    await commands.removeMember(siteId, userId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -164,7 +165,7 @@ export const configUpdateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['devices'], params: DeviceParams, body: DeviceRename, response: noContent, description: 'Renames a device.' },
   }, async (request, reply) => {
     managing(request, await sites.siteOfDevice(request.params.deviceId));
-    await commands.renameDevice(request.params.deviceId, request.body.name);
+    await commands.renameDevice(request.params.deviceId, request.body.name, actorOf(request));
     return reply.code(204).send(null);
   });
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { CreateCounterBody, CreateDeviceBody, CreateServiceBody, CreateSiteBody, CreateStaffBody, DeviceParams, Id, PairBody, SiteConfig, SiteParams } from '@qms/protocol';
+import { actorOf } from '../http/actor.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { isAdmin, managerOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
 import { created, errors, noContent } from '../http/replies.ts';
@@ -64,7 +65,7 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/sites', { schema: { tags: ['configuration'], body: CreateSiteBody, response: created } }, async (request, reply) => {
     allow(isAdmin(who(request)), 'Only an administrator creates sites');
-    return reply.code(201).send(await sites.createSite(request.body));
+    return reply.code(201).send(await sites.createSite(request.body, actorOf(request)));
   });
 
   /** Everything a screen of the site needs: services with procedures, priority groups, counters, rating scale. */
@@ -83,7 +84,7 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/sites/:siteId/services', { schema: { tags: ['configuration'], params: SiteParams, body: CreateServiceBody, response: created } }, async (request, reply) => {
     const { siteId } = request.params;
     allow(managerOfSite(who(request), siteId));
-    return reply.code(201).send((await siteCommands.createService(siteId, request.body)).value);
+    return reply.code(201).send((await siteCommands.createService(siteId, request.body, actorOf(request))).value);
   });
 
   app.get('/sites/:siteId/counters', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {
@@ -95,7 +96,7 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/sites/:siteId/counters', { schema: { tags: ['configuration'], params: SiteParams, body: CreateCounterBody, response: created } }, async (request, reply) => {
     const { siteId } = request.params;
     allow(managerOfSite(who(request), siteId));
-    return reply.code(201).send((await siteCommands.createCounter(siteId, request.body)).value);
+    return reply.code(201).send((await siteCommands.createCounter(siteId, request.body, actorOf(request))).value);
   });
 
   app.post('/sites/:siteId/staff', { schema: { tags: ['configuration'], params: SiteParams, body: CreateStaffBody, response: created } }, async (request, reply) => {
@@ -103,13 +104,13 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const p = who(request);
     allow(managerOfSite(p, siteId));
     allow(request.body.role !== 'admin' || isAdmin(p), 'Only an administrator creates administrators');
-    return reply.code(201).send((await siteCommands.createStaff(siteId, request.body)).value);
+    return reply.code(201).send((await siteCommands.createStaff(siteId, request.body, actorOf(request))).value);
   });
 
   app.post('/sites/:siteId/devices', { schema: { tags: ['devices'], params: SiteParams, body: CreateDeviceBody, response: created } }, async (request, reply) => {
     const { siteId } = request.params;
     allow(managerOfSite(who(request), siteId));
-    const { device, token, pairingCode } = (await siteCommands.registerDevice(siteId, request.body)).value;
+    const { device, token, pairingCode } = (await siteCommands.registerDevice(siteId, request.body, actorOf(request))).value;
     return reply.code(201).send({
       device: { id: device.id, siteId: device.siteId, kind: device.kind, name: device.name, counterId: device.counterId },
       token,
@@ -133,7 +134,7 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/devices/:deviceId/pairing-code', { schema: { tags: ['devices'], params: DeviceParams, response: { 200: PairingCodeReply, ...errors } } }, async (request) => {
     const { deviceId } = request.params;
     allow(managerOfSite(who(request), await sites.siteOfDevice(deviceId)));
-    const { code, expiresAt } = await auth.newPairingCode(deviceId);
+    const { code, expiresAt } = await auth.newPairingCode(deviceId, actorOf(request));
     return { pairingCode: code, pairingExpiresAt: expiresAt.toISOString() };
   });
 
@@ -141,14 +142,14 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['devices'], body: PairBody, response: { 200: PairReply, ...errors } },
     config: { rateLimit: app.rateLimits.pairing },
   }, async (request) => {
-    const { device, token } = await auth.pair(request.body.code);
+    const { device, token } = await auth.pair(request.body.code, request.ip);
     return { device, token };
   });
 
   app.delete('/devices/:deviceId', { schema: { tags: ['devices'], params: DeviceParams, response: noContent } }, async (request, reply) => {
     const { deviceId } = request.params;
     allow(managerOfSite(who(request), await sites.siteOfDevice(deviceId)));
-    await siteCommands.revokeDevice(deviceId);
+    await siteCommands.revokeDevice(deviceId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -183,7 +184,7 @@ export const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (body?.counterIds?.length) zone.counterIds = [...new Set(body.counterIds)];
     if (body?.serviceIds?.length) zone.serviceIds = [...new Set(body.serviceIds)];
     const whole = !zone.counterIds && !zone.serviceIds;
-    return { deviceId, zone: (await siteCommands.setDisplayZone(device, whole ? null : zone)).value };
+    return { deviceId, zone: (await siteCommands.setDisplayZone(device, whole ? null : zone, actorOf(request))).value };
   });
 
   app.get('/sites/:siteId/priority-groups', { schema: { tags: ['configuration'], params: SiteParams } }, async (request) => {

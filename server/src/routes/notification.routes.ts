@@ -6,6 +6,7 @@ import {
   TemplatePreviewRequest, TemplateUpdate, TestSendReply, TestSendRequest, Webhook, WebhookCreate, IntegrationScopes,
 } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
+import { actorOf } from '../http/actor.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { requireIntegrationScope } from '../http/integration-key.ts';
 import { errors, noContent } from '../http/replies.ts';
@@ -47,8 +48,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/sites/:siteId/webhooks', {
     schema: { tags: ['webhooks'], params: SiteParams, body: WebhookCreate, response: { 201: Type.Object({ webhook: Webhook }), ...errors } },
   }, async (request, reply) => {
-    const p = manager(request, request.params.siteId);
-    return reply.code(201).send({ webhook: await notifications.createWebhook(request.params.siteId, request.body, p.user.id) });
+    manager(request, request.params.siteId);
+    return reply.code(201).send({ webhook: await notifications.createWebhook(request.params.siteId, request.body, actorOf(request)) });
   });
 
   app.get('/sites/:siteId/webhooks', {
@@ -62,7 +63,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['webhooks'], params: WebhookParams, response: noContent },
   }, async (request, reply) => {
     manager(request, await notifications.webhookSite(request.params.webhookId));
-    await notifications.deleteWebhook(request.params.webhookId);
+    await notifications.deleteWebhook(request.params.webhookId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -103,7 +104,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags, params: SiteParams, body: NotificationSettings, response: { 200: Type.Object({ settings: NotificationSettings }), ...errors } },
   }, async (request) => {
     manager(request, request.params.siteId);
-    return { settings: (await notifications.setSettings(request.params.siteId, request.body)).value };
+    return { settings: (await notifications.setSettings(request.params.siteId, request.body, actorOf(request))).value };
   });
 
   app.get('/sites/:siteId/notification-channels', {
@@ -116,8 +117,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/sites/:siteId/notification-channels/:kind', {
     schema: { tags, params: ChannelParams, body: ChannelUpdate, response: { 200: Type.Object({ channel: ChannelView }), ...errors } },
   }, async (request) => {
-    const p = manager(request, request.params.siteId);
-    return { channel: (await notifications.setChannel(request.params.siteId, request.params.kind, request.body, p.user.id)).value };
+    manager(request, request.params.siteId);
+    return { channel: (await notifications.setChannel(request.params.siteId, request.params.kind, request.body, actorOf(request))).value };
   });
 
   app.post('/sites/:siteId/notification-channels/:kind/test', {
@@ -141,7 +142,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags, params: SiteParams, body: RecipientInput, response: { 201: Type.Object({ recipient: Recipient }), ...errors } },
   }, async (request, reply) => {
     manager(request, request.params.siteId);
-    return reply.code(201).send({ recipient: await notifications.saveRecipient(request.params.siteId, request.body) });
+    return reply.code(201).send({ recipient: await notifications.saveRecipient(request.params.siteId, request.body, actorOf(request)) });
   });
 
   app.put('/notification-recipients/:recipientId', {
@@ -149,14 +150,14 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const siteId = await notifications.recipientSite(request.params.recipientId);
     manager(request, siteId);
-    return { recipient: await notifications.saveRecipient(siteId, request.body, request.params.recipientId) };
+    return { recipient: await notifications.saveRecipient(siteId, request.body, actorOf(request), request.params.recipientId) };
   });
 
   app.delete('/notification-recipients/:recipientId', {
     schema: { tags, params: RecipientParams, response: noContent },
   }, async (request, reply) => {
     manager(request, await notifications.recipientSite(request.params.recipientId));
-    await notifications.deleteRecipient(request.params.recipientId);
+    await notifications.deleteRecipient(request.params.recipientId, actorOf(request));
     return reply.code(204).send(null);
   });
 
@@ -174,7 +175,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { siteId, purpose, lang } = request.params;
     manager(request, siteId);
-    return { template: await notifications.setTemplate(siteId, purpose, lang, request.body) };
+    return { template: await notifications.setTemplate(siteId, purpose, lang, request.body, actorOf(request)) };
   });
 
   app.delete('/sites/:siteId/notification-templates/:purpose/:lang', {
@@ -182,7 +183,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { siteId, purpose, lang } = request.params;
     manager(request, siteId);
-    return { template: await notifications.resetTemplate(siteId, purpose, lang) };
+    return { template: await notifications.resetTemplate(siteId, purpose, lang, actorOf(request)) };
   });
 
   app.post('/sites/:siteId/notification-templates/preview', {
@@ -210,14 +211,14 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     manager(request, request.params.siteId);
-    return reply.code(201).send(await notifications.createIntegrationKey(request.params.siteId, request.body.name, request.body.scopes));
+    return reply.code(201).send(await notifications.createIntegrationKey(request.params.siteId, request.body.name, actorOf(request), request.body.scopes));
   });
 
   app.delete('/sites/:siteId/integration-keys/:keyId', {
     schema: { tags, params: KeyParams, response: noContent },
   }, async (request, reply) => {
     manager(request, request.params.siteId);
-    await notifications.deleteIntegrationKey(request.params.siteId, request.params.keyId);
+    await notifications.deleteIntegrationKey(request.params.siteId, request.params.keyId, actorOf(request));
     return reply.code(204).send(null);
   });
 

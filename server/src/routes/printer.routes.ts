@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DeviceParams, PrintReply } from '@qms/protocol';
 import { managerOfSite } from '../auth/principal.ts';
+import { actorOf } from '../http/actor.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors } from '../http/replies.ts';
 import { QueueError } from '../queue/queue.errors.ts';
@@ -60,7 +61,7 @@ export const printerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { deviceId } = request.params;
     const device = await kioskOf(deviceId, request);
-    return { deviceId, printer: await printers.setPrinter(device, request.body) };
+    return { deviceId, printer: await printers.setPrinter(device, request.body, actorOf(request)) };
   });
 
   /** Prints a sample ticket on the kiosk's printer and says how it went. */

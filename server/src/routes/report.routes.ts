@@ -10,9 +10,9 @@ import { attachment } from '../reports/report.exports.ts';
 import type { ReportFile, ReportScope } from '../reports/reports.ts';
 
 // The manager's reports (API.md "Reports"; reports/reports.ts): the summary as JSON, CSV or
-// XLSX, and every ticket with its timestamps as CSV or XLSX, for one site or for every site the
-// caller manages. Exports stream: a year of a busy centre goes out page by page, never held in
-// memory. `X-Total-Rows` tells a client how many records to expect, for its progress bar.
+// XLSX, every ticket with its timestamps as CSV or XLSX, and the audit log (docs/audit.md) as
+// CSV or XLSX, for one site or for every site the caller manages. Exports stream: a year of a
+// busy centre goes out page by page, never held in memory. `X-Total-Rows` tells a client how many records to expect, for its progress bar.
 
 const strict = { additionalProperties: false } as const;
 const Instant = Type.String({ format: 'date-time', description: 'ISO-8601 with offset, e.g. 2026-11-24T00:00:00+07:00' });
@@ -85,5 +85,14 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.get(`/reports/tickets.${format}`, {
       schema: { tags: ['reports'], querystring: ExportQuery, response: fileReply, description: 'Every ticket of every site the caller manages, streamed' },
     }, async (request, reply) => send(reply, reports.ticketsFile(allScope(request), request.query, format)));
+    app.get(`/sites/:siteId/reports/audit.${format}`, {
+      schema: {
+        tags: ['reports', 'audit'], params: SiteParams, querystring: ExportQuery, response: fileReply,
+        description: `The site's audit log of [from, to), oldest first, as ${format.toUpperCase()} (docs/audit.md): no passwords, secrets, tokens or addresses; X-Total-Rows: the number of entries`,
+      },
+    }, async (request, reply) => send(reply, reports.auditFile(await siteScope(request, request.params.siteId), request.query, format)));
+    app.get(`/reports/audit.${format}`, {
+      schema: { tags: ['reports', 'audit'], querystring: ExportQuery, response: fileReply, description: 'The audit log of every site the caller manages (administrators: also the entries of no site)' },
+    }, async (request, reply) => send(reply, reports.auditFile(allScope(request), request.query, format)));
   }
 };

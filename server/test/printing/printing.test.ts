@@ -133,6 +133,17 @@ describe('tickets printed on the kiosk network printer', () => {
     expect(text).not.toMatch(/dưới 1 phút|under 1 min/);
   });
 
+  it('prints the procedure found at the kiosk, as the citizen reads the paper', async () => {
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+    const res = await api('POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT, procedureCode: '1.001193' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().print).toEqual({ status: 'sent' });
+    await printer.waitForJobs(2);
+    const text = normalise(await ocr(lastJob()!.image!));
+    expect(text).toContain('Thủ tục 1.001193');
+    expect(text).toContain('Đăng ký khai sinh');
+  });
+
   it('prints at the configured width', async () => {
     await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port, widthDots: 384 });
     const body = (await issue()).json();

@@ -55,6 +55,9 @@ const MESSAGES: Record<string, Text> = {
   DELIVERY_NOT_FOUND: { vi: 'Không tìm thấy tin (địa chỉ có thể đã bị xoá theo thời hạn lưu).', en: 'Message not found (its address may have been erased).' },
   RECIPIENT_NOT_FOUND: { vi: 'Không tìm thấy người nhận.', en: 'Recipient not found.' },
   NOT_A_COMPLAINT: { vi: 'Chỉ phản ánh và đánh giá không hài lòng mới có hồ sơ xử lý.', en: 'Only complaints and dissatisfied ratings have a case.' },
+  UNKNOWN_PROCEDURE: { vi: 'Trung tâm không có thủ tục này (kiểm tra mã thủ tục).', en: 'The centre does not list this procedure (check its code).' },
+  DOSSIER_NOT_FOUND: { vi: 'Không có lượt phục vụ nào ghi mã hồ sơ này.', en: 'No visit recorded this dossier code.' },
+  TICKET_NOT_AT_YOUR_COUNTER: { vi: 'Chỉ cán bộ đang phục vụ số này tại quầy (hoặc quản lý) mới ghi được thủ tục, hồ sơ.', en: 'Only the official serving this ticket at their counter (or a manager) records its procedures and dossiers.' },
   UNAVAILABLE: { vi: 'Máy chủ tạm thời không truy cập được cơ sở dữ liệu. Thử lại sau ít phút.', en: 'The server cannot reach its database. Try again in a few minutes.' },
   INTERNAL: { vi: 'Máy chủ gặp lỗi. Vui lòng thử lại.', en: 'The server hit an error. Try again.' },
 };
