@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('the counter terminal from the keyboard alone', () => {
-  it('does what every advertised key says: F1-F9, the pause reasons, transfer targets, ↑↓, Enter and Esc', async () => {
+  it('does what every advertised key says: F1-F10, the pause reasons, transfer targets, walk-in services, ↑↓, Enter and Esc', async () => {
     const kiosk = await stack.device('kiosk');
     const counterId = stack.counters[1]!;
     const db = stack.t.db;
@@ -232,13 +232,41 @@ describe('the counter terminal from the keyboard alone', () => {
     }
     expect((await ticket(a.id)).status).toBe('waiting');
 
+    // --- F10: Esc issues nothing; each number key chooses that service (the counter's own first);
+    // Enter issues the number, and Enter again closes it
+    const walkIn = page.getByTestId('walk-in-dialog');
+    const tickets = async () => (await db.selectFrom('ticket').select('id').where('siteId', '=', stack.siteId).execute()).length;
+    const count = await tickets();
+    await press('F10');
+    await walkIn.waitFor();
+    await look();
+    await press('Escape');
+    await dialogGone('walk-in-dialog');
+    expect(await tickets()).toBe(count);
+    await press('F10');
+    await walkIn.waitFor();
+    const listed = await walkIn.locator('button[data-testid^="walk-in-service-"]').evaluateAll((bs) => bs.map((b) => b.dataset.testid!.slice('walk-in-service-'.length)));
+    expect(listed[0]).toBe('HT');
+    for (let i = 1; i <= Math.min(9, listed.length); i++) {
+      await press(String(i));
+      expect(await walkIn.locator('button[aria-pressed="true"][data-testid^="walk-in-service-"]').getAttribute('data-testid')).toBe(`walk-in-service-${listed[i - 1]}`);
+    }
+    await press('Enter');
+    await page.getByTestId('walk-in-issued').waitFor();
+    await look();
+    const issuedCode = await text('walk-in-code');
+    const walked = await db.selectFrom('ticket').select(['status', 'serviceId']).where('siteId', '=', stack.siteId).where('code', '=', issuedCode).executeTakeFirstOrThrow();
+    expect(walked).toEqual({ status: 'waiting', serviceId: stack.services[listed[Math.min(9, listed.length) - 1]!] });
+    await press('Enter');
+    await dialogGone('walk-in-dialog');
+
     // --- F9 closes the counter at the end of the day
     await press('F9');
     await expect.poll(async () => (await counter()).status).toBe('closed');
     await expect.poll(() => text('counter-status')).toContain('Đang đóng');
 
     // every key the screen advertised was pressed, the nine function keys among them
-    for (const f of ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9']) expect(advertised).toContain(f);
+    for (const f of ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10']) expect(advertised).toContain(f);
     expect([...advertised].filter((k) => !pressed.has(k))).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

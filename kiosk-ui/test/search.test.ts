@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SiteConfig } from '@qms/protocol';
-import { fold, procedureIndex, searchProcedures } from '../src/kiosk/search.ts';
+import { fold, procedureIndex, searchProcedures } from '@qms/ui-shared/search';
 import { nextOpeningAfter, siteOpening } from '../src/kiosk/opening.ts';
 import { describeWhen } from '../src/kiosk/when.ts';
 import { TEXTS } from '../src/kiosk/texts.ts';

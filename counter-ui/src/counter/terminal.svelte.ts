@@ -5,6 +5,8 @@ import { explainText, type ErrorContext } from '../lib/errors.ts';
 import { safeGet, safeSet } from '@qms/ui-shared/lang';
 import type { StaffSession } from './session.svelte.ts';
 import type { Action } from './shortcuts.ts';
+import { TicketVisit } from './visit.svelte.ts';
+import { WalkIn } from './walk-in.svelte.ts';
 
 // The counter terminal's state: the site, the counter this browser works, its current ticket,
 // the waiting figures and list, and today's own figures. HTTP commands change the server; the
@@ -20,7 +22,7 @@ export interface Notice {
   text: Text;
   id: number;
 }
-export type Dialog = 'pause' | 'transfer' | 'pick' | null;
+export type Dialog = 'pause' | 'transfer' | 'pick' | 'procedures' | 'walkIn' | null;
 
 export const PAUSE_REASONS: Text[] = [
   { vi: 'Nghỉ giải lao', en: 'Break' },
@@ -34,7 +36,12 @@ export class CounterTerminal {
   site = $state<SiteConfig | null>(null);
   counterId = $state<string | null>(null);
   counter = $state<Counter | null>(null);
-  ticket = $state<Ticket | null>(null);
+  #ticket = $state<Ticket | null>(null);
+  /**
+   * The ticket this counter finished last, while nobody else is at the desk: its dossier codes
+   * and procedures may still be recorded (a receipt scanned just after F4), until the next call.
+   */
+  justDone = $state<Ticket | null>(null);
   waiting = $state<WaitingTicket[]>([]);
   waitingTotal = $state(0);
   today = $state<TodayFigures | null>(null);
@@ -43,6 +50,12 @@ export class CounterTerminal {
   private typedAhead: Action | null = null;
   notice = $state<Notice | null>(null);
   dialog = $state<Dialog>(null);
+  /** the procedure picker: replacing this procedure (its code), or adding one (null) */
+  replacing = $state<string | null>(null);
+  /** the walk-in number being issued (dialog 'walkIn') */
+  walkIn = $state<WalkIn | null>(null);
+  /** the procedures and dossier codes of the ticket at the counter */
+  readonly visit: TicketVisit;
   /** ticks every second, for elapsed and waiting times */
   now = $state(Date.now());
   readonly live: LiveQueue;
@@ -58,6 +71,7 @@ export class CounterTerminal {
   constructor(private readonly session: StaffSession, readonly siteId: string) {
     const socket = session.client.connect({ siteId });
     this.live = new LiveQueue(socket);
+    this.visit = new TicketVisit(session.client, (error) => this.fail(error, { ticketCode: this.visitTicket?.code, counterNumber: this.counter?.number }));
     // the client's socket retries server-side closes and refused handshakes itself
     socket.on('connect_error', (error) => {
       // the session ended, or the official no longer belongs to this centre: sign in again
@@ -66,7 +80,10 @@ export class CounterTerminal {
     socket.on('queue:snapshot', (snapshot) => {
       this.skewMs = Date.parse(snapshot.at) - Date.now();
       const mine = snapshot.counters.find((c) => c.counterId === this.counterId);
-      if (mine) this.ticket = mine.ticket ?? null;
+      if (mine) this.#ticket = mine.ticket ?? null;
+      // procedures and dossiers recorded while offline (or from the official's other browser)
+      if (this.#ticket) this.justDone = null;
+      this.visit.follow(this.visitTicket, true);
       // whatever happened while offline: read it all again
       if (this.counterId) void this.refreshCounter();
       this.later('waiting', () => this.refreshWaiting(), 50);
@@ -80,6 +97,7 @@ export class CounterTerminal {
     socket.on('ticket:updated', ({ ticket }) => {
       if (this.ticket?.id === ticket.id) {
         const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
+        if (!here) this.finished(ticket);
         this.ticket = here ? ticket : null;
       }
       if (ticket.counterId === this.counterId && (ticket.status === 'done' || ticket.status === 'no_show')) {
@@ -151,6 +169,25 @@ export class CounterTerminal {
   }
 
   // ---- reading -----------------------------------------------------------------------------
+
+  /** the ticket called to or served at this counter; its visit (procedures, dossiers) follows it */
+  get ticket(): Ticket | null {
+    return this.#ticket;
+  }
+
+  set ticket(ticket: Ticket | null) {
+    this.#ticket = ticket;
+    if (ticket) this.justDone = null;
+    this.visit.follow(this.visitTicket);
+    // a dialog about the ticket that left (another browser finished it) has nothing to change
+    if (!this.visitTicket && this.dialog === 'procedures') this.dialog = null;
+    if (!ticket && this.dialog === 'transfer') this.dialog = null;
+  }
+
+  /** the ticket whose visit the terminal shows: the one at the desk, or the one just finished */
+  get visitTicket(): Ticket | null {
+    return this.#ticket ?? this.justDone;
+  }
 
   get serverNow(): number {
     return this.now + this.skewMs;
@@ -236,6 +273,8 @@ export class CounterTerminal {
       case 'start': return this.mine && allows('start', t?.status);
       case 'finish': return this.mine && allows('finish', t?.status);
       case 'transfer': return this.mine && allows('transfer', t?.status);
+      // a number for a citizen at the desk, whether or not another one is being served
+      case 'walkIn': return this.mine;
     }
   }
 
@@ -249,6 +288,7 @@ export class CounterTerminal {
     }
     this.counterId = counterId;
     safeSet(COUNTER_KEY, counterId);
+    this.justDone = null;
     this.ticket = this.myEntry?.ticket ?? null;
     void this.refreshCounter().then(() => Promise.all([this.refreshWaiting(), this.refreshToday()]));
   }
@@ -256,6 +296,7 @@ export class CounterTerminal {
   leave(): void {
     this.counterId = null;
     this.counter = null;
+    this.justDone = null;
     this.ticket = null;
     this.dialog = null;
     safeSet(COUNTER_KEY, null);
@@ -297,6 +338,9 @@ export class CounterTerminal {
         this.dialog = 'pick';
         void this.refreshWaiting();
         return;
+      case 'walkIn':
+        this.openWalkIn();
+        return;
       case 'pauseResume':
         if (this.status === 'paused') return this.counterCommand('pauseResume', () => this.session.client.resumeCounter(this.counterId!));
         this.dialog = 'pause';
@@ -331,6 +375,43 @@ export class CounterTerminal {
 
   closeDialog(): void {
     this.dialog = null;
+    this.replacing = null;
+    this.walkIn = null;
+  }
+
+  /** The procedure picker, to add one or to put another in place of `replacing`. */
+  pickProcedure(replacing: string | null = null): void {
+    if (!this.visitTicket || this.dialog) return;
+    this.replacing = replacing;
+    this.dialog = 'procedures';
+  }
+
+  async chooseProcedure(code: string): Promise<void> {
+    const replacing = this.replacing;
+    this.closeDialog();
+    const name = this.procedureName(code);
+    const ok = replacing ? await this.visit.replaceProcedure(replacing, code) : await this.visit.addProcedure(code);
+    if (ok && name) this.say('ok', { vi: `Đã ghi thủ tục: ${name.vi}`, en: `Procedure recorded: ${name.en}` });
+  }
+
+  /** a procedure's name from the site's list */
+  procedureName(code: string): Text | undefined {
+    for (const s of this.site?.services ?? []) {
+      const p = s.procedures.find((x) => x.code === code);
+      if (p) return p.name;
+    }
+    return undefined;
+  }
+
+  private openWalkIn(): void {
+    // the counter's first service, or the one of the citizen at the desk
+    const serviceId = this.serviceIds[0] ?? this.site?.services[0]?.id ?? '';
+    this.walkIn = new WalkIn(this.session.client, this.siteId,
+      (error) => {
+        if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
+        return explainText(error, { counterNumber: this.counter?.number, timezone: this.site?.timezone });
+      }, serviceId, (code) => this.procedureName(code) ?? { vi: '', en: '' });
+    this.dialog = 'walkIn';
   }
 
   dismissNotice(): void {
@@ -355,6 +436,7 @@ export class CounterTerminal {
     await this.run(action, async () => {
       const ticket = await command(current.id);
       const here = isAtCounter(ticket.status) && ticket.counterId === this.counterId;
+      if (!here) this.finished(ticket);
       this.ticket = here ? ticket : null;
       if (done) this.say('ok', { vi: `${done.vi}: ${current.code}`, en: `${done.en}: ${current.code}` });
       if (!here) void this.refreshToday();
@@ -385,6 +467,11 @@ export class CounterTerminal {
     }
   }
 
+  /** a ticket left the desk: finished here, it stays open for a late receipt scan */
+  private finished(ticket: Ticket): void {
+    this.justDone = ticket.status === 'done' && ticket.counterId === this.counterId ? ticket : null;
+  }
+
   private performPending(): void {
     const next = this.typedAhead;
     this.typedAhead = null;
@@ -405,7 +492,7 @@ export class CounterTerminal {
     }
   }
 
-  private fail(error: unknown, ctx: ErrorContext = {}): void {
+  fail(error: unknown, ctx: ErrorContext = {}): void {
     const text = explainText(error, ctx);
     if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.session.forget();
     this.say('error', text);

@@ -1,6 +1,6 @@
 import type { ErrorCode, ErrorDetails } from '@qms/protocol';
 import { ApiError } from '@qms/protocol/client';
-import type { Lang } from '@qms/ui-shared/format';
+import { formatDate, formatTime, type Lang } from '@qms/ui-shared/format';
 
 // What an official or a citizen reads when the server refuses: plain Vietnamese (or English),
 // built from the API's stable error code and details, never the raw server sentence.
@@ -10,6 +10,8 @@ export interface ErrorContext {
   ticketCode?: string;
   /** the counter the screen works, e.g. 1 */
   counterNumber?: number;
+  /** the site's time zone, for the times in a refusal (opens at, closes at) */
+  timezone?: string;
 }
 
 type Text = { vi: string; en: string };
@@ -118,6 +120,31 @@ const MESSAGES: Partial<Record<ErrorCode, (e: ApiError, ctx: ErrorContext) => Te
   SERVICE_NOT_FOUND: () => ({ vi: 'Lĩnh vực được chọn không còn hoạt động.', en: 'The chosen service is no longer available.' }),
   SITE_NOT_FOUND: () => ({ vi: 'Không tìm thấy trung tâm.', en: 'The centre was not found.' }),
   ALERT_NOT_FOUND: () => ({ vi: 'Không tìm thấy cảnh báo.', en: 'The alert was not found.' }),
+
+  // issuing a walk-in ticket at the counter (the kiosk says the same in its own words)
+  SITE_CLOSED: (e, ctx) => {
+    const opensAt = details(e).opensAt as string | null | undefined;
+    if (!opensAt) return { vi: 'Trung tâm hiện không làm việc nên không cấp số được.', en: 'The centre is closed now, so no number can be issued.' };
+    const tz = ctx.timezone ?? 'Asia/Ho_Chi_Minh';
+    const when = `${formatTime(opensAt, tz)} ${formatDate(opensAt, tz)}`;
+    return { vi: `Trung tâm hiện không làm việc nên không cấp số được. Mở lại lúc ${when}.`, en: `The centre is closed now, so no number can be issued. It opens again at ${when}.` };
+  },
+  SERVICE_CLOSING: (e, ctx) => {
+    const closesAt = details(e).closesAt as string | null | undefined;
+    const at = closesAt ? formatTime(closesAt, ctx.timezone ?? 'Asia/Ho_Chi_Minh') : null;
+    return at
+      ? { vi: `Đã hết lượt tiếp nhận lĩnh vực này trong buổi: thời gian chờ dự kiến vượt quá giờ kết thúc (${at}).`, en: `No more numbers for this service this session: the estimated wait runs past closing time (${at}).` }
+      : { vi: 'Đã hết lượt tiếp nhận lĩnh vực này trong buổi làm việc.', en: 'No more numbers for this service this session.' };
+  },
+  UNKNOWN_PRIORITY: () => ({ vi: 'Đối tượng ưu tiên này không còn trong danh sách của trung tâm.', en: 'This priority group is no longer configured for the centre.' }),
+
+  // procedures and dossiers of a visit
+  UNKNOWN_PROCEDURE: () => ({ vi: 'Thủ tục này không có trong danh mục của trung tâm (có thể vừa bị gỡ).', en: 'This procedure is not in the centre’s list (it may have just been removed).' }),
+  DOSSIER_NOT_FOUND: () => ({ vi: 'Không tìm thấy mã hồ sơ này (có thể đã được xoá).', en: 'This dossier code was not found (it may already have been removed).' }),
+  TICKET_NOT_AT_YOUR_COUNTER: (e, ctx) => {
+    const t = ticketOf(e, ctx);
+    return { vi: `${t.vi} không còn ở quầy của bạn nên không sửa được thủ tục, hồ sơ.`, en: `${t.en} is no longer at your counter, so its procedures and dossiers cannot be changed.` };
+  },
 
   // ratings
   ALREADY_RATED: () => ({ vi: 'Lượt phục vụ này đã được đánh giá.', en: 'This visit has already been rated.' }),

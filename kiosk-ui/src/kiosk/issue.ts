@@ -1,5 +1,6 @@
 import { ApiError, type Issued as IssueReply, type PrintOutcome, type QmsClient } from '@qms/protocol/client';
 import type { Ticket } from '@qms/protocol';
+import { newIssueKey } from '@qms/ui-shared/issue-key';
 
 // A press of the kiosk's button, through the protocol client's `issue` (the whole reply: the
 // ticket, its print and the QR code's address), retried until the server answers.
@@ -15,11 +16,7 @@ export interface Issued {
   procedure?: { code: string; name: { vi: string; en: string } };
 }
 
-/** A key for one press: random, and made without crypto.randomUUID (only in secure contexts, and kiosks often load over plain http on the LAN). */
-export function newIssueKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export { newIssueKey };
 
 /** How a press retries: attempts a while apart, each bounded, for at most `totalMs` in all. */
 export interface RetryPolicy {

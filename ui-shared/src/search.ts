@@ -1,9 +1,10 @@
-import type { Lang } from '@qms/ui-shared/format';
+import type { Lang } from './format.ts';
 import type { SiteConfig } from '@qms/protocol';
 
-// "Which counter handles my procedure?": a search over procedure names (both languages), their
-// national codes and the fields' names. Citizens type on an on-screen keyboard without
-// Vietnamese marks, so matching ignores them: "dang ky khai sinh" finds "Đăng ký khai sinh".
+// A search over the site's procedures: names (both languages), national codes and the fields'
+// names. The kiosk's "which counter handles my procedure?" and the counter terminal's procedure
+// picker share it. Citizens type on an on-screen keyboard without Vietnamese marks, and officials
+// often type without them too, so matching ignores them: "dang ky khai sinh" finds "Đăng ký khai sinh".
 
 /** Lower case, without diacritics (đ → d), single spaces. */
 export function fold(text: string): string {
