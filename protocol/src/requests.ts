@@ -45,7 +45,7 @@ export const PairBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' 
 export const IssueHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$',
-    description: 'One key per press (e.g. a random UUID), sent again with every retry of that press. A retry gets the ticket the first request made (201, same body, current position; header Idempotent-Replayed: true) instead of a second ticket; the same key with another service or priority is 409 ISSUE_KEY_REUSED. Keys are scoped to the issuing kiosk or official.',
+    description: 'One key per press (e.g. a random UUID), sent again with every retry of that press. A retry gets the ticket the first request made (201, same body, current position; header Idempotent-Replayed: true) instead of a second ticket; the same key with another service, priority or procedure is 409 ISSUE_KEY_REUSED. Keys are scoped to the issuing kiosk or official.',
   })),
 });
 export const IssueBody = Type.Object({

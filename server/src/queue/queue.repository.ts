@@ -34,10 +34,11 @@ export async function findProcedure(db: Q, serviceId: string, code: string) {
   return db.selectFrom('procedure').select(['code', 'name']).where('serviceId', '=', serviceId).where('code', '=', code).executeTakeFirst();
 }
 
-/** The procedure a ticket was issued for (found at the kiosk), if any. */
+/** The procedure a ticket was issued for (at the kiosk, or by an official's walk-in issue), if any. */
 export async function issuedProcedure(db: Q, ticketId: string) {
-  return db.selectFrom('ticketProcedure').select(['procedureCode as code', 'procedureName as name'])
-    .where('ticketId', '=', ticketId).where('source', '=', 'kiosk').orderBy('addedAt').executeTakeFirst();
+  return db.selectFrom('ticketProcedure').innerJoin('ticket', 'ticket.id', 'ticketProcedure.ticketId')
+    .select(['ticketProcedure.procedureCode as code', 'ticketProcedure.procedureName as name'])
+    .where('ticketProcedure.ticketId', '=', ticketId).whereRef('ticketProcedure.addedAt', '=', 'ticket.issuedAt').executeTakeFirst();
 }
 
 export async function findPriorityGroup(db: Q, siteId: string, code: string) {

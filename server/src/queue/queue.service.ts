@@ -100,10 +100,10 @@ export class QueueService {
     } catch (error) {
       const earlier = await repo.ticketOfIssueKey(this.db, input.siteId, input.deviceId ?? input.staffId ?? null, input.issueKey);
       if (!earlier) throw error;
-      if (earlier.issuedServiceId !== input.serviceId || earlier.priority !== (input.priority ?? 'none')) {
+      const procedure = await repo.issuedProcedure(this.db, earlier.id);
+      if (earlier.issuedServiceId !== input.serviceId || earlier.priority !== (input.priority ?? 'none') || procedure?.code !== input.procedureCode) {
         throw new QueueError('ISSUE_KEY_REUSED', 'This Idempotency-Key was already used for a different ticket: send a new key for a new press', 409);
       }
-      const procedure = await repo.issuedProcedure(this.db, earlier.id);
       return { value: await this.describe(earlier), events: [], replayed: true, ...(procedure ? { procedure } : {}) };
     }
   }

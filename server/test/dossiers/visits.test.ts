@@ -61,6 +61,27 @@ describe('the procedure found at the kiosk', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json().ticket.id).toBe(first.json().ticket.id);
     expect(again.json().procedure.code).toBe('1.000894');
+    // the same key for another procedure is another press's key
+    const other = await f.app.inject({
+      method: 'POST', url: `/api/v1/sites/${f.siteId}/tickets`, headers: { ...bearer(f.tokens.kiosk), 'idempotency-key': 'press-procedure-1' },
+      payload: { serviceId: f.services.HT, procedureCode: '1.001193' },
+    });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe('ISSUE_KEY_REUSED');
+  });
+
+  it('is kept, and comes back on a retried press, for an official\'s walk-in issue too', async () => {
+    const send = () => f.app.inject({
+      method: 'POST', url: `/api/v1/sites/${f.siteId}/tickets`, headers: { ...bearer(f.tokens.staff2), 'idempotency-key': 'walk-in-procedure-1' },
+      payload: { serviceId: f.services.HT, procedureCode: '1.000656' },
+    });
+    const first = await send();
+    expect(first.statusCode).toBe(201);
+    expect(first.json().procedure.code).toBe('1.000656');
+    const again = await send();
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().procedure.code).toBe('1.000656');
+    expect(await f.t.db.selectFrom('ticketProcedure').select('source').where('ticketId', '=', first.json().ticket.id).execute()).toEqual([{ source: 'counter' }]);
   });
 });
 
