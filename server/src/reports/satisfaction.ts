@@ -136,7 +136,7 @@ export async function satisfactionReport(db: Kysely<Database>, q: SatisfactionQu
 
 function satisfactionStatement(q: SatisfactionQuery, lowest: number): RawBuilder<AggregateRow> {
   const byProcedure = q.groupBy === 'procedure';
-  const keys = byProcedure ? { rating: sql`NULL::text`, criticism: sql`NULL::text` } : KEYS[q.groupBy];
+  const keys = q.groupBy === 'procedure' ? { rating: sql`NULL::text`, criticism: sql`NULL::text` } : KEYS[q.groupBy];
   return sql<AggregateRow>`
     WITH rated AS (
       SELECT ${keys.rating} AS key, t.id AS ticket_id, r.score, NULL::text AS status, NULL::float8 AS resolution

@@ -19,6 +19,11 @@ import zlib from 'node:zlib';
 // deflates to about 40 MB).
 
 export type XlsxValue = string | number | boolean | null | undefined;
+/** A cell written its own way rather than its column's (a sheet of indicators mixes counts and shares). */
+export interface XlsxCell {
+  value: XlsxValue;
+  type: XlsxType;
+}
 
 /** How a column's values are written. `datetime` takes ISO-8601 strings and keeps their local wall time. */
 export type XlsxType = 'text' | 'integer' | 'number' | 'seconds' | 'percent' | 'datetime' | 'date';
@@ -33,7 +38,7 @@ export interface XlsxColumn {
 export interface XlsxSheet {
   name: string;
   columns: XlsxColumn[];
-  rows: AsyncIterable<XlsxValue[]> | Iterable<XlsxValue[]>;
+  rows: AsyncIterable<(XlsxValue | XlsxCell)[]> | Iterable<(XlsxValue | XlsxCell)[]>;
 }
 
 export interface XlsxOptions {
@@ -326,7 +331,12 @@ export async function* writeXlsx(sheets: XlsxSheet[], options: XlsxOptions = {})
       }
       rowNumber++;
       let xml = `<row r="${rowNumber}">`;
-      for (let i = 0; i < sheet.columns.length; i++) xml += cell(`${columnName(i)}${rowNumber}`, values[i], sheet.columns[i]!.type ?? 'text');
+      for (let i = 0; i < sheet.columns.length; i++) {
+        const v = values[i];
+        xml += v !== null && typeof v === 'object'
+          ? cell(`${columnName(i)}${rowNumber}`, v.value, v.type)
+          : cell(`${columnName(i)}${rowNumber}`, v, sheet.columns[i]!.type ?? 'text');
+      }
       await entry!.write(`${xml}</row>`);
       options.onRow?.();
       const ready = entry!.take();

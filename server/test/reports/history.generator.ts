@@ -208,11 +208,11 @@ export async function generateHistory(db: Db, sites: HistorySite[], random: () =
 /** Procedures each site's services handle: national codes, one shared by two services. */
 export const PROCEDURES: { code: string; vi: string }[] = [
   { code: '1.001193', vi: 'Đăng ký khai sinh' },
-  { code: '1.000656', vi: 'Đăng ký kết hôn' },
+  { code: '1.000894', vi: 'Đăng ký kết hôn' },
   { code: '2.000815', vi: 'Chứng thực bản sao từ bản chính' },
   { code: '2.000884', vi: 'Chứng thực chữ ký' },
-  { code: '1.004227', vi: 'Đăng ký biến động đất đai' },
-  { code: '1.003003', vi: 'Cấp giấy chứng nhận quyền sử dụng đất' },
+  { code: '1.012768', vi: 'Đăng ký biến động đất đai' },
+  { code: '1.004222', vi: 'Đăng ký thường trú' },
 ];
 
 type GeneratedTicket = NewTicket & { id: string };
