@@ -28,7 +28,7 @@ export interface SatisfactionExport {
   dossiers: DossierReport;
 }
 
-/** What each figure means: the Definitions sheet, word for word as server/src/reports/README.md. */
+/** What each figure means: the Definitions sheet, the definitions of server/src/reports/README.md in short. */
 export const DEFINITIONS: { term: Text; text: Text }[] = [
   {
     term: { vi: 'Kỳ báo cáo', en: 'Period' },
