@@ -130,6 +130,15 @@ describe('GET /sites/:siteId/reports/satisfaction and /dossiers', () => {
     const domain = await summaryReport(f.t.db, { siteId: f.siteId, from: new Date(NOVEMBER.from), to: new Date(NOVEMBER.to), groupBy: 'procedure' });
     expect(byProcedure.json().totals).toEqual(domain.totals);
     expect(domain.totals.issued).toBe(6);
+    // the summary's files by procedure: the code in the CSV, code and name in the XLSX
+    const csv = parseCsv((await get(`/sites/${f.siteId}/reports/summary.csv${qs({ ...NOVEMBER, groupBy: 'procedure' })}`, f.tokens.manager)).body.replace(/^\uFEFF/, ''));
+    expect(csv.slice(1).map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+      ['procedure', '1.000894', 'Đăng ký kết hôn', '1'], ['procedure', '1.001193', 'Đăng ký khai sinh', '2'], ['procedure', '', '(không ghi thủ tục)', '4'], ['procedure', 'total', '', '6'],
+    ]);
+    const xlsx = readXlsx((await get(`/sites/${f.siteId}/reports/summary.xlsx${qs({ ...NOVEMBER, groupBy: 'procedure' })}`, f.tokens.manager)).rawPayload).sheets[0]!;
+    expect(xlsx.rows.map((r) => [r[0], r[1]])).toEqual([
+      ['Thủ tục', 'Số phiếu'], ['1.000894 – Đăng ký kết hôn', 1], ['1.001193 – Đăng ký khai sinh', 2], ['(không ghi thủ tục)', 4], ['Tổng cộng', 6],
+    ]);
   });
 
   it('are for managers of the site and admins', async () => {
