@@ -215,8 +215,8 @@ export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): AsyncGenera
     {
       name: 'Định nghĩa – Definitions',
       columns: [
-        { header: 'Thuật ngữ', width: 24 }, { header: 'Định nghĩa', width: 90 },
-        { header: 'Term', width: 24 }, { header: 'Definition', width: 90 },
+        { header: 'Thuật ngữ', width: 24, type: 'wrap' }, { header: 'Định nghĩa', width: 80, type: 'wrap' },
+        { header: 'Term', width: 24, type: 'wrap' }, { header: 'Definition', width: 80, type: 'wrap' },
       ],
       rows: DEFINITIONS.map((d) => [d.term.vi, d.text.vi, d.term.en, d.text.en]),
     },

@@ -222,6 +222,7 @@ describe('the month\'s and quarter\'s satisfaction export', () => {
     const definitions = book.sheets[6]!;
     expect(definitions.rows[0]).toEqual(['Thuật ngữ', 'Định nghĩa', 'Term', 'Definition']);
     expect(definitions.rows.map((r) => r[2])).toContain('Satisfied share');
+    expect(definitions.styles[1], 'definitions wrap in their columns').toEqual([7, 7, 7, 7]);
   });
 
   it('a quarter is three local months; English headers with lang=en; the CSV is one table', async () => {
