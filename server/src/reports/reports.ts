@@ -211,12 +211,8 @@ export class Reports {
     // the scale's levels, and any other score given (named by its number)
     const scale: ScaleLevel[] = by.site.totals.levels.map((l) => by.site.scale.find((s) => s.score === l.score)
       ?? { score: l.score, label: { vi: String(l.score), en: String(l.score) } });
-    return {
-      fileName: name,
-      totalRows: by.staff.rows.length + 1,
-      contentType: contentType(format),
-      body: satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi'),
-    };
+    const { rows, body } = satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi');
+    return { fileName: name, totalRows: rows, contentType: contentType(format), body };
   }
 
   async arrivals(scope: ReportScope, q: RangeInput) {

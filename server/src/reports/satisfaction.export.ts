@@ -176,7 +176,7 @@ function dossierSheet(report: DossierReport, lang: Lang): XlsxSheet {
 }
 
 /** The indicators: one per row, its value, and what it is out of. */
-function indicatorSheet(x: SatisfactionExport, lang: Lang): XlsxSheet {
+function indicatorSheet(x: SatisfactionExport, lang: Lang): XlsxSheet & { rows: (XlsxValue | XlsxCell)[][] } {
   const vi = lang === 'vi';
   const s = x.by.site.totals;
   const d = x.dossiers.totals;
@@ -206,10 +206,14 @@ function indicatorSheet(x: SatisfactionExport, lang: Lang): XlsxSheet {
   };
 }
 
-/** The workbook: indicators, a sheet per grouping, visits per dossier, definitions. */
-export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): AsyncGenerator<Buffer> {
-  return writeXlsx([
-    indicatorSheet(x, lang),
+/**
+ * The workbook: indicators, a sheet per grouping, visits per dossier, definitions. `rows`: the
+ * indicators' rows, the first sheet's (what the console counts as the download streams in).
+ */
+export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): { rows: number; body: AsyncGenerator<Buffer> } {
+  const indicators = indicatorSheet(x, lang);
+  return { rows: indicators.rows.length, body: writeXlsx([
+    indicators,
     ...SHEETS.map((s) => satisfactionSheet(t(s.name, lang), t(s.header, lang), x.by[s.groupBy], x.scale, lang, s.groupBy === 'procedure')),
     dossierSheet(x.dossiers, lang),
     {
@@ -220,7 +224,7 @@ export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): AsyncGenera
       ],
       rows: DEFINITIONS.map((d) => [d.term.vi, d.text.vi, d.term.en, d.text.en]),
     },
-  ]);
+  ]) };
 }
 
 /**

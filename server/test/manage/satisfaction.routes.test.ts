@@ -209,6 +209,8 @@ describe('the month\'s and quarter\'s satisfaction export', () => {
     expect(total[14]).toBeCloseTo(2, 4); // resolved 2 h after the criticism
 
     const indicators = new Map(book.sheets[0]!.rows.slice(1).map((r) => [r[0], r[1]]));
+    // X-Total-Rows: the first sheet's rows, which the console counts as the file streams in
+    expect(res.headers['x-total-rows']).toBe(String(book.sheets[0]!.rows.length - 1));
     expect(indicators.get('Kỳ báo cáo')).toBe('Tháng 11/2026');
     expect(indicators.get('Tổng số lượt đánh giá')).toBe(raw.rows.length);
     expect(indicators.get('Số lượt "Rất hài lòng" (3)')).toBe(raw.rows.filter((r) => r.score === 3).length);
