@@ -139,6 +139,100 @@ describe('manager console', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('shows satisfaction, criticisms and their handling, visits per dossier and procedures, and downloads the month\'s satisfaction export', async () => {
+    // the first test served one ticket (no rating) and left one criticism (acknowledged, case new)
+    const canbo1 = await login('canbo1');
+    const manager = await login('quanly');
+    const kiosk = await stack.device('kiosk');
+    const tablet = await stack.device('rating', 1);
+    const served: string[] = [];
+    for (const score of [3, 3, 2, 1, null]) {
+      const issued = await api('POST', `/sites/${stack.siteId}/tickets`, kiosk.token, { serviceId: stack.services.HT });
+      expect(issued.status).toBe(201);
+      const id = issued.body.ticket.id as string;
+      expect((await api('POST', `/counters/${stack.counters[1]}/call-next`, canbo1)).body.ticket.id).toBe(id);
+      expect((await api('POST', `/tickets/${id}/finish`, canbo1)).status).toBe(200);
+      if (score !== null) expect((await api('POST', `/tickets/${id}/rating`, tablet.token, { score, ...(score === 1 ? { reason: 'waiting' } : {}) })).status).toBe(201);
+      served.push(id);
+    }
+    // procedures and dossiers as the kiosk and the counter record them (written on main; here straight to the tables)
+    const procedure = (i: number, code: string, vi: string) => stack.t.db.insertInto('ticketProcedure').values({
+      ticketId: served[i]!, siteId: stack.siteId, procedureCode: code, procedureName: JSON.stringify({ vi, en: vi }), serviceId: stack.services.HT!,
+      source: 'kiosk', addedAt: stack.now(), addedBy: null,
+    }).execute();
+    await procedure(0, '1.001193', 'Đăng ký khai sinh');
+    await procedure(1, '1.001193', 'Đăng ký khai sinh');
+    await procedure(1, '1.000894', 'Đăng ký kết hôn');
+    await procedure(2, '1.000894', 'Đăng ký kết hôn');
+    const dossier = (i: number, code: string, direction: 'received' | 'returned') => stack.t.db.insertInto('ticketDossier').values({
+      ticketId: served[i]!, siteId: stack.siteId, dossierCode: code, direction, recordedAt: stack.now(), recordedBy: null,
+    }).execute();
+    await dossier(0, 'HS-2026-0001', 'received');
+    await dossier(3, 'HS-2026-0001', 'returned');
+    await dossier(1, 'HS-2026-0002', 'received');
+    await dossier(2, 'HS-2026-0003', 'received');
+    // a second criticism, investigated and resolved
+    const criticism = await api('POST', '/alerts/criticism', tablet.token, { comment: 'Thiếu ghế chờ' });
+    expect(criticism.status).toBe(201);
+    expect((await api('PATCH', `/alerts/${criticism.body.alert.id}/case`, manager, { status: 'investigating' })).status).toBe(200);
+    expect((await api('PATCH', `/alerts/${criticism.body.alert.id}/case`, manager, { status: 'resolved', note: 'Đã bổ sung ghế' })).status).toBe(200);
+
+    await page.getByTestId('tab-reports').click();
+    await page.getByTestId('report-load').click();
+    // ratings 3 3 2 1: satisfied 3 of 4; two criticisms, one resolved, one new
+    await expect.poll(() => text('sat-ratings'), { timeout: 10_000 }).toBe('4');
+    expect(await text('sat-satisfied')).toBe('75,0 %');
+    expect(await text('sat-criticisms')).toBe('2');
+    const satisfaction = await text('satisfaction-table');
+    expect(satisfaction).toMatch(/Nguyễn Văn 1\s+4\s+50,0 %\s+25,0 %\s+25,0 %\s+75,0 %\s+2,25\s+2\s+1\s+0\s+1/);
+    expect(satisfaction).toMatch(/Tổng cộng\s+4\s+50,0 %/);
+    await page.getByTestId('sat-group-procedure').click();
+    await expect.poll(() => text('satisfaction-table')).toContain('Đăng ký kết hôn');
+    // 1.000894: tickets 1 (3) and 2 (2); 1.001193: 0 (3) and 1 (3); none: 3 (1)
+    expect(await text('satisfaction-table')).toMatch(/1\.000894\s*Đăng ký kết hôn\s+2\s+50,0 %\s+50,0 %\s+0,0 %\s+100,0 %/);
+    expect(await text('satisfaction-table')).toMatch(/\(không ghi thủ tục\)\s+1\s+0,0 %\s+0,0 %\s+100,0 %\s+0,0 %/);
+
+    // visits per dossier: HS-…0001 twice, the others once
+    expect(await text('dossier-count')).toBe('3');
+    expect(await text('dossier-avg')).toBe('1,33');
+    expect(await text('dossier-within-two')).toBe('100,0 %');
+    expect(await text('dossier-table')).toMatch(/1\.001193\s*Đăng ký khai sinh\s+2\s+3\s+1,50\s+1\s+1\s+0\s+0\s+100,0 %/);
+
+    // the summary grouped by procedure: wait and service times per procedure
+    await page.getByTestId('report-group').selectOption('procedure');
+    await page.getByTestId('report-load').click();
+    await expect.poll(() => text('report-table')).toContain('(không ghi thủ tục)');
+    expect(await text('report-table')).toMatch(/Đăng ký kết hôn\s*1\.000894\s+2\s+2/);
+    await page.getByTestId('satisfaction-report').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'manager-reports-satisfaction-1440x900.png'), fullPage: true });
+
+    // the month's export: a real browser download, read back against the raw ratings
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(stack.now());
+    await page.getByTestId('period-kind').selectOption('month');
+    await page.getByTestId('period-month').selectOption(String(Number(today.slice(5, 7))));
+    await page.getByTestId('period-year').selectOption(today.slice(0, 4));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-satisfaction.xlsx').click()]);
+    expect(download.suggestedFilename()).toBe(`hai-long-PHUONG-DONG-CAM-${today.slice(0, 7)}.xlsx`);
+    const saved = path.join(SHOTS, download.suggestedFilename());
+    await download.saveAs(saved);
+    await expect.poll(() => page.getByTestId('progress-satisfaction.xlsx').getAttribute('data-status')).toBe('done');
+    const book = readXlsx(readFileSync(saved));
+    expect(book.sheets.map((x) => x.name)).toEqual(['Chỉ tiêu', 'Cán bộ', 'Quầy', 'Lĩnh vực', 'Thủ tục', 'Số lần đi lại', 'Định nghĩa – Definitions']);
+    const raw = await stack.t.db.selectFrom('rating').select('score').where('siteId', '=', stack.siteId).execute();
+    const officials = book.sheets[1]!.rows;
+    expect(officials.at(-1)!.slice(0, 5)).toEqual(['Tổng cộng', raw.length, ...[3, 2, 1].map((s) => raw.filter((r) => r.score === s).length)]);
+    expect(officials[1]!.slice(0, 2)).toEqual(['Nguyễn Văn 1', 4]);
+
+    // English, through the console's own switch
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect.poll(() => text('satisfaction-report')).toContain('Satisfaction and criticisms');
+    expect(await text('satisfaction-table')).toContain('(no procedure recorded)');
+    expect(await text('sat-satisfied')).toBe('75.0%');
+    await page.screenshot({ path: path.join(SHOTS, 'manager-reports-satisfaction-en-1440x900.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Tiếng Việt' }).click();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('goes back to sign-in as soon as its session is ended elsewhere (signed out on another screen)', async () => {
     const other = await browser.context({ width: 1440, height: 900 });
     try {

@@ -1,6 +1,6 @@
 import type {
   DeviceKind,
-  Alert, AnnouncementUpdate, ArrivalsHeatmap, AuthUser, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
+  Alert, AnnouncementUpdate, ArrivalsHeatmap, AuthUser, DossierReport, ReportPeriod, SatisfactionGroupBy, SatisfactionReport, Counter, CounterUpdate, DeviceInfo, DeviceListItem, HolidaysUpdate, OpeningHoursUpdate,
   PriorityGroupsUpdate, ProceduresUpdate, PublicTicket, QueueSnapshot, RatingUpdate, ReportGroupBy, ServiceUpdate, SiteConfig,
   SiteUpdate, StaffMember, StaffPhoto, StaffUpdate, SummaryReport, Ticket,
 } from './schemas.ts';
@@ -15,6 +15,18 @@ import type { AuditFilter, AuditPage } from './audit.ts';
 
 /** What the report downloads are (GET /sites/:siteId/reports/<file> or /reports/<file>). */
 export type ReportFile = 'summary.csv' | 'summary.xlsx' | 'tickets.csv' | 'tickets.xlsx' | 'audit.csv' | 'audit.xlsx';
+/** The periodic satisfaction export of one site (GET /sites/:siteId/reports/satisfaction.<xlsx|csv>). */
+export type SatisfactionFile = 'satisfaction.xlsx' | 'satisfaction.csv';
+/** A local month (1..12) or quarter (1..4) of the site. */
+export type PeriodQuery =
+  | { period: 'month'; year: number; month: number }
+  | { period: 'quarter'; year: number; quarter: number };
+export interface SatisfactionFileQuery {
+  /** the CSV's grouping (default staff); the XLSX has a sheet per grouping */
+  groupBy?: SatisfactionGroupBy;
+  lang?: 'vi' | 'en';
+}
+export type { ReportPeriod };
 export interface ReportRange {
   /** ISO-8601 with offset */
   from: string;
@@ -300,6 +312,15 @@ export function createHttpClient(options: ClientOptions = {}) {
     /** The audit log, most recent first (siteId null: every site and the entries of none, administrators); `next` pages on. */
     audit: (siteId: string | null, filter: AuditFilter = {}, call: CallOptions = {}) =>
       request<AuditPage>('GET', `${siteId ? `/sites/${encodeURIComponent(siteId)}` : ''}/audit${query(filter)}`, undefined, undefined, call),
+    /** ratings and criticisms of one site, grouped by official, counter, field, procedure or the site */
+    satisfaction: (siteId: string, range: { from: string; to: string; groupBy?: SatisfactionGroupBy }) =>
+      request<SatisfactionReport>('GET', `/sites/${siteId}/reports/satisfaction${query(range)}`),
+    /** visits per dossier of one site: dossiers whose first visit is in the range */
+    dossiers: (siteId: string, range: { from: string; to: string }) =>
+      request<DossierReport>('GET', `/sites/${siteId}/reports/dossiers${query({ from: range.from, to: range.to })}`),
+    /** The URL of the month's or quarter's satisfaction export (fetch it with `download`). */
+    satisfactionUrl: (siteId: string, file: SatisfactionFile, period: PeriodQuery, options: SatisfactionFileQuery = {}) =>
+      `${baseUrl}/api/v1/sites/${siteId}/reports/${file}${query({ ...period, ...options })}`,
     /** The URL of a report download (fetch it with `download` to follow its progress). */
     reportUrl: (siteId: string | null, file: ReportFile, range: ReportRange) =>
       `${baseUrl}/api/v1${siteId ? `/sites/${siteId}` : ''}/reports/${file}${query(range)}`,

@@ -210,7 +210,7 @@ export const Alert = Type.Object({
 });
 export type Alert = Static<typeof Alert>;
 
-export const REPORT_GROUPS = ['service', 'counter', 'staff', 'day', 'hour'] as const;
+export const REPORT_GROUPS = ['service', 'counter', 'staff', 'day', 'hour', 'procedure'] as const;
 export type ReportGroupBy = (typeof REPORT_GROUPS)[number];
 
 const figureFields = {
@@ -238,7 +238,7 @@ const figureFields = {
 export const ReportTotals = Type.Object(figureFields);
 export type ReportTotals = Static<typeof ReportTotals>;
 export const ReportRow = Type.Object({
-  key: Type.String({ description: "service, counter or user id; local date 'yyyy-MM-dd'; local hour '0'..'23'" }),
+  key: Type.String({ description: "service, counter or user id; local date 'yyyy-MM-dd'; local hour '0'..'23'; procedure code ('' for tickets with no procedure)" }),
   label: Type.String(),
   /** service and counter rows: the site they belong to (reports over several sites) */
   siteId: Type.Optional(Type.String()),
@@ -255,6 +255,77 @@ export const SummaryReport = Type.Object({
   siteIds: Type.Optional(Type.Array(Type.String())),
 });
 export type SummaryReport = Static<typeof SummaryReport>;
+
+// ---- satisfaction and visits per dossier (Decision 766/QĐ-TTg's indicators; definitions in
+// server/src/reports/README.md)
+
+export const SATISFACTION_GROUPS = ['staff', 'counter', 'service', 'procedure', 'site'] as const;
+export type SatisfactionGroupBy = (typeof SATISFACTION_GROUPS)[number];
+
+const satisfactionFields = {
+  ratings: Type.Integer({ description: 'ratings of the tickets issued in the range' }),
+  ratingAvg: Nullable(Type.Number()),
+  levels: Type.Array(Type.Object({
+    score: Type.Integer(),
+    count: Type.Integer(),
+    share: Nullable(Type.Number({ description: 'count / ratings (0..1)' })),
+  }), { description: "each level of the site's scale (and any other score given), highest first" }),
+  satisfied: Type.Integer({ description: 'ratings above the lowest level of the scale' }),
+  satisfiedShare: Nullable(Type.Number({ description: 'satisfied / ratings (0..1)' })),
+  criticisms: Type.Integer({ description: "alerts of kind 'criticism' raised in the range" }),
+  criticismsNew: Type.Integer(),
+  criticismsInvestigating: Type.Integer(),
+  criticismsResolved: Type.Integer(),
+  resolutionP50Seconds: Nullable(Type.Number({ description: 'median time from a criticism to its resolution, over resolved ones' })),
+  resolutionsTimed: Type.Integer({ description: 'resolved criticisms whose resolution instant is known' }),
+};
+export const SatisfactionFigures = Type.Object(satisfactionFields);
+export type SatisfactionFigures = Static<typeof SatisfactionFigures>;
+export const SatisfactionRow = Type.Object({
+  key: Type.String({ description: "user, counter, service or site id; procedure code ('' for tickets with no procedure)" }),
+  label: Type.String(),
+  ...satisfactionFields,
+});
+export type SatisfactionRow = Static<typeof SatisfactionRow>;
+export const SatisfactionReport = Type.Object({
+  scale: Type.Array(Type.Object({ score: Type.Integer(), label: Localized })),
+  rows: Type.Array(SatisfactionRow),
+  totals: SatisfactionFigures,
+  from: Instant,
+  to: Instant,
+  groupBy: Type.String(),
+});
+export type SatisfactionReport = Static<typeof SatisfactionReport>;
+
+const dossierFields = {
+  dossiers: Type.Integer({ description: 'distinct dossier codes whose first visit (ticket carrying the code) is in the range' }),
+  visits: Type.Integer(),
+  visitsAvg: Nullable(Type.Number()),
+  oneVisit: Type.Integer(),
+  twoVisits: Type.Integer(),
+  threeVisits: Type.Integer(),
+  fourOrMoreVisits: Type.Integer(),
+  withinTwoVisitsShare: Nullable(Type.Number({ description: 'share of dossiers with at most two visits (0..1)' })),
+};
+export const DossierFigures = Type.Object(dossierFields);
+export type DossierFigures = Static<typeof DossierFigures>;
+export const DossierRow = Type.Object({
+  key: Type.String({ description: "procedure code; '' for dossiers with no procedure recorded" }),
+  label: Type.String(),
+  ...dossierFields,
+});
+export type DossierRow = Static<typeof DossierRow>;
+export const DossierReport = Type.Object({
+  rows: Type.Array(DossierRow),
+  totals: DossierFigures,
+  from: Instant,
+  to: Instant,
+});
+export type DossierReport = Static<typeof DossierReport>;
+
+/** The periodic satisfaction export: a local month or quarter of the site. */
+export const REPORT_PERIODS = ['month', 'quarter'] as const;
+export type ReportPeriod = (typeof REPORT_PERIODS)[number];
 
 /** Tickets issued per local day and hour (the report screen's heat map). */
 export const ArrivalsHeatmap = Type.Object({

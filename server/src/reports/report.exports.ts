@@ -150,6 +150,7 @@ const GROUP_HEADER: Record<ReportGroupBy, Text> = {
   staff: { vi: 'Cán bộ', en: 'Official' },
   day: { vi: 'Ngày', en: 'Day' },
   hour: { vi: 'Giờ', en: 'Hour' },
+  procedure: { vi: 'Thủ tục', en: 'Procedure' },
 };
 
 type Figure = { field: keyof ReportTotals; text: Text; kind: 'count' | 'duration' | 'share' | 'number' };
@@ -224,7 +225,8 @@ export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, la
     }),
     ...scores.map((s) => r.ratingShares[String(s)] ?? 0),
   ];
-  const label = (row: ReportRow) => (ctx.groupBy === 'hour' ? `${row.key.padStart(2, '0')}:00` : row.label);
+  const label = (row: ReportRow) => (ctx.groupBy === 'hour' ? `${row.key.padStart(2, '0')}:00`
+    : ctx.groupBy === 'procedure' && row.key ? `${row.key} – ${row.label}` : row.label);
   const rows: XlsxValue[][] = [
     ...report.rows.map((row) => [label(row), ...(multiSite ? [siteOf(row, ctx)] : []), ...values(row)]),
     [lang === 'vi' ? 'Tổng cộng' : 'Total', ...(multiSite ? [''] : []), ...values(report.totals)],

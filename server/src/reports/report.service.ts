@@ -31,8 +31,14 @@ import { callStaffId, secondsBetween } from './report.sql.ts';
 // - day / hour: the local date ('yyyy-MM-dd') or hour ('0'..'23') of issue, in the site's
 //   timezone, for everything about the ticket.
 // - estimateMaeSeconds is a figure of the first stint (the one the estimate was made for).
+// - procedure: like day and hour, a property of the ticket: everything about the ticket counts in
+//   each of its procedures (ticket_procedure), so a ticket with two counts in both rows and once
+//   in the totals; a ticket with none in the group '' ("(không ghi thủ tục)").
 
-export type ReportGroupBy = 'service' | 'counter' | 'staff' | 'day' | 'hour';
+export type ReportGroupBy = 'service' | 'counter' | 'staff' | 'day' | 'hour' | 'procedure';
+
+/** The group of the tickets on which no procedure was recorded (groupBy procedure). */
+export const NO_PROCEDURE = { key: '', label: '(không ghi thủ tục)' } as const;
 
 export interface SummaryQuery {
   /** null: every site (admins) */
@@ -121,7 +127,25 @@ const GROUPINGS: Record<ReportGroupBy, Grouping> = {
   },
   day: { stintKey: localDay, join: sql``, label: sql`a.key`, order: sql`a.key` },
   hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key::int` },
+  // rows come from the ticket's procedures (see summaryStatement); the label is the name most
+  // recently recorded for the code (the list's name can change; the code is national)
+  procedure: {
+    stintKey: sql`NULL::text`,
+    join: sql``,
+    label: sql`CASE WHEN a.key = ${NO_PROCEDURE.key} THEN ${NO_PROCEDURE.label} ELSE g.name END`,
+    order: sql`a.key = ${NO_PROCEDURE.key}, a.key COLLATE "C"`,
+  },
 };
+
+/**
+ * The Vietnamese name of the procedure `code` as last recorded on a ticket of the scope: the
+ * name of the latest `added_at` (ties: the greatest name). `code` is an SQL expression.
+ */
+export function procedureLabel(code: RawBuilder<unknown>, sites: RawBuilder<unknown>): RawBuilder<string | null> {
+  return sql<string | null>`(SELECT tp.procedure_name->>'vi' FROM ticket_procedure tp
+    WHERE tp.procedure_code = ${code} ${sites}
+    ORDER BY tp.added_at DESC, tp.procedure_name->>'vi' COLLATE "C" DESC LIMIT 1)`;
+}
 
 interface AggregateRow {
   key: string | null;
@@ -200,6 +224,7 @@ export async function reportBounds(db: Kysely<Database>, q: SummaryQuery): Promi
 /** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
 export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuilder<AggregateRow> {
   const grouping = GROUPINGS[q.groupBy];
+  const byProcedure = q.groupBy === 'procedure';
   return sql<AggregateRow>`
     WITH site_scope AS MATERIALIZED (
       SELECT s.id, s.timezone,
@@ -280,7 +305,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     -- that ended it (or holds it still). A ticket without events (none in practice) is one
     -- stint that is both, never called.
     fact AS (
-      SELECT ${grouping.stintKey} AS key,
+      SELECT ${grouping.stintKey} AS key, t.id AS ticket_id,
         coalesce(s.first, true) AS first,
         coalesce(s.transfer_in, false) AS transfer_in,
         coalesce(s.transfer_out, false) AS transfer_out,
@@ -295,26 +320,32 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       LEFT JOIN stint s ON s.ticket_id = t.id
       LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
     ),
+    ${byProcedure ? sql`
+    -- each ticket's procedures, '' for a ticket with none: a ticket's facts count once per procedure
+    ticket_key AS (
+      SELECT t.id AS ticket_id, coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key
+      FROM scope t
+      LEFT JOIN ticket_procedure tp ON tp.ticket_id = t.id
+    ),
+    keyed AS (
+      SELECT k.key, f.first, f.transfer_in, f.transfer_out, f.status, f.service_seconds, f.score, f.not_satisfied, f.wait,
+        f.within_target, f.estimate_error
+      FROM fact f
+      JOIN ticket_key k ON k.ticket_id = f.ticket_id
+    ),
+    -- the rows from the copies, the totals from the facts themselves (a ticket counts once)
     agg AS (
-      SELECT key, grouping(key) = 1 AS total,
-        count(*) FILTER (WHERE first) AS issued,
-        count(*) FILTER (WHERE status = 'done') AS served,
-        count(*) FILTER (WHERE status = 'no_show') AS no_show,
-        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE status = 'expired') AS expired,
-        count(*) FILTER (WHERE transfer_out) AS transferred,
-        count(*) FILTER (WHERE transfer_in) AS transfers_in,
-        count(wait) AS waits,
-        avg(wait) AS wait_avg,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
-        avg(within_target) AS within_target_share,
-        avg(service_seconds) AS service_avg,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY service_seconds) AS service_p90,
-        count(score) AS ratings,
-        avg(score) AS rating_avg,
-        avg(not_satisfied) AS not_satisfied_share,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY estimate_error) AS estimate_mae
+      SELECT key, false AS total, ${AGGREGATES} FROM keyed GROUP BY key
+      UNION ALL
+      SELECT NULL, true, ${AGGREGATES} FROM fact
+    ),
+    dist AS (
+      SELECT key, false AS total, score, count(*) AS n FROM keyed WHERE score IS NOT NULL GROUP BY key, score
+      UNION ALL
+      SELECT NULL, true, score, count(*) FROM fact WHERE score IS NOT NULL GROUP BY score
+    ),` : sql`
+    agg AS (
+      SELECT key, grouping(key) = 1 AS total, ${AGGREGATES}
       FROM fact
       GROUP BY GROUPING SETS ((key), ())
     ),
@@ -323,7 +354,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       FROM fact
       WHERE score IS NOT NULL
       GROUP BY GROUPING SETS ((key, score), (score))
-    ),
+    ),`}
     -- score -> count per group, joined on a hashable key (one pass, not one lookup per group)
     counts AS (
       SELECT coalesce(key::text, '') AS join_key, total, jsonb_object_agg(score::text, n) AS counts
@@ -342,10 +373,32 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     FROM agg a
     LEFT JOIN counts rc ON rc.total = a.total AND rc.join_key = coalesce(a.key::text, '')
     ${grouping.join}
+    ${byProcedure ? sql`LEFT JOIN LATERAL (SELECT ${procedureLabel(sql`a.key`, siteFilter(q, sql`tp.site_id`))} AS name) g ON true` : sql``}
     -- the group of tickets nobody called (counter, staff) is part of the totals, not a row
     WHERE a.total OR a.key IS NOT NULL
     ORDER BY a.total, ${grouping.order}`;
 }
+
+/** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
+const AGGREGATES = sql`
+        count(*) FILTER (WHERE first) AS issued,
+        count(*) FILTER (WHERE status = 'done') AS served,
+        count(*) FILTER (WHERE status = 'no_show') AS no_show,
+        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE status = 'expired') AS expired,
+        count(*) FILTER (WHERE transfer_out) AS transferred,
+        count(*) FILTER (WHERE transfer_in) AS transfers_in,
+        count(wait) AS waits,
+        avg(wait) AS wait_avg,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
+        avg(within_target) AS within_target_share,
+        avg(service_seconds) AS service_avg,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY service_seconds) AS service_p90,
+        count(score) AS ratings,
+        avg(score) AS rating_avg,
+        avg(not_satisfied) AS not_satisfied_share,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY estimate_error) AS estimate_mae`;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 

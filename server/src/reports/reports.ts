@@ -2,11 +2,15 @@ import type { Db } from '@qms/db';
 import type { AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { isoInZone } from '../queue/time.ts';
+import { localDate, zonedInstant } from '@qms/protocol/calendar';
 import { arrivalsByDayHour } from './arrivals.ts';
 import {
   auditCsv, auditXlsx, exportFileName, summaryCsv, summaryXlsx, ticketsCount, ticketsCsv, ticketsXlsx, type Lang, type SummaryExportContext,
 } from './report.exports.ts';
 import { summaryReport, type ReportGroupBy, type SummaryQuery } from './report.service.ts';
+import { dossierReport } from './dossiers.ts';
+import { SATISFACTION_GROUPS, satisfactionReport, type SatisfactionGroupBy, type SatisfactionReport, type ScaleLevel } from './satisfaction.ts';
+import { satisfactionCsv, satisfactionXlsx, type PeriodLabel } from './satisfaction.export.ts';
 import { XLSX_CONTENT_TYPE } from './xlsx.ts';
 
 // The manager's reports (API.md "Reports") behind the routes of routes/report.routes.ts: the
@@ -28,6 +32,56 @@ export interface RangeInput {
 
 export type ReportFormat = 'csv' | 'xlsx';
 
+export interface SatisfactionInput {
+  from: string;
+  to: string;
+  groupBy?: SatisfactionGroupBy;
+}
+
+/** A local month or quarter of the site, as the query gives it (strings: no coercion of queries). */
+export interface PeriodInput {
+  period: 'month' | 'quarter';
+  year: string;
+  month?: string;
+  quarter?: string;
+  groupBy?: SatisfactionGroupBy;
+  lang?: Lang;
+}
+
+/** The local month or quarter as instants: [first day 00:00, next period's first day 00:00) in the zone. */
+export function periodRange(p: PeriodInput, zone: string): { from: Date; to: Date; label: PeriodLabel; slug: string } {
+  const year = Number(p.year);
+  const month = p.month === undefined ? undefined : Number(p.month);
+  const quarter = p.quarter === undefined ? undefined : Number(p.quarter);
+  if (!Number.isInteger(year) || year < 2000 || year > 2998) throw new QueueError('INVALID_PERIOD', 'year must be 2000 to 2998', 400);
+  let first: number;
+  let months: number;
+  let text: { vi: string; en: string };
+  let slug: string;
+  if (p.period === 'month') {
+    if (month === undefined || quarter !== undefined || !Number.isInteger(month) || month < 1 || month > 12) {
+      throw new QueueError('INVALID_PERIOD', 'period=month takes month (1..12) and no quarter', 400);
+    }
+    [first, months] = [month, 1];
+    text = { vi: `Tháng ${month}/${year}`, en: `${new Date(Date.UTC(year, month - 1, 1)).toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' })} ${year}` };
+    slug = `${year}-${String(month).padStart(2, '0')}`;
+  } else if (p.period === 'quarter') {
+    if (quarter === undefined || month !== undefined || !Number.isInteger(quarter) || quarter < 1 || quarter > 4) {
+      throw new QueueError('INVALID_PERIOD', 'period=quarter takes quarter (1..4) and no month', 400);
+    }
+    [first, months] = [3 * quarter - 2, 3];
+    text = { vi: `Quý ${quarter}/${year}`, en: `Q${quarter} ${year}` };
+    slug = `${year}-Q${quarter}`;
+  } else {
+    throw new QueueError('INVALID_PERIOD', 'period is month or quarter', 400);
+  }
+  const day = (y: number, m: number) => `${y + Math.floor((m - 1) / 12)}-${String(((m - 1) % 12) + 1).padStart(2, '0')}-01`;
+  const from = zonedInstant(day(year, first), '00:00', zone);
+  const to = zonedInstant(day(year, first + months), '00:00', zone);
+  const dmy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+  return { from, to, label: { text, first: dmy(day(year, first)), last: dmy(localDate(new Date(to.getTime() - 1), zone)) }, slug };
+}
+
 /** A file to stream back: its name, how many records it holds (X-Total-Rows), and its body. */
 export interface ReportFile {
   fileName: string;
@@ -45,7 +99,7 @@ const DEFAULT_SCALE = [
   { score: 1, label: { vi: 'Không hài lòng', en: 'Not satisfied' } },
 ];
 
-function range(q: RangeInput) {
+function range(q: { from: string; to: string }) {
   const from = new Date(q.from);
   const to = new Date(q.to);
   if (!(from.getTime() < to.getTime())) throw new QueueError('INVALID_RANGE', 'The report range must end after it starts', 400);
@@ -134,6 +188,46 @@ export class Reports {
       contentType: contentType(format),
       body: format === 'csv' ? auditCsv(entries) : auditXlsx(entries, q.lang ?? 'vi'),
     };
+  }
+
+  /** Ratings and criticisms of one site, grouped (default by official). */
+  async satisfaction(siteId: string, q: SatisfactionInput) {
+    const { from, to } = range(q);
+    const groupBy = q.groupBy ?? 'staff';
+    const zone = (await this.sites({ siteId, siteIds: null }))[0]?.timezone ?? DEFAULT_ZONE;
+    const report = await satisfactionReport(this.db, { siteId, from, to, groupBy });
+    return { ...report, from: isoInZone(from, zone), to: isoInZone(to, zone), groupBy };
+  }
+
+  /** Visits per dossier of one site: the dossiers whose first visit is in the range. */
+  async dossiers(siteId: string, q: { from: string; to: string }) {
+    const { from, to } = range(q);
+    const zone = (await this.sites({ siteId, siteIds: null }))[0]?.timezone ?? DEFAULT_ZONE;
+    return { ...(await dossierReport(this.db, { siteId, from, to })), from: isoInZone(from, zone), to: isoInZone(to, zone) };
+  }
+
+  /**
+   * The month's or quarter's satisfaction file of one site (the province's indicator reporting):
+   * XLSX with every grouping and the definitions, or CSV of one grouping (default by official).
+   */
+  async satisfactionFile(siteId: string, q: PeriodInput, format: ReportFormat): Promise<ReportFile> {
+    const site = (await this.sites({ siteId, siteIds: null }))[0];
+    if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
+    const { from, to, label, slug } = periodRange(q, site.timezone);
+    const name = `hai-long-${site.code.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${slug}.${format}`;
+    if (format === 'csv') {
+      const groupBy = q.groupBy ?? 'staff';
+      const report = await satisfactionReport(this.db, { siteId, from, to, groupBy });
+      return { fileName: name, totalRows: report.rows.length + 1, contentType: contentType(format), body: satisfactionCsv(report, groupBy) };
+    }
+    const by = {} as Record<SatisfactionGroupBy, SatisfactionReport>;
+    for (const groupBy of SATISFACTION_GROUPS) by[groupBy] = await satisfactionReport(this.db, { siteId, from, to, groupBy });
+    const dossiers = await dossierReport(this.db, { siteId, from, to });
+    // the scale's levels, and any other score given (named by its number)
+    const scale: ScaleLevel[] = by.site.totals.levels.map((l) => by.site.scale.find((s) => s.score === l.score)
+      ?? { score: l.score, label: { vi: String(l.score), en: String(l.score) } });
+    const { rows, body } = satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi');
+    return { fileName: name, totalRows: rows, contentType: contentType(format), body };
   }
 
   async arrivals(scope: ReportScope, q: RangeInput) {

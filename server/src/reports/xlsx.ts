@@ -19,9 +19,14 @@ import zlib from 'node:zlib';
 // deflates to about 40 MB).
 
 export type XlsxValue = string | number | boolean | null | undefined;
+/** A cell written its own way rather than its column's (a sheet of indicators mixes counts and shares). */
+export interface XlsxCell {
+  value: XlsxValue;
+  type: XlsxType;
+}
 
 /** How a column's values are written. `datetime` takes ISO-8601 strings and keeps their local wall time. */
-export type XlsxType = 'text' | 'integer' | 'number' | 'seconds' | 'percent' | 'datetime' | 'date';
+export type XlsxType = 'text' | 'integer' | 'number' | 'seconds' | 'percent' | 'datetime' | 'date' | 'wrap';
 
 export interface XlsxColumn {
   header: string;
@@ -33,7 +38,7 @@ export interface XlsxColumn {
 export interface XlsxSheet {
   name: string;
   columns: XlsxColumn[];
-  rows: AsyncIterable<XlsxValue[]> | Iterable<XlsxValue[]>;
+  rows: AsyncIterable<(XlsxValue | XlsxCell)[]> | Iterable<(XlsxValue | XlsxCell)[]>;
 }
 
 export interface XlsxOptions {
@@ -46,7 +51,8 @@ export interface XlsxOptions {
 }
 
 // ---- styles: cellXfs indexes ------------------------------------------------------------
-const STYLE: Record<XlsxType | 'header', number> = { header: 1, datetime: 2, integer: 3, number: 4, seconds: 4, percent: 5, date: 6, text: 0 };
+/** `wrap`: text wrapped within its column, top-aligned (a sentence of definitions) */
+const STYLE: Record<XlsxType | 'header', number> = { header: 1, datetime: 2, integer: 3, number: 4, seconds: 4, percent: 5, date: 6, text: 0, wrap: 7 };
 const STYLES_XML = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
 <numFmts count="4"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm:ss"/><numFmt numFmtId="165" formatCode="#,##0.0"/><numFmt numFmtId="166" formatCode="0.0%"/><numFmt numFmtId="167" formatCode="dd/mm/yyyy"/></numFmts>
@@ -54,7 +60,7 @@ const STYLES_XML = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="7">
+<cellXfs count="8">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
@@ -62,6 +68,7 @@ const STYLES_XML = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>`;
@@ -103,7 +110,7 @@ export function excelDate(iso: string): number | null {
 
 function cell(ref: string, value: XlsxValue, type: XlsxType): string {
   if (value === null || value === undefined || value === '') return '';
-  if (type !== 'text' && type !== 'datetime' && type !== 'date') {
+  if (type !== 'text' && type !== 'wrap' && type !== 'datetime' && type !== 'date') {
     const n = typeof value === 'number' ? value : Number(value);
     if (Number.isFinite(n)) return `<c r="${ref}" s="${STYLE[type]}"><v>${n}</v></c>`;
   }
@@ -114,7 +121,7 @@ function cell(ref: string, value: XlsxValue, type: XlsxType): string {
   if (typeof value === 'boolean') return `<c r="${ref}" t="b"><v>${value ? 1 : 0}</v></c>`;
   const text = xmlText(String(value));
   const space = /^\s|\s$/.test(text) ? ' xml:space="preserve"' : '';
-  return `<c r="${ref}" t="inlineStr"><is><t${space}>${text}</t></is></c>`;
+  return `<c r="${ref}" t="inlineStr"${type === 'wrap' ? ` s="${STYLE.wrap}"` : ''}><is><t${space}>${text}</t></is></c>`;
 }
 
 function sheetHead(columns: XlsxColumn[]): string {
@@ -326,7 +333,12 @@ export async function* writeXlsx(sheets: XlsxSheet[], options: XlsxOptions = {})
       }
       rowNumber++;
       let xml = `<row r="${rowNumber}">`;
-      for (let i = 0; i < sheet.columns.length; i++) xml += cell(`${columnName(i)}${rowNumber}`, values[i], sheet.columns[i]!.type ?? 'text');
+      for (let i = 0; i < sheet.columns.length; i++) {
+        const v = values[i];
+        xml += v !== null && typeof v === 'object'
+          ? cell(`${columnName(i)}${rowNumber}`, v.value, v.type)
+          : cell(`${columnName(i)}${rowNumber}`, v, sheet.columns[i]!.type ?? 'text');
+      }
       await entry!.write(`${xml}</row>`);
       options.onRow?.();
       const ready = entry!.take();

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ArrivalsHeatmap, REPORT_GROUPS, SiteParams, SummaryReport } from '@qms/protocol';
+import { ArrivalsHeatmap, DossierReport, REPORT_GROUPS, REPORT_PERIODS, SATISFACTION_GROUPS, SatisfactionReport, SiteParams, SummaryReport } from '@qms/protocol';
 import { isAdmin, managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors } from '../http/replies.ts';
@@ -25,6 +25,17 @@ const SummaryQuery = Type.Object({
 }, strict);
 const ExportQuery = Type.Object({ ...Range, lang: Lang }, strict);
 const ArrivalsQuery = Type.Object(Range, strict);
+const SatisfactionGroup = Type.Optional(Type.Enum([...SATISFACTION_GROUPS], { description: 'default staff' }));
+const SatisfactionQuery = Type.Object({ ...Range, groupBy: SatisfactionGroup }, strict);
+const DossierQuery = Type.Object(Range, strict);
+const PeriodQuery = Type.Object({
+  period: Type.Enum([...REPORT_PERIODS], { description: "a local month or quarter of the site's timezone" }),
+  year: Type.String({ pattern: '^[0-9]{4}$', description: 'e.g. 2026' }),
+  month: Type.Optional(Type.String({ pattern: '^(0?[1-9]|1[0-2])$', description: '1..12, with period=month' })),
+  quarter: Type.Optional(Type.String({ pattern: '^[1-4]$', description: '1..4, with period=quarter' })),
+  groupBy: Type.Optional(Type.Enum([...SATISFACTION_GROUPS], { description: 'CSV only: the table (default staff); the XLSX has every grouping' })),
+  lang: Lang,
+}, strict);
 const FORMATS = ['csv', 'xlsx'] as const;
 const fileReply = { 200: Type.Unknown({ description: 'the file, streamed' }), ...errors };
 
@@ -68,6 +79,40 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/reports/arrivals', {
     schema: { tags: ['reports'], querystring: ArrivalsQuery, response: { 200: ArrivalsHeatmap, ...errors }, description: 'Tickets issued per local day and hour over every site the caller manages' },
   }, async (request) => reports.arrivals(allScope(request), request.query));
+
+  app.get('/sites/:siteId/reports/satisfaction', {
+    schema: {
+      tags: ['reports'], params: SiteParams, querystring: SatisfactionQuery, response: { 200: SatisfactionReport, ...errors },
+      description: 'Ratings (tickets issued in [from, to)) and criticisms (raised in [from, to)) per official, counter, field, procedure or the site: server/src/reports/README.md',
+    },
+  }, async (request) => {
+    await siteScope(request, request.params.siteId);
+    return reports.satisfaction(request.params.siteId, request.query);
+  });
+
+  app.get('/sites/:siteId/reports/dossiers', {
+    schema: {
+      tags: ['reports'], params: SiteParams, querystring: DossierQuery, response: { 200: DossierReport, ...errors },
+      description: 'Visits per dossier: dossiers whose first visit (a ticket carrying the code) is in [from, to), in all and per procedure',
+    },
+  }, async (request) => {
+    await siteScope(request, request.params.siteId);
+    return reports.dossiers(request.params.siteId, request.query);
+  });
+
+  for (const format of FORMATS) {
+    app.get(`/sites/:siteId/reports/satisfaction.${format}`, {
+      schema: {
+        tags: ['reports'], params: SiteParams, querystring: PeriodQuery, response: fileReply,
+        description: format === 'xlsx'
+          ? "The month's or quarter's satisfaction indicators (Decision 766): indicators, per official, counter, field, procedure, visits per dossier, definitions"
+          : "The month's or quarter's satisfaction table of one grouping (groupBy, default staff)",
+      },
+    }, async (request, reply) => {
+      await siteScope(request, request.params.siteId);
+      return send(reply, reports.satisfactionFile(request.params.siteId, request.query, format));
+    });
+  }
 
   for (const format of FORMATS) {
     app.get(`/sites/:siteId/reports/summary.${format}`, {

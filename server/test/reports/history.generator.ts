@@ -31,6 +31,8 @@ export interface HistoryOptions {
   /** issue instants are spread over [start, start + days) */
   start: Date;
   days: number;
+  /** procedures, dossiers and criticisms too (default true) */
+  extras?: boolean;
 }
 
 export async function generateHistory(db: Db, sites: HistorySite[], random: () => number, options: HistoryOptions): Promise<void> {
@@ -199,5 +201,131 @@ export async function generateHistory(db: Db, sites: HistorySite[], random: () =
       ticketId: ids[r.ticketIndex]!, siteId: r.siteId, counterId: tickets[r.ticketIndex]!.counterId ?? null,
       staffId: tickets[r.ticketIndex]!.staffId ?? null, score: r.score,
     }))).execute();
+  }
+  if (options.extras !== false) await generateExtras(db, sites, random, tickets.map((t, i) => ({ ...t, id: ids[i]! })), { start, span });
+}
+
+/** Procedures each site's services handle: national codes, one shared by two services. */
+export const PROCEDURES: { code: string; vi: string }[] = [
+  { code: '1.001193', vi: 'Đăng ký khai sinh' },
+  { code: '1.000894', vi: 'Đăng ký kết hôn' },
+  { code: '2.000815', vi: 'Chứng thực bản sao từ bản chính' },
+  { code: '2.000884', vi: 'Chứng thực chữ ký' },
+  { code: '1.012768', vi: 'Đăng ký biến động đất đai' },
+  { code: '1.004222', vi: 'Đăng ký thường trú' },
+];
+
+type GeneratedTicket = NewTicket & { id: string };
+
+/**
+ * Procedures and dossier codes on the tickets, and criticisms with their cases, written like the
+ * writers on main would (ticket_procedure, ticket_dossier, alert, alert_case_event):
+ * - 15% of tickets have no procedure, 20% two; one code's name changes half-way (the label is
+ *   the name last recorded);
+ * - a third of the tickets at a counter receive a new dossier, a quarter bring back an earlier
+ *   one (a second, third... visit), a few carry one code both received and returned (one
+ *   visit), a few cancelled tickets carry one; one code is used at both sites;
+ * - criticisms at random instants at a counter with its official, some of a ticket, some with
+ *   neither; cases new, investigating, resolved, and resolved then reopened then resolved again;
+ *   low ratings' alerts, which are not criticisms.
+ */
+async function generateExtras(db: Db, sites: HistorySite[], random: () => number, tickets: GeneratedTicket[], span: { start: number; span: number }) {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const procedures: { ticketId: string; siteId: string; procedureCode: string; procedureName: string; serviceId: string; source: 'kiosk' | 'counter'; addedAt: Date }[] = [];
+  const dossiers: { ticketId: string; siteId: string; dossierCode: string; direction: 'received' | 'returned'; recordedAt: Date }[] = [];
+  const pool = new Map<string, string[]>();
+  const renamedAt = span.start + span.span / 2;
+  let serial = 0;
+  for (const t of tickets) {
+    const issued = (t.issuedAt as Date).getTime();
+    const roll = random();
+    const count = roll < 0.15 ? 0 : roll < 0.8 ? 1 : 2;
+    const chosen = new Set<string>();
+    while (chosen.size < count) chosen.add(pick(PROCEDURES).code);
+    for (const code of chosen) {
+      const p = PROCEDURES.find((x) => x.code === code)!;
+      const addedAt = issued + Math.floor(random() * 600_000);
+      // the list's name of 1.001193 changed half-way through the history
+      const vi = code === '1.001193' && addedAt >= renamedAt ? `${p.vi} (trong nước)` : p.vi;
+      procedures.push({ ticketId: t.id, siteId: t.siteId, procedureCode: code, procedureName: JSON.stringify({ vi, en: code }), serviceId: t.serviceId, source: random() < 0.5 ? 'kiosk' : 'counter', addedAt: new Date(addedAt) });
+    }
+    const atCounter = t.counterId !== null;
+    const own = pool.get(t.siteId) ?? [];
+    pool.set(t.siteId, own);
+    const record = (dossierCode: string, direction: 'received' | 'returned') =>
+      dossiers.push({ ticketId: t.id, siteId: t.siteId, dossierCode, direction, recordedAt: new Date(issued + 60_000) });
+    const d = random();
+    if (atCounter && d < 0.35) {
+      const code = `HS-${String(++serial).padStart(5, '0')}`;
+      own.push(code);
+      record(code, 'received');
+      if (random() < 0.1) record(code, 'returned'); // received and returned in one visit
+      if (random() < 0.1) {
+        const second = `HS-${String(++serial).padStart(5, '0')}`;
+        own.push(second);
+        record(second, 'received');
+      }
+    } else if (atCounter && d < 0.6 && own.length) {
+      record(pick(own), random() < 0.7 ? 'returned' : 'received');
+    } else if (t.status === 'cancelled' && d < 0.75 && own.length) {
+      record(pick(own), 'received');
+    }
+  }
+  // one code at both sites: a dossier is a code at one site
+  if (sites.length > 1) {
+    const [first, second] = [sites[0]!.fixture.siteId, sites[1]!.fixture.siteId];
+    const shared = pool.get(first)?.[0];
+    const other = tickets.find((t) => t.siteId === second && t.counterId !== null);
+    if (shared && other) dossiers.push({ ticketId: other.id, siteId: second, dossierCode: shared, direction: 'received', recordedAt: other.issuedAt as Date });
+  }
+  // distinct (ticket, code, direction)
+  const seen = new Set<string>();
+  const unique = dossiers.filter((x) => {
+    const k = `${x.ticketId}|${x.dossierCode}|${x.direction}`;
+    return !seen.has(k) && (seen.add(k), true);
+  });
+  for (let i = 0; i < procedures.length; i += 500) await db.insertInto('ticketProcedure').values(procedures.slice(i, i + 500)).execute();
+  for (let i = 0; i < unique.length; i += 500) await db.insertInto('ticketDossier').values(unique.slice(i, i + 500)).execute();
+
+  // criticisms and their cases
+  const manager = sites[0]!.fixture.staff[0]!;
+  for (const site of sites) {
+    const served = tickets.filter((t) => t.siteId === site.fixture.siteId && t.status === 'done');
+    for (let i = 0; i < 40; i++) {
+      const kind = random() < 0.15 ? 'low_rating' : 'criticism';
+      const about = random() < 0.4 ? pick(served) : null;
+      const where = random();
+      const counterNumber = pick(Object.keys(site.fixture.counter).map(Number));
+      const counterId = about ? about.counterId ?? null : where < 0.9 ? site.fixture.counter[counterNumber]! : null;
+      const staffId = about ? about.staffId ?? null : counterId ? site.fixture.staff[counterNumber - 1]! : null;
+      const createdAt = about ? (about.finishedAt as Date).getTime() + Math.floor(random() * 200_000) : span.start + Math.floor(random() * span.span);
+      const c = random();
+      const status = c < 0.2 ? null : c < 0.35 ? 'new' : c < 0.55 ? 'investigating' : 'resolved';
+      const alert = await db.insertInto('alert').values({
+        siteId: site.fixture.siteId, kind, counterId, staffId, ticketId: about?.id ?? null, deviceId: null,
+        data: JSON.stringify({ comment: `#${i}` }), createdAt: new Date(createdAt), acknowledgedAt: null, acknowledgedBy: null,
+        caseStatus: status,
+      }).returning('id').executeTakeFirstOrThrow();
+      const events: { status: 'new' | 'investigating' | 'resolved'; at: number }[] = [];
+      let at = createdAt + 1000 + Math.floor(random() * 3_600_000);
+      if (status === 'new' && random() < 0.5) events.push({ status: 'new', at });
+      if (status === 'investigating' || status === 'resolved') events.push({ status: 'investigating', at });
+      if (status === 'resolved') {
+        at += 1000 + Math.floor(random() * 86_400_000);
+        events.push({ status: 'resolved', at });
+        const r = random();
+        if (r < 0.25) {
+          // reopened, then resolved again: its resolution is the second one
+          events.push({ status: 'investigating', at: at + 3_600_000 }, { status: 'resolved', at: at + 7_200_000 + Math.floor(random() * 3_600_000) });
+        } else if (r < 0.4) {
+          // a later change that keeps it resolved (a new owner) is not a new resolution
+          events.push({ status: 'resolved', at: at + 600_000 });
+        }
+      }
+      if (status === 'resolved' && random() < 0.1) events.length = 0; // resolved with no history: no resolution time
+      if (events.length) {
+        await db.insertInto('alertCaseEvent').values(events.map((e) => ({ alertId: alert.id, at: new Date(e.at), byId: manager, status: e.status, ownerId: manager, note: null }))).execute();
+      }
+    }
   }
 }

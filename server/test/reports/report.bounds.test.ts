@@ -92,7 +92,7 @@ describe('tickets on the edges of the event scan', () => {
     expect(new Set(staff.rows.map((r) => r.key))).toEqual(new Set([a.staff[0]!, a.staff[1]!, a.staff[2]!]));
   });
 
-  const GROUPS: ReportGroupBy[] = ['service', 'counter', 'staff', 'day', 'hour'];
+  const GROUPS: ReportGroupBy[] = ['service', 'counter', 'staff', 'day', 'hour', 'procedure'];
   for (const groupBy of GROUPS) {
     it(`by ${groupBy}: every figure equals the reference, one site and all sites`, async () => {
       const history = await loadHistory(t.db);

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { reportBounds, summaryReport, summaryStatement, type SummaryQuery } from '../../src/reports/report.service.ts';
 import { batchStatement, streamTicketsCsv } from '../../src/reports/tickets.export.ts';
+import { dossierReport } from '../../src/reports/dossiers.ts';
+import { satisfactionReport } from '../../src/reports/satisfaction.ts';
 import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
 
 // Opt-in measurement: QMS_REPORT_PERF=1 [QMS_REPORT_PERF_TICKETS=1000000] npx vitest run server/test/reports/report.perf
@@ -41,12 +43,25 @@ describe.runIf(process.env.QMS_REPORT_PERF)(`reports on ${TICKETS} tickets`, () 
     ['one site, one month, by service', () => ({ siteId: sites[0]!.siteId, from: new Date('2026-06-01T00:00:00+07:00'), to: new Date('2026-07-01T00:00:00+07:00'), groupBy: 'service' })],
     ['one site, one year, by staff', () => ({ siteId: sites[0]!.siteId, from: YEAR_START, to: YEAR_END, groupBy: 'staff' })],
     ['all sites, one year, by day', () => ({ siteId: null, from: YEAR_START, to: YEAR_END, groupBy: 'day' })],
+    ['one site, one month, by procedure', () => ({ siteId: sites[0]!.siteId, from: new Date('2026-06-01T00:00:00+07:00'), to: new Date('2026-07-01T00:00:00+07:00'), groupBy: 'procedure' })],
+    ['one site, one year, by procedure', () => ({ siteId: sites[0]!.siteId, from: YEAR_START, to: YEAR_END, groupBy: 'procedure' })],
   ];
   for (const [label, query] of cases) {
     it(label, async () => {
       await explain(label, summaryStatement(query(), await reportBounds(t.db, query())));
       const report = await timed(`${label} (summaryReport)`, () => summaryReport(t.db, query()));
       expect(report.totals.issued).toBeGreaterThan(0);
+    }, 600_000);
+  }
+
+  for (const [label, from, to] of [['one month', new Date('2026-06-01T00:00:00+07:00'), new Date('2026-07-01T00:00:00+07:00')], ['one year', YEAR_START, YEAR_END]] as const) {
+    it(`satisfaction and visits per dossier of one site, ${label}`, async () => {
+      for (const groupBy of ['staff', 'procedure'] as const) {
+        const report = await timed(`satisfaction ${label} by ${groupBy}`, () => satisfactionReport(t.db, { siteId: sites[0]!.siteId, from, to, groupBy }));
+        expect(report.totals.ratings).toBeGreaterThan(0);
+      }
+      const dossiers = await timed(`dossiers ${label}`, () => dossierReport(t.db, { siteId: sites[0]!.siteId, from, to }));
+      expect(dossiers.totals.dossiers).toBeGreaterThan(0);
     }, 600_000);
   }
 
@@ -138,6 +153,26 @@ async function generate(t: TestDatabase, sites: SiteFixture[]) {
   await sql`
     INSERT INTO rating (ticket_id, site_id, score)
     SELECT id, site_id, 1 + floor(random() * 3)::int FROM plan2 WHERE (fate < 0.80 OR fate >= 0.95) AND random() < 0.4`.execute(t.db);
+  // procedures: 70 % of tickets one, 15 % two (of 12 codes); dossiers: every other ticket at a
+  // counter receives one, a third of those come back once (a week later), some a third time
+  await sql`
+    INSERT INTO ticket_procedure (ticket_id, site_id, procedure_code, procedure_name, source, added_at)
+    SELECT p.id, p.site_id, '1.00' || lpad(k::text, 4, '0'), jsonb_build_object('vi', 'Thủ tục ' || k, 'en', 'Procedure ' || k), 'kiosk', p.issued_at
+    FROM plan2 p
+    CROSS JOIN LATERAL (SELECT DISTINCT 1 + (p.n * m * 7) % 12 AS k FROM generate_series(1, CASE WHEN p.n % 20 < 14 THEN 1 WHEN p.n % 20 < 17 THEN 2 ELSE 0 END) m) x`.execute(t.db);
+  await sql`
+    INSERT INTO ticket_dossier (ticket_id, site_id, dossier_code, direction, recorded_at)
+    SELECT p.id, p.site_id, 'HS-' || CASE WHEN p.n % 6 = 1 AND p.n > ${Math.floor(TICKETS / 52)} THEN p.n - ${Math.floor(TICKETS / 52)} ELSE p.n END,
+      CASE WHEN p.n % 6 = 1 THEN 'returned' ELSE 'received' END, p.issued_at
+    FROM plan2 p
+    WHERE (p.fate < 0.85 OR p.fate >= 0.95) AND p.n % 2 = 1`.execute(t.db);
+  await sql`
+    INSERT INTO alert (site_id, kind, counter_id, created_at, case_status)
+    SELECT p.site_id, 'criticism', p.counters[1 + p.counter_index], p.issued_at + interval '1 hour', (ARRAY['new', 'investigating', 'resolved'])[1 + p.n % 3]
+    FROM plan2 p WHERE p.n % 100 = 0`.execute(t.db);
+  await sql`
+    INSERT INTO alert_case_event (alert_id, at, status)
+    SELECT a.id, a.created_at + interval '3 hours', a.case_status FROM alert a WHERE a.case_status <> 'new'`.execute(t.db);
   // the calls above name no official (as when a counter device calls): the report finds the
   // official through the counter's openings, here one opening and closing per counter and day
   await sql`

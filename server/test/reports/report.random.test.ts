@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
+import { dossierReport } from '../../src/reports/dossiers.ts';
 import { summaryReport, type ReportGroupBy, type SummaryQuery } from '../../src/reports/report.service.ts';
+import { SATISFACTION_GROUPS, satisfactionReport } from '../../src/reports/satisfaction.ts';
+import { referenceDossiers, referenceSatisfaction, resolvedAt } from './indicators.reference.ts';
 import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures } from './expect-figures.ts';
 import { generateHistory, seededRandom } from './history.generator.ts';
@@ -13,7 +16,7 @@ import { loadHistory, percentileCont, referenceReport, type RawHistory } from '.
 
 const SEED = Number(process.env.QMS_REPORT_SEED ?? 20261124);
 const START = new Date('2026-11-23T00:00:00+07:00');
-const GROUPS: ReportGroupBy[] = ['service', 'counter', 'staff', 'day', 'hour'];
+const GROUPS: ReportGroupBy[] = ['service', 'counter', 'staff', 'day', 'hour', 'procedure'];
 
 let t: TestDatabase;
 let a: SiteFixture;
@@ -50,6 +53,34 @@ describe(`a random history (seed ${SEED})`, () => {
     expect(history.ratings.length).toBeGreaterThan(50);
   });
 
+  it('has procedures, dossiers and criticisms varied enough to mean something', () => {
+    const perTicket = new Map<string, number>();
+    for (const p of history.procedures) perTicket.set(p.ticketId, (perTicket.get(p.ticketId) ?? 0) + 1);
+    expect(history.tickets.length - perTicket.size, 'tickets without a procedure').toBeGreaterThan(20);
+    expect([...perTicket.values()].filter((n) => n === 2).length, 'tickets with two').toBeGreaterThan(20);
+    // the renamed procedure: two names for one code
+    expect(new Set(history.procedures.filter((p) => p.procedureCode === '1.001193').map((p) => p.procedureName.vi)).size).toBe(2);
+    const visits = new Map<string, Set<string>>();
+    for (const d of history.dossiers) visits.set(`${d.siteId}|${d.dossierCode}`, (visits.get(`${d.siteId}|${d.dossierCode}`) ?? new Set()).add(d.ticketId));
+    const sizes = [...visits.values()].map((v) => v.size);
+    for (const n of [1, 2, 3]) expect(sizes.filter((s) => s === n).length, `dossiers with ${n} visits`).toBeGreaterThan(3);
+    expect(sizes.filter((s) => s >= 4).length, 'dossiers with 4+ visits').toBeGreaterThan(0);
+    expect(history.dossiers.length, 'a ticket carrying a code twice').toBeGreaterThan([...visits.values()].reduce((a, v) => a + v.size, 0));
+    const criticisms = history.alerts.filter((x) => x.kind === 'criticism');
+    expect(criticisms.filter((x) => x.ticketId).length).toBeGreaterThan(10);
+    expect(criticisms.filter((x) => !x.ticketId).length).toBeGreaterThan(10);
+    for (const status of [null, 'new', 'investigating', 'resolved']) expect(criticisms.filter((x) => x.caseStatus === status).length, String(status)).toBeGreaterThan(2);
+    // a reopened case: resolved, then not, then resolved again (its resolution is the later one)
+    const reopened = criticisms.filter((x) => {
+      const events = history.caseEvents.filter((e) => e.alertId === x.id).sort((p, q) => p.at.getTime() - q.at.getTime()).map((e) => e.status);
+      return events.join(',').includes('resolved,investigating,resolved');
+    });
+    expect(reopened.length).toBeGreaterThan(0);
+    expect(resolvedAt(history, reopened[0]!.id)!.getTime()).toBeGreaterThan(Math.min(
+      ...history.caseEvents.filter((e) => e.alertId === reopened[0]!.id && e.status === 'resolved').map((e) => e.at.getTime())));
+    expect(history.alerts.filter((x) => x.kind === 'low_rating').length).toBeGreaterThan(0);
+  });
+
   it('percentile_cont in the reference is PostgreSQL\'s', async () => {
     const values = [7, 1, 3, 10, 4.5];
     const pg = await sql<{ p50: number; p90: number; p33: number }>`
@@ -72,6 +103,16 @@ describe(`a random history (seed ${SEED})`, () => {
     ];
   };
 
+  it('by procedure: a ticket with two procedures is in both rows and once in the totals', async () => {
+    const q: SummaryQuery = { siteId: a.siteId, groupBy: 'procedure', from: START, to: new Date(START.getTime() + 5 * 86_400_000) };
+    const got = await summaryReport(t.db, q);
+    expect(got.rows.reduce((n, r) => n + r.issued, 0)).toBeGreaterThan(got.totals.issued);
+    expect(got.rows.at(-1)).toMatchObject({ key: '', label: '(không ghi thủ tục)' });
+    expect(got.rows.find((r) => r.key === '1.001193')?.label).toBe('Đăng ký khai sinh (trong nước)');
+    const service = await summaryReport(t.db, { ...q, groupBy: 'service' });
+    expectFigures(got.totals, service.totals, 'procedure totals = service totals');
+  });
+
   for (const groupBy of GROUPS) {
     it(`by ${groupBy}: every figure equals the reference`, async () => {
       for (const range of ranges()) {
@@ -89,3 +130,79 @@ describe(`a random history (seed ${SEED})`, () => {
     });
   }
 });
+
+describe(`satisfaction and visits per dossier on the random history (seed ${SEED})`, () => {
+  const ranges = () => [
+    { name: 'everything', from: new Date(START.getTime() - 86_400_000), to: new Date(START.getTime() + 5 * 86_400_000) },
+    { name: 'one local day', from: new Date('2026-11-24T00:00:00+07:00'), to: new Date('2026-11-25T00:00:00+07:00') },
+    { name: 'an afternoon', from: new Date('2026-11-23T13:00:00+07:00'), to: new Date('2026-11-24T17:30:00+07:00') },
+  ];
+
+  for (const groupBy of SATISFACTION_GROUPS) {
+    it(`satisfaction by ${groupBy}: every figure equals the reference`, async () => {
+      for (const range of ranges()) {
+        for (const [siteName, siteId] of [['A', a.siteId], ['B', b.siteId]] as const) {
+          const q = { siteId, groupBy, from: range.from, to: range.to };
+          const where = `${groupBy} ${range.name} site ${siteName}`;
+          const got = await satisfactionReport(t.db, q);
+          const want = referenceSatisfaction(history, q);
+          expect(got.scale, where).toEqual(want.scale);
+          expect(got.rows.map((r) => [r.key, r.label]), `${where} rows`).toEqual(want.rows.map((r) => [r.key, r.label]));
+          want.rows.forEach((row, i) => expectSatisfaction(got.rows[i]!, row, `${where} ${row.label}`));
+          expectSatisfaction(got.totals, want.totals, `${where} totals`);
+          if (range.name === 'everything') {
+            expect(got.totals.ratings, where).toBeGreaterThan(10);
+            expect(got.totals.criticisms, where).toBeGreaterThan(10);
+            expect(got.totals.resolutionsTimed, where).toBeGreaterThan(2);
+          }
+        }
+      }
+    });
+  }
+
+  it('satisfaction counts the same ratings per official, counter and service as the summary', async () => {
+    for (const groupBy of ['staff', 'counter', 'service'] as const) {
+      const range = ranges()[0]!;
+      const sat = await satisfactionReport(t.db, { siteId: a.siteId, groupBy, ...range });
+      const sum = await summaryReport(t.db, { siteId: a.siteId, groupBy, ...range });
+      const ratings = (rows: { key: string; ratings: number }[]) => rows.filter((r) => r.ratings).map((r) => [r.key, r.ratings]);
+      expect(ratings(sat.rows), groupBy).toEqual(ratings(sum.rows));
+      expect(sat.totals.ratings).toBe(sum.totals.ratings);
+    }
+  });
+
+  it('visits per dossier: every figure equals the reference', async () => {
+    for (const range of ranges()) {
+      for (const [siteName, siteId] of [['A', a.siteId], ['B', b.siteId]] as const) {
+        const q = { siteId, from: range.from, to: range.to };
+        const where = `${range.name} site ${siteName}`;
+        const got = await dossierReport(t.db, q);
+        const want = referenceDossiers(history, q);
+        expect(got.rows.map((r) => [r.key, r.label]), `${where} rows`).toEqual(want.rows.map((r) => [r.key, r.label]));
+        want.rows.forEach((row, i) => expectClose(got.rows[i]!, row, `${where} ${row.label}`));
+        expectClose(got.totals, want.totals, `${where} totals`);
+        if (range.name === 'everything') expect(got.totals.fourOrMoreVisits + got.totals.threeVisits, where).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+/** Counts exactly, averages, shares and medians to 1e-6, nulls as nulls, every field present. */
+function expectClose(actual: object, expected: object, where: string) {
+  expect(Object.keys(actual).sort(), `${where} fields`).toEqual(Object.keys(expected).sort());
+  for (const [field, want] of Object.entries(expected)) {
+    if (field === 'key' || field === 'label' || field === 'levels') continue;
+    const got = (actual as Record<string, unknown>)[field];
+    if (want === null) expect(got, `${where} ${field}`).toBeNull();
+    else expect(got as number, `${where} ${field}`).toBeCloseTo(want as number, 6);
+  }
+}
+
+function expectSatisfaction(actual: import('../../src/reports/satisfaction.ts').SatisfactionFigures, expected: typeof actual, where: string) {
+  expectClose(actual, expected, where);
+  expect(actual.levels.map((l) => [l.score, l.count]), `${where} levels`).toEqual(expected.levels.map((l) => [l.score, l.count]));
+  expected.levels.forEach((l, i) => {
+    if (l.share === null) expect(actual.levels[i]!.share, `${where} share ${l.score}`).toBeNull();
+    else expect(actual.levels[i]!.share!, `${where} share ${l.score}`).toBeCloseTo(l.share, 6);
+  });
+}

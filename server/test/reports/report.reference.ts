@@ -1,6 +1,6 @@
 import type { Db } from '@qms/db';
 import { localParts } from '@qms/protocol/calendar';
-import type { ReportRow, ReportTotals, SummaryQuery, SummaryReport } from '../../src/reports/report.service.ts';
+import { NO_PROCEDURE, type ReportRow, type ReportTotals, type SummaryQuery, type SummaryReport } from '../../src/reports/report.service.ts';
 
 // The summary report again, the plain way: every raw row loaded into memory and walked in
 // TypeScript. Only for tests: it is the definition written as directly as possible.
@@ -21,6 +21,8 @@ const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000
 /** One stint of a ticket, with everything that counts where it happened. */
 interface StintFact {
   key: string | null;
+  /** the ticket's procedures (groupBy procedure: the stint counts in each) */
+  procedures: string[];
   /** the ticket's first stint: its issue counts here */
   issued: boolean;
   transferIn: boolean;
@@ -40,11 +42,16 @@ export interface RawHistory {
   sites: { id: string; timezone: string; settings: { ratingScale?: { score: number }[] } }[];
   tickets: { id: string; siteId: string; serviceId: string; status: string; issuedAt: Date; finishedAt: Date | null; estimatedWaitSeconds: number | null }[];
   events: { id: string | number; ticketId: string; type: string; serviceId: string; counterId: string | null; staffId: string | null; at: Date }[];
-  ratings: { ticketId: string; score: number }[];
+  ratings: { ticketId: string; score: number; staffId: string | null; counterId: string | null }[];
   services: { id: string; name: { vi: string }; targetWaitSeconds: number; position: number; code: string }[];
   counters: { id: string; name: string; number: number }[];
   users: { id: string; displayName: string }[];
   counterEvents: { id: string | number; counterId: string; type: string; staffId: string | null; at: Date }[];
+  procedures: { ticketId: string; siteId: string; procedureCode: string; procedureName: { vi: string }; addedAt: Date }[];
+  dossiers: { ticketId: string; siteId: string; dossierCode: string; direction: string }[];
+  alerts: { id: string; siteId: string; kind: string; counterId: string | null; staffId: string | null; ticketId: string | null; createdAt: Date; caseStatus: string | null }[];
+  caseEvents: { alertId: string; at: Date; status: string }[];
+  siteNames: { id: string; name: string; code: string }[];
 }
 
 export async function loadHistory(db: Db): Promise<RawHistory> {
@@ -52,11 +59,16 @@ export async function loadHistory(db: Db): Promise<RawHistory> {
     sites: await db.selectFrom('site').select(['id', 'timezone', 'settings']).execute(),
     tickets: await db.selectFrom('ticket').select(['id', 'siteId', 'serviceId', 'status', 'issuedAt', 'finishedAt', 'estimatedWaitSeconds']).execute(),
     events: await db.selectFrom('ticketEvent').select(['id', 'ticketId', 'type', 'serviceId', 'counterId', 'staffId', 'at']).orderBy('id').execute(),
-    ratings: await db.selectFrom('rating').select(['ticketId', 'score']).execute(),
+    ratings: await db.selectFrom('rating').select(['ticketId', 'score', 'staffId', 'counterId']).execute(),
     services: await db.selectFrom('service').select(['id', 'name', 'targetWaitSeconds', 'position', 'code']).execute(),
     counters: await db.selectFrom('counter').select(['id', 'name', 'number']).execute(),
     users: await db.selectFrom('appUser').select(['id', 'displayName']).execute(),
     counterEvents: await db.selectFrom('counterEvent').select(['id', 'counterId', 'type', 'staffId', 'at']).execute(),
+    procedures: await db.selectFrom('ticketProcedure').select(['ticketId', 'siteId', 'procedureCode', 'procedureName', 'addedAt']).execute(),
+    dossiers: await db.selectFrom('ticketDossier').select(['ticketId', 'siteId', 'dossierCode', 'direction']).execute(),
+    alerts: await db.selectFrom('alert').select(['id', 'siteId', 'kind', 'counterId', 'staffId', 'ticketId', 'createdAt', 'caseStatus']).execute(),
+    caseEvents: await db.selectFrom('alertCaseEvent').select(['alertId', 'at', 'status']).execute(),
+    siteNames: await db.selectFrom('site').select(['id', 'name', 'code']).execute(),
   };
 }
 
@@ -103,6 +115,7 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
       const final = i === stints.length - 1;
       const wait = stint.call ? seconds(stint.start, stint.call.at) : null;
       facts.push({
+        procedures: proceduresOf(h, t.id),
         key: byTime ?? (q.groupBy === 'service' ? stint.serviceId : q.groupBy === 'counter' ? stint.call?.counterId ?? null : stint.call?.staffId ?? null),
         issued: i === 0,
         transferIn: stint.transferIn,
@@ -150,12 +163,17 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
     };
   };
 
-  const keys = [...new Set(facts.map((f) => f.key).filter((k): k is string => k !== null))];
+  // groupBy procedure: a copy of each fact per procedure of its ticket, for the rows only
+  const rowFacts = q.groupBy === 'procedure'
+    ? facts.flatMap((f) => (f.procedures.length ? f.procedures : [NO_PROCEDURE.key]).map((key) => ({ ...f, key })))
+    : facts;
+  const keys = [...new Set(rowFacts.map((f) => f.key).filter((k): k is string => k !== null))];
   const counters = new Map(h.counters.map((c) => [c.id, c]));
   const users = new Map(h.users.map((u) => [u.id, u]));
   const label = (key: string) => q.groupBy === 'service' ? service.get(key)!.name.vi
     : q.groupBy === 'counter' ? counters.get(key)!.name
     : q.groupBy === 'staff' ? users.get(key)!.displayName
+    : q.groupBy === 'procedure' ? procedureName(h, key, q.siteId !== null ? [q.siteId] : q.siteIds ?? null)
     : key;
   const order = (a: string, b: string): number => {
     switch (q.groupBy) {
@@ -163,15 +181,33 @@ export function referenceReport(h: RawHistory, q: SummaryQuery): SummaryReport {
       case 'counter': return counters.get(a)!.number - counters.get(b)!.number || cmp(a, b);
       case 'staff': return cmp(users.get(a)!.displayName, users.get(b)!.displayName) || cmp(a, b);
       case 'hour': return Number(a) - Number(b);
+      case 'procedure': return procedureOrder(a, b);
       default: return cmp(a, b);
     }
   };
   const rows: ReportRow[] = keys.sort(order).map((key) => ({
     key,
     label: label(key),
-    ...figures(facts.filter((f) => f.key === key)),
+    ...figures(rowFacts.filter((f) => f.key === key)),
   }));
   return { rows, totals: figures(facts) };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The procedure codes recorded on a ticket (each once). */
+export function proceduresOf(h: RawHistory, ticketId: string): string[] {
+  return [...new Set(h.procedures.filter((p) => p.ticketId === ticketId).map((p) => p.procedureCode))];
+}
+
+/** The name last recorded for a code at these sites (null: every site); NO_PROCEDURE's label for ''. */
+export function procedureName(h: RawHistory, code: string, siteIds: string[] | null): string {
+  if (code === NO_PROCEDURE.key) return NO_PROCEDURE.label;
+  const named = h.procedures.filter((p) => p.procedureCode === code && (siteIds === null || siteIds.includes(p.siteId)))
+    .sort((a, b) => b.addedAt.getTime() - a.addedAt.getTime() || cmp(b.procedureName.vi, a.procedureName.vi));
+  return named[0]!.procedureName.vi;
+}
+
+/** Codes in code-unit order, the group without a procedure last. */
+export const procedureOrder = (a: string, b: string) =>
+  (a === NO_PROCEDURE.key ? 1 : 0) - (b === NO_PROCEDURE.key ? 1 : 0) || cmp(a, b);

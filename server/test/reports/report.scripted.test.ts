@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
+import { dossierReport, type DossierFigures } from '../../src/reports/dossiers.ts';
 import { summaryReport, type ReportRow, type ReportTotals, type SummaryQuery } from '../../src/reports/report.service.ts';
+import { satisfactionReport, type SatisfactionFigures, type SatisfactionGroupBy } from '../../src/reports/satisfaction.ts';
+import { referenceDossiers, referenceSatisfaction } from './indicators.reference.ts';
+import { loadHistory, referenceReport } from './report.reference.ts';
 import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures, NOTHING } from './expect-figures.ts';
 
@@ -28,6 +32,23 @@ import { expectFigures, NOTHING } from './expect-figures.ts';
 // B1    site B (Asia/Tokyo), issued 24/11 09:00 +07:00 = 11:00 in Tokyo, wait 120, done after 600, rating 2.
 //
 // Estimate errors |estimate − wait of the first stint|: T1 30, T2 30, T3 0, T4 150, T7 300, T8 55, T10 60.
+//
+// Procedures (ticket_procedure): T1 1.001193; T2 1.001193 and 1.000894; T4 2.000815; T7 1.000894;
+// T9 1.001193; T0 1.001193 under an older name; the others none.
+// Dossiers (ticket_dossier; a visit is a ticket carrying the code):
+//   HS-001  T1 received, T10 returned (25/11)             2 visits   1.001193
+//   HS-002  T2 received and returned                      1 visit    1.001193, 1.000894
+//   HS-003  T0 received (before the range), T4 returned   first visit out of the range: not counted
+//   HS-004  T3 (no-show), T8, T9, T11 (at `to`)           4 visits   1.001193 (T9's)
+//   HS-005  T5 (cancelled), T6, T7                        3 visits   1.000894 (T7's)
+//   HS-006  T10                                           1 visit    none
+//   site B: HS-001 on B1 (another site's dossier)
+// Criticisms (alert kind 'criticism'), by created_at:
+//   K1  08:07 Quầy 1 / Cán bộ 1, ticket T1: investigating 08:30, resolved 10:07 (7200 s)
+//   K2  09:00 Quầy 2 / Cán bộ 2, no ticket, no case yet (new)
+//   K3  09:46 Quầy 2 / Cán bộ 2, ticket T7: resolved 09:56, reopened 10:00, resolved 10:46 (3600 s), owner changed 11:00
+//   K4  10:40 Quầy 1 / Cán bộ 1, no ticket: investigating 11:00
+//   K5  25/11 07:00 (at `to`) and K6 07:59 (before `from`): out; a low_rating alert of T4: not a criticism
 
 let t: TestDatabase;
 let clock: TestClock;
@@ -148,6 +169,46 @@ beforeAll(async () => {
   for (const [name, score, s, n] of ratings) {
     await t.db.insertInto('rating').values({ ticketId: ids[name]!, siteId: s.siteId, counterId: s.counter[n]!, staffId: s.staff[n - 1]!, score }).execute();
   }
+
+  const procedures: [string, string, string, string][] = [
+    ['T0', '1.001193', 'Khai sinh (tên cũ)', '07:50:00'], ['T1', '1.001193', 'Đăng ký khai sinh', '08:00:00'],
+    ['T2', '1.001193', 'Đăng ký khai sinh', '08:00:30'], ['T2', '1.000894', 'Đăng ký kết hôn', '08:03:00'],
+    ['T4', '2.000815', 'Chứng thực bản sao từ bản chính', '08:46:00'], ['T7', '1.000894', 'Đăng ký kết hôn', '09:30:00'],
+    ['T9', '1.001193', 'Đăng ký khai sinh', '10:15:00'],
+  ];
+  for (const [name, code, vi, time] of procedures) {
+    await t.db.insertInto('ticketProcedure').values({
+      ticketId: ids[name]!, siteId: site.siteId, procedureCode: code, procedureName: JSON.stringify({ vi, en: vi }), serviceId: null,
+      source: 'kiosk', addedAt: local(time), addedBy: null,
+    }).execute();
+  }
+  const dossiers: [string, string, 'received' | 'returned', SiteFixture?][] = [
+    ['T1', 'HS-001', 'received'], ['T10', 'HS-001', 'returned'], ['T2', 'HS-002', 'received'], ['T2', 'HS-002', 'returned'],
+    ['T0', 'HS-003', 'received'], ['T4', 'HS-003', 'returned'], ['T3', 'HS-004', 'received'], ['T8', 'HS-004', 'received'],
+    ['T9', 'HS-004', 'received'], ['T11', 'HS-004', 'received'], ['T5', 'HS-005', 'received'], ['T6', 'HS-005', 'received'],
+    ['T7', 'HS-005', 'returned'], ['T10', 'HS-006', 'received'], ['B1', 'HS-001', 'received', siteB],
+  ];
+  for (const [name, code, direction, s] of dossiers) {
+    await t.db.insertInto('ticketDossier').values({ ticketId: ids[name]!, siteId: (s ?? site).siteId, dossierCode: code, direction, recordedAt: local('12:00:00'), recordedBy: null }).execute();
+  }
+  const manager = site.staff[3]!;
+  const criticism = async (time: string, n: number, ticket: string | null, events: [string, 'new' | 'investigating' | 'resolved'][], day = DAY1, kind = 'criticism') => {
+    const last = events.at(-1)?.[1] ?? null;
+    const alert = await t.db.insertInto('alert').values({
+      siteId: site.siteId, kind, counterId: site.counter[n]!, staffId: site.staff[n - 1]!, ticketId: ticket ? ids[ticket]! : null, deviceId: null,
+      data: '{}', createdAt: local(time, day), acknowledgedAt: null, acknowledgedBy: null, caseStatus: last,
+    }).returning('id').executeTakeFirstOrThrow();
+    for (const [at, status] of events) {
+      await t.db.insertInto('alertCaseEvent').values({ alertId: alert.id, at: local(at), byId: manager, status, ownerId: manager, note: null }).execute();
+    }
+  };
+  await criticism('08:07:00', 1, 'T1', [['08:30:00', 'investigating'], ['10:07:00', 'resolved']]);
+  await criticism('09:00:00', 2, null, []);
+  await criticism('09:46:00', 2, 'T7', [['09:56:00', 'resolved'], ['10:00:00', 'investigating'], ['10:46:00', 'resolved'], ['11:00:00', 'resolved']]);
+  await criticism('10:40:00', 1, null, [['11:00:00', 'investigating']]);
+  await criticism('07:00:00', 1, null, [], DAY2);
+  await criticism('07:59:00', 1, null, []);
+  await criticism('08:56:00', 3, 'T4', [], DAY1, 'low_rating');
 }, 60_000);
 afterAll(() => t?.drop());
 
@@ -370,5 +431,144 @@ describe('the scripted day', () => {
     expectFigures(empty.totals, NOTHING, 'empty');
     await expect(report('service', { from: RANGE.to, to: RANGE.from })).rejects.toMatchObject({ code: 'INVALID_RANGE', status: 400 });
     await expect(report('service', RANGE, '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'SITE_NOT_FOUND', status: 404 });
+  });
+});
+
+// ---- procedures, satisfaction, visits per dossier -------------------------------------------
+
+describe('the scripted day by procedure', () => {
+  it('counts a ticket in each of its procedures and once in the totals; its label is the name last recorded', async () => {
+    const { rows, totals } = await report('procedure');
+    expect(rows.map((r) => [r.key, r.label])).toEqual([
+      ['1.000894', 'Đăng ký kết hôn'], ['1.001193', 'Đăng ký khai sinh'], ['2.000815', 'Chứng thực bản sao từ bản chính'], ['', '(không ghi thủ tục)'],
+    ]);
+    expectFigures(totals, TOTALS, 'totals');
+    // T2 and T7: waits 120, 900 (T7 then transferred to DD, waiting): p90 = 120 + 0.9·780 = 822; estimates 30, 300
+    expectFigures(row(rows, '1.000894'), {
+      ...NOTHING, issued: 2, served: 1, transferred: 1, transfersIn: 1,
+      waits: 2, waitAvgSeconds: 510, waitP50Seconds: 510, waitP90Seconds: 822, withinTargetShare: 0.5,
+      serviceAvgSeconds: 120, serviceP90Seconds: 120,
+      ratings: 1, ratingAvg: 2, ratingShares: { 2: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 165,
+    }, '1.000894');
+    // T1 T2 T9: waits 60 120 60 (p90 = 60 + 0.8·60 = 108); service 300 120 1200 (p90 = 300 + 0.8·900 = 1020); estimates 30 30
+    expectFigures(row(rows, '1.001193'), {
+      ...NOTHING, issued: 3, served: 3,
+      waits: 3, waitAvgSeconds: 80, waitP50Seconds: 60, waitP90Seconds: 108, withinTargetShare: 1,
+      serviceAvgSeconds: 540, serviceP90Seconds: 1020,
+      ratings: 2, ratingAvg: 2.5, ratingShares: { 2: 0.5, 3: 0.5 }, notSatisfiedShare: 0, estimateMaeSeconds: 30,
+    }, '1.001193');
+    // T4: both its stints (600 in HT over the 300 target, 600 in CT within 600)
+    expectFigures(row(rows, '2.000815'), {
+      ...NOTHING, issued: 1, served: 1, transferred: 1, transfersIn: 1,
+      waits: 2, waitAvgSeconds: 600, waitP50Seconds: 600, waitP90Seconds: 600, withinTargetShare: 0.5,
+      serviceAvgSeconds: 600, serviceP90Seconds: 600,
+      ratings: 1, ratingAvg: 1, ratingShares: { 1: 1 }, notSatisfiedShare: 1, estimateMaeSeconds: 150,
+    }, '2.000815');
+    // T3 T5 T6 T8 T10: waits 300 45 120 (p90 = 120 + 0.8·180 = 264); estimates 0 55 60
+    expectFigures(row(rows, ''), {
+      ...NOTHING, issued: 5, served: 1, noShow: 1, cancelled: 1,
+      waits: 3, waitAvgSeconds: 155, waitP50Seconds: 120, waitP90Seconds: 264, withinTargetShare: 1,
+      serviceAvgSeconds: 480, serviceP90Seconds: 480,
+      ratings: 1, ratingAvg: 3, ratingShares: { 3: 1 }, notSatisfiedShare: 0, estimateMaeSeconds: 55,
+    }, 'no procedure');
+    const want = referenceReport(await loadHistory(t.db), { siteId: site.siteId, groupBy: 'procedure', ...RANGE });
+    expect(rows.map((r) => r.key)).toEqual(want.rows.map((r) => r.key));
+    want.rows.forEach((w, i) => expectFigures(rows[i]!, w, `reference ${w.key}`));
+  });
+});
+
+const sat = (groupBy: SatisfactionGroupBy, siteId = site.siteId) => satisfactionReport(t.db, { siteId, groupBy, ...RANGE });
+const NO_SAT: SatisfactionFigures = {
+  ratings: 0, ratingAvg: null, levels: [{ score: 3, count: 0, share: null }, { score: 2, count: 0, share: null }, { score: 1, count: 0, share: null }],
+  satisfied: 0, satisfiedShare: null, criticisms: 0, criticismsNew: 0, criticismsInvestigating: 0, criticismsResolved: 0,
+  resolutionP50Seconds: null, resolutionsTimed: 0,
+};
+const levels = (ratings: number, three: number, two: number, one: number) => [
+  { score: 3, count: three, share: three / ratings }, { score: 2, count: two, share: two / ratings }, { score: 1, count: one, share: one / ratings },
+];
+
+describe('the scripted day\'s satisfaction', () => {
+  // ratings T1 3 (Cán bộ 1), T2 2 (Cán bộ 2), T4 1 (Cán bộ 3), T10 3 (Cán bộ 1); criticisms K1..K4
+  const TOTAL: SatisfactionFigures = {
+    ratings: 4, ratingAvg: 2.25, levels: levels(4, 2, 1, 1), satisfied: 3, satisfiedShare: 0.75,
+    criticisms: 4, criticismsNew: 1, criticismsInvestigating: 1, criticismsResolved: 2, resolutionP50Seconds: 5400, resolutionsTimed: 2,
+  };
+  const ONE: SatisfactionFigures = {
+    ratings: 2, ratingAvg: 3, levels: levels(2, 2, 0, 0), satisfied: 2, satisfiedShare: 1,
+    criticisms: 2, criticismsNew: 0, criticismsInvestigating: 1, criticismsResolved: 1, resolutionP50Seconds: 7200, resolutionsTimed: 1,
+  };
+  const TWO: SatisfactionFigures = {
+    ratings: 1, ratingAvg: 2, levels: levels(1, 0, 1, 0), satisfied: 1, satisfiedShare: 1,
+    criticisms: 2, criticismsNew: 1, criticismsInvestigating: 0, criticismsResolved: 1, resolutionP50Seconds: 3600, resolutionsTimed: 1,
+  };
+  const THREE: SatisfactionFigures = { ...NO_SAT, ratings: 1, ratingAvg: 1, levels: levels(1, 0, 0, 1), satisfied: 0, satisfiedShare: 0 };
+
+  it('by official and by counter: the ratings\' and criticisms\' own official and counter', async () => {
+    const staff = await sat('staff');
+    expect(staff.rows.map((r) => r.label)).toEqual(['Cán bộ 1', 'Cán bộ 2', 'Cán bộ 3']);
+    expect(staff.rows.map(({ key, label: _, ...f }) => [key, f])).toEqual([[site.staff[0], ONE], [site.staff[1], TWO], [site.staff[2], THREE]]);
+    expect(staff.totals).toEqual(TOTAL);
+    const counter = await sat('counter');
+    expect(counter.rows.map(({ key, label, ...f }) => [key, label, f])).toEqual([
+      [site.counter[1], 'Quầy 1', ONE], [site.counter[2], 'Quầy 2', TWO], [site.counter[3], 'Quầy 3', THREE],
+    ]);
+  });
+
+  it('by field and procedure: through the rated ticket, and the criticism\'s ticket when it has one', async () => {
+    const service = await sat('service');
+    expect(service.rows.map(({ key, label, ...f }) => [key, label, f])).toEqual([
+      // T1 3, T2 2, T10 3, K1 (T1)
+      [site.service.HT, 'Tư pháp – Hộ tịch', { ...ONE, ratings: 3, ratingAvg: 8 / 3, levels: levels(3, 2, 1, 0), satisfied: 3, criticisms: 1, criticismsInvestigating: 0 }],
+      // T4 (transferred to CT, rated there)
+      [site.service.CT, 'Chứng thực, "bản sao"', THREE],
+      // K3 (T7, waiting in DD now)
+      [site.service.DD, 'Đất đai', { ...NO_SAT, criticisms: 1, criticismsResolved: 1, resolutionP50Seconds: 3600, resolutionsTimed: 1 }],
+    ]);
+    const procedure = await sat('procedure');
+    expect(procedure.rows.map(({ key, label, ...f }) => [key, label, f])).toEqual([
+      ['1.000894', 'Đăng ký kết hôn', { ...TWO, criticismsNew: 0, criticisms: 1 }],
+      ['1.001193', 'Đăng ký khai sinh', { ...ONE, ratingAvg: 2.5, levels: levels(2, 1, 1, 0), criticisms: 1, criticismsInvestigating: 0 }],
+      ['2.000815', 'Chứng thực bản sao từ bản chính', THREE],
+      ['', '(không ghi thủ tục)', { ...NO_SAT, ratings: 1, ratingAvg: 3, levels: levels(1, 1, 0, 0), satisfied: 1, satisfiedShare: 1 }],
+    ]);
+    expect(procedure.totals).toEqual(TOTAL);
+  });
+
+  it('by site, on the site\'s scale; the same as the reference', async () => {
+    const bySite = await sat('site');
+    expect(bySite.rows.map(({ key, ...f }) => [key, f.ratings])).toEqual([[site.siteId, 4]]);
+    expect(bySite.scale.map((l) => [l.score, l.label.vi])).toEqual([[3, 'Rất hài lòng'], [2, 'Hài lòng'], [1, 'Không hài lòng']]);
+    const history = await loadHistory(t.db);
+    for (const groupBy of ['staff', 'counter', 'service', 'procedure', 'site'] as const) {
+      expect(await sat(groupBy), groupBy).toEqual(referenceSatisfaction(history, { siteId: site.siteId, groupBy, ...RANGE }));
+    }
+    // site B: B1 rated 2, no criticism
+    expect((await sat('staff', siteB.siteId)).totals).toMatchObject({ ratings: 1, satisfied: 1, criticisms: 0 });
+  });
+});
+
+describe('the scripted day\'s visits per dossier', () => {
+  const figures = (visits: number[]): DossierFigures => ({
+    dossiers: visits.length, visits: visits.reduce((a, b) => a + b, 0), visitsAvg: visits.reduce((a, b) => a + b, 0) / visits.length,
+    oneVisit: visits.filter((v) => v === 1).length, twoVisits: visits.filter((v) => v === 2).length, threeVisits: visits.filter((v) => v === 3).length,
+    fourOrMoreVisits: visits.filter((v) => v >= 4).length, withinTwoVisitsShare: visits.filter((v) => v <= 2).length / visits.length,
+  });
+
+  it('counts the dossiers whose first visit is in the range, with all their visits, per procedure', async () => {
+    const got = await dossierReport(t.db, { siteId: site.siteId, ...RANGE });
+    // HS-001 2, HS-002 1, HS-004 4, HS-005 3, HS-006 1 (HS-003 began before the range)
+    expect(got.totals).toEqual({ dossiers: 5, visits: 11, visitsAvg: 2.2, oneVisit: 2, twoVisits: 1, threeVisits: 1, fourOrMoreVisits: 1, withinTwoVisitsShare: 0.6 });
+    expect(got.rows.map(({ key, label, ...f }) => [key, label, f])).toEqual([
+      ['1.000894', 'Đăng ký kết hôn', figures([1, 3])],
+      ['1.001193', 'Đăng ký khai sinh', figures([2, 1, 4])],
+      ['', '(không ghi thủ tục)', figures([1])],
+    ]);
+    expect(got).toEqual(referenceDossiers(await loadHistory(t.db), { siteId: site.siteId, ...RANGE }));
+    // the range from 07:00: HS-003 now begins in it (T0 07:50, T4 returned): 2 visits, 2.000815 (T4's) and 1.001193 (T0's)
+    const early = await dossierReport(t.db, { siteId: site.siteId, from: local('07:00:00'), to: RANGE.to });
+    expect(early.totals.dossiers).toBe(6);
+    expect(early.rows.find((r) => r.key === '2.000815')).toMatchObject({ dossiers: 1, visits: 2 });
+    // site B's HS-001 is its own dossier
+    expect((await dossierReport(t.db, { siteId: siteB.siteId, ...RANGE })).totals).toMatchObject({ dossiers: 1, visits: 1 });
   });
 });

@@ -12,6 +12,8 @@ const MESSAGES: Record<string, Text> = {
   RATE_LIMITED: { vi: 'Thao tác quá nhiều lần. Vui lòng đợi một phút.', en: 'Too many attempts. Wait a minute.' },
   VALIDATION_FAILED: { vi: 'Dữ liệu chưa hợp lệ. Kiểm tra lại các ô đã nhập.', en: 'Some values are not valid. Check the fields.' },
   INVALID_RANGE: { vi: 'Ngày kết thúc phải sau ngày bắt đầu.', en: 'The end date must come after the start date.' },
+  INVALID_PERIOD: { vi: 'Kỳ báo cáo không hợp lệ: chọn một tháng hoặc một quý của năm từ 2000.', en: 'The period is not valid: choose a month or a quarter of a year from 2000.' },
+  INVALID_GROUP_BY: { vi: 'Cách nhóm báo cáo không hợp lệ.', en: 'That grouping is not valid.' },
   INVALID_TIMEZONE: { vi: 'Múi giờ không hợp lệ.', en: 'Unknown timezone.' },
   INVALID_OPENING_HOURS: { vi: 'Giờ làm việc không hợp lệ: giờ mở phải trước giờ đóng và các buổi không được chồng lên nhau.', en: 'Opening hours are not valid: opening before closing, sessions not overlapping.' },
   DUPLICATE_HOLIDAY: { vi: 'Một ngày nghỉ bị nhập hai lần.', en: 'A holiday is listed twice.' },

@@ -1,5 +1,5 @@
-import type { ArrivalsHeatmap, ReportGroupBy, SiteConfig, SummaryReport } from '@qms/protocol';
-import type { QmsClient, ReportFile } from '@qms/protocol/client';
+import type { ArrivalsHeatmap, DossierReport, ReportGroupBy, SatisfactionGroupBy, SatisfactionReport, SiteConfig, SummaryReport } from '@qms/protocol';
+import type { PeriodQuery, QmsClient, ReportFile, SatisfactionFile } from '@qms/protocol/client';
 import { addDays, localDay, rangeOfDays } from '../lib/dates.ts';
 import { readDownload, saveFile, type Progress } from '../lib/download.ts';
 import type { ManagerSession } from '../session.svelte.ts';
@@ -11,7 +11,7 @@ import type { ManagerSession } from '../session.svelte.ts';
 export type Preset = 'today' | 'yesterday' | 'week' | 'month' | 'lastMonth';
 
 export interface DownloadState {
-  file: ReportFile;
+  file: ReportFile | SatisfactionFile;
   status: 'running' | 'done' | 'failed';
   progress: Progress;
   fileName?: string;
@@ -33,6 +33,16 @@ export class ReportView {
   loading = $state(false);
   error = $state<unknown>(null);
   downloads = $state<DownloadState[]>([]);
+  /** one site only: ratings and criticisms grouped as chosen, visits per dossier */
+  satisfaction = $state<SatisfactionReport | null>(null);
+  satisfactionGroupBy = $state<SatisfactionGroupBy>('staff');
+  satisfactionLoading = $state(false);
+  dossiers = $state<DossierReport | null>(null);
+  /** the periodic export: a local month or quarter (last month by default) */
+  periodKind = $state<'month' | 'quarter'>('month');
+  periodYear = $state(2026);
+  periodMonth = $state(1);
+  periodQuarter = $state(1);
   /** what the shown figures are for (the inputs may have changed since) */
   shown = $state<{ siteId: string | null; first: string; last: string; groupBy: ReportGroupBy } | null>(null);
 
@@ -45,6 +55,10 @@ export class ReportView {
   constructor(private readonly session: ManagerSession) {
     this.siteId = session.sites.length === 1 ? session.sites[0]!.id : session.sites[0]?.id ?? null;
     this.preset('today');
+    const lastMonth = addDays(`${localDay(new Date(), this.timezone).slice(0, 8)}01`, -1);
+    this.periodYear = Number(lastMonth.slice(0, 4));
+    this.periodMonth = Number(lastMonth.slice(5, 7));
+    this.periodQuarter = Math.ceil(this.periodMonth / 3);
   }
 
   private get client(): QmsClient {
@@ -89,13 +103,18 @@ export class ReportView {
     this.error = null;
     const range = this.range();
     try {
-      const [report, byHour, arrivals, config] = await Promise.all([
+      const [report, byHour, arrivals, config, satisfaction, dossiers] = await Promise.all([
         this.client.summary(asked.siteId, { ...range, groupBy: asked.groupBy }),
         asked.groupBy === 'hour' ? null : this.client.summary(asked.siteId, { ...range, groupBy: 'hour' }),
         this.client.arrivals(asked.siteId, range),
         this.client.site(asked.siteId ?? this.session.sites[0]!.id).catch(() => null),
+        // satisfaction and dossiers are one site's figures
+        asked.siteId ? this.client.satisfaction(asked.siteId, { ...range, groupBy: this.satisfactionGroupBy }) : null,
+        asked.siteId ? this.client.dossiers(asked.siteId, range) : null,
       ]);
       if (seq !== this.loads) return;
+      this.satisfaction = satisfaction;
+      this.dossiers = dossiers;
       this.report = report;
       this.byHour = byHour ?? report;
       this.arrivals = arrivals;
@@ -108,14 +127,41 @@ export class ReportView {
     }
   }
 
+  /** The satisfaction table again, grouped another way (same site and days as shown). */
+  async regroupSatisfaction(groupBy: SatisfactionGroupBy): Promise<void> {
+    this.satisfactionGroupBy = groupBy;
+    const shown = this.shown;
+    if (!shown?.siteId) return;
+    const seq = this.loads;
+    this.satisfactionLoading = true;
+    try {
+      const report = await this.client.satisfaction(shown.siteId, { ...rangeOfDays(shown.first, shown.last, this.timezone), groupBy });
+      if (seq === this.loads && this.satisfactionGroupBy === groupBy) this.satisfaction = report;
+    } catch (error) {
+      if (seq === this.loads) this.error = error;
+    } finally {
+      this.satisfactionLoading = false;
+    }
+  }
+
+  /** The period chosen for the periodic export. */
+  period(): PeriodQuery {
+    return this.periodKind === 'month'
+      ? { period: 'month', year: this.periodYear, month: this.periodMonth }
+      : { period: 'quarter', year: this.periodYear, quarter: this.periodQuarter };
+  }
+
   /** Streams a file from the server, counting rows as they come, then saves it. */
-  async download(file: ReportFile): Promise<DownloadState> {
+  async download(file: ReportFile | SatisfactionFile): Promise<DownloadState> {
     const abort = new AbortController();
     const state = $state<DownloadState>({ file, status: 'running', progress: { bytes: 0, rows: 0, totalRows: null }, abort });
     this.downloads = [state, ...this.downloads.filter((d) => d.file !== file)];
     try {
-      // the summary files follow the grouping on screen; the tickets files have none
-      const url = this.client.reportUrl(this.siteId, file, { ...this.range(), ...(file.startsWith('summary') ? { groupBy: this.groupBy } : {}), lang: this.lang });
+      // the summary files follow the grouping on screen; the tickets files have none; the
+      // satisfaction files are the chosen month or quarter of the chosen site
+      const url = file === 'satisfaction.xlsx' || file === 'satisfaction.csv'
+        ? this.client.satisfactionUrl(this.siteId!, file, this.period(), { lang: this.lang, ...(file === 'satisfaction.csv' ? { groupBy: this.satisfactionGroupBy } : {}) })
+        : this.client.reportUrl(this.siteId, file, { ...this.range(), ...(file.startsWith('summary') ? { groupBy: this.groupBy } : {}), lang: this.lang });
       const res = await this.client.download(url, abort.signal);
       const kind = file.endsWith('.csv') ? 'csv' : 'xlsx';
       const done = await readDownload(res, kind, (p) => (state.progress = p), file);
