@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readXlsx } from '../../server/test/manage/xlsx-reader.ts';
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { signIn } from '../support/pages.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -119,6 +120,23 @@ describe('a day of dossiers', () => {
       expect(visit.waitSeconds).toBeGreaterThanOrEqual(0);
       expect(visit.serviceSeconds).toBeGreaterThan(0);
     }
+
+    // --- the month's satisfaction export equals the raw ratings: in all, by official and by procedure
+    const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(stack.now()).slice(0, 7);
+    const res = await fetch(`${stack.baseUrl}/api/v1/sites/${stack.siteId}/reports/satisfaction.xlsx?period=month&year=${month.slice(0, 4)}&month=${Number(month.slice(5))}`,
+      { headers: { authorization: `Bearer ${manager}` } });
+    expect(res.status).toBe(200);
+    const book = readXlsx(Buffer.from(await res.arrayBuffer()));
+    const sheet = (name: string) => book.sheets.find((x) => x.name === name)!.rows;
+    const raw = await stack.t.db.selectFrom('rating').innerJoin('appUser', 'appUser.id', 'rating.staffId')
+      .select(['rating.score', 'appUser.displayName']).where('rating.siteId', '=', stack.siteId).execute();
+    expect(raw).toEqual([{ score: 2, displayName: 'Nguyễn Văn 1' }]);
+    const count = (score: number) => raw.filter((r) => r.score === score).length;
+    const officials = sheet('Cán bộ');
+    expect(officials.at(-1)!.slice(0, 5)).toEqual(['Tổng cộng', raw.length, count(3), count(2), count(1)]);
+    expect(officials.find((r) => r[0] === 'Nguyễn Văn 1')!.slice(1, 5)).toEqual([raw.length, count(3), count(2), count(1)]);
+    const procedures = sheet('Thủ tục');
+    expect(procedures.find((r) => r[0] === '1.001193')!.slice(1, 6)).toEqual(['Đăng ký khai sinh', 1, count(3), count(2), count(1)]);
     expect([...kiosk.errors, ...tablet.errors, ...counter.errors]).toEqual([]);
   });
 });
