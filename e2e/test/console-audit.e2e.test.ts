@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { screens } from '../support/screens.ts';
+import type { Stack } from '../support/stack.ts';
 import { signIn } from '../support/pages.ts';
 
 // The console's audit page (docs/audit.md): a manager renames a service on the configuration
@@ -15,29 +15,12 @@ import { signIn } from '../support/pages.ts';
 const SHOTS = process.env.QMS_SCREENSHOTS ?? path.join(tmpdir(), 'qms-e2e-console-audit');
 mkdirSync(SHOTS, { recursive: true });
 
+const view = screens();
 let stack: Stack;
-let browser: TestBrowser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+beforeAll(() => {
+  stack = view.stack;
 });
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await stack?.close();
-});
-
-async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.context({ width: 1440, height: 900 });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(8000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${stack.baseUrl}${url}`);
-  return { page, errors };
-}
+const open = (url: string) => view.open(url);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 const entries = (page: Page, action?: string) => page.locator(action ? `[data-testid="audit-entry"][data-action="${action}"]` : '[data-testid="audit-entry"]');
 

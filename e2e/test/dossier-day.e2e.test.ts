@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readXlsx } from '../../server/test/manage/xlsx-reader.ts';
-import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { signIn } from '../support/pages.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { screens } from '../support/screens.ts';
+import type { Stack } from '../support/stack.ts';
 
 // Issue 21's scripted day, in real Chromium against the real server: a citizen searches a
 // procedure at the kiosk and takes a number for it; the official calls it, sees the procedure,
@@ -17,30 +17,13 @@ import { startStack, type Stack } from '../support/stack.ts';
 const SHOTS = process.env.QMS_SCREENSHOTS ?? path.join(tmpdir(), 'qms-e2e-dossier-day');
 mkdirSync(SHOTS, { recursive: true });
 
+const view = screens();
 let stack: Stack;
-let browser: TestBrowser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+beforeAll(() => {
+  stack = view.stack;
   console.log(`dossier day screenshots: ${SHOTS}`);
 });
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await stack?.close();
-});
-
-async function open(url: string, size: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.context(size);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(8000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${stack.baseUrl}${url}`);
-  return { page, errors };
-}
+const open = view.open;
 const text = (page: Page, testId: string) => page.getByTestId(testId).innerText().catch(() => '');
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { screens } from '../support/screens.ts';
+import { STAFF_PASSWORD, type Stack } from '../support/stack.ts';
 import { signIn } from '../support/pages.ts';
 
 // An official's photo in Chromium: the rating tablet of counter 1 and canbo1's counter terminal
@@ -16,31 +16,12 @@ import { signIn } from '../support/pages.ts';
 const SHOTS = process.env.QMS_SCREENSHOTS ?? path.join(tmpdir(), 'qms-e2e-photo');
 mkdirSync(SHOTS, { recursive: true });
 
+const view = screens();
 let stack: Stack;
-let browser: TestBrowser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+beforeAll(() => {
+  stack = view.stack;
 });
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await stack?.close();
-});
-
-async function open(url: string, size: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.context(size);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(8000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  // every failed request, by address (/favicon.ico aside: issue 15 item 9, fixed on its own)
-  page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && errors.push(`${r.status()} ${r.url()}`));
-  await page.goto(`${stack.baseUrl}${url}`);
-  return { page, errors };
-}
+const open = (url: string, size: { width: number; height: number }) => view.open(url, size, { failedRequests: true });
 
 async function api(method: 'POST', url: string, token: string, body: object = {}) {
   const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
