@@ -14,6 +14,7 @@ import * as functionsFromFiles from './migrations/2026-12-05T07-00-00_functions-
 import * as notifications from './migrations/2026-12-05T16-00-00_notifications.ts';
 import * as proceduresDossiers from './migrations/2026-12-05T19-00-00_procedures-dossiers.ts';
 import * as auditLog from './migrations/2026-12-05T19-30-00_audit-log.ts';
+import * as channelFailingOnce from './migrations/2026-12-05T20-00-00_channel-failing-once.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T16-00-00_notifications': notifications,
   '2026-12-05T19-00-00_procedures-dossiers': proceduresDossiers,
   '2026-12-05T19-30-00_audit-log': auditLog,
+  '2026-12-05T20-00-00_channel-failing-once': channelFailingOnce,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

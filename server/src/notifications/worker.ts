@@ -209,13 +209,8 @@ export class NotificationWorker {
       .where('lastAttemptAt', '>', sql<Date>`${this.o.now()}::timestamptz - ${FAILING_WINDOW}::interval`)
       .orderBy('lastAttemptAt', 'desc').limit(FAILING_AFTER).execute();
     if (recent.length < FAILING_AFTER || recent.some((r) => r.status === 'sent' || r.lastError === null)) return;
-    const alert = await sql<{ id: string }>`
-      INSERT INTO alert (site_id, kind, data, created_at)
-      SELECT ${row.siteId}, 'channel_failing', jsonb_build_object('channel', ${row.channel}::text, 'reason', ${reason}::text), ${this.o.now()}
-      WHERE NOT EXISTS (SELECT 1 FROM alert WHERE site_id = ${row.siteId} AND kind = 'channel_failing'
-        AND data->>'channel' = ${row.channel} AND NOT jsonb_exists(data, 'clearedAt'))
-      RETURNING id`.execute(db);
-    if (alert.rows[0]) this.o.alertsRaised(row.siteId, [alert.rows[0].id]);
+    const alertId = await raiseChannelFailing(db, row.siteId, row.channel, reason, this.o.now());
+    if (alertId) this.o.alertsRaised(row.siteId, [alertId]);
   }
 
   private async channelWorks(row: MessageRow): Promise<void> {
@@ -271,3 +266,17 @@ function outgoing(row: MessageRow): Outgoing {
 
 const camel = (row: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v])) as unknown as MessageRow;
+
+/**
+ * Raises the site's "channel failing" alert of this channel, unless one is open: one open per site
+ * and channel (alert_channel_failing_open_idx), however many deliveries fail at the same instant.
+ * The new alert's id, or null when one was open already.
+ */
+export async function raiseChannelFailing(db: Db, siteId: string, channel: string, reason: string, at: Date): Promise<string | null> {
+  const alert = await sql<{ id: string }>`
+    INSERT INTO alert (site_id, kind, data, created_at)
+    VALUES (${siteId}, 'channel_failing', jsonb_build_object('channel', ${channel}::text, 'reason', ${reason}::text), ${at})
+    ON CONFLICT (site_id, (data->>'channel')) WHERE kind = 'channel_failing' AND NOT jsonb_exists(data, 'clearedAt') DO NOTHING
+    RETURNING id`.execute(db);
+  return alert.rows[0]?.id ?? null;
+}

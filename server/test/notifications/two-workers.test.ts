@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFixture, bearer, http, twoProcesses, type ApiFixture } from '../support/api-fixture.ts';
+import { raiseChannelFailing } from '../../src/notifications/worker.ts';
 import { webhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 // Two processes of a cluster, each with its delivery worker, on one database: every message is
@@ -46,4 +47,19 @@ describe('two delivery workers on one database', () => {
     const rows = await f.t.db.selectFrom('notification').select(['status', 'attempts']).execute();
     expect(rows.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
   }, 60_000);
+
+  it('raise one "channel failing" alert between them when deliveries fail at the same instant', async () => {
+    // what each failing delivery runs once it has seen the channel fail three times (CI once saw
+    // two alerts, when the check and the insert were separate and two deliveries raced between them)
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => raiseChannelFailing(f.t.db, f.siteId, 'sms', `the gateway answered 503 (${i})`, new Date())));
+    expect(ids.filter(Boolean)).toHaveLength(1);
+    const open = () => f.t.db.selectFrom('alert').select('id').where('siteId', '=', f.siteId).where('kind', '=', 'channel_failing').execute();
+    expect(await open()).toHaveLength(1);
+    // cleared, the next failure raises a new one; another channel has its own
+    await f.t.db.updateTable('alert').set({ data: JSON.stringify({ channel: 'sms', clearedAt: new Date().toISOString() }) }).where('kind', '=', 'channel_failing').execute();
+    expect(await raiseChannelFailing(f.t.db, f.siteId, 'sms', 'again', new Date())).not.toBeNull();
+    expect(await raiseChannelFailing(f.t.db, f.siteId, 'email', 'smtp down', new Date())).not.toBeNull();
+    expect(await raiseChannelFailing(f.t.db, f.siteId, 'email', 'smtp down', new Date())).toBeNull();
+    expect(await open()).toHaveLength(3);
+  });
 });
