@@ -44,3 +44,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await createOrReplace(db, qmsOutboxDossier);
   await sql`CREATE TRIGGER ticket_dossier_outbox AFTER INSERT ON ticket_dossier FOR EACH ROW EXECUTE FUNCTION qms_outbox_dossier()`.execute(db);
 }
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP TABLE IF EXISTS ticket_dossier`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS qms_outbox_dossier()`.execute(db);
+  await sql`DROP TABLE IF EXISTS ticket_procedure`.execute(db);
+  await sql`ALTER TABLE integration_key DROP COLUMN IF EXISTS scopes`.execute(db);
+}

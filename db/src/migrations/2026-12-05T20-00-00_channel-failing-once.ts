@@ -14,3 +14,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE UNIQUE INDEX alert_channel_failing_open_idx ON alert (site_id, (data->>'channel'))
     WHERE kind = 'channel_failing' AND NOT jsonb_exists(data, 'clearedAt')`.execute(db);
 }
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP INDEX IF EXISTS alert_channel_failing_open_idx`.execute(db);
+}
