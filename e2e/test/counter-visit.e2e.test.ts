@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request } from 'playwright-core';
 import type {} from '../../server/src/realtime/realtime.plugin.ts'; // app.realtime's type
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, STAFF_PASSWORD, type Stack } from '../support/stack.ts';
+import { startStack, type Stack } from '../support/stack.ts';
 import { signIn } from '../support/pages.ts';
 
 // The visit at the desk, in Chromium against the real server (issue 21): a ticket issued at the
@@ -33,21 +33,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api<T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token: string, body?: object): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.baseUrl}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function login(username: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: STAFF_PASSWORD }),
-  });
-  return ((await res.json()) as { token: string }).token;
-}
+const api: Stack['api'] = (...args) => stack.api(...args);
+const login = (username: string) => stack.login(username);
 
 describe('the visit at the counter: procedures, dossier codes and walk-in numbers', () => {
   it('shows the kiosk procedure, takes a second one, a typed and a scanned dossier code, and issues a walk-in number', async () => {
