@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Request } from 'playwright-core';
 import type {} from '../../server/src/realtime/realtime.plugin.ts'; // app.realtime's type
-import { launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { screens } from '../support/screens.ts';
+import type { Stack } from '../support/stack.ts';
 import { signIn } from '../support/pages.ts';
 
 // The visit at the desk, in Chromium against the real server (issue 21): a ticket issued at the
@@ -22,15 +22,10 @@ import { signIn } from '../support/pages.ts';
 const SHOTS = process.env.QMS_SCREENSHOTS ?? path.join(tmpdir(), 'qms-e2e-counter-visit');
 mkdirSync(SHOTS, { recursive: true });
 
+const view = screens();
 let stack: Stack;
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
+beforeAll(() => {
+  stack = view.stack;
 });
 
 const api: Stack['api'] = (...args) => stack.api(...args);
@@ -40,7 +35,7 @@ describe('the visit at the counter: procedures, dossier codes and walk-in number
   it('shows the kiosk procedure, takes a second one, a typed and a scanned dossier code, and issues a walk-in number', async () => {
     const kiosk = await stack.device('kiosk');
     const db = stack.t.db;
-    const context = await browser.context({ width: 1366, height: 768 });
+    const context = await view.browser.context({ width: 1366, height: 768 });
     const page = await context.newPage();
     page.setDefaultTimeout(8000);
     const errors: string[] = [];

@@ -20,6 +20,8 @@ export interface Editor {
 export interface EditableTicket {
   id: string;
   siteId: string;
+  /** the field it waits or is served in now */
+  serviceId: string;
   status: string;
   counterId: string | null;
   localDate: string;
@@ -37,7 +39,7 @@ export class VisitService {
    * counter calls someone else (a receipt scanned just after "finish").
    */
   async editable(ticketId: string): Promise<EditableTicket & { editable: boolean }> {
-    const row = await this.db.selectFrom('ticket').select(['id', 'siteId', 'status', 'counterId', 'localDate'])
+    const row = await this.db.selectFrom('ticket').select(['id', 'siteId', 'serviceId', 'status', 'counterId', 'localDate'])
       .where('id', '=', ticketId).executeTakeFirst();
     if (!row) throw new QueueError('TICKET_NOT_FOUND', `No ticket ${ticketId}`, 404);
     let editable = EDITABLE.has(row.status);
@@ -73,7 +75,6 @@ export class VisitService {
     if (missing.length) {
       throw new QueueError('UNKNOWN_PROCEDURE', `This centre does not list the procedure(s) ${missing.join(', ')}`, 400, { procedureCodes: missing });
     }
-    const current = await this.db.selectFrom('ticket').select('serviceId').where('id', '=', ticket.id).executeTakeFirstOrThrow();
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
       let remove = trx.deleteFrom('ticketProcedure').where('ticketId', '=', ticket.id);
@@ -81,7 +82,7 @@ export class VisitService {
       await remove.execute();
       if (!codes.length) return;
       await trx.insertInto('ticketProcedure').values(codes.map((code) => {
-        const p = known.find((k) => k.code === code && k.serviceId === current.serviceId) ?? known.find((k) => k.code === code)!;
+        const p = known.find((k) => k.code === code && k.serviceId === ticket.serviceId) ?? known.find((k) => k.code === code)!;
         return {
           ticketId: ticket.id, siteId: ticket.siteId, procedureCode: code, procedureName: JSON.stringify(p.name),
           serviceId: p.serviceId, source: 'counter' as const, addedAt: now, addedBy: by.staffId ?? null,
