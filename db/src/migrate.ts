@@ -15,6 +15,7 @@ import * as notifications from './migrations/2026-12-05T16-00-00_notifications.t
 import * as proceduresDossiers from './migrations/2026-12-05T19-00-00_procedures-dossiers.ts';
 import * as auditLog from './migrations/2026-12-05T19-30-00_audit-log.ts';
 import * as channelFailingOnce from './migrations/2026-12-05T20-00-00_channel-failing-once.ts';
+import * as bookings from './migrations/2026-12-05T21-30-00_bookings.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T19-00-00_procedures-dossiers': proceduresDossiers,
   '2026-12-05T19-30-00_audit-log': auditLog,
   '2026-12-05T20-00-00_channel-failing-once': channelFailingOnce,
+  '2026-12-05T21-30-00_bookings': bookings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -80,6 +80,65 @@ export interface ProcedureTable {
   code: string;
   name: Json<Localized>;
   processingDays: number | null;
+  /** what the public page shows of it (docs/appointments.md) */
+  info: JsonWithDefault<ProcedureInfo>;
+}
+
+/** A procedure's information for citizens, kept in the console; every text in both languages. */
+export interface ProcedureInfo {
+  steps?: Localized[];
+  documents?: Localized[];
+  processingTime?: Localized;
+  fees?: Localized;
+  /** the national portal's page of it */
+  url?: string;
+}
+
+export type BookingKind = 'slot' | 'remote';
+export type BookingStatus = 'unconfirmed' | 'confirmed' | 'checked_in' | 'cancelled' | 'missed' | 'lapsed';
+
+export interface BookingCapacityTable {
+  siteId: string;
+  serviceId: string;
+  /** 0 = Sunday, as opening_hours */
+  weekday: number;
+  /** the block's start, local 'HH:MM:SS' */
+  starts: string;
+  capacity: number;
+}
+
+export interface BookingTable {
+  id: Generated<string>;
+  publicId: string;
+  code: string;
+  siteId: string;
+  serviceId: string;
+  procedureCode: string | null;
+  kind: BookingKind;
+  status: BookingStatus;
+  source: 'public' | 'portal' | 'console';
+  localDate: LocalDate;
+  /** a slot's start; a remote ticket's: when it was taken (its place in the queue) */
+  slotAt: Timestamp;
+  slotMinutes: number;
+  /** a remote ticket: when its holder is told to arrive */
+  arriveBy: Date | null;
+  lang: Generated<string>;
+  contactKind: 'phone' | 'email' | null;
+  contact: string | null;
+  idDigest: string | null;
+  verifyDigest: string | null;
+  verifyAttempts: Generated<number>;
+  verifySends: Generated<number>;
+  verifyExpiresAt: Date | null;
+  ticketId: string | null;
+  checkedInLate: Generated<boolean>;
+  createdAt: Timestamp;
+  confirmedAt: Date | null;
+  cancelledAt: Date | null;
+  checkedInAt: Date | null;
+  movedCount: Generated<number>;
+  eraseAfter: Date | null;
 }
 
 export interface AppUserTable {
@@ -128,6 +187,8 @@ export interface CounterTable {
   pauseReason: string | null;
   statusChangedAt: DefaultTimestamp;
   normalStreak: number | null;
+  /** booked tickets called in a row here (the site's bookedInRow bound) */
+  bookedStreak: ColumnType<number | null, number | null | undefined, number | null>;
   active: Generated<boolean>;
 }
 
@@ -194,6 +255,9 @@ export interface TicketTable {
   transferCount: Generated<number>;
   /** the issuer's key of the press that made it (Idempotency-Key), if it sent one */
   issueKey: ColumnType<string | null, string | null | undefined, string | null>;
+  /** a booked ticket ('slot') or a remote one, checked in; null for a walk-in */
+  bookingKind: ColumnType<BookingKind | null, BookingKind | null | undefined, BookingKind | null>;
+  slotAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface TicketEventTable {
@@ -445,6 +509,8 @@ export interface Database {
   ticketProcedure: TicketProcedureTable;
   ticketDossier: TicketDossierTable;
   auditLog: AuditLogTable;
+  bookingCapacity: BookingCapacityTable;
+  booking: BookingTable;
 }
 
 export type SiteRow = Selectable<SiteTable>;
@@ -453,6 +519,7 @@ export type CounterRow = Selectable<CounterTable>;
 export type DeviceRow = Selectable<DeviceTable>;
 export type AppUserRow = Selectable<AppUserTable>;
 export type TicketRow = Selectable<TicketTable>;
+export type BookingRow = Selectable<BookingTable>;
 export type NewTicket = Insertable<TicketTable>;
 export type TicketUpdate = Updateable<TicketTable>;
 export type TicketEventRow = Selectable<TicketEventTable>;

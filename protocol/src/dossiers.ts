@@ -102,6 +102,6 @@ export const DossierLookup = Type.Object({
 export type DossierLookup = Static<typeof DossierLookup>;
 
 /** What an integration key may do. */
-export const INTEGRATION_SCOPES = ['dossiers:read', 'dossier-results:write'] as const;
+export const INTEGRATION_SCOPES = ['dossiers:read', 'dossier-results:write', 'bookings:write'] as const;
 export type IntegrationScope = (typeof INTEGRATION_SCOPES)[number];
 export const IntegrationScopes = Type.Array(Type.Enum([...INTEGRATION_SCOPES]), { minItems: 1, uniqueItems: true });

@@ -7,3 +7,4 @@ export * from './lifecycle.ts';
 export * from './notifications.ts';
 export * from './dossiers.ts';
 export * from './audit.ts';
+export * from './bookings.ts';

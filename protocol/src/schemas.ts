@@ -37,6 +37,10 @@ export const Ticket = Type.Object({
   position: Type.Optional(Type.Integer({ description: 'people called before this ticket, while it waits' })),
   estimatedWaitSeconds: Type.Optional(Type.Number()),
   noCounterOpen: Type.Optional(Type.Boolean({ description: 'while it waits: no counter serving its service is open or paused, so nobody is being served yet (the estimate counts from when service can resume)' })),
+  booking: Type.Optional(Type.Object({
+    kind: Type.Enum(['slot', 'remote'], { description: "'slot': booked ahead, called around its slot (docs/appointments.md); 'remote': taken from away, in line from when it was taken" }),
+    slotAt: Instant,
+  }, { description: 'a ticket that came from a booking or a remote ticket, checked in' })),
 });
 export type Ticket = Static<typeof Ticket>;
 
