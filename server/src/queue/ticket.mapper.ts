@@ -21,6 +21,8 @@ export function toTicket(row: TicketRow, timezone: string, extra: { position?: n
   if (row.startedAt) ticket.startedAt = isoInZone(row.startedAt, timezone);
   if (row.finishedAt) ticket.finishedAt = isoInZone(row.finishedAt, timezone);
   if (row.counterId) ticket.counterId = row.counterId;
+  // rows read before the bookings migration's columns (a test's old dump) have neither
+  if (row.bookingKind && row.slotAt) ticket.booking = { kind: row.bookingKind, slotAt: isoInZone(row.slotAt, timezone) };
   if (extra.position !== undefined) ticket.position = extra.position;
   if (extra.estimatedWaitSeconds !== undefined) ticket.estimatedWaitSeconds = extra.estimatedWaitSeconds;
   if (extra.noCounterOpen !== undefined) ticket.noCounterOpen = extra.noCounterOpen;
