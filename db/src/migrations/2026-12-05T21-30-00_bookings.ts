@@ -17,7 +17,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE booking_capacity (
       site_id uuid NOT NULL REFERENCES site (id) ON DELETE CASCADE,
       service_id uuid NOT NULL REFERENCES service (id) ON DELETE CASCADE,
-      weekday smallint NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+      weekday smallint NOT NULL CHECK (weekday BETWEEN 1 AND 7),
       starts time NOT NULL,
       capacity integer NOT NULL CHECK (capacity BETWEEN 0 AND 1000),
       PRIMARY KEY (service_id, weekday, starts)
