@@ -511,6 +511,7 @@ export interface Database {
   auditLog: AuditLogTable;
   bookingCapacity: BookingCapacityTable;
   booking: BookingTable;
+  appSecret: { name: string; value: string };
 }
 
 export type SiteRow = Selectable<SiteTable>;
