@@ -1,4 +1,6 @@
 import { Type, type Static } from 'typebox';
+// a type only: bookings.ts imports this file, so its schema cannot be imported back
+import type { ProcedureInfo } from './bookings.ts';
 
 // The wire format of ../shared/API.md. Field names here are a public contract: add, never rename.
 
@@ -132,7 +134,11 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
-export const Procedure = Type.Object({ code: Type.String(), name: Localized, processingDays: Type.Union([Type.Integer(), Type.Null()]) });
+export const Procedure = Type.Object({
+  code: Type.String(), name: Localized, processingDays: Type.Union([Type.Integer(), Type.Null()]),
+  /** what the public page shows of it (bookings.ts ProcedureInfo; PUT /sites/:siteId/procedures/:code/info) */
+  info: Type.Optional(Type.Unsafe<ProcedureInfo>({ type: 'object', additionalProperties: true })),
+});
 export const ServiceConfig = Type.Object({
   id: Type.String(), code: Type.String(), prefix: Type.String(), name: Localized, targetWaitSeconds: Type.Integer(),
   procedures: Type.Array(Procedure), counterNumbers: Type.Array(Type.Integer()),
