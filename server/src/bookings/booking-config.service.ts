@@ -153,7 +153,7 @@ export class BookingConfigService {
       if (!rows.length) throw new QueueError('UNKNOWN_PROCEDURE', `No procedure ${code} in this site's fields`, 404);
       await trx.updateTable('procedure').set({ info: JSON.stringify(info) }).where('id', 'in', rows.map((r) => r.id)).execute();
       // jsonb keeps keys in its own order: compare with sorted keys
-      const changes = diff(canonical(rows[0]!.info), canonical(info));
+      const changes = diff(canonical({ ...rows[0]!.info }), canonical({ ...info }));
       // a field cleared: `to` null
       for (const field of ['steps', 'documents', 'processingTime', 'fees', 'url'] as const) {
         if (rows[0]!.info[field] !== undefined && info[field] === undefined) changes[field] = { from: rows[0]!.info[field], to: null };
