@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '@qms/db';
-import type { BookingSettings, CapacityBlock, CapacityProposal, CapacityReply, ProcedureInfo } from '@qms/protocol';
+import type { BookingSettings, CapacityProposal, CapacityReply, ProcedureInfo } from '@qms/protocol';
 import { secondsOfDay } from '@qms/protocol/calendar';
 import type { Committed } from '../app/after-commit.ts';
 import { diff, type AuditActor, type AuditService } from '../audit/audit.service.ts';
