@@ -173,7 +173,9 @@ export class SiteConfigService {
       holidays,
       services: services.map((s) => ({
         id: s.id, code: s.code, prefix: s.prefix, name: s.name, targetWaitSeconds: s.targetWaitSeconds,
-        procedures: procedures.filter((p) => p.serviceId === s.id).map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays, info: p.info })),
+        procedures: procedures.filter((p) => p.serviceId === s.id)
+          // its information for the public page, when it has any (docs/appointments.md)
+          .map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays, ...(Object.keys(p.info).length ? { info: p.info } : {}) })),
         counterNumbers: counters.filter((c) => links.some((l) => l.counterId === c.id && l.serviceId === s.id)).map((c) => c.number),
       })),
       priorityGroups: groups,
