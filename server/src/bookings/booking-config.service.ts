@@ -133,7 +133,9 @@ export class BookingConfigService {
     const loads = await serviceLoads(this.db, siteId, this.now());
     const blocks: CapacityProposal['blocks'] = [];
     for (const load of loads) {
-      const serviceSeconds = load.recentServiceSeconds ?? (load.targetWaitSeconds > 0 ? load.targetWaitSeconds : FALLBACK_SERVICE_SECONDS);
+      // a mean of 0 s (tickets finished as they were called) says nothing: the fallbacks then
+      const recent = load.recentServiceSeconds !== null && load.recentServiceSeconds >= 1 ? load.recentServiceSeconds : null;
+      const serviceSeconds = recent ?? (load.targetWaitSeconds > 0 ? load.targetWaitSeconds : FALLBACK_SERVICE_SECONDS);
       const capacity = Math.min(1000, Math.floor(((blockMinutes * 60) / serviceSeconds) * load.counters * bookingShare + 1e-9));
       for (let weekday = 0; weekday <= 6; weekday++) {
         for (const starts of blockStarts(hours, weekday, blockMinutes)) {
