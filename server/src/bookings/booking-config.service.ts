@@ -14,8 +14,7 @@ import { bookingSettings } from './settings.ts';
 // procedure. Every change is in the audit log, written in the change's transaction; the site's
 // screens (and the public page) hear `site:updated` ['bookings'].
 //
-// Weekdays: booking_capacity counts 0 = Sunday … 6 = Saturday (as the protocol's CapacityBlock);
-// opening_hours counts ISO weekdays, 1 = Monday … 7 = Sunday. isoWeekday() goes from one to the other.
+// Weekdays: booking_capacity counts ISO weekdays, 1 = Monday … 7 = Sunday, as opening_hours.
 //
 // A block lies inside the opening hours when it starts and ends within one session of its weekday,
 // and it is aligned when it starts a whole number of blocks after that session opens (a centre
@@ -25,7 +24,6 @@ import { bookingSettings } from './settings.ts';
 /** With no history, a field's service time is taken as its target wait, or this. */
 export const FALLBACK_SERVICE_SECONDS = 600;
 
-const isoWeekday = (weekday: number) => (weekday === 0 ? 7 : weekday);
 const hhmm = (seconds: number) => `${String(Math.floor(seconds / 3600)).padStart(2, '0')}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}`;
 
 interface Session { opens: number; closes: number }
@@ -137,7 +135,7 @@ export class BookingConfigService {
       const recent = load.recentServiceSeconds !== null && load.recentServiceSeconds >= 1 ? load.recentServiceSeconds : null;
       const serviceSeconds = recent ?? (load.targetWaitSeconds > 0 ? load.targetWaitSeconds : FALLBACK_SERVICE_SECONDS);
       const capacity = Math.min(1000, Math.floor(((blockMinutes * 60) / serviceSeconds) * load.counters * bookingShare + 1e-9));
-      for (let weekday = 0; weekday <= 6; weekday++) {
+      for (let weekday = 1; weekday <= 7; weekday++) {
         for (const starts of blockStarts(hours, weekday, blockMinutes)) {
           blocks.push({ serviceId: load.serviceId, weekday, starts: hhmm(starts), capacity, counters: load.counters, serviceSeconds });
         }
@@ -184,9 +182,9 @@ export class BookingConfigService {
 }
 
 const ALL_DAY: Session[] = [{ opens: 0, closes: 24 * 3600 }];
-const sessionsOf = (hours: Map<number, Session[]> | null, weekday: number) => (hours ? hours.get(isoWeekday(weekday)) ?? [] : ALL_DAY);
+const sessionsOf = (hours: Map<number, Session[]> | null, weekday: number) => (hours ? hours.get(weekday) ?? [] : ALL_DAY);
 
-/** Why a block of `weekday` (0 = Sunday) starting at `starts` (seconds of the day) cannot be offered; null when it can. */
+/** Why a block of `weekday` (ISO, 7 = Sunday) starting at `starts` (seconds of the day) cannot be offered; null when it can. */
 export function blockProblem(hours: Map<number, Session[]> | null, weekday: number, starts: number, blockMinutes: number): 'outside_hours' | 'not_aligned' | null {
   const length = blockMinutes * 60;
   const session = sessionsOf(hours, weekday).find((s) => starts >= s.opens && starts + length <= s.closes);

@@ -128,7 +128,8 @@ async function slotUse(db: Kysely<Database>, q: BookingReportQuery, zone: string
     const last = localDate(new Date(q.to.getTime() - 1), zone);
     for (let day = localDate(q.from, zone); day <= last; day = nextDay(day)) {
       if (closed.has(day)) continue;
-      const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+      // ISO weekday, as booking_capacity (7 = Sunday)
+      const weekday = new Date(`${day}T00:00:00Z`).getUTCDay() || 7;
       for (const b of blocks) {
         if (b.weekday !== weekday) continue;
         const start = zonedInstant(day, b.starts.slice(0, 5), zone);

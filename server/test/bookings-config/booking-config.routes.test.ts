@@ -138,7 +138,7 @@ describe('booking capacity', () => {
     const entries = (await audit('booking_capacity.update')).length;
     const otherService = (await f.t.db.selectFrom('service').select('id').where('siteId', '=', f.otherSiteId).executeTakeFirstOrThrow()).id;
     const cases: [CapacityBlock, string][] = [
-      [block('HT', 0, '08:00', 1), 'outside_hours'], // Sunday: closed
+      [block('HT', 7, '08:00', 1), 'outside_hours'], // Sunday: closed
       [block('HT', 6, '13:30', 1), 'outside_hours'], // Saturday afternoon: closed
       [block('HT', 1, '11:30', 1), 'outside_hours'], // the lunch break
       [block('HT', 1, '11:15', 1), 'outside_hours'], // ends after 11:30
@@ -155,7 +155,7 @@ describe('booking capacity', () => {
       expect(res.json().error.code).toBe('INVALID_CAPACITY');
       expect(res.json().error.details.problems).toEqual([{ serviceId: bad.serviceId, weekday: bad.weekday, starts: bad.starts, reason }]);
     }
-    for (const payload of [{ blocks: [{ ...block('HT', 7, '08:00', 1) }] }, { blocks: [block('HT', 1, '8:00', 1)] }, { blocks: [block('HT', 1, '08:00', -1)] }]) {
+    for (const payload of [{ blocks: [{ ...block('HT', 0, '08:00', 1) }] }, { blocks: [block('HT', 1, '8:00', 1)] }, { blocks: [block('HT', 1, '08:00', -1)] }]) {
       expect((await api('PUT', `/sites/${f.siteId}/booking-capacity`, f.tokens.manager, payload)).statusCode).toBe(400);
     }
     expect(await capacityRows()).toEqual(before);
@@ -202,7 +202,7 @@ describe('booking capacity', () => {
     const of = (code: string) => blocks.filter((b) => b.serviceId === f.services[code]);
     // 30-minute blocks: Mon–Fri 8 in the morning + 7 in the afternoon, Saturday 8, Sunday none
     expect(of('HT')).toHaveLength(5 * 15 + 8);
-    expect(of('HT').filter((b) => b.weekday === 0)).toHaveLength(0);
+    expect(of('HT').filter((b) => b.weekday === 7)).toHaveLength(0);
     expect(of('HT').filter((b) => b.weekday === 6).map((b) => b.starts)).toEqual(['07:30', '08:00', '08:30', '09:00', '09:30', '10:00', '10:30', '11:00']);
     expect(of('HT').filter((b) => b.weekday === 2).map((b) => b.starts).slice(8)).toEqual(['13:30', '14:00', '14:30', '15:00', '15:30', '16:00', '16:30']);
     // HT: 1800 / 900 × 2 counters × 0.5 = 2; CT: 1800 / 600 × 2 × 0.5 = 3; DD (target 1200 in the demo): 1800 / 1200 × 1 × 0.5 = 0.75 → 0
@@ -253,5 +253,20 @@ describe('procedure information', () => {
     expect((await audit('procedure.info'))[1]!.changes).toEqual({ fees: { from: info.fees, to: null } });
     // another site's manager cannot touch it, even by a code the other site also lists
     expect((await api('PUT', `/sites/${f.otherSiteId}/procedures/1.001193/info`, otherManager, info)).statusCode).toBe(404);
+  });
+
+  it('survives a save of the field\'s procedure list, which renames one and drops another', async () => {
+    await api('PUT', `/sites/${f.siteId}/procedures/1.000894/info`, f.tokens.manager, info);
+    const service = (await api('GET', `/sites/${f.siteId}`, f.tokens.manager)).json().services.find((s: { code: string }) => s.code === 'HT');
+    const procedures = service.procedures
+      .filter((p: { code: string }) => p.code !== '1.000656')
+      .map((p: { code: string; name: { vi: string; en: string }; processingDays: number | null }) => ({
+        code: p.code, name: p.code === '1.000894' ? { vi: 'Đăng ký kết hôn (mới)', en: 'Marriage registration (new)' } : p.name, processingDays: p.processingDays,
+      }));
+    expect((await api('PUT', `/services/${service.id}/procedures`, f.tokens.manager, { procedures })).statusCode).toBe(200);
+    const after = (await api('GET', `/sites/${f.siteId}`, f.tokens.manager)).json().services.find((s: { code: string }) => s.code === 'HT').procedures;
+    const married = after.find((p: { code: string }) => p.code === '1.000894');
+    expect(married).toMatchObject({ name: { vi: 'Đăng ký kết hôn (mới)' }, info });
+    expect(after.some((p: { code: string }) => p.code === '1.000656')).toBe(false);
   });
 });

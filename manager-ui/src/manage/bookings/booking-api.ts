@@ -33,24 +33,22 @@ export const bookingApi = {
 
 // ---- the capacity grid's blocks (the server's rule: bookings/booking-config.service.ts) ----
 
-/** 0 = Sunday (CapacityBlock) from the opening hours' ISO weekday (7 = Sunday). */
-export const capacityWeekday = (iso: number) => iso % 7;
-/** The grid's columns: Monday first, as the centre's week. */
-export const GRID_WEEKDAYS = [1, 2, 3, 4, 5, 6, 0];
+/** The grid's columns: Monday first, as the centre's week (ISO weekdays, as the opening hours and CapacityBlock). */
+export const GRID_WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 export const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /**
- * The block starts (HH:mm) of each weekday (0 = Sunday): whole blocks from each session's opening
+ * The block starts (HH:mm) of each ISO weekday (7 = Sunday): whole blocks from each session's opening
  * to its closing. No opening hours at all: open at all times, blocks from midnight.
  */
 export function blocksByWeekday(hours: { weekday: number; opens: string; closes: string }[], blockMinutes: number): Map<number, string[]> {
   const out = new Map<number, string[]>();
-  for (let w = 0; w < 7; w++) out.set(w, []);
-  const sessions = hours.length ? hours : [0, 1, 2, 3, 4, 5, 6].map((w) => ({ weekday: w === 0 ? 7 : w, opens: '00:00', closes: '24:00' }));
+  for (let w = 1; w <= 7; w++) out.set(w, []);
+  const sessions = hours.length ? hours : [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '00:00', closes: '24:00' }));
   for (const s of sessions) {
-    const list = out.get(capacityWeekday(s.weekday))!;
+    const list = out.get(s.weekday)!;
     for (let t = minutesOf(s.opens); t + blockMinutes <= minutesOf(s.closes); t += blockMinutes) list.push(hhmm(t));
   }
   for (const list of out.values()) list.sort();

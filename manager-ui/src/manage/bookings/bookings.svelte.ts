@@ -52,7 +52,7 @@ export class BookingsState {
     }
   }
 
-  /** block starts of each weekday (0 = Sunday) inside the opening hours */
+  /** block starts of each ISO weekday (7 = Sunday) inside the opening hours */
   get blocks(): Map<number, string[]> {
     return blocksByWeekday(this.config?.openingHours ?? [], this.blockMinutes);
   }
