@@ -173,7 +173,12 @@ export class BookingService {
         const held = (await this.taken(trx, service.id, [slotAt], now)).get(slotAt.getTime()) ?? 0;
         if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: isoInZone(slotAt, ctx.site.timezone) });
       }
-      if (input.contact) await this.checkLimits(trx, ctx, input.contact.address, date, now);
+      if (input.contact) {
+        // asking again (a mistyped number, a page reloaded) replaces the same person's holds still waiting for their code
+        await trx.updateTable('booking').set({ status: 'cancelled', cancelledAt: now })
+          .where('siteId', '=', siteId).where('contact', '=', input.contact.address).where('status', '=', 'unconfirmed').execute();
+        await this.checkLimits(trx, ctx, input.contact.address, date, now);
+      }
       const arriveBy = input.kind === 'remote' ? await this.remoteArrival(ctx, service.id, now) : null;
       for (let attempt = 0; ; attempt++) {
         try {

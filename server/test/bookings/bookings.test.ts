@@ -165,6 +165,18 @@ describe('a booking on the public API', () => {
     expect(logs.join('\n')).not.toMatch(/912345699|0243 826/);
   });
 
+  it('replaces a hold still waiting for its code when the same number asks again', async () => {
+    const ask = () => api('POST', '/public/sites/PHUONG-DONG-CAM/bookings', undefined, { serviceId: f.services.HT, slotAt: T('14:00'), phone: '0912777100', consent: true });
+    const first = (await ask()).json().booking;
+    const second = await ask();
+    const third = await ask();
+    expect([second.statusCode, third.statusCode]).toEqual([201, 201]);
+    expect((await api('GET', `/public/bookings/${first.publicId}`)).json().booking.status).toBe('cancelled');
+    const otp = await codeSentTo('84912777100');
+    expect((await api('POST', `/public/bookings/${first.publicId}/confirm`, undefined, { otp })).json().error.code).toBe('BOOKING_NOT_CHANGEABLE');
+    expect((await api('POST', `/public/bookings/${third.json().booking.publicId}/confirm`, undefined, { otp })).json().booking.status).toBe('confirmed');
+  });
+
   it('stops one number from hoarding a day\'s places', async () => {
     await bookConfirmed('0912777001', T('14:00'));
     await bookConfirmed('0912777001', T('10:00'));
