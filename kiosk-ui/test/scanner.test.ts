@@ -64,7 +64,7 @@ describe('the keyboard-wedge scanner', () => {
 });
 
 describe('the booking code and the words around it', () => {
-  it('groups the 8 digits as the booking shows them ', () => {
+  it('groups the 8 digits as the booking shows them', () => {
     expect(groupCode('12345678')).toBe('1234 5678');
     expect(groupCode('12345')).toBe('1234 5');
     expect(groupCode('123')).toBe('123');
