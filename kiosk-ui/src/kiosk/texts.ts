@@ -115,6 +115,7 @@ const vi = {
   } as Record<string, { title: string; text: string }>,
   comeBackFrom: (time: string) => `Mời quay lại từ ${time} để lấy số.`,
   bookingOn: (date: string, time: string) => `Lịch hẹn của bạn vào ngày ${date}, lúc ${time}.`,
+  bookingToday: (time: string) => `Lịch hẹn của bạn lúc ${time} hôm nay.`,
 };
 
 export type Texts = typeof vi;
@@ -231,6 +232,7 @@ const en: Texts = {
   },
   comeBackFrom: (time) => `Please come back from ${time} to check in.`,
   bookingOn: (date, time) => `Your booking is on ${date} at ${time}.`,
+  bookingToday: (time) => `Your booking is at ${time} today.`,
 };
 
 export const TEXTS: Record<Lang, Texts> = { vi, en };
