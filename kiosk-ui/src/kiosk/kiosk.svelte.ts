@@ -304,8 +304,9 @@ export class Kiosk {
   /**
    * Every key, before the screen's own handlers: a keyboard-wedge scanner's burst ending in
    * Enter is a scan, sent to the server as it is; its keys do nothing else on any screen (a
-   * space or Enter would press a focused button). In the search field the keys are let through
-   * (a person typing fast looks the same until the Enter) and the text goes back as it was.
+   * space or Enter would press a focused button). On the search screen the keys are let
+   * through (a person typing fast looks the same until the Enter: the field is where their keys
+   * go, wherever the focus was) and the search goes back to what it was before the scan.
    */
   private readonly scanKeyDown = (event: KeyboardEvent) => {
     if (this.phase !== 'running' || event.isComposing) return;
@@ -313,8 +314,8 @@ export class Kiosk {
       key: event.key, at: event.timeStamp, repeat: event.repeat, ctrlKey: event.ctrlKey, altKey: event.altKey, metaKey: event.metaKey,
     });
     if (this.scanner.length === 1) this.searchBeforeBurst = this.search;
-    const inField = event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement;
-    if (verdict.swallow && (!inField || event.key === 'Enter')) {
+    const typing = this.view.name === 'search' || event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement;
+    if (verdict.swallow && (!typing || event.key === 'Enter')) {
       event.preventDefault();
       event.stopImmediatePropagation();
       this.swallowed.add(event.code || event.key);

@@ -83,6 +83,7 @@ export class ScanDetector {
     const gaps = next === undefined ? [...this.gaps] : [...this.gaps, next];
     if (!gaps.length) return false;
     gaps.sort((a, b) => a - b);
-    return gaps[Math.floor((gaps.length - 1) / 2)]! <= MAX_GAP_MS;
+    // the upper median: of two gaps, one a person's, the burst is a person's
+    return gaps[Math.floor(gaps.length / 2)]! <= MAX_GAP_MS;
   }
 }
