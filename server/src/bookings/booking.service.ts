@@ -171,7 +171,7 @@ export class BookingService {
         const offered = await this.lockedSlot(trx, ctx, service.id, slotAt, now);
         slotMinutes = ctx.settings.blockMinutes;
         const held = (await this.taken(trx, service.id, [slotAt], now)).get(slotAt.getTime()) ?? 0;
-        if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: input.slotAt });
+        if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: isoInZone(slotAt, ctx.site.timezone) });
       }
       if (input.contact) await this.checkLimits(trx, ctx, input.contact.address, date, now);
       const arriveBy = input.kind === 'remote' ? await this.remoteArrival(ctx, service.id, now) : null;
@@ -323,7 +323,7 @@ export class BookingService {
       if (row.slotAt.getTime() === slotAt.getTime()) return row;
       const offered = await this.lockedSlot(trx, ctx, row.serviceId, slotAt, now);
       const held = (await this.taken(trx, row.serviceId, [slotAt], now)).get(slotAt.getTime()) ?? 0;
-      if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: slotAtIso });
+      if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: isoInZone(slotAt, ctx.site.timezone) });
       const date = localDate(slotAt, ctx.site.timezone);
       if (row.contact && date !== row.localDate) await this.checkLimits(trx, ctx, row.contact, date, now);
       await this.dropReminder(trx, row.id);
@@ -406,7 +406,8 @@ export class BookingService {
       placeAt = now;
     } else {
       kind = 'slot';
-      placeAt = new Date(Math.min(row.slotAt.getTime(), now.getTime()) - ctx.settings.walkInCapMinutes * 60_000);
+      // from the slot, or from the arrival if it was after the slot (within the late window)
+      placeAt = new Date(Math.max(row.slotAt.getTime(), now.getTime()) - ctx.settings.walkInCapMinutes * 60_000);
     }
     const issued = await this.o.issueTicket.run({
       siteId, serviceId: row.serviceId, lang: input.lang ?? (row.lang as Lang), channel: 'booking',
