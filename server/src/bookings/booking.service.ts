@@ -395,8 +395,8 @@ export class BookingService {
     let kind: 'slot' | 'remote' | null;
     let placeAt: Date;
     if (row.kind === 'remote') {
+      // (the sweep marks it lapsed; a refusal changes nothing)
       if (now.getTime() > (row.arriveBy ?? row.slotAt).getTime() + ctx.settings.remoteWindowMinutes * 60_000) {
-        await this.db.updateTable('booking').set({ status: 'lapsed' }).where('id', '=', row.id).where('status', '=', 'confirmed').execute();
         throw new QueueError('BOOKING_LAPSED', 'This number was not claimed in time', 409, { arriveBy: view.arriveBy });
       }
       kind = 'remote';

@@ -151,7 +151,7 @@ export class SiteConfigService {
     const [services, procedures, groups, counters, links, hours, holidays, citizenChannel] = await Promise.all([
       this.db.selectFrom('service').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('position').execute(),
       this.db.selectFrom('procedure').innerJoin('service', 'service.id', 'procedure.serviceId')
-        .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays'])
+        .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays', 'procedure.info'])
         .where('service.siteId', '=', siteId).orderBy('procedure.code').execute(),
       this.db.selectFrom('priorityGroup').select(['code', 'name', 'rank']).where('siteId', '=', siteId).where('active', '=', true).orderBy('rank').orderBy('code').execute(),
       this.db.selectFrom('counter').select(['id', 'number', 'name', 'status']).where('siteId', '=', siteId).where('active', '=', true).orderBy('number').execute(),
@@ -173,7 +173,9 @@ export class SiteConfigService {
       holidays,
       services: services.map((s) => ({
         id: s.id, code: s.code, prefix: s.prefix, name: s.name, targetWaitSeconds: s.targetWaitSeconds,
-        procedures: procedures.filter((p) => p.serviceId === s.id).map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays })),
+        procedures: procedures.filter((p) => p.serviceId === s.id)
+          // its information for the public page, when it has any (docs/appointments.md)
+          .map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays, ...(Object.keys(p.info).length ? { info: p.info } : {}) })),
         counterNumbers: counters.filter((c) => links.some((l) => l.counterId === c.id && l.serviceId === s.id)).map((c) => c.number),
       })),
       priorityGroups: groups,
