@@ -183,6 +183,20 @@ describe('check-in at the kiosk', () => {
     await close();
   });
 
+  it('marks a number taken from away "LẤY SỐ TỪ XA / REMOTE"', async () => {
+    const booking = await book('09:30');
+    // made a remote ticket in the database: taking one over the API needs a confirmed phone or email
+    await s.stack.t.db.updateTable('booking').set({ kind: 'remote', slotAt: new Date(at('08:50')), arriveBy: new Date(at('09:30')) })
+      .where('publicId', '=', booking.publicId).execute();
+    const { page, errors, close } = await kiosk();
+    await scan(page, `${s.stack.baseUrl}/b/${booking.publicId}`);
+    await page.getByTestId('ticket-booked').waitFor();
+    expect(await page.getByTestId('ticket-booked').innerText()).toBe('LẤY SỐ TỪ XA / REMOTE');
+    await shot(page, 'kiosk-13-ticket-remote-vi');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('refuses kindly: too early (come back from …), another day (its date), a wrong code; then home when left alone', async () => {
     const early = await book('10:00');
     const tomorrow = await book('09:00', { days: 1 });
