@@ -160,6 +160,8 @@ export const SiteConfig = Type.Object({
   preferSystemVoice: Type.Optional(Type.Boolean()),
   /** the kiosk and the phone page offer to take a phone number for SMS or Zalo notices (docs/notifications.md) */
   offerPhone: Type.Optional(Type.Boolean()),
+  /** the site takes bookings or numbers from away: the kiosk offers check-in (docs/appointments.md) */
+  takesBookings: Type.Optional(Type.Boolean()),
   openingHours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
   holidays: Type.Array(Type.Object({ date: Type.String(), name: Type.String() })),
   services: Type.Array(ServiceConfig),

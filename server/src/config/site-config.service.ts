@@ -1,6 +1,7 @@
 import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
 import { SYSTEM, type AuditActor, type AuditService } from '../audit/audit.service.ts';
 import { notificationSettings } from '../notifications/settings.ts';
+import { bookingSettings } from '../bookings/settings.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { assertTimezone } from './timezones.ts';
 
@@ -148,6 +149,7 @@ export class SiteConfigService {
     const site = await this.db.selectFrom('site').selectAll().where('id', '=', siteId).executeTakeFirst();
     if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
     const notices = notificationSettings(site);
+    const bookings = bookingSettings(site);
     const [services, procedures, groups, counters, links, hours, holidays, citizenChannel] = await Promise.all([
       this.db.selectFrom('service').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('position').execute(),
       this.db.selectFrom('procedure').innerJoin('service', 'service.id', 'procedure.serviceId')
@@ -169,6 +171,7 @@ export class SiteConfigService {
       announcement: site.settings.announcement ?? null,
       preferSystemVoice: site.settings.preferSystemVoice === true,
       offerPhone: notices.offerPhone && !!citizenChannel,
+      takesBookings: bookings.enabled || bookings.remoteEnabled,
       openingHours: hours.map((h) => ({ weekday: h.weekday, opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) })),
       holidays,
       services: services.map((s) => ({

@@ -235,6 +235,12 @@ describe('check-in at the kiosk', () => {
     expect(await positionOf(w2.publicId)).toBe(reply.ticket.position + 1);
     const row = await f.t.db.selectFrom('ticket').select(['queuedAt', 'bookingKind']).where('id', '=', reply.ticket.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ queuedAt: new Date(T('09:45')), bookingKind: 'slot' });
+    // the counter's list: in line from 09:45, but waiting since its holder checked in (09:52), not since 09:45
+    clock.set(T('09:55'));
+    const list = (await api('GET', `/sites/${f.siteId}/waiting?serviceIds=${f.services.HT}`, f.tokens.staff)).json().tickets;
+    const listed = list.find((t: { id: string }) => t.id === reply.ticket.id);
+    expect(listed.booking).toEqual({ kind: 'slot', slotAt: '2026-11-24T10:00:00.000+07:00' });
+    expect(Math.round(listed.waitedSeconds / 60)).toBe(3);
     // the same booking again makes no second ticket
     const again = await checkIn({ code: booking.code });
     expect(again.json().error.code).toBe('BOOKING_USED');
