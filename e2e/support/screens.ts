@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { launchBrowser, type TestBrowser } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { startStack, type Stack, type StackOptions } from './stack.ts';
 
 export interface Screens {
   /** the server of this test file (started before its tests) */
@@ -14,13 +14,13 @@ export interface Screens {
   open(url: string, size?: { width: number; height: number }, options?: { failedRequests?: boolean }): Promise<{ page: Page; errors: string[] }>;
 }
 
-/** A real server and a Chromium for one test file: started before its tests, closed after them. */
-export function screens(): Screens {
+/** A real server (with these options: its clock…) and a Chromium for one test file: started before its tests, closed after them. */
+export function screens(options: StackOptions = {}): Screens {
   let stack: Stack | undefined;
   let browser: TestBrowser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    [stack, browser] = await Promise.all([startStack(options), launchBrowser()]);
   });
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});

@@ -194,7 +194,7 @@ export type BookingList = Static<typeof BookingList>;
  * find that person's bookings today and is neither stored nor logged).
  */
 export const CheckInRequest = Type.Object({
-  code: Type.Optional(Type.String({ minLength: 4, maxLength: 12, pattern: '^[A-Za-z0-9 -]+$' })),
+  code: Type.Optional(Type.String({ minLength: 4, maxLength: 12, pattern: '^[A-Za-z0-9 -]{4,12}$' })),
   scan: Type.Optional(Type.String({ minLength: 4, maxLength: 600 })),
   lang: Type.Optional(Lang),
 }, strict);

@@ -21,10 +21,10 @@ import { publicBaseUrl } from '../printing/phone-url.ts';
 const tags = ['bookings'];
 const SiteCodeParams = Type.Object({ siteCode: Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' }) }, { additionalProperties: false });
 const SiteParams = Type.Object({ siteId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-const PublicIdParams = Type.Object({ publicId: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+const PublicIdParams = Type.Object({ publicId: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]{16,64}$' }) }, { additionalProperties: false });
 const CodeParams = Type.Object({
   siteId: Type.String({ format: 'uuid' }),
-  code: Type.String({ minLength: 8, maxLength: 10, pattern: '^[0-9 -]+$' }),
+  code: Type.String({ minLength: 8, maxLength: 10, pattern: '^[0-9 -]{8,10}$' }),
 }, { additionalProperties: false });
 const publicErrors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
