@@ -36,7 +36,8 @@ h1{font-size:24px;margin:4px 0 12px;line-height:1.25}h2{font-size:19px;margin:0 
 .acts{display:grid;grid-template-columns:1fr 1fr;gap:8px}.acts .btn{margin:0}
 .svc h2{margin-bottom:6px}.figs{display:flex;gap:8px;margin:0 0 8px}
 .fig{flex:1;background:#f1f5f9;border-radius:10px;padding:8px;text-align:center}.fig b{display:block;font-size:22px}
-.fig .eta{font-size:17px}.fig .eta.none{font-size:14px;color:#9a3412}
+.etarow{margin:0 0 8px;display:flex;justify-content:space-between;align-items:baseline;gap:10px;background:#f1f5f9;border-radius:10px;padding:8px 10px}
+.etarow .eta{font-size:19px;text-align:right}.etarow .eta.none{font-size:15px;color:#9a3412}
 ul.procs{list-style:none;margin:0;padding:0}ul.procs li{border-top:1px solid #e3e6ea}
 ul.procs a{display:flex;justify-content:space-between;gap:10px;padding:10px 2px;color:#0b3d91;text-decoration:none}
 ul.procs a span.c{color:#555;font-size:14px;white-space:nowrap}
@@ -93,7 +94,8 @@ export function otherLang(path: string, query: Record<string, unknown>, lang: La
   return `${path}?${params}`;
 }
 
-const WEEK_ORDER = [1, 2, 3, 4, 5, 6, 0];
+/** ISO weekdays, as the opening hours: Monday = 1 … Sunday = 7 */
+const WEEK = [1, 2, 3, 4, 5, 6, 7];
 
 function sessions(c: Pick<PublicCentre, 'hours'>, weekday: number, lang: Lang): string {
   const list = c.hours.filter((h) => h.weekday === weekday).map((h) => `${h.opens}–${h.closes}`);
@@ -104,7 +106,7 @@ function sessions(c: Pick<PublicCentre, 'hours'>, weekday: number, lang: Lang): 
 function hoursTable(c: PublicCentre, lang: Lang, todayWeekday: number): string {
   const names = TEXT[lang].weekdays.split('|');
   const always = c.hours.length === 0;
-  return `<table class="hours">${WEEK_ORDER.map((d) => `<tr${d === todayWeekday ? ' class="today"' : ''}><td>${escapeHtml(names[d])}</td><td>${
+  return `<table class="hours">${WEEK.map((d) => `<tr${d === todayWeekday ? ' class="today"' : ''}><td>${escapeHtml(names[d - 1])}</td><td>${
     escapeHtml(always ? '00:00–24:00' : sessions(c, d, lang))}</td></tr>`).join('')}</table>`;
 }
 
@@ -139,8 +141,8 @@ export function centrePage(v: CentreView): string {
   const services = c.services.map((s) => `<section class="card svc" data-svc="${escapeHtml(s.id)}" id="svc-${escapeHtml(s.code)}">
 <h2>${escapeHtml(s.name[lang])}</h2>
 <div class="figs"><div class="fig"><span class="small">${escapeHtml(t.waiting)}</span><b class="w">${escapeHtml(formatNumber(s.waiting, lang))}</b></div>
-<div class="fig"><span class="small">${escapeHtml(t.eta)}</span><b class="eta${s.openCounters === 0 ? ' none' : ''}">${escapeHtml(estimateText(s, lang))}</b></div>
 <div class="fig"><span class="small">${escapeHtml(t.counters)}</span><b class="oc">${escapeHtml(formatNumber(s.openCounters, lang))}</b></div></div>
+<p class="etarow"><span class="small">${escapeHtml(t.eta)}</span> <b class="eta${s.openCounters === 0 ? ' none' : ''}">${escapeHtml(estimateText(s, lang))}</b></p>
 ${s.procedures.length ? `<ul class="procs">${s.procedures.map((p) => `<li><a href="${base}/p/${encodeURIComponent(p.code)}"><span>${escapeHtml(p.name[lang])}</span><span class="c">${escapeHtml(p.code)}</span></a></li>`).join('')}</ul>`
     : `<p class="muted">${escapeHtml(t.noProcedures)}</p>`}
 ${s.bookable && canBook(c) ? `<a class="btn alt" href="${base}/book?service=${encodeURIComponent(s.id)}">${escapeHtml(t.book)}</a>` : ''}

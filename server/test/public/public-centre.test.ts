@@ -106,7 +106,8 @@ describe('GET /api/v1/public/sites/:siteCode', () => {
     // Monday to Friday two sessions, Saturday morning, Sunday none
     expect(centre.hours.filter((h) => h.weekday === 2)).toEqual([{ weekday: 2, opens: '07:30', closes: '11:30' }, { weekday: 2, opens: '13:30', closes: '17:00' }]);
     expect(centre.hours.filter((h) => h.weekday === 6)).toEqual([{ weekday: 6, opens: '07:30', closes: '11:30' }]);
-    expect(centre.hours.filter((h) => h.weekday === 0)).toEqual([]);
+    expect(centre.hours.filter((h) => h.weekday === 7)).toEqual([]);
+    expect(centre.hours).toHaveLength(11);
     expect(centre.holidays).toEqual([{ date: '2027-01-01', name: 'Tết Dương lịch' }]);
     expect(centre.bookings).toEqual({ enabled: true, remoteEnabled: true, daysAhead: 7, earlyMinutes: 30, lateMinutes: 15 });
     expect(centre.contacts).toEqual({ phone: false, email: true });

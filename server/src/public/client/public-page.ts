@@ -62,8 +62,8 @@ function say(error: unknown): string {
 /** 2026-12-07 → "Thứ Hai 07/12/2026" */
 function dayLabel(day: string): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-  return `${t.weekdays.split('|')[weekday]} ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+  const sunday0 = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return `${t.weekdays.split('|')[(sunday0 + 6) % 7]} ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
 }
 
 /** The booking code as people read it: "1234 5678", "ABC 123". */

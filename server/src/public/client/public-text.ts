@@ -8,7 +8,8 @@ const vi = {
   counters: 'Quầy đang phục vụ', procedures: 'Thủ tục', book: 'Đặt lịch hẹn', now: 'Lấy số từ xa',
   updated: 'Cập nhật lúc', offline: 'Mất kết nối, đang thử lại…', auto: 'Số liệu tự cập nhật sau mỗi 20 giây.',
   qrSheet: 'In mã QR của các thủ tục', back: 'Về trang trung tâm', people: '{n} người', noProcedures: 'Chưa có danh sách thủ tục.',
-  weekdays: 'Chủ nhật|Thứ Hai|Thứ Ba|Thứ Tư|Thứ Năm|Thứ Sáu|Thứ Bảy',
+  // ISO weekdays, Monday first, as the opening hours
+  weekdays: 'Thứ Hai|Thứ Ba|Thứ Tư|Thứ Năm|Thứ Sáu|Thứ Bảy|Chủ nhật',
   // a procedure
   nationalCode: 'Mã thủ tục', handledBy: 'Lĩnh vực tiếp nhận', steps: 'Trình tự thực hiện', documents: 'Hồ sơ cần mang theo',
   processing: 'Thời hạn giải quyết', fees: 'Phí, lệ phí', portal: 'Xem trên Cổng Dịch vụ công quốc gia', days: '{n} ngày làm việc',
@@ -63,7 +64,7 @@ const en: Texts = {
   counters: 'Counters serving', procedures: 'Procedures', book: 'Book a time', now: 'Take a number now',
   updated: 'Updated at', offline: 'Connection lost, retrying…', auto: 'The figures refresh every 20 seconds.',
   qrSheet: 'Print the procedures’ QR codes', back: 'Back to the centre', people: '{n} people', noProcedures: 'No procedures listed yet.',
-  weekdays: 'Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday',
+  weekdays: 'Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday',
   nationalCode: 'National code', handledBy: 'Handled by the field', steps: 'Steps', documents: 'Documents to bring',
   processing: 'Processing time', fees: 'Fees', portal: 'See it on the National Public Service Portal', days: '{n} working days',
   sameDay: 'Same day', noInfo: 'No details about this procedure yet. Please ask at the information desk.',
