@@ -100,7 +100,7 @@ export type BookingStatus = 'unconfirmed' | 'confirmed' | 'checked_in' | 'cancel
 export interface BookingCapacityTable {
   siteId: string;
   serviceId: string;
-  /** 0 = Sunday, as opening_hours */
+  /** ISO weekday, Monday = 1 … Sunday = 7, as opening_hours */
   weekday: number;
   /** the block's start, local 'HH:MM:SS' */
   starts: string;
@@ -511,6 +511,7 @@ export interface Database {
   auditLog: AuditLogTable;
   bookingCapacity: BookingCapacityTable;
   booking: BookingTable;
+  appSecret: { name: string; value: string };
 }
 
 export type SiteRow = Selectable<SiteTable>;

@@ -62,8 +62,8 @@ export const DEFAULT_BOOKING_SETTINGS: BookingSettings = {
 /** A field's capacity in one block of one weekday. */
 export const CapacityBlock = Type.Object({
   serviceId: Uuid,
-  /** 0 = Sunday … 6 = Saturday */
-  weekday: Type.Integer({ minimum: 0, maximum: 6 }),
+  /** ISO weekday as the opening hours: 1 = Monday … 7 = Sunday */
+  weekday: Type.Integer({ minimum: 1, maximum: 7 }),
   /** the block's local start, HH:mm */
   starts: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }),
   capacity: Type.Integer({ minimum: 0, maximum: 1000 }),
@@ -104,7 +104,7 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 export const Booking = Type.Object({
   /** for the citizen's link and QR code (/b/<publicId>); unguessable */
   publicId: Type.String(),
-  /** typed at the kiosk, said on the phone: 6 letters and digits */
+  /** typed at the kiosk, said on the phone: 8 digits (shown "1234 5678") */
   code: Type.String(),
   siteId: Uuid,
   siteCode: Type.String(),
@@ -237,7 +237,7 @@ export const PublicCentre = Type.Object({
   code: Type.String(),
   name: Type.String(),
   timezone: Type.String(),
-  /** opening hours, 0 = Sunday, local HH:mm */
+  /** opening hours, ISO weekday (1 = Monday … 7 = Sunday), local HH:mm */
   hours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
   /** holidays from today on */
   holidays: Type.Array(Type.Object({ date: LocalDay, name: Type.String() })),

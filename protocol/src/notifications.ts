@@ -98,7 +98,10 @@ export const RecipientInput = Type.Object({
 }, { additionalProperties: false });
 export type RecipientInput = Static<typeof RecipientInput>;
 
-export const TEMPLATE_PURPOSES = ['ticket_ahead', 'ticket_called', 'ticket_reminder', 'dossier_ready', 'leader_complaint', 'leader_wait', 'leader_device'] as const;
+export const TEMPLATE_PURPOSES = [
+  'ticket_ahead', 'ticket_called', 'ticket_reminder', 'dossier_ready', 'leader_complaint', 'leader_wait', 'leader_device',
+  'booking_code', 'booking_confirmed', 'booking_reminder', 'remote_ticket',
+] as const;
 export type TemplatePurpose = (typeof TEMPLATE_PURPOSES)[number];
 
 export const Template = Type.Object({

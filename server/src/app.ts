@@ -24,6 +24,7 @@ import { startMonitor } from './monitor/site-monitor.ts';
 import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
+import { bookingRoutes } from './routes/booking.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { configRoutes } from './routes/config.routes.ts';
@@ -196,7 +197,9 @@ export async function buildApp(options: AppOptions) {
   app.decorate('dayEnd', dayEndRunner(async () => {
     const { value } = await queue.endDays();
     if (value.length) app.log.info({ tickets: value.length }, 'day ended: unfinished tickets expired');
-    return value.length;
+    // bookings whose day is over are missed, remote tickets past their window lapse, contacts are erased
+    const bookings = await services.bookings.sweep();
+    return value.length + bookings;
   }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
   app.addHook('onReady', async () => app.dayEnd.start());
   app.addHook('onClose', () => app.dayEnd.stop());
@@ -235,6 +238,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(notificationRoutes);
     await api.register(dossierRoutes);
     await api.register(auditRoutes);
+    await api.register(bookingRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);

@@ -4,7 +4,7 @@ import type { DbFunction } from './function.ts';
 // docs/performance.md, "Call-to-screen latency"): the one place a ticket goes from waiting to
 // called by "call next". Its current body; the migrations that changed it are its history
 // (2026-11-24T13-00-00 made it, 15-00-00 added the overload with the official's sites,
-// 2026-12-04T19-00-00 the day's condition on the pick).
+// 2026-12-04T19-00-00 the day's condition on the pick, 2026-12-05T21-30-00 the booked streak).
 //
 // Why PL/pgSQL and not one SQL statement: in READ COMMITTED a statement reads from a snapshot
 // taken when it starts, so a statement that first waits for the counter's lock would check "the
@@ -17,8 +17,10 @@ import type { DbFunction } from './function.ts';
 //   and assertIdle for call-a-ticket, recall, start, finish; the refusals have the same codes;
 // - the pick's order is the one positions are counted by (aheadOf in queue.repository.ts; a
 //   property test, server/test/queue/call-order.property.test.ts, holds them together);
-// - the normal streak (priority ratio) is counted here for call-next and in QueueService.call
-//   for call-a-ticket.
+// - the normal streak (priority ratio) and the booked streak (a site's bookedInRow: at most that
+//   many booked tickets in a row while a walk-in waits, docs/appointments.md) are counted here
+//   for call-next and in QueueService.call for call-a-ticket. A booked ticket's place in line is
+//   its queued_at, set at check-in (its slot less the site's walk-in cap).
 // Refusals are raised with SQLSTATE QMS01, the refusal's code as the message and its figures as
 // JSON in the detail; the engine turns them into its QueueError (same codes and statuses).
 
@@ -35,10 +37,12 @@ DECLARE
   v_called ticket;
   v_strict boolean;
   v_priority_first boolean;
+  v_walk_in_first boolean;
   v_today date;
 BEGIN
   -- the counter, locked, with its site's rules (the site is not locked)
-  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, s.service_order, s.priority_ratio, s.timezone
+  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, s.service_order, s.priority_ratio, s.timezone,
+      coalesce((s.settings->'bookings'->>'bookedInRow')::int, 2) AS booked_in_row
     INTO c
     FROM counter k JOIN site s ON s.id = k.site_id
     WHERE k.id = p_counter
@@ -69,6 +73,8 @@ BEGIN
   -- the priority ratio: normal tickets first while the streak is below the ratio
   v_priority_first := NOT (c.priority_ratio IS NOT NULL AND c.normal_streak IS NOT NULL AND c.normal_streak < c.priority_ratio);
   v_strict := c.service_order = 'strict';
+  -- a walk-in (or remote) ticket before booked ones once the counter has called its row of them
+  v_walk_in_first := coalesce(c.booked_streak, 0) >= c.booked_in_row;
   v_today := (p_at AT TIME ZONE c.timezone)::date;
 
   -- two counters never get the same ticket, and neither waits for the other
@@ -78,6 +84,7 @@ BEGIN
     WHERE t.status = 'waiting' AND t.local_date >= v_today
     ORDER BY CASE WHEN v_strict THEN cs.position END,
       CASE WHEN v_priority_first THEN t.priority_rank IS NULL ELSE t.priority_rank IS NOT NULL END,
+      CASE WHEN v_walk_in_first THEN t.booking_kind IS NOT DISTINCT FROM 'slot' END,
       t.priority_rank, t.queued_at, t.issued_at, t.number, t.id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED;
@@ -90,7 +97,8 @@ BEGIN
     RETURNING * INTO v_called;
   INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, staff_id, device_id, at)
     VALUES (v_called.id, v_called.site_id, 'called', 'waiting', 'called', v_called.service_id, p_counter, p_staff, p_device, p_at);
-  UPDATE counter SET normal_streak = CASE WHEN v_called.priority_rank IS NULL THEN coalesce(normal_streak, 0) + 1 ELSE 0 END
+  UPDATE counter SET normal_streak = CASE WHEN v_called.priority_rank IS NULL THEN coalesce(normal_streak, 0) + 1 ELSE 0 END,
+      booked_streak = CASE WHEN v_called.booking_kind IS NOT DISTINCT FROM 'slot' THEN coalesce(booked_streak, 0) + 1 ELSE 0 END
     WHERE id = p_counter;
   RETURN NEXT v_called;
   RETURN;

@@ -1,4 +1,6 @@
 import { sql, type Kysely } from 'kysely';
+import { createOrReplace } from '../functions/function.ts';
+import { qmsCallNext } from '../functions/qms_call_next.ts';
 
 // Appointments and remote tickets (docs/appointments.md).
 // - procedure.info: what the public page shows of a procedure (steps, documents to bring,
@@ -17,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE booking_capacity (
       site_id uuid NOT NULL REFERENCES site (id) ON DELETE CASCADE,
       service_id uuid NOT NULL REFERENCES service (id) ON DELETE CASCADE,
-      weekday smallint NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+      weekday smallint NOT NULL CHECK (weekday BETWEEN 1 AND 7),
       starts time NOT NULL,
       capacity integer NOT NULL CHECK (capacity BETWEEN 0 AND 1000),
       PRIMARY KEY (service_id, weekday, starts)
@@ -63,15 +65,19 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX booking_id_digest_idx ON booking (site_id, id_digest) WHERE id_digest IS NOT NULL`.execute(db);
   await sql`CREATE INDEX booking_erase_idx ON booking (erase_after) WHERE erase_after IS NOT NULL`.execute(db);
 
+  // the key of the ID numbers' digests (an HMAC: a 12-digit number's plain hash is found by trying them all)
+  await sql`CREATE TABLE app_secret (name text PRIMARY KEY, value text NOT NULL)`.execute(db);
+
   await sql`ALTER TABLE ticket ADD COLUMN booking_kind text CHECK (booking_kind IN ('slot', 'remote'))`.execute(db);
   await sql`ALTER TABLE ticket ADD COLUMN slot_at timestamptz`.execute(db);
   await sql`ALTER TABLE counter ADD COLUMN booked_streak integer`.execute(db);
+  await createOrReplace(db, qmsCallNext);
 }
 
+// The ticket's and counter's columns stay: qms_call_next's body (its one current copy, in
+// db/src/functions) reads them, and without bookings they are empty and change no call.
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`ALTER TABLE counter DROP COLUMN IF EXISTS booked_streak`.execute(db);
-  await sql`ALTER TABLE ticket DROP COLUMN IF EXISTS slot_at`.execute(db);
-  await sql`ALTER TABLE ticket DROP COLUMN IF EXISTS booking_kind`.execute(db);
+  await sql`DROP TABLE IF EXISTS app_secret`.execute(db);
   await sql`DROP TABLE IF EXISTS booking`.execute(db);
   await sql`DROP TABLE IF EXISTS booking_capacity`.execute(db);
   await sql`ALTER TABLE procedure DROP COLUMN IF EXISTS info`.execute(db);

@@ -24,6 +24,7 @@ import { QueueService } from '../queue/queue.service.ts';
 import { RatingService } from '../ratings/rating.service.ts';
 import { Reports } from '../reports/reports.ts';
 import { VisitService } from '../dossiers/visit.service.ts';
+import { BookingService } from '../bookings/booking.service.ts';
 import { IssueTicket } from '../use-cases/issue-ticket.ts';
 import { afterCommit } from './after-commit.ts';
 
@@ -72,6 +73,7 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     db: notifyDb, now, relay, buildChannel, log, pollMs: config.notifyPollMs || 1000, leaseMs: config.notifyLeaseMs,
     alertsRaised: (siteId, alertIds) => dispatch([alertsDue(siteId, alertIds)]),
   });
+  const issueTicket = new IssueTicket(queue, ticketPrinter());
   return {
     audit,
     auth,
@@ -87,7 +89,11 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     /** procedures and dossier codes on tickets, and a dossier's visits */
     visits: new VisitService(db, now, engine),
     /** issue → print → reply (use-cases/issue-ticket.ts) */
-    issueTicket: new IssueTicket(queue, ticketPrinter()),
+    issueTicket,
+    /** slots, bookings, remote tickets and check-in (docs/appointments.md) */
+    bookings: new BookingService({
+      db, now, issueTicket, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60,
+    }),
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
     kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000), audit)),
     phonePages: new PhonePages(db, engine, ratings),

@@ -33,6 +33,11 @@ export const LIFETIME_SECONDS: Record<MessagePurpose | 'webhook', number> = {
   leader_wait: 3600,
   leader_device: 3600,
   channel_test: 60,
+  // a one-time code is worth nothing after it expires; a reminder after the slot
+  booking_code: 10 * 60,
+  booking_confirmed: 3600,
+  booking_reminder: 3600,
+  remote_ticket: 15 * 60,
 };
 
 const TOPIC_OF_KIND: Record<string, LeaderTopic> = {

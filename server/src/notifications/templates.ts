@@ -20,6 +20,10 @@ export const PLACEHOLDERS: Record<MessagePurpose, readonly string[]> = {
   leader_wait: ['site', 'service', 'waitMinutes', 'targetMinutes', 'time'],
   leader_device: ['site', 'device', 'problem', 'time'],
   channel_test: ['site'],
+  booking_code: ['site', 'otp', 'minutes'],
+  booking_confirmed: ['site', 'service', 'date', 'time', 'code', 'link'],
+  booking_reminder: ['site', 'service', 'date', 'time', 'code', 'link'],
+  remote_ticket: ['site', 'service', 'time', 'code', 'link'],
 };
 
 export const DEFAULT_TEMPLATES: Record<MessagePurpose, Record<Lang, Wording>> = {
@@ -55,6 +59,22 @@ export const DEFAULT_TEMPLATES: Record<MessagePurpose, Record<Lang, Wording>> = 
     vi: { subject: '{site}: tin nhắn thử', body: '{site}: Tin nhắn thử của hệ thống xếp hàng. Kênh này hoạt động.' },
     en: { subject: '{site}: test message', body: '{site}: A test message from the queue system. This channel works.' },
   },
+  booking_code: {
+    vi: { subject: '{site}: mã xác nhận {otp}', body: '{site}: Mã xác nhận của bạn là {otp} (hiệu lực {minutes} phút). Không chia sẻ mã này.' },
+    en: { subject: '{site}: your code is {otp}', body: '{site}: Your confirmation code is {otp} (valid {minutes} minutes). Do not share it.' },
+  },
+  booking_confirmed: {
+    vi: { subject: '{site}: đã đặt lịch {time} {date}', body: '{site}: Đã đặt lịch {service} lúc {time} ngày {date}. Mã lịch hẹn {code}. Xem, dời, huỷ: {link}' },
+    en: { subject: '{site}: booked for {time} {date}', body: '{site}: Booked: {service} at {time} on {date}. Booking code {code}. View, move, cancel: {link}' },
+  },
+  booking_reminder: {
+    vi: { subject: '{site}: nhắc lịch hẹn {time} {date}', body: '{site}: Nhắc lịch hẹn {service} lúc {time} ngày {date}. Khi đến, quét mã QR hoặc nhập mã {code} tại ki-ốt. {link}' },
+    en: { subject: '{site}: reminder, {time} {date}', body: '{site}: Reminder: {service} at {time} on {date}. On arrival, scan your QR code or type {code} at the kiosk. {link}' },
+  },
+  remote_ticket: {
+    vi: { subject: '{site}: mời đến trước {time}', body: '{site}: Bạn đã lấy số {service} từ xa. Mời đến trước {time} và nhập mã {code} tại ki-ốt để vào hàng. {link}' },
+    en: { subject: '{site}: please arrive by {time}', body: '{site}: You took a number for {service} from away. Please arrive by {time} and type {code} at the kiosk to join the queue. {link}' },
+  },
 };
 
 /** Example values for a preview, as a real message would carry them. */
@@ -62,6 +82,7 @@ export const SAMPLE_PARAMS: Record<string, string> = {
   site: 'Trung tâm PVHCC', code: 'A012', ahead: '3', service: 'Hộ tịch', counter: '3', dossierCode: '000.00.12.H47-261205-0042',
   place: 'quầy trả kết quả', what: 'Phản ánh', staff: 'Nguyễn Thị Lan', comment: '"Chờ lâu, cán bộ không giải thích"',
   time: '09:42', waitMinutes: '48', targetMinutes: '30', device: 'Ki-ốt sảnh A', problem: 'máy in hết giấy',
+  otp: '482913', minutes: '10', date: '07/12/2026', link: 'https://hcc.example.vn/b/Xk3…',
 };
 
 export interface Rendered { subject: string; text: string; unknown: string[] }

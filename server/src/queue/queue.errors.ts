@@ -17,8 +17,9 @@ export class QueueError extends Error {
   }
 }
 
-export const notFound = (what: 'ticket' | 'service' | 'counter' | 'site' | 'priority group', id: string) =>
-  new QueueError(`${what.toUpperCase().replace(' ', '_') as Uppercase<'ticket' | 'service' | 'counter' | 'site' | 'priority_group'>}_NOT_FOUND`, `No ${what} ${id}`, 404);
+type Missing = 'ticket' | 'service' | 'counter' | 'site' | 'priority group' | 'booking';
+export const notFound = (what: Missing, id: string) =>
+  new QueueError(`${what.toUpperCase().replace(' ', '_') as Uppercase<'ticket' | 'service' | 'counter' | 'site' | 'priority_group' | 'booking'>}_NOT_FOUND`, `No ${what} ${id}`, 404);
 
 /** The sentence of the 403 for an official acting at a counter of a site they are not staff of. */
 export const NOT_STAFF_OF_SITE = 'You are not staff of this site';

@@ -34,6 +34,13 @@ export interface IssueInput extends Actor {
    * or official, gets the ticket the first request made instead of a new one.
    */
   issueKey?: string;
+  /**
+   * A booking checked in (bookings/booking.service.ts): the ticket is in line from `placeAt`
+   * (a slot less the site's walk-in cap, or when a remote ticket was taken) and is marked with
+   * its kind; kind null: too late for the slot, an ordinary ticket. The booking is marked checked
+   * in within the issue's transaction, so one booking never makes two tickets.
+   */
+  booking?: { id: string; kind: 'slot' | 'remote' | null; slotAt: Date; placeAt: Date };
 }
 
 /** An issue's result: the ticket, and the procedure it was taken for. */
@@ -173,7 +180,9 @@ export class QueueService {
         counterId: null,
         staffId: input.staffId ?? null,
         issuedAt: now,
-        queuedAt: now,
+        queuedAt: input.booking?.kind ? input.booking.placeAt : now,
+        bookingKind: input.booking?.kind ?? null,
+        slotAt: input.booking?.kind ? input.booking.slotAt : null,
         calledAt: null,
         startedAt: null,
         finishedAt: null,
@@ -184,13 +193,20 @@ export class QueueService {
       if (!figures) throw notFound('service', input.serviceId);
       const position = figures.ahead;
       const estimate = estimateWait(figures.load, position);
-      if (opening.closesAt && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
+      // a booked or remote ticket was promised its place: it is not refused for the closing time
+      if (opening.closesAt && !input.booking?.kind && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
         throw new QueueError('SERVICE_CLOSING',
           `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
           409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
       }
       const saved = await repo.insertTicketRecorded(trx, { ...ticket, estimatedWaitSeconds: estimate, positionAtIssue: position },
         this.eventRow(ticket, 'issued', null, 'waiting', input, now));
+      if (input.booking) {
+        const checkedIn = await trx.updateTable('booking')
+          .set({ status: 'checked_in', ticketId: ticket.id, checkedInAt: now, checkedInLate: input.booking.kind === null })
+          .where('id', '=', input.booking.id).where('status', '=', 'confirmed').returning('id').executeTakeFirst();
+        if (!checkedIn) throw new QueueError('BOOKING_USED', 'This booking has already been checked in', 409);
+      }
       if (procedure) {
         await trx.insertInto('ticketProcedure').values({
           ticketId: ticket.id, siteId: site.id, procedureCode: procedure.code, procedureName: JSON.stringify(procedure.name),
@@ -533,7 +549,8 @@ export class QueueService {
       status: step.to, counterId: counter.id, staffId: by.staffId ?? counter.staffId, calledAt: now,
     }, this.eventRow(row, step.event, step.from, step.to, by, now, counter.id));
     const normalStreak = row.priorityRank === null ? (counter.normalStreak ?? 0) + 1 : 0;
-    await trx.updateTable('counter').set({ normalStreak }).where('id', '=', counter.id).execute();
+    const bookedStreak = row.bookingKind === 'slot' ? (counter.bookedStreak ?? 0) + 1 : 0;
+    await trx.updateTable('counter').set({ normalStreak, bookedStreak }).where('id', '=', counter.id).execute();
     const ticket = toTicket(saved, site.timezone);
     return {
       value: ticket,
@@ -626,7 +643,7 @@ export class QueueService {
         staffId: status === 'closed' ? null : staffId,
         pauseReason: status === 'paused' ? reason : null,
         statusChangedAt: now,
-        ...(status === 'open' && counter.status === 'closed' ? { normalStreak: null } : {}),
+        ...(status === 'open' && counter.status === 'closed' ? { normalStreak: null, bookedStreak: null } : {}),
       })
       .where('id', '=', counter.id).returningAll().executeTakeFirstOrThrow();
     await trx.insertInto('counterEvent').values({ counterId: counter.id, type, staffId, reason, at: now }).execute();

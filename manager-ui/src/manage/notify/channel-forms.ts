@@ -28,6 +28,10 @@ export const PURPOSE_NAMES: Record<(typeof TEMPLATE_PURPOSES)[number], { vi: str
   leader_complaint: { vi: 'Lãnh đạo: phản ánh', en: 'Leaders: complaint' },
   leader_wait: { vi: 'Lãnh đạo: chờ quá lâu', en: 'Leaders: long wait' },
   leader_device: { vi: 'Lãnh đạo: sự cố thiết bị', en: 'Leaders: device fault' },
+  booking_code: { vi: 'Mã xác nhận đặt lịch', en: 'Booking confirmation code' },
+  booking_confirmed: { vi: 'Đã đặt lịch', en: 'Booking confirmed' },
+  booking_reminder: { vi: 'Nhắc lịch hẹn', en: 'Booking reminder' },
+  remote_ticket: { vi: 'Lấy số từ xa', en: 'Remote ticket' },
 };
 
 export const CHANNEL_NAMES: Record<'sms' | 'email' | 'zalo' | 'webhook', string> = { sms: 'SMS', email: 'Email', zalo: 'Zalo', webhook: 'Webhook' };

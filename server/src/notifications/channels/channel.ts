@@ -10,6 +10,7 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 export const MESSAGE_PURPOSES = [
   'ticket_ahead', 'ticket_called', 'ticket_reminder', 'dossier_ready',
   'leader_complaint', 'leader_wait', 'leader_device', 'channel_test',
+  'booking_code', 'booking_confirmed', 'booking_reminder', 'remote_ticket',
 ] as const;
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
 
