@@ -300,6 +300,8 @@ export interface BookingView {
   /** this page's absolute address: its QR code's content, which the kiosk's scanner reads */
   url: string;
   days: string[];
+  /** the names of the centre's procedures, by code */
+  procedures: Record<string, { vi: string; en: string }>;
   path: string;
   query: Record<string, unknown>;
   script: string;
@@ -316,7 +318,7 @@ export function bookingPage(v: BookingView): string {
 <p class="foot"><a href="${base}/">${escapeHtml(t.back)}</a></p>`;
   return layout({
     lang: v.lang, nonce: v.nonce, title: `${t.bookingTitle} – ${v.siteName}`, site: { name: v.siteName, href: `${base}/` }, other: otherLang(v.path, v.query, v.lang), body,
-    data: { page: 'booking', lang: v.lang, code: v.siteCode, tz: v.timezone, id: v.publicId, days: v.days },
+    data: { page: 'booking', lang: v.lang, code: v.siteCode, tz: v.timezone, id: v.publicId, days: v.days, procedures: v.procedures },
     script: v.script,
   });
 }

@@ -140,6 +140,7 @@ export const publicCentreRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.send(bookingPage({
       publicId, siteName: site.siteName, siteCode: site.siteCode, timezone: site.timezone, lang: langOf(request, reply, site.lang), nonce,
       url: `${publicBaseUrl(app.config, request)}${path}`, days: openDays(centre, publicCentres.now(), centre.bookings.daysAhead),
+      procedures: Object.fromEntries(centre.services.flatMap((s) => s.procedures.map((p) => [p.code, p.name]))),
       path, query: request.query, script: publicScript(),
     }));
   });

@@ -22,6 +22,8 @@ export interface PageData {
   procedure?: string;
   /** a booking's publicId */
   id?: string;
+  /** a booking's page: the names of the centre's procedures, by code */
+  procedures?: Record<string, Record<Lang, string>>;
 }
 
 declare const D: PageData;
@@ -265,7 +267,7 @@ ${s.error ? `<p class="err" id="err" role="alert">${h(s.error)}</p>` : ''}</form
           return;
         }
         root.innerHTML = `<section class="card" id="done"><p class="ok">${h(t.confirmed)}</p>
-<p class="bigcode">${h(booking.arriveBy ? fill(t.comeBy, { t: formatTime(booking.arriveBy, D.tz) }) : '')}</p>
+${booking.arriveBy ? `<p>${h(t.comeByLbl)}</p><p class="bigcode" id="arrive">${h(formatTime(booking.arriveBy, D.tz))}</p>` : ''}
 <a class="btn" id="see" href="/b/${encodeURIComponent(booking.publicId)}">${h(t.seeBooking)}</a></section>`;
       },
       redraw: (error, note, busy) => {
@@ -332,7 +334,7 @@ function bookingPage(): void {
     const changeable = live && b.status === 'confirmed';
     root.innerHTML = `<section class="card"><p class="muted">${h(t.codeLbl)}</p><p class="bigcode" id="code">${h(groupCode(b.code))}</p>
 <p><span class="badge ${live || b.status === 'checked_in' ? 'open' : 'shut'}" id="status">${h(t[`st_${b.status}` as TextKey])}</span></p>
-<dl>${row(t.field, b.serviceName[D.lang], 'field')}${b.procedureCode ? row(t.procedure, b.procedureCode) : ''}
+<dl>${row(t.field, b.serviceName[D.lang], 'field')}${b.procedureCode ? row(t.procedure, D.procedures?.[b.procedureCode]?.[D.lang] ?? b.procedureCode, 'procedure') : ''}
 ${row(t.date, formatDate(b.slotAt, D.tz), 'date')}${remote ? '' : row(t.time, `${formatTime(b.slotAt, D.tz)}–${formatTime(b.slotEndsAt, D.tz)}`, 'time')}
 ${b.contact ? row(t.contact, b.contact) : ''}</dl>
 ${remote && b.arriveBy && live ? `<p class="ok" id="comeby">${h(fill(t.comeBy, { t: formatTime(b.arriveBy, D.tz) }))}</p>` : ''}
@@ -356,7 +358,9 @@ ${s.note ? `<p class="ok" id="note">${h(s.note)}</p>` : ''}</section>`;
       return;
     }
     if (!changeable) {
-      actions.innerHTML = s.error ? `<p class="err">${h(s.error)}</p>` : '';
+      const over = b.status === 'cancelled' || b.status === 'missed' || b.status === 'lapsed';
+      actions.innerHTML = `${s.error ? `<p class="err">${h(s.error)}</p>` : ''}${over
+        ? `<a class="btn alt" id="again" href="/c/${encodeURIComponent(D.code)}/${remote ? 'now' : 'book'}">${h(remote ? t.now : t.bookAgain)}</a>` : ''}`;
       return;
     }
     const err = s.error ? `<p class="err" id="err" role="alert">${h(s.error)}</p>` : '';

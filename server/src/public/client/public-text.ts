@@ -28,7 +28,7 @@ const vi = {
   consentTitle: 'Đồng ý xử lý dữ liệu cá nhân', agree: 'Tôi đã đọc và đồng ý', send: 'Gửi mã xác nhận',
   sentTo: 'Mã xác nhận gồm 6 chữ số đã được gửi đến {c}.', enterCode: 'Nhập mã xác nhận', confirm: 'Xác nhận',
   resend: 'Gửi lại mã', resent: 'Đã gửi lại mã.', validUntil: 'Mã có hiệu lực đến {t}.', noneOffered: 'Trung tâm hiện chưa nhận đặt lịch trực tuyến.',
-  noContact: 'Trung tâm chưa thể gửi mã xác nhận. Vui lòng đến trực tiếp.', comeBy: 'Vui lòng có mặt trước {t}', seeBooking: 'Xem lịch hẹn của bạn',
+  noContact: 'Trung tâm chưa thể gửi mã xác nhận. Vui lòng đến trực tiếp.', comeBy: 'Vui lòng có mặt trước {t}', comeByLbl: 'Vui lòng có mặt trước', bookAgain: 'Đặt lịch hẹn mới', seeBooking: 'Xem lịch hẹn của bạn',
   confirmed: 'Đã xác nhận!', chosen: 'Bạn chọn',
   // a booking's page
   bookingTitle: 'Lịch hẹn', remoteTitle: 'Số từ xa', codeLbl: 'Mã lịch hẹn', field: 'Lĩnh vực', procedure: 'Thủ tục',
@@ -53,6 +53,7 @@ const vi = {
   e_SITE_CLOSED: 'Trung tâm đang đóng cửa.', e_SERVICE_CLOSING: 'Lĩnh vực này sắp hết giờ tiếp nhận hôm nay.',
   e_RATE_LIMITED: 'Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.', e_BOOKING_NOT_FOUND: 'Không tìm thấy lịch hẹn này.',
   e_BOOKING_CANCELLED: 'Lịch hẹn này đã bị hủy.', e_BOOKING_NOT_CONFIRMED: 'Lịch hẹn chưa được xác nhận.',
+  e_CHANNEL_NOT_SET_UP: 'Trung tâm chưa gửi được mã qua kênh này. Vui lòng chọn kênh khác hoặc đến trực tiếp.',
   e_VALIDATION_FAILED: 'Thông tin chưa đúng. Vui lòng kiểm tra lại.', e_other: 'Chưa thực hiện được. Vui lòng thử lại.',
 };
 
@@ -80,7 +81,7 @@ const en: Texts = {
   consentTitle: 'Consent to processing personal data', agree: 'I have read this and I agree', send: 'Send me the code',
   sentTo: 'A 6-digit code was sent to {c}.', enterCode: 'Enter the code', confirm: 'Confirm',
   resend: 'Send the code again', resent: 'The code was sent again.', validUntil: 'The code is valid until {t}.', noneOffered: 'This centre does not take bookings online yet.',
-  noContact: 'This centre cannot send codes yet. Please come in person.', comeBy: 'Please be there by {t}', seeBooking: 'See your booking',
+  noContact: 'This centre cannot send codes yet. Please come in person.', comeBy: 'Please be there by {t}', comeByLbl: 'Please be there by', bookAgain: 'Book another time', seeBooking: 'See your booking',
   confirmed: 'Confirmed!', chosen: 'You chose',
   bookingTitle: 'Your booking', remoteTitle: 'Remote ticket', codeLbl: 'Booking code', field: 'Field', procedure: 'Procedure',
   date: 'Date', time: 'Time', status: 'Status', contact: 'Messages go to',
@@ -103,6 +104,7 @@ const en: Texts = {
   e_SITE_CLOSED: 'The centre is closed now.', e_SERVICE_CLOSING: 'This field stops taking numbers soon today.',
   e_RATE_LIMITED: 'Too many tries. Please wait a few minutes.', e_BOOKING_NOT_FOUND: 'This booking was not found.',
   e_BOOKING_CANCELLED: 'This booking was cancelled.', e_BOOKING_NOT_CONFIRMED: 'This booking is not confirmed yet.',
+  e_CHANNEL_NOT_SET_UP: 'The centre cannot send a code that way. Please choose the other, or come in person.',
   e_VALIDATION_FAILED: 'Something is not filled in right. Please check.', e_other: 'That did not work. Please try again.',
 };
 
