@@ -136,7 +136,8 @@ export function centrePage(v: CentreView): string {
   const today = sessions(c, v.todayWeekday, lang);
   const actions = [
     canBook(c) ? `<a class="btn" id="go-book" href="${base}/book">${escapeHtml(t.book)}</a>` : '',
-    canTakeRemote(c) ? `<a class="btn alt" id="go-now" href="${base}/now">${escapeHtml(t.now)}</a>` : '',
+    // a number for today: only while the centre is open
+    canTakeRemote(c) && c.openNow ? `<a class="btn alt" id="go-now" href="${base}/now">${escapeHtml(t.now)}</a>` : '',
   ].filter(Boolean);
   const services = c.services.map((s) => `<section class="card svc" data-svc="${escapeHtml(s.id)}" id="svc-${escapeHtml(s.code)}">
 <h2>${escapeHtml(s.name[lang])}</h2>
@@ -239,12 +240,12 @@ export interface SheetView {
 export function qrSheetPage(v: SheetView): string {
   const { centre: c, lang } = v;
   const t = TEXT[lang];
-  const other: Lang = lang === 'vi' ? 'en' : 'vi';
   const base = `/c/${encodeURIComponent(c.code)}`;
   const cards = c.services.flatMap((s) => s.procedures.map((p) => {
     const url = `${v.baseUrl}${base}/p/${encodeURIComponent(p.code)}`;
+    // a notice board's card reads Vietnamese first, then English, whichever language printed it
     return `<div class="qcard" data-procedure="${escapeHtml(p.code)}">${qrSvg(url, `${p.name[lang]} – ${p.code}`)}
-<p class="n">${escapeHtml(p.name[lang])}</p><p class="e" lang="${other}">${escapeHtml(p.name[other])}</p><p class="k">${escapeHtml(p.code)} · ${escapeHtml(s.name[lang])}</p></div>`;
+<p class="n" lang="vi">${escapeHtml(p.name.vi)}</p><p class="e" lang="en">${escapeHtml(p.name.en)}</p><p class="k">${escapeHtml(p.code)} · ${escapeHtml(s.name.vi)}</p></div>`;
   })).join('\n');
   const body = `<h1>${escapeHtml(t.sheetTitle)} – ${escapeHtml(c.name)}</h1>
 <div class="noprint"><p class="muted">${escapeHtml(t.sheetHelp)}</p><button class="btn" id="print" type="button">${escapeHtml(t.print)}</button><p></p></div>

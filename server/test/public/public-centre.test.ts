@@ -221,6 +221,10 @@ describe('the public pages', () => {
     expect(card).toContain('Đăng ký khai sinh');
     expect(card).toContain('Birth registration');
     expect(await readQr(card)).toBe(`${BASE}/c/PHUONG-DONG-CAM/p/1.001193`);
+    // printed in English, a card still reads Vietnamese first
+    const english = (await get('/c/PHUONG-DONG-CAM/qr?lang=en')).body;
+    expect(english).toContain('<h1>QR codes of the administrative procedures');
+    expect(english).toMatch(/data-procedure="1.001193">[\s\S]*?<p class="n" lang="vi">Đăng ký khai sinh<\/p><p class="e" lang="en">Birth registration<\/p>/);
   });
 
   it('show a booking’s page with a QR code of its address, the booking being drawn by the script', async () => {

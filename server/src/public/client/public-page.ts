@@ -406,9 +406,26 @@ ${remote ? '' : `<button class="btn alt" id="move" type="button">${h(t.move)}</b
     draw();
   };
 
+  // a confirmed booking is looked at again every 30 s: checked in at the kiosk, it leads to its ticket
+  const watch = () => setTimeout(async () => {
+    if (s.b?.status === 'confirmed' && !s.mode && !s.busy) {
+      try {
+        const { booking } = await call<{ booking: Booking }>('GET', `/bookings/${id}`);
+        if (booking.status !== s.b.status) {
+          s.b = booking;
+          draw();
+        }
+      } catch {
+        // offline a moment: the next look will do
+      }
+    }
+    watch();
+  }, 30_000);
+
   call<{ booking: Booking }>('GET', `/bookings/${id}`).then((reply) => {
     s.b = reply.booking;
     draw();
+    watch();
   }, (error) => {
     root.innerHTML = `<section class="card"><p class="err">${h(say(error))}</p></section>`;
     qr.hidden = true;
