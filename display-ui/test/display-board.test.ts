@@ -116,6 +116,16 @@ describe('the calls kept and shown', () => {
     expect(entryFromLive(live, at(0))).toMatchObject({ code: 'A003', at: at(0), recall: true });
   });
 
+  it('keeps whether the ticket came from a booking or from away, and nothing for a walk-in', () => {
+    const slotAt = '2026-11-24T09:00:00.000+07:00';
+    const counter = { id: C[1]!, number: 1, name: 'Quầy 1' };
+    const booked: TicketCalled = { ticket: { ...ticket('A004', S.HT), booking: { kind: 'slot', slotAt } }, counter, recall: false };
+    expect(entryFromLive(booked, at(0)).booking).toBe('slot');
+    const remote: RecentCall = { ticket: { ...ticket('A005', S.HT), booking: { kind: 'remote', slotAt } }, counter, at: slotAt };
+    expect(entryFromRecent(remote).booking).toBe('remote');
+    expect(entryFromLive({ ticket: ticket('A006', S.HT), counter, recall: false }, at(0))).not.toHaveProperty('booking');
+  });
+
   it('merges newest first, one entry per ticket (its latest call), within a limit', () => {
     const kept = [call('A002', S.HT, 1, 3), call('A001', S.HT, 1, 10)];
     const snap = [call('B001', S.CT, 3, 5), call('A002', S.HT, 1, 3), call('A001', S.HT, 2, 1)]; // A001 transferred and called again at 2

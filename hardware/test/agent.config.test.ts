@@ -117,6 +117,9 @@ describe('agent printer helpers', () => {
   it('reads a print job from the network, refusing what is not a ticket', () => {
     const job = { jobId: 'j', ticket: { centreName: 'C', serviceName: { vi: 'v', en: 'e' }, code: 'A001', peopleAhead: 2, estimatedWaitSeconds: null, issuedAt: '2026-11-24T02:00:00Z', timeZone: 'Asia/Ho_Chi_Minh', url: 'http://x/t/1' } };
     expect(ticketOf(job)).toMatchObject({ code: 'A001', issuedAt: new Date('2026-11-24T02:00:00Z'), peopleAhead: 2 });
+    expect(ticketOf({ ...job, ticket: { ...job.ticket, booking: { kind: 'slot', slotAt: '2026-11-24T02:00:00Z' } } })?.booking)
+      .toEqual({ kind: 'slot', slotAt: new Date('2026-11-24T02:00:00Z') });
+    expect(ticketOf({ ...job, ticket: { ...job.ticket, booking: { kind: 'walk-in', slotAt: 'soon' } } })?.booking).toBeUndefined();
     expect(ticketOf({ jobId: 'j' })).toBeNull();
     expect(ticketOf({ ticket: { ...job.ticket, issuedAt: 'yesterday' } })).toBeNull();
     expect(ticketOf(null)).toBeNull();

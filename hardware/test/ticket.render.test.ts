@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { inkBounds, isBlack } from '../src/raster/raster.bitmap.ts';
+import { decodeEscPos } from '../src/escpos/escpos.decode.ts';
+import { encodeTicket } from '../src/escpos/escpos.encode.ts';
+import { bytesPerRow, createBitmap, inkBounds, isBlack, type MonoBitmap } from '../src/raster/raster.bitmap.ts';
 import { renderTicket } from '../src/ticket/ticket.render.ts';
 import { formatIssuedAt, formatWait, ticketTexts } from '../src/ticket/ticket.text.ts';
-import { normalise, ocr } from './support/ocr.ts';
+import { cropRows, normalise, ocr } from './support/ocr.ts';
 import { longServiceName, readQr, sameBits, sampleTicket } from './support/tickets.ts';
 
 describe('ticket texts', () => {
@@ -125,4 +127,54 @@ describe('renderTicket', () => {
     expect(text).toContain('Thủ tục 1.001193');
     expect(text).toContain('Đăng ký khai sinh');
   });
+
+  it('marks a booked ticket "ĐẶT LỊCH 09:00 / BOOKED" and a remote one "LẤY SỐ TỪ XA / REMOTE", in a band a person reads off the paper', async () => {
+    // 02:00Z is 09:00 in Hà Nội: the slot's time is the site's, 24-hour
+    const booked = { ...sampleTicket, booking: { kind: 'slot' as const, slotAt: new Date('2025-11-24T02:00:00Z') } };
+    const remote = { ...sampleTicket, booking: { kind: 'remote' as const, slotAt: new Date('2025-11-24T01:40:00Z') } };
+    expect(ticketTexts(booked).booking).toBe('ĐẶT LỊCH 09:00 / BOOKED');
+    expect(ticketTexts({ ...booked, timeZone: 'Europe/Paris' }).booking).toBe('ĐẶT LỊCH 03:00 / BOOKED');
+    expect(ticketTexts(booked).english.replace(/\u00a0/g, ' ')).toContain('Justice – Civil status · booked 09:00 · 4 ahead');
+    expect(ticketTexts(remote).booking).toBe('LẤY SỐ TỪ XA / REMOTE');
+    expect(ticketTexts(remote).english).toContain('remote ticket');
+    expect(ticketTexts(sampleTicket).booking).toBeNull();
+
+    for (const [data, words] of [[booked, ['ĐẶT LỊCH 09:00', 'BOOKED']], [remote, ['LẤY SỐ TỪ XA', 'REMOTE']]] as const) {
+      // what the printer receives: the ESC/POS job, decoded back to its dots
+      const printed = decodeEscPos(encodeTicket(await renderTicket(data))).image!;
+      const band = blackBand(printed);
+      expect(band, 'a black band under the number').not.toBeNull();
+      const text = normalise(await ocr(inverted(cropRows(printed, band!.top, band!.bottom)), { psm: 7 }));
+      for (const word of words) expect(text).toContain(word);
+    }
+    const plain = decodeEscPos(encodeTicket(await renderTicket(sampleTicket))).image!;
+    expect(blackBand(plain)).toBeNull();
+  });
 });
+
+/**
+ * The rows of a white-on-black band, if the ticket has one: the longest run of rows black from
+ * margin to margin (which no letter is), taller than the 2-dot rules.
+ */
+function blackBand(bitmap: MonoBitmap): { top: number; bottom: number } | null {
+  const margin = Math.round(bitmap.width * 0.04);
+  const filled = (y: number) => isBlack(bitmap, margin + 2, y) && isBlack(bitmap, bitmap.width - margin - 3, y);
+  let best: { top: number; bottom: number } | null = null;
+  for (let y = 0; y < bitmap.height; y++) {
+    if (!filled(y)) continue;
+    const top = y;
+    while (y + 1 < bitmap.height && filled(y + 1)) y++;
+    if (y - top >= 20 && (!best || y - top > best.bottom - best.top)) best = { top, bottom: y };
+  }
+  return best;
+}
+
+/** Black for white: tesseract reads dark letters on light paper. */
+function inverted(bitmap: MonoBitmap): MonoBitmap {
+  const out = createBitmap(bitmap.width, bitmap.height);
+  const stride = bytesPerRow(bitmap.width);
+  for (let y = 0; y < bitmap.height; y++) {
+    for (let x = 0; x < bitmap.width; x++) if (!isBlack(bitmap, x, y)) out.bits[y * stride + (x >> 3)]! |= 0x80 >> (x & 7);
+  }
+  return out;
+}

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = {
     'notification_settings.update', 'notification_channel.update', 'webhook.create', 'webhook.delete', 'recipient.create', 'recipient.update',
     'recipient.delete', 'template.update', 'template.reset', 'integration_key.create', 'integration_key.delete',
   ],
+  bookings: ['booking_settings.update', 'booking_capacity.update', 'procedure.info'],
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS][number];
 

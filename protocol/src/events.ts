@@ -60,6 +60,8 @@ export interface PrintJob {
     timeZone: string;
     url: string;
     priorityLabel?: { vi: string; en: string };
+    /** a ticket from a booking or taken from away (Ticket.booking): the paper is marked so; slotAt is ISO-8601 */
+    booking?: { kind: 'slot' | 'remote'; slotAt: string };
   };
 }
 export interface PrintJobResult {

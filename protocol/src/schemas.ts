@@ -1,4 +1,6 @@
 import { Type, type Static } from 'typebox';
+// a type only: bookings.ts imports this file, so its schema cannot be imported back
+import type { ProcedureInfo } from './bookings.ts';
 
 // The wire format of ../shared/API.md. Field names here are a public contract: add, never rename.
 
@@ -132,7 +134,11 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
-export const Procedure = Type.Object({ code: Type.String(), name: Localized, processingDays: Type.Union([Type.Integer(), Type.Null()]) });
+export const Procedure = Type.Object({
+  code: Type.String(), name: Localized, processingDays: Type.Union([Type.Integer(), Type.Null()]),
+  /** what the public page shows of it (bookings.ts ProcedureInfo; PUT /sites/:siteId/procedures/:code/info) */
+  info: Type.Optional(Type.Unsafe<ProcedureInfo>({ type: 'object', additionalProperties: true })),
+});
 export const ServiceConfig = Type.Object({
   id: Type.String(), code: Type.String(), prefix: Type.String(), name: Localized, targetWaitSeconds: Type.Integer(),
   procedures: Type.Array(Procedure), counterNumbers: Type.Array(Type.Integer()),
@@ -154,6 +160,8 @@ export const SiteConfig = Type.Object({
   preferSystemVoice: Type.Optional(Type.Boolean()),
   /** the kiosk and the phone page offer to take a phone number for SMS or Zalo notices (docs/notifications.md) */
   offerPhone: Type.Optional(Type.Boolean()),
+  /** the site takes bookings or numbers from away: the kiosk offers check-in (docs/appointments.md) */
+  takesBookings: Type.Optional(Type.Boolean()),
   openingHours: Type.Array(Type.Object({ weekday: Type.Integer(), opens: Type.String(), closes: Type.String() })),
   holidays: Type.Array(Type.Object({ date: Type.String(), name: Type.String() })),
   services: Type.Array(ServiceConfig),
@@ -326,6 +334,62 @@ export const DossierReport = Type.Object({
   to: Instant,
 });
 export type DossierReport = Static<typeof DossierReport>;
+
+// ---- appointments and remote tickets (definitions in server/src/reports/README.md) ----------
+
+export const BOOKING_TICKET_KINDS = ['walk_in', 'booked', 'remote'] as const;
+export const BookingKindFigures = Type.Object({
+  kind: Type.Enum([...BOOKING_TICKET_KINDS], { description: "ticket.booking_kind: NULL walk-in, 'slot' booked, 'remote'" }),
+  issued: Type.Integer({ description: 'tickets issued in the range' }),
+  served: Type.Integer({ description: 'of those, done' }),
+  waits: Type.Integer({ description: 'of those, called at least once' }),
+  waitAvgSeconds: Nullable(Type.Number({ description: 'first call − issue' })),
+  waitP90Seconds: Nullable(Type.Number()),
+});
+export type BookingKindFigures = Static<typeof BookingKindFigures>;
+export const BookingReport = Type.Object({
+  kinds: Type.Array(BookingKindFigures),
+  slots: Type.Object({
+    confirmed: Type.Integer({ description: 'slot bookings whose slot is in the range, once confirmed' }),
+    pending: Type.Integer({ description: 'still confirmed: neither checked in, cancelled nor missed yet' }),
+    checkedIn: Type.Integer(),
+    checkedInOnTime: Type.Integer(),
+    checkedInLate: Type.Integer({ description: 'after slot + lateMinutes: given a walk-in ticket' }),
+    missed: Type.Integer(),
+    cancelled: Type.Integer(),
+    noShowRate: Nullable(Type.Number({ description: 'missed / (checked in + missed)' })),
+  }),
+  remote: Type.Object({
+    taken: Type.Integer({ description: 'remote tickets taken in the range, once confirmed' }),
+    pending: Type.Integer(),
+    checkedIn: Type.Integer(),
+    lapsed: Type.Integer(),
+    cancelled: Type.Integer(),
+    lapseRate: Nullable(Type.Number({ description: 'lapsed / (checked in + lapsed)' })),
+  }),
+  punctuality: Type.Object({
+    withinMinutes: Type.Integer({ description: 'X: on time when called by slot + X minutes' }),
+    booked: Type.Integer({ description: 'booked tickets whose slot is in the range' }),
+    called: Type.Integer(),
+    notCalled: Type.Integer({ description: 'never called (cancelled, expired, still waiting)' }),
+    onTime: Type.Integer({ description: 'called by slot + X, including those called before their slot' }),
+    calledEarly: Type.Integer({ description: 'called before their slot' }),
+    onTimeShare: Nullable(Type.Number({ description: 'onTime / called' })),
+    lateAvgSeconds: Nullable(Type.Number({ description: 'mean of max(0, first call − slot)' })),
+    lateP90Seconds: Nullable(Type.Number()),
+  }),
+  slotUse: Type.Array(Type.Object({
+    serviceId: Type.String(),
+    label: Type.String({ description: "the field's Vietnamese name" }),
+    hour: Type.Integer({ description: 'local hour of the slots, 0..23' }),
+    booked: Type.Integer({ description: 'confirmed, checked in or missed bookings of slots starting in that hour' }),
+    capacity: Type.Integer({ description: 'the blocks starting in that hour, on each day of the range (holidays excluded), at the current capacities' }),
+    useShare: Nullable(Type.Number({ description: 'booked / capacity' })),
+  })),
+  from: Instant,
+  to: Instant,
+});
+export type BookingReport = Static<typeof BookingReport>;
 
 /** The periodic satisfaction export: a local month or quarter of the site. */
 export const REPORT_PERIODS = ['month', 'quarter'] as const;

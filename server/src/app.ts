@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.routes.ts';
 import { metricsPlugin } from './plugins/metrics.plugin.ts';
 import { ticketRoutes } from './routes/ticket.routes.ts';
 import { alertRoutes } from './routes/alert.routes.ts';
+import { bookingConfigRoutes } from './routes/booking-config.routes.ts';
 import { configUpdateRoutes } from './routes/config-update.routes.ts';
 import { counterDeskRoutes } from './routes/counter-desk.routes.ts';
 import { phoneRoutes } from './routes/phone.routes.ts';
@@ -239,6 +240,7 @@ export async function buildApp(options: AppOptions) {
     await api.register(dossierRoutes);
     await api.register(auditRoutes);
     await api.register(bookingRoutes);
+    await api.register(bookingConfigRoutes);
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);

@@ -62,6 +62,8 @@ export interface CallEntry {
   /** when it was called or recalled, ms on the server's clock */
   at: number;
   recall: boolean;
+  /** the ticket came from a booking ('slot') or was taken from away ('remote'): the board marks it */
+  booking?: 'slot' | 'remote';
 }
 
 /** Calls the display keeps for the whole site (its zone filters them when drawn). */
@@ -72,7 +74,7 @@ export function entryFromRecent(call: RecentCall): CallEntry {
   return {
     ticketId: call.ticket.id, code: call.ticket.code, serviceId: call.ticket.serviceId,
     counterId: call.counter.id, counterNumber: call.counter.number, counterName: call.counter.name,
-    at: Date.parse(call.at), recall: false,
+    at: Date.parse(call.at), recall: false, ...bookingOf(call.ticket),
   };
 }
 
@@ -84,9 +86,11 @@ export function entryFromLive(call: TicketCalled, at: number): CallEntry {
   return {
     ticketId: call.ticket.id, code: call.ticket.code, serviceId: call.ticket.serviceId,
     counterId: call.counter.id, counterNumber: call.counter.number, counterName: call.counter.name,
-    at, recall: call.recall,
+    at, recall: call.recall, ...bookingOf(call.ticket),
   };
 }
+
+const bookingOf = (ticket: { booking?: { kind: 'slot' | 'remote' } }) => (ticket.booking ? { booking: ticket.booking.kind } : {});
 
 /**
  * The calls kept so far with new ones (a snapshot's, or one live call): newest first, one per

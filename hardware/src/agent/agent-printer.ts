@@ -67,7 +67,16 @@ export function ticketOf(job: unknown): TicketPrintData | null {
     ...(typeof t.timeZone === 'string' ? { timeZone: t.timeZone } : {}),
     url: t.url,
     ...(t.priorityLabel && typeof t.priorityLabel.vi === 'string' ? { priorityLabel: t.priorityLabel } : {}),
+    ...bookingOf(t.booking),
   };
+}
+
+/** The booking mark of a job, when it has a readable one (an older server sends none). */
+function bookingOf(booking: unknown): { booking: NonNullable<TicketPrintData['booking']> } | Record<string, never> {
+  const b = booking as { kind?: unknown; slotAt?: unknown } | null | undefined;
+  if (!b || (b.kind !== 'slot' && b.kind !== 'remote') || typeof b.slotAt !== 'string') return {};
+  const slotAt = new Date(b.slotAt);
+  return Number.isNaN(slotAt.getTime()) ? {} : { booking: { kind: b.kind, slotAt } };
 }
 
 export class AgentPrinter {

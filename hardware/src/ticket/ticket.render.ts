@@ -242,6 +242,10 @@ function layoutTicket(data: TicketPrintData, width: number): Layout {
   b.gap(14 * s);
   b.code(t.code, 200 * s);
   b.gap(20 * s);
+  if (t.booking) {
+    b.inverse(t.booking, 28 * s, Math.round(8 * s));
+    b.gap(18 * s);
+  }
   if (t.priority) {
     b.inverse(t.priority, 26 * s, Math.round(8 * s));
     b.gap(18 * s);

@@ -18,6 +18,8 @@ export type TicketPrintData = {
   priorityLabel?: { vi: string; en: string };
   /** the procedure the citizen found at the kiosk (its national code and name) */
   procedure?: { code: string; name: { vi: string; en: string } };
+  /** a ticket from a booking ('slot', its start) or taken from away ('remote'), checked in at the kiosk */
+  booking?: { kind: 'slot' | 'remote'; slotAt: Date };
 };
 
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
@@ -31,6 +33,8 @@ export type TicketTexts = {
   numberLabel: string;
   code: string;
   priority: string | null;
+  /** "ĐẶT LỊCH 09:00 / BOOKED", "LẤY SỐ TỪ XA / REMOTE": staff see at a glance the ticket came from a booking */
+  booking: string | null;
   peopleAheadLabel: string;
   peopleAhead: string;
   waitLabel: string;
@@ -80,11 +84,14 @@ export function ticketTexts(data: TicketPrintData): TicketTexts {
     waitEn = `no counter is serving\u00a0yet${some ? `, at\u00a0least ${waitEn}` : ''}`;
   }
   const ahead = Math.max(0, Math.trunc(data.peopleAhead));
+  const timeZone = data.timeZone ?? DEFAULT_TIME_ZONE;
+  const slot = data.booking ? formatIssuedAt(data.booking.slotAt, timeZone).slice(-5) : '';
   const english = [
     `Ticket ${code}`,
     clean(data.serviceName.en),
     data.procedure ? `procedure ${clean(data.procedure.code)}` : null,
     data.priorityLabel ? `priority: ${clean(data.priorityLabel.en)}` : null,
+    data.booking ? (data.booking.kind === 'slot' ? `booked\u00a0${slot}` : 'remote ticket') : null,
     `${enNumber.format(ahead)}\u00a0ahead`,
     waitEn ?? 'wait not yet known',
     'scan to follow your\u00a0turn',
@@ -99,12 +106,13 @@ export function ticketTexts(data: TicketPrintData): TicketTexts {
     numberLabel: 'Số thứ tự',
     code,
     priority: data.priorityLabel ? `Ưu tiên: ${clean(data.priorityLabel.vi)}` : null,
+    booking: data.booking ? (data.booking.kind === 'slot' ? `ĐẶT LỊCH ${slot} / BOOKED` : 'LẤY SỐ TỪ XA / REMOTE') : null,
     peopleAheadLabel: 'Số người đang chờ trước bạn:',
     peopleAhead: viNumber.format(ahead),
     waitLabel: 'Thời gian chờ dự kiến:',
     wait: waitVi ?? 'chưa xác định',
     issuedLabel: 'Lấy số lúc:',
-    issuedAt: formatIssuedAt(data.issuedAt, data.timeZone ?? DEFAULT_TIME_ZONE),
+    issuedAt: formatIssuedAt(data.issuedAt, timeZone),
     qrCaption: 'Quét mã QR để theo dõi lượt của bạn',
     english,
   };

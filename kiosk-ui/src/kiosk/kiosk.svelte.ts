@@ -1,10 +1,12 @@
-import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
-import type { PriorityGroup, ServiceConfig, SiteConfig } from '@qms/protocol';
+import { ApiError, createClient, type PrintOutcome, type QmsClient } from '@qms/protocol/client';
+import type { CheckInReply, PriorityGroup, ServiceConfig, SiteConfig } from '@qms/protocol';
 import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import type { Lang } from '@qms/ui-shared/format';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
+import { checkIn } from './check-in.ts';
 import { issueTicket, type Issued } from './issue.ts';
 import { nextOpeningAfter, siteOpening, type OpeningState } from './opening.ts';
+import { ScanDetector } from './scanner.ts';
 import { TEXTS, type Texts } from './texts.ts';
 
 // The kiosk as one state object: pairing, the site's configuration and live queue, which
@@ -17,14 +19,33 @@ export type Notice =
   | { kind: 'service_closing'; closesAt: string | null; nextOpening: Date | null }
   | { kind: 'rate_limited' }
   | { kind: 'failed' }
-  | { kind: 'unavailable' };
+  | { kind: 'unavailable' }
+  /** a booking's check-in refused: why (the error's code), and the times the citizen needs */
+  | { kind: 'booking'; code: BookingRefusal; checkInFrom: string | null; slotAt: string | null };
+
+/** The refusals of a check-in the kiosk explains in words of its own (others read as 'failed'). */
+export const BOOKING_REFUSALS = [
+  'BOOKING_NOT_FOUND', 'BOOKING_TOO_EARLY', 'BOOKING_OTHER_DAY', 'BOOKING_CANCELLED', 'BOOKING_USED', 'BOOKING_MISSED',
+  'BOOKING_LAPSED', 'BOOKING_NOT_CONFIRMED',
+] as const;
+export type BookingRefusal = (typeof BOOKING_REFUSALS)[number];
+
+/** A ticket that came from a booking: how (CheckInReply's outcome), its slot, and the site's late window. */
+export interface CheckedIn {
+  outcome: CheckInReply['outcome'];
+  slotAt: string;
+  /** minutes after the slot's start when check-in gives a walk-in ticket (checkInUntil − slotAt) */
+  lateMinutes: number;
+}
 
 export type View =
   | { name: 'home' }
   | { name: 'priority' }
   | { name: 'services'; priority: PriorityGroup }
   | { name: 'search' }
-  | { name: 'ticket'; issued: Issued; service: ServiceConfig; priority: PriorityGroup | null }
+  /** the booking's code on the keypad, or a scan (docs/kiosk.md, "Bookings") */
+  | { name: 'checkin' }
+  | { name: 'ticket'; issued: Issued; service: ServiceConfig; priority: PriorityGroup | null; checkedIn?: CheckedIn }
   /** the citizen gives a phone number for this ticket's messages (optional, after the ticket) */
   | { name: 'phone'; ticket: TicketView }
   | { name: 'notice'; notice: Notice };
@@ -73,6 +94,11 @@ export class Kiosk {
   private configLoading = false;
   private configStale = false;
   private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly scanner = new ScanDetector();
+  /** the search's text when a burst of keys began: a scan typed into the field is taken back out */
+  private searchBeforeBurst = '';
+  /** keys whose keydown was a scan's: their keyup is not the screen's either */
+  private readonly swallowed = new Set<string>();
 
   get t(): Texts {
     return TEXTS[this.lang];
@@ -93,7 +119,12 @@ export class Kiosk {
     this.timers.push(setInterval(() => this.tick(), 1000));
     this.timers.push(setInterval(() => void this.loadConfig(), CONFIG_REFRESH_MS));
     void this.pairing.start();
+    // capture: a scan's keys are taken before any button or field sees them
+    window.addEventListener('keydown', this.scanKeyDown, true);
+    window.addEventListener('keyup', this.scanKeyUp, true);
     return () => {
+      window.removeEventListener('keydown', this.scanKeyDown, true);
+      window.removeEventListener('keyup', this.scanKeyUp, true);
       for (const timer of this.timers) clearInterval(timer);
       this.pairing.stop();
       this.live?.close();
@@ -199,6 +230,7 @@ export class Kiosk {
   goHome() {
     this.view = { name: 'home' };
     this.search = '';
+    this.scanner.reset();
   }
 
   toggleLang() {
@@ -267,6 +299,73 @@ export class Kiosk {
     }
   }
 
+  // ---- bookings: check-in by code or scan (docs/kiosk.md) ------------------------------
+
+  /**
+   * Every key, before the screen's own handlers: a keyboard-wedge scanner's burst ending in
+   * Enter is a scan, sent to the server as it is; its keys do nothing else on any screen (a
+   * space or Enter would press a focused button). On the search screen the keys are let
+   * through (a person typing fast looks the same until the Enter: the field is where their keys
+   * go, wherever the focus was) and the search goes back to what it was before the scan.
+   */
+  private readonly scanKeyDown = (event: KeyboardEvent) => {
+    if (this.phase !== 'running' || event.isComposing) return;
+    const verdict = this.scanner.keydown({
+      key: event.key, at: event.timeStamp, repeat: event.repeat, ctrlKey: event.ctrlKey, altKey: event.altKey, metaKey: event.metaKey,
+    });
+    if (this.scanner.length === 1) this.searchBeforeBurst = this.search;
+    const typing = this.view.name === 'search' || event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement;
+    if (verdict.swallow && (!typing || event.key === 'Enter')) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      this.swallowed.add(event.code || event.key);
+    }
+    if (verdict.scan === undefined) return;
+    if (this.view.name === 'search') this.search = this.searchBeforeBurst;
+    this.searchBeforeBurst = '';
+    void this.checkIn({ scan: verdict.scan });
+  };
+
+  private readonly scanKeyUp = (event: KeyboardEvent) => {
+    if (!this.swallowed.delete(event.code || event.key)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  };
+
+  /** A booking's code typed on the keypad (spaces and dashes allowed), or what the scanner read. */
+  async checkIn(input: { code: string } | { scan: string }) {
+    if (this.issuing || !this.device || !this.client) return;
+    this.issuing = true;
+    this.touch();
+    try {
+      const reply = await checkIn(this.client, this.device.siteId, { ...input, lang: this.lang });
+      const print = reply.print as PrintOutcome;
+      const service = this.config?.services.find((s) => s.id === reply.ticket.serviceId)
+        ?? { id: reply.ticket.serviceId, code: '', prefix: '', name: reply.booking.serviceName, targetWaitSeconds: 0, procedures: [], counterNumbers: [] };
+      const procedure = service.procedures.find((p) => p.code === reply.booking.procedureCode);
+      this.printerTrouble = print.status === 'failed';
+      this.view = {
+        name: 'ticket', service, priority: null,
+        issued: { ticket: reply.ticket, print, phoneUrl: reply.phoneUrl, ...(procedure ? { procedure: { code: procedure.code, name: procedure.name } } : {}) },
+        checkedIn: {
+          outcome: reply.outcome,
+          slotAt: reply.booking.slotAt,
+          lateMinutes: Math.round((Date.parse(reply.booking.checkInUntil) - Date.parse(reply.booking.slotAt)) / 60_000),
+        },
+      };
+      this.search = '';
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return this.unpair();
+      // a code or scan the server could not even read (VALIDATION_FAILED) is one it did not find
+      const unreadable = error instanceof ApiError && error.status === 400;
+      this.view = { name: 'notice', notice: unreadable ? { kind: 'booking', code: 'BOOKING_NOT_FOUND', checkInFrom: null, slotAt: null } : this.noticeFor(error) };
+    } finally {
+      this.issuing = false;
+      this.lastIssueAt = Date.now();
+      this.touch();
+    }
+  }
+
   // ---- a phone number for messages (docs/notifications.md) ----------------------------
 
   async addContact(ticket: TicketView, phone: string): Promise<ContactOutcome> {
@@ -284,7 +383,10 @@ export class Kiosk {
 
   private noticeFor(error: unknown): Notice {
     if (!(error instanceof ApiError)) return { kind: 'unavailable' };
-    const details = (error.details ?? {}) as { opensAt?: string | null; closesAt?: string | null };
+    const details = (error.details ?? {}) as { opensAt?: string | null; closesAt?: string | null; checkInFrom?: string; slotAt?: string };
+    if ((BOOKING_REFUSALS as readonly string[]).includes(error.code)) {
+      return { kind: 'booking', code: error.code as BookingRefusal, checkInFrom: details.checkInFrom ?? null, slotAt: details.slotAt ?? null };
+    }
     switch (error.code) {
       case 'SITE_CLOSED':
         return { kind: 'site_closed', opensAt: details.opensAt ?? null };

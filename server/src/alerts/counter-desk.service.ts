@@ -98,7 +98,7 @@ export class CounterDeskService {
       return {
         ...toTicket(row, site.timezone, { position }),
         queuedAt: isoInZone(queuedAt, site.timezone),
-        waitedSeconds: Math.max(0, seconds(queuedAt, now)),
+        waitedSeconds: Math.max(0, seconds(waitingSince(row), now)),
       };
     });
     return { total: rows[0]?.waitingTotal ?? 0, tickets };
@@ -127,4 +127,13 @@ export class CounterDeskService {
       finishedAt: isoInZone(last.finishedAt, counter.timezone),
     };
   }
+}
+
+/**
+ * Since when a ticket has waited: its place in line, except for a booked or remote ticket, whose
+ * place (its slot less the walk-in cap, or when it was taken from away) is not when its holder
+ * arrived: they have waited since their check-in. A transfer puts any ticket in line anew.
+ */
+export function waitingSince(row: { queuedAt: Date; issuedAt: Date; bookingKind: string | null; transferCount: number }): Date {
+  return new Date(row.bookingKind && row.transferCount === 0 ? row.issuedAt : row.queuedAt);
 }

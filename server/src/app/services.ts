@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '@qms/db';
 import { AlertService } from '../alerts/alert.service.ts';
 import { AuditService } from '../audit/audit.service.ts';
+import { BookingConfigService } from '../bookings/booking-config.service.ts';
 import { CounterDeskService } from '../alerts/counter-desk.service.ts';
 import type { Config } from '../config.ts';
 import { SiteConfigService } from '../config/site-config.service.ts';
@@ -86,6 +87,8 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db, audit), sites, engine, auth)),
     photos: committing(new StaffPhotoService(db, audit)),
     reports: new Reports(db, audit),
+    /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
+    bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */
     visits: new VisitService(db, now, engine),
     /** issue → print → reply (use-cases/issue-ticket.ts) */

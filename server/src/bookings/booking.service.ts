@@ -173,7 +173,12 @@ export class BookingService {
         const held = (await this.taken(trx, service.id, [slotAt], now)).get(slotAt.getTime()) ?? 0;
         if (held >= offered.capacity) throw new QueueError('SLOT_FULL', 'This time is fully booked: please choose another', 409, { slotAt: isoInZone(slotAt, ctx.site.timezone) });
       }
-      if (input.contact) await this.checkLimits(trx, ctx, input.contact.address, date, now);
+      if (input.contact) {
+        // asking again (a mistyped number, a page reloaded) replaces the same person's holds still waiting for their code
+        await trx.updateTable('booking').set({ status: 'cancelled', cancelledAt: now })
+          .where('siteId', '=', siteId).where('contact', '=', input.contact.address).where('status', '=', 'unconfirmed').execute();
+        await this.checkLimits(trx, ctx, input.contact.address, date, now);
+      }
       const arriveBy = input.kind === 'remote' ? await this.remoteArrival(ctx, service.id, now) : null;
       for (let attempt = 0; ; attempt++) {
         try {
@@ -395,8 +400,8 @@ export class BookingService {
     let kind: 'slot' | 'remote' | null;
     let placeAt: Date;
     if (row.kind === 'remote') {
+      // (the sweep marks it lapsed; a refusal changes nothing)
       if (now.getTime() > (row.arriveBy ?? row.slotAt).getTime() + ctx.settings.remoteWindowMinutes * 60_000) {
-        await this.db.updateTable('booking').set({ status: 'lapsed' }).where('id', '=', row.id).where('status', '=', 'confirmed').execute();
         throw new QueueError('BOOKING_LAPSED', 'This number was not claimed in time', 409, { arriveBy: view.arriveBy });
       }
       kind = 'remote';

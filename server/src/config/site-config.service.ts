@@ -1,6 +1,7 @@
 import { parseWeekdays, type Db, type Localized, type SiteLevel } from '@qms/db';
 import { SYSTEM, type AuditActor, type AuditService } from '../audit/audit.service.ts';
 import { notificationSettings } from '../notifications/settings.ts';
+import { bookingSettings } from '../bookings/settings.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { assertTimezone } from './timezones.ts';
 
@@ -148,10 +149,11 @@ export class SiteConfigService {
     const site = await this.db.selectFrom('site').selectAll().where('id', '=', siteId).executeTakeFirst();
     if (!site) throw new QueueError('SITE_NOT_FOUND', `No site ${siteId}`, 404);
     const notices = notificationSettings(site);
+    const bookings = bookingSettings(site);
     const [services, procedures, groups, counters, links, hours, holidays, citizenChannel] = await Promise.all([
       this.db.selectFrom('service').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('position').execute(),
       this.db.selectFrom('procedure').innerJoin('service', 'service.id', 'procedure.serviceId')
-        .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays'])
+        .select(['procedure.serviceId', 'procedure.code', 'procedure.name', 'procedure.processingDays', 'procedure.info'])
         .where('service.siteId', '=', siteId).orderBy('procedure.code').execute(),
       this.db.selectFrom('priorityGroup').select(['code', 'name', 'rank']).where('siteId', '=', siteId).where('active', '=', true).orderBy('rank').orderBy('code').execute(),
       this.db.selectFrom('counter').select(['id', 'number', 'name', 'status']).where('siteId', '=', siteId).where('active', '=', true).orderBy('number').execute(),
@@ -169,11 +171,14 @@ export class SiteConfigService {
       announcement: site.settings.announcement ?? null,
       preferSystemVoice: site.settings.preferSystemVoice === true,
       offerPhone: notices.offerPhone && !!citizenChannel,
+      takesBookings: bookings.enabled || bookings.remoteEnabled,
       openingHours: hours.map((h) => ({ weekday: h.weekday, opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) })),
       holidays,
       services: services.map((s) => ({
         id: s.id, code: s.code, prefix: s.prefix, name: s.name, targetWaitSeconds: s.targetWaitSeconds,
-        procedures: procedures.filter((p) => p.serviceId === s.id).map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays })),
+        procedures: procedures.filter((p) => p.serviceId === s.id)
+          // its information for the public page, when it has any (docs/appointments.md)
+          .map((p) => ({ code: p.code, name: p.name, processingDays: p.processingDays, ...(Object.keys(p.info).length ? { info: p.info } : {}) })),
         counterNumbers: counters.filter((c) => links.some((l) => l.counterId === c.id && l.serviceId === s.id)).map((c) => c.number),
       })),
       priorityGroups: groups,

@@ -207,10 +207,15 @@ export class SiteConfigUpdates {
       await this.record(trx, {
         actor: by, siteId: service.siteId, action: 'service.procedures', target: { type: 'service', id: serviceId }, changes: diff({ procedures: before }, { procedures: after }),
       });
-      await trx.deleteFrom('procedure').where('serviceId', '=', serviceId).execute();
+      // the procedures still listed keep what the public page shows of them (procedure.info)
+      let gone = trx.deleteFrom('procedure').where('serviceId', '=', serviceId);
+      if (codes.length) gone = gone.where('code', 'not in', codes);
+      await gone.execute();
       if (procedures.length) {
         await trx.insertInto('procedure').values(procedures.map((p) => ({
           serviceId, code: p.code, name: JSON.stringify(p.name), processingDays: p.processingDays,
+        }))).onConflict((oc) => oc.columns(['serviceId', 'code']).doUpdateSet((eb) => ({
+          name: eb.ref('excluded.name'), processingDays: eb.ref('excluded.processingDays'),
         }))).execute();
       }
     });

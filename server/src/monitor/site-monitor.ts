@@ -71,13 +71,15 @@ export class SiteMonitor {
   }
 
   private async checkWaits(trx: Trx, at: Date): Promise<AlertRow[]> {
-    // the oldest waiting ticket of every service that has one (ticket_waiting_idx)
+    // the longest waiting ticket of every service that has one (ticket_waiting_idx); a booked or
+    // remote ticket has waited since its check-in, not since its place in line (counter-desk's waitingSince)
     const { rows: waiting } = await sql<{ serviceId: string; siteId: string; target: number; ticketId: string; queuedAt: Date }>`
       SELECT DISTINCT ON (t.service_id) t.service_id AS "serviceId", s.site_id AS "siteId", s.target_wait_seconds AS target,
-        t.id AS "ticketId", t.queued_at AS "queuedAt"
-      FROM ticket t JOIN service s ON s.id = t.service_id
+        t.id AS "ticketId", w.since AS "queuedAt"
+      FROM ticket t JOIN service s ON s.id = t.service_id,
+        LATERAL (SELECT CASE WHEN t.booking_kind IS NOT NULL AND t.transfer_count = 0 THEN t.issued_at ELSE t.queued_at END AS since) w
       WHERE t.status = 'waiting'
-      ORDER BY t.service_id, t.queued_at, t.id`.execute(trx);
+      ORDER BY t.service_id, w.since, t.id`.execute(trx);
     const open = await this.openAlerts(trx, 'wait_over_target');
     const openByService = new Map(open.map((a) => [String(a.data.serviceId), a]));
     const raised: AlertRow[] = [];

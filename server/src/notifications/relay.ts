@@ -216,7 +216,7 @@ export class NotificationRelay {
   /** "N people ahead": once per ticket, when it comes within the site's threshold. */
   private async aheadMessages(trx: Trx, context: SiteContext, now: Date): Promise<NewMessage[]> {
     const waiting = await trx.selectFrom('ticketContact').innerJoin('ticket', 'ticket.id', 'ticketContact.ticketId')
-      .select(['ticket.id', 'ticket.serviceId', 'ticket.priorityRank', 'ticket.queuedAt', 'ticket.issuedAt', 'ticket.number', 'ticket.code',
+      .select(['ticket.id', 'ticket.serviceId', 'ticket.priorityRank', 'ticket.queuedAt', 'ticket.issuedAt', 'ticket.number', 'ticket.bookingKind', 'ticket.code',
         'ticketContact.phone', 'ticketContact.channel', 'ticketContact.lang', 'ticketContact.eraseAfter'])
       .where('ticketContact.siteId', '=', context.site.id).where('ticket.status', '=', 'waiting').where('ticketContact.aheadSent', '=', false)
       .execute();

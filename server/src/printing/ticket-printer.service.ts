@@ -211,6 +211,7 @@ export class TicketPrinter {
         ...(data.noCounterOpen ? { noCounterOpen: true } : {}),
         timeZone: data.timeZone ?? DEFAULT_TIME_ZONE, url: data.url,
         ...(data.priorityLabel ? { priorityLabel: data.priorityLabel } : {}),
+        ...(data.booking ? { booking: { kind: data.booking.kind, slotAt: data.booking.slotAt.toISOString() } } : {}),
       },
     };
     const sent = this.agents ? await this.agents.send(agentDeviceId, job, this.waitMs) : { answers: [], timedOut: false };
@@ -287,6 +288,7 @@ export class TicketPrinter {
       timeZone: row.timezone,
       url,
       ...(group ? { priorityLabel: group.name } : {}),
+      ...(ticket.booking ? { booking: { kind: ticket.booking.kind, slotAt: new Date(ticket.booking.slotAt) } } : {}),
     };
   }
 

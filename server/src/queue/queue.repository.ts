@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Calendar } from '@qms/protocol/calendar';
+import { aheadInOrder, type StreakState, type Waiting } from './call-order.ts';
 
 // Every query of the queue engine. Queries that lock rows take a Transaction, so the
 // compiler refuses to run them outside one.
@@ -166,7 +167,7 @@ export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | un
   return outcome;
 }
 
-type Queued = Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' | 'issuedAt' | 'number'>;
+type Queued = Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' | 'issuedAt' | 'number' | 'bookingKind'>;
 
 /**
  * The count of people call-next will take before a waiting ticket of its service: the order of
@@ -206,9 +207,39 @@ function aheadOf(ticket: Queued) {
     ) o`;
 }
 
-/** People who will be called before a waiting ticket in its service (priority first, then arrival). */
+/** Whether a booked ticket waits in the ticket's service (the ticket aside): then the booked streak can change the order. */
+function bookedWaiting(ticket: Queued) {
+  return sql<boolean>`${ticket.bookingKind === 'slot'} OR EXISTS (
+    SELECT 1 FROM ticket t WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.booking_kind = 'slot' AND t.id <> ${ticket.id})`;
+}
+
+/**
+ * With booked tickets waiting, the people ahead are counted by replaying call-next's order
+ * (call-order.ts) over the service's waiting tickets, from the streaks of the counter serving it
+ * that is nearest its priority turn and has called the most booked tickets in a row.
+ */
+async function replayedAhead(db: Q, ticket: Queued): Promise<number> {
+  const [{ rows: waiting }, { rows: state }] = await Promise.all([
+    sql<Waiting>`
+      SELECT t.id, t.priority_rank AS "priorityRank", t.booking_kind AS "bookingKind", t.queued_at AS "queuedAt", t.issued_at AS "issuedAt", t.number
+      FROM ticket t WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.id <> ${ticket.id}`.execute(db),
+    sql<StreakState>`
+      SELECT s.priority_ratio AS "priorityRatio", coalesce((s.settings->'bookings'->>'bookedInRow')::int, 2) AS "bookedInRow",
+        (SELECT max(coalesce(k.normal_streak, s.priority_ratio)) FROM counter k JOIN counter_service cs ON cs.counter_id = k.id
+          WHERE cs.service_id = v.id AND k.active) AS "normalStreak",
+        coalesce((SELECT max(coalesce(k.booked_streak, 0)) FROM counter k JOIN counter_service cs ON cs.counter_id = k.id
+          WHERE cs.service_id = v.id AND k.active), 0) AS "bookedStreak"
+      FROM service v JOIN site s ON s.id = v.site_id WHERE v.id = ${ticket.serviceId}`.execute(db),
+  ]);
+  if (!state[0]) return 0;
+  const self: Waiting = { id: ticket.id, priorityRank: ticket.priorityRank, bookingKind: ticket.bookingKind ?? null, queuedAt: new Date(ticket.queuedAt), issuedAt: new Date(ticket.issuedAt), number: ticket.number };
+  return aheadInOrder([...waiting.map((w) => ({ ...w, queuedAt: new Date(w.queuedAt), issuedAt: new Date(w.issuedAt) })), self], ticket.id, state[0]);
+}
+
+/** People who will be called before a waiting ticket in its service (priority first, then arrival; booked tickets by their place). */
 export async function positionOf(db: Q, ticket: Queued): Promise<number> {
-  const { rows } = await sql<{ ahead: number }>`SELECT (${aheadOf(ticket)}) AS ahead`.execute(db);
+  const { rows } = await sql<{ ahead: number; booked: boolean }>`SELECT (${aheadOf(ticket)}) AS ahead, (${bookedWaiting(ticket)}) AS booked`.execute(db);
+  if (rows[0]?.booked) return replayedAhead(db, ticket);
   return rows[0]?.ahead ?? 0;
 }
 
@@ -258,12 +289,12 @@ export async function serviceLoads(db: Q, siteId: string, now: Date, serviceIds?
  * and its service's load, in one round trip. `waiting` and `oldestQueuedAt` do not count it.
  */
 export async function aheadAndLoad(db: Q, ticket: Queued, siteId: string, now: Date): Promise<{ ahead: number; load: ServiceLoad } | undefined> {
-  const { rows } = await sql<ServiceLoad & { ahead: number }>`
-    SELECT (${aheadOf(ticket)}) AS ahead, l.* FROM (${loadsQuery(siteId, now, [ticket.serviceId])}) l`.execute(db);
+  const { rows } = await sql<ServiceLoad & { ahead: number; booked: boolean }>`
+    SELECT (${aheadOf(ticket)}) AS ahead, (${bookedWaiting(ticket)}) AS booked, l.* FROM (${loadsQuery(siteId, now, [ticket.serviceId])}) l`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
-  const { ahead, ...load } = row;
-  return { ahead, load };
+  const { ahead, booked, ...load } = row;
+  return { ahead: booked ? await replayedAhead(db, ticket) : ahead, load };
 }
 
 /** The days of the sites (all, or one) that still have live tickets: few rows (ticket_live_day_idx). */

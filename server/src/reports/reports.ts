@@ -4,6 +4,8 @@ import { QueueError } from '../queue/queue.errors.ts';
 import { isoInZone } from '../queue/time.ts';
 import { localDate, zonedInstant } from '@qms/protocol/calendar';
 import { arrivalsByDayHour } from './arrivals.ts';
+import { bookingReport } from './bookings.ts';
+import { bookingCsv, bookingCsvRecords, bookingXlsx } from './bookings.export.ts';
 import {
   auditCsv, auditXlsx, exportFileName, summaryCsv, summaryXlsx, ticketsCount, ticketsCsv, ticketsXlsx, type Lang, type SummaryExportContext,
 } from './report.exports.ts';
@@ -228,6 +230,23 @@ export class Reports {
       ?? { score: l.score, label: { vi: String(l.score), en: String(l.score) } });
     const { rows, body } = satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi');
     return { fileName: name, totalRows: rows, contentType: contentType(format), body };
+  }
+
+  /** Appointments and remote tickets of one site (bookings.ts); `within`: the punctuality's minutes (default 10). */
+  async bookings(siteId: string, q: { from: string; to: string; within?: string }) {
+    const { from, to } = range(q);
+    const zone = (await this.sites({ siteId, siteIds: null }))[0]?.timezone ?? DEFAULT_ZONE;
+    const report = await bookingReport(this.db, { siteId, from, to, withinMinutes: q.within === undefined ? 10 : Number(q.within) });
+    return { ...report, from: isoInZone(from, zone), to: isoInZone(to, zone) };
+  }
+
+  async bookingsFile(siteId: string, q: { from: string; to: string; within?: string; lang?: Lang }, format: ReportFormat): Promise<ReportFile> {
+    const report = await this.bookings(siteId, q);
+    const site = (await this.sites({ siteId, siteIds: null }))[0]!;
+    const fileName = exportFileName('lich-hen', site.code, new Date(q.from), new Date(q.to), site.timezone, format);
+    if (format === 'csv') return { fileName, totalRows: bookingCsvRecords(report), contentType: contentType(format), body: bookingCsv(report) };
+    const { rows, body } = bookingXlsx(report, site.name, q.lang ?? 'vi');
+    return { fileName, totalRows: rows, contentType: contentType(format), body };
   }
 
   async arrivals(scope: ReportScope, q: RangeInput) {

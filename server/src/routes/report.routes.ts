@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ArrivalsHeatmap, DossierReport, REPORT_GROUPS, REPORT_PERIODS, SATISFACTION_GROUPS, SatisfactionReport, SiteParams, SummaryReport } from '@qms/protocol';
+import { ArrivalsHeatmap, BookingReport, DossierReport, REPORT_GROUPS, REPORT_PERIODS, SATISFACTION_GROUPS, SatisfactionReport, SiteParams, SummaryReport } from '@qms/protocol';
 import { isAdmin, managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
 import { errors } from '../http/replies.ts';
@@ -28,6 +28,8 @@ const ArrivalsQuery = Type.Object(Range, strict);
 const SatisfactionGroup = Type.Optional(Type.Enum([...SATISFACTION_GROUPS], { description: 'default staff' }));
 const SatisfactionQuery = Type.Object({ ...Range, groupBy: SatisfactionGroup }, strict);
 const DossierQuery = Type.Object(Range, strict);
+const Within = Type.Optional(Type.String({ pattern: '^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-3][0-9]|240)$', description: 'punctuality: on time when called by slot + this many minutes, 0..240 (default 10)' }));
+const BookingQuery = Type.Object({ ...Range, within: Within, lang: Lang }, strict);
 const PeriodQuery = Type.Object({
   period: Type.Enum([...REPORT_PERIODS], { description: "a local month or quarter of the site's timezone" }),
   year: Type.String({ pattern: '^[0-9]{4}$', description: 'e.g. 2026' }),
@@ -99,6 +101,24 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await siteScope(request, request.params.siteId);
     return reports.dossiers(request.params.siteId, request.query);
   });
+
+  app.get('/sites/:siteId/reports/bookings', {
+    schema: {
+      tags: ['reports', 'bookings'], params: SiteParams, querystring: BookingQuery, response: { 200: BookingReport, ...errors },
+      description: 'Appointments and remote tickets: tickets by kind, no-shows, remote tickets, punctuality, slot use per field and hour (server/src/reports/README.md)',
+    },
+  }, async (request) => {
+    await siteScope(request, request.params.siteId);
+    return reports.bookings(request.params.siteId, request.query);
+  });
+  for (const format of FORMATS) {
+    app.get(`/sites/:siteId/reports/bookings.${format}`, {
+      schema: { tags: ['reports', 'bookings'], params: SiteParams, querystring: BookingQuery, response: fileReply, description: `The bookings report as ${format.toUpperCase()}` },
+    }, async (request, reply) => {
+      await siteScope(request, request.params.siteId);
+      return send(reply, reports.bookingsFile(request.params.siteId, request.query, format));
+    });
+  }
 
   for (const format of FORMATS) {
     app.get(`/sites/:siteId/reports/satisfaction.${format}`, {

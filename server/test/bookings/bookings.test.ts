@@ -165,6 +165,18 @@ describe('a booking on the public API', () => {
     expect(logs.join('\n')).not.toMatch(/912345699|0243 826/);
   });
 
+  it('replaces a hold still waiting for its code when the same number asks again', async () => {
+    const ask = () => api('POST', '/public/sites/PHUONG-DONG-CAM/bookings', undefined, { serviceId: f.services.HT, slotAt: T('14:00'), phone: '0912777100', consent: true });
+    const first = (await ask()).json().booking;
+    const second = await ask();
+    const third = await ask();
+    expect([second.statusCode, third.statusCode]).toEqual([201, 201]);
+    expect((await api('GET', `/public/bookings/${first.publicId}`)).json().booking.status).toBe('cancelled');
+    const otp = await codeSentTo('84912777100');
+    expect((await api('POST', `/public/bookings/${first.publicId}/confirm`, undefined, { otp })).json().error.code).toBe('BOOKING_NOT_CHANGEABLE');
+    expect((await api('POST', `/public/bookings/${third.json().booking.publicId}/confirm`, undefined, { otp })).json().booking.status).toBe('confirmed');
+  });
+
   it('stops one number from hoarding a day\'s places', async () => {
     await bookConfirmed('0912777001', T('14:00'));
     await bookConfirmed('0912777001', T('10:00'));
@@ -223,6 +235,12 @@ describe('check-in at the kiosk', () => {
     expect(await positionOf(w2.publicId)).toBe(reply.ticket.position + 1);
     const row = await f.t.db.selectFrom('ticket').select(['queuedAt', 'bookingKind']).where('id', '=', reply.ticket.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ queuedAt: new Date(T('09:45')), bookingKind: 'slot' });
+    // the counter's list: in line from 09:45, but waiting since its holder checked in (09:52), not since 09:45
+    clock.set(T('09:55'));
+    const list = (await api('GET', `/sites/${f.siteId}/waiting?serviceIds=${f.services.HT}`, f.tokens.staff)).json().tickets;
+    const listed = list.find((t: { id: string }) => t.id === reply.ticket.id);
+    expect(listed.booking).toEqual({ kind: 'slot', slotAt: '2026-11-24T10:00:00.000+07:00' });
+    expect(Math.round(listed.waitedSeconds / 60)).toBe(3);
     // the same booking again makes no second ticket
     const again = await checkIn({ code: booking.code });
     expect(again.json().error.code).toBe('BOOKING_USED');

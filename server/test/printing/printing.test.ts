@@ -144,6 +144,27 @@ describe('tickets printed on the kiosk network printer', () => {
     expect(text).toContain('Đăng ký khai sinh');
   });
 
+  it('marks a ticket checked in from a booking, or taken from away, on the paper', async () => {
+    await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
+    let bytes: Uint8Array | undefined;
+    const capture: PrinterTransport = {
+      status: async () => ({ online: true, paperOut: false }),
+      write: async (job) => void (bytes = job),
+      close: async () => {},
+    };
+    const service = new TicketPrinter({ db: f.t.db, transport: () => capture });
+    const ticket = (await issue(f.tokens.staff)).json().ticket;
+    // what the kiosk's check-in hands the printer: the ticket as mapped, with its booking
+    const booked = { ...ticket, booking: { kind: 'slot', slotAt: '2026-11-24T02:00:00.000Z' } };
+    expect(await service.printIssued({ ticket: booked, deviceId: f.deviceIds.kiosk!, url: 'http://x/t/y' })).toEqual({ status: 'sent' });
+    const text = normalise(await ocr(decodeEscPos(bytes!).image!));
+    expect(text).toContain('BOOKED');
+    expect(text).toContain('booked 09:00');
+    const remote = { ...ticket, booking: { kind: 'remote', slotAt: '2026-11-24T01:30:00.000Z' } };
+    expect(await service.printIssued({ ticket: remote, deviceId: f.deviceIds.kiosk!, url: 'http://x/t/y' })).toEqual({ status: 'sent' });
+    expect(normalise(await ocr(decodeEscPos(bytes!).image!))).toContain('REMOTE');
+  });
+
   it('prints at the configured width', async () => {
     await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port, widthDots: 384 });
     const body = (await issue()).json();

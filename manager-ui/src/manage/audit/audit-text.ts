@@ -50,6 +50,9 @@ export const ACTION_NAMES: Record<string, Text> = {
   'template.reset': { vi: 'Khôi phục mẫu tin', en: 'Template reset' },
   'integration_key.create': { vi: 'Tạo khoá tích hợp', en: 'Integration key created' },
   'integration_key.delete': { vi: 'Xoá khoá tích hợp', en: 'Integration key deleted' },
+  'booking_settings.update': { vi: 'Sửa quy định đặt lịch hẹn', en: 'Booking rules changed' },
+  'booking_capacity.update': { vi: 'Sửa sức chứa lịch hẹn', en: 'Booking capacity changed' },
+  'procedure.info': { vi: 'Sửa thông tin thủ tục', en: 'Procedure information changed' },
 };
 
 /** The filter's choices: families of actions (the API's `action`, comma-separated). */
@@ -65,6 +68,7 @@ export const ACTION_GROUPS: { value: string; label: Text }[] = [
     value: 'notification_settings.*,notification_channel.*,webhook.*,recipient.*,template.*,integration_key.*',
     label: { vi: 'Thông báo, webhook, khoá tích hợp', en: 'Notifications, webhooks, keys' },
   },
+  { value: 'booking_settings.*,booking_capacity.*,procedure.*', label: { vi: 'Lịch hẹn, thông tin thủ tục', en: 'Appointments, procedure information' } },
 ];
 
 export const TARGET_NAMES: Record<string, Text> = {
@@ -78,6 +82,7 @@ export const TARGET_NAMES: Record<string, Text> = {
   template: { vi: 'Mẫu tin', en: 'Template' },
   notification_channel: { vi: 'Kênh gửi', en: 'Channel' },
   integration_key: { vi: 'Khoá tích hợp', en: 'Integration key' },
+  procedure: { vi: 'Thủ tục', en: 'Procedure' },
 };
 
 export const ACTOR_KINDS: Record<AuditEntry['actor']['kind'], Text> = {

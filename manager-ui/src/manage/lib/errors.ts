@@ -60,6 +60,7 @@ const MESSAGES: Record<string, Text> = {
   UNKNOWN_PROCEDURE: { vi: 'Trung tâm không có thủ tục này (kiểm tra mã thủ tục).', en: 'The centre does not list this procedure (check its code).' },
   DOSSIER_NOT_FOUND: { vi: 'Không có lượt phục vụ nào ghi mã hồ sơ này.', en: 'No visit recorded this dossier code.' },
   TICKET_NOT_AT_YOUR_COUNTER: { vi: 'Chỉ cán bộ đang phục vụ số này tại quầy (hoặc quản lý) mới ghi được thủ tục, hồ sơ.', en: 'Only the official serving this ticket at their counter (or a manager) records its procedures and dossiers.' },
+  INVALID_CAPACITY: { vi: 'Có khung giờ ngoài giờ làm việc, lệch với độ dài khung giờ, hoặc thuộc lĩnh vực của trung tâm khác. Tải lại trang rồi thử lại.', en: 'A block is outside the opening hours, off the block length, or of another site’s field. Reload the page and try again.' },
   UNAVAILABLE: { vi: 'Máy chủ tạm thời không truy cập được cơ sở dữ liệu. Thử lại sau ít phút.', en: 'The server cannot reach its database. Try again in a few minutes.' },
   INTERNAL: { vi: 'Máy chủ gặp lỗi. Vui lòng thử lại.', en: 'The server hit an error. Try again.' },
 };
