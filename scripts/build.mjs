@@ -36,11 +36,16 @@ const phone = await build({
   entryPoints: [path.join(root, 'server/src/phone/client/phone-page.ts')],
   bundle: true, format: 'iife', minify: true, target: 'es2019', legalComments: 'none', write: false, logLevel: 'warning',
 });
+// the centre's public pages' script, the same way (server/src/public/public-script.ts)
+const publicPages = await build({
+  entryPoints: [path.join(root, 'server/src/public/client/public-page.ts')],
+  bundle: true, format: 'iife', minify: true, target: 'es2019', legalComments: 'none', write: false, logLevel: 'warning',
+});
 
 rmSync(dist, { recursive: true, force: true });
 await build({
   ...common,
-  define: { QMS_PHONE_SCRIPT: JSON.stringify(phone.outputFiles[0].text) },
+  define: { QMS_PHONE_SCRIPT: JSON.stringify(phone.outputFiles[0].text), QMS_PUBLIC_SCRIPT: JSON.stringify(publicPages.outputFiles[0].text) },
   entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, path.join(root, entry)])),
   outdir: dist,
   outExtension: { '.js': '.mjs' },

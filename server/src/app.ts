@@ -36,6 +36,7 @@ import { bookingConfigRoutes } from './routes/booking-config.routes.ts';
 import { configUpdateRoutes } from './routes/config-update.routes.ts';
 import { counterDeskRoutes } from './routes/counter-desk.routes.ts';
 import { phoneRoutes } from './routes/phone.routes.ts';
+import { publicCentreRoutes } from './routes/public-centre.routes.ts';
 import { photoRoutes } from './photos/photo.routes.ts';
 import { printerRoutes } from './routes/printer.routes.ts';
 import { reportRoutes } from './routes/report.routes.ts';
@@ -243,6 +244,8 @@ export async function buildApp(options: AppOptions) {
   }, { prefix: '/api/v1' });
   // the phone page behind the ticket's QR code (/t/:publicId), outside the API prefix
   await app.register(phoneRoutes);
+  // the centre's public page (/c/:siteCode/…, /b/:publicId) and its read model's route
+  await app.register(publicCentreRoutes);
   await app.register(faviconPlugin);
   if (options.serveUi ?? true) await app.register(uiPlugin);
   return app;

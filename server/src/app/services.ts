@@ -15,6 +15,7 @@ import { NotificationService } from '../notifications/notifications.service.ts';
 import { NotificationRelay } from '../notifications/relay.ts';
 import { NotificationWorker } from '../notifications/worker.ts';
 import { PhonePages } from '../phone/phone-pages.ts';
+import { PublicCentres } from '../public/centre.service.ts';
 import { StaffPhotoService } from '../photos/staff-photo.service.ts';
 import { KioskPrinters } from '../printing/kiosk-printers.ts';
 import type { PrinterAddresses } from '../printing/printer-address.ts';
@@ -99,6 +100,8 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
     kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000), audit)),
     phonePages: new PhonePages(db, engine, ratings),
+    /** the centre's public page: its read model (public/centre.service.ts) */
+    publicCentres: new PublicCentres(db, engine),
     notifications: committing(new NotificationService({
       db, now, buildChannel, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60, audit,
     })),
