@@ -188,6 +188,7 @@ describe('booking a time and taking a number from away', () => {
     await page.locator('#send').click();
     expect(await page.locator('#err').innerText()).toContain('đồng ý');
     await page.locator('#agree').check();
+    expect(await page.locator('#err').count()).toBe(0);
     await shot(page, 'book-vi');
     const before = mails.length;
     await page.locator('#send').click();

@@ -159,6 +159,7 @@ export class BookingService {
     }
     const now = this.o.now();
     const slotAt = new Date(input.slotAt);
+    if (input.kind === 'slot') refuseOutsideHorizon(slotAt, now, ctx);
     const date = localDate(slotAt, ctx.site.timezone);
     const idDigest = input.idNumber ? await this.idDigest(input.idNumber) : null;
     const confirmed = input.source === 'portal';
@@ -322,6 +323,7 @@ export class BookingService {
     const slotAt = new Date(slotAtIso);
     const first = await this.byPublicId(publicId);
     const ctx = await this.context(first.siteId);
+    refuseOutsideHorizon(slotAt, now, ctx);
     const row = await this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('booking').selectAll().where('publicId', '=', publicId).forUpdate().executeTakeFirstOrThrow();
       if (row.kind !== 'slot' || row.status !== 'confirmed') throw new QueueError('BOOKING_NOT_CHANGEABLE', 'Only a confirmed booking can be moved', 409, { status: row.status });
@@ -594,6 +596,14 @@ export function checkInWindow(row: Pick<BookingRow, 'kind' | 'slotAt' | 'arriveB
     return { from: row.slotAt, until: new Date((row.arriveBy ?? row.slotAt).getTime() + settings.remoteWindowMinutes * 60_000) };
   }
   return { from: new Date(row.slotAt.getTime() - settings.earlyMinutes * 60_000), until: new Date(row.slotAt.getTime() + settings.lateMinutes * 60_000) };
+}
+
+/** A time nowhere near the booking horizon (year 0, year 9999…) is refused before any calendar arithmetic on it. */
+function refuseOutsideHorizon(slotAt: Date, now: Date, ctx: SiteContext) {
+  const days = (slotAt.getTime() - now.getTime()) / 86_400_000;
+  if (!Number.isFinite(days) || days < 0 || days > ctx.settings.daysAhead + 1) {
+    throw new QueueError('SLOT_NOT_OFFERED', 'This field takes no booking at that time', 409, { slotAt: Number.isFinite(days) ? slotAt.toISOString() : null });
+  }
 }
 
 function refuseUnless(row: BookingRow, ctx: SiteContext, now: Date) {

@@ -156,6 +156,9 @@ describe('a booking on the public API', () => {
       [{ serviceId: f.services.HT, slotAt: T('14:00'), phone: '0912345699', consent: true, idNumber: '12345' }, 400],
       [{ serviceId: f.services.HT, slotAt: T('14:00'), phone: '0912345699', consent: true, extra: 1 }, 400],
       [{ serviceId: f.services.HT, slotAt: 'tomorrow', phone: '0912345699', consent: true }, 400],
+      // far outside any calendar a booking uses
+      [{ serviceId: f.services.HT, slotAt: '9999-12-31T23:59:59Z', phone: '0912345699', consent: true }, 409, 'SLOT_NOT_OFFERED'],
+      [{ serviceId: f.services.HT, slotAt: '0000-01-01T00:00:00Z', phone: '0912345699', consent: true }, 409, 'SLOT_NOT_OFFERED'],
     ];
     for (const [body, status, code] of cases) {
       const res = await api('POST', '/public/sites/PHUONG-DONG-CAM/bookings', undefined, body);

@@ -222,7 +222,14 @@ ${s.error ? `<p class="err" id="err" role="alert">${h(s.error)}</p>` : ''}</form
     }));
     $('addr')?.addEventListener('input', (e) => { s.contact = (e.target as HTMLInputElement).value; });
     $('idn')?.addEventListener('input', (e) => { s.idNumber = (e.target as HTMLInputElement).value; });
-    $('agree')?.addEventListener('change', (e) => { s.consent = (e.target as HTMLInputElement).checked; });
+    $('agree')?.addEventListener('change', (e) => {
+      s.consent = (e.target as HTMLInputElement).checked;
+      // "please tick I agree" goes once it is ticked
+      if (s.consent && s.error) {
+        s.error = '';
+        $('err')?.remove();
+      }
+    });
     $('contact')?.addEventListener('submit', (e) => {
       e.preventDefault();
       void send();
