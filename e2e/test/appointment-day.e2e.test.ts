@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
-import jsQR from 'jsqr';
-import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailbox, type Mailbox } from '../support/mailbox.ts';
 import { signIn } from '../support/pages.ts';
+import { qrOf } from '../support/qr.ts';
 import { screens } from '../support/screens.ts';
 
 // A booked citizen's whole morning (issue 19, docs/appointments.md), in Chromium against the real
@@ -38,30 +36,12 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(sho
 const PHONE = { width: 390, height: 844 };
 const EMAIL = 'chi.lan@example.vn';
 
-const mails: { to: string; subject: string }[] = [];
-const smtp = new SMTPServer({
-  authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-  onData(stream, _session, callback) {
-    simpleParser(stream).then((mail) => {
-      mails.push({ to: mail.to && !Array.isArray(mail.to) ? mail.to.text : '', subject: mail.subject ?? '' });
-      callback();
-    }, callback);
-  },
-});
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
-
-/** What the QR code drawn in `selector` reads as, from the pixels on the screen. */
-async function qrOf(page: Page, selector: string): Promise<string | null> {
-  const image = await loadImage(await page.locator(selector).screenshot());
-  const canvas = createCanvas(image.width, image.height);
-  const g = canvas.getContext('2d');
-  g.drawImage(image, 0, 0);
-  return jsQR(g.getImageData(0, 0, image.width, image.height).data, image.width, image.height)?.data ?? null;
-}
+let box: Mailbox;
+afterAll(() => box?.close());
 
 beforeAll(async () => {
   const { stack } = view;
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  box = await mailbox();
   const manager = await stack.login('quanly');
   // the centre takes bookings; civil status (HT) three at 10:00 on every day of the week
   const rules = await stack.api('PUT', `/sites/${stack.siteId}/booking-settings`, manager, {
@@ -74,7 +54,7 @@ beforeAll(async () => {
   });
   expect(capacity.status, capacity.text).toBe(200);
   const channel = await stack.api('PUT', `/sites/${stack.siteId}/notification-channels/email`, manager, {
-    enabled: true, settings: { host: '127.0.0.1', port: (smtp.server.address() as { port: number }).port, secure: false, from: 'Trung tâm PVHCC <noreply@pvhcc.example.vn>', timeoutMs: 3000 },
+    enabled: true, settings: box.settings(),
   });
   expect(channel.status, channel.text).toBe(200);
 });
@@ -82,6 +62,7 @@ beforeAll(async () => {
 describe('a booked citizen\'s morning', () => {
   it('books on the phone, gets the code by email, checks in by QR at the kiosk, is called at her slot ahead of later walk-ins, and rates', async () => {
     const { stack } = view;
+    const { mails } = box;
 
     // --- 09:00, at home: the public page, civil status, today, 10:00
     const phone = await view.open('/c/PHUONG-DONG-CAM/', PHONE, { failedRequests: true });

@@ -1,12 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
-import jsQR from 'jsqr';
-import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailbox, type Mailbox } from '../support/mailbox.ts';
+import { qrOf } from '../support/qr.ts';
 import { screens } from '../support/screens.ts';
 import type { Stack } from '../support/stack.ts';
 
@@ -42,17 +40,9 @@ const INFO = {
 };
 
 /** The mail server the centre's email channel sends codes to. */
-const mails: { to: string; subject: string; text: string }[] = [];
-const smtp = new SMTPServer({
-  authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-  onData(stream, _session, callback) {
-    simpleParser(stream).then((mail) => {
-      mails.push({ to: mail.to && !Array.isArray(mail.to) ? mail.to.text : '', subject: mail.subject ?? '', text: mail.text ?? '' });
-      callback();
-    }, callback);
-  },
-});
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+let box: Mailbox;
+let mails: Mailbox['mails'];
+afterAll(() => box?.close());
 
 /** The 6-digit code of the last email to `to` after the `after`-th. */
 async function codeMailedTo(to: string, after: number): Promise<string> {
@@ -61,19 +51,10 @@ async function codeMailedTo(to: string, after: number): Promise<string> {
   return /\b(\d{6})\b/.exec(mail.subject)![1]!;
 }
 
-/** What the QR code drawn in `selector` reads as. */
-async function qrOf(page: Page, selector: string): Promise<string | null> {
-  const image = await loadImage(await page.locator(selector).screenshot());
-  const canvas = createCanvas(image.width, image.height);
-  const g = canvas.getContext('2d');
-  g.drawImage(image, 0, 0);
-  return jsQR(g.getImageData(0, 0, image.width, image.height).data, image.width, image.height)?.data ?? null;
-}
-
 beforeAll(async () => {
   stack = view.stack;
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as { port: number }).port;
+  box = await mailbox();
+  mails = box.mails;
   const { db } = stack.t;
   await db.updateTable('procedure').set({ info: JSON.stringify(INFO) as never }).where('code', '=', '1.001193').execute();
   await sql`UPDATE site SET settings = settings || ${JSON.stringify({ bookings: { enabled: true, remoteEnabled: true, daysAhead: 7 } })}::jsonb WHERE id = ${stack.siteId}`.execute(db);
@@ -82,7 +63,7 @@ beforeAll(async () => {
     .map((starts) => ({ siteId: stack.siteId, serviceId: stack.services.HT!, weekday, starts, capacity: 3 })))).execute();
   const manager = await stack.login('quanly');
   const channel = await stack.api('PUT', `/sites/${stack.siteId}/notification-channels/email`, manager, {
-    enabled: true, settings: { host: '127.0.0.1', port, secure: false, from: 'Trung tâm PVHCC <noreply@pvhcc.example.vn>', timeoutMs: 3000 },
+    enabled: true, settings: box.settings(),
   });
   expect(channel.status, channel.text).toBe(200);
   kioskToken = (await stack.device('kiosk')).token;

@@ -134,48 +134,35 @@ export type Booking = Static<typeof Booking>;
 export const BookingReply = Type.Object({ booking: Booking });
 export type BookingReply = Static<typeof BookingReply>;
 
-const Contact = {
-  phone: Type.Optional(Type.String({ minLength: 9, maxLength: 16, pattern: '^\\+?[0-9 .-]+$' })),
-  email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, format: 'email' })),
-};
 /** a chip ID card's (CCCD) number, 12 digits: kept only as a keyed digest, to find the booking from the card's QR code */
 const IdNumber = Type.String({ pattern: '^\\d{12}$' });
+/** Who and what, in every way of booking: the field, the procedure, where the code and the messages go, the ID card. */
+const Requester = {
+  serviceId: Uuid,
+  procedureCode: Type.Optional(ProcedureCode),
+  phone: Type.Optional(Type.String({ minLength: 9, maxLength: 16, pattern: '^\\+?[0-9 .-]+$' })),
+  email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, format: 'email' })),
+  idNumber: Type.Optional(IdNumber),
+  lang: Type.Optional(Lang),
+};
 
 /** A citizen books on the public page: a code goes to the phone or email, and the booking holds its place until it is confirmed. */
 export const PublicBookingRequest = Type.Object({
-  serviceId: Uuid,
-  procedureCode: Type.Optional(ProcedureCode),
+  ...Requester,
   slotAt: Instant,
-  ...Contact,
-  idNumber: Type.Optional(IdNumber),
-  lang: Type.Optional(Lang),
   consent: Type.Literal(true, { description: 'the citizen accepted the text on keeping their phone number or email' }),
 }, strict);
 export type PublicBookingRequest = Static<typeof PublicBookingRequest>;
 
 /** A number for today, taken from away. */
-export const RemoteTicketRequest = Type.Object({
-  serviceId: Uuid,
-  procedureCode: Type.Optional(ProcedureCode),
-  ...Contact,
-  idNumber: Type.Optional(IdNumber),
-  lang: Type.Optional(Lang),
-  consent: Type.Literal(true),
-}, strict);
+export const RemoteTicketRequest = Type.Object({ ...Requester, consent: Type.Literal(true) }, strict);
 export type RemoteTicketRequest = Static<typeof RemoteTicketRequest>;
 
 export const ConfirmRequest = Type.Object({ otp: Type.String({ pattern: '^\\d{6}$' }) }, strict);
 export const MoveRequest = Type.Object({ slotAt: Instant }, strict);
 
 /** The provincial portal books for a citizen it has identified: confirmed at once, contact optional. */
-export const PortalBookingRequest = Type.Object({
-  serviceId: Uuid,
-  procedureCode: Type.Optional(ProcedureCode),
-  slotAt: Instant,
-  ...Contact,
-  idNumber: Type.Optional(IdNumber),
-  lang: Type.Optional(Lang),
-}, strict);
+export const PortalBookingRequest = Type.Object({ ...Requester, slotAt: Instant }, strict);
 export type PortalBookingRequest = Static<typeof PortalBookingRequest>;
 
 export const BookingListQuery = Type.Object({

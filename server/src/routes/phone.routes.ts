@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorBody } from '@qms/protocol';
@@ -6,6 +5,7 @@ import { formatEstimate, formatNumber, formatTime } from '@qms/ui-shared/format'
 import type { PageModel } from '../phone/phone-pages.ts';
 import { phoneScript } from '../phone/phone-script.ts';
 import type { PageData } from '../phone/client/phone-page.ts';
+import { privatePageHeaders } from '../http/page-headers.ts';
 
 // The phone page behind the ticket's QR code (/t/:publicId) and what it posts to. One small
 // server-rendered page, no framework: it must open quickly on a cheap phone over 3G. It polls
@@ -42,15 +42,8 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/t/:publicId', { schema: { hide: true, params: PageParams, querystring: PageQuery } }, async (request, reply) => {
     const { publicId } = request.params;
     const { lang } = request.query;
-    const nonce = randomBytes(16).toString('base64');
-    reply.headers({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      // the address is the ticket's key: never hand it to another site
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    });
+    // the address is the ticket's key: never handed to another site
+    const nonce = privatePageHeaders(reply);
     const model = PUBLIC_ID.test(publicId) ? await phonePages.model(publicId, typeof lang === 'string' ? lang : undefined) : null;
     if (!model) return reply.code(404).send(notFoundPage(nonce));
     return reply.send(ticketPage(model, nonce));

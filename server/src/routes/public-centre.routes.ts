@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -10,6 +9,7 @@ import type { Lang } from '../public/client/public-text.ts';
 import { bookingPage, centrePage, flowPage, notFoundPage, procedurePage, qrSheetPage } from '../public/public-pages.ts';
 import { publicScript } from '../public/public-script.ts';
 import { QueueError } from '../queue/queue.errors.ts';
+import { privatePageHeaders } from '../http/page-headers.ts';
 
 // The centre's public page (docs/public-page.md): what a centre offers, its live queue, its
 // procedures and their QR codes, booking a time and taking a number from away, and a booking's
@@ -62,18 +62,8 @@ export const publicCentreRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const kept = /(?:^|;\s*)qms_lang=(vi|en)(?:;|$)/.exec(request.headers.cookie ?? '')?.[1];
     return kept === 'vi' || kept === 'en' ? kept : fallback;
   };
-  const pageHeaders = (reply: FastifyReply) => {
-    const nonce = randomBytes(16).toString('base64');
-    reply.headers({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      // a booking's address is its key: never hand it to another site (the national portal's links included)
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    });
-    return nonce;
-  };
+  // a booking's address is its key: never handed to another site (the national portal's links included)
+  const pageHeaders = privatePageHeaders;
   const page = { schema: { hide: true, params: PageParams, querystring: PageQuery }, config: { rateLimit } };
   const centreOf = async (siteCode: string) => (SITE_CODE.test(siteCode) ? publicCentres.centre(siteCode) : null);
   const todayWeekday = (timezone: string) => localParts(publicCentres.now(), timezone).weekday;

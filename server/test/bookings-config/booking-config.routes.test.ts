@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io as connect, type Socket } from 'socket.io-client';
 import { DEFAULT_BOOKING_SETTINGS, type BookingSettings, type CapacityBlock } from '@qms/protocol';
 import { AuthService } from '../../src/auth/auth.service.ts';
 import { apiFixture, bearer, listenLocally, PASSWORD, type ApiFixture } from '../support/api-fixture.ts';
 import { TestClock } from '../support/queue-fixture.ts';
+import { SocketClients } from '../support/sockets.ts';
 
 // The manager's appointment settings (routes/booking-config.routes.ts): who may read and change
 // them, what is refused (and then nothing changes), what is stored, the audit entries, the
@@ -16,7 +16,7 @@ let f: ApiFixture;
 let base: string;
 let otherManager: string;
 const clock = new TestClock('2026-11-24T02:00:00Z'); // Tuesday 09:00 in Ho Chi Minh City
-const sockets: Socket[] = [];
+const sockets = new SocketClients(() => base);
 
 type Method = 'GET' | 'PUT';
 const api = (method: Method, url: string, token?: string, payload?: unknown) => f.app.inject({
@@ -28,17 +28,6 @@ const until = async (check: () => boolean, ms = 3000) => {
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 };
 
-async function listen(token: string) {
-  const socket = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-  sockets.push(socket);
-  const events: { name: string; payload: any }[] = [];
-  socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('queue:snapshot', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return events;
-}
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
@@ -48,7 +37,7 @@ beforeAll(async () => {
   base = await listenLocally(f.app);
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await f?.app.close();
   await f?.t.drop();
 });
@@ -99,7 +88,7 @@ describe('booking settings', () => {
   });
 
   it('stores the whole object in site.settings.bookings, writes its changes to the audit log, tells the screens', async () => {
-    const display = await listen(f.tokens.display);
+    const { events: display } = await sockets.listen({ token: f.tokens.display });
     const res = await api('PUT', `/sites/${f.siteId}/booking-settings`, f.tokens.manager, mine);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ settings: mine });
