@@ -146,6 +146,29 @@ const MESSAGES: Partial<Record<ErrorCode, (e: ApiError, ctx: ErrorContext) => Te
     return { vi: `${t.vi} không còn ở quầy của bạn nên không sửa được thủ tục, hồ sơ.`, en: `${t.en} is no longer at your counter, so its procedures and dossiers cannot be changed.` };
   },
 
+  // bookings and remote tickets (docs/appointments.md): the counter meets them when an official checks a citizen in
+  BOOKING_NOT_FOUND: () => ({ vi: 'Không tìm thấy lịch hẹn với mã này.', en: 'No booking has this code.' }),
+  BOOKINGS_CLOSED: () => ({ vi: 'Trung tâm hiện không nhận đặt lịch.', en: 'The centre takes no bookings now.' }),
+  SLOT_NOT_OFFERED: () => ({ vi: 'Lĩnh vực này không nhận lịch hẹn vào giờ đó.', en: 'This field takes no booking at that time.' }),
+  SLOT_FULL: () => ({ vi: 'Khung giờ này đã kín lịch.', en: 'This time is fully booked.' }),
+  BOOKING_LIMIT: () => ({ vi: 'Số điện thoại hoặc email này đã đặt đủ số lịch trong ngày.', en: 'This phone number or email has booked as many times as a day allows.' }),
+  CONTACT_REQUIRED: () => ({ vi: 'Cần số điện thoại di động hoặc email để gửi mã.', en: 'A mobile number or an email is needed to send the code.' }),
+  CONSENT_REQUIRED: () => ({ vi: 'Công dân cần đồng ý cho lưu số điện thoại hoặc email.', en: 'The citizen must agree to their number or email being kept.' }),
+  INVALID_ID_NUMBER: () => ({ vi: 'Số căn cước công dân gồm 12 chữ số.', en: 'A citizen ID number has 12 digits.' }),
+  VERIFICATION_FAILED: () => ({ vi: 'Mã xác nhận chưa đúng.', en: 'That confirmation code is not right.' }),
+  VERIFICATION_EXPIRED: () => ({ vi: 'Mã xác nhận đã hết hạn.', en: 'The confirmation code has expired.' }),
+  VERIFICATION_LOCKED: () => ({ vi: 'Nhập sai mã quá nhiều lần: cần đặt lịch lại.', en: 'Too many wrong codes: the booking must be made again.' }),
+  BOOKING_NOT_CONFIRMED: () => ({ vi: 'Lịch hẹn này chưa được xác nhận.', en: 'This booking was never confirmed.' }),
+  BOOKING_CANCELLED: () => ({ vi: 'Lịch hẹn này đã bị hủy.', en: 'This booking was cancelled.' }),
+  BOOKING_USED: () => ({ vi: 'Lịch hẹn này đã được lấy số.', en: 'This booking has already been checked in.' }),
+  BOOKING_MISSED: () => ({ vi: 'Đã qua ngày của lịch hẹn này.', en: 'The day of this booking is over.' }),
+  BOOKING_LAPSED: () => ({ vi: 'Số lấy từ xa này đã hết hiệu lực vì không đến kịp.', en: 'This number taken from away lapsed: it was not claimed in time.' }),
+  BOOKING_OTHER_DAY: () => ({ vi: 'Lịch hẹn này là của ngày khác.', en: 'This booking is for another day.' }),
+  BOOKING_TOO_EARLY: () => ({ vi: 'Chưa đến giờ lấy số của lịch hẹn này.', en: 'Check-in for this booking has not opened yet.' }),
+  BOOKING_NOT_CHANGEABLE: () => ({ vi: 'Lịch hẹn này không còn thay đổi được.', en: 'This booking can no longer be changed.' }),
+  REMOTE_NOT_OFFERED: () => ({ vi: 'Trung tâm không cho lấy số từ xa.', en: 'The centre gives no numbers from away.' }),
+  INVALID_CAPACITY: () => ({ vi: 'Sức chứa lịch hẹn không hợp lệ.', en: 'The booking capacity is not valid.' }),
+
   // ratings
   ALREADY_RATED: () => ({ vi: 'Lượt phục vụ này đã được đánh giá.', en: 'This visit has already been rated.' }),
   RATING_NOT_OFFERED: () => ({ vi: 'Máy chỉ đánh giá lượt phục vụ vừa kết thúc tại quầy.', en: 'This tablet rates only the visit the counter has just finished.' }),

@@ -68,9 +68,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   // the key of the ID numbers' digests (an HMAC: a 12-digit number's plain hash is found by trying them all)
   await sql`CREATE TABLE app_secret (name text PRIMARY KEY, value text NOT NULL)`.execute(db);
 
-  await sql`ALTER TABLE ticket ADD COLUMN booking_kind text CHECK (booking_kind IN ('slot', 'remote'))`.execute(db);
-  await sql`ALTER TABLE ticket ADD COLUMN slot_at timestamptz`.execute(db);
-  await sql`ALTER TABLE counter ADD COLUMN booked_streak integer`.execute(db);
+  // IF NOT EXISTS: a database stepped back over this migration kept them (down, below)
+  await sql`ALTER TABLE ticket ADD COLUMN IF NOT EXISTS booking_kind text CHECK (booking_kind IN ('slot', 'remote'))`.execute(db);
+  await sql`ALTER TABLE ticket ADD COLUMN IF NOT EXISTS slot_at timestamptz`.execute(db);
+  await sql`ALTER TABLE counter ADD COLUMN IF NOT EXISTS booked_streak integer`.execute(db);
   await createOrReplace(db, qmsCallNext);
 }
 
