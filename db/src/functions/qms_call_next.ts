@@ -41,8 +41,7 @@ DECLARE
   v_today date;
 BEGIN
   -- the counter, locked, with its site's rules (the site is not locked)
-  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, s.service_order, s.priority_ratio, s.timezone,
-      coalesce((s.settings->'bookings'->>'bookedInRow')::int, 2) AS booked_in_row
+  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, k.site_id, s.service_order, s.priority_ratio, s.timezone
     INTO c
     FROM counter k JOIN site s ON s.id = k.site_id
     WHERE k.id = p_counter
@@ -73,8 +72,13 @@ BEGIN
   -- the priority ratio: normal tickets first while the streak is below the ratio
   v_priority_first := NOT (c.priority_ratio IS NOT NULL AND c.normal_streak IS NOT NULL AND c.normal_streak < c.priority_ratio);
   v_strict := c.service_order = 'strict';
-  -- a walk-in (or remote) ticket before booked ones once the counter has called its row of them
-  v_walk_in_first := coalesce(c.booked_streak, 0) >= c.booked_in_row;
+  -- a walk-in (or remote) ticket before booked ones once the counter has called its row of them;
+  -- the site's settings are read only then (a counter that has just called a booked ticket)
+  v_walk_in_first := false;
+  IF coalesce(c.booked_streak, 0) > 0 THEN
+    SELECT c.booked_streak >= coalesce((s.settings->'bookings'->>'bookedInRow')::int, 2) INTO v_walk_in_first
+      FROM site s WHERE s.id = c.site_id;
+  END IF;
   v_today := (p_at AT TIME ZONE c.timezone)::date;
 
   -- two counters never get the same ticket, and neither waits for the other
