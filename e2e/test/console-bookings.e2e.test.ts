@@ -115,6 +115,30 @@ describe('appointments in the console', () => {
     await page.getByTestId('booking-report').scrollIntoViewIfNeeded();
     await page.getByTestId('booking-report').screenshot({ path: path.join(SHOTS, 'report-bookings-vi.png') });
 
+    // the day's bookings: one expected at the next hour, cancelled for a citizen who phoned
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(now);
+    await stack.t.db.insertInto('booking').values({
+      publicId: randomBytes(12).toString('base64url'), code: '20261234', siteId: stack.siteId, serviceId: stack.services.HT!,
+      procedureCode: null, kind: 'slot', status: 'confirmed', source: 'portal', localDate: today, slotAt: new Date(now.getTime() + 3_600_000), slotMinutes: 30,
+      arriveBy: null, contactKind: 'phone', contact: '84912345678', idDigest: null, verifyDigest: null, verifyExpiresAt: null, ticketId: null, checkedInLate: false,
+      createdAt: now, confirmedAt: now, cancelledAt: null, checkedInAt: null, eraseAfter: null,
+    } as never).execute();
+    await page.getByTestId('tab-bookings').click();
+    const row = page.getByTestId('day-booking-20261234');
+    await row.waitFor();
+    expect(await row.innerText()).toContain('2026 1234');
+    expect(await row.innerText()).toContain('Đã xác nhận');
+    // the number is shown masked, never whole
+    expect(await row.innerText()).not.toContain('912345678');
+    await row.getByTestId('day-booking-cancel').click();
+    await row.getByTestId('day-booking-cancel-yes').click();
+    await expect.poll(() => row.innerText()).toContain('Đã hủy');
+    expect((await stack.t.db.selectFrom('booking').select('status').where('code', '=', '20261234').executeTakeFirstOrThrow()).status).toBe('cancelled');
+    await page.getByTestId('day-bookings').scrollIntoViewIfNeeded();
+    await page.getByTestId('day-bookings').screenshot({ path: path.join(SHOTS, 'day-bookings-vi.png') });
+    await page.getByTestId('tab-reports').click();
+    await page.getByTestId('booking-report').waitFor();
+
     // in English
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByText('Appointments and remote tickets').waitFor();

@@ -1,10 +1,10 @@
-import type { BookingReport, BookingSettings, CapacityBlock, CapacityProposal, CapacityReply, ProcedureInfo } from '@qms/protocol';
+import type { Booking, BookingReport, BookingSettings, CapacityBlock, CapacityProposal, CapacityReply, ProcedureInfo } from '@qms/protocol';
 import { ApiError, type QmsClient } from '@qms/protocol/client';
 
 // The console's calls for appointments (server/src/routes/booking-config.routes.ts and the
 // bookings report), over the shared client's `raw`: its token, its origin, the API's error codes.
 
-async function call<T>(client: QmsClient, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+async function call<T>(client: QmsClient, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await client.raw(method, path, body);
   if (res.status >= 400) {
     const e = (res.body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error ?? {};
@@ -25,6 +25,9 @@ export const bookingApi = {
   proposal: (c: QmsClient, siteId: string) => call<CapacityProposal>(c, 'GET', `${site(siteId)}/booking-capacity/proposal`).then((r) => r.blocks),
   setProcedureInfo: (c: QmsClient, siteId: string, code: string, info: ProcedureInfo) =>
     call<{ info: ProcedureInfo }>(c, 'PUT', `${site(siteId)}/procedures/${encodeURIComponent(code)}/info`, info).then((r) => r.info),
+  /** a day's bookings and remote tickets, by slot (server/src/routes/booking.routes.ts) */
+  day: (c: QmsClient, siteId: string, date: string) => call<{ bookings: Booking[] }>(c, 'GET', `${site(siteId)}/bookings?date=${encodeURIComponent(date)}`).then((r) => r.bookings),
+  cancel: (c: QmsClient, siteId: string, code: string) => call<{ booking: Booking }>(c, 'POST', `${site(siteId)}/bookings/${encodeURIComponent(code)}/cancel`).then((r) => r.booking),
   report: (c: QmsClient, siteId: string, q: { from: string; to: string; within: number }) =>
     call<BookingReport>(c, 'GET', `${site(siteId)}/reports/bookings?${new URLSearchParams({ from: q.from, to: q.to, within: String(q.within) }).toString()}`),
   reportUrl: (c: QmsClient, siteId: string, format: 'csv' | 'xlsx', q: { from: string; to: string; within: number; lang: 'vi' | 'en' }) =>
