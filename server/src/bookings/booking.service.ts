@@ -142,9 +142,8 @@ export class BookingService {
     const contact = await this.contactOf(siteId, input, true);
     const ctx = await this.context(siteId);
     if (!ctx.settings.remoteEnabled) throw new QueueError('REMOTE_NOT_OFFERED', 'This centre does not give numbers from away', 409);
-    const now = this.o.now();
-    await this.remoteArrival(ctx, input.serviceId, now); // refuses when closed, or when the wait runs past closing
-    return this.create(siteId, { ...input, kind: 'remote', source: 'public', contact, baseUrl, slotAt: now.toISOString() });
+    // (create refuses it when the centre is closed, or when the wait runs past closing)
+    return this.create(siteId, { ...input, kind: 'remote', source: 'public', contact, baseUrl, slotAt: this.o.now().toISOString() });
   }
 
   private async create(siteId: string, input: {
@@ -398,13 +397,12 @@ export class BookingService {
     const now = this.o.now();
     const row = await this.find(ctx, input, now);
     refuseUnless(row, ctx, now);
-    const view = await this.view(row, ctx);
     let kind: 'slot' | 'remote' | null;
     let placeAt: Date;
     if (row.kind === 'remote') {
       // (the sweep marks it lapsed; a refusal changes nothing)
       if (now.getTime() > (row.arriveBy ?? row.slotAt).getTime() + ctx.settings.remoteWindowMinutes * 60_000) {
-        throw new QueueError('BOOKING_LAPSED', 'This number was not claimed in time', 409, { arriveBy: view.arriveBy });
+        throw new QueueError('BOOKING_LAPSED', 'This number was not claimed in time', 409, { arriveBy: isoInZone(row.arriveBy ?? row.slotAt, ctx.site.timezone) });
       }
       kind = 'remote';
       placeAt = row.slotAt;

@@ -332,6 +332,15 @@ describe('a remote ticket', () => {
     expect((await checkIn({ code: second.code })).json().error.code).toBe('BOOKING_LAPSED');
   });
 
+  it('is refused while the centre is closed (the lunch break), and nothing is kept', async () => {
+    clock.set(T('12:00'));
+    const before = (await f.t.db.selectFrom('booking').select('id').execute()).length;
+    const res = await api('POST', '/public/sites/PHUONG-DONG-CAM/remote-tickets', undefined, { serviceId: f.services.CT, phone: '0912666009', consent: true });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: 'SITE_CLOSED', details: { opensAt: '2026-11-24T13:30:00.000+07:00' } });
+    expect((await f.t.db.selectFrom('booking').select('id').execute()).length).toBe(before);
+  });
+
   it('is refused when the centre does not offer it', async () => {
     await setRules({ remoteEnabled: false });
     const res = await api('POST', '/public/sites/PHUONG-DONG-CAM/remote-tickets', undefined, { serviceId: f.services.CT, phone: '0912666003', consent: true });
