@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupCode } from '../src/kiosk/check-in.ts';
+import { formatBookingCode as groupCode } from '@qms/ui-shared/format';
 import { IDLE_MS, ScanDetector, type KeyVerdict } from '../src/kiosk/scanner.ts';
 import { TEXTS } from '../src/kiosk/texts.ts';
 

@@ -19,6 +19,9 @@ export function formatDate(instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh'
   return `${p.day}/${p.month}/${p.year}`;
 }
 
+/** A booking's 8-digit code as people read and type it: "1234 5678" (while typed: "1234 5"). */
+export const formatBookingCode = (code: string) => code.replace(/^(\d{4})(\d{1,4})$/, '$1 $2');
+
 /** 09:05 */
 export function formatTime(instant: Date | string, timeZone = 'Asia/Ho_Chi_Minh', seconds = false): string {
   const p = parts(instant, timeZone);

@@ -9,9 +9,6 @@ import type { CheckInReply, CheckInRequest } from '@qms/protocol';
 /** the server answers within a few seconds even when the printer does not */
 const TIMEOUT_MS = 12_000;
 
-/** "12345678" → "1234 5678", as the citizen's booking shows it */
-export const groupCode = (digits: string) => digits.replace(/^(\d{4})(\d{1,4})$/, '$1 $2');
-
 /** a booking's code is 8 digits */
 export const CODE_LENGTH = 8;
 

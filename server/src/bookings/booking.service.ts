@@ -1,10 +1,11 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { BookingRow, Database, Db, SiteRow } from '@qms/db';
 import type {
   Booking, BookingSettings, CheckInReply, PortalBookingRequest, PublicBookingRequest, RemoteTicketRequest, Slot, SlotsReply,
 } from '@qms/protocol';
 import { localDate, localParts, openingState, secondsOfDay, zonedInstant, type Calendar } from '@qms/protocol/calendar';
+import { formatBookingCode, formatDate, formatTime } from '@qms/ui-shared/format';
 import { isEmail, masked, vietnameseMobile } from '../notifications/addresses.ts';
 import type { MessagePurpose } from '../notifications/channels/channel.ts';
 import { LIFETIME_SECONDS } from '../notifications/relay.ts';
@@ -118,7 +119,7 @@ export class BookingService {
     if (!slotStarts.length) return new Map();
     const rows = await db.selectFrom('booking').select(['slotAt', (eb) => eb.fn.countAll<number>().as('n')])
       .where('serviceId', '=', serviceId).where('kind', '=', 'slot').where('slotAt', 'in', slotStarts)
-      .where((eb) => eb.or([eb('status', 'in', ['confirmed', 'checked_in']), eb.and([eb('status', '=', 'unconfirmed'), eb('verifyExpiresAt', '>', now)])]))
+      .where((eb) => holdsPlace(eb, now))
       .groupBy('slotAt').execute();
     return new Map(rows.map((r) => [new Date(r.slotAt).getTime(), Number(r.n)]));
   }
@@ -222,7 +223,7 @@ export class BookingService {
   private async checkLimits(trx: Trx, ctx: SiteContext, address: string, date: string, now: Date) {
     const live = await trx.selectFrom('booking').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('siteId', '=', ctx.site.id).where('contact', '=', address).where('localDate', '=', date)
-      .where((eb) => eb.or([eb('status', 'in', ['confirmed', 'checked_in']), eb.and([eb('status', '=', 'unconfirmed'), eb('verifyExpiresAt', '>', now)])]))
+      .where((eb) => holdsPlace(eb, now))
       .executeTakeFirstOrThrow();
     if (Number(live.n) >= ctx.settings.perContactPerDay) {
       throw new QueueError('BOOKING_LIMIT', `At most ${ctx.settings.perContactPerDay} bookings a day for one phone number or email`, 409, { limit: ctx.settings.perContactPerDay });
@@ -354,7 +355,7 @@ export class BookingService {
       'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//qms//bookings//VI', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH', 'BEGIN:VEVENT',
       `UID:${row.id}@qms`, `DTSTAMP:${utc(this.o.now())}`, `DTSTART:${utc(row.slotAt)}`, `DTEND:${utc(ends)}`,
       `SUMMARY:${text(`${ctx.site.name}: ${service.name.vi} / ${service.name.en}`)}`,
-      `DESCRIPTION:${text(`Mã lịch hẹn / Booking code: ${groupCode(row.code)}\nQuét mã QR hoặc nhập mã tại ki-ốt / Scan the QR code or type the code at the kiosk.\n${bookingUrl(baseUrl, row.publicId)}`)}`,
+      `DESCRIPTION:${text(`Mã lịch hẹn / Booking code: ${formatBookingCode(row.code)}\nQuét mã QR hoặc nhập mã tại ki-ốt / Scan the QR code or type the code at the kiosk.\n${bookingUrl(baseUrl, row.publicId)}`)}`,
       `LOCATION:${text(ctx.site.name)}`, `URL:${bookingUrl(baseUrl, row.publicId)}`, `STATUS:${row.status === 'cancelled' ? 'CANCELLED' : 'CONFIRMED'}`,
       'BEGIN:VALARM', 'ACTION:DISPLAY', 'TRIGGER:-PT1H', `DESCRIPTION:${text(service.name.vi)}`, 'END:VALARM',
       'END:VEVENT', 'END:VCALENDAR',
@@ -480,9 +481,11 @@ export class BookingService {
   private async sendConfirmation(row: BookingRow, ctx: SiteContext, contact: Contact, baseUrl: string) {
     const service = await this.service(row.siteId, row.serviceId);
     const lang = row.lang as Lang;
-    const local = localParts(row.kind === 'remote' ? (row.arriveBy ?? row.slotAt) : row.slotAt, ctx.site.timezone);
-    const time = hhmm(local.seconds);
-    const params = { service: service.name[lang], date: ddmmyyyy(local.date), time, code: groupCode(row.code), link: bookingUrl(baseUrl, row.publicId) };
+    const at = row.kind === 'remote' ? (row.arriveBy ?? row.slotAt) : row.slotAt;
+    const params = {
+      service: service.name[lang], date: formatDate(at, ctx.site.timezone), time: formatTime(at, ctx.site.timezone),
+      code: formatBookingCode(row.code), link: bookingUrl(baseUrl, row.publicId),
+    };
     if (row.kind === 'remote') {
       await this.send(row, ctx, contact, 'remote_ticket', params, 'confirmed');
       return;
@@ -588,6 +591,11 @@ export class BookingService {
   }
 }
 
+/** A booking that holds its place: confirmed or checked in, or waiting for a code still valid. */
+function holdsPlace(eb: ExpressionBuilder<Database, 'booking'>, now: Date) {
+  return eb.or([eb('status', 'in', ['confirmed', 'checked_in']), eb.and([eb('status', '=', 'unconfirmed'), eb('verifyExpiresAt', '>', now)])]);
+}
+
 /** When a booking can be checked in: a slot from `earlyMinutes` before to `lateMinutes` after; a remote ticket until its window closes. */
 export function checkInWindow(row: Pick<BookingRow, 'kind' | 'slotAt' | 'arriveBy'>, settings: BookingSettings): { from: Date; until: Date } {
   if (row.kind === 'remote') {
@@ -630,9 +638,6 @@ function contactOfRow(row: BookingRow, ctx: SiteContext): Contact | null {
 const otpDigest = (otp: string) => createHash('sha256').update(`booking-otp:${otp}`).digest('hex');
 const sameDigest = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 export const bookingUrl = (baseUrl: string, publicId: string) => `${baseUrl}/b/${encodeURIComponent(publicId)}`;
-export const groupCode = (code: string) => code.length === 8 ? `${code.slice(0, 4)} ${code.slice(4)}` : code;
-const hhmm = (seconds: number) => `${String(Math.floor(seconds / 3600)).padStart(2, '0')}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}`;
-const ddmmyyyy = (date: string) => date.split('-').reverse().join('/');
 
 function addDays(date: string, days: number): string {
   let d = date;

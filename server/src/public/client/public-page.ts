@@ -1,5 +1,5 @@
 import type { Booking, PublicCentre, PublicService, Slot, SlotsReply } from '@qms/protocol';
-import { formatDate, formatEstimate, formatNumber, formatTime } from '@qms/ui-shared/format';
+import { formatBookingCode, formatDate, formatEstimate, formatNumber, formatTime } from '@qms/ui-shared/format';
 import { CONSENT, fill, TEXT, type Lang, type TextKey } from './public-text.ts';
 
 // The centre's public pages' one script (public/public-pages.ts renders the pages,
@@ -66,12 +66,6 @@ function dayLabel(day: string): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   const sunday0 = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
   return `${t.weekdays.split('|')[(sunday0 + 6) % 7]} ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
-}
-
-/** The booking code as people read it: "1234 5678", "ABC 123". */
-export function groupCode(code: string): string {
-  const size = code.length % 4 === 0 ? 4 : 3;
-  return code.match(new RegExp(`.{1,${size}}`, 'g'))?.join(' ') ?? code;
 }
 
 // ---- the centre: live figures ---------------------------------------------------------------
@@ -339,7 +333,7 @@ function bookingPage(): void {
     $('title')!.textContent = remote ? t.remoteTitle : t.bookingTitle;
     const live = b.status === 'confirmed' || b.status === 'unconfirmed';
     const changeable = live && b.status === 'confirmed';
-    root.innerHTML = `<section class="card"><p class="muted">${h(t.codeLbl)}</p><p class="bigcode" id="code">${h(groupCode(b.code))}</p>
+    root.innerHTML = `<section class="card"><p class="muted">${h(t.codeLbl)}</p><p class="bigcode" id="code">${h(formatBookingCode(b.code))}</p>
 <p><span class="badge ${live || b.status === 'checked_in' ? 'open' : 'shut'}" id="status">${h(t[`st_${b.status}` as TextKey])}</span></p>
 <dl>${row(t.field, b.serviceName[D.lang], 'field')}${b.procedureCode ? row(t.procedure, D.procedures?.[b.procedureCode]?.[D.lang] ?? b.procedureCode, 'procedure') : ''}
 ${row(t.date, formatDate(b.slotAt, D.tz), 'date')}${remote ? '' : row(t.time, `${formatTime(b.slotAt, D.tz)}–${formatTime(b.slotEndsAt, D.tz)}`, 'time')}
