@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from './types.ts';
@@ -22,6 +23,8 @@ export interface DbOptions {
   /** pool size; default 10 */
   max?: number;
   applicationName?: string;
+  /** keep the statements this pool runs prepared on each connection (preparedStatements); default true, false with QMS_DB_PREPARE=off */
+  prepare?: boolean;
 }
 
 export type Db = Kysely<Database>;
@@ -40,7 +43,84 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
   // drops the broken client on release.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  if (options.prepare ?? process.env.QMS_DB_PREPARE !== 'off') pool.on('connect', preparedStatements);
   return pool;
+}
+
+/** Prepared statements kept per connection at most: beyond, statements are parsed and planned each time. */
+const PREPARED_PER_CONNECTION = 400;
+const names = new Map<string, string>();
+
+/**
+ * Runs each parameterised statement of this connection as a named prepared statement, so
+ * PostgreSQL parses and plans it once per connection instead of on every run. The queue's
+ * statements are few and run thousands of times (planning the issue's position-and-load
+ * statement took twice as long as running it). The name is a digest of the text, so one text
+ * is one statement on every connection; a connection prepares at most PREPARED_PER_CONNECTION
+ * (texts with a variable number of parameters differ), then runs the others as before.
+ * PostgreSQL re-plans a prepared statement by itself when the tables it reads change; one whose
+ * result columns changed (SELECT * after an ALTER TABLE) is dropped and prepared again.
+ */
+function preparedStatements(client: pg.PoolClient): void {
+  type Run = (...args: unknown[]) => Promise<pg.QueryResult>;
+  const run = client.query.bind(client) as unknown as Run;
+  const connection = (client as unknown as { connection: PgConnection }).connection;
+  // ReadyForQuery's status after the last statement: 'I' outside a transaction
+  let idle = true;
+  connection.on('readyForQuery', (message) => {
+    idle = message.status === 'I';
+  });
+  const known = new Set<string>();
+  // prepared statements whose result no longer matches their table (an ALTER TABLE since):
+  // dropped as soon as no transaction is open, and prepared again on their next run
+  const stale = new Set<string>();
+  const forgetStale = async () => {
+    for (const name of stale) {
+      await run(`DEALLOCATE "${name}"`);
+      delete connection.parsedStatements[name];
+      known.delete(name);
+    }
+    stale.clear();
+  };
+  const prepared = async (text: string, values: unknown[]): Promise<pg.QueryResult> => {
+    if (stale.size && idle) await forgetStale();
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `qms_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+      if (names.size < 5000) names.set(text, name);
+    }
+    if (!known.has(name)) {
+      if (known.size >= PREPARED_PER_CONNECTION) return run(text, values);
+      known.add(name);
+    }
+    try {
+      return await run({ name, text, values });
+    } catch (error) {
+      if ((error as { code?: string }).code !== '0A000' || !/cached plan must not change result type/.test(String(error))) throw error;
+      stale.add(name);
+      // inside a transaction the transaction has failed: its caller rolls back (and may retry)
+      if (!idle) throw error;
+      await forgetStale();
+      known.add(name);
+      return run({ name, text, values });
+    }
+  };
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text !== 'string') return run(text, values, callback);
+    if (!Array.isArray(values) || !values.length) {
+      // (a BEGIN after a failed transaction drops the stale statements first)
+      return stale.size && idle ? forgetStale().then(() => run(text, values, callback)) : run(text, values, callback);
+    }
+    if (typeof callback !== 'function') return prepared(text, values);
+    // pg-pool's pool.query passes a callback
+    prepared(text, values).then((result) => callback(null, result), (error: unknown) => callback(error));
+    return undefined;
+  };
+}
+
+interface PgConnection {
+  parsedStatements: Record<string, string>;
+  on(event: 'readyForQuery', listener: (message: { status: string }) => void): void;
 }
 
 /** Each Db's pool, for its figures (GET /metrics): Kysely keeps it to itself. */
