@@ -30,7 +30,8 @@ import { now, sleep } from '../lib/util.ts';
 // Reference: a bare Fastify + pg + socket.io server with no domain rules (floor/reference-server.ts):
 // the same routes, bodies, tokens, clients and sockets, one statement and one event per
 // request. Targets (the reference, the queue server as 1 process and, with --processes=1,2,
-// as 2 processes with QMS_CLUSTER=1 and the clients alternating between them) take turns,
+// as 2 processes with QMS_CLUSTER=1 and the clients alternating between them; 1c: 1 process
+// with QMS_CLUSTER=1, the adapter's cost without a second process) take turns,
 // --rounds times, so each meets the same moments of a shared machine; each has its own database.
 // Phases (--phases): flow (the above), issue (the kiosks alone, no waiting), call (the counters
 // alone, on what the issue phase left, until the backlog is back to its level).
@@ -63,6 +64,9 @@ interface Target {
   name: string;
   kind: 'reference' | 'system';
   servers: (Child & { url: string })[];
+  /** its database (from the bench's namespace), and its ticket table */
+  dbUrl: string;
+  table: 'ticket' | 'bench_ref_ticket';
   clients: KeepAliveClient[];
   sites: LoadSite[];
   fleet?: Fleet;
@@ -103,7 +107,9 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const turnS = ctx.num('turn', 10, 5);
   const warmS = ctx.num('warm', 4, 2);
   const backlogPerCounter = ctx.num('backlog', 8, 8);
-  const processes = String(ctx.args.get('processes') ?? '1').split(',').map(Number).filter((n) => n === 1 || n === 2);
+  // 1: one process; 2: two with QMS_CLUSTER=1; 1c: one process with QMS_CLUSTER=1 (what the adapter alone costs)
+  const variants = String(ctx.args.get('processes') ?? '1').split(',').filter((v) => v === '1' || v === '2' || v === '1c');
+  const processes = variants.map((v) => (v === '2' ? 2 : 1));
   const phases = String(ctx.args.get('phases') ?? 'flow').split(',').filter((p): p is Phase => p === 'flow' || p === 'issue' || p === 'call');
   const netns = ctx.args.has('netns');
   const netemMs = ctx.num('netem', 0, 0);
@@ -163,9 +169,9 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
         await db.destroy();
       }
     };
-    const target = (name: string, kind: Target['kind'], servers: (Child & { url: string })[], sites: LoadSite[]): Target => {
+    const target = (name: string, kind: Target['kind'], servers: (Child & { url: string })[], sites: LoadSite[], dbUrl: string): Target => {
       const t: Target = {
-        name, kind, servers, sites, clients: servers.map((s) => new KeepAliveClient(s.url, kiosksN + countersN)),
+        name, kind, servers, sites, dbUrl, table: kind === 'reference' ? 'bench_ref_ticket' : 'ticket', clients: servers.map((s) => new KeepAliveClient(s.url, kiosksN + countersN)),
         backlog: sites.map(() => 0), waiters: sites.map(() => []), issueWaiters: sites.map(() => []), events: {},
         stats: { flow: newStats(), issue: newStats(), call: newStats() },
         cpu: {} as Target['cpu'],
@@ -183,7 +189,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       tokenFiles.push(file);
       const ref = await startReferenceServer(urlFor(0), file, { host: hostFor(0), wrap: wrapFor(0) });
       started.push(ref);
-      target('reference', 'reference', [ref], sites);
+      target('reference', 'reference', [ref], sites, url);
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       pgPid = postmasterOf(Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid));
@@ -191,21 +197,23 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
     }
     // ---- the queue server, 1 and/or 2 processes ----
     let profiled: QmsServer | undefined;
-    for (const n of processes) {
-      const { url, urlFor } = await database(`system${n}`);
+    for (const variant of variants) {
+      const n = variant === '2' ? 2 : 1;
+      const cluster = variant !== '1';
+      const { url, urlFor } = await database(`system${variant}`);
       const sites = await seed(url);
       const servers: QmsServer[] = [];
       for (let i = 0; i < n; i++) {
         const server = await startQmsServer({
-          databaseUrl: urlFor(i), cluster: n > 1, host: hostFor(i), wrap: wrapFor(i),
+          databaseUrl: urlFor(i), cluster, host: hostFor(i), wrap: wrapFor(i),
           // the inspector stays closed (no cost) until the profile opens it with SIGUSR1
-          nodeArgs: withProfile && n === 1 ? ['--inspect-port=127.0.0.1:0'] : [],
+          nodeArgs: withProfile && variant === '1' ? ['--inspect-port=127.0.0.1:0'] : [],
         });
         started.push(server);
         servers.push(server);
       }
-      if (n === 1) profiled = servers[0];
-      target(n === 1 ? '1 process' : `${n} processes`, 'system', servers, sites);
+      if (variant === '1') profiled = servers[0];
+      target(variant === '1' ? '1 process' : variant === '1c' ? '1 process, QMS_CLUSTER=1' : '2 processes', 'system', servers, sites, url);
     }
 
     // ---- screens: displays and counter terminals of every site, on each target (spread over its processes) ----
@@ -308,6 +316,27 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       stats.seconds += (Math.min(now(), end) - t0) / 1000;
     };
 
+    /**
+     * After issuing alone (and calling alone), each site's queue back to the flow's level, untimed:
+     * the newest waiting tickets beyond it are cancelled straight in the database (the issue phase
+     * outruns the call phase, and the next flow must not start on a queue that holds its kiosks back).
+     */
+    const trim = async (t: Target) => {
+      const c = new pg.Client({ connectionString: t.dbUrl });
+      await c.connect();
+      try {
+        for (const [s, site] of t.sites.entries()) {
+          const excess = t.backlog[s]! - cap;
+          if (excess <= 0) continue;
+          await c.query(`UPDATE ${t.table} SET status = 'cancelled', finished_at = now()
+            WHERE id IN (SELECT id FROM ${t.table} WHERE site_id = $1 AND status = 'waiting' ORDER BY queued_at DESC LIMIT $2)`, [site.siteId, excess]);
+          t.backlog[s] = cap;
+        }
+      } finally {
+        await c.end();
+      }
+    };
+
     // ---- warm-up, then the turns ----
     for (const t of targets) {
       ctx.log(`  warm-up: ${t.name}, flow for ${warmS} s`);
@@ -329,6 +358,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
           ctx.log(`    round ${r + 1}, ${t.name}, ${phase}: ${round((st.finished - before.finished) / dt, 0)} finished/s, ${round((st.issued - before.issued) / dt, 0)} issued/s, ${round((st.called - before.called) / dt, 0)} called/s${st.empty - before.empty ? `, ${st.empty - before.empty} empty calls` : ''}`);
           await sleep(200);
         }
+        if (phases.includes('issue')) await trim(t);
       }
     }
 
@@ -386,6 +416,8 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
 
+    // % of one core ÷ operations per second = ms of CPU per operation, per process
+    const perOp = (a: CpuAccount, perSecond: number) => Object.entries(a.groups).map(([n, pct]) => `${n} ${round((pct * 10) / perSecond, 2)}`).join(', ');
     const lat = (ms: number[]) => { const x = summarize(ms); return `p50 ${round(x.p50, 2)} / p99 ${round(x.p99, 2)} ms (${x.n})`; };
     notes.push(
       `Load average at the start: ${load}; at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (2 cores shared with other work: see "others" in the CPU lines).`,
@@ -395,7 +427,8 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       ...targets.flatMap((t) => phases.map((p) => {
         const st = t.stats[p];
         return `${t.name}, ${p}: ${round(st.finished / st.seconds, 1)} finished/s, ${round(st.issued / st.seconds, 1)} issued/s, ${round(st.called / st.seconds, 1)} called/s over ${round(st.seconds, 1)} s; issue ${lat(st.issueMs)}, call-next ${lat(st.callMs)}, finish ${lat(st.finishMs)}` +
-          `${st.empty ? `; ${st.empty} empty calls` : ''}${Object.keys(st.errors).length ? `; errors ${JSON.stringify(st.errors)}` : ''}. CPU (% of one core): ${describeCpu(cpuOf[t.name]![p]!)}.`;
+          `${st.empty ? `; ${st.empty} empty calls` : ''}${Object.keys(st.errors).length ? `; errors ${JSON.stringify(st.errors)}` : ''}. CPU (% of one core): ${describeCpu(cpuOf[t.name]![p]!)}; ` +
+          `CPU ms per ${p === 'issue' ? 'issue' : 'completed ticket'}: ${perOp(cpuOf[t.name]![p]!, p === 'issue' ? st.issued / st.seconds : st.finished / st.seconds)}.`;
       })),
       `Screens' events during the turns: ${targets.map((t) => `${t.name} ${JSON.stringify(t.events)}`).join('; ')}.`,
       ...profileLines,
@@ -405,8 +438,8 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       name: 'e2e', title: 'End to end: issue, call and finish with screens, against a bare Fastify + pg + socket.io reference',
       figures, notes,
       raw: {
-        load, sitesN, kiosksN, countersN, displaysN, screensN, rounds, turnS, warmS, cap, processes, phases, netns, netemMs, pin,
-        cpu: cpuOf, profileKinds,
+        load, sitesN, kiosksN, countersN, displaysN, screensN, rounds, turnS, warmS, cap, variants, phases, netns, netemMs, pin,
+        cpu: cpuOf, profileKinds, profile: profileLines,
         stats: Object.fromEntries(targets.map((t) => [t.name, Object.fromEntries(phases.map((p) => {
           const st = t.stats[p];
           return [p, { seconds: st.seconds, issued: st.issued, called: st.called, finished: st.finished, empty: st.empty, errors: st.errors, issue: summarize(st.issueMs), call: summarize(st.callMs), finish: summarize(st.finishMs) }];

@@ -35,7 +35,7 @@ const ISSUE = `
     ON CONFLICT (service_id, local_date) DO UPDATE SET last_number = bench_ref_sequence.last_number + 1
     RETURNING last_number)
   INSERT INTO bench_ref_ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, device_id, issued_at, queued_at)
-  SELECT $3, $1, $2, $2, current_date, seq.last_number, $4 || lpad(seq.last_number::text, 3, '0'), 'waiting', $5, now(), now() FROM seq
+  SELECT $3, $1, $2, $2, current_date, seq.last_number, $4 || lpad(seq.last_number::text, greatest(3, length(seq.last_number::text)), '0'), 'waiting', $5, now(), now() FROM seq
   RETURNING id, public_id, service_id, number, code, status, issued_at`;
 const CALL = `
   UPDATE bench_ref_ticket SET status = 'called', counter_id = $2, staff_id = $3, called_at = now()
