@@ -18,7 +18,9 @@ export class KeepAliveClient {
     const url = new URL(base);
     this.host = url.hostname;
     this.port = Number(url.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    // an idle socket is closed by us after 4 s, before the server's keep-alive timeout (10 s by
+    // default) can close it under a request: between turns the clients are idle for long
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 4_000 });
   }
 
   post<T = any>(path: string, token?: string, body: unknown = {}, timeoutMs = 15_000): Promise<JsonReply<T>> {
