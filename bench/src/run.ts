@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { coldStartBench } from './benchmarks/coldstart.ts';
+import { e2eBench } from './benchmarks/e2e.ts';
 import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
 import { renderBench } from './benchmarks/render.ts';
@@ -18,6 +19,7 @@ import { reportBench } from './benchmarks/report.ts';
 import { stormBench } from './benchmarks/storm.ts';
 import { throughputBench } from './benchmarks/throughput.ts';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.ts';
+import { cleanupNamespaces } from './lib/netns.ts';
 import { killAll, ROOT } from './lib/processes.ts';
 import type { BenchContext, BenchResult } from './lib/result.ts';
 import { fmt, parseArgs } from './lib/util.ts';
@@ -26,6 +28,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'latency', needsDb: true, run: (ctx) => latencyBench(ctx) },
   { name: 'notify', needsDb: true, run: notifyBench },
   { name: 'throughput', needsDb: true, run: throughputBench },
+  { name: 'e2e', needsDb: true, run: e2eBench },
   { name: 'storm', needsDb: true, run: stormBench },
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
@@ -42,7 +45,8 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
+    'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }
@@ -61,12 +65,14 @@ const limitMin = Number(args.get('timeout-min') ?? (quick ? 20 : 60));
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${limitMin} min, stopping everything`);
   killAll();
+  cleanupNamespaces(); // e2e --netns
   process.exit(3);
 }, limitMin * 60_000);
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killAll();
+    cleanupNamespaces();
     process.exit(130);
   });
 }

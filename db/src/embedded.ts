@@ -15,6 +15,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** settings for a throwaway test cluster: no fsync, more connections */
   fast?: boolean;
+  /** addresses to listen on (default 127.0.0.1 only; the bench adds its network namespaces' side) */
+  listenAddresses?: string[];
   log?: (line: string) => void;
 }
 
@@ -126,7 +128,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const port = options.port ?? (await freePort());
   const recent: string[] = [];
   // a test run shares one cluster between every test file (each with its own pools and servers)
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${options.fast ? 1000 : 300}`];
+  const flags = ['-c', `listen_addresses=${(options.listenAddresses ?? ['127.0.0.1']).join(',')}`, '-c', 'unix_socket_directories=', '-c', `max_connections=${options.fast ? 1000 : 300}`];
   if (options.fast) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }

@@ -88,3 +88,74 @@ export function familyCpu(parent: number): () => number {
     return round(((ticks * TICK_MS) / (now() - t0)) * 100, 0);
   };
 }
+
+/**
+ * CPU of named groups of processes over one or more windows (start/stop, summed): a group is
+ * fixed pids (a server), a process family (the postmaster and its backends), or the bench
+ * process itself (the load generator and its sockets). The rest of the machine's busy time
+ * is whoever else shares it.
+ */
+export type CpuGroup = { pids: number[] } | { family: number } | { self: true };
+
+export interface CpuAccount {
+  wallS: number;
+  cores: number;
+  /** % of one core, the whole machine (up to cores × 100) */
+  machineBusy: number;
+  /** % of one core per group */
+  groups: Record<string, number>;
+  /** machine busy minus the groups: other processes (other benchmarks on a shared machine) */
+  rest: number;
+}
+
+export class CpuMeter {
+  private wallMs = 0;
+  private machineMs = 0;
+  private readonly ms = new Map<string, number>();
+  private open: { at: number; machine: number; ticks: Map<string, Map<number, number>>; self: NodeJS.CpuUsage } | undefined;
+
+  constructor(private readonly groups: Record<string, CpuGroup>) {}
+
+  private ticks(group: CpuGroup): Map<number, number> {
+    if ('self' in group) return new Map();
+    if ('family' in group) return familyTicks(group.family);
+    return new Map(group.pids.map((pid) => [pid, processTicks(pid)]));
+  }
+
+  start(): void {
+    this.open = {
+      at: now(), machine: machineTicks().busy, self: process.cpuUsage(),
+      ticks: new Map(Object.entries(this.groups).map(([name, g]) => [name, this.ticks(g)])),
+    };
+  }
+
+  stop(): void {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    this.wallMs += now() - o.at;
+    this.machineMs += (machineTicks().busy - o.machine) * TICK_MS;
+    for (const [name, g] of Object.entries(this.groups)) {
+      let ms: number;
+      if ('self' in g) {
+        const u = process.cpuUsage(o.self);
+        ms = (u.user + u.system) / 1000;
+      } else {
+        const before = o.ticks.get(name)!;
+        ms = 0;
+        for (const [pid, t] of this.ticks(g)) if (Number.isFinite(t)) ms += (t - (before.get(pid) ?? 0)) * TICK_MS;
+      }
+      this.ms.set(name, (this.ms.get(name) ?? 0) + ms);
+    }
+  }
+
+  result(): CpuAccount {
+    const pct = (ms: number) => round((ms / this.wallMs) * 100, 0);
+    const groups = Object.fromEntries([...this.ms.entries()].map(([n, ms]) => [n, pct(ms)]));
+    const used = [...this.ms.values()].reduce((a, b) => a + b, 0);
+    return { wallS: round(this.wallMs / 1000, 1), cores: cpus().length, machineBusy: pct(this.machineMs), groups, rest: pct(this.machineMs - used) };
+  }
+}
+
+export const describeCpu = (a: CpuAccount) =>
+  `${Object.entries(a.groups).map(([n, p]) => `${n} ${p}%`).join(', ')}, others ${a.rest}%; machine busy ${a.machineBusy}% of ${a.cores * 100}% (over ${a.wallS} s)`;

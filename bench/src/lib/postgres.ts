@@ -11,6 +11,8 @@ import { createDb, migrateToLatest, startEmbeddedPostgres, type Db, type Embedde
 export interface BenchPostgres {
   adminUrl: string;
   port: number;
+  /** the cluster's data directory (pg_hba.conf) */
+  dataDir: string;
   /** a new migrated database; returns its URL */
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
@@ -23,12 +25,12 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function startBenchPostgres(options: { fast?: boolean; log?: (line: string) => void } = {}): Promise<BenchPostgres> {
+export async function startBenchPostgres(options: { fast?: boolean; listenAddresses?: string[]; log?: (line: string) => void } = {}): Promise<BenchPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), 'qms-bench-pg-'));
   await chmod(dir, 0o755); // PostgreSQL runs as user "postgres" when we are root
   let embedded: EmbeddedPostgresHandle;
   try {
-    embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), fast: options.fast ?? false, database: 'postgres', log: options.log });
+    embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), fast: options.fast ?? false, database: 'postgres', listenAddresses: options.listenAddresses, log: options.log });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -45,6 +47,7 @@ export async function startBenchPostgres(options: { fast?: boolean; log?: (line:
   return {
     adminUrl: embedded.adminUrl,
     port: embedded.port,
+    dataDir: path.join(dir, 'pg'),
     async createDatabase(name) {
       await admin(async (c) => {
         await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);

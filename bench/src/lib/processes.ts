@@ -33,8 +33,11 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = [], scriptArgs: string[] = []): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs, script, ...scriptArgs], {
+/** `wrap`: a command that execs the node process (same pid), e.g. ['ip', 'netns', 'exec', name, 'taskset', '-c', '0']. */
+export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = [], scriptArgs: string[] = [], wrap: string[] = []): Child {
+  const argv = [process.execPath, '--import', 'tsx', ...extraNodeArgs, script, ...scriptArgs];
+  const [command, ...commandArgs] = [...wrap, ...argv];
+  const child = spawn(command!, commandArgs, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -99,6 +102,10 @@ export interface QmsServerOptions {
   env?: NodeJS.ProcessEnv;
   nodeArgs?: string[];
   timeoutMs?: number;
+  /** address to listen on (default 127.0.0.1; a bench network namespace's address with `wrap`) */
+  host?: string;
+  /** command the node process is exec'd through (network namespace, CPU pinning) */
+  wrap?: string[];
 }
 
 /** Node flags for the queue server under test, from QMS_BENCH_SERVER_NODE_ARGS (space-separated), e.g. a GC setting to compare. */
@@ -113,7 +120,7 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
   const c = startChild(path.join(ROOT, 'server/src/main.ts'), {
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
-    HOST: '127.0.0.1',
+    HOST: options.host ?? '127.0.0.1',
     QMS_DEMO: '0',
     QMS_CLUSTER: options.cluster ? '1' : '0',
     QMS_RATE_LIMITS: 'off',
@@ -124,8 +131,8 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     ...options.env,
   }, [...(options.nodeArgs ?? []), ...serverNodeArgs()],
   // the throughput bench's null printers listen on 127.0.0.1, where a site's printers may not be
-  ['--allow-loopback-printers']);
-  const url = `http://127.0.0.1:${port}`;
+  ['--allow-loopback-printers'], options.wrap);
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   await waitHealthy(url, c, options.timeoutMs ?? 60_000);
   return { ...c, url, port, startMs: now() - began };
 }

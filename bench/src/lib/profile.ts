@@ -15,7 +15,7 @@ import { now, sleep } from './util.ts';
 // - sqlProfile: the same routes run in-process (app.inject) on an instrumented Kysely, one at a
 //   time on a quiet database: queries per request, time in SQL, time in JavaScript.
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
@@ -133,7 +133,7 @@ export async function inspect(server: QmsServer) {
   return { send, close: () => ws.close() };
 }
 
-export async function profileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[] }> {
+export async function profileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[]; profile: CpuProfile }> {
   const session = await inspect(server);
   try {
     await session.send('Profiler.enable');
@@ -143,7 +143,7 @@ export async function profileServer(server: QmsServer, ms: number, load: () => P
     await load();
     if (now() - t0 < ms) await sleep(ms - (now() - t0));
     const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop');
-    return { lines: summarizeProfile(profile) };
+    return { lines: summarizeProfile(profile), profile };
   } finally {
     session.close();
   }
@@ -270,4 +270,73 @@ function shortSql(sql: string): string {
   const table = /(?:from|into|update) "?([a-z_]+)"?/.exec(text)?.[1];
   const lock = / for update/.test(text) ? ' for update' : '';
   return table ? `${verb} ${table}${lock}` : verb;
+}
+
+const KINDS: [string, RegExp][] = [
+  ['SQL/pg (pg, pg-protocol: encode, parse rows)', /node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|pgpass)\//],
+  ['Kysely (compile, plugins)', /node_modules\/kysely\//],
+  ['Fastify/validation (routing, hooks, ajv, serialisers)', /node_modules\/(fastify|@fastify\/[^/]+|ajv|ajv-formats|fast-json-stringify|find-my-way|avvio|light-my-request|fast-uri|fast-querystring|secure-json-parse|pino|abstract-logging)\//],
+  ['socket.io (encode, rooms, engine.io, ws)', /node_modules\/(socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|@socket\.io\/[^/]+)\//],
+];
+
+/**
+ * Busy time of a profile by kind of work: each sample goes to its own frame's package, or
+ * (native and builtin frames: JSON, socket writes, crypto) to the first package up its stack;
+ * garbage collection and JSON.parse/stringify get their own lines; the queue server's code is
+ * "domain"; node core's HTTP and net are "node http/net"; the rest "other".
+ */
+export function profileByKind(profile: CpuProfile): { kinds: Record<string, number>; line: string } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const cache = new Map<number, string>();
+  const kindOf = (id: number): string => {
+    const cached = cache.get(id);
+    if (cached) return cached;
+    const self = byId.get(id)!.callFrame;
+    let kind: string | undefined;
+    if (self.functionName === '(garbage collector)') kind = 'GC';
+    else if (self.functionName === '(idle)' || self.functionName === '(program)') kind = self.functionName;
+    else if (!self.url && /^(parse|stringify|JSONParse|JSONStringify)$/.test(self.functionName)) kind = 'JSON parse/stringify';
+    for (let p: number | undefined = id; !kind && p !== undefined; p = parent.get(p)) {
+      const url = byId.get(p)!.callFrame.url;
+      if (!url) continue;
+      kind = KINDS.find(([, re]) => re.test(url))?.[0];
+      if (!kind && /\/(server|db|protocol|hardware)\/src\//.test(url)) kind = 'domain (@qms code)';
+      if (!kind && /^node:(_http|http|net|internal\/(http|stream|net|streams))/.test(url)) kind = 'node http/net/streams';
+      if (!kind && /node_modules\//.test(url)) kind = `other package (${/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1]})`;
+    }
+    kind ??= 'other (node core, builtins)';
+    cache.set(id, kind);
+    return kind;
+  };
+  const us = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (!byId.has(id)) return;
+    const kind = kindOf(id);
+    if (kind === '(idle)') return;
+    busy += dt;
+    us.set(kind, (us.get(kind) ?? 0) + dt);
+  });
+  const kinds = Object.fromEntries([...us.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round((v / busy) * 100, 1)]));
+  return { kinds, line: `By kind of work, % of busy time: ${Object.entries(kinds).map(([k, v]) => `${k} ${v}%`).join('; ')}.` };
+}
+
+/** The functions with the most self time, % of busy time. */
+export function topFunctions(profile: CpuProfile, n = 15): string[] {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const fns = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (!node || node.callFrame.functionName === '(idle)') return;
+    busy += dt;
+    const url = node.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/\/work\/[^/]+\/[^/]+\//, '');
+    const key = `${node.callFrame.functionName || '(anonymous)'}${url ? ` ${url}` : ''}`;
+    fns.set(key, (fns.get(key) ?? 0) + dt);
+  });
+  return [...fns.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${round((v / busy) * 100, 1)}% ${k}`);
 }
