@@ -15,6 +15,7 @@ import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
+import { reportLoadBench } from './benchmarks/reportload.ts';
 import { stormBench } from './benchmarks/storm.ts';
 import { throughputBench } from './benchmarks/throughput.ts';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.ts';
@@ -30,6 +31,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
   { name: 'report', needsDb: true, run: reportBench },
+  { name: 'reportload', needsDb: true, run: reportLoadBench },
 ];
 
 // Options come from argv (`npm run bench -w bench -- --quick`), from QMS_BENCH_ARGS, or from
@@ -42,7 +44,8 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
+    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

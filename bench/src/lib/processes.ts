@@ -98,6 +98,8 @@ export interface QmsServerOptions {
   cluster?: boolean;
   env?: NodeJS.ProcessEnv;
   nodeArgs?: string[];
+  /** more arguments of server/src/main.ts */
+  args?: string[];
   timeoutMs?: number;
 }
 
@@ -124,7 +126,7 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     ...options.env,
   }, [...(options.nodeArgs ?? []), ...serverNodeArgs()],
   // the throughput bench's null printers listen on 127.0.0.1, where a site's printers may not be
-  ['--allow-loopback-printers']);
+  ['--allow-loopback-printers', ...(options.args ?? [])]);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, c, options.timeoutMs ?? 60_000);
   return { ...c, url, port, startMs: now() - began };

@@ -94,6 +94,13 @@ describe('the reports\' own pool', () => {
     await Promise.all(sleeps);
   });
 
+  it('is documented: every report route may answer 503 (OpenAPI)', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/docs/json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const reportPaths = Object.keys(doc.paths).filter((p) => p.includes('/reports/'));
+    expect(reportPaths.length).toBeGreaterThan(10);
+    for (const p of reportPaths) expect(doc.paths[p]!.get!.responses['503'], p).toBeDefined();
+  });
+
   it('reads its settings from the environment, and refuses nonsense', () => {
     expect(loadConfig({}).reports).toEqual({ connections: 2, statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000 });
     expect(loadConfig({
