@@ -45,7 +45,7 @@ for (const [key, value] of Object.entries(process.env)) {
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
     'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
-    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers'].includes(name) && !args.has(name)) {
+    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

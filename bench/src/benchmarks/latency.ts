@@ -65,6 +65,8 @@ export interface LatencyOptions {
   prepare?: (db: import('@qms/db').Db, url: string) => Promise<void>;
   /** arguments of server/src/main.ts (reportload: --reports-on-main-pool) */
   serverArgs?: string[];
+  /** more environment of the server (reportload: QMS_REPORT_CONNECTIONS) */
+  serverEnv?: NodeJS.ProcessEnv;
   /** more load in the system's turns only (reportload: managers pulling reports), started and paused with each */
   turnLoad?: TurnLoad;
   /** the result's title (default: call-to-screen latency, notifications on/off) */
@@ -140,7 +142,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
   await fillFloorTable(url, sites, Math.ceil((rate * floorS * 2.5) / sitesN / 2) + 20);
 
   const server = await startQmsServer({
-    databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'], env: notify === 'off' ? { QMS_NOTIFY_POLL_MS: '0' } : {}, ...(options.serverArgs ? { args: options.serverArgs } : {}),
+    databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'], env: { ...(notify === 'off' ? { QMS_NOTIFY_POLL_MS: '0' } : {}), ...options.serverEnv }, ...(options.serverArgs ? { args: options.serverArgs } : {}),
   });
   const floor = await startFloorServer(url);
   const fleets: Fleet[] = [];

@@ -111,13 +111,16 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const tickets = ctx.num('reportload-tickets', 1_000_000, 200_000);
   const historySites = ctx.num('reportload-sites', 20, 10);
   const managerCount = ctx.num('managers', 5, 5);
+  // the server's QMS_REPORT_CONNECTIONS (default: the server's own, 2)
+  const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
   const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries'].includes(m));
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
     `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts), in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
   ];
-  const raw: Record<string, unknown> = {};
+  if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
+  const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (2)' };
   for (const mode of modes) {
     const label = {
       own: 'managers pulling, reports on their own pool', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
@@ -139,6 +142,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         ctx.log(`  history: ${h.counts.tickets} tickets, ${h.counts.events} events in ${round((now() - t0) / 1000, 0)} s`);
       },
       ...(mode === 'main' ? { serverArgs: ['--reports-on-main-pool'] } : {}),
+      ...(typeof reportConnections === 'string' ? { serverEnv: { QMS_REPORT_CONNECTIONS: reportConnections } } : {}),
       ...(load ? { turnLoad: load } : {}),
     });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
