@@ -16,6 +16,7 @@ import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
+import { reportLoadBench } from './benchmarks/reportload.ts';
 import { stormBench } from './benchmarks/storm.ts';
 import { throughputBench } from './benchmarks/throughput.ts';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.ts';
@@ -33,6 +34,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
   { name: 'report', needsDb: true, run: reportBench },
+  { name: 'reportload', needsDb: true, run: reportLoadBench },
 ];
 
 // Options come from argv (`npm run bench -w bench -- --quick`), from QMS_BENCH_ARGS, or from
@@ -46,7 +48,8 @@ for (const [key, value] of Object.entries(process.env)) {
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
     'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
-    'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds'].includes(name) && !args.has(name)) {
+    'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds',
+    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

@@ -19,6 +19,8 @@ const NOT_FOR_THESE_SCREENS = new Set<ErrorCode>([
   'INVALID_ADDRESS', 'INVALID_PHONE', 'CONTACT_NOT_OFFERED', 'TICKET_NOT_LIVE', 'INVALID_INTEGRATION_KEY', 'NOT_A_COMPLAINT',
   // integration keys of the dossier system
   'INSUFFICIENT_SCOPE',
+  // the manager's reports and exports
+  'REPORT_TIMED_OUT', 'REPORTS_BUSY',
 ]);
 
 const err = (status: number, code: string, message = '', details?: unknown) => new ApiError(status, code, message, details);

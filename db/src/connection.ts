@@ -23,8 +23,28 @@ export interface DbOptions {
   /** pool size; default 10 */
   max?: number;
   applicationName?: string;
+  /** every statement of the pool's connections is cancelled after this (ms; PostgreSQL's statement_timeout); default none */
+  statementTimeoutMs?: number;
+  /** a statement waiting this long for a lock is cancelled (ms; lock_timeout); default none */
+  lockTimeoutMs?: number;
+  /** how long a query waits for a free connection before it fails (ms); default 10 s */
+  waitMs?: number;
+  /** queries waiting for a connection at most: the next one fails at once with PoolBusyError; default no bound */
+  queueLimit?: number;
   /** keep the statements this pool runs prepared on each connection (preparedStatements); default true, false with QMS_DB_PREPARE=off */
   prepare?: boolean;
+}
+
+/**
+ * A query refused a connection: every connection of its pool was taken and `queueLimit`
+ * queries were already waiting (or it waited `waitMs` in vain). Its pool is small on purpose
+ * (the reports' own, server/src/app.ts): the caller answers "busy, try again", never waits on.
+ */
+export class PoolBusyError extends Error {
+  constructor(readonly waitMs: number) {
+    super('Every connection of the pool is in use and its queue is full');
+    this.name = 'PoolBusyError';
+  }
 }
 
 export type Db = Kysely<Database>;
@@ -35,7 +55,10 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'qms',
     types,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.waitMs ?? 10_000,
+    // startup parameters: they hold for every statement of every connection of the pool
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.lockTimeoutMs ? { lock_timeout: options.lockTimeoutMs } : {}),
   });
   // A client losing its connection (database restart) must not crash the process. pg-pool
   // listens only to idle clients; a checked-out one (inside a transaction, or the socket.io
@@ -129,11 +152,31 @@ const pools = new WeakMap<Db, pg.Pool>();
 export function createDb(url: string, options: DbOptions = {}): Db {
   const pool = createPool(url, options);
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: options.queueLimit === undefined ? pool : bounded(pool, options.queueLimit, options.waitMs ?? 10_000) }),
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
   });
   pools.set(db, pool);
   return db;
+}
+
+/**
+ * The pool as Kysely sees it, refusing a query at once when `limit` queries already wait for a
+ * connection (pg-pool's queue has no bound: callers would pile up behind a few long queries).
+ * A wait that times out (pg-pool's connectionTimeoutMillis) is the same refusal.
+ */
+function bounded(pool: pg.Pool, limit: number, waitMs: number) {
+  return {
+    options: pool.options,
+    Client: pg.Client,
+    async connect() {
+      if (pool.idleCount === 0 && pool.waitingCount >= limit) throw new PoolBusyError(waitMs);
+      return pool.connect().catch((error: unknown) => {
+        if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) throw new PoolBusyError(waitMs);
+        throw error;
+      });
+    },
+    end: () => pool.end(),
+  };
 }
 
 /** Connections of a Db's pool: open, idle among them, and queries waiting for one. */

@@ -6,6 +6,8 @@ export const ERROR_CODES = [
   // any request
   'VALIDATION_FAILED', 'BAD_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'RATE_LIMITED',
   'UNAVAILABLE', 'INTERNAL',
+  // reports and exports (503): past the reports' statement time; every report connection taken and their queue full
+  'REPORT_TIMED_OUT', 'REPORTS_BUSY',
   // who is asking
   'UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_CREDENTIALS', 'INVALID_PAIRING_CODE', 'SITE_REQUIRED',
   // issuing

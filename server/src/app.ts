@@ -61,6 +61,12 @@ export interface AppOptions {
   backupTimeZone?: string;
   /** pg pool for the socket.io PostgreSQL adapter (several processes) */
   clusterPool?: pg.Pool;
+  /**
+   * The reports' and exports' own connections. Default: a small pool of their own made from
+   * databaseUrl (config.reports: size, statement and lock timeouts, bounded queue), else db.
+   * The app closes only a pool it made.
+   */
+  reportDb?: Db;
   /** the embedded PostgreSQL this process runs, for /api/health */
   embedded?: { state(): EmbeddedState };
   /**
@@ -162,8 +168,10 @@ export async function buildApp(options: AppOptions) {
   // the notification worker's own few connections, when the app has the database's address: its
   // relaying and bookkeeping then never wait for, nor hold, a connection a call needs
   const notifyDb = options.databaseUrl ? createDb(options.databaseUrl, { max: 3, applicationName: 'qms-notify' }) : options.db;
+  const reportDb = options.reportDb ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config) : options.db);
+  app.decorate('reportDb', reportDb);
   const services = buildServices({
-    db: options.db, notifyDb, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
+    db: options.db, notifyDb, reportDb, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
     agents: agentLink(() => app.realtime), printerAddresses: app.printerAddresses,
     connectedDeviceIds: () => app.realtime.connectedDeviceIds(),
   });
@@ -191,7 +199,7 @@ export async function buildApp(options: AppOptions) {
     db: options.db, embedded: options.embedded,
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
   });
-  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool });
+  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool, reportDb });
   for (const subscriber of SUBSCRIBERS) events.subscribe(subscriber(app));
   app.addHook('onClose', () => events.close());
   // every site's day ends, tickets and all, whether or not anyone is connected
@@ -225,6 +233,7 @@ export async function buildApp(options: AppOptions) {
     await services.notificationWorker.stop();
     if (notifyDb !== options.db) await notifyDb.destroy();
   });
+  if (reportDb !== options.db && reportDb !== options.reportDb) app.addHook('onClose', () => reportDb.destroy());
   await app.register(async (api) => {
     // one line per route file: a route file never registers another
     await api.register(authRoutes);
@@ -251,6 +260,20 @@ export async function buildApp(options: AppOptions) {
   return app;
 }
 
+/**
+ * The reports' own pool: a few connections, so that five managers pulling year-long reports
+ * take at most these from PostgreSQL and never one of the queue's; each statement limited in
+ * time (a report past it answers 503 REPORT_TIMED_OUT), and a bounded queue in front (past it,
+ * 503 REPORTS_BUSY with Retry-After) instead of requests piling up behind long reports.
+ */
+export function createReportDb(url: string, config: Pick<Config, 'reports'>): Db {
+  const r = config.reports;
+  return createDb(url, {
+    max: r.connections, applicationName: 'qms-reports',
+    statementTimeoutMs: r.statementTimeoutMs, lockTimeoutMs: r.lockTimeoutMs, queueLimit: r.queue, waitMs: r.queueWaitMs,
+  });
+}
+
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
 declare module 'fastify' {
@@ -265,5 +288,7 @@ declare module 'fastify' {
     nightlyBackup: NightlyBackupRunner | undefined;
     /** hands committed events to the subscribers (app/dispatcher.ts) */
     events: EventDispatcher;
+    /** the reports' and exports' connections (createReportDb, or the app's db in most tests) */
+    reportDb: Db;
   }
 }

@@ -54,6 +54,22 @@ export interface Config {
   backupKeep: number;
   /** 'HH:MM', the server's local time, at which the nightly backup is taken */
   backupAt: string;
+  /** reports' and exports' own pool, apart from the queue's: a report never takes a connection a call needs */
+  reports: ReportPoolConfig;
+}
+
+/** The reports' pool (app.ts): small, every statement time-limited, a bounded queue in front. */
+export interface ReportPoolConfig {
+  /** connections at most */
+  connections: number;
+  /** a report statement running longer is cancelled: 503 REPORT_TIMED_OUT (ms) */
+  statementTimeoutMs: number;
+  /** a report statement waiting longer for a lock is cancelled, the same way (ms) */
+  lockTimeoutMs: number;
+  /** report queries waiting for a connection at most; the next gets 503 REPORTS_BUSY with Retry-After */
+  queue: number;
+  /** a report query waiting longer than this for a connection gets 503 REPORTS_BUSY (ms) */
+  queueWaitMs: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -156,6 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backupDir: env.QMS_BACKUP_DIR ? path.resolve(env.QMS_BACKUP_DIR) : undefined,
     backupKeep: count('QMS_BACKUP_KEEP', env.QMS_BACKUP_KEEP, 14),
     backupAt: timeOfDay('QMS_BACKUP_AT', env.QMS_BACKUP_AT, '02:00'),
+    reports: {
+      // two: a report's PostgreSQL backend is a core busy; the machine's others stay for the calls
+      connections: count('QMS_REPORT_CONNECTIONS', env.QMS_REPORT_CONNECTIONS, 2),
+      statementTimeoutMs: ms('QMS_REPORT_TIMEOUT_MS', env.QMS_REPORT_TIMEOUT_MS, 30_000, 100),
+      lockTimeoutMs: ms('QMS_REPORT_LOCK_TIMEOUT_MS', env.QMS_REPORT_LOCK_TIMEOUT_MS, 5_000, 100),
+      queue: cap('QMS_REPORT_QUEUE', env.QMS_REPORT_QUEUE, 10),
+      queueWaitMs: ms('QMS_REPORT_QUEUE_WAIT_MS', env.QMS_REPORT_QUEUE_WAIT_MS, 10_000, 100),
+    },
   };
 }
 

@@ -12,6 +12,9 @@ const config = loadConfig();
 // Benchmarks only (bench/src/lib/processes.ts): their null printers listen on 127.0.0.1. A flag
 // on the command line, not an environment variable, so that no site turns it on by accident.
 const allowLoopbackPrinters = process.argv.slice(2).includes('--allow-loopback-printers');
+// Benchmarks only (bench `reportload`): reports on the queue's pool, as before they had their own,
+// to measure what their own pool (app.ts createReportDb, made from databaseUrl) changes.
+const reportsOnMainPool = process.argv.slice(2).includes('--reports-on-main-pool');
 const log = (line: string) => console.log(line);
 
 const opened = await openDatabase(log).catch((error: unknown) => {
@@ -41,9 +44,12 @@ try {
 
 // several processes on one database fan socket events out through PostgreSQL
 const clusterPool = config.cluster ? createPool(opened.url, { max: 4, applicationName: 'qms-socket-adapter' }) : undefined;
-const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded, databaseUrl: opened.url });
+const app = await buildApp({ db, config, logger: { level: config.logLevel }, clusterPool, allowLoopbackPrinters, embedded: opened.embedded, databaseUrl: opened.url,
+  ...(reportsOnMainPool ? { reportDb: db } : {}),
+});
 if (config.demo) demo = await ensureDemoAccess(db, app.services.auth, config.demoPassword);
 if (allowLoopbackPrinters) app.log.warn('--allow-loopback-printers: kiosk printers may be on 127.0.0.1 (benchmarks only)');
+if (reportsOnMainPool) app.log.warn('--reports-on-main-pool: reports share the queue\'s connections (benchmarks only)');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'stopping after an error');

@@ -59,6 +59,24 @@ export interface LatencyOptions {
   notify?: 'on' | 'off';
   /** the CPU and SQL profiles after the measured runs (default true) */
   profile?: boolean;
+  /** the database's name (default latency) */
+  database?: string;
+  /** more data in the database before the server starts (reportload: a year of history) */
+  prepare?: (db: import('@qms/db').Db, url: string) => Promise<void>;
+  /** arguments of server/src/main.ts (reportload: --reports-on-main-pool) */
+  serverArgs?: string[];
+  /** more environment of the server (reportload: QMS_REPORT_CONNECTIONS) */
+  serverEnv?: NodeJS.ProcessEnv;
+  /** more load in the system's turns only (reportload: managers pulling reports), started and paused with each */
+  turnLoad?: TurnLoad;
+  /** the result's title (default: call-to-screen latency, notifications on/off) */
+  title?: string;
+}
+
+/** Load that is part of the system: it runs in the system's turns and is paused (in-flight work finished) for the floor's. */
+export interface TurnLoad {
+  start(serverUrl: string): void;
+  pause(): Promise<void>;
 }
 
 /** Webhook deliveries seen by the receiver during the measured runs (notifications on). */
@@ -116,13 +134,16 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     throw new Error(`open files limit ${fdLimit} is too low for ${socketsPerSet * 2} sockets: raise it (ulimit -n) or pass --counters/--displays/--kiosks`);
   }
 
-  const url = await ctx.database('latency');
+  const url = await ctx.database(options.database ?? 'latency');
   const db = createDb(url, { max: 5 });
+  await options.prepare?.(db, url);
   const sites = await seedLoad(db, { sites: sitesN, countersPerSite: perSite.counters, displaysPerSite: perSite.displays, kiosksPerSite: perSite.kiosks, openCounters: true });
   await prepareFloorTable(url);
   await fillFloorTable(url, sites, Math.ceil((rate * floorS * 2.5) / sitesN / 2) + 20);
 
-  const server = await startQmsServer({ databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'], env: notify === 'off' ? { QMS_NOTIFY_POLL_MS: '0' } : {} });
+  const server = await startQmsServer({
+    databaseUrl: url, nodeArgs: ['--inspect-port=127.0.0.1:0'], env: { ...(notify === 'off' ? { QMS_NOTIFY_POLL_MS: '0' } : {}), ...options.serverEnv }, ...(options.serverArgs ? { args: options.serverArgs } : {}),
+  });
   const floor = await startFloorServer(url);
   const fleets: Fleet[] = [];
   let clientsChild: Child | undefined;
@@ -385,7 +406,9 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     if (floorMode === 'around') {
       ctx.log(`  system: ${rate} calls/s and ${issueRate} issues/s for ${durationS} s over ${sites.length} sites`);
       const systemCpu = cpuMark(pids);
+      options.turnLoad?.start(server.url);
       addUp(await runSystem(durationS));
+      await options.turnLoad?.pause();
       systemCpuLine = cpuSince(systemCpu, pids, named(['queue server', 'floor server (idle)']));
       await sleep(1000);
       lost = pendingQms.size;
@@ -404,7 +427,10 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         turns.push({ kind: 'floor', from: Date.now() });
         await runFloor(floorSlice, 300);
         turns.push({ kind: 'system', from: Date.now() });
+        options.turnLoad?.start(server.url);
         addUp(await runSystem(durationS / slices));
+        // the load's requests in flight finish before the floor's turn (the floor runs bare)
+        await options.turnLoad?.pause();
         await sleep(300); // the last events of the turn arrive (a call's displays, the stats count)
         await until(() => pendingQms.size === 0, 5_000);
         lost += pendingQms.size;
@@ -482,6 +508,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         : `Floor in turns with the system (--floor-mode=interleaved, ${sliceS} s turns, ${floorS * 2} s of floor in all): first half p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; second half p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (same call rate, the same ${layout.length} sockets and rooms).`,
       floorMode === 'around' ? `During the system run: ${systemCpuLine} During the first floor run: ${floorCpuLine}` : `During the measured runs: ${systemCpuLine}`,
       `Load average (1 min) ${round(loadBefore, 2)} before the measured runs, ${round(loadAfter, 2)} after; PostgreSQL checkpoints during them: ${checkpoints}; the checkpointer was busy in ${round(shareWith(pgSamples, /^checkpointer:/) * 100, 0)}% of ${pgSamples.length} samples (every 100 ms); the queue server's pool (20 connections) had at most ${serverBusyMax(pgSamples)} busy at once in them.`,
+      `PostgreSQL backends seen in the timed turns, the floor's and the system's (every 100 ms; server: the queue server's pool, reports: the reports' own pool): ${waitsIn(pgSamples, timedFrom, measuredTo, 8)}.`,
       ...Object.entries(loops).map(([name, r]) => describeLoop(name, r) + '.'),
       ...(turns.length ? [`In the floor's turns / the system's turns: ${Object.entries(loops).map(([name, r]) => {
         const part = (kind: string) => {
@@ -518,7 +545,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     );
     return {
       name: 'latency',
-      title: `Call-to-screen latency (notifications ${notify})`,
+      title: options.title ?? `Call-to-screen latency (notifications ${notify})`,
       figures: [
         { label: 'call → first display, p50', value: round(q.p50, 2), unit: 'ms', floor: round(f.p50, 2), ratio: round(q.p50 / f.p50, 2) },
         { label: 'call → first display, p95', value: round(q.p95, 2), unit: 'ms', floor: round(f.p95, 2), ratio: round(q.p95 / f.p95, 2) },
@@ -535,6 +562,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         notify: lr, floorMode, sliceS, turns, first: q, all: qa, floorFirst: f, floorAll: fa, floorBefore: before, floorAfter: after, callHttp: h, statuses,
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
         slowest: { system: slowest(qmsTimed, 20), floor: slowest(floorTimed, 20) },
+        pgWaits: waitsIn(pgSamples, timedFrom, measuredTo, 12),
       },
     };
   } finally {

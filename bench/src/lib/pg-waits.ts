@@ -26,7 +26,7 @@ export function samplePg(url: string, everyMs = 100): { stop(): Promise<PgSample
       const at = Date.now();
       const { rows } = await client.query<{ k: string; n: number }>(`
         SELECT CASE WHEN backend_type = 'client backend'
-                    THEN CASE WHEN application_name = 'qms-server' THEN 'server' ELSE 'client' END
+                    THEN CASE application_name WHEN 'qms-server' THEN 'server' WHEN 'qms-reports' THEN 'reports' ELSE 'client' END
                          || CASE WHEN state = 'idle in transaction' THEN ' idle in tx' ELSE '' END
                     ELSE backend_type END
                || ':' || CASE WHEN state = 'idle in transaction' THEN 'waiting for the app'

@@ -101,6 +101,8 @@ export interface QmsServerOptions {
   cluster?: boolean;
   env?: NodeJS.ProcessEnv;
   nodeArgs?: string[];
+  /** more arguments of server/src/main.ts */
+  args?: string[];
   timeoutMs?: number;
   /** address to listen on (default 127.0.0.1; a bench network namespace's address with `wrap`) */
   host?: string;
@@ -131,7 +133,7 @@ export async function startQmsServer(options: QmsServerOptions): Promise<QmsServ
     ...options.env,
   }, [...(options.nodeArgs ?? []), ...serverNodeArgs()],
   // the throughput bench's null printers listen on 127.0.0.1, where a site's printers may not be
-  ['--allow-loopback-printers'], options.wrap);
+  ['--allow-loopback-printers', ...(options.args ?? [])], options.wrap);
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   await waitHealthy(url, c, options.timeoutMs ?? 60_000);
   return { ...c, url, port, startMs: now() - began };

@@ -33,6 +33,8 @@ export interface ServiceDeps {
   db: Db;
   /** the notification relay's and worker's connections (a small pool of their own in production); default db */
   notifyDb?: Db;
+  /** the reports' and exports' connections (their own small pool with statement timeouts in production); default db */
+  reportDb?: Db;
   /** the one clock of the app: the engine's, which tests set */
   clock?: () => Date;
   config: Config;
@@ -53,7 +55,7 @@ export interface ServiceDeps {
  * service. Commands come wrapped (app/after-commit.ts): their events are dispatched once they
  * have committed, so no caller publishes anything.
  */
-export function buildServices({ db, notifyDb = db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
+export function buildServices({ db, notifyDb = db, reportDb = db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
   const engine = new QueueService({ db, clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const now = () => engine.now();
   const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
@@ -86,7 +88,8 @@ export function buildServices({ db, notifyDb = db, clock, config, log, dispatch,
     /** configuration changes of the manager console, each telling the site's screens */
     siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db, audit), sites, engine, auth)),
     photos: committing(new StaffPhotoService(db, audit)),
-    reports: new Reports(db, audit),
+    /** on their own connections: a year's report never holds one a call needs (app.ts) */
+    reports: new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now)),
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */

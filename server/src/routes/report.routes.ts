@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ArrivalsHeatmap, BookingReport, DossierReport, REPORT_GROUPS, REPORT_PERIODS, SATISFACTION_GROUPS, SatisfactionReport, SiteParams, SummaryReport } from '@qms/protocol';
+import { ArrivalsHeatmap, BookingReport, ErrorBody, DossierReport, REPORT_GROUPS, REPORT_PERIODS, SATISFACTION_GROUPS, SatisfactionReport, SiteParams, SummaryReport } from '@qms/protocol';
 import { isAdmin, managerOfSite } from '../auth/principal.ts';
 import { allow, who } from '../http/auth.plugin.ts';
-import { errors } from '../http/replies.ts';
+import { errors as commonErrors } from '../http/replies.ts';
+import { reportRefusal } from '../http/report-refusal.ts';
 import { attachment } from '../reports/report.exports.ts';
 import type { ReportFile, ReportScope } from '../reports/reports.ts';
 
@@ -39,10 +40,18 @@ const PeriodQuery = Type.Object({
   lang: Lang,
 }, strict);
 const FORMATS = ['csv', 'xlsx'] as const;
+// every report may answer 503: REPORT_TIMED_OUT, REPORTS_BUSY (with Retry-After), UNAVAILABLE
+const errors = { ...commonErrors, 503: ErrorBody };
 const fileReply = { 200: Type.Unknown({ description: 'the file, streamed' }), ...errors };
 
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { reports } = app.services;
+  // Reports run on their own small pool with a statement timeout (app.ts createReportDb): one
+  // past its time, or finding every report connection taken, is a 503 the console explains,
+  // never a 500. Thrown on, so the app's handler (http/errors.ts) writes the body.
+  app.setErrorHandler((error: Error, request, reply) => {
+    throw reportRefusal(error, reply, request.log);
+  });
 
   /** One site: its managers and admins. */
   const siteScope = async (request: FastifyRequest, siteId: string) => {

@@ -63,6 +63,8 @@ const MESSAGES: Record<string, Text> = {
   INVALID_CAPACITY: { vi: 'Có khung giờ ngoài giờ làm việc, lệch với độ dài khung giờ, hoặc thuộc lĩnh vực của trung tâm khác. Tải lại trang rồi thử lại.', en: 'A block is outside the opening hours, off the block length, or of another site’s field. Reload the page and try again.' },
   UNAVAILABLE: { vi: 'Máy chủ tạm thời không truy cập được cơ sở dữ liệu. Thử lại sau ít phút.', en: 'The server cannot reach its database. Try again in a few minutes.' },
   INTERNAL: { vi: 'Máy chủ gặp lỗi. Vui lòng thử lại.', en: 'The server hit an error. Try again.' },
+  REPORT_TIMED_OUT: { vi: 'Báo cáo chạy quá thời gian cho phép. Hãy chọn khoảng thời gian ngắn hơn, hoặc thử lại lúc ít người xem báo cáo.', en: 'The report took longer than allowed. Choose a shorter range, or try again when fewer reports run.' },
+  REPORTS_BUSY: { vi: 'Máy chủ đang bận với các báo cáo khác. Vui lòng thử lại sau ít giây.', en: 'The server is busy with other reports. Try again in a few seconds.' },
 };
 
 export const EXPLAINED_CODES = Object.keys(MESSAGES);

@@ -1,0 +1,179 @@
+import type { Db } from '@qms/db';
+import { seedAdmin } from '../lib/load-setup.ts';
+import { generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
+import type { BenchContext, BenchResult } from '../lib/result.ts';
+import { round, summarize } from '../lib/stats.ts';
+import { now, sleep } from '../lib/util.ts';
+import { latencyBench, type TurnLoad } from './latency.ts';
+
+// h. A report never slows a call. The `latency` scenario (call → first display, floor in turns
+// with the system) on a database that also holds a year of history (lib/report-history.ts, the
+// `report` benchmark's generator: its own sites, in the same tables as the timed sites'
+// tickets), run up to three ways in one bench run, each on a fresh database:
+// - `own`: with --managers (5) managers pulling year-long reports and exports over HTTP in the
+//   system's turns, reports on their own pool (the server as shipped: QMS_REPORT_CONNECTIONS);
+// - `none`: the same without the managers (the reference for what the managers cost);
+// - `main`: the managers again, the server started with --reports-on-main-pool (reports on the
+//   queue's 20 connections, as before this pool existed);
+// - `summaries` (not by default): the managers pulling the JSON summaries only, no export, on
+//   the reports' own pool: what the exports' formatting in the server's process costs the calls.
+// The floor is the bare server of `latency`, in turns with the system: the managers' load runs
+// in the system's turns only (paused, in-flight reports finished, before each floor turn), so
+// it is part of what the system is measured with, never of the floor.
+
+const SUMMARY_GROUPS = ['service', 'counter', 'staff', 'day', 'hour'] as const;
+type Mode = 'own' | 'none' | 'main' | 'summaries';
+
+interface Pull {
+  kind: string;
+  ms: number;
+  status: number;
+  code?: string;
+  bytes: number;
+}
+
+/** Managers each pulling, one after the other, year-long reports and exports of the history's sites. */
+function managers(count: number, token: () => string, history: () => { siteIds: string[]; busiestSiteId: string }, exports = true): TurnLoad & { pulls: Pull[]; activeMs(): number } {
+  const pulls: Pull[] = [];
+  let active = false;
+  let base = '';
+  let since = 0;
+  let activeMs = 0;
+  const running: Promise<void>[] = [];
+  // where each manager is in the list, kept from one system turn to the next
+  const next = Array.from({ length: count }, (_, m) => m * 3);
+  const year = `from=${encodeURIComponent(`${REPORT_YEAR}-01-01T00:00:00+07:00`)}&to=${encodeURIComponent(`${REPORT_YEAR + 1}-01-01T00:00:00+07:00`)}`;
+  const requests = () => {
+    const h = history();
+    const site = (i: number) => h.siteIds[i % h.siteIds.length]!;
+    return [
+      ...SUMMARY_GROUPS.map((g) => ({ kind: `summary all sites by ${g}`, path: `/reports/summary?${year}&groupBy=${g}` })),
+      ...SUMMARY_GROUPS.map((g, i) => ({ kind: `summary one site by ${g}`, path: `/sites/${site(i)}/reports/summary?${year}&groupBy=${g}` })),
+    ].concat(!exports ? [] : [
+      { kind: 'tickets.csv busiest site, year', path: `/sites/${h.busiestSiteId}/reports/tickets.csv?${year}` },
+      { kind: 'tickets.xlsx one site, year', path: `/sites/${site(1)}/reports/tickets.xlsx?${year}` },
+      { kind: 'summary.xlsx all sites by staff', path: `/reports/summary.xlsx?${year}&groupBy=staff` },
+      { kind: 'satisfaction.xlsx one site, a quarter', path: `/sites/${site(2)}/reports/satisfaction.xlsx?period=quarter&year=${REPORT_YEAR}&quarter=2` },
+    ]);
+  };
+  const manager = async (m: number) => {
+    const list = requests();
+    while (active) {
+      const r = list[next[m]!++ % list.length]!;
+      const t0 = now();
+      let status = 0;
+      let code: string | undefined;
+      let bytes = 0;
+      let retryAfter = 0;
+      try {
+        const res = await fetch(`${base}/api/v1${r.path}`, { headers: { authorization: `Bearer ${token()}` } });
+        status = res.status;
+        if (status === 200) {
+          // read the whole file as a browser saves it
+          const reader = res.body!.getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            bytes += value.length;
+          }
+        } else {
+          const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
+          code = body.error?.code;
+          retryAfter = Number(res.headers.get('retry-after') ?? 0);
+        }
+      } catch (error) {
+        code = `network: ${(error as Error).message}`;
+      }
+      pulls.push({ kind: r.kind, ms: now() - t0, status, ...(code ? { code } : {}), bytes });
+      // a console told "busy" waits as told (at most 2 s here, to keep the pressure on)
+      if (retryAfter) await sleep(Math.min(2_000, retryAfter * 1000));
+    }
+  };
+  return {
+    pulls,
+    activeMs: () => activeMs + (active ? now() - since : 0),
+    start(serverUrl: string) {
+      base = serverUrl;
+      active = true;
+      since = now();
+      running.length = 0;
+      for (let m = 0; m < count; m++) running.push(manager(m));
+    },
+    async pause() {
+      active = false;
+      activeMs += now() - since;
+      await Promise.all(running);
+    },
+  };
+}
+
+export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
+  const tickets = ctx.num('reportload-tickets', 1_000_000, 200_000);
+  const historySites = ctx.num('reportload-sites', 20, 10);
+  const managerCount = ctx.num('managers', 5, 5);
+  // the server's QMS_REPORT_CONNECTIONS (default: the server's own, 2)
+  const reportConnections = ctx.args.get('report-connections');
+  const modesArg = ctx.args.get('reportload-modes');
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries'].includes(m));
+  const figures: BenchResult['figures'] = [];
+  const notes: string[] = [
+    `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts), in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
+  ];
+  if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
+  const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (2)' };
+  for (const mode of modes) {
+    const label = {
+      own: 'managers pulling, reports on their own pool', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
+      summaries: 'managers pulling summaries only (no exports), reports on their own pool',
+    }[mode];
+    ctx.log(`  -- reportload: ${label}`);
+    let admin = '';
+    let history = { siteIds: [] as string[], busiestSiteId: '' };
+    const load = mode === 'none' ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
+    const loadBefore = (await import('node:os')).loadavg()[0]!;
+    const result = await latencyBench(ctx, {
+      notify: 'off', profile: false, database: `reportload_${mode}`,
+      title: `h. latency with reports (${mode})`,
+      prepare: async (db: Db) => {
+        const t0 = now();
+        const h = await generateReportHistory(db, { tickets, sites: historySites });
+        history = { siteIds: h.siteIds, busiestSiteId: h.busiestSiteId };
+        admin = await seedAdmin(db);
+        ctx.log(`  history: ${h.counts.tickets} tickets, ${h.counts.events} events in ${round((now() - t0) / 1000, 0)} s`);
+      },
+      ...(mode === 'main' ? { serverArgs: ['--reports-on-main-pool'] } : {}),
+      ...(typeof reportConnections === 'string' ? { serverEnv: { QMS_REPORT_CONNECTIONS: reportConnections } } : {}),
+      ...(load ? { turnLoad: load } : {}),
+    });
+    const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
+    const p50 = result.figures.find((f) => f.label === 'call → first display, p50')!;
+    figures.push(
+      { label: `call → first display p50, ${label}`, value: p50.value, unit: 'ms', floor: p50.floor, ratio: p50.ratio },
+      { label: `call → first display p99, ${label}`, value: p99.value, unit: 'ms', floor: p99.floor, ratio: p99.ratio, ...(mode === 'own' ? { target: 'p99 ≤ 2× floor', met: (p99.ratio ?? Infinity) <= 2 } : {}) },
+    );
+    const modeNotes = [...result.notes];
+    if (load) {
+      const pulls = load.pulls;
+      const ok = pulls.filter((p) => p.status === 200);
+      const byCode: Record<string, number> = {};
+      for (const p of pulls) if (p.status !== 200) byCode[`${p.status} ${p.code ?? ''}`.trim()] = (byCode[`${p.status} ${p.code ?? ''}`.trim()] ?? 0) + 1;
+      const seconds = load.activeMs() / 1000;
+      const kinds = [...new Set(ok.map((p) => p.kind))].map((k) => {
+        const s = summarize(ok.filter((p) => p.kind === k).map((p) => p.ms));
+        return { kind: k, n: s.n, p50: round(s.p50, 0), max: round(s.max, 0) };
+      });
+      const all = summarize(ok.map((p) => p.ms));
+      figures.push(
+        { label: `reports answered per second (${mode})`, value: round(ok.length / seconds, 2), unit: '/s' },
+        { label: `report time p50 (${mode})`, value: round(all.p50, 0), unit: 'ms' },
+        { label: `reports refused: timed out / busy (${mode})`, value: (byCode['503 REPORT_TIMED_OUT'] ?? 0) + (byCode['503 REPORTS_BUSY'] ?? 0), unit: '' },
+      );
+      modeNotes.unshift(`Managers (${mode}): ${pulls.length} requests in ${round(seconds, 1)} s of system turns, ${ok.length} answered 200 (${round(ok.reduce((a, p) => a + p.bytes, 0) / 1e6, 1)} MB), ${Object.entries(byCode).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none refused'}; all answered: p50 ${round(all.p50, 0)} ms, p99 ${round(all.p99, 0)} ms. By kind: ${kinds.map((k) => `${k.kind} ×${k.n} p50 ${k.p50} ms max ${k.max} ms`).join('; ')}.`);
+      raw[mode] = { latency: result.raw, pulls: { count: pulls.length, ok: ok.length, byCode, seconds, kinds, all } };
+    } else {
+      raw[mode] = { latency: result.raw };
+    }
+    notes.push(`[${mode}] load average ${round(loadBefore, 2)} before this mode. ${modeNotes.join(' ')}`);
+  }
+  return { name: 'reportload', title: 'h. A report never slows a call', figures, notes, raw };
+}
