@@ -13,6 +13,7 @@ import path from 'node:path';
 import { coldStartBench } from './benchmarks/coldstart.ts';
 import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
+import { provinceBench } from './benchmarks/province.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
 import { stormBench } from './benchmarks/storm.ts';
@@ -30,6 +31,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
   { name: 'report', needsDb: true, run: reportBench },
+  { name: 'province', needsDb: true, run: provinceBench },
 ];
 
 // Options come from argv (`npm run bench -w bench -- --quick`), from QMS_BENCH_ARGS, or from
@@ -42,7 +44,8 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
+    'phones', 'speed', 'per-counter', 'from', 'to', 'slice', 'profile'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }
