@@ -8,7 +8,7 @@ import { get, post } from '../lib/http.ts';
 import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, type LoopRecord } from '../lib/loop-monitor.ts';
 import { ipcRequest, ROOT, startChild, startQmsServer, type QmsServer } from '../lib/processes.ts';
-import { profileServer, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
+import { profileServer, serverMemory, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
 import { round, summarize } from '../lib/stats.ts';
@@ -210,6 +210,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
   const inspectable = ['--inspect-port=127.0.0.1:0'];
   let server: QmsServer = await startQmsServer({ databaseUrl: url, port, nodeArgs: inspectable });
   const floor = await startFloorServer(url);
+  floor.child.setMaxListeners(0); // a floor turn's calls wait for their IPC replies together
   const child = startChild(path.join(ROOT, 'bench/src/lib/fleet-child.ts'), {});
   const fleets: Fleet[] = [];
   try {
@@ -381,8 +382,10 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
           agenda.add(vnow() + 5_000 / speed, () => fire(callNext()));
         })()));
       };
-      // officials sit down within the first minute
-      agenda.add(vnow() + (rnd() * 60_000) / speed, () => fire(callNext()));
+      // at `from` every official is already serving someone: the first call comes when that
+      // service ends, anywhere within a service time (not all at once: that would be a storm
+      // of 1,500 calls no real morning has)
+      agenda.add(vnow() + rnd() * serveMs(codeOf.get(counter.serviceIds[0]!) ?? 'HT'), () => fire(callNext()));
     };
 
     // ---- the queues at `from` (untimed), then the officials start ----
@@ -472,6 +475,8 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       await until(() => inFlight === 0, 15_000, 5);
     }).catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
     clearInterval(rssTimer);
+    // what of the RSS is live: the server's memory before and after a full GC
+    const memory = await serverMemory(server).catch(() => undefined);
     const waitingLeft = await db.selectFrom('ticket').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'waiting').executeTakeFirst();
 
     // ---- crash and restart: every device and phone page back ----
@@ -537,6 +542,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       `CPU during the turns: ${cpuLine}`,
       `Load average (1/5/15 min) ${loadBefore.map((x) => round(x, 2)).join(' / ')} before the turns, ${loadAfter.map((x) => round(x, 2)).join(' / ')} after.`,
       ...Object.entries(loops).map(([name, r]) => describeLoop(name, r) + '.'),
+      ...(memory ? [`Server memory (process.memoryUsage, MB) after the peak and the profile: ${JSON.stringify(memory.before)}; after a full GC: ${JSON.stringify(memory.after)}.`] : []),
       `Disconnects during the peak: ${drops} (the child's clients since they connected: ${JSON.stringify(childDrops.reasons)}).`,
       `Crash (SIGKILL) and restart on the same port: the server healthy ${secs((healthyAt - killedAt) / 1000)} s after the kill; ${devicesBackN} of ${devices} devices with a fresh snapshot ${Number.isFinite(crashDevicesS) ? `${secs(crashDevicesS)} s after the kill` : `(not all within ${crashTimeout / 1000} s)`}, ${childFresh.errorsLeft} left in error; ${pagesBack()} of ${openPages.length} open phone pages with a successful poll ${Number.isFinite(crashPagesS) ? `${secs(crashPagesS)} s after the kill` : ''} (a page whose poll failed waits 12 s before the next).`,
       ...profile.lines.map((l) => `Server CPU profile, 15 s more of the replay: ${l}`),
@@ -548,7 +554,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       notes,
       raw: {
         sizes: desc, first: q, floorFirst: f, phone: ph, callHttp: summarize(callHttp), issueHttp: summarize(issueHttp), phoneHttp: summarize(phoneHttp),
-        statuses, turnP50, rss, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter,
+        statuses, turnP50, rss, memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter,
         crash: { devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
       },
