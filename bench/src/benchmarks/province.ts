@@ -24,10 +24,11 @@ import { now, sleep, until } from '../lib/util.ts';
 // The morning is replayed at --speed (10×) its real rate: arrivals by quarter hour with the
 // one-stop centres' shape (the report history's: peak at 09:00, lib/report-history.ts) over
 // --per-counter tickets per counter in a morning, Poisson within each quarter, services drawn by
-// weight; kiosks issue over HTTP; each counter's official calls the next ticket over HTTP, serves
-// it for a log-normal time around 7 min (half for the demo's `quick` services, longer for the
-// services with a longer target wait), compressed by the same speed, finishes it over HTTP, and
-// calls again (after 30 s, compressed, when nobody waits).
+// weight (each service as much as the demo's counters give it time); kiosks issue over HTTP; each
+// counter's official calls the next ticket over HTTP when the counter screen shows someone waiting
+// for its services, serves it for a log-normal time around 7 min (half for the demo's `quick`
+// services, longer for the services with a longer target wait), compressed by the same speed,
+// finishes it over HTTP, and calls again.
 // Phone pages: the citizen's page behind the ticket's QR code (/t/:publicId) has no socket: it
 // polls GET /public/tickets/:publicId every 12 s (5 s while the rating is open, back-off 12 s ×
 // failures after an error), as server/src/phone/client/phone-page.ts does. --phones pages (500)
@@ -52,8 +53,6 @@ const QUARTERS: [string, number][] = [
   ['11:00', 0.4], ['11:15', 0.2],
 ];
 const MORNING_WEIGHT = QUARTERS.reduce((a, [, w]) => a + w, 0);
-/** How often each service is asked for (civil status and certification most, as lib/report-history.ts). */
-const SERVICE_WEIGHT: Record<string, number> = { HT: 30, CT: 25, DD: 15, KD: 10, XH: 8, CA: 12 };
 const PHONE_POLL_MS = 12_000;
 const PHONE_RATING_POLL_MS = 5_000;
 
@@ -179,10 +178,16 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
   const replayMs = ((toMin - fromMin) * 60_000) / speed;
   const arrivals: { at: number; site: number; code: string }[] = [];
   const codes = services.map((s) => s.code);
-  const weightSum = codes.reduce((a, c) => a + (SERVICE_WEIGHT[c] ?? 5), 0);
+  // demand as the demo centre is staffed for it: each counter's time shared among its services,
+  // divided by the service's time (a counter of a long service sees fewer citizens)
+  const serviceWeight = new Map(codes.map((c) => [c, 0]));
+  for (const counter of commune.counters) {
+    for (const c of counter.services) serviceWeight.set(c, serviceWeight.get(c)! + 1 / counter.services.length / serviceMedian.get(c)!);
+  }
+  const weightSum = [...serviceWeight.values()].reduce((a, b) => a + b, 0);
   const pickCode = () => {
     let x = rnd() * weightSum;
-    for (const c of codes) if ((x -= SERVICE_WEIGHT[c] ?? 5) < 0) return c;
+    for (const c of codes) if ((x -= serviceWeight.get(c)!) < 0) return c;
     return codes[0]!;
   };
   let backlogMean = 0;
@@ -346,12 +351,18 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     };
 
     // ---- kiosks and officials ----
+    /** tickets waiting per service, as the counter screen shows them (queue:stats): an official calls when someone waits */
+    const waiting = new Map<string, number>();
     const issue = async (site: LoadSite, code: string) => {
       const kiosk = site.kiosks[Math.floor(rnd() * site.kiosks.length)]!;
       const r = await track(post(server.url, `/sites/${site.siteId}/tickets`, kiosk.token, { serviceId: serviceIdOf(site, code) }));
       count('issue', r.status);
       if (timing) issueHttp.push(r.ms);
-      if (r.status === 201) maybeOpenPhone(r.body.ticket);
+      if (r.status === 201) {
+        const serviceId = serviceIdOf(site, code);
+        waiting.set(serviceId, (waiting.get(serviceId) ?? 0) + 1);
+        maybeOpenPhone(r.body.ticket);
+      }
     };
     /** the calls of the current system turn, for the floor's next turn: [ms into the turn, site, counter] */
     let turnCalls: [number, LoadSite, LoadCounter][] = [];
@@ -361,8 +372,10 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       return (Math.max(90, Math.min(3600, median * Math.exp(0.55 * gauss(rnd)))) * 1000) / speed;
     };
     const official = (site: LoadSite, counter: LoadCounter) => {
-      const callNext = async () => {
+      const callNext = async (): Promise<void> => {
         if (!replaying) return;
+        // nobody waits for this counter's services: the official looks again a little later
+        if (!counter.serviceIds.some((id) => (waiting.get(id) ?? 0) > 0)) return agenda.add(vnow() + 2_000 / speed, () => fire(callNext()));
         const t0 = now();
         if (timing) turnCalls.push([t0 - turnStart, site, counter]);
         pending.set(counter.id, { t0, at: Date.now() });
@@ -374,6 +387,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
         }
         if (timing) callHttp.push(r.ms);
         const ticket = r.body.ticket as { id: string; serviceId: string };
+        waiting.set(ticket.serviceId, Math.max(0, (waiting.get(ticket.serviceId) ?? 0) - 1));
         const page = phones.get(ticket.id);
         if (page) page.calledAt = vnow() - r.ms;
         agenda.add(vnow() + serveMs(codeOf.get(ticket.serviceId) ?? 'HT'), () => fire((async () => {
