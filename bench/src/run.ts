@@ -14,6 +14,7 @@ import { coldStartBench } from './benchmarks/coldstart.ts';
 import { e2eBench } from './benchmarks/e2e.ts';
 import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
+import { provinceBench } from './benchmarks/province.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
 import { reportLoadBench } from './benchmarks/reportload.ts';
@@ -35,6 +36,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'coldstart', needsDb: false, run: coldStartBench },
   { name: 'report', needsDb: true, run: reportBench },
   { name: 'reportload', needsDb: true, run: reportLoadBench },
+  { name: 'province', needsDb: true, run: provinceBench },
 ];
 
 // Options come from argv (`npm run bench -w bench -- --quick`), from QMS_BENCH_ARGS, or from
@@ -49,7 +51,8 @@ for (const [key, value] of Object.entries(process.env)) {
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
     'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
     'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds',
-    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections'].includes(name) && !args.has(name)) {
+    'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections',
+    'phones', 'speed', 'per-counter', 'from', 'to', 'slice', 'profile'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

@@ -10,15 +10,25 @@ import { tokenHash } from '../../../server/src/auth/tokens.ts';
 // (sessions with known tokens) and devices with known tokens. Logging 1,000 officials in
 // through argon2 would measure password hashing, not the queue.
 
+/** A count for every site, or one per site (sites of different sizes). */
+type PerSite = number | readonly number[];
+const at = (n: PerSite | undefined, site: number): number => (typeof n === 'number' ? n : n?.[site] ?? 0);
+
 export interface LoadSpec {
   sites: number;
   /** counters per site, each worked by its own official */
-  countersPerSite: number;
-  displaysPerSite: number;
-  kiosksPerSite: number;
+  countersPerSite: PerSite;
+  displaysPerSite: PerSite;
+  kiosksPerSite: PerSite;
   /** counter terminals as devices (kind "counter"), for the device-socket benchmarks */
-  counterDevicesPerSite?: number;
+  counterDevicesPerSite?: PerSite;
+  /** rating tablets (kind "rating"), one per counter in turn */
+  ratingDevicesPerSite?: PerSite;
   servicesPerSite?: number;
+  /** the services of every site (default S0, S1... with prefixes A, B...) */
+  services?: readonly { code: string; prefix: string; name: { vi: string; en: string } }[];
+  /** the service codes of a site's counter (default two services in turn) */
+  counterServices?: (counterIndex: number) => string[];
   /** open every counter (status open, official assigned) */
   openCounters?: boolean;
   /** a network printer for a kiosk: host/port on 127.0.0.1 */
@@ -48,6 +58,7 @@ export interface LoadSite {
   displays: LoadDevice[];
   kiosks: LoadDevice[];
   counterDevices: LoadDevice[];
+  ratingDevices: LoadDevice[];
 }
 
 const PREFIXES = 'ABCDEFGHJK';
@@ -58,9 +69,12 @@ async function inChunks<T>(rows: T[], size: number, insert: (chunk: T[]) => Prom
 }
 
 export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
-  const servicesPerSite = Math.min(spec.servicesPerSite ?? 5, PREFIXES.length);
+  const servicesPerSite = spec.services?.length ?? Math.min(spec.servicesPerSite ?? 5, PREFIXES.length);
   const run = randomBytes(3).toString('hex');
-  const codes = Array.from({ length: servicesPerSite }, (_, i) => `S${i}`);
+  const services = spec.services ?? Array.from({ length: servicesPerSite }, (_, i) => ({ code: `S${i}`, prefix: PREFIXES[i]!, name: { vi: `Lĩnh vực ${i + 1}`, en: `Field ${i + 1}` } }));
+  const codes = services.map((x) => x.code);
+  const counterServices = spec.counterServices
+    ?? ((c: number) => (servicesPerSite > 1 ? [codes[c % servicesPerSite]!, codes[(c + 1) % servicesPerSite]!] : [codes[0]!]));
   const centre: CentreFile = {
     priorityGroups: [{ code: 'elderly', name: { vi: 'Người cao tuổi', en: 'Elderly' }, rank: 1 }],
     ratingScale: [], ratingReasons: [], announcement: { vi: '', en: '' },
@@ -70,11 +84,8 @@ export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
       name: `Trung tâm thử tải ${s + 1}`,
       timezone: 'Asia/Ho_Chi_Minh',
       openingHours: {}, // open at all times: the bench runs whenever it is started
-      services: codes.map((code, i) => ({ code, prefix: PREFIXES[i]!, name: { vi: `Lĩnh vực ${i + 1}`, en: `Field ${i + 1}` } })),
-      counters: Array.from({ length: spec.countersPerSite }, (_, c) => ({
-        number: c + 1, name: `Quầy ${c + 1}`,
-        services: servicesPerSite > 1 ? [codes[c % servicesPerSite]!, codes[(c + 1) % servicesPerSite]!] : [codes[0]!],
-      })),
+      services: services.map((x) => ({ ...x })),
+      counters: Array.from({ length: at(spec.countersPerSite, s) }, (_, c) => ({ number: c + 1, name: `Quầy ${c + 1}`, services: counterServices(c) })),
     })),
   };
   const siteIds = await seedCentre(db, centre);
@@ -90,7 +101,7 @@ export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
   const sites: LoadSite[] = siteIds.map((siteId, index) => ({
     index, siteId, code: centre.sites[index]!.code,
     services: serviceRows.filter((r) => r.siteId === siteId).sort((a, b) => a.code.localeCompare(b.code)).map((r) => r.id),
-    counters: [], displays: [], kiosks: [], counterDevices: [],
+    counters: [], displays: [], kiosks: [], counterDevices: [], ratingDevices: [],
   }));
   const siteIndex = new Map(sites.map((s) => [s.siteId, s]));
 
@@ -135,10 +146,10 @@ export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
   // devices with known tokens
   const devices: { row: NewDevice; token: string; counterId: string | null; list: LoadDevice[] }[] = [];
   for (const site of sites) {
-    const add = (kind: 'display' | 'kiosk' | 'counter', n: number, list: LoadDevice[]) => {
+    const add = (kind: 'display' | 'kiosk' | 'counter' | 'rating', n: number, list: LoadDevice[]) => {
       for (let i = 0; i < n; i++) {
         const t = token('qd_');
-        const counterId = kind === 'counter' ? site.counters[i % site.counters.length]!.id : null;
+        const counterId = kind === 'counter' || kind === 'rating' ? site.counters[i % site.counters.length]!.id : null;
         const printer = kind === 'kiosk' ? spec.kioskPrinter?.(site.index, i) ?? null : null;
         devices.push({
           token: t, counterId, list,
@@ -150,9 +161,10 @@ export async function seedLoad(db: Db, spec: LoadSpec): Promise<LoadSite[]> {
         });
       }
     };
-    add('display', spec.displaysPerSite, site.displays);
-    add('kiosk', spec.kiosksPerSite, site.kiosks);
-    add('counter', spec.counterDevicesPerSite ?? 0, site.counterDevices);
+    add('display', at(spec.displaysPerSite, site.index), site.displays);
+    add('kiosk', at(spec.kiosksPerSite, site.index), site.kiosks);
+    add('counter', at(spec.counterDevicesPerSite, site.index), site.counterDevices);
+    add('rating', at(spec.ratingDevicesPerSite, site.index), site.ratingDevices);
   }
   await inChunks(devices, 500, async (chunk) => {
     const rows = await db.insertInto('device').values(chunk.map((d) => d.row)).returning('id').execute();
