@@ -102,7 +102,11 @@ export class NotificationRelay {
       messages.push(...await this.messagesOf(trx, row, context, now));
       if (row.type.startsWith('ticket:')) ticketSites.add(row.siteId);
     }
-    for (const siteId of ticketSites) messages.push(...await this.aheadMessages(trx, contexts.get(siteId)!, now));
+    // "N people ahead" goes through a citizen channel: a site with none has nothing to look at
+    for (const siteId of ticketSites) {
+      const context = contexts.get(siteId)!;
+      if (context.channels.size) messages.push(...await this.aheadMessages(trx, context, now));
+    }
     if (messages.length) await trx.insertInto('notification').values(messages).onConflict((oc) => oc.column('dedupeKey').doNothing()).execute();
     await trx.updateTable('outbox').set({ relayedAt: now }).where('id', 'in', rows.map((r) => r.id)).execute();
     return rows.length;

@@ -30,6 +30,47 @@ export async function findService(db: Q, serviceId: string) {
   return db.selectFrom('service').selectAll().where('id', '=', serviceId).executeTakeFirst();
 }
 
+/** What an issue needs to know of its site and service, in one round trip (nothing of it is locked). */
+export interface IssueSettings {
+  site: Pick<SiteRow, 'id' | 'timezone' | 'codeDigits'>;
+  service: { id: string; siteId: string; active: boolean; prefix: string } | null;
+  /** the rank of the requested priority group, if it is configured and active */
+  priorityRank: number | null;
+  priorityKnown: boolean;
+  calendar: Calendar;
+  procedure: { code: string; name: unknown } | null;
+}
+
+export async function issueSettings(db: Q, siteId: string, serviceId: string, priority: string | null, procedureCode: string | null): Promise<IssueSettings | undefined> {
+  const { rows } = await sql<{
+    id: string; timezone: string; codeDigits: number; serviceId: string | null; serviceSiteId: string | null; serviceActive: boolean | null;
+    prefix: string | null; priorityRank: number | null; priorityKnown: boolean; hours: Calendar['hours']; holidays: string[];
+    procedure: { code: string; name: unknown } | null;
+  }>`
+    SELECT s.id, s.timezone, s.code_digits AS "codeDigits",
+      v.id AS "serviceId", v.site_id AS "serviceSiteId", v.active AS "serviceActive", v.prefix,
+      g.rank AS "priorityRank", g.id IS NOT NULL AS "priorityKnown",
+      (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'opens', h.opens, 'closes', h.closes)), '[]')
+        FROM opening_hours h WHERE h.site_id = s.id) AS hours,
+      (SELECT coalesce(json_agg(to_char(d.date, 'YYYY-MM-DD')), '[]') FROM holiday d WHERE d.site_id = s.id) AS holidays,
+      (SELECT json_build_object('code', p.code, 'name', p.name) FROM procedure p
+        WHERE p.service_id = v.id AND p.code = ${procedureCode}) AS procedure
+    FROM site s
+    LEFT JOIN service v ON v.id = ${serviceId}
+    LEFT JOIN priority_group g ON g.site_id = s.id AND g.code = ${priority} AND g.active
+    WHERE s.id = ${siteId}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    site: { id: row.id, timezone: row.timezone, codeDigits: row.codeDigits },
+    service: row.serviceId ? { id: row.serviceId, siteId: row.serviceSiteId!, active: row.serviceActive!, prefix: row.prefix! } : null,
+    priorityRank: row.priorityRank,
+    priorityKnown: row.priorityKnown,
+    calendar: { timezone: row.timezone, hours: row.hours, holidays: row.holidays },
+    procedure: row.procedure,
+  };
+}
+
 /** One of a service's procedures, by its national code. */
 export async function findProcedure(db: Q, serviceId: string, code: string) {
   return db.selectFrom('procedure').select(['code', 'name']).where('serviceId', '=', serviceId).where('code', '=', code).executeTakeFirst();

@@ -132,27 +132,23 @@ export class QueueService {
   }
 
   private async issueNew(input: IssueInput): Promise<Issued> {
-    // What the issue needs to know, read together before the transaction (none of it is locked
-    // or written by it; every statement reads the latest committed state either way).
+    // What the issue needs to know of the site, service, priority group, hours, holidays and
+    // procedure, read in one statement before the transaction (none of it is locked or written
+    // by it; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
-    const [site, service, group, hours, holidays, procedure] = await Promise.all([
-      repo.findSite(this.db, input.siteId),
-      repo.findService(this.db, input.serviceId),
-      priority !== 'none' ? repo.findPriorityGroup(this.db, input.siteId, priority) : undefined,
-      repo.openingHours(this.db, input.siteId),
-      repo.holidays(this.db, input.siteId),
-      input.procedureCode ? repo.findProcedure(this.db, input.serviceId, input.procedureCode) : undefined,
-    ]);
-    if (!site) throw notFound('site', input.siteId);
+    const settings = await repo.issueSettings(this.db, input.siteId, input.serviceId, priority !== 'none' ? priority : null, input.procedureCode ?? null);
+    if (!settings) throw notFound('site', input.siteId);
+    const { site, service } = settings;
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
-    if (priority !== 'none' && !group) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+    if (priority !== 'none' && !settings.priorityKnown) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
+    const procedure = settings.procedure as { code: string; name: { vi: string; en: string } } | null;
     if (input.procedureCode && !procedure) {
       throw new QueueError('UNKNOWN_PROCEDURE', `This service does not list the procedure "${input.procedureCode}"`, 400, { procedureCode: input.procedureCode });
     }
-    const priorityRank = group ? group.rank : null;
+    const priorityRank = priority !== 'none' ? settings.priorityRank : null;
 
     const before = this.clock();
-    const opening = openingState({ timezone: site.timezone, hours, holidays }, before);
+    const opening = openingState(settings.calendar, before);
     if (!opening.open) {
       throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
         409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
