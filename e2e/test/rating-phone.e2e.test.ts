@@ -104,4 +104,21 @@ describe('the phone page and the rating tablet on one ticket', () => {
     await expect.poll(() => tablet.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await ratings(ticket.id)).toEqual([{ score: 2, channel: 'phone' }]);
   });
+
+  it('after a failed poll (a server restart) the page tries again within seconds, not after its 12 s period', async () => {
+    const issued = await api('POST', `/sites/${stack.siteId}/tickets`, kioskToken, { serviceId: stack.services.HT });
+    expect(issued.status).toBe(201);
+    const context = await browser.context({ width: 390, height: 844 });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.clock.install();
+    await page.goto(`${stack.baseUrl}/t/${issued.body.ticket.publicId}`);
+    const down = (route: { abort(code: string): Promise<void> }) => route.abort('connectionrefused');
+    await page.route('**/api/v1/public/tickets/**', down);
+    await page.clock.runFor(12_500); // the page's 12 s poll meets the server down
+    await expect.poll(() => page.locator('#net').isVisible()).toBe(true);
+    await page.unroute('**/api/v1/public/tickets/**', down);
+    await page.clock.runFor(4_000); // the first retry: 3 s, ±25 %
+    await expect.poll(() => page.locator('#net').isHidden(), { timeout: 5_000 }).toBe(true);
+  });
 });

@@ -7,6 +7,8 @@ export interface StatsPublisherOptions {
   emit: (siteId: string, services: ServiceQueue[]) => void;
   /** how long changes of one site are gathered before they are counted */
   delayMs?: number;
+  /** a site's counts start at least this far apart (ms): a busy site is counted about ten times a second, not once per change */
+  minIntervalMs?: number;
   onError?: (error: unknown, siteId: string) => void;
 }
 
@@ -14,18 +16,23 @@ export interface StatsPublisherOptions {
  * `queue:stats` after the commit, coalesced per site. Every ticket move marks its services;
  * a few milliseconds later (or as soon as the site's previous count is done) the marked
  * services of the site are counted in one query and sent in one event. At most one count per
- * site runs at a time, so a burst of calls costs one or two counts rather than one each, and
- * no transaction waits for them.
+ * site runs at a time, and a site's counts start at least minIntervalMs apart, so a burst of
+ * calls costs one or two counts rather than one each, a site busy all morning about ten a
+ * second, and no transaction waits for them. A change after a quiet spell is counted after
+ * delayMs.
  */
 export class StatsPublisher {
   private readonly pending = new Map<string, { serviceIds: Set<string>; at: Date }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
+  private readonly lastStart = new Map<string, number>();
   private readonly delayMs: number;
+  private readonly minIntervalMs: number;
   private closed = false;
 
   constructor(private readonly options: StatsPublisherOptions) {
     this.delayMs = options.delayMs ?? 10;
+    this.minIntervalMs = options.minIntervalMs ?? 100;
   }
 
   /** These services of the site changed at `at` (the engine's time of the change). */
@@ -44,19 +51,22 @@ export class StatsPublisher {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.pending.clear();
+    this.lastStart.clear();
     await Promise.all(this.running.values());
   }
 
   private schedule(siteId: string): void {
+    const since = Date.now() - (this.lastStart.get(siteId) ?? -Infinity);
     this.timers.set(siteId, setTimeout(() => {
       this.timers.delete(siteId);
+      this.lastStart.set(siteId, Date.now());
       const run = this.flush(siteId);
       this.running.set(siteId, run);
       void run.finally(() => {
         this.running.delete(siteId);
         if (this.pending.has(siteId) && !this.closed) this.schedule(siteId);
       });
-    }, this.delayMs));
+    }, Math.max(this.delayMs, this.minIntervalMs - since)));
   }
 
   private async flush(siteId: string): Promise<void> {

@@ -18,11 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => t?.drop());
 
-function publisher(delayMs = 10) {
+function publisher(delayMs = 10, minIntervalMs = 100) {
   const counts: { siteId: string; serviceIds: string[] }[] = [];
   const sent: { siteId: string; services: ServiceQueue[] }[] = [];
   const p = new StatsPublisher({
     delayMs,
+    minIntervalMs,
     compute: async (siteId, serviceIds, at) => {
       counts.push({ siteId, serviceIds: [...serviceIds].sort() });
       return queue.serviceStats(siteId, serviceIds, at);
@@ -35,6 +36,29 @@ function publisher(delayMs = 10) {
 const settle = (ms = 80) => new Promise((r) => setTimeout(r, ms));
 
 describe('StatsPublisher', () => {
+  it('counts a site changing all the time about ten times a second, not once per change, and sends the latest figures', async () => {
+    const { p, counts, sent } = publisher();
+    const busy = await createSite(t.db);
+    const started = Date.now();
+    let marked = 0;
+    while (Date.now() - started < 500) {
+      const r = await queue.issue({ siteId: busy.siteId, serviceId: busy.service.HT! });
+      for (const e of r.events) if (e.name === 'queue:stats-due') p.mark(e.siteId, e.serviceIds, e.at);
+      marked++;
+      await settle(5);
+    }
+    await settle(250);
+    const elapsed = Date.now() - started;
+    expect(marked).toBeGreaterThan(20);
+    // counts start at least 100 ms apart: at most one per 100 ms of the run, plus the first
+    expect(counts.length).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 1);
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    const waitingNow = await queue.serviceStats(busy.siteId, [busy.service.HT!], new Date());
+    expect(sent.at(-1)!.services.find((s) => s.serviceId === busy.service.HT)!.waiting).toBe(waitingNow[0]!.waiting);
+    await p.close();
+  });
+
+
   it('counts a burst of changes of one site once, with every service it touched, after they committed', async () => {
     const { p, counts, sent } = publisher();
     const issued = await Promise.all(Array.from({ length: 12 }, (_, i) =>

@@ -120,7 +120,8 @@ async function poll(): Promise<void> {
   } catch {
     fails++;
     $('net').hidden = false;
-    schedule(Math.min(60000, 12000 * fails));
+    // back soon after a server restart (3, 6, 12 ... s), not all phones of a centre at once
+    schedule(Math.min(60000, 3000 * 2 ** (fails - 1)) * (0.75 + Math.random() * 0.5));
   }
 }
 
