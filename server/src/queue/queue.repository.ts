@@ -83,12 +83,6 @@ export async function issuedProcedure(db: Q, ticketId: string) {
     .where('ticketProcedure.ticketId', '=', ticketId).whereRef('ticketProcedure.addedAt', '=', 'ticket.issuedAt').executeTakeFirst();
 }
 
-export async function findPriorityGroup(db: Q, siteId: string, code: string) {
-  return db.selectFrom('priorityGroup').selectAll()
-    .where('siteId', '=', siteId).where('code', '=', code).where('active', '=', true)
-    .executeTakeFirst();
-}
-
 /** Next ticket number of a service for a local day. The row lock serialises concurrent kiosks;
  * a rolled-back issue rolls the number back too, so numbers have no gaps. */
 export async function nextNumber(trx: Trx, serviceId: string, localDate: string): Promise<number> {
