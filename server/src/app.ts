@@ -271,6 +271,9 @@ export function createReportDb(url: string, config: Pick<Config, 'reports'>): Db
   return createDb(url, {
     max: r.connections, applicationName: 'qms-reports',
     statementTimeoutMs: r.statementTimeoutMs, lockTimeoutMs: r.lockTimeoutMs, queueLimit: r.queue, waitMs: r.queueWaitMs,
+    // a report runs rarely and over ranges of any length: planned for its own parameters each
+    // time, never with a generic plan kept from an earlier range
+    prepare: false,
   });
 }
 
