@@ -22,6 +22,9 @@ type Trx = Transaction<Database>;
 type OutboxRow = Selectable<OutboxTable>;
 export type NewMessage = Insertable<NotificationTable>;
 
+/** outbox facts relayed in one transaction */
+export const RELAY_BATCH = 200;
+
 /** How long a message is worth trying: a call is old news in minutes, a webhook is promised a day. */
 export const LIFETIME_SECONDS: Record<MessagePurpose | 'webhook', number> = {
   webhook: 25 * 3600,
@@ -60,7 +63,7 @@ export class NotificationRelay {
     private readonly log: { warn(obj: object, msg: string): void }) {}
 
   /** Relays up to `limit` facts; returns how many. A fact that cannot be relayed is logged and set aside, never retried forever. */
-  async relay(limit = 200): Promise<number> {
+  async relay(limit = RELAY_BATCH): Promise<number> {
     try {
       return await this.db.transaction().execute((trx) => this.relayIn(trx, limit));
     } catch (error) {

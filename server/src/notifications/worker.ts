@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Db, NotificationTable } from '@qms/db';
 import { DeliveryError, type Channel, type ChannelKind, type MessagePurpose, type Outgoing, type Sent } from './channels/channel.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
-import type { NotificationRelay } from './relay.ts';
+import { RELAY_BATCH, type NotificationRelay } from './relay.ts';
 
 // Delivers the messages the relay wrote, at least once, from any number of processes:
 // - a message is claimed by a lease (FOR UPDATE SKIP LOCKED picks it, locked_until holds it):
@@ -44,8 +44,6 @@ const LONGEST_RETRY_MS = 3_600_000;
 const FAILING_AFTER = 3;
 const FAILING_WINDOW = '15 minutes';
 const MAINTENANCE_MS = 60_000;
-/** outbox facts relayed in one transaction */
-const RELAY_BATCH = 200;
 const LAST_TRY_BEFORE_MS = 5 * 60_000;
 
 /** The wait before attempt n+1, after n failed ones: 15 s, 30 s, 1 min ... up to an hour, ±20 %. */

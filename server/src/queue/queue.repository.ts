@@ -34,18 +34,18 @@ export async function findService(db: Q, serviceId: string) {
 export interface IssueSettings {
   site: Pick<SiteRow, 'id' | 'timezone' | 'codeDigits'>;
   service: { id: string; siteId: string; active: boolean; prefix: string } | null;
-  /** the rank of the requested priority group, if it is configured and active */
+  /** the rank of the requested priority group, if one was asked for and it is configured and active */
   priorityRank: number | null;
   priorityKnown: boolean;
   calendar: Calendar;
-  procedure: { code: string; name: unknown } | null;
+  procedure: { code: string; name: { vi: string; en: string } } | null;
 }
 
 export async function issueSettings(db: Q, siteId: string, serviceId: string, priority: string | null, procedureCode: string | null): Promise<IssueSettings | undefined> {
   const { rows } = await sql<{
     id: string; timezone: string; codeDigits: number; serviceId: string | null; serviceSiteId: string | null; serviceActive: boolean | null;
     prefix: string | null; priorityRank: number | null; priorityKnown: boolean; hours: Calendar['hours']; holidays: string[];
-    procedure: { code: string; name: unknown } | null;
+    procedure: { code: string; name: { vi: string; en: string } } | null;
   }>`
     SELECT s.id, s.timezone, s.code_digits AS "codeDigits",
       v.id AS "serviceId", v.site_id AS "serviceSiteId", v.active AS "serviceActive", v.prefix,

@@ -138,14 +138,12 @@ export class QueueService {
     const priority = input.priority ?? 'none';
     const settings = await repo.issueSettings(this.db, input.siteId, input.serviceId, priority !== 'none' ? priority : null, input.procedureCode ?? null);
     if (!settings) throw notFound('site', input.siteId);
-    const { site, service } = settings;
+    const { site, service, procedure, priorityRank } = settings;
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
     if (priority !== 'none' && !settings.priorityKnown) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
-    const procedure = settings.procedure as { code: string; name: { vi: string; en: string } } | null;
     if (input.procedureCode && !procedure) {
       throw new QueueError('UNKNOWN_PROCEDURE', `This service does not list the procedure "${input.procedureCode}"`, 400, { procedureCode: input.procedureCode });
     }
-    const priorityRank = priority !== 'none' ? settings.priorityRank : null;
 
     const before = this.clock();
     const opening = openingState(settings.calendar, before);
