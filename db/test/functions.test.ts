@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 /** 'f(p_a uuid, p_b timestamptz)' → 'f(uuid, timestamptz)', as to_regprocedure reads it */
-const typesOnly = (signature: string) => signature.replace(/\((.*)\)/, (_all, args: string) =>
+const typesOnly = (signature: string) => signature.replace(/\((.*)\)/s, (_all, args: string) =>
   `(${args.split(',').map((a) => a.trim().split(/\s+/).slice(1).join(' ')).filter(Boolean).join(', ')})`);
 
 describe('database functions', () => {

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CounterRow, Database, NewTicket, NewTicketEvent, SiteRow, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
 import type { Calendar } from '@qms/protocol/calendar';
 import { aheadInOrder, type StreakState, type Waiting } from './call-order.ts';
+import { DEFAULT_SERVICE_SECONDS } from './wait.estimate.ts';
 
 // Every query of the queue engine. Queries that lock rows take a Transaction, so the
 // compiler refuses to run them outside one.
@@ -213,33 +214,12 @@ type Queued = Pick<TicketRow, 'id' | 'serviceId' | 'priorityRank' | 'queuedAt' |
  * ones before it as fall in its first n picks, and a priority ticket the normal ones of the
  * streaks before its turn. Of the counters serving the service, the one nearest to its
  * priority turn is counted (a counter that never called starts with a priority ticket).
- * server/test/queue/call-order.property.test.ts holds the two to each other.
+ * server/test/queue/call-order.property.test.ts holds the two to each other. The count is the
+ * database function qms_ticket_ahead (db/src/functions/qms_issue.ts), which qms_issue calls too.
  */
 function aheadOf(ticket: Queued) {
-  const rank = ticket.priorityRank;
-  const earlier = sql`(t.queued_at, t.issued_at, t.number) < (${ticket.queuedAt}, ${ticket.issuedAt}, ${ticket.number})`;
-  const sameKindBefore = rank === null
-    ? sql`t.priority_rank IS NULL AND ${earlier}`
-    : sql`t.priority_rank IS NOT NULL AND (t.priority_rank < ${rank} OR (t.priority_rank = ${rank} AND ${earlier}))`;
-  const withRatio = rank === null
-    ? sql`w.before + least(w.priority, CASE WHEN w.before >= o.first_normals THEN 1 + (w.before - o.first_normals) / o.ratio ELSE 0 END)`
-    : sql`w.before + least(w.normal, o.first_normals + w.before * o.ratio)`;
-  return sql<number>`
-    SELECT (CASE WHEN o.ratio IS NULL THEN w.before ${rank === null ? sql`+ w.priority` : sql``} ELSE ${withRatio} END)::int
-    FROM (
-      SELECT count(*) FILTER (WHERE ${sameKindBefore}) AS before,
-        count(*) FILTER (WHERE t.priority_rank IS NOT NULL) AS priority,
-        count(*) FILTER (WHERE t.priority_rank IS NULL) AS normal
-      FROM ticket t
-      WHERE t.service_id = ${ticket.serviceId} AND t.status = 'waiting' AND t.id <> ${ticket.id}
-    ) w, (
-      -- (greatest() skips NULL: no ratio must stay NULL)
-      SELECT CASE WHEN s.priority_ratio IS NOT NULL THEN greatest(s.priority_ratio, 1) END AS ratio,
-        greatest(s.priority_ratio - coalesce((
-          SELECT max(coalesce(k.normal_streak, s.priority_ratio)) FROM counter k JOIN counter_service cs ON cs.counter_id = k.id
-          WHERE cs.service_id = v.id AND k.active), s.priority_ratio), 0) AS first_normals
-      FROM service v JOIN site s ON s.id = v.site_id WHERE v.id = ${ticket.serviceId}
-    ) o`;
+  return sql<number>`SELECT qms_ticket_ahead(${ticket.serviceId}::uuid, ${ticket.id}::uuid, ${ticket.priorityRank}::int,
+    ${ticket.queuedAt}::timestamptz, ${ticket.issuedAt}::timestamptz, ${ticket.number}::int)`;
 }
 
 /** Whether a booked ticket waits in the ticket's service (the ticket aside): then the booked streak can change the order. */
@@ -291,25 +271,13 @@ export interface ServiceLoad {
   targetWaitSeconds: number;
 }
 
-const RECENT_SERVED = 20;
-
+/** The loads of a site's services (or some of them): qms_service_load (db/src/functions/qms_issue.ts) for each. */
 function loadsQuery(siteId: string, now: Date, serviceIds?: string[]) {
   const only = serviceIds?.length ? sql`AND s.id = ANY(${serviceIds}::uuid[])` : sql``;
   return sql<ServiceLoad>`
-    SELECT s.id AS "serviceId", s.target_wait_seconds AS "targetWaitSeconds",
-      (SELECT count(*)::int FROM ticket t WHERE t.service_id = s.id AND t.status = 'waiting') AS waiting,
-      (SELECT min(t.queued_at) FROM ticket t WHERE t.service_id = s.id AND t.status = 'waiting') AS "oldestQueuedAt",
-      (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-        WHERE cs.service_id = s.id AND c.active AND c.status = 'open') AS "openCounters",
-      (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-        WHERE cs.service_id = s.id AND c.active AND c.status IN ('open', 'paused')) AS "servingCounters",
-      (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-        WHERE cs.service_id = s.id AND c.active) AS counters,
-      (SELECT avg(extract(epoch FROM r.finished_at - r.called_at))::float8 FROM (
-        SELECT t.finished_at, t.called_at FROM ticket t
-        WHERE t.service_id = s.id AND t.status = 'done' AND t.finished_at > ${now}::timestamptz - interval '14 days' AND t.finished_at <= ${now}
-        ORDER BY t.finished_at DESC LIMIT ${RECENT_SERVED}) r) AS "recentServiceSeconds"
-    FROM service s
+    SELECT s.id AS "serviceId", s.target_wait_seconds AS "targetWaitSeconds", l.waiting, l.oldest_queued_at AS "oldestQueuedAt",
+      l.open_counters AS "openCounters", l.serving_counters AS "servingCounters", l.counters, l.recent_service_seconds AS "recentServiceSeconds"
+    FROM service s CROSS JOIN LATERAL qms_service_load(s.id, ${now}::timestamptz) l
     WHERE s.site_id = ${siteId} AND s.active ${only}
     ORDER BY s.position, s.code`;
 }
@@ -379,6 +347,59 @@ export async function expireDay(db: Q, siteId: string, localDate: string, at: Da
     )
     SELECT * FROM ended ORDER BY service_id, number`.execute(db);
   return rows;
+}
+
+export interface IssueTicket {
+  id: string;
+  publicId: string;
+  siteId: string;
+  serviceId: string;
+  localDate: string;
+  prefix: string;
+  codeDigits: number;
+  priority: string;
+  priorityRank: number | null;
+  lang: string;
+  channel: string;
+  deviceId: string | null;
+  staffId: string | null;
+  issueKey: string | null;
+  /** the engine's clock, read before the call */
+  at: Date;
+  /** the end of the session: a later estimate is refused (SERVICE_CLOSING) */
+  closesAt: Date | null;
+  procedure: { code: string; name: { vi: string; en: string }; source: 'kiosk' | 'counter' } | null;
+}
+
+export type IssueOutcome =
+  | { ticket: TicketRow; servingCounters: number }
+  | { refused: 'SERVICE_CLOSING'; estimatedWaitSeconds: number }
+  /** a booked ticket waits in the service: count the people ahead by replaying call-next's order */
+  | { refused: 'REPLAY_AHEAD' };
+
+/**
+ * A walk-in issue in ONE round trip, run in autocommit (never inside a transaction of the
+ * caller): the database function qms_issue (db/src/functions/qms_issue.ts) takes the number,
+ * counts the people ahead and the load, estimates the wait with DEFAULT_SERVICE_SECONDS for a
+ * service without history, checks the closing time and inserts the ticket, its event and its
+ * procedure. Its refusals roll it all back, the number too.
+ */
+export async function issueTicket(db: Q, i: IssueTicket): Promise<IssueOutcome> {
+  try {
+    const { rows } = await sql<TicketRow & { servingCounters: number }>`
+      SELECT (f.issued).*, f.serving_counters AS "servingCounters" FROM qms_issue(${i.id}::uuid, ${i.publicId}, ${i.siteId}::uuid, ${i.serviceId}::uuid,
+        ${i.localDate}::date, ${i.prefix}, ${i.codeDigits}::int, ${i.priority}, ${i.priorityRank}::int, ${i.lang}, ${i.channel},
+        ${i.deviceId}::uuid, ${i.staffId}::uuid, ${i.issueKey}, ${i.at}::timestamptz, ${i.closesAt}::timestamptz, ${DEFAULT_SERVICE_SECONDS}::float8,
+        ${i.procedure?.code ?? null}, ${i.procedure ? JSON.stringify(i.procedure.name) : null}::jsonb, ${i.procedure?.source ?? null}) f`.execute(db);
+    const { servingCounters, ...ticket } = rows[0]!;
+    return { ticket: ticket as TicketRow, servingCounters };
+  } catch (error) {
+    const e = error as { code?: string; message?: string; detail?: string };
+    if (e.code !== 'QMS01') throw error;
+    if (e.message === 'REPLAY_AHEAD') return { refused: 'REPLAY_AHEAD' };
+    if (e.message === 'SERVICE_CLOSING') return { refused: 'SERVICE_CLOSING', ...JSON.parse(e.detail!) as { estimatedWaitSeconds: number } };
+    throw error;
+  }
 }
 
 /** Inserts a ticket and its first history event, in one round trip (the event's insert runs in a CTE). */

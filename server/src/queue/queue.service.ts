@@ -133,12 +133,12 @@ export class QueueService {
 
   private async issueNew(input: IssueInput): Promise<Issued> {
     // What the issue needs to know of the site, service, priority group, hours, holidays and
-    // procedure, read in one statement before the transaction (none of it is locked or written
-    // by it; every statement reads the latest committed state either way).
+    // procedure, read in one statement before the number is taken (none of it is locked or
+    // written by the issue; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
     const settings = await repo.issueSettings(this.db, input.siteId, input.serviceId, priority !== 'none' ? priority : null, input.procedureCode ?? null);
     if (!settings) throw notFound('site', input.siteId);
-    const { site, service, procedure, priorityRank } = settings;
+    const { site, service, procedure } = settings;
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
     if (priority !== 'none' && !settings.priorityKnown) throw new QueueError('UNKNOWN_PRIORITY', `Priority group "${priority}" is not configured for this site`, 400);
     if (input.procedureCode && !procedure) {
@@ -151,25 +151,56 @@ export class QueueService {
       throw new QueueError('SITE_CLOSED', opening.reason === 'holiday' ? 'The centre is closed today (holiday)' : 'The centre is closed now',
         409, { opensAt: opening.opensAt ? isoInZone(opening.opensAt, site.timezone) : null });
     }
+    const issue: NewIssue = {
+      input, site, service, procedure, priority, priorityRank: settings.priorityRank, closesAt: opening.closesAt,
+      localDate: localDate(before, site.timezone),
+      id: randomUUID(), publicId: randomBytes(16).toString('base64url'),
+      lang: input.lang ?? 'vi', channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
+    };
+    // a walk-in in one round trip; a check-in, or a walk-in where a booked ticket waits, in a transaction
+    return (input.booking ? undefined : await this.issueWalkIn(issue)) ?? this.issueInTransaction(issue);
+  }
 
+  /**
+   * A walk-in ticket in one round trip (repo.issueTicket: the database function qms_issue), which
+   * holds the service's number lock for its own statements only. Undefined when a booked ticket
+   * waits in the service: the people ahead are then counted by replaying call-next's order.
+   */
+  private async issueWalkIn(issue: NewIssue): Promise<Issued | undefined> {
+    const { input, site, service, procedure } = issue;
+    const outcome = await retried(() => repo.issueTicket(this.db, {
+      id: issue.id, publicId: issue.publicId, siteId: site.id, serviceId: service.id, localDate: issue.localDate,
+      prefix: service.prefix, codeDigits: site.codeDigits, priority: issue.priority, priorityRank: issue.priorityRank,
+      lang: issue.lang, channel: issue.channel, deviceId: input.deviceId ?? null, staffId: input.staffId ?? null,
+      issueKey: input.issueKey ?? null, at: this.clock(), closesAt: issue.closesAt,
+      procedure: procedure ? { ...procedure, source: input.deviceId ? 'kiosk' : 'counter' } : null,
+    }));
+    if (!('refused' in outcome)) return this.issued(issue, outcome.ticket, outcome.servingCounters === 0);
+    if (outcome.refused === 'REPLAY_AHEAD') return undefined;
+    throw serviceClosing(issue, outcome.estimatedWaitSeconds);
+  }
+
+  /** An issue in a transaction driven from here: a booking's check-in, or a walk-in counted by replay. */
+  private async issueInTransaction(issue: NewIssue): Promise<Issued> {
+    const { input, site, service, procedure } = issue;
     return this.transaction(async (trx) => {
-      const number = await repo.nextNumber(trx, service.id, localDate(before, site.timezone));
+      const number = await repo.nextNumber(trx, service.id, issue.localDate);
       // read the clock after taking the number, so arrival order follows number order
       const now = this.clock();
       const ticket = {
-        id: randomUUID(),
-        publicId: randomBytes(16).toString('base64url'),
+        id: issue.id,
+        publicId: issue.publicId,
         siteId: site.id,
         issuedServiceId: service.id,
         serviceId: service.id,
-        localDate: localDate(before, site.timezone),
+        localDate: issue.localDate,
         number,
         code: formatCode(service.prefix, number, site.codeDigits),
         status: 'waiting' as const,
-        priority,
-        priorityRank,
-        lang: input.lang ?? 'vi',
-        channel: input.channel ?? (input.deviceId ? 'kiosk' : 'staff'),
+        priority: issue.priority,
+        priorityRank: issue.priorityRank,
+        lang: issue.lang,
+        channel: issue.channel,
         deviceId: input.deviceId ?? null,
         counterId: null,
         staffId: input.staffId ?? null,
@@ -188,11 +219,7 @@ export class QueueService {
       const position = figures.ahead;
       const estimate = estimateWait(figures.load, position);
       // a booked or remote ticket was promised its place: it is not refused for the closing time
-      if (opening.closesAt && !input.booking?.kind && now.getTime() + estimate * 1000 > opening.closesAt.getTime()) {
-        throw new QueueError('SERVICE_CLOSING',
-          `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
-          409, { closesAt: isoInZone(opening.closesAt, site.timezone), estimatedWaitSeconds: estimate });
-      }
+      if (issue.closesAt && !input.booking?.kind && now.getTime() + estimate * 1000 > issue.closesAt.getTime()) throw serviceClosing(issue, estimate);
       const saved = await repo.insertTicketRecorded(trx, { ...ticket, estimatedWaitSeconds: estimate, positionAtIssue: position },
         this.eventRow(ticket, 'issued', null, 'waiting', input, now));
       if (input.booking) {
@@ -207,14 +234,18 @@ export class QueueService {
           serviceId: service.id, source: input.deviceId ? 'kiosk' : 'counter', addedAt: now, addedBy: input.staffId ?? null,
         }).execute();
       }
-
-      // the site is open (checked above), so the shown estimate is the stored one
-      const issued = toTicket(saved, site.timezone, { position, estimatedWaitSeconds: estimate, noCounterOpen: figures.load.servingCounters === 0 });
-      return {
-        value: issued, events: [event('ticket:issued', site.id, { ticket: issued }), statsDue(site.id, [service.id], now)],
-        ...(procedure ? { procedure } : {}),
-      };
+      return this.issued(issue, saved, figures.load.servingCounters === 0);
     });
+  }
+
+  /** The issued ticket and its events. The site is open (checked before the issue), so the shown estimate is the stored one. */
+  private issued(issue: NewIssue, saved: TicketRow, noCounterOpen: boolean): Issued {
+    const { site, procedure } = issue;
+    const ticket = toTicket(saved, site.timezone, { position: saved.positionAtIssue ?? 0, estimatedWaitSeconds: saved.estimatedWaitSeconds ?? 0, noCounterOpen });
+    return {
+      value: ticket, events: [event('ticket:issued', site.id, { ticket }), statsDue(site.id, [saved.serviceId], saved.issuedAt)],
+      ...(procedure ? { procedure } : {}),
+    };
   }
 
   /**
@@ -741,6 +772,28 @@ export class QueueService {
   private transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
     return retried(() => this.db.transaction().execute(work));
   }
+}
+
+/** What an issue has settled before it takes a number. */
+interface NewIssue {
+  input: IssueInput;
+  site: repo.IssueSettings['site'];
+  service: NonNullable<repo.IssueSettings['service']>;
+  procedure: repo.IssueSettings['procedure'];
+  priority: string;
+  priorityRank: number | null;
+  /** the end of the current session, if the site has one today */
+  closesAt: Date | null;
+  localDate: string;
+  id: string;
+  publicId: string;
+  lang: string;
+  channel: string;
+}
+
+function serviceClosing(issue: NewIssue, estimate: number): QueueError {
+  return new QueueError('SERVICE_CLOSING', `The estimated wait (${Math.ceil(estimate / 60)} min) runs past closing time: please come back next session`,
+    409, { closesAt: isoInZone(issue.closesAt!, issue.site.timezone), estimatedWaitSeconds: estimate });
 }
 
 /** Runs `work` again, up to five times in all, while it fails with a deadlock or a serialization failure. */

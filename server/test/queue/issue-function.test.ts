@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
+import { QueueService } from '../../src/queue/queue.service.ts';
+import { serviceLoads } from '../../src/queue/queue.repository.ts';
+import { estimateWait } from '../../src/queue/wait.estimate.ts';
+import { at, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
+
+// A walk-in is issued by the database function qms_issue (db/src/functions/qms_issue.ts) in one
+// round trip. What it computes in SQL must be what the engine computes in TypeScript, and taking
+// the number under a lock held only inside the function must keep arrival order = number order.
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t?.drop());
+
+// Tuesday 24 Nov 2026, 09:00 in Hà Nội (UTC+7)
+const TUESDAY_9AM = '2026-11-24T02:00:00.000Z';
+
+describe('qms_issue', () => {
+  it('stores the estimate estimateWait gives for the load and position read just before, on random histories', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 0, maxLength: 6 }), // service times (ms) of the history
+      fc.integer({ min: 0, max: 5 }), // tickets waiting
+      fc.subarray([1, 2]), // the HT counters open at the issue
+      async (serviceMs, waiting, open) => {
+        const clock = new TestClock(TUESDAY_9AM);
+        const queue = new QueueService({ db: t.db, clock: clock.now });
+        const site = await createSite(t.db);
+        const issue = () => queue.issue({ siteId: site.siteId, serviceId: site.service.HT! }).then((r) => r.value);
+        await openCounter(queue, site, 1);
+        for (const ms of serviceMs) {
+          await issue();
+          const called = (await queue.callNext(at(site, 1))).value!;
+          clock.advance(ms / 1000);
+          await queue.finish({ ...at(site, 1), ticketId: called.id });
+        }
+        for (const n of [1, 2]) if (!open.includes(n)) await queue.closeCounter(at(site, n)).catch(() => undefined);
+        for (const n of open) if (n !== 1) await openCounter(queue, site, n);
+        for (let i = 0; i < waiting; i++) await issue();
+
+        const [load] = await serviceLoads(t.db, site.siteId, clock.now(), [site.service.HT!]);
+        const ticket = await issue();
+        expect(ticket.position).toBe(waiting);
+        expect(ticket.estimatedWaitSeconds).toBe(estimateWait(load!, waiting));
+        const stored = await t.db.selectFrom('ticket').select(['estimatedWaitSeconds', 'positionAtIssue']).where('id', '=', ticket.id).executeTakeFirstOrThrow();
+        expect(stored).toEqual({ estimatedWaitSeconds: estimateWait(load!, waiting), positionAtIssue: waiting });
+      }), { numRuns: 25 });
+  });
+
+  it('keeps arrival order = number order when kiosks race, even if their clocks were read in the other order', async () => {
+    // each read of this clock is 5 ms before the previous one: the later a kiosk reads it, the
+    // earlier its instant, so a number taken later would otherwise carry an earlier instant
+    let ms = new Date(TUESDAY_9AM).getTime() + 60_000;
+    const queue = new QueueService({ db: t.db, clock: () => new Date(ms -= 5) });
+    const site = await createSite(t.db);
+    const tickets = await Promise.all(Array.from({ length: 12 }, () => queue.issue({ siteId: site.siteId, serviceId: site.service.HT! }).then((r) => r.value)));
+    const byNumber = tickets.sort((a, b) => a.number - b.number);
+    expect(byNumber.map((x) => x.number)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(byNumber.map((x) => x.position)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const instants = byNumber.map((x) => Date.parse(x.issuedAt));
+    expect(instants).toEqual([...instants].sort((a, b) => a - b));
+
+    ms = new Date(TUESDAY_9AM).getTime() + 120_000;
+    await openCounter(queue, site, 1);
+    const called: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const next = (await queue.callNext(at(site, 1))).value!;
+      called.push(next.code);
+      await queue.finish({ ...at(site, 1), ticketId: next.id });
+    }
+    expect(called).toEqual(byNumber.map((x) => x.code));
+  });
+
+  it('keeps an instant more than a second before the previous number as it is (a scripted history)', async () => {
+    const clock = new TestClock(TUESDAY_9AM);
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    const site = await createSite(t.db);
+    const issue = () => queue.issue({ siteId: site.siteId, serviceId: site.service.HT! }).then((r) => r.value);
+    clock.set('2026-11-24T02:30:00.000Z');
+    const first = await issue();
+    clock.set('2026-11-24T02:29:59.600Z'); // 0.4 s before: a race, takes the previous instant
+    const second = await issue();
+    clock.set('2026-11-24T02:10:00.000Z'); // 20 min before: kept
+    const third = await issue();
+    expect([first, second, third].map((x) => x.issuedAt)).toEqual([
+      expect.stringMatching(/^2026-11-24T09:30:00\.00\d\+07:00$/), first.issuedAt, expect.stringMatching(/^2026-11-24T09:10:00\.00\d\+07:00$/),
+    ]);
+  });
+});
