@@ -17,6 +17,7 @@ import * as auditLog from './migrations/2026-12-05T19-30-00_audit-log.ts';
 import * as channelFailingOnce from './migrations/2026-12-05T20-00-00_channel-failing-once.ts';
 import * as bookings from './migrations/2026-12-05T21-30-00_bookings.ts';
 import * as issueFunction from './migrations/2026-12-06T04-00-00_issue-function.ts';
+import * as callNextByServices from './migrations/2026-12-06T04-30-00_call-next-by-services.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T20-00-00_channel-failing-once': channelFailingOnce,
   '2026-12-05T21-30-00_bookings': bookings,
   '2026-12-06T04-00-00_issue-function': issueFunction,
+  '2026-12-06T04-30-00_call-next-by-services': callNextByServices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,7 +4,8 @@ import type { DbFunction } from './function.ts';
 // docs/performance.md, "Call-to-screen latency"): the one place a ticket goes from waiting to
 // called by "call next". Its current body; the migrations that changed it are its history
 // (2026-11-24T13-00-00 made it, 15-00-00 added the overload with the official's sites,
-// 2026-12-04T19-00-00 the day's condition on the pick, 2026-12-05T21-30-00 the booked streak).
+// 2026-12-04T19-00-00 the day's condition on the pick, 2026-12-05T21-30-00 the booked streak,
+// 2026-12-06T04-30-00 the pick by the counter's services).
 //
 // Why PL/pgSQL and not one SQL statement: in READ COMMITTED a statement reads from a snapshot
 // taken when it starts, so a statement that first waits for the counter's lock would check "the
@@ -39,6 +40,8 @@ DECLARE
   v_priority_first boolean;
   v_walk_in_first boolean;
   v_today date;
+  v_services uuid[];
+  v_positions integer[];
 BEGIN
   -- the counter, locked, with its site's rules (the site is not locked)
   SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, k.site_id, s.service_order, s.priority_ratio, s.timezone
@@ -81,12 +84,18 @@ BEGIN
   END IF;
   v_today := (p_at AT TIME ZONE c.timezone)::date;
 
+  -- the counter's services, in its order: the pick reads their waiting tickets by the index on
+  -- (service_id, ...) WHERE status = 'waiting'. A join with counter_service let the planner scan
+  -- every live ticket of every site instead, when its statistics said there were few (they are
+  -- a day old in the morning: autoanalyze waits for a tenth of the table to change).
+  SELECT array_agg(cs.service_id ORDER BY cs.position), array_agg(cs.position ORDER BY cs.position) INTO v_services, v_positions
+    FROM counter_service cs WHERE cs.counter_id = p_counter;
+
   -- two counters never get the same ticket, and neither waits for the other
   SELECT t.id INTO v_picked
     FROM ticket t
-    JOIN counter_service cs ON cs.service_id = t.service_id AND cs.counter_id = p_counter
-    WHERE t.status = 'waiting' AND t.local_date >= v_today
-    ORDER BY CASE WHEN v_strict THEN cs.position END,
+    WHERE t.service_id = ANY (v_services) AND t.status = 'waiting' AND t.site_id = c.site_id AND t.local_date >= v_today
+    ORDER BY CASE WHEN v_strict THEN v_positions[array_position(v_services, t.service_id)] END,
       CASE WHEN v_priority_first THEN t.priority_rank IS NULL ELSE t.priority_rank IS NOT NULL END,
       CASE WHEN v_walk_in_first THEN t.booking_kind IS NOT DISTINCT FROM 'slot' END,
       t.priority_rank, t.queued_at, t.issued_at, t.number, t.id
