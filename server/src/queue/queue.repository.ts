@@ -128,6 +128,43 @@ export async function lockCounterAtSite(trx: Trx, counterId: string): Promise<{ 
   };
 }
 
+/**
+ * A ticket and the counter acting on it, both locked (the counter first, as call-next locks
+ * them), with the counter's site rules and the official the ticket's history names (its
+ * caller, else the counter's), in one round trip. Undefined when the counter or the ticket does
+ * not exist: the caller then finds out which, the slower way.
+ */
+export async function lockTicketAtCounter(trx: Trx, counterId: string, ticketId: string): Promise<{
+  counter: CounterRow; site: SiteRules; row: TicketRow; official: { id: string; displayName: string; photoEtag: string | null } | null;
+} | undefined> {
+  const { rows } = await sql<TicketRow & {
+    kId: string; kSiteId: string; kNumber: number; kName: string; kStatus: CounterRow['status']; kStaffId: string | null; kPauseReason: string | null;
+    kStatusChangedAt: Date; kNormalStreak: number | null; kBookedStreak: number | null; kActive: boolean;
+    siteTimezone: string; siteServiceOrder: SiteRules['serviceOrder']; sitePriorityRatio: number | null; siteTransferToFront: boolean;
+    officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
+  }>`
+    SELECT t.*, k.id AS k_id, k.site_id AS k_site_id, k.number AS k_number, k.name AS k_name, k.status AS k_status, k.staff_id AS k_staff_id,
+      k.pause_reason AS k_pause_reason, k.status_changed_at AS k_status_changed_at, k.normal_streak AS k_normal_streak,
+      k.booked_streak AS k_booked_streak, k.active AS k_active,
+      s.timezone AS site_timezone, s.service_order AS site_service_order, s.priority_ratio AS site_priority_ratio, s.transfer_to_front AS site_transfer_to_front,
+      u.id AS official_id, u.display_name AS official_name, p.etag AS official_photo_etag
+    FROM counter k JOIN site s ON s.id = k.site_id JOIN ticket t ON t.id = ${ticketId}
+      LEFT JOIN app_user u ON u.id = coalesce(t.staff_id, k.staff_id) LEFT JOIN staff_photo p ON p.user_id = u.id
+    WHERE k.id = ${counterId}
+    FOR UPDATE OF k, t`.execute(trx);
+  const found = rows[0];
+  if (!found) return undefined;
+  const { kId, kSiteId, kNumber, kName, kStatus, kStaffId, kPauseReason, kStatusChangedAt, kNormalStreak, kBookedStreak, kActive,
+    siteTimezone, siteServiceOrder, sitePriorityRatio, siteTransferToFront, officialId, officialName, officialPhotoEtag, ...row } = found;
+  return {
+    counter: { id: kId, siteId: kSiteId, number: kNumber, name: kName, status: kStatus, staffId: kStaffId, pauseReason: kPauseReason,
+      statusChangedAt: kStatusChangedAt, normalStreak: kNormalStreak, bookedStreak: kBookedStreak, active: kActive },
+    site: { id: kSiteId, timezone: siteTimezone, serviceOrder: siteServiceOrder, priorityRatio: sitePriorityRatio, transferToFront: siteTransferToFront },
+    row,
+    official: officialId ? { id: officialId, displayName: officialName!, photoEtag: officialPhotoEtag } : null,
+  };
+}
+
 /** Updates a locked ticket and appends its history event in one round trip. */
 export async function updateTicketRecorded(trx: Trx, ticketId: string, changes: TicketUpdate, event: NewTicketEvent): Promise<TicketRow> {
   return trx.with('recorded', (db) => db.insertInto('ticketEvent').values(event).returning('id'))

@@ -585,7 +585,7 @@ export class QueueService {
 
   private async move(input: TicketAtCounter, action: TicketAction, changes: (now: Date) => TicketUpdate): Promise<Result<Ticket>> {
     return this.transaction(async (trx) => {
-      const { site, counter, row } = await this.ticketAtCounter(trx, input);
+      const { site, counter, row, official } = await this.ticketAtCounter(trx, input);
       const step = transition(row.status, action, row.code);
       const now = this.clock();
       const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, ...changes(now) },
@@ -594,7 +594,7 @@ export class QueueService {
       const events: DomainEvent[] = [event('ticket:updated', site.id, { ticket })];
       if (step.to === 'done') {
         const staffId = saved.staffId ?? counter.staffId;
-        const staff = (await this.staffRefs(trx, [staffId])).get(staffId ?? '');
+        const staff = official?.id === staffId ? official : (await this.staffRefs(trx, [staffId])).get(staffId ?? '');
         events.push(event('rating:requested', site.id, {
           ticketId: saved.id, counterId: counter.id,
           staff: { displayName: staff?.displayName ?? '', ...(staff?.photoUrl ? { photoUrl: staff.photoUrl } : {}) },
@@ -604,10 +604,15 @@ export class QueueService {
     });
   }
 
-  /** The ticket, locked, checked to be at the counter the actor works. */
-  private async ticketAtCounter(trx: Trx, input: TicketAtCounter) {
-    const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: false });
-    const row = await repo.lockTicket(trx, input.ticketId);
+  /**
+   * The ticket, locked, checked to be at the counter the actor works, and the official its
+   * history names (for the rating request). The counter and ticket are locked and read in one
+   * round trip; when either does not exist, they are read one by one to say which.
+   */
+  private async ticketAtCounter(trx: Trx, input: TicketAtCounter): Promise<{ site: repo.SiteRules; counter: CounterRow; row: TicketRow; official?: StaffRef }> {
+    const both = await repo.lockTicketAtCounter(trx, input.counterId, input.ticketId);
+    const { counter, site } = both ? this.checkWorking(both, input, { mustBeOpen: false }) : await this.workingCounter(trx, input, { mustBeOpen: false });
+    const row = both?.row ?? await repo.lockTicket(trx, input.ticketId);
     if (!row || row.siteId !== counter.siteId) throw notFound('ticket', input.ticketId);
     if (row.counterId !== counter.id && isAtCounter(row.status)) {
       const other = row.counterId
@@ -616,14 +621,21 @@ export class QueueService {
       throw new QueueError('TICKET_AT_OTHER_COUNTER', `${row.code} is being served at counter ${other?.number ?? '?'}`, 409,
         { code: row.code, counterNumber: other?.number });
     }
-    return { site, counter, row };
+    const o = both?.official;
+    return { site, counter, row, ...(o ? { official: { id: o.id, displayName: o.displayName, ...(o.photoEtag ? { photoUrl: staffPhotoUrl(o.id, o.photoEtag) } : {}) } } : {}) };
   }
 
   /** The counter, locked, and its site's rules; when an official acts, it must be the one working it. */
-  private async workingCounter(trx: Trx, input: CounterAction, { mustBeOpen }: { mustBeOpen: boolean }) {
+  private async workingCounter(trx: Trx, input: CounterAction, rule: { mustBeOpen: boolean }) {
     const found = await repo.lockCounterAtSite(trx, input.counterId);
-    if (!found || !found.counter.active) throw notFound('counter', input.counterId);
+    if (!found) throw notFound('counter', input.counterId);
+    return this.checkWorking(found, input, rule);
+  }
+
+  /** A counter (locked) the actor may work from: active, open (or paused, unless it must be open), and the official's. */
+  private checkWorking<T extends { counter: CounterRow }>(found: T, input: CounterAction, { mustBeOpen }: { mustBeOpen: boolean }): T {
     const { counter } = found;
+    if (!counter.active) throw notFound('counter', input.counterId);
     if (counter.status === 'closed') throw counterRefusal('COUNTER_NOT_OPEN', counter.number);
     if (mustBeOpen && counter.status !== 'open') throw counterRefusal('COUNTER_PAUSED', counter.number);
     if (input.staffId && counter.staffId !== input.staffId) throw counterRefusal('NOT_COUNTER_OFFICIAL', counter.number);

@@ -279,6 +279,32 @@ describe('statements per issue', () => {
   });
 });
 
+describe('statements per finish', () => {
+  it('locks the counter and the ticket and reads the official to rate in one statement, then records the finish', async () => {
+    await withLoggedApp(async ({ url, statements }) => {
+      const official = await newOfficial(url);
+      const counter = f.counters[3]!;
+      const { serviceId } = await f.t.db.selectFrom('counterService').select('serviceId').where('counterId', '=', counter)
+        .orderBy('position').executeTakeFirstOrThrow();
+      expect((await http(url, 'POST', `/counters/${counter}/open`, official.token)).status).toBe(200);
+      for (let i = 0; i < 2; i++) {
+        expect((await http(url, 'POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId })).status).toBe(201);
+        const called = await http(url, 'POST', `/counters/${counter}/call-next`, official.token);
+        expect(called.status).toBe(200);
+        await new Promise((r) => setTimeout(r, 150)); // the queue:stats counts of the issue and the call
+        statements.length = 0;
+        expect((await http(url, 'POST', `/tickets/${called.body.ticket.id}/finish`, official.token)).status).toBe(200);
+        const begin = statements.indexOf('begin');
+        const inside = statements.slice(begin + 1, statements.indexOf('commit'));
+        // was: lock the counter, lock the ticket, update, read the official (four)
+        expect(inside).toEqual([expect.stringMatching(/^ ?select t\.\*, k\.id as k_id.* for update of k, t$/), expect.stringMatching(/^with "recorded" as .*update "ticket"/)]);
+        expect(statements.filter((s) => s.includes('"app_user"'))).toEqual([]);
+      }
+      await http(url, 'POST', `/counters/${counter}/close`, official.token);
+    });
+  });
+});
+
 describe('token cache, AuthService on PostgreSQL', () => {
   it('keeps an entry no longer than cacheMs: a change nobody announced is seen within it', async () => {
     const auth = new AuthService(f.t.db, { cacheMs: 300 });
