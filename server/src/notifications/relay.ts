@@ -115,18 +115,26 @@ export class NotificationRelay {
     return rows.length;
   }
 
+  /** A site's notification settings, channels, webhooks, recipients and templates, in one round trip per site and batch. */
   private async context(trx: Trx, siteId: string): Promise<SiteContext> {
-    const [site, channels, webhooks, recipients, templates] = await Promise.all([
-      trx.selectFrom('site').selectAll().where('id', '=', siteId).executeTakeFirstOrThrow(),
-      trx.selectFrom('notificationChannel').select('kind').where('siteId', '=', siteId).where('enabled', '=', true).execute(),
-      trx.selectFrom('webhook').select(['id', 'url', 'events']).where('siteId', '=', siteId).where('active', '=', true).execute(),
-      trx.selectFrom('notificationRecipient').select(['id', 'channel', 'address', 'lang', 'topics'])
-        .where('siteId', '=', siteId).where('active', '=', true).execute(),
-      trx.selectFrom('notificationTemplate').selectAll().where('siteId', '=', siteId).execute(),
-    ]);
+    const { rows } = await sql<SiteRow & {
+      contextChannels: string[]; contextWebhooks: SiteContext['webhooks']; contextRecipients: SiteContext['recipients'];
+      contextTemplates: SiteWording['templates'];
+    }>`
+      SELECT s.*,
+        (SELECT coalesce(json_agg(c.kind), '[]') FROM notification_channel c WHERE c.site_id = s.id AND c.enabled) AS context_channels,
+        (SELECT coalesce(json_agg(json_build_object('id', w.id, 'url', w.url, 'events', w.events)), '[]')
+          FROM webhook w WHERE w.site_id = s.id AND w.active) AS context_webhooks,
+        (SELECT coalesce(json_agg(json_build_object('id', r.id, 'channel', r.channel, 'address', r.address, 'lang', r.lang, 'topics', r.topics)), '[]')
+          FROM notification_recipient r WHERE r.site_id = s.id AND r.active) AS context_recipients,
+        (SELECT coalesce(json_agg(json_build_object('purpose', t.purpose, 'lang', t.lang, 'subject', t.subject, 'body', t.body)), '[]')
+          FROM notification_template t WHERE t.site_id = s.id) AS context_templates
+      FROM site s WHERE s.id = ${siteId}`.execute(trx);
+    if (!rows[0]) throw new Error(`no site ${siteId}`);
+    const { contextChannels, contextWebhooks, contextRecipients, contextTemplates, ...site } = rows[0];
     return {
-      site, settings: notificationSettings(site), wording: { siteName: site.name, templates },
-      channels: new Set(channels.map((c) => c.kind)), webhooks, recipients,
+      site, settings: notificationSettings(site), wording: { siteName: site.name, templates: contextTemplates },
+      channels: new Set(contextChannels), webhooks: contextWebhooks, recipients: contextRecipients,
     };
   }
 
