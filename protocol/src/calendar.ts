@@ -67,12 +67,27 @@ export function localParts(instant: Date, timezone: string): LocalParts {
   };
 }
 
-/** Minutes east of UTC of `timezone` at `instant` (Asia/Ho_Chi_Minh: 420). */
+/**
+ * Minutes east of UTC of `timezone` at `instant` (Asia/Ho_Chi_Minh: 420). Every event a server
+ * sends carries its times with the offset (isoInZone), and reading a wall clock through Intl is
+ * the costly part: an offset is kept per zone and UTC minute (a zone changes its offset only on a
+ * whole minute), at most OFFSETS_KEPT of them.
+ */
 export function offsetMinutes(instant: Date, timezone: string): number {
-  const p = localParts(instant, timezone);
-  const wall = new Date(`${p.date}T00:00:00Z`).getTime() + Math.floor(p.seconds) * 1000;
-  return Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+  const key = `${timezone} ${Math.floor(instant.getTime() / 60_000)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const p = localParts(instant, timezone);
+    const wall = new Date(`${p.date}T00:00:00Z`).getTime() + Math.floor(p.seconds) * 1000;
+    offset = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+    if (offsets.size >= OFFSETS_KEPT) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
 }
+
+const OFFSETS_KEPT = 20_000;
+const offsets = new Map<string, number>();
 
 /** ISO-8601 with the zone's offset and milliseconds: 2026-11-22T08:15:03.120+07:00 */
 export function isoInZone(instant: Date, timezone: string): string {
