@@ -33,6 +33,8 @@ export interface DbOptions {
   queueLimit?: number;
   /** keep the statements this pool runs prepared on each connection (preparedStatements); default true, false with QMS_DB_PREPARE=off */
   prepare?: boolean;
+  /** PostgreSQL's max_parallel_workers_per_gather for the pool's statements (0: a statement runs on its own backend only); default PostgreSQL's */
+  parallelWorkers?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
     // startup parameters: they hold for every statement of every connection of the pool
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     ...(options.lockTimeoutMs ? { lock_timeout: options.lockTimeoutMs } : {}),
+    ...(options.parallelWorkers !== undefined ? { options: `-c max_parallel_workers_per_gather=${options.parallelWorkers}` } : {}),
   });
   // A client losing its connection (database restart) must not crash the process. pg-pool
   // listens only to idle clients; a checked-out one (inside a transaction, or the socket.io

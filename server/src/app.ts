@@ -262,7 +262,8 @@ export async function buildApp(options: AppOptions) {
 
 /**
  * The reports' own pool: a few connections, so that five managers pulling year-long reports
- * take at most these from PostgreSQL and never one of the queue's; each statement limited in
+ * take at most these from PostgreSQL (and as many cores: no parallel workers) and never one of
+ * the queue's; each statement limited in
  * time (a report past it answers 503 REPORT_TIMED_OUT), and a bounded queue in front (past it,
  * 503 REPORTS_BUSY with Retry-After) instead of requests piling up behind long reports.
  */
@@ -274,6 +275,8 @@ export function createReportDb(url: string, config: Pick<Config, 'reports'>): Db
     // a report runs rarely and over ranges of any length: planned for its own parameters each
     // time, never with a generic plan kept from an earlier range
     prepare: false,
+    // one core per report connection at most: parallel workers would take the cores the calls need
+    parallelWorkers: 0,
   });
 }
 

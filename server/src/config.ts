@@ -1,5 +1,6 @@
 // Everything the server reads from the environment, in one place (listed in the README).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 export interface Config {
   /** bearer token for GET /metrics; without it only loopback requests not through a proxy get them */
@@ -173,8 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backupKeep: count('QMS_BACKUP_KEEP', env.QMS_BACKUP_KEEP, 14),
     backupAt: timeOfDay('QMS_BACKUP_AT', env.QMS_BACKUP_AT, '02:00'),
     reports: {
-      // two: a report's PostgreSQL backend is a core busy; the machine's others stay for the calls
-      connections: count('QMS_REPORT_CONNECTIONS', env.QMS_REPORT_CONNECTIONS, 2),
+      // half the cores (at least one): a report's PostgreSQL backend is a core busy, and the others
+      // stay for the calls (docs/performance.md, section h: two on a 2-core machine slowed calls)
+      connections: count('QMS_REPORT_CONNECTIONS', env.QMS_REPORT_CONNECTIONS, Math.max(1, Math.floor(availableParallelism() / 2))),
       statementTimeoutMs: ms('QMS_REPORT_TIMEOUT_MS', env.QMS_REPORT_TIMEOUT_MS, 30_000, 100),
       lockTimeoutMs: ms('QMS_REPORT_LOCK_TIMEOUT_MS', env.QMS_REPORT_LOCK_TIMEOUT_MS, 5_000, 100),
       queue: cap('QMS_REPORT_QUEUE', env.QMS_REPORT_QUEUE, 10),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, PoolBusyError, poolUse } from '@qms/db';
@@ -80,10 +81,12 @@ async function issueAndCall() {
 describe('the reports\' own pool', () => {
   it('is apart from the queue\'s, its size and timeouts from the configuration', async () => {
     expect(app.reportDb).not.toBe(f.t.db);
-    const settings = await sql<{ statement: string; lock: string; name: string }>`
-      SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('application_name') AS name`.execute(app.reportDb);
-    expect(settings.rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports' });
-    // the queue's connections have neither limit
+    const settings = await sql<{ statement: string; lock: string; name: string; workers: string }>`
+      SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('application_name') AS name,
+        current_setting('max_parallel_workers_per_gather') AS workers`.execute(app.reportDb);
+    // a report takes one core at most per connection: no parallel workers
+    expect(settings.rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports', workers: '0' });
+    // the queue's connections have no time limit
     const main = await sql<{ statement: string }>`SELECT current_setting('statement_timeout') AS statement`.execute(f.t.db);
     expect(main.rows[0]!.statement).toBe('0');
     // three sleeps through the pool: two connections open, the third waits for one
@@ -102,7 +105,10 @@ describe('the reports\' own pool', () => {
   });
 
   it('reads its settings from the environment, and refuses nonsense', () => {
-    expect(loadConfig({}).reports).toEqual({ connections: 2, statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000 });
+    // half the cores, at least one
+    expect(loadConfig({}).reports).toEqual({
+      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000,
+    });
     expect(loadConfig({
       QMS_REPORT_CONNECTIONS: '3', QMS_REPORT_TIMEOUT_MS: '60000', QMS_REPORT_LOCK_TIMEOUT_MS: '2000', QMS_REPORT_QUEUE: '0', QMS_REPORT_QUEUE_WAIT_MS: '500',
     }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500 });
