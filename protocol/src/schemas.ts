@@ -66,6 +66,10 @@ export type StaffRef = Static<typeof StaffRef>;
  */
 export const staffPhotoUrl = (userId: string, etag: string) => `/api/v1/users/${userId}/photo?v=${encodeURIComponent(etag)}`;
 
+/** An official as screens show them, from their account and their photo's ETag (null: no photo). */
+export const staffRef = (official: { id: string; displayName: string; etag: string | null }): StaffRef =>
+  ({ id: official.id, displayName: official.displayName, ...(official.etag ? { photoUrl: staffPhotoUrl(official.id, official.etag) } : {}) });
+
 export const Counter = Type.Object({
   id: Id,
   siteId: Id,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, TicketRow } from '@qms/db';
-import { staffPhotoUrl, type RatingRequest, type TodayFigures, type WaitingTicket } from '@qms/protocol';
+import { staffPhotoUrl, staffRef, type RatingRequest, type TodayFigures, type WaitingTicket } from '@qms/protocol';
 
 export type { RatingRequest, TodayFigures, WaitingTicket };
 import { QueueError } from '../queue/queue.errors.ts';
@@ -46,7 +46,7 @@ export class CounterDeskService {
     const official = await this.db.selectFrom('appUser').leftJoin('staffPhoto', 'staffPhoto.userId', 'appUser.id')
       .select(['appUser.id', 'appUser.displayName', 'staffPhoto.etag']).where('appUser.id', '=', staffId).executeTakeFirst();
     if (!official) return empty;
-    const staff = { id: official.id, displayName: official.displayName, ...(official.etag ? { photoUrl: staffPhotoUrl(official.id, official.etag) } : {}) };
+    const staff = staffRef(official);
     const from = zonedInstant(date, '00:00', counter.timezone);
     const to = zonedInstant(nextDay(date), '00:00', counter.timezone);
     const { rows: [tickets] } = await sql<{ served: number; noShow: number; serviceAvgSeconds: number | null }>`

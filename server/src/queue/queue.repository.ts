@@ -135,7 +135,7 @@ export async function lockCounterAtSite(trx: Trx, counterId: string): Promise<{ 
  * not exist: the caller then finds out which, the slower way.
  */
 export async function lockTicketAtCounter(trx: Trx, counterId: string, ticketId: string): Promise<{
-  counter: CounterRow; site: SiteRules; row: TicketRow; official: { id: string; displayName: string; photoEtag: string | null } | null;
+  counter: CounterRow; site: SiteRules; row: TicketRow; official: { id: string; displayName: string; etag: string | null } | null;
 } | undefined> {
   const { rows } = await sql<TicketRow & {
     kId: string; kSiteId: string; kNumber: number; kName: string; kStatus: CounterRow['status']; kStaffId: string | null; kPauseReason: string | null;
@@ -161,7 +161,7 @@ export async function lockTicketAtCounter(trx: Trx, counterId: string, ticketId:
       statusChangedAt: kStatusChangedAt, normalStreak: kNormalStreak, bookedStreak: kBookedStreak, active: kActive },
     site: { id: kSiteId, timezone: siteTimezone, serviceOrder: siteServiceOrder, priorityRatio: sitePriorityRatio, transferToFront: siteTransferToFront },
     row,
-    official: officialId ? { id: officialId, displayName: officialName!, photoEtag: officialPhotoEtag } : null,
+    official: officialId ? { id: officialId, displayName: officialName!, etag: officialPhotoEtag } : null,
   };
 }
 

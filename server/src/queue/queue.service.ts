@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
-import { isAtCounter, staffPhotoUrl, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
+import { isAtCounter, staffRef, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
 import { event, statsDue, type DomainEvent, type PublishedEvent, type StatsDue } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
 import * as repo from './queue.repository.ts';
@@ -621,8 +621,7 @@ export class QueueService {
       throw new QueueError('TICKET_AT_OTHER_COUNTER', `${row.code} is being served at counter ${other?.number ?? '?'}`, 409,
         { code: row.code, counterNumber: other?.number });
     }
-    const o = both?.official;
-    return { site, counter, row, ...(o ? { official: { id: o.id, displayName: o.displayName, ...(o.photoEtag ? { photoUrl: staffPhotoUrl(o.id, o.photoEtag) } : {}) } } : {}) };
+    return { site, counter, row, ...(both?.official ? { official: staffRef(both.official) } : {}) };
   }
 
   /** The counter, locked, and its site's rules; when an official acts, it must be the one working it. */
@@ -710,7 +709,7 @@ export class QueueService {
       .leftJoin('staffPhoto', 'staffPhoto.userId', 'appUser.id')
       .select(['appUser.id', 'appUser.displayName', 'staffPhoto.etag'])
       .where('appUser.id', 'in', wanted).execute();
-    return new Map(rows.map((r) => [r.id, { id: r.id, displayName: r.displayName, ...(r.etag ? { photoUrl: staffPhotoUrl(r.id, r.etag) } : {}) }]));
+    return new Map(rows.map((r) => [r.id, staffRef(r)]));
   }
 
   private async servicesOfCounters(db: Db | Trx, counterIds: string[]): Promise<Map<string, string[]>> {
