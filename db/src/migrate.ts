@@ -16,6 +16,7 @@ import * as proceduresDossiers from './migrations/2026-12-05T19-00-00_procedures
 import * as auditLog from './migrations/2026-12-05T19-30-00_audit-log.ts';
 import * as channelFailingOnce from './migrations/2026-12-05T20-00-00_channel-failing-once.ts';
 import * as bookings from './migrations/2026-12-05T21-30-00_bookings.ts';
+import * as reportFacts from './migrations/2026-12-06T01-00-00_report-facts.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T19-30-00_audit-log': auditLog,
   '2026-12-05T20-00-00_channel-failing-once': channelFailingOnce,
   '2026-12-05T21-30-00_bookings': bookings,
+  '2026-12-06T01-00-00_report-facts': reportFacts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

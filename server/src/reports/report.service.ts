@@ -95,7 +95,7 @@ export interface SummaryReport {
 }
 
 interface Grouping {
-  /** key of a stint's figures, over `t` (scope) and `s` (the stint; null for a ticket without events) */
+  /** key of a stint's figures, over `f` (the stint's facts) and `t` (its site) */
   stintKey: RawBuilder<unknown>;
   /** joins of the aggregated row `a` to name and order it */
   join: RawBuilder<unknown>;
@@ -103,24 +103,24 @@ interface Grouping {
   order: RawBuilder<unknown>;
 }
 
-const localDay = sql`to_char(t.issued_at AT TIME ZONE t.timezone, 'YYYY-MM-DD')`;
-const localHour = sql`extract(hour FROM t.issued_at AT TIME ZONE t.timezone)::int::text`;
+const localDay = sql`to_char(f.issued_at AT TIME ZONE t.timezone, 'YYYY-MM-DD')`;
+const localHour = sql`extract(hour FROM f.issued_at AT TIME ZONE t.timezone)::int::text`;
 
 const GROUPINGS: Record<ReportGroupBy, Grouping> = {
   service: {
-    stintKey: sql`coalesce(s.service_id, t.service_id)`,
+    stintKey: sql`f.service_id`,
     join: sql`LEFT JOIN service g ON g.id = a.key`,
     label: sql`g.name->>'vi'`,
     order: sql`g.position, g.code, a.key`,
   },
   counter: {
-    stintKey: sql`s.call_counter_id`,
+    stintKey: sql`f.call_counter_id`,
     join: sql`LEFT JOIN counter g ON g.id = a.key`,
     label: sql`g.name`,
     order: sql`g.number, a.key`,
   },
   staff: {
-    stintKey: sql`s.call_staff_id`,
+    stintKey: sql`f.call_staff_id`,
     join: sql`LEFT JOIN app_user g ON g.id = a.key`,
     label: sql`g.display_name`,
     order: sql`g.display_name, a.key`,
@@ -182,13 +182,19 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
     if (!site) throw notFound('site', q.siteId);
   }
 
-  // Two statements on one snapshot: the bounds of the period the range's tickets lived in, then
-  // the report with those bounds as literals (so the planner sizes the event scan right). The
-  // sorts of the percentiles and of the per-ticket window get the memory to stay off disk.
+  // The closed days of the range that have no facts yet get them first (at most LAZY_BUILD_DAYS
+  // site-days per report: the day-end runner builds each day as it ends, this catches up). A
+  // build that fails costs nothing but speed: those days are read raw.
+  await buildReportDays(db, { ...q, now: new Date(), limit: LAZY_BUILD_DAYS }).catch(() => undefined);
+
+  // On one snapshot: which site-days have facts, the bounds of the raw rest's events, then the
+  // report with both as literals (so the planner sizes the scans right). The sorts of the
+  // percentiles and of the per-ticket window get the memory to stay off disk.
   const rows = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
     await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
-    const bounds = await reportBounds(trx, q);
-    return (await summaryStatement(q, bounds).execute(trx)).rows;
+    const plan = await readPlan(trx, q);
+    const bounds = await reportBounds(trx, q, plan.spans);
+    return (await summaryStatement(q, bounds, plan).execute(trx)).rows;
   });
 
   const totalRow = rows.find((r) => r.total);
@@ -198,49 +204,103 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
   };
 }
 
+/** Site-days a report builds at most before it answers (a month of 50 centres is 1,550). */
+export const LAZY_BUILD_DAYS = 2000;
+
 /** Where the events of the range's ended tickets lie: see `ev` in summaryStatement. */
 export interface EventBounds {
   lo: Date | null;
   hi: Date | null;
 }
 
-const siteFilter = (q: SummaryQuery, column: RawBuilder<unknown>) =>
+/** Instants of one site whose tickets are read from the raw history. */
+export interface Span {
+  siteId: string;
+  lo: Date;
+  hi: Date;
+  /** the site's local date of the span, when it is built into facts */
+  localDate?: string;
+}
+
+/**
+ * How a report reads its range: the site-days with facts (report_day), and the spans of the
+ * range they leave, read raw. `spans: null` reads the whole range raw (no facts).
+ */
+export interface ReadPlan {
+  built: { siteId: string; localDate: string }[];
+  spans: Span[] | null;
+}
+
+export const RAW_PLAN: ReadPlan = { built: [], spans: null };
+
+const siteFilter = (q: Pick<SummaryQuery, 'siteId' | 'siteIds'>, column: RawBuilder<unknown>) =>
   q.siteId !== null ? sql`AND ${column} = ${q.siteId}` : q.siteIds ? sql`AND ${column} = ANY(${q.siteIds}::uuid[])` : sql``;
+
+/** The built site-days overlapping the range, and the rest of the range per site (raw). */
+export async function readPlan(db: Kysely<Database>, q: Pick<SummaryQuery, 'siteId' | 'siteIds' | 'from' | 'to'>): Promise<ReadPlan> {
+  const { rows: sites } = await sql<{ id: string }>`SELECT s.id FROM site s WHERE true ${siteFilter(q, sql`s.id`)}`.execute(db);
+  const { rows: days } = await sql<{ siteId: string; localDate: string; fromAt: Date; toAt: Date }>`
+    SELECT d.site_id AS "siteId", to_char(d.local_date, 'YYYY-MM-DD') AS "localDate", d.from_at AS "fromAt", d.to_at AS "toAt"
+    FROM report_day d
+    WHERE d.to_at > ${q.from} AND d.from_at < ${q.to} ${siteFilter(q, sql`d.site_id`)}
+    ORDER BY d.site_id, d.from_at`.execute(db);
+  const bySite = new Map<string, typeof days>();
+  for (const d of days) bySite.set(d.siteId, [...(bySite.get(d.siteId) ?? []), d]);
+  const spans: Span[] = [];
+  for (const { id } of sites) {
+    let at = q.from.getTime();
+    for (const d of bySite.get(id) ?? []) {
+      if (d.fromAt.getTime() > at) spans.push({ siteId: id, lo: new Date(at), hi: new Date(Math.min(d.fromAt.getTime(), q.to.getTime())) });
+      at = Math.max(at, d.toAt.getTime());
+    }
+    if (at < q.to.getTime()) spans.push({ siteId: id, lo: new Date(at), hi: q.to });
+  }
+  return { built: days.map(({ siteId, localDate }) => ({ siteId, localDate })), spans };
+}
+
+const spanArrays = (spans: Span[]) => ({
+  sites: sql`${spans.map((s) => s.siteId)}::uuid[]`,
+  los: sql`${spans.map((s) => s.lo.toISOString())}::timestamptz[]`,
+  his: sql`${spans.map((s) => s.hi.toISOString())}::timestamptz[]`,
+  dates: sql`${spans.map((s) => s.localDate ?? null)}::date[]`,
+});
 
 /**
  * The period the events of the range's ended tickets (done, no-show, cancelled, expired) were stamped
  * in: from a day before the first issue to a day after the last end. Read from the covering
- * index ticket_report_idx alone.
+ * index ticket_report_idx alone. With `spans`, over the tickets of those spans only.
  */
-export async function reportBounds(db: Kysely<Database>, q: SummaryQuery): Promise<EventBounds> {
+export async function reportBounds(db: Kysely<Database>, q: SummaryQuery, spans: Span[] | null = null): Promise<EventBounds> {
+  const select = sql`min(t.issued_at) - interval '1 day' AS lo,
+      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled', 'expired')) + interval '1 day' AS hi`;
+  if (spans !== null) {
+    if (!spans.length) return { lo: null, hi: null };
+    const a = spanArrays(spans);
+    const { rows: [row] } = await sql<EventBounds>`
+      SELECT ${select}
+      FROM unnest(${a.sites}, ${a.los}, ${a.his}) AS u(site_id, lo, hi)
+      JOIN ticket t ON t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi`.execute(db);
+    return { lo: row?.lo ?? null, hi: row?.hi ?? null };
+  }
   const { rows: [row] } = await sql<EventBounds>`
-    SELECT min(t.issued_at) - interval '1 day' AS lo,
-      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled', 'expired')) + interval '1 day' AS hi
+    SELECT ${select}
     FROM ticket t
     WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`.execute(db);
   return { lo: row?.lo ?? null, hi: row?.hi ?? null };
 }
 
-/** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
-export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuilder<AggregateRow> {
-  const grouping = GROUPINGS[q.groupBy];
-  const byProcedure = q.groupBy === 'procedure';
-  return sql<AggregateRow>`
-    WITH site_scope AS MATERIALIZED (
-      SELECT s.id, s.timezone,
-        -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
-        coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
-          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
-          AS lowest_score
-      FROM site s
-      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
-    ),
-    scope AS (
-      SELECT t.id, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds, ss.timezone, ss.lowest_score
-      FROM site_scope ss
-      JOIN ticket t ON t.site_id = ss.id
-      WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to}
-    ),
+const STINT_COLUMNS = sql`site_id, issued_at, ticket_id, service_id, call_counter_id, call_staff_id, first, transfer_in, transfer_out,
+  final, status, wait, service_seconds, estimate_error, score`;
+
+/**
+ * The stint facts of the tickets of `scope` (CTE columns id, site_id, local_date, service_id,
+ * status, issued_at, finished_at, estimated_wait_seconds), computed from the raw history: CTEs
+ * ending in `raw_fact`, with STINT_COLUMNS and local_date. Shared by the report (for what has
+ * no facts) and by the build of the facts, so both compute a stint the same way.
+ */
+function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    raw_scope AS (${scope}),
     -- The queue history of each ticket: its stint starts and calls, in the order they happened.
     -- A ticket that has ended (done, no-show, cancelled, expired) had all its events between its issue
     -- and its end, stamped by the server's clock: they are read with one range scan of that
@@ -253,27 +313,23 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       FROM ticket_event e
       WHERE e.type IN ('issued', 'transferred', 'called')
         AND e."at" >= ${bounds.lo} AND e."at" <= ${bounds.hi}
-        ${siteFilter(q, sql`e.site_id`)}
-        AND e.ticket_id IN (SELECT id FROM scope WHERE status IN ('done', 'no_show', 'cancelled', 'expired'))
+        ${eventSites}
+        AND e.ticket_id IN (SELECT id FROM raw_scope WHERE status IN ('done', 'no_show', 'cancelled', 'expired'))
       UNION ALL
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
-      FROM scope t
+      FROM raw_scope t
       JOIN ticket_event e ON e.ticket_id = t.id
       WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired') AND e.type IN ('issued', 'transferred', 'called')
     ),
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
-        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id,
-        sv.target_wait_seconds
+        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
       FROM ev e
-      -- here, where the planner still knows how many rows there are (it hashes the services);
-      -- after the window it guesses a few dozen and loops over them once per stint
-      LEFT JOIN service sv ON sv.id = e.service_id
       -- a fence, so the official of a call is looked up once, not once per use
       OFFSET 0
     ),
     seq AS (
-      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at", e.target_wait_seconds,
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at",
         lead(e.type) OVER w AS next_type,
         lead(e."at") OVER w AS next_at,
         lead(e.counter_id) OVER w AS next_counter_id,
@@ -287,7 +343,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     -- Every stint, called or not: it starts at an 'issued' or 'transferred' event and ends at the
     -- next 'called' one. It was transferred out when a 'transferred' event follows (after its call).
     stint AS (
-      SELECT ticket_id, service_id, target_wait_seconds,
+      SELECT ticket_id, service_id,
         type = 'issued' AS first,
         type = 'transferred' AS transfer_in,
         id = final_stint_id AS final,
@@ -300,32 +356,90 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       FROM seq
       WHERE type IN ('issued', 'transferred')
     ),
-    -- One fact per stint, in the group where the stint happened. The ticket's issue belongs to
-    -- its first stint; its outcome (status, service time, rating) to its final stint, the one
-    -- that ended it (or holds it still). A ticket without events (none in practice) is one
-    -- stint that is both, never called.
-    fact AS (
-      SELECT ${grouping.stintKey} AS key, t.id AS ticket_id,
+    -- One fact per stint. The ticket's issue belongs to its first stint; its outcome (status,
+    -- service time, rating) to its final stint, the one that ended it (or holds it still). A
+    -- ticket without events (none in practice) is one stint that is both, never called.
+    raw_fact AS (
+      SELECT t.site_id, t.local_date, t.issued_at, t.id AS ticket_id, coalesce(s.service_id, t.service_id) AS service_id,
+        s.call_counter_id, s.call_staff_id,
         coalesce(s.first, true) AS first,
         coalesce(s.transfer_in, false) AS transfer_in,
         coalesce(s.transfer_out, false) AS transfer_out,
+        coalesce(s.final, true) AS final,
         CASE WHEN coalesce(s.final, true) THEN t.status END AS status,
-        CASE WHEN s.final AND t.status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`t.finished_at`)} END AS service_seconds,
-        r.score,
-        CASE WHEN r.score IS NOT NULL THEN (r.score = t.lowest_score)::int END AS not_satisfied,
         s.wait,
-        CASE WHEN s.called THEN (s.wait <= s.target_wait_seconds)::int END AS within_target,
-        CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error
-      FROM scope t
+        CASE WHEN s.final AND t.status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`t.finished_at`)} END AS service_seconds,
+        CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error,
+        r.score
+      FROM raw_scope t
       LEFT JOIN stint s ON s.ticket_id = t.id
       LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
+    )`;
+}
+
+/** The tickets of `spans`, as rawStints wants them. */
+function spanScope(spans: Span[]): RawBuilder<unknown> {
+  const a = spanArrays(spans);
+  return sql`
+      SELECT t.id, t.site_id, u.local_date, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds
+      FROM unnest(${a.sites}, ${a.los}, ${a.his}, ${a.dates}) AS u(site_id, lo, hi, local_date)
+      JOIN ticket t ON t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi`;
+}
+
+/** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
+export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: ReadPlan = RAW_PLAN): RawBuilder<AggregateRow> {
+  const grouping = GROUPINGS[q.groupBy];
+  const byProcedure = q.groupBy === 'procedure';
+  const rawScope = plan.spans === null
+    ? sql`
+      SELECT t.id, t.site_id, NULL::date AS local_date, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds
+      FROM ticket t
+      WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`
+    : spanScope(plan.spans);
+  const eventSites = plan.spans === null ? siteFilter(q, sql`e.site_id`) : sql`AND e.site_id = ANY(${[...new Set(plan.spans.map((s) => s.siteId))]}::uuid[])`;
+  return sql<AggregateRow>`
+    WITH site_scope AS MATERIALIZED (
+      SELECT s.id, s.timezone,
+        -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
+        coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
+          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
+          AS lowest_score
+      FROM site s
+      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
+    ),
+    ${rawStints(rawScope, bounds, eventSites)},
+    -- the facts of the built site-days (report_day), then the stints of the rest read raw: the
+    -- same columns, computed by the same rawStints when the days were built
+    stint_fact AS (
+      ${plan.built.length ? sql`
+      SELECT ${STINT_COLUMNS}
+      FROM report_stint f
+      WHERE f.issued_at >= ${q.from} AND f.issued_at < ${q.to}
+        AND f.site_id = ANY(${[...new Set(plan.built.map((b) => b.siteId))]}::uuid[])
+        AND (f.site_id, f.local_date) IN (
+          SELECT * FROM unnest(${plan.built.map((b) => b.siteId)}::uuid[], ${plan.built.map((b) => b.localDate)}::date[]))
+      UNION ALL` : sql``}
+      SELECT ${STINT_COLUMNS} FROM raw_fact
+    ),
+    -- every stint in the group where it happened; what is a current setting (the service's
+    -- target wait, the site's rating scale and timezone) joined now
+    fact AS (
+      SELECT ${grouping.stintKey} AS key, f.ticket_id, f.first, f.transfer_in, f.transfer_out, f.status, f.service_seconds,
+        f.score,
+        CASE WHEN f.score IS NOT NULL THEN (f.score = t.lowest_score)::int END AS not_satisfied,
+        f.wait,
+        CASE WHEN f.wait IS NOT NULL THEN (f.wait <= sv.target_wait_seconds)::int END AS within_target,
+        f.estimate_error
+      FROM stint_fact f
+      JOIN site_scope t ON t.id = f.site_id
+      LEFT JOIN service sv ON sv.id = f.service_id
     ),
     ${byProcedure ? sql`
     -- each ticket's procedures, '' for a ticket with none: a ticket's facts count once per procedure
     ticket_key AS (
-      SELECT t.id AS ticket_id, coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key
-      FROM scope t
-      LEFT JOIN ticket_procedure tp ON tp.ticket_id = t.id
+      SELECT t.ticket_id, coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key
+      FROM (SELECT DISTINCT ticket_id FROM fact) t
+      LEFT JOIN ticket_procedure tp ON tp.ticket_id = t.ticket_id
     ),
     keyed AS (
       SELECT k.key, f.first, f.transfer_in, f.transfer_out, f.status, f.service_seconds, f.score, f.not_satisfied, f.wait,
@@ -377,6 +491,67 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     -- the group of tickets nobody called (counter, staff) is part of the totals, not a row
     WHERE a.total OR a.key IS NOT NULL
     ORDER BY a.total, ${grouping.order}`;
+}
+
+export interface BuildQuery {
+  siteId: string | null;
+  siteIds?: string[];
+  from: Date;
+  to: Date;
+  /** days ending after this instant are not built (today, the future) */
+  now: Date;
+  /** site-days built at most */
+  limit?: number;
+}
+
+/**
+ * Builds the report facts (report_stint, report_day) of the site-days that touch [from, to) and
+ * have none: those over by `now` whose every ticket has ended (done, no-show, cancelled,
+ * expired: none of these moves again). One transaction; returns the site-days and tickets built.
+ */
+export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Promise<{ days: number; tickets: number }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+    // orders the build with a rating's trigger (see the migration): a rating committed before
+    // this is read below; one after waits, then drops the day again
+    await sql`LOCK TABLE report_day IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+    const { rows: days } = await sql<{ siteId: string; localDate: string; lo: Date; hi: Date }>`
+      SELECT s.id AS "siteId", to_char(d.day, 'YYYY-MM-DD') AS "localDate", d.lo, d.hi
+      FROM site s
+      CROSS JOIN LATERAL generate_series((${q.from}::timestamptz AT TIME ZONE s.timezone)::date,
+        ((${q.to}::timestamptz - interval '1 millisecond') AT TIME ZONE s.timezone)::date, interval '1 day') AS g(day)
+      CROSS JOIN LATERAL (SELECT g.day::date AS day, g.day::timestamp AT TIME ZONE s.timezone AS lo,
+        (g.day + interval '1 day')::timestamp AT TIME ZONE s.timezone AS hi) d
+      WHERE d.hi <= ${q.now} ${siteFilter(q, sql`s.id`)}
+        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = s.id AND (r.local_date = d.day OR (r.from_at < d.hi AND r.to_at > d.lo)))
+        AND NOT EXISTS (SELECT 1 FROM ticket t WHERE t.site_id = s.id AND t.issued_at >= d.lo AND t.issued_at < d.hi
+          AND t.status NOT IN ('done', 'no_show', 'cancelled', 'expired'))
+      ORDER BY d.day, s.id
+      LIMIT ${q.limit ?? 1_000_000}`.execute(trx);
+    if (!days.length) return { days: 0, tickets: 0 };
+    const spans: Span[] = days.map((d) => ({ siteId: d.siteId, lo: d.lo, hi: d.hi, localDate: d.localDate }));
+    const a = spanArrays(spans);
+    // facts left by a day whose report_day row a rating dropped
+    await sql`DELETE FROM report_stint f USING unnest(${a.sites}, ${a.dates}) AS u(site_id, local_date)
+      WHERE f.site_id = u.site_id AND f.local_date = u.local_date`.execute(trx);
+    const bounds = await reportBounds(trx, { siteId: null, from: q.from, to: q.to, groupBy: 'service' }, spans);
+    const eventSites = sql`AND e.site_id = ANY(${[...new Set(spans.map((s) => s.siteId))]}::uuid[])`;
+    const { rows: [built] } = await sql<{ tickets: string }>`
+      WITH ${rawStints(spanScope(spans), bounds, eventSites)},
+      inserted AS (
+        INSERT INTO report_stint (local_date, ${STINT_COLUMNS})
+        SELECT local_date, ${STINT_COLUMNS} FROM raw_fact
+        RETURNING site_id, local_date, ticket_id, first
+      ),
+      marked AS (
+        INSERT INTO report_day (site_id, local_date, from_at, to_at, tickets)
+        SELECT u.site_id, u.local_date, u.lo, u.hi, (SELECT count(*) FROM inserted i WHERE i.site_id = u.site_id AND i.local_date = u.local_date AND i.first)
+        FROM unnest(${a.sites}, ${a.dates}, ${a.los}, ${a.his}) AS u(site_id, local_date, lo, hi)
+        RETURNING tickets
+      )
+      SELECT coalesce(sum(tickets), 0) AS tickets FROM marked`.execute(trx);
+    return { days: days.length, tickets: Number(built?.tickets ?? 0) };
+  });
 }
 
 /** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
