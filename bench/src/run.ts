@@ -42,7 +42,7 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'report-keep', 'notify', 'notify-order', 'webhook-delay'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

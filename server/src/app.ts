@@ -22,6 +22,7 @@ import { agentLink } from './printing/agent-link.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { startMonitor } from './monitor/site-monitor.ts';
 import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
+import { buildReportDays } from './reports/report.service.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
 import { bookingRoutes } from './routes/booking.routes.ts';
@@ -200,6 +201,10 @@ export async function buildApp(options: AppOptions) {
     if (value.length) app.log.info({ tickets: value.length }, 'day ended: unfinished tickets expired');
     // bookings whose day is over are missed, remote tickets past their window lapse, contacts are erased
     const bookings = await services.bookings.sweep();
+    // the report facts of the days just over (reports/README.md, "Speed"); a report builds what is missed
+    const now = queue.now();
+    await buildReportDays(options.db, { siteId: null, from: new Date(now.getTime() - 2 * 86_400_000), to: now, now, limit: 500 })
+      .catch((error: unknown) => app.log.warn({ err: error }, 'could not build the report facts of the days just over'));
     return value.length + bookings;
   }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
   app.addHook('onReady', async () => app.dayEnd.start());

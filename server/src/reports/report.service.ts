@@ -505,29 +505,51 @@ export interface BuildQuery {
 }
 
 /**
+ * The site-days touching [from, to) over by `now` that have no facts (nor facts of a day
+ * overlapping them, after a timezone change) and no ticket still open, first days first.
+ */
+async function missingDays(db: Kysely<Database>, q: BuildQuery): Promise<{ siteId: string; localDate: string; lo: Date; hi: Date }[]> {
+  const { rows } = await sql<{ siteId: string; localDate: string; lo: Date; hi: Date }>`
+    WITH day AS (
+      SELECT s.id AS site_id, g.day::date AS day, g.day::timestamp AT TIME ZONE s.timezone AS lo,
+        (g.day + interval '1 day')::timestamp AT TIME ZONE s.timezone AS hi
+      FROM site s
+      CROSS JOIN LATERAL generate_series((${q.from}::timestamptz AT TIME ZONE s.timezone)::date,
+        ((${q.to}::timestamptz - interval '1 millisecond') AT TIME ZONE s.timezone)::date, interval '1 day') AS g(day)
+      WHERE true ${siteFilter(q, sql`s.id`)}
+    ),
+    -- the days without facts first, on report_day alone (a built range costs no ticket read)
+    missing AS MATERIALIZED (
+      SELECT d.* FROM day d
+      WHERE d.hi <= ${q.now}
+        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = d.site_id AND r.local_date = d.day)
+        -- a day built in another timezone overlapping this one: offsets differ by at most 26 hours
+        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = d.site_id AND r.local_date BETWEEN d.day - 2 AND d.day + 2
+          AND r.from_at < d.hi AND r.to_at > d.lo)
+    )
+    SELECT m.site_id AS "siteId", to_char(m.day, 'YYYY-MM-DD') AS "localDate", m.lo, m.hi
+    FROM missing m
+    WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.site_id = m.site_id AND t.issued_at >= m.lo AND t.issued_at < m.hi
+      AND t.status NOT IN ('done', 'no_show', 'cancelled', 'expired'))
+    ORDER BY m.day, m.site_id
+    LIMIT ${q.limit ?? 1_000_000}`.execute(db);
+  return rows;
+}
+
+/**
  * Builds the report facts (report_stint, report_day) of the site-days that touch [from, to) and
  * have none: those over by `now` whose every ticket has ended (done, no-show, cancelled,
  * expired: none of these moves again). One transaction; returns the site-days and tickets built.
  */
 export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Promise<{ days: number; tickets: number }> {
+  // which site-days are missing, first without a lock: usually none (the report's own check)
+  if (!(await missingDays(db, q)).length) return { days: 0, tickets: 0 };
   return db.transaction().execute(async (trx) => {
     await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
     // orders the build with a rating's trigger (see the migration): a rating committed before
     // this is read below; one after waits, then drops the day again
     await sql`LOCK TABLE report_day IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
-    const { rows: days } = await sql<{ siteId: string; localDate: string; lo: Date; hi: Date }>`
-      SELECT s.id AS "siteId", to_char(d.day, 'YYYY-MM-DD') AS "localDate", d.lo, d.hi
-      FROM site s
-      CROSS JOIN LATERAL generate_series((${q.from}::timestamptz AT TIME ZONE s.timezone)::date,
-        ((${q.to}::timestamptz - interval '1 millisecond') AT TIME ZONE s.timezone)::date, interval '1 day') AS g(day)
-      CROSS JOIN LATERAL (SELECT g.day::date AS day, g.day::timestamp AT TIME ZONE s.timezone AS lo,
-        (g.day + interval '1 day')::timestamp AT TIME ZONE s.timezone AS hi) d
-      WHERE d.hi <= ${q.now} ${siteFilter(q, sql`s.id`)}
-        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = s.id AND (r.local_date = d.day OR (r.from_at < d.hi AND r.to_at > d.lo)))
-        AND NOT EXISTS (SELECT 1 FROM ticket t WHERE t.site_id = s.id AND t.issued_at >= d.lo AND t.issued_at < d.hi
-          AND t.status NOT IN ('done', 'no_show', 'cancelled', 'expired'))
-      ORDER BY d.day, s.id
-      LIMIT ${q.limit ?? 1_000_000}`.execute(trx);
+    const days = await missingDays(trx, q);
     if (!days.length) return { days: 0, tickets: 0 };
     const spans: Span[] = days.map((d) => ({ siteId: d.siteId, lo: d.lo, hi: d.hi, localDate: d.localDate }));
     const a = spanArrays(spans);
@@ -545,8 +567,10 @@ export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Prom
       ),
       marked AS (
         INSERT INTO report_day (site_id, local_date, from_at, to_at, tickets)
-        SELECT u.site_id, u.local_date, u.lo, u.hi, (SELECT count(*) FROM inserted i WHERE i.site_id = u.site_id AND i.local_date = u.local_date AND i.first)
+        SELECT u.site_id, u.local_date, u.lo, u.hi, coalesce(n.tickets, 0)
         FROM unnest(${a.sites}, ${a.dates}, ${a.los}, ${a.his}) AS u(site_id, local_date, lo, hi)
+        LEFT JOIN (SELECT site_id, local_date, count(*) FILTER (WHERE first) AS tickets FROM inserted GROUP BY 1, 2) n
+          ON n.site_id = u.site_id AND n.local_date = u.local_date
         RETURNING tickets
       )
       SELECT coalesce(sum(tickets), 0) AS tickets FROM marked`.execute(trx);
