@@ -321,15 +321,20 @@ function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: 
       JOIN ticket_event e ON e.ticket_id = t.id
       WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired') AND e.type IN ('issued', 'transferred', 'called')
     ),
+    -- Each event with its ticket's columns, joined here where both sides are hashed: after the
+    -- window the planner guesses a few dozen stints and would loop over them once per ticket.
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
-        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id
+        CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id,
+        t.site_id, t.local_date, t.issued_at AS ticket_issued_at, t.status AS ticket_status, t.finished_at, t.estimated_wait_seconds
       FROM ev e
+      JOIN raw_scope t ON t.id = e.ticket_id
       -- a fence, so the official of a call is looked up once, not once per use
       OFFSET 0
     ),
     seq AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e."at",
+        e.site_id, e.local_date, e.ticket_issued_at, e.ticket_status, e.finished_at, e.estimated_wait_seconds,
         lead(e.type) OVER w AS next_type,
         lead(e."at") OVER w AS next_at,
         lead(e.counter_id) OVER w AS next_counter_id,
@@ -343,7 +348,7 @@ function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: 
     -- Every stint, called or not: it starts at an 'issued' or 'transferred' event and ends at the
     -- next 'called' one. It was transferred out when a 'transferred' event follows (after its call).
     stint AS (
-      SELECT ticket_id, service_id,
+      SELECT ticket_id, service_id, site_id, local_date, ticket_issued_at, ticket_status, finished_at, estimated_wait_seconds,
         type = 'issued' AS first,
         type = 'transferred' AS transfer_in,
         id = final_stint_id AS final,
@@ -360,20 +365,22 @@ function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: 
     -- service time, rating) to its final stint, the one that ended it (or holds it still). A
     -- ticket without events (none in practice) is one stint that is both, never called.
     raw_fact AS (
-      SELECT t.site_id, t.local_date, t.issued_at, t.id AS ticket_id, coalesce(s.service_id, t.service_id) AS service_id,
-        s.call_counter_id, s.call_staff_id,
-        coalesce(s.first, true) AS first,
-        coalesce(s.transfer_in, false) AS transfer_in,
-        coalesce(s.transfer_out, false) AS transfer_out,
-        coalesce(s.final, true) AS final,
-        CASE WHEN coalesce(s.final, true) THEN t.status END AS status,
+      SELECT s.site_id, s.local_date, s.ticket_issued_at AS issued_at, s.ticket_id, s.service_id,
+        s.call_counter_id, s.call_staff_id, s.first, s.transfer_in, s.transfer_out, s.final,
+        CASE WHEN s.final THEN s.ticket_status END AS status,
         s.wait,
-        CASE WHEN s.final AND t.status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`t.finished_at`)} END AS service_seconds,
-        CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error,
+        CASE WHEN s.final AND s.ticket_status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`s.finished_at`)} END AS service_seconds,
+        CASE WHEN s.first AND s.called THEN abs(s.estimated_wait_seconds - s.wait) END AS estimate_error,
         r.score
+      FROM stint s
+      LEFT JOIN rating r ON r.ticket_id = s.ticket_id AND s.final
+      UNION ALL
+      -- (NOT IN over the stints is one hashed set, whatever the planner guesses of their number)
+      SELECT t.site_id, t.local_date, t.issued_at, t.id, t.service_id, NULL, NULL, true, false, false, true, t.status,
+        NULL, NULL, NULL, r.score
       FROM raw_scope t
-      LEFT JOIN stint s ON s.ticket_id = t.id
-      LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
+      LEFT JOIN rating r ON r.ticket_id = t.id
+      WHERE t.id NOT IN (SELECT ticket_id FROM stint)
     )`;
 }
 
