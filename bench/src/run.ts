@@ -49,7 +49,7 @@ for (const [key, value] of Object.entries(process.env)) {
   const name = m[1]!.replace(/_/g, '-');
   if (['quick', 'benchmarks', 'sites', 'counters', 'displays', 'kiosks', 'devices', 'duration', 'call-rate', 'issue-rate',
     'concurrency', 'warm-queue', 'render-iterations', 'coldstart-runs', 'timeout-min', 'storm-timeout',
-    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'notify', 'notify-order', 'webhook-delay',
+    'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'report-keep', 'notify', 'notify-order', 'webhook-delay',
     'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds',
     'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections',
     'phones', 'speed', 'per-counter', 'from', 'to', 'slice', 'profile'].includes(name) && !args.has(name)) {

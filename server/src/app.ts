@@ -22,6 +22,7 @@ import { agentLink } from './printing/agent-link.ts';
 import { appPorts, PrinterAddresses } from './printing/printer-address.ts';
 import { startMonitor } from './monitor/site-monitor.ts';
 import { nightlyBackupRunner, type NightlyBackupRunner } from './backup/nightly-backup.ts';
+import { reportFactsBuilder } from './reports/report.service.ts';
 import { dayEndRunner, type DayEndRunner } from './queue/day-end.ts';
 import { realtimePlugin } from './realtime/realtime.plugin.ts';
 import { bookingRoutes } from './routes/booking.routes.ts';
@@ -202,12 +203,17 @@ export async function buildApp(options: AppOptions) {
   await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool, reportDb });
   for (const subscriber of SUBSCRIBERS) events.subscribe(subscriber(app));
   app.addHook('onClose', () => events.close());
+  const reportFacts = reportFactsBuilder(reportDb);
   // every site's day ends, tickets and all, whether or not anyone is connected
   app.decorate('dayEnd', dayEndRunner(async () => {
     const { value } = await queue.endDays();
     if (value.length) app.log.info({ tickets: value.length }, 'day ended: unfinished tickets expired');
     // bookings whose day is over are missed, remote tickets past their window lapse, contacts are erased
     const bookings = await services.bookings.sweep();
+    // the report facts of the days just over, then of older days not built yet (after an upgrade),
+    // a few per check (reports/README.md, "Report facts"); on the reports' own connections
+    await reportFacts.build(queue.now())
+      .catch((error: unknown) => app.log.warn({ err: error }, 'could not build the report facts of the days just over'));
     return value.length + bookings;
   }, options.dayEndCheckMs ?? 15_000, (error) => app.log.warn({ err: error }, 'could not end the day of the sites; trying again')));
   app.addHook('onReady', async () => app.dayEnd.start());

@@ -89,7 +89,7 @@ export function buildServices({ db, notifyDb = db, reportDb = db, clock, config,
     siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db, audit), sites, engine, auth)),
     photos: committing(new StaffPhotoService(db, audit)),
     /** on their own connections: a year's report never holds one a call needs (app.ts) */
-    reports: new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now)),
+    reports: new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now),
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */

@@ -48,6 +48,8 @@ export interface SummaryQuery {
   from: Date;
   to: Date;
   groupBy: ReportGroupBy;
+  /** the server's clock: days over by then may be built into facts first (default: the system's) */
+  now?: Date;
 }
 
 /** The figures of a group or of the whole range. Durations in seconds; null when there is no data. */
@@ -95,38 +97,42 @@ export interface SummaryReport {
 }
 
 interface Grouping {
-  /** key of a stint's figures, over `t` (scope) and `s` (the stint; null for a ticket without events) */
+  /** key of a stint's figures, over `f` (the stint's facts) and `t` (its site) */
   stintKey: RawBuilder<unknown>;
   /** joins of the aggregated row `a` to name and order it */
   join: RawBuilder<unknown>;
   label: RawBuilder<unknown>;
   order: RawBuilder<unknown>;
+  /** the row's key as text (default `a.key::text`) */
+  keyText?: RawBuilder<unknown>;
 }
 
-const localDay = sql`to_char(t.issued_at AT TIME ZONE t.timezone, 'YYYY-MM-DD')`;
-const localHour = sql`extract(hour FROM t.issued_at AT TIME ZONE t.timezone)::int::text`;
+// a date and an int per stint (cheap), turned to text once per row of the report
+const localDay = sql`(f.issued_at AT TIME ZONE t.timezone)::date`;
+const localHour = sql`date_part('hour', f.issued_at AT TIME ZONE t.timezone)::int`;
+const dayText = sql`to_char(a.key, 'YYYY-MM-DD')`;
 
 const GROUPINGS: Record<ReportGroupBy, Grouping> = {
   service: {
-    stintKey: sql`coalesce(s.service_id, t.service_id)`,
+    stintKey: sql`f.service_id`,
     join: sql`LEFT JOIN service g ON g.id = a.key`,
     label: sql`g.name->>'vi'`,
     order: sql`g.position, g.code, a.key`,
   },
   counter: {
-    stintKey: sql`s.call_counter_id`,
+    stintKey: sql`f.call_counter_id`,
     join: sql`LEFT JOIN counter g ON g.id = a.key`,
     label: sql`g.name`,
     order: sql`g.number, a.key`,
   },
   staff: {
-    stintKey: sql`s.call_staff_id`,
+    stintKey: sql`f.call_staff_id`,
     join: sql`LEFT JOIN app_user g ON g.id = a.key`,
     label: sql`g.display_name`,
     order: sql`g.display_name, a.key`,
   },
-  day: { stintKey: localDay, join: sql``, label: sql`a.key`, order: sql`a.key` },
-  hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key::int` },
+  day: { stintKey: localDay, join: sql``, label: dayText, keyText: dayText, order: sql`a.key` },
+  hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key` },
   // rows come from the ticket's procedures (see summaryStatement); the label is the name most
   // recently recorded for the code (the list's name can change; the code is national)
   procedure: {
@@ -147,32 +153,40 @@ export function procedureLabel(code: RawBuilder<unknown>, sites: RawBuilder<unkn
     ORDER BY tp.added_at DESC, tp.procedure_name->>'vi' COLLATE "C" DESC LIMIT 1)`;
 }
 
-interface AggregateRow {
+export interface AggregateRow {
   key: string | null;
   total: boolean;
   label: string | null;
-  issued: number;
-  served: number;
-  noShow: number;
-  cancelled: number;
-  expired: number;
-  transferred: number;
-  transfersIn: number;
-  waits: number;
-  waitAvgSeconds: number | null;
-  waitP50Seconds: number | null;
-  waitP90Seconds: number | null;
-  withinTargetShare: number | null;
-  serviceAvgSeconds: number | null;
-  serviceP90Seconds: number | null;
-  ratings: number;
-  ratingAvg: number | null;
-  notSatisfiedShare: number | null;
-  estimateMaeSeconds: number | null;
-  ratingCounts: Record<string, number> | null;
+  // counts and sums: bigint counts and integer sums arrive as strings
+  issued: number | string;
+  served: number | string;
+  noShow: number | string;
+  cancelled: number | string;
+  expired: number | string;
+  transferred: number | string;
+  transfersIn: number | string;
+  waits: number | string;
+  waitSum: number | null;
+  targets: number | string;
+  withinTarget: number | string | null;
+  services: number | string;
+  serviceSum: number | null;
+  ratings: number | string;
+  scoreSum: number | string | null;
+  notSatisfied: number | string | null;
+  /** the group's waits, service times and estimate errors as big-endian float8s (float8send) */
+  waitValues: Buffer | null;
+  serviceValues: Buffer | null;
+  estimateErrorValues: Buffer | null;
+  /** the group's rating scores as big-endian int4s (int4send) */
+  scoreValues: Buffer | null;
 }
 
-export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Promise<SummaryReport> {
+/**
+ * The summary of `q`. `options.raw` reads the whole range from the raw history, builds nothing
+ * (the facts' tests and benchmark compare with it).
+ */
+export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, options: { raw?: boolean } = {}): Promise<SummaryReport> {
   if (!(q.from.getTime() < q.to.getTime())) {
     throw new QueueError('INVALID_RANGE', 'The report range must end after it starts', 400);
   }
@@ -182,21 +196,60 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery): Prom
     if (!site) throw notFound('site', q.siteId);
   }
 
-  // Two statements on one snapshot: the bounds of the period the range's tickets lived in, then
-  // the report with those bounds as literals (so the planner sizes the event scan right). The
-  // sorts of the percentiles and of the per-ticket window get the memory to stay off disk.
+  // The closed days of the range that have no facts yet get them first, a few (LAZY_BUILD_DAYS
+  // site-days) per report so that it still answers quickly: the day-end runner builds each day
+  // as it ends and older days after an upgrade (reportFactsBuilder). A build that fails costs
+  // nothing but speed: those days are read raw. One that ran out of time (statement or lock
+  // timeout) is the report's answer: reading the same history raw would not be quicker.
+  if (!options.raw) {
+    await buildReportDays(db, { ...q, now: q.now ?? new Date(), limit: LAZY_BUILD_DAYS }).catch((error: unknown) => {
+      if (TIMED_OUT.has((error as { code?: string }).code ?? '')) throw error;
+    });
+  }
+
+  // On one snapshot: which site-days have facts, the bounds of the raw rest's events, then the
+  // report with both as literals (so the planner sizes the scans right). The sorts of the
+  // percentiles and of the per-ticket window get the memory to stay off disk.
   const rows = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
     await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
-    const bounds = await reportBounds(trx, q);
-    return (await summaryStatement(q, bounds).execute(trx)).rows;
+    await NO_NESTED_LOOPS.execute(trx);
+    const plan = options.raw ? RAW_PLAN : await readPlan(trx, q);
+    const bounds = await reportBounds(trx, q, plan.spans);
+    return (await summaryStatement(q, bounds, plan).execute(trx)).rows;
   });
 
-  const totalRow = rows.find((r) => r.total);
+  return summaryFromRows(rows);
+}
+
+/** The report from the rows of summaryStatement. */
+function summaryFromRows(rows: AggregateRow[]): SummaryReport {
+  const groups = rows.filter((r) => !r.total);
   return {
-    rows: rows.filter((r) => !r.total).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
-    totals: totalRow ? figures(totalRow) : emptyFigures(),
+    // the group of stints nobody called (counter, staff) is part of the totals, not a row
+    rows: groups.filter((r) => r.key !== null).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
+    // by procedure a ticket is in several groups, and the statement counts the totals itself
+    totals: figures(rows.find((r) => r.total) ?? sumRows(groups)),
   };
 }
+
+/**
+ * Joins hashed, whatever the planner guesses of their sides: the history read by rawStints goes
+ * through CTEs and a window whose row counts it cannot estimate (one row for a table not yet
+ * analysed, a few dozen for tens of thousands after the window), and a nested loop over a
+ * misjudged side costs seconds to minutes (docs/performance.md, "Report facts"). The lookups
+ * that must loop (a span's tickets, an open ticket's events, a stint's rating) are LATERAL,
+ * which nothing else can do. For the report's and the build's own transactions only.
+ */
+const NO_NESTED_LOOPS = sql`SET LOCAL enable_nestloop = off`;
+
+/** PostgreSQL's query_canceled (statement timeout) and lock_not_available (lock timeout). */
+const TIMED_OUT = new Set(['57014', '55P03']);
+
+/**
+ * Site-days a report builds at most before it answers: a day of 50 centres, about 1.3 s on a
+ * history of 5 M tickets (docs/performance.md). The rest of the range is read raw meanwhile.
+ */
+export const LAZY_BUILD_DAYS = 50;
 
 /** Where the events of the range's ended tickets lie: see `ev` in summaryStatement. */
 export interface EventBounds {
@@ -204,43 +257,95 @@ export interface EventBounds {
   hi: Date | null;
 }
 
-const siteFilter = (q: SummaryQuery, column: RawBuilder<unknown>) =>
+/** Instants of one site whose tickets are read from the raw history. */
+export interface Span {
+  siteId: string;
+  lo: Date;
+  hi: Date;
+  /** the site's local date of the span, when it is built into facts */
+  localDate?: string;
+}
+
+/**
+ * How a report reads its range: the site-days with facts (report_day), and the spans of the
+ * range they leave, read raw. `spans: null` reads the whole range raw (no facts).
+ */
+export interface ReadPlan {
+  built: { siteId: string; localDate: string }[];
+  spans: Span[] | null;
+}
+
+export const RAW_PLAN: ReadPlan = { built: [], spans: null };
+
+const siteFilter = (q: Pick<SummaryQuery, 'siteId' | 'siteIds'>, column: RawBuilder<unknown>) =>
   q.siteId !== null ? sql`AND ${column} = ${q.siteId}` : q.siteIds ? sql`AND ${column} = ANY(${q.siteIds}::uuid[])` : sql``;
+
+/** The built site-days overlapping the range, and the rest of the range per site (raw). */
+export async function readPlan(db: Kysely<Database>, q: Pick<SummaryQuery, 'siteId' | 'siteIds' | 'from' | 'to'>): Promise<ReadPlan> {
+  const { rows: sites } = await sql<{ id: string }>`SELECT s.id FROM site s WHERE true ${siteFilter(q, sql`s.id`)}`.execute(db);
+  const { rows: days } = await sql<{ siteId: string; localDate: string; fromAt: Date; toAt: Date }>`
+    SELECT d.site_id AS "siteId", to_char(d.local_date, 'YYYY-MM-DD') AS "localDate", d.from_at AS "fromAt", d.to_at AS "toAt"
+    FROM report_day d
+    WHERE d.to_at > ${q.from} AND d.from_at < ${q.to} ${siteFilter(q, sql`d.site_id`)}
+    ORDER BY d.site_id, d.from_at`.execute(db);
+  const bySite = new Map<string, typeof days>();
+  for (const d of days) bySite.set(d.siteId, [...(bySite.get(d.siteId) ?? []), d]);
+  const spans: Span[] = [];
+  for (const { id } of sites) {
+    let at = q.from.getTime();
+    for (const d of bySite.get(id) ?? []) {
+      if (d.fromAt.getTime() > at) spans.push({ siteId: id, lo: new Date(at), hi: new Date(Math.min(d.fromAt.getTime(), q.to.getTime())) });
+      at = Math.max(at, d.toAt.getTime());
+    }
+    if (at < q.to.getTime()) spans.push({ siteId: id, lo: new Date(at), hi: q.to });
+  }
+  return { built: days.map(({ siteId, localDate }) => ({ siteId, localDate })), spans };
+}
+
+const spanArrays = (spans: Span[]) => ({
+  sites: sql`${spans.map((s) => s.siteId)}::uuid[]`,
+  los: sql`${spans.map((s) => s.lo.toISOString())}::timestamptz[]`,
+  his: sql`${spans.map((s) => s.hi.toISOString())}::timestamptz[]`,
+  dates: sql`${spans.map((s) => s.localDate ?? null)}::date[]`,
+});
 
 /**
  * The period the events of the range's ended tickets (done, no-show, cancelled, expired) were stamped
  * in: from a day before the first issue to a day after the last end. Read from the covering
- * index ticket_report_idx alone.
+ * index ticket_report_idx alone. With `spans`, over the tickets of those spans only.
  */
-export async function reportBounds(db: Kysely<Database>, q: SummaryQuery): Promise<EventBounds> {
+export async function reportBounds(db: Kysely<Database>, q: SummaryQuery, spans: Span[] | null = null): Promise<EventBounds> {
+  const select = sql`min(t.issued_at) - interval '1 day' AS lo,
+      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled', 'expired')) + interval '1 day' AS hi`;
+  if (spans !== null) {
+    if (!spans.length) return { lo: null, hi: null };
+    const a = spanArrays(spans);
+    const { rows: [row] } = await sql<EventBounds>`
+      SELECT ${select}
+      FROM unnest(${a.sites}, ${a.los}, ${a.his}) AS u(site_id, lo, hi)
+      CROSS JOIN LATERAL (SELECT t.issued_at, t.finished_at, t.status FROM ticket t
+        WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi) t`.execute(db);
+    return { lo: row?.lo ?? null, hi: row?.hi ?? null };
+  }
   const { rows: [row] } = await sql<EventBounds>`
-    SELECT min(t.issued_at) - interval '1 day' AS lo,
-      max(t.finished_at) FILTER (WHERE t.status IN ('done', 'no_show', 'cancelled', 'expired')) + interval '1 day' AS hi
+    SELECT ${select}
     FROM ticket t
     WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`.execute(db);
   return { lo: row?.lo ?? null, hi: row?.hi ?? null };
 }
 
-/** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
-export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuilder<AggregateRow> {
-  const grouping = GROUPINGS[q.groupBy];
-  const byProcedure = q.groupBy === 'procedure';
-  return sql<AggregateRow>`
-    WITH site_scope AS MATERIALIZED (
-      SELECT s.id, s.timezone,
-        -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
-        coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
-          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
-          AS lowest_score
-      FROM site s
-      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
-    ),
-    scope AS (
-      SELECT t.id, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds, ss.timezone, ss.lowest_score
-      FROM site_scope ss
-      JOIN ticket t ON t.site_id = ss.id
-      WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to}
-    ),
+const STINT_COLUMNS = sql`site_id, issued_at, ticket_id, service_id, call_counter_id, call_staff_id, first, transfer_in, transfer_out,
+  final, status, wait, service_seconds, estimate_error, score`;
+
+/**
+ * The stint facts of the tickets of `scope` (CTE columns id, site_id, local_date, service_id,
+ * status, issued_at, finished_at, estimated_wait_seconds), computed from the raw history: CTEs
+ * ending in `raw_fact`, with STINT_COLUMNS and local_date. Shared by the report (for what has
+ * no facts) and by the build of the facts, so both compute a stint the same way.
+ */
+function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    raw_scope AS (${scope}),
     -- The queue history of each ticket: its stint starts and calls, in the order they happened.
     -- A ticket that has ended (done, no-show, cancelled, expired) had all its events between its issue
     -- and its end, stamped by the server's clock: they are read with one range scan of that
@@ -253,27 +358,29 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       FROM ticket_event e
       WHERE e.type IN ('issued', 'transferred', 'called')
         AND e."at" >= ${bounds.lo} AND e."at" <= ${bounds.hi}
-        ${siteFilter(q, sql`e.site_id`)}
-        AND e.ticket_id IN (SELECT id FROM scope WHERE status IN ('done', 'no_show', 'cancelled', 'expired'))
+        ${eventSites}
+        AND e.ticket_id IN (SELECT id FROM raw_scope WHERE status IN ('done', 'no_show', 'cancelled', 'expired'))
       UNION ALL
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
-      FROM scope t
-      JOIN ticket_event e ON e.ticket_id = t.id
-      WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired') AND e.type IN ('issued', 'transferred', 'called')
+      FROM raw_scope t
+      CROSS JOIN LATERAL (SELECT * FROM ticket_event e WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')) e
+      WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired')
     ),
+    -- Each event with its ticket's columns, joined here (hashed: see NO_NESTED_LOOPS), so that
+    -- no join of the tickets to their stints is left after the window, whose size the planner
+    -- cannot guess (a few dozen, for 16,000 stints at 5 M tickets: 14 s in a nested loop).
     named AS (
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at",
         CASE WHEN e.type = 'called' THEN ${callStaffId('e')} END AS staff_id,
-        sv.target_wait_seconds
+        t.site_id, t.local_date, t.issued_at AS ticket_issued_at, t.status AS ticket_status, t.finished_at, t.estimated_wait_seconds
       FROM ev e
-      -- here, where the planner still knows how many rows there are (it hashes the services);
-      -- after the window it guesses a few dozen and loops over them once per stint
-      LEFT JOIN service sv ON sv.id = e.service_id
+      JOIN raw_scope t ON t.id = e.ticket_id
       -- a fence, so the official of a call is looked up once, not once per use
       OFFSET 0
     ),
     seq AS (
-      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at", e.target_wait_seconds,
+      SELECT e.ticket_id, e.id, e.type, e.service_id, e."at",
+        e.site_id, e.local_date, e.ticket_issued_at, e.ticket_status, e.finished_at, e.estimated_wait_seconds,
         lead(e.type) OVER w AS next_type,
         lead(e."at") OVER w AS next_at,
         lead(e.counter_id) OVER w AS next_counter_id,
@@ -287,7 +394,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
     -- Every stint, called or not: it starts at an 'issued' or 'transferred' event and ends at the
     -- next 'called' one. It was transferred out when a 'transferred' event follows (after its call).
     stint AS (
-      SELECT ticket_id, service_id, target_wait_seconds,
+      SELECT ticket_id, service_id, site_id, local_date, ticket_issued_at, ticket_status, finished_at, estimated_wait_seconds,
         type = 'issued' AS first,
         type = 'transferred' AS transfer_in,
         id = final_stint_id AS final,
@@ -300,86 +407,212 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds): RawBuild
       FROM seq
       WHERE type IN ('issued', 'transferred')
     ),
-    -- One fact per stint, in the group where the stint happened. The ticket's issue belongs to
-    -- its first stint; its outcome (status, service time, rating) to its final stint, the one
-    -- that ended it (or holds it still). A ticket without events (none in practice) is one
-    -- stint that is both, never called.
-    fact AS (
-      SELECT ${grouping.stintKey} AS key, t.id AS ticket_id,
-        coalesce(s.first, true) AS first,
-        coalesce(s.transfer_in, false) AS transfer_in,
-        coalesce(s.transfer_out, false) AS transfer_out,
-        CASE WHEN coalesce(s.final, true) THEN t.status END AS status,
-        CASE WHEN s.final AND t.status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`t.finished_at`)} END AS service_seconds,
-        r.score,
-        CASE WHEN r.score IS NOT NULL THEN (r.score = t.lowest_score)::int END AS not_satisfied,
+    -- One fact per stint. The ticket's issue belongs to its first stint; its outcome (status,
+    -- service time, rating) to its final stint, the one that ended it (or holds it still). A
+    -- ticket without events (none in practice) is one stint that is both, never called.
+    raw_fact AS (
+      SELECT s.site_id, s.local_date, s.ticket_issued_at AS issued_at, s.ticket_id, s.service_id,
+        s.call_counter_id, s.call_staff_id, s.first, s.transfer_in, coalesce(s.transfer_out, false) AS transfer_out, s.final,
+        CASE WHEN s.final THEN s.ticket_status END AS status,
         s.wait,
-        CASE WHEN s.called THEN (s.wait <= s.target_wait_seconds)::int END AS within_target,
-        CASE WHEN s.first AND s.called THEN abs(t.estimated_wait_seconds - s.wait) END AS estimate_error
-      FROM scope t
-      LEFT JOIN stint s ON s.ticket_id = t.id
-      LEFT JOIN rating r ON r.ticket_id = t.id AND coalesce(s.final, true)
+        CASE WHEN s.final AND s.ticket_status = 'done' THEN ${secondsBetween(sql`s.call_at`, sql`s.finished_at`)} END AS service_seconds,
+        CASE WHEN s.first AND s.called THEN abs(s.estimated_wait_seconds - s.wait) END AS estimate_error,
+        r.score
+      FROM stint s
+      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = s.ticket_id AND s.final) r ON true
+      UNION ALL
+      -- (NOT IN over the stints is one hashed set, whatever the planner guesses of their number)
+      SELECT t.site_id, t.local_date, t.issued_at, t.id, t.service_id, NULL, NULL, true, false, false, true, t.status,
+        NULL, NULL, NULL, r.score
+      FROM raw_scope t
+      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = t.id) r ON true
+      WHERE t.id NOT IN (SELECT ticket_id FROM stint)
+    )`;
+}
+
+/** The tickets of `spans`, as rawStints wants them. */
+function spanScope(spans: Span[]): RawBuilder<unknown> {
+  const a = spanArrays(spans);
+  return sql`
+      SELECT t.id, t.site_id, u.local_date, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds
+      FROM unnest(${a.sites}, ${a.los}, ${a.his}, ${a.dates}) AS u(site_id, lo, hi, local_date)
+      CROSS JOIN LATERAL (SELECT * FROM ticket t WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi) t`;
+}
+
+/** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
+export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: ReadPlan = RAW_PLAN): RawBuilder<AggregateRow> {
+  const grouping = GROUPINGS[q.groupBy];
+  const byProcedure = q.groupBy === 'procedure';
+  const rawScope = plan.spans === null
+    ? sql`
+      SELECT t.id, t.site_id, NULL::date AS local_date, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds
+      FROM ticket t
+      WHERE t.issued_at >= ${q.from} AND t.issued_at < ${q.to} ${siteFilter(q, sql`t.site_id`)}`
+    : spanScope(plan.spans);
+  const eventSites = plan.spans === null ? siteFilter(q, sql`e.site_id`) : sql`AND e.site_id = ANY(${[...new Set(plan.spans.map((s) => s.siteId))]}::uuid[])`;
+  return sql<AggregateRow>`
+    WITH site_scope AS MATERIALIZED (
+      SELECT s.id, s.timezone,
+        -- the lowest score of the site's rating scale; the default scale (3, 2, 1) when none is set
+        coalesce((SELECT min((scale.entry->>'score')::int) FROM jsonb_array_elements(
+          CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
+          AS lowest_score
+      FROM site s
+      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
+    ),
+    ${rawStints(rawScope, bounds, eventSites)},
+    -- the facts of the built site-days (report_day), then the stints of the rest read raw: the
+    -- same columns, computed by the same rawStints when the days were built
+    stint_fact AS (
+      ${plan.built.length ? sql`
+      SELECT ${STINT_COLUMNS}
+      FROM report_stint f
+      -- only built days have stints (the rating trigger drops a day and its stints together)
+      WHERE f.issued_at >= ${q.from} AND f.issued_at < ${q.to} ${siteFilter(q, sql`f.site_id`)}
+      UNION ALL` : sql``}
+      SELECT ${STINT_COLUMNS} FROM raw_fact
+    ),
+    -- every stint in the group where it happened; what is a current setting (the service's
+    -- target wait, the site's rating scale and timezone) joined now
+    fact AS (
+      SELECT ${grouping.stintKey} AS key, f.ticket_id, f.first, f.transfer_in, f.transfer_out, f.status, f.service_seconds,
+        f.score,
+        CASE WHEN f.score IS NOT NULL THEN (f.score = t.lowest_score)::int END AS not_satisfied,
+        f.wait,
+        CASE WHEN f.wait IS NOT NULL THEN (f.wait <= sv.target_wait_seconds)::int END AS within_target,
+        f.estimate_error
+      FROM stint_fact f
+      JOIN site_scope t ON t.id = f.site_id
+      LEFT JOIN service sv ON sv.id = f.service_id
     ),
     ${byProcedure ? sql`
-    -- each ticket's procedures, '' for a ticket with none: a ticket's facts count once per procedure
-    ticket_key AS (
-      SELECT t.id AS ticket_id, coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key
-      FROM scope t
-      LEFT JOIN ticket_procedure tp ON tp.ticket_id = t.id
-    ),
+    -- each stint once per procedure of its ticket, under '' for a ticket with none
     keyed AS (
-      SELECT k.key, f.first, f.transfer_in, f.transfer_out, f.status, f.service_seconds, f.score, f.not_satisfied, f.wait,
-        f.within_target, f.estimate_error
+      SELECT coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key, f.first, f.transfer_in, f.transfer_out, f.status,
+        f.service_seconds, f.score, f.not_satisfied, f.wait, f.within_target, f.estimate_error
       FROM fact f
-      JOIN ticket_key k ON k.ticket_id = f.ticket_id
+      LEFT JOIN ticket_procedure tp ON tp.ticket_id = f.ticket_id
     ),
     -- the rows from the copies, the totals from the facts themselves (a ticket counts once)
     agg AS (
       SELECT key, false AS total, ${AGGREGATES} FROM keyed GROUP BY key
       UNION ALL
       SELECT NULL, true, ${AGGREGATES} FROM fact
-    ),
-    dist AS (
-      SELECT key, false AS total, score, count(*) AS n FROM keyed WHERE score IS NOT NULL GROUP BY key, score
-      UNION ALL
-      SELECT NULL, true, score, count(*) FROM fact WHERE score IS NOT NULL GROUP BY score
-    ),` : sql`
+    )` : sql`
+    -- one row per group, the stints nobody called (counter, staff) in a group of their own (key
+    -- null); every stint is in one group, so the totals are the groups added up (sumFigures)
     agg AS (
-      SELECT key, grouping(key) = 1 AS total, ${AGGREGATES}
+      SELECT key, false AS total, ${AGGREGATES}
       FROM fact
-      GROUP BY GROUPING SETS ((key), ())
-    ),
-    dist AS (
-      SELECT key, grouping(key) = 1 AS total, score, count(*) AS n
-      FROM fact
-      WHERE score IS NOT NULL
-      GROUP BY GROUPING SETS ((key, score), (score))
-    ),`}
-    -- score -> count per group, joined on a hashable key (one pass, not one lookup per group)
-    counts AS (
-      SELECT coalesce(key::text, '') AS join_key, total, jsonb_object_agg(score::text, n) AS counts
-      FROM dist
-      GROUP BY 1, 2
-    )
-    SELECT a.key::text AS "key", a.total AS "total", (${grouping.label})::text AS "label",
+      GROUP BY key
+    )`}
+    SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", a.total AS "total", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled", a.expired AS "expired",
-      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits",
-      a.wait_avg AS "waitAvgSeconds", a.wait_p50 AS "waitP50Seconds", a.wait_p90 AS "waitP90Seconds",
-      a.within_target_share AS "withinTargetShare",
-      a.service_avg AS "serviceAvgSeconds", a.service_p90 AS "serviceP90Seconds",
-      a.ratings AS "ratings", a.rating_avg AS "ratingAvg", a.not_satisfied_share AS "notSatisfiedShare",
-      a.estimate_mae AS "estimateMaeSeconds",
-      rc.counts AS "ratingCounts"
+      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits", a.wait_sum AS "waitSum",
+      a.wait_values AS "waitValues", a.targets AS "targets", a.within_target AS "withinTarget",
+      a.services AS "services", a.service_sum AS "serviceSum", a.service_values AS "serviceValues",
+      a.ratings AS "ratings", a.score_sum AS "scoreSum", a.not_satisfied AS "notSatisfied", a.score_values AS "scoreValues",
+      a.estimate_error_values AS "estimateErrorValues"
     FROM agg a
-    LEFT JOIN counts rc ON rc.total = a.total AND rc.join_key = coalesce(a.key::text, '')
     ${grouping.join}
     ${byProcedure ? sql`LEFT JOIN LATERAL (SELECT ${procedureLabel(sql`a.key`, siteFilter(q, sql`tp.site_id`))} AS name) g ON true` : sql``}
-    -- the group of tickets nobody called (counter, staff) is part of the totals, not a row
-    WHERE a.total OR a.key IS NOT NULL
     ORDER BY a.total, ${grouping.order}`;
 }
 
+export interface BuildQuery {
+  siteId: string | null;
+  siteIds?: string[];
+  from: Date;
+  to: Date;
+  /** days ending after this instant are not built (today, the future) */
+  now: Date;
+  /** site-days built at most */
+  limit?: number;
+  /** which missing days first: the oldest (default) or the newest */
+  newestFirst?: boolean;
+}
+
+/**
+ * The site-days touching [from, to) over by `now` that have no facts (nor facts of a day
+ * overlapping them, after a timezone change) and no ticket still open, first days first.
+ */
+async function missingDays(db: Kysely<Database>, q: BuildQuery): Promise<{ siteId: string; localDate: string; lo: Date; hi: Date }[]> {
+  const { rows } = await sql<{ siteId: string; localDate: string; lo: Date; hi: Date }>`
+    WITH day AS (
+      SELECT s.id AS site_id, g.day::date AS day, g.day::timestamp AT TIME ZONE s.timezone AS lo,
+        (g.day + interval '1 day')::timestamp AT TIME ZONE s.timezone AS hi
+      FROM site s
+      CROSS JOIN LATERAL generate_series((${q.from}::timestamptz AT TIME ZONE s.timezone)::date,
+        ((${q.to}::timestamptz - interval '1 millisecond') AT TIME ZONE s.timezone)::date, interval '1 day') AS g(day)
+      WHERE true ${siteFilter(q, sql`s.id`)}
+    ),
+    -- the days without facts first, on report_day alone (a built range costs no ticket read)
+    missing AS MATERIALIZED (
+      SELECT d.* FROM day d
+      WHERE d.hi <= ${q.now}
+        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = d.site_id AND r.local_date = d.day)
+        -- a day built in another timezone overlapping this one: offsets differ by at most 26 hours
+        AND NOT EXISTS (SELECT 1 FROM report_day r WHERE r.site_id = d.site_id AND r.local_date BETWEEN d.day - 2 AND d.day + 2
+          AND r.from_at < d.hi AND r.to_at > d.lo)
+    )
+    SELECT m.site_id AS "siteId", to_char(m.day, 'YYYY-MM-DD') AS "localDate", m.lo, m.hi
+    FROM missing m
+    WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.site_id = m.site_id AND t.issued_at >= m.lo AND t.issued_at < m.hi
+      AND t.status NOT IN ('done', 'no_show', 'cancelled', 'expired'))
+    ORDER BY ${q.newestFirst ? sql`m.day DESC` : sql`m.day`}, m.site_id
+    LIMIT ${q.limit ?? 1_000_000}`.execute(db);
+  return rows;
+}
+
+/**
+ * Builds the report facts (report_stint, report_day) of the site-days that touch [from, to) and
+ * have none: those over by `now` whose every ticket has ended (done, no-show, cancelled,
+ * expired: none of these moves again). One transaction; returns the site-days and tickets built.
+ */
+export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Promise<{ days: number; tickets: number }> {
+  // which site-days are missing, first without a lock: usually none (the report's own check)
+  if (!(await missingDays(db, q)).length) return { days: 0, tickets: 0 };
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+    // orders the build with a rating's trigger (see the migration): a rating committed before
+    // this is read below; one after waits, then drops the day again
+    await sql`LOCK TABLE report_day IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+    const days = await missingDays(trx, q);
+    if (!days.length) return { days: 0, tickets: 0 };
+    await NO_NESTED_LOOPS.execute(trx);
+    const spans: Span[] = days.map((d) => ({ siteId: d.siteId, lo: d.lo, hi: d.hi, localDate: d.localDate }));
+    const a = spanArrays(spans);
+    // facts left by a day whose report_day row a rating dropped
+    await sql`DELETE FROM report_stint f USING unnest(${a.sites}, ${a.dates}) AS u(site_id, local_date)
+      WHERE f.site_id = u.site_id AND f.local_date = u.local_date`.execute(trx);
+    const bounds = await reportBounds(trx, { siteId: null, from: q.from, to: q.to, groupBy: 'service' }, spans);
+    const eventSites = sql`AND e.site_id = ANY(${[...new Set(spans.map((s) => s.siteId))]}::uuid[])`;
+    const { rows: [built] } = await sql<{ tickets: string }>`
+      WITH ${rawStints(spanScope(spans), bounds, eventSites)},
+      inserted AS (
+        INSERT INTO report_stint (local_date, ${STINT_COLUMNS})
+        SELECT local_date, ${STINT_COLUMNS} FROM raw_fact
+        RETURNING site_id, local_date, ticket_id, first
+      ),
+      marked AS (
+        INSERT INTO report_day (site_id, local_date, from_at, to_at, tickets)
+        SELECT u.site_id, u.local_date, u.lo, u.hi, coalesce(n.tickets, 0)
+        FROM unnest(${a.sites}, ${a.dates}, ${a.los}, ${a.his}) AS u(site_id, local_date, lo, hi)
+        LEFT JOIN (SELECT site_id, local_date, count(*) FILTER (WHERE first) AS tickets FROM inserted GROUP BY 1, 2) n
+          ON n.site_id = u.site_id AND n.local_date = u.local_date
+        RETURNING tickets
+      )
+      SELECT coalesce(sum(tickets), 0) AS tickets FROM marked`.execute(trx);
+    return { days: days.length, tickets: Number(built?.tickets ?? 0) };
+  });
+}
+
 /** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
+/**
+ * The figures of one group (or of the totals), over the stint facts `fact` or their copies: counts
+ * and sums (averages and shares are divided in figures(), so groups add up), and the values
+ * behind the percentiles and the rating shares as bytes, sorted and counted in figures().
+ */
 const AGGREGATES = sql`
         count(*) FILTER (WHERE first) AS issued,
         count(*) FILTER (WHERE status = 'done') AS served,
@@ -389,52 +622,150 @@ const AGGREGATES = sql`
         count(*) FILTER (WHERE transfer_out) AS transferred,
         count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
-        avg(wait) AS wait_avg,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
-        avg(within_target) AS within_target_share,
-        avg(service_seconds) AS service_avg,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY service_seconds) AS service_p90,
+        sum(wait) AS wait_sum,
+        string_agg(float8send(wait), ''::bytea) AS wait_values,
+        count(within_target) AS targets,
+        sum(within_target) AS within_target,
+        count(service_seconds) AS services,
+        sum(service_seconds) AS service_sum,
+        string_agg(float8send(service_seconds), ''::bytea) AS service_values,
         count(score) AS ratings,
-        avg(score) AS rating_avg,
-        avg(not_satisfied) AS not_satisfied_share,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY estimate_error) AS estimate_mae`;
+        sum(score) AS score_sum,
+        sum(not_satisfied) AS not_satisfied,
+        string_agg(int4send(score), ''::bytea) AS score_values,
+        string_agg(float8send(estimate_error), ''::bytea) AS estimate_error_values`;
 
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/**
+ * PostgreSQL's percentile_cont (continuous: linear interpolation between the two nearest ranks,
+ * `lo + (hi - lo) * fraction`, the same float8 arithmetic) over float8send bytes, at several
+ * fractions. The statement hands the values over rather than sorting them itself: its sorts,
+ * one per percentile's column and group, were most of an all-sites month (docs/performance.md,
+ * "Report facts"); here each rank is found by selection (quickselect), in linear time.
+ */
+export function percentiles(bytes: Buffer | null, fractions: readonly number[]): (number | null)[] {
+  const n = bytes ? bytes.length / 8 : 0;
+  if (!bytes || n === 0) return fractions.map(() => null);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = bytes.readDoubleBE(i * 8);
+  return fractions.map((fraction) => {
+    const position = fraction * (n - 1);
+    const first = Math.floor(position);
+    const second = Math.ceil(position);
+    const lo = select(values, first);
+    // the next rank up: the least of what selection left above `first`
+    let hi = lo;
+    if (second !== first) {
+      hi = Infinity;
+      for (let i = first + 1; i < n; i++) if (values[i]! < hi) hi = values[i]!;
+    }
+    return lo + (hi - lo) * (position - first);
+  });
+}
+
+/** The k-th least of `a` (0-based), moving it to a[k] with nothing greater before it and nothing less after (Hoare's selection). */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (left < right) {
+    // median of three as the pivot, so sorted runs (a day's waits often are) stay linear
+    const mid = (left + right) >>> 1;
+    const pivot = median(a[left]!, a[mid]!, a[right]!);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!; a[i] = a[j]!; a[j] = t;
+        i++; j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+const median = (x: number, y: number, z: number) => Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+
+/** A count or sum of the statement as a number (0 for a sum over nothing). */
+const n = (v: number | string | null): number => (v === null ? 0 : Number(v));
+/** sum / count, null over nothing (as PostgreSQL's avg) */
+const mean = (sum: number | string | null, count: number | string) => (n(count) ? n(sum) / n(count) : null);
 
 function figures(r: AggregateRow): ReportTotals {
-  const ratings = Number(r.ratings);
-  const ratingShares: Record<string, number> = {};
-  for (const [score, n] of Object.entries(r.ratingCounts ?? {}).sort(([a], [b]) => Number(a) - Number(b))) {
-    ratingShares[score] = Number(n) / ratings;
+  const [waitP50Seconds, waitP90Seconds] = percentiles(r.waitValues, [0.5, 0.9]);
+  const [serviceP90Seconds] = percentiles(r.serviceValues, [0.9]);
+  const [estimateMaeSeconds] = percentiles(r.estimateErrorValues, [0.5]);
+  const ratings = n(r.ratings);
+  const counts = new Map<number, number>();
+  for (let i = 0; r.scoreValues && i < r.scoreValues.length; i += 4) {
+    const score = r.scoreValues.readInt32BE(i);
+    counts.set(score, (counts.get(score) ?? 0) + 1);
   }
+  const ratingShares: Record<string, number> = {};
+  for (const [score, count] of [...counts].sort(([a], [b]) => a - b)) ratingShares[String(score)] = count / ratings;
   return {
-    issued: Number(r.issued),
-    served: Number(r.served),
-    noShow: Number(r.noShow),
-    waitAvgSeconds: num(r.waitAvgSeconds),
-    waitP50Seconds: num(r.waitP50Seconds),
-    waitP90Seconds: num(r.waitP90Seconds),
-    serviceAvgSeconds: num(r.serviceAvgSeconds),
-    serviceP90Seconds: num(r.serviceP90Seconds),
+    issued: n(r.issued),
+    served: n(r.served),
+    noShow: n(r.noShow),
+    waitAvgSeconds: mean(r.waitSum, r.waits),
+    waitP50Seconds: waitP50Seconds ?? null,
+    waitP90Seconds: waitP90Seconds ?? null,
+    serviceAvgSeconds: mean(r.serviceSum, r.services),
+    serviceP90Seconds: serviceP90Seconds ?? null,
     ratings,
-    ratingAvg: num(r.ratingAvg),
-    transferred: Number(r.transferred),
-    transfersIn: Number(r.transfersIn),
-    cancelled: Number(r.cancelled),
-    expired: Number(r.expired),
-    waits: Number(r.waits),
-    withinTargetShare: num(r.withinTargetShare),
+    ratingAvg: mean(r.scoreSum, r.ratings),
+    transferred: n(r.transferred),
+    transfersIn: n(r.transfersIn),
+    cancelled: n(r.cancelled),
+    expired: n(r.expired),
+    waits: n(r.waits),
+    withinTargetShare: mean(r.withinTarget, r.targets),
     ratingShares,
-    notSatisfiedShare: num(r.notSatisfiedShare),
-    estimateMaeSeconds: num(r.estimateMaeSeconds),
+    notSatisfiedShare: mean(r.notSatisfied, r.ratings),
+    estimateMaeSeconds: estimateMaeSeconds ?? null,
   };
 }
 
-function emptyFigures(): ReportTotals {
+const SUMMED = ['issued', 'served', 'noShow', 'cancelled', 'expired', 'transferred', 'transfersIn', 'waits', 'waitSum', 'targets',
+  'withinTarget', 'services', 'serviceSum', 'ratings', 'scoreSum', 'notSatisfied'] as const;
+const JOINED = ['waitValues', 'serviceValues', 'estimateErrorValues', 'scoreValues'] as const;
+
+/** The groups added up: counts and sums added, values put together (an empty list: nothing). */
+function sumRows(rows: AggregateRow[]): AggregateRow {
+  const total = { key: null, total: true, label: null } as AggregateRow;
+  for (const field of SUMMED) total[field] = rows.reduce((sum, r) => sum + n(r[field]), 0);
+  for (const field of JOINED) {
+    const parts = rows.map((r) => r[field]).filter((b): b is Buffer => b !== null);
+    total[field] = parts.length ? Buffer.concat(parts) : null;
+  }
+  return total;
+}
+
+/** How far back the day-end runner builds the facts of days that have none (after an upgrade). */
+export const BACKFILL_DAYS = 400;
+
+/**
+ * The day-end runner's part of the report facts: each check builds the days just over (the last
+ * two), then up to `perCheck` older site-days without facts, newest first, back BACKFILL_DAYS;
+ * once a look back finds none it stops looking back (until the server restarts), so a check
+ * then costs one look at the last two days.
+ */
+export function reportFactsBuilder(db: Kysely<Database>, perCheck = LAZY_BUILD_DAYS) {
+  let backfilled = false;
   return {
-    issued: 0, served: 0, noShow: 0, waitAvgSeconds: null, waitP50Seconds: null, waitP90Seconds: null,
-    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0, expired: 0,
-    waits: 0, withinTargetShare: null, ratingShares: {}, notSatisfiedShare: null, estimateMaeSeconds: null,
+    async build(now: Date): Promise<{ days: number; tickets: number }> {
+      const recent = await buildReportDays(db, { siteId: null, from: new Date(now.getTime() - 2 * DAY_MS), to: now, now, limit: 500 });
+      if (backfilled) return recent;
+      const older = await buildReportDays(db, {
+        siteId: null, from: new Date(now.getTime() - BACKFILL_DAYS * DAY_MS), to: now, now, limit: perCheck, newestFirst: true,
+      });
+      if (!older.days) backfilled = true;
+      return { days: recent.days + older.days, tickets: recent.tickets + older.tickets };
+    },
   };
 }
+
+const DAY_MS = 86_400_000;

@@ -113,7 +113,7 @@ function range(q: { from: string; to: string }) {
 const contentType = (format: ReportFormat) => (format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_CONTENT_TYPE);
 
 export class Reports {
-  constructor(private readonly db: Db, private readonly audit: AuditService) {}
+  constructor(private readonly db: Db, private readonly audit: AuditService, private readonly now: () => Date = () => new Date()) {}
 
   /** One site's scope; 404 for a site that does not exist. */
   async siteScope(siteId: string): Promise<ReportScope & { siteId: string }> {
@@ -125,7 +125,7 @@ export class Reports {
   async summary(scope: ReportScope, q: RangeInput) {
     const { from, to } = range(q);
     const groupBy = q.groupBy ?? 'service';
-    const query: SummaryQuery = { siteId: scope.siteId, from, to, groupBy, ...(scope.siteIds ? { siteIds: scope.siteIds } : {}) };
+    const query: SummaryQuery = { siteId: scope.siteId, from, to, groupBy, now: this.now(), ...(scope.siteIds ? { siteIds: scope.siteIds } : {}) };
     const report = await summaryReport(this.db, query);
     const scopeSites = await this.sites(scope);
     const zone = scopeSites[0]?.timezone ?? DEFAULT_ZONE;
