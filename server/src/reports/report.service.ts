@@ -242,6 +242,13 @@ function summaryFromRows(rows: AggregateRow[]): SummaryReport {
  */
 const NO_NESTED_LOOPS = sql`SET LOCAL enable_nestloop = off`;
 
+/**
+ * Ends a LATERAL lookup's subquery: OFFSET 0 keeps the planner from pulling it up into a plain
+ * join (which, without nested loops, it would hash over the whole table: every ticket, every
+ * rating), so it stays an index lookup per row.
+ */
+const LOOKUP = sql`OFFSET 0`;
+
 /** PostgreSQL's query_canceled (statement timeout) and lock_not_available (lock timeout). */
 const TIMED_OUT = new Set(['57014', '55P03']);
 
@@ -324,7 +331,7 @@ export async function reportBounds(db: Kysely<Database>, q: SummaryQuery, spans:
       SELECT ${select}
       FROM unnest(${a.sites}, ${a.los}, ${a.his}) AS u(site_id, lo, hi)
       CROSS JOIN LATERAL (SELECT t.issued_at, t.finished_at, t.status FROM ticket t
-        WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi) t`.execute(db);
+        WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi ${LOOKUP}) t`.execute(db);
     return { lo: row?.lo ?? null, hi: row?.hi ?? null };
   }
   const { rows: [row] } = await sql<EventBounds>`
@@ -363,7 +370,7 @@ function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: 
       UNION ALL
       SELECT e.ticket_id, e.id, e.type, e.service_id, e.counter_id, e."at", e.staff_id
       FROM raw_scope t
-      CROSS JOIN LATERAL (SELECT * FROM ticket_event e WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called')) e
+      CROSS JOIN LATERAL (SELECT * FROM ticket_event e WHERE e.ticket_id = t.id AND e.type IN ('issued', 'transferred', 'called') ${LOOKUP}) e
       WHERE t.status NOT IN ('done', 'no_show', 'cancelled', 'expired')
     ),
     -- Each event with its ticket's columns, joined here (hashed: see NO_NESTED_LOOPS), so that
@@ -419,13 +426,13 @@ function rawStints(scope: RawBuilder<unknown>, bounds: EventBounds, eventSites: 
         CASE WHEN s.first AND s.called THEN abs(s.estimated_wait_seconds - s.wait) END AS estimate_error,
         r.score
       FROM stint s
-      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = s.ticket_id AND s.final) r ON true
+      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = s.ticket_id AND s.final ${LOOKUP}) r ON true
       UNION ALL
       -- (NOT IN over the stints is one hashed set, whatever the planner guesses of their number)
       SELECT t.site_id, t.local_date, t.issued_at, t.id, t.service_id, NULL, NULL, true, false, false, true, t.status,
         NULL, NULL, NULL, r.score
       FROM raw_scope t
-      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = t.id) r ON true
+      LEFT JOIN LATERAL (SELECT r.score FROM rating r WHERE r.ticket_id = t.id ${LOOKUP}) r ON true
       WHERE t.id NOT IN (SELECT ticket_id FROM stint)
     )`;
 }
@@ -436,7 +443,7 @@ function spanScope(spans: Span[]): RawBuilder<unknown> {
   return sql`
       SELECT t.id, t.site_id, u.local_date, t.service_id, t.status, t.issued_at, t.finished_at, t.estimated_wait_seconds
       FROM unnest(${a.sites}, ${a.los}, ${a.his}, ${a.dates}) AS u(site_id, lo, hi, local_date)
-      CROSS JOIN LATERAL (SELECT * FROM ticket t WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi) t`;
+      CROSS JOIN LATERAL (SELECT * FROM ticket t WHERE t.site_id = u.site_id AND t.issued_at >= u.lo AND t.issued_at < u.hi ${LOOKUP}) t`;
 }
 
 /** The statement behind summaryReport (exported to EXPLAIN it; call summaryReport instead). */
