@@ -8,8 +8,10 @@ import { sql, type Kysely } from 'kysely';
 //   that can come later: a rating's trigger drops its day's report_day row, so the day is read
 //   raw again until it is rebuilt. Settings (target wait, rating scale, timezone) and labels are
 //   joined when the report is read, so they stay "current setting".
-// - report_day: the site's local date, the instants it covered when it was built (its timezone
-//   then), when it was built and how many tickets it held.
+// - report_day: the site's local date, the instants it covered when it was built and the
+//   timezone they were reckoned in, when it was built and how many tickets it held. The stints'
+//   local_date and local_hour (of their issue) are in that timezone: a report uses them while
+//   the site keeps it, and reckons day and hour from issued_at otherwise.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE TABLE report_day (
@@ -17,6 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       local_date date NOT NULL,
       from_at timestamptz(3) NOT NULL,
       to_at timestamptz(3) NOT NULL,
+      timezone text NOT NULL,
       built_at timestamptz NOT NULL DEFAULT now(),
       tickets integer NOT NULL,
       PRIMARY KEY (site_id, local_date)
@@ -25,6 +28,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE report_stint (
       site_id uuid NOT NULL REFERENCES site (id) ON DELETE CASCADE,
       local_date date NOT NULL,
+      local_hour smallint NOT NULL,
       issued_at timestamptz(3) NOT NULL,
       ticket_id uuid NOT NULL,
       service_id uuid NOT NULL,
