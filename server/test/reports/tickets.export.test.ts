@@ -210,5 +210,19 @@ describe('streamTicketsCsv', () => {
     expect(paged.length).toBe(1 + Number(inRange.n));
     expect(paged).toEqual(whole);
     expect(new Set(paged).size).toBe(paged.length); // codes are unique, so records are too
+
+    // A page is read at once and then formatted record by record: the export gives the event
+    // loop a turn every hundred records, so that calls never wait behind a whole page. An
+    // immediate set at the first record runs before the 102nd (one page of 1000 here).
+    expect(paged.length).toBeGreaterThan(150);
+    let read = 0;
+    let turnAt: number | undefined;
+    for await (const line of streamTicketsCsv(t.db, range, { batchSize: 1000 })) {
+      void line;
+      read++;
+      if (read === 2) setImmediate(() => { turnAt = read; }); // the first record (after the header)
+    }
+    expect(turnAt, 'records formatted before the event loop had a turn').toBeDefined();
+    expect(turnAt!).toBeLessThanOrEqual(2 + 100);
   });
 });
