@@ -86,7 +86,9 @@ export async function reportBench(ctx: BenchContext): Promise<BenchResult> {
   } else {
     url = await ctx.database('report');
   }
-  const db = createDb(url, { max: 4 });
+  // as the server's reports' pool runs them (createReportDb): no parallel workers, so a report
+  // and its floor take one core each
+  const db = createDb(url, { max: 4, parallelWorkers: 0 });
   try {
     if (keep) await migrateToLatest(db);
     await sql`CREATE TABLE IF NOT EXISTS bench_report_history (tickets integer, sites integer, history jsonb)`.execute(db);
@@ -114,7 +116,7 @@ export async function reportBench(ctx: BenchContext): Promise<BenchResult> {
     const { rows: [settings] } = await sql<{ sharedBuffers: string; workMem: string; parallel: string }>`
       SELECT current_setting('shared_buffers') AS "sharedBuffers", current_setting('work_mem') AS "workMem",
         current_setting('max_parallel_workers_per_gather') AS parallel`.execute(db);
-    notes.push(`PostgreSQL settings as a site server runs them (bench/src/lib/postgres.ts, fast: false): shared_buffers ${settings!.sharedBuffers}, work_mem ${settings!.workMem}, max_parallel_workers_per_gather ${settings!.parallel}.`);
+    notes.push(`PostgreSQL settings as a site server runs them (bench/src/lib/postgres.ts, fast: false; the reports' pool without parallel workers): shared_buffers ${settings!.sharedBuffers}, work_mem ${settings!.workMem}, max_parallel_workers_per_gather ${settings!.parallel}.`);
 
     // ---- the report facts, built as a deployment builds them: each local day once it is over
     // (the day-end runner, or the first report that needs it), here for the whole year, day by day ----

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import {
-  buildReportDays, summaryReport, type ReportGroupBy, type SummaryQuery, type SummaryReport,
+  BACKFILL_DAYS, buildReportDays, reportFactsBuilder, summaryReport, type ReportGroupBy, type SummaryQuery, type SummaryReport,
 } from '../../src/reports/report.service.ts';
 import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures } from './expect-figures.ts';
@@ -178,5 +178,49 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
     await compare(q, 'target wait changed:');
     await t.db.updateTable('site').set({ timezone: 'Asia/Bangkok' }).where('id', '=', b.siteId).execute();
     for (const groupBy of ['day', 'hour'] as const) await compare({ ...q, groupBy }, `timezone changed, ${groupBy}:`);
+  });
+
+  it('the day-end runner builds the days just over, then older days newest first, a few per check, then stops looking back', async () => {
+    await sql`TRUNCATE report_stint, report_day`.execute(t.db);
+    // "now": the morning after the history; the two days before are "just over"
+    const now = new Date(END.getTime() + 9 * 3_600_000);
+    const PER_CHECK = 50;
+    const builder = reportFactsBuilder(t.db, PER_CHECK);
+    const key = (d: { siteId: string; localDate: string }) => `${d.siteId} ${d.localDate}`;
+    const first = await builder.build(now);
+    const afterFirst = await builtDays();
+    expect(first.days).toBe(afterFirst.length);
+    // the days just over (both sites' last two) and PER_CHECK older site-days
+    expect(afterFirst.length).toBeGreaterThan(PER_CHECK);
+    expect(afterFirst.length).toBeLessThanOrEqual(PER_CHECK + 6);
+    let seen = new Set(afterFirst.map(key));
+    let oldest = afterFirst.map((d) => d.localDate).sort()[0]!;
+    let checks = 1;
+    for (;;) {
+      const r = await builder.build(now);
+      checks++;
+      const days = await builtDays();
+      const added = days.filter((d) => !seen.has(key(d)));
+      expect(added.length).toBe(r.days);
+      expect(r.days).toBeLessThanOrEqual(PER_CHECK);
+      // newest first: nothing built now is later than what an earlier check built
+      for (const d of added) expect(d.localDate <= oldest, `${d.localDate} after ${oldest}`).toBe(true);
+      if (added.length) oldest = added.map((d) => d.localDate).sort()[0]!;
+      seen = new Set(days.map(key));
+      if (!r.days) break;
+      expect(checks).toBeLessThan(100);
+    }
+    // BACKFILL_DAYS back, two sites (less the days with tickets still open)
+    expect(seen.size).toBeGreaterThan(2 * BACKFILL_DAYS - 10);
+    // once a look back found nothing, a check looks no further back: a day dropped by a rating
+    // long ago stays for a report (or a restart) to rebuild
+    const oldDay = (await builtDays()).find((d) => d.localDate < '2026-11-01')!;
+    await sql`DELETE FROM report_day WHERE site_id = ${oldDay.siteId} AND local_date = ${oldDay.localDate}::date`.execute(t.db);
+    expect((await builder.build(now)).days).toBe(0);
+    expect((await reportFactsBuilder(t.db, PER_CHECK).build(now)).days).toBe(1);
+    // what the runner built is what a build of the whole range builds: nothing is left
+    expect((await buildReportDays(t.db, { siteId: null, from: new Date(now.getTime() - BACKFILL_DAYS * 86_400_000), to: now, now })).days).toBe(0);
+    // and the figures are still the raw history's
+    await compare({ siteId: null, groupBy: 'service', from: START, to: END }, 'after the runner:');
   });
 });
