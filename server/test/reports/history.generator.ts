@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, NewTicket, NewTicketEvent, TicketStatus } from '@qms/db';
 import { localDate } from '@qms/protocol/calendar';
-import type { SiteFixture } from '../support/queue-fixture.ts';
+import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
 
 // A random but lawful history written straight into ticket, ticket_event, rating and
 // counter_event: every ticket follows the lifecycle (issue, call, recall, start, transfer up
@@ -328,4 +328,27 @@ async function generateExtras(db: Db, sites: HistorySite[], random: () => number
       }
     }
   }
+}
+
+/**
+ * Two sites with a history of `options`: A in Hồ Chí Minh time with the default 3-2-1 scale,
+ * B in Tokyo time with services HT and KD over three counters and a 4-level scale whose lowest
+ * score is 2 (the report tests' usual pair).
+ */
+export async function twoSiteHistory(db: Db, random: () => number, options: HistoryOptions): Promise<{ a: SiteFixture; b: SiteFixture }> {
+  const a = await createSite(db);
+  const b = await createSite(db, {
+    services: [{ code: 'HT', prefix: 'A' }, { code: 'KD', prefix: 'K' }],
+    counters: [{ number: 1, services: ['HT'] }, { number: 2, services: ['HT', 'KD'] }, { number: 3, services: ['KD'] }],
+  });
+  const scaleB = [5, 4, 3, 2];
+  await db.updateTable('site').set({
+    timezone: 'Asia/Tokyo',
+    settings: JSON.stringify({ ratingScale: scaleB.map((score) => ({ score, label: { vi: String(score), en: String(score) } })) }),
+  }).where('id', '=', b.siteId).execute();
+  await generateHistory(db, [
+    { fixture: a, timezone: 'Asia/Ho_Chi_Minh', scale: [3, 2, 1] },
+    { fixture: b, timezone: 'Asia/Tokyo', scale: scaleB },
+  ], random, options);
+  return { a, b };
 }

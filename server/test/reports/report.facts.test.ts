@@ -4,9 +4,9 @@ import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import {
   BACKFILL_DAYS, buildReportDays, reportFactsBuilder, summaryReport, type ReportGroupBy, type SummaryQuery, type SummaryReport,
 } from '../../src/reports/report.service.ts';
-import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
+import type { SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures } from './expect-figures.ts';
-import { generateHistory, seededRandom } from './history.generator.ts';
+import { seededRandom, twoSiteHistory } from './history.generator.ts';
 import { loadHistory, referenceReport, type RawHistory } from './report.reference.ts';
 
 // The report facts (report_stint, report_day; README "Speed") against the raw history: a random
@@ -30,20 +30,7 @@ let b: SiteFixture;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  a = await createSite(t.db);
-  b = await createSite(t.db, {
-    services: [{ code: 'HT', prefix: 'A' }, { code: 'KD', prefix: 'K' }],
-    counters: [{ number: 1, services: ['HT'] }, { number: 2, services: ['HT', 'KD'] }, { number: 3, services: ['KD'] }],
-  });
-  const scaleB = [5, 4, 3, 2];
-  await t.db.updateTable('site').set({
-    timezone: 'Asia/Tokyo',
-    settings: JSON.stringify({ ratingScale: scaleB.map((score) => ({ score, label: { vi: String(score), en: String(score) } })) }),
-  }).where('id', '=', b.siteId).execute();
-  await generateHistory(t.db, [
-    { fixture: a, timezone: 'Asia/Ho_Chi_Minh', scale: [3, 2, 1] },
-    { fixture: b, timezone: 'Asia/Tokyo', scale: scaleB },
-  ], random, { tickets: 500, start: START, days: 4 });
+  ({ a, b } = await twoSiteHistory(t.db, random, { tickets: 500, start: START, days: 4 }));
   // the day end of the first two local days of site A and the first of site B: their open
   // tickets expire (as day-end.ts does), so those days can be built; the others keep theirs
   await expire(a.siteId, new Date('2026-11-23T00:00:00+07:00'), new Date('2026-11-25T00:00:00+07:00'));

@@ -5,9 +5,9 @@ import { dossierReport } from '../../src/reports/dossiers.ts';
 import { summaryReport, type ReportGroupBy, type SummaryQuery } from '../../src/reports/report.service.ts';
 import { SATISFACTION_GROUPS, satisfactionReport } from '../../src/reports/satisfaction.ts';
 import { referenceDossiers, referenceSatisfaction, resolvedAt } from './indicators.reference.ts';
-import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
+import type { SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures } from './expect-figures.ts';
-import { generateHistory, seededRandom } from './history.generator.ts';
+import { seededRandom, twoSiteHistory } from './history.generator.ts';
 import { loadHistory, percentileCont, referenceReport, type RawHistory } from './report.reference.ts';
 
 // A random history of a few hundred tickets at two sites (different timezones and rating
@@ -25,21 +25,7 @@ let history: RawHistory;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  a = await createSite(t.db);
-  b = await createSite(t.db, {
-    services: [{ code: 'HT', prefix: 'A' }, { code: 'KD', prefix: 'K' }],
-    counters: [{ number: 1, services: ['HT'] }, { number: 2, services: ['HT', 'KD'] }, { number: 3, services: ['KD'] }],
-  });
-  // site B: Tokyo time, and a 4-level scale whose lowest score is 2
-  const scaleB = [5, 4, 3, 2];
-  await t.db.updateTable('site').set({
-    timezone: 'Asia/Tokyo',
-    settings: JSON.stringify({ ratingScale: scaleB.map((score) => ({ score, label: { vi: String(score), en: String(score) } })) }),
-  }).where('id', '=', b.siteId).execute();
-  await generateHistory(t.db, [
-    { fixture: a, timezone: 'Asia/Ho_Chi_Minh', scale: [3, 2, 1] },
-    { fixture: b, timezone: 'Asia/Tokyo', scale: scaleB },
-  ], seededRandom(SEED), { tickets: 400, start: START, days: 3 });
+  ({ a, b } = await twoSiteHistory(t.db, seededRandom(SEED), { tickets: 400, start: START, days: 3 }));
   history = await loadHistory(t.db);
 }, 60_000);
 afterAll(() => t?.drop());
