@@ -252,7 +252,7 @@ const LOOKUP = sql`OFFSET 0`;
 const TIMED_OUT = new Set(['57014', '55P03']);
 
 /**
- * Site-days a report builds at most before it answers: a day of 50 centres, about 1.3 s on a
+ * Site-days a report builds at most before it answers: a day of 50 centres, 0.6-1.3 s on a
  * history of 5 M tickets (docs/performance.md). The rest of the range is read raw meanwhile.
  */
 export const LAZY_BUILD_DAYS = 50;
