@@ -1,11 +1,13 @@
 import { sql, type Kysely } from 'kysely';
+import { createOrReplace } from '../functions/function.ts';
+import { reportDayRatingChanged } from '../functions/report_day_rating_changed.ts';
 
 // Report facts (server/src/reports/README.md, "Speed"): one narrow row per stint of the tickets
 // of a closed site-day, written by the report code (never by the queue engine), and one row per
 // site-day saying its facts are complete. A day without its row is read from the raw history.
 // - report_stint: the figures of a stint that cannot change any more once its ticket has ended
 //   (done, no_show, cancelled, expired are final), and the ticket's rating score, the one thing
-//   that can come later: a rating's trigger drops its day's report_day row, so the day is read
+//   that can come later: a rating's trigger drops its day (report_day row and stints), so the day is read
 //   raw again until it is rebuilt. Settings (target wait, rating scale, timezone) and labels are
 //   joined when the report is read, so they stay "current setting".
 // - report_day: the site's local date, the instants it covered when it was built and the
@@ -46,26 +48,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX report_stint_site_issued_idx ON report_stint (site_id, issued_at)`.execute(db);
   await sql`CREATE INDEX report_stint_day_idx ON report_stint (site_id, local_date)`.execute(db);
-  // A rating given, changed or removed after its day was built: the day and its stints go, and the
-  // day is read raw until rebuilt. So a site-day has stint rows exactly when it has its report_day
-  // row, and a report reads the stints of its range without checking their days one by one.
-  // The lock orders it with a build (which holds SHARE ROW EXCLUSIVE while it reads and writes):
-  // the DELETE, a statement of its own, sees a day built while it waited.
-  await sql`
-    CREATE OR REPLACE FUNCTION report_day_rating_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      t_id uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.ticket_id ELSE NEW.ticket_id END;
-    BEGIN
-      LOCK TABLE report_day IN ROW EXCLUSIVE MODE;
-      WITH dropped AS (
-        DELETE FROM report_day d USING ticket t
-        WHERE t.id = t_id AND d.site_id = t.site_id AND t.issued_at >= d.from_at AND t.issued_at < d.to_at
-        RETURNING d.site_id, d.local_date
-      )
-      DELETE FROM report_stint f USING dropped
-      WHERE f.site_id = dropped.site_id AND f.local_date = dropped.local_date;
-      RETURN NULL;
-    END $$`.execute(db);
+  // a rating given, changed or removed after its day was built drops the day and its stints
+  await createOrReplace(db, reportDayRatingChanged);
   await sql`
     CREATE TRIGGER rating_report_day AFTER INSERT OR UPDATE OR DELETE ON rating
     FOR EACH ROW EXECUTE FUNCTION report_day_rating_changed()`.execute(db);
