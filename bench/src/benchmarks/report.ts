@@ -7,11 +7,11 @@ import { sql } from 'kysely';
 import { createDb, migrateToLatest, startEmbeddedPostgres, type Db, type EmbeddedPostgresHandle } from '@qms/db';
 import { arrivalsByDayHour } from '../../../server/src/reports/arrivals.ts';
 import {
-  buildReportDays, readPlan, reportBounds, summaryReport, summaryStatement, type ReportGroupBy, type SummaryQuery,
+  readPlan, reportBounds, summaryReport, summaryStatement, type ReportGroupBy, type SummaryQuery,
 } from '../../../server/src/reports/report.service.ts';
 import { batchStatement, streamTicketsCsv } from '../../../server/src/reports/tickets.export.ts';
 import { withDatabase } from '../lib/postgres.ts';
-import { generateReportHistory, REPORT_TZ, type GeneratedHistory } from '../lib/report-history.ts';
+import { buildFactsDayByDay, generateReportHistory, REPORT_TZ, type GeneratedHistory } from '../lib/report-history.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
 import { percentile, round } from '../lib/stats.ts';
 import { now } from '../lib/util.ts';
@@ -121,19 +121,9 @@ export async function reportBench(ctx: BenchContext): Promise<BenchResult> {
     // ---- the report facts, built as a deployment builds them: each local day once it is over
     // (the day-end runner, or the first report that needs it), here for the whole year, day by day ----
     await sql`TRUNCATE report_stint, report_day`.execute(db);
-    const perDay: number[] = [];
-    let builtDays = 0;
-    let builtTickets = 0;
     const tb = now();
-    for (let d = new Date(YEAR_FROM); d < YEAR_TO; d = new Date(d.getTime() + 86_400_000)) {
-      const t = now();
-      const built = await buildReportDays(db, { siteId: null, from: d, to: new Date(d.getTime() + 86_400_000), now: YEAR_TO });
-      perDay.push(ms(t));
-      builtDays += built.days;
-      builtTickets += built.tickets;
-    }
+    const { days: builtDays, tickets: builtTickets, perDay } = await buildFactsDayByDay(db, { from: YEAR_FROM, to: YEAR_TO, now: YEAR_TO });
     const buildSeconds = ms(tb) / 1000;
-    await sql`VACUUM ANALYZE report_stint, report_day`.execute(db);
     const { rows: [factSize] } = await sql<{ rows: string; bytes: string }>`
       SELECT (SELECT count(*) FROM report_stint) AS rows, pg_total_relation_size('report_stint') + pg_total_relation_size('report_day') AS bytes`.execute(db);
     ctx.log(`  facts: ${builtDays} site-days, ${builtTickets} tickets, ${factSize!.rows} stint rows built in ${buildSeconds.toFixed(1)} s (a day of all sites: median ${med(perDay).toFixed(0)} ms, max ${Math.max(...perDay).toFixed(0)} ms)`);

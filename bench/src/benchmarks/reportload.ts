@@ -1,8 +1,6 @@
-import { sql } from 'kysely';
 import type { Db } from '@qms/db';
 import { seedAdmin } from '../lib/load-setup.ts';
-import { buildReportDays } from '../../../server/src/reports/report.service.ts';
-import { generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
+import { buildFactsDayByDay, generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { round, summarize } from '../lib/stats.ts';
 import { now, sleep } from '../lib/util.ts';
@@ -146,11 +144,9 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         // the reports then read facts, as they do on a server that has run for a year
         const t1 = now();
         const yearEnd = new Date(`${REPORT_YEAR + 1}-01-01T00:00:00Z`);
-        for (let d = new Date(`${REPORT_YEAR - 1}-12-31T00:00:00Z`); d < yearEnd; d = new Date(d.getTime() + 86_400_000)) {
-          await buildReportDays(db, { siteId: null, siteIds: h.siteIds, from: d, to: new Date(d.getTime() + 86_400_000), now: new Date(yearEnd.getTime() + 86_400_000) });
-        }
-        // analysed now, so that autovacuum does not come round during the measured turns
-        await sql`VACUUM ANALYZE report_stint, report_day`.execute(db);
+        await buildFactsDayByDay(db, {
+          from: new Date(`${REPORT_YEAR - 1}-12-31T00:00:00Z`), to: yearEnd, now: new Date(yearEnd.getTime() + 86_400_000), siteIds: h.siteIds,
+        });
         ctx.log(`  report facts of the history built in ${round((now() - t1) / 1000, 0)} s`);
       },
       ...(mode === 'main' ? { serverArgs: ['--reports-on-main-pool'] } : {}),

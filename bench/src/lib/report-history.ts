@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '@qms/db';
+import { buildReportDays } from '../../../server/src/reports/report.service.ts';
 import { now } from './util.ts';
 
 // A year of history for the report benchmark, written inside PostgreSQL (INSERT ... SELECT over
@@ -376,4 +377,26 @@ export async function generateReportHistory(db: Db, options: HistoryOptions): Pr
       bytes: Object.fromEntries(sizes.map((r) => [r.name, Number(r.bytes)])),
     };
   }
+}
+
+/**
+ * The report facts of [from, to), one day at a time, as the day-end runner builds each day once
+ * it is over (`now`: after the last); then analysed, so that autovacuum does not come round
+ * during what is measured next. Returns the site-days and tickets built and each day's time.
+ */
+export async function buildFactsDayByDay(
+  db: Db, q: { from: Date; to: Date; now: Date; siteIds?: string[] },
+): Promise<{ days: number; tickets: number; perDay: number[] }> {
+  const perDay: number[] = [];
+  let days = 0;
+  let tickets = 0;
+  for (let d = q.from; d < q.to; d = new Date(d.getTime() + 86_400_000)) {
+    const t = now();
+    const built = await buildReportDays(db, { siteId: null, ...(q.siteIds ? { siteIds: q.siteIds } : {}), from: d, to: new Date(d.getTime() + 86_400_000), now: q.now });
+    perDay.push(now() - t);
+    days += built.days;
+    tickets += built.tickets;
+  }
+  await sql`VACUUM ANALYZE report_stint, report_day`.execute(db);
+  return { days, tickets, perDay };
 }
