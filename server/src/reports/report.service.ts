@@ -277,13 +277,14 @@ export interface Span {
  * range they leave, read raw. `spans: null` reads the whole range raw (no facts).
  */
 export interface ReadPlan {
-  built: { siteId: string; localDate: string }[];
+  /** how many site-days of the range have facts */
+  builtDays: number;
   spans: Span[] | null;
   /** every built day was reckoned in its site's current timezone: the stints' local day and hour hold */
   sameZones: boolean;
 }
 
-export const RAW_PLAN: ReadPlan = { built: [], spans: null, sameZones: true };
+export const RAW_PLAN: ReadPlan = { builtDays: 0, spans: null, sameZones: true };
 
 const siteFilter = (q: Pick<SummaryQuery, 'siteId' | 'siteIds'>, column: RawBuilder<unknown>) =>
   q.siteId !== null ? sql`AND ${column} = ${q.siteId}` : q.siteIds ? sql`AND ${column} = ANY(${q.siteIds}::uuid[])` : sql``;
@@ -291,8 +292,8 @@ const siteFilter = (q: Pick<SummaryQuery, 'siteId' | 'siteIds'>, column: RawBuil
 /** The built site-days overlapping the range, and the rest of the range per site (raw). */
 export async function readPlan(db: Kysely<Database>, q: Pick<SummaryQuery, 'siteId' | 'siteIds' | 'from' | 'to'>): Promise<ReadPlan> {
   const { rows: sites } = await sql<{ id: string }>`SELECT s.id FROM site s WHERE true ${siteFilter(q, sql`s.id`)}`.execute(db);
-  const { rows: days } = await sql<{ siteId: string; localDate: string; fromAt: Date; toAt: Date; sameZone: boolean }>`
-    SELECT d.site_id AS "siteId", to_char(d.local_date, 'YYYY-MM-DD') AS "localDate", d.from_at AS "fromAt", d.to_at AS "toAt",
+  const { rows: days } = await sql<{ siteId: string; fromAt: Date; toAt: Date; sameZone: boolean }>`
+    SELECT d.site_id AS "siteId", d.from_at AS "fromAt", d.to_at AS "toAt",
       d.timezone = (SELECT s.timezone FROM site s WHERE s.id = d.site_id) AS "sameZone"
     FROM report_day d
     WHERE d.to_at > ${q.from} AND d.from_at < ${q.to} ${siteFilter(q, sql`d.site_id`)}
@@ -308,7 +309,7 @@ export async function readPlan(db: Kysely<Database>, q: Pick<SummaryQuery, 'site
     }
     if (at < q.to.getTime()) spans.push({ siteId: id, lo: new Date(at), hi: q.to });
   }
-  return { built: days.map(({ siteId, localDate }) => ({ siteId, localDate })), spans, sameZones: days.every((d) => d.sameZone) };
+  return { builtDays: days.length, spans, sameZones: days.every((d) => d.sameZone) };
 }
 
 const spanArrays = (spans: Span[]) => ({
@@ -470,13 +471,13 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
           CASE WHEN jsonb_typeof(s.settings->'ratingScale') = 'array' THEN s.settings->'ratingScale' ELSE '[]'::jsonb END) AS scale(entry)), 1)
           AS lowest_score
       FROM site s
-      ${q.siteId !== null ? sql`WHERE s.id = ${q.siteId}` : q.siteIds ? sql`WHERE s.id = ANY(${q.siteIds}::uuid[])` : sql``}
+      WHERE true ${siteFilter(q, sql`s.id`)}
     ),
     ${rawStints(rawScope, bounds, eventSites)},
     -- the facts of the built site-days (report_day), then the stints of the rest read raw: the
     -- same columns, computed by the same rawStints when the days were built
     stint_fact AS (
-      ${plan.built.length ? sql`
+      ${plan.builtDays ? sql`
       SELECT ${STINT_COLUMNS}, ${plan.sameZones ? sql`f.local_date, f.local_hour` : sql`NULL::date, NULL::int`}
       FROM report_stint f
       -- only built days have stints (the rating trigger drops a day and its stints together)
@@ -624,7 +625,6 @@ export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Prom
   });
 }
 
-/** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
 /** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
 const AGGREGATES = sql`
         count(*) FILTER (WHERE first) AS issued,
