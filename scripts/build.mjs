@@ -1,8 +1,9 @@
 // npm run build: everything production runs, so that after `npm prune --omit=dev` nothing of
 // the dev tools (tsx, vite, svelte) is needed at run time:
 //   the screens        kiosk-ui/dist/... (scripts/build-ui.mjs, as npm start does in development)
-//   dist/*.mjs         the server and its command-line tools, one ES module each; our workspace
-//                      packages are bundled in, npm packages load from node_modules
+//   dist/*.mjs         the server and its command-line tools, one ES module each, and the server's
+//                      report thread; our workspace packages are bundled in, npm packages load
+//                      from node_modules
 //   dist/site-agent/   the site agent for kiosk PCs as one file, fonts built in; only its native
 //                      addons (canvas, serial port, HID) come from npm, listed in its package.json
 // scripts/run.mjs picks these in production (npm start, npm run agent, ...).
@@ -45,8 +46,15 @@ const publicPages = await build({
 rmSync(dist, { recursive: true, force: true });
 await build({
   ...common,
-  define: { QMS_PHONE_SCRIPT: JSON.stringify(phone.outputFiles[0].text), QMS_PUBLIC_SCRIPT: JSON.stringify(publicPages.outputFiles[0].text) },
-  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, path.join(root, entry)])),
+  define: {
+    QMS_PHONE_SCRIPT: JSON.stringify(phone.outputFiles[0].text), QMS_PUBLIC_SCRIPT: JSON.stringify(publicPages.outputFiles[0].text),
+    // the server starts dist/report-thread.mjs as its report thread (server/src/reports/thread/report-worker.ts)
+    QMS_BUILT: 'true',
+  },
+  entryPoints: {
+    ...Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, path.join(root, entry)])),
+    'report-thread': path.join(root, 'server/src/reports/thread/report-thread.ts'),
+  },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -86,4 +94,4 @@ writeFileSync(path.join(agentDir, 'package.json'), `${JSON.stringify({
   dependencies: Object.fromEntries(NATIVE.map((n) => [n, versionOf(n)])),
 }, null, 2)}\n`);
 
-console.log(`build: dist/ (${Object.keys(ENTRIES).join(', ')}) and dist/site-agent/ in ${Date.now() - started} ms`);
+console.log(`build: dist/ (${[...Object.keys(ENTRIES), 'report-thread'].join(', ')}) and dist/site-agent/ in ${Date.now() - started} ms`);

@@ -125,6 +125,14 @@ describe('the production install', () => {
     const { token } = (await login.json()) as { token: string };
     const sites = await fetch(`${url}/api/v1/sites`, { headers: { authorization: `Bearer ${token}` } });
     expect(await sites.json()).toEqual([]); // no demo centre
+    // reports run on the built report thread (dist/report-thread.mjs), without the dev tools
+    const report = await fetch(`${url}/api/v1/reports/summary?from=2026-01-01T00:00:00%2B07:00&to=2026-02-01T00:00:00%2B07:00`, { headers: { authorization: `Bearer ${token}` } });
+    expect(report.status).toBe(200);
+    expect(((await report.json()) as { totals: { issued: number } }).totals.issued).toBe(0);
+    const exported = await fetch(`${url}/api/v1/reports/tickets.csv?from=2026-01-01T00:00:00%2B07:00&to=2026-02-01T00:00:00%2B07:00`, { headers: { authorization: `Bearer ${token}` } });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('x-total-rows')).toBe('0');
+    expect((await exported.text()).split('\r\n')[0]).toContain('site_code,code,service_code');
     const demoOfficial = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'canbo1', password: 'x'.repeat(12) }) });
     expect(demoOfficial.status).toBe(401);
 

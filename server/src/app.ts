@@ -5,10 +5,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import { backupDatabase, createDb, type Db, type EmbeddedState } from '@qms/db';
+import { backupDatabase, createDb, poolUse, type Db, type EmbeddedState } from '@qms/db';
 import { EventDispatcher } from './app/dispatcher.ts';
 import { buildServices } from './app/services.ts';
 import { loadConfig, type Config } from './config.ts';
+import { createReportDb } from './reports/report-db.ts';
+import { REPORT_THREAD_NICE } from './reports/thread/report-worker.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
 import { installErrorHandler } from './http/errors.ts';
@@ -169,10 +171,15 @@ export async function buildApp(options: AppOptions) {
   // the notification worker's own few connections, when the app has the database's address: its
   // relaying and bookkeeping then never wait for, nor hold, a connection a call needs
   const notifyDb = options.databaseUrl ? createDb(options.databaseUrl, { max: 3, applicationName: 'qms-notify' }) : options.db;
-  const reportDb = options.reportDb ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config) : options.db);
+  // reports and exports on a thread of their own, with its own pool like this one (which then
+  // only builds the report facts, as qms-report-facts), unless the caller chose their connections
+  const reportThread = options.databaseUrl && !options.reportDb && config.reports.thread
+    ? { databaseUrl: options.databaseUrl, reports: config.reports, nice: REPORT_THREAD_NICE } : undefined;
+  const reportDb = options.reportDb
+    ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config, reportThread ? 'qms-report-facts' : 'qms-reports') : options.db);
   app.decorate('reportDb', reportDb);
   const services = buildServices({
-    db: options.db, notifyDb, reportDb, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
+    db: options.db, notifyDb, reportDb, reportThread, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
     agents: agentLink(() => app.realtime), printerAddresses: app.printerAddresses,
     connectedDeviceIds: () => app.realtime.connectedDeviceIds(),
   });
@@ -200,7 +207,9 @@ export async function buildApp(options: AppOptions) {
     db: options.db, embedded: options.embedded,
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
   });
-  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool, reportDb });
+  await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool,
+    reportPoolUse: reportThread ? () => services.reports.poolUse() : reportDb !== options.db ? async () => poolUse(reportDb) : undefined,
+  });
   for (const subscriber of SUBSCRIBERS) events.subscribe(subscriber(app));
   app.addHook('onClose', () => events.close());
   const reportFacts = reportFactsBuilder(reportDb);
@@ -240,6 +249,7 @@ export async function buildApp(options: AppOptions) {
     if (notifyDb !== options.db) await notifyDb.destroy();
   });
   if (reportDb !== options.db && reportDb !== options.reportDb) app.addHook('onClose', () => reportDb.destroy());
+  app.addHook('onClose', async () => services.reports.close?.());
   await app.register(async (api) => {
     // one line per route file: a route file never registers another
     await api.register(authRoutes);
@@ -266,25 +276,7 @@ export async function buildApp(options: AppOptions) {
   return app;
 }
 
-/**
- * The reports' own pool: a few connections, so that five managers pulling year-long reports
- * take at most these from PostgreSQL (and as many cores: no parallel workers) and never one of
- * the queue's; each statement limited in
- * time (a report past it answers 503 REPORT_TIMED_OUT), and a bounded queue in front (past it,
- * 503 REPORTS_BUSY with Retry-After) instead of requests piling up behind long reports.
- */
-export function createReportDb(url: string, config: Pick<Config, 'reports'>): Db {
-  const r = config.reports;
-  return createDb(url, {
-    max: r.connections, applicationName: 'qms-reports',
-    statementTimeoutMs: r.statementTimeoutMs, lockTimeoutMs: r.lockTimeoutMs, queueLimit: r.queue, waitMs: r.queueWaitMs,
-    // a report runs rarely and over ranges of any length: planned for its own parameters each
-    // time, never with a generic plan kept from an earlier range
-    prepare: false,
-    // one core per report connection at most: parallel workers would take the cores the calls need
-    parallelWorkers: 0,
-  });
-}
+export { createReportDb } from './reports/report-db.ts';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -300,7 +292,10 @@ declare module 'fastify' {
     nightlyBackup: NightlyBackupRunner | undefined;
     /** hands committed events to the subscribers (app/dispatcher.ts) */
     events: EventDispatcher;
-    /** the reports' and exports' connections (createReportDb, or the app's db in most tests) */
+    /**
+     * the report facts' builder's connections, and the reports' and exports' when they run on
+     * the main thread (createReportDb, or the app's db in most tests)
+     */
     reportDb: Db;
   }
 }

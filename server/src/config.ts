@@ -71,6 +71,11 @@ export interface ReportPoolConfig {
   queue: number;
   /** a report query waiting longer than this for a connection gets 503 REPORTS_BUSY (ms) */
   queueWaitMs: number;
+  /**
+   * reports and exports run on a thread of their own (reports/thread/), when the app has the
+   * database's address: their parsing, formatting and garbage never hold up a call
+   */
+  thread: boolean;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -181,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockTimeoutMs: ms('QMS_REPORT_LOCK_TIMEOUT_MS', env.QMS_REPORT_LOCK_TIMEOUT_MS, 5_000, 100),
       queue: cap('QMS_REPORT_QUEUE', env.QMS_REPORT_QUEUE, 10),
       queueWaitMs: ms('QMS_REPORT_QUEUE_WAIT_MS', env.QMS_REPORT_QUEUE_WAIT_MS, 10_000, 100),
+      thread: flag(env.QMS_REPORT_THREAD, true),
     },
   };
 }

@@ -11,18 +11,22 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 // `report` benchmark's generator: its own sites, in the same tables as the timed sites'
 // tickets), run up to three ways in one bench run, each on a fresh database:
 // - `own`: with --managers (5) managers pulling year-long reports and exports over HTTP in the
-//   system's turns, reports on their own pool (the server as shipped: QMS_REPORT_CONNECTIONS);
+//   system's turns, reports on their own pool and thread (the server as shipped:
+//   QMS_REPORT_CONNECTIONS, server/src/reports/thread/);
 // - `none`: the same without the managers (the reference for what the managers cost);
 // - `main`: the managers again, the server started with --reports-on-main-pool (reports on the
 //   queue's 20 connections, as before this pool existed);
 // - `summaries` (not by default): the managers pulling the JSON summaries only, no export, on
-//   the reports' own pool: what the exports' formatting in the server's process costs the calls.
+//   the reports' own pool and thread;
+// - `inline` (not by default): the managers again, reports on their own pool but on the main
+//   thread (QMS_REPORT_THREAD=0, as before the report thread): what parsing and formatting
+//   them on the queue's event loop costs the calls.
 // The floor is the bare server of `latency`, in turns with the system: the managers' load runs
 // in the system's turns only (paused, in-flight reports finished, before each floor turn), so
 // it is part of what the system is measured with, never of the floor.
 
 const SUMMARY_GROUPS = ['service', 'counter', 'staff', 'day', 'hour'] as const;
-type Mode = 'own' | 'none' | 'main' | 'summaries';
+type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline';
 
 interface Pull {
   kind: string;
@@ -114,7 +118,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   // the server's QMS_REPORT_CONNECTIONS (default: the server's own, 2)
   const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
-  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries'].includes(m));
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries', 'inline'].includes(m));
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
     `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
@@ -123,8 +127,9 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (2)' };
   for (const mode of modes) {
     const label = {
-      own: 'managers pulling, reports on their own pool', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
-      summaries: 'managers pulling summaries only (no exports), reports on their own pool',
+      own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
+      summaries: 'managers pulling summaries only (no exports), reports on their own pool and thread',
+      inline: 'managers pulling, reports on their own pool, on the main thread',
     }[mode];
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
@@ -150,7 +155,10 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         ctx.log(`  report facts of the history built in ${round((now() - t1) / 1000, 0)} s`);
       },
       ...(mode === 'main' ? { serverArgs: ['--reports-on-main-pool'] } : {}),
-      ...(typeof reportConnections === 'string' ? { serverEnv: { QMS_REPORT_CONNECTIONS: reportConnections } } : {}),
+      serverEnv: {
+        ...(typeof reportConnections === 'string' ? { QMS_REPORT_CONNECTIONS: reportConnections } : {}),
+        ...(mode === 'inline' ? { QMS_REPORT_THREAD: '0' } : {}),
+      },
       ...(load ? { turnLoad: load } : {}),
     });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;

@@ -24,6 +24,8 @@ import { alertsDue, type DomainEvent } from '../queue/queue.events.ts';
 import { QueueService } from '../queue/queue.service.ts';
 import { RatingService } from '../ratings/rating.service.ts';
 import { Reports } from '../reports/reports.ts';
+import { ReportWorker, type ReportsApi } from '../reports/thread/report-worker.ts';
+import type { ReportThreadInit } from '../reports/thread/wire.ts';
 import { VisitService } from '../dossiers/visit.service.ts';
 import { BookingService } from '../bookings/booking.service.ts';
 import { IssueTicket } from '../use-cases/issue-ticket.ts';
@@ -35,6 +37,8 @@ export interface ServiceDeps {
   notifyDb?: Db;
   /** the reports' and exports' connections (their own small pool with statement timeouts in production); default db */
   reportDb?: Db;
+  /** reports and exports on a thread of their own (reports/thread/), with its own pool: production's */
+  reportThread?: ReportThreadInit;
   /** the one clock of the app: the engine's, which tests set */
   clock?: () => Date;
   config: Config;
@@ -55,7 +59,7 @@ export interface ServiceDeps {
  * service. Commands come wrapped (app/after-commit.ts): their events are dispatched once they
  * have committed, so no caller publishes anything.
  */
-export function buildServices({ db, notifyDb = db, reportDb = db, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
+export function buildServices({ db, notifyDb = db, reportDb = db, reportThread, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
   const engine = new QueueService({ db, clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const now = () => engine.now();
   const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
@@ -88,8 +92,13 @@ export function buildServices({ db, notifyDb = db, reportDb = db, clock, config,
     /** configuration changes of the manager console, each telling the site's screens */
     siteCommands: committing(new SiteConfigCommands(new SiteConfigUpdates(db, audit), sites, engine, auth)),
     photos: committing(new StaffPhotoService(db, audit)),
-    /** on their own connections: a year's report never holds one a call needs (app.ts) */
-    reports: new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now),
+    /**
+     * on their own connections: a year's report never holds one a call needs (app.ts); in
+     * production on their own thread too, whose JavaScript never holds up a call (reports/thread/)
+     */
+    reports: (reportThread
+      ? new ReportWorker(reportThread, now, log)
+      : new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now)) as ReportsApi & { close?: () => Promise<void> },
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */

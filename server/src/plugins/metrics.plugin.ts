@@ -21,8 +21,8 @@ export interface MetricsOptions {
   token?: string;
   /** the socket adapter's pool, with several processes */
   clusterPool?: pg.Pool;
-  /** the reports' own pool, when they have one (app.ts createReportDb) */
-  reportDb?: Db;
+  /** the use of the reports' own pool, when they have one (reports/report-db.ts; on the report thread, while it runs) */
+  reportPoolUse?: () => Promise<{ total: number; idle: number; waiting: number } | undefined>;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -60,10 +60,10 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     name: 'qms_db_pool_connections',
     help: 'PostgreSQL pools: the server\'s (pool="app"), the reports\' (pool="reports") and, with several processes, the socket adapter\'s (pool="socket_adapter"); connections open (total), idle among them, and queries waiting for one',
     labelNames: ['pool', 'state'], registers: [register],
-    collect() {
+    async collect() {
       const app = poolUse(options.db);
       if (app) for (const [state, n] of Object.entries(app)) this.set({ pool: 'app', state }, n);
-      const reports = options.reportDb && options.reportDb !== options.db ? poolUse(options.reportDb) : undefined;
+      const reports = await options.reportPoolUse?.().catch(() => undefined);
       if (reports) for (const [state, n] of Object.entries(reports)) this.set({ pool: 'reports', state }, n);
       const adapter = options.clusterPool;
       if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);

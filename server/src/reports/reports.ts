@@ -1,4 +1,4 @@
-import type { Db } from '@qms/db';
+import { poolUse, type Db } from '@qms/db';
 import type { AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import { isoInZone } from '../queue/time.ts';
@@ -114,6 +114,11 @@ const contentType = (format: ReportFormat) => (format === 'csv' ? 'text/csv; cha
 
 export class Reports {
   constructor(private readonly db: Db, private readonly audit: AuditService, private readonly now: () => Date = () => new Date()) {}
+
+  /** The reports' pool: connections open, idle among them, queries waiting for one (GET /metrics). */
+  async poolUse(): Promise<{ total: number; idle: number; waiting: number } | undefined> {
+    return poolUse(this.db);
+  }
 
   /** One site's scope; 404 for a site that does not exist. */
   async siteScope(siteId: string): Promise<ReportScope & { siteId: string }> {

@@ -13,7 +13,7 @@ import { TestClock } from '../support/queue-fixture.ts';
 // REPORTS_BUSY with Retry-After. All against a real PostgreSQL, over real report routes.
 
 const clock = new TestClock('2026-11-24T02:00:00Z'); // 09:00 in Ho Chi Minh City, a Tuesday
-const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000 };
+const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000, thread: true };
 const YEAR = { from: '2025-01-01T00:00:00+07:00', to: '2026-01-01T00:00:00+07:00' };
 const HISTORY = 30_000;
 const qs = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
@@ -41,7 +41,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
   await f.app.close();
-  // the app as main.ts builds it: the database's address given, so the reports get their own pool
+  // the app as main.ts builds it: the database's address given, so the reports get their own
+  // thread and pool (reports/thread/)
   app = await buildApp({ db: f.t.db, databaseUrl: f.t.url, serveUi: false, clock: clock.now, config: { rateLimits: false, reports: REPORTS } });
   base = await listenLocally(app);
   // a year of done tickets at the site (2025), enough for an export of many pages (1000 a page)
@@ -80,21 +81,28 @@ async function issueAndCall() {
 
 describe('the reports\' own pool', () => {
   it('is apart from the queue\'s, its size and timeouts from the configuration', async () => {
-    expect(app.reportDb).not.toBe(f.t.db);
-    const settings = await sql<{ statement: string; lock: string; name: string; workers: string }>`
-      SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('application_name') AS name,
-        current_setting('max_parallel_workers_per_gather') AS workers`.execute(app.reportDb);
-    // a report takes one core at most per connection: no parallel workers
-    expect(settings.rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports', workers: '0' });
-    // the queue's connections have no time limit
-    const main = await sql<{ statement: string }>`SELECT current_setting('statement_timeout') AS statement`.execute(f.t.db);
-    expect(main.rows[0]!.statement).toBe('0');
-    // three sleeps through the pool: two connections open, the third waits for one
-    const sleeps = [1, 2, 3].map(() => sql`SELECT pg_sleep(0.4)`.execute(app.reportDb));
-    await until('two report backends busy and one query waiting', async () => poolUse(app.reportDb)?.waiting === 1
-      && (await reportBackends()).filter((b) => b.state === 'active').length === 2);
-    expect(poolUse(app.reportDb)?.total).toBe(2);
-    await Promise.all(sleeps);
+    // the pool the report thread opens (reports/report-db.ts), and the report facts' builder's
+    const db = createReportDb(f.t.url, { reports: REPORTS });
+    try {
+      const settings = sql<{ statement: string; lock: string; name: string; workers: string }>`
+        SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('application_name') AS name,
+          current_setting('max_parallel_workers_per_gather') AS workers`;
+      // a report takes one core at most per connection: no parallel workers
+      expect((await settings.execute(db)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports', workers: '0' });
+      expect(app.reportDb).not.toBe(f.t.db);
+      expect((await settings.execute(app.reportDb)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-report-facts', workers: '0' });
+      // the queue's connections have no time limit
+      const main = await sql<{ statement: string }>`SELECT current_setting('statement_timeout') AS statement`.execute(f.t.db);
+      expect(main.rows[0]!.statement).toBe('0');
+      // three sleeps through the pool: two connections open, the third waits for one
+      const sleeps = [1, 2, 3].map(() => sql`SELECT pg_sleep(0.4)`.execute(db));
+      await until('two report backends busy and one query waiting', async () => poolUse(db)?.waiting === 1
+        && (await reportBackends()).filter((b) => b.state === 'active').length === 2);
+      expect(poolUse(db)?.total).toBe(2);
+      await Promise.all(sleeps);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('is documented: every report route may answer 503 (OpenAPI)', async () => {
@@ -107,11 +115,12 @@ describe('the reports\' own pool', () => {
   it('reads its settings from the environment, and refuses nonsense', () => {
     // half the cores, at least one
     expect(loadConfig({}).reports).toEqual({
-      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000,
+      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true,
     });
     expect(loadConfig({
       QMS_REPORT_CONNECTIONS: '3', QMS_REPORT_TIMEOUT_MS: '60000', QMS_REPORT_LOCK_TIMEOUT_MS: '2000', QMS_REPORT_QUEUE: '0', QMS_REPORT_QUEUE_WAIT_MS: '500',
-    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500 });
+      QMS_REPORT_THREAD: '0',
+    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500, thread: false });
     expect(() => loadConfig({ QMS_REPORT_CONNECTIONS: '0' })).toThrow(/QMS_REPORT_CONNECTIONS/);
     expect(() => loadConfig({ QMS_REPORT_TIMEOUT_MS: 'soon' })).toThrow(/QMS_REPORT_TIMEOUT_MS/);
   });
@@ -161,30 +170,52 @@ describe('a report past its time', () => {
 
 describe('every report connection taken', () => {
   it('leaves issuing and calling unhindered; one report waits, the next is refused with Retry-After', async () => {
+    const reports = app.services.reports;
+    // both report connections of the report thread held, by two reports waiting for the report
+    // facts' lock (1.2 s: less than their statement timeout), which the queue never takes
+    const locker = createDb(f.t.url, { max: 1 });
     let held = true;
-    // both report connections held, as by two long reports
-    const holds = [1, 2].map(() => sql`SELECT pg_sleep(1.2)`.execute(app.reportDb).finally(() => { held = false; }));
-    await until('both report connections taken', () => poolUse(app.reportDb)?.total === 2 && poolUse(app.reportDb)?.idle === 0);
+    let taken = () => {};
+    const lockTaken = new Promise<void>((r) => { taken = r; });
+    const locked = locker.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE report_day IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      taken();
+      await new Promise((r) => setTimeout(r, 1_200));
+      held = false;
+    });
+    try {
+      await lockTaken;
+      const holding = [get(summaryUrl()), get(summaryUrl())];
+      await until('both report connections taken', async () => {
+        const use = await reports.poolUse();
+        return use?.total === 2 && use.idle === 0;
+      });
+      expect((await reportBackends()).length).toBe(2);
 
-    // the queue's work completes while the report pool is saturated
-    await issueAndCall();
-    await issueAndCall();
-    expect(held).toBe(true);
+      // the queue's work completes while the report pool is saturated
+      await issueAndCall();
+      await issueAndCall();
+      expect(held).toBe(true);
 
-    // one report request waits for a connection (the queue holds one) ...
-    const waiting = get(summaryUrl());
-    await until('a report waiting for a connection', () => poolUse(app.reportDb)?.waiting === 1);
-    // ... the next is refused at once, with a hint when to come back
-    const refused = await get(`/sites/${f.siteId}/reports/tickets.csv${qs(YEAR)}`);
-    expect(refused.statusCode).toBe(503);
-    expect(refused.json().error.code).toBe('REPORTS_BUSY');
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(held).toBe(true);
+      // one report request waits for a connection (the queue holds one) ...
+      const waiting = get(summaryUrl());
+      await until('a report waiting for a connection', async () => (await reports.poolUse())?.waiting === 1);
+      // ... the next is refused at once, with a hint when to come back
+      const refused = await get(`/sites/${f.siteId}/reports/tickets.csv${qs(YEAR)}`);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().error.code).toBe('REPORTS_BUSY');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(held).toBe(true);
 
-    await Promise.all(holds);
-    const answered = await waiting;
-    expect(answered.statusCode).toBe(200);
-    expect(answered.json().totals.issued).toBe(HISTORY);
+      await locked;
+      for (const res of [...(await Promise.all(holding)), await waiting]) {
+        expect(res.statusCode).toBe(200);
+        expect(res.json().totals.issued).toBe(HISTORY);
+      }
+    } finally {
+      await locked.catch(() => undefined);
+      await locker.destroy();
+    }
   });
 
   it('refuses a report that waited for a connection past the queue\'s wait', async () => {
@@ -214,7 +245,7 @@ describe('an export the client leaves', () => {
     controller.abort();
     // every report connection back in the pool, none in a query, and no page read after that
     await until('the report pool idle', async () => {
-      const use = poolUse(app.reportDb);
+      const use = await app.services.reports.poolUse();
       return use?.idle === use?.total && use?.waiting === 0 && (await reportBackends()).every((b) => b.state === 'idle');
     });
     const last = async () => Math.max(0, ...(await reportBackends()).map((b) => b.queryStart?.getTime() ?? 0));

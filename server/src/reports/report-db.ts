@@ -1,0 +1,24 @@
+import { createDb, type Db } from '@qms/db';
+import type { Config } from '../config.ts';
+
+/**
+ * The reports' own pool: a few connections, so that five managers pulling year-long reports
+ * take at most these from PostgreSQL (and as many cores: no parallel workers) and never one of
+ * the queue's; each statement limited in time (a report past it answers 503 REPORT_TIMED_OUT),
+ * and a bounded queue in front (past it, 503 REPORTS_BUSY with Retry-After) instead of requests
+ * piling up behind long reports. The report thread (thread/report-thread.ts) opens it for
+ * itself; the app opens one for the report facts' builder, and for the reports when they run
+ * on the main thread.
+ */
+export function createReportDb(url: string, config: Pick<Config, 'reports'>, applicationName = 'qms-reports'): Db {
+  const r = config.reports;
+  return createDb(url, {
+    max: r.connections, applicationName,
+    statementTimeoutMs: r.statementTimeoutMs, lockTimeoutMs: r.lockTimeoutMs, queueLimit: r.queue, waitMs: r.queueWaitMs,
+    // a report runs rarely and over ranges of any length: planned for its own parameters each
+    // time, never with a generic plan kept from an earlier range
+    prepare: false,
+    // one core per report connection at most: parallel workers would take the cores the calls need
+    parallelWorkers: 0,
+  });
+}

@@ -1,0 +1,234 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '@qms/db';
+import { buildApp, createReportDb, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { REPORT_THREAD_NICE, ReportWorker } from '../../src/reports/thread/report-worker.ts';
+import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
+import { TestClock, type SiteFixture } from '../support/queue-fixture.ts';
+import { seededRandom, twoSiteHistory } from '../reports/history.generator.ts';
+
+// Reports and exports on a thread of their own (server/src/reports/thread/): the same answers,
+// byte for byte, as on the main thread; the main thread's clock; errors that cross as the routes
+// expect them; a thread that dies is started again; one left idle stops, and so does the app's.
+
+const clock = new TestClock('2026-11-24T02:00:00Z'); // 09:00 in Hồ Chí Minh City
+const START = new Date('2026-11-16T17:00:00Z'); // 17 November, 00:00 there
+const RANGE = { from: '2026-11-17T00:00:00+07:00', to: '2026-11-25T00:00:00+07:00' };
+const qs = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
+
+let f: ApiFixture;
+let threaded: App;
+let onMain: App;
+let mainDb: Db;
+let a: SiteFixture;
+let b: SiteFixture;
+
+const get = (app: App, url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: bearer(f.tokens.admin) });
+const worker = (app: App) => app.services.reports as ReportWorker;
+/** The thread itself, to stop it as a crash would. */
+const threadOf = (reports: ReportWorker) => (reports as unknown as { worker?: Worker }).worker;
+
+/** A thread's nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
+function niceOf(tid: string | number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+/** How many threads of this process run at the report thread's nice value. */
+const nicedThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === REPORT_THREAD_NICE).length;
+
+const reportBackends = async () => (await sql<{ state: string | null }>`
+  SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qms-reports'`.execute(f.t.db)).rows;
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`still not: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  f = await apiFixture({ clock: clock.now });
+  await f.app.close();
+  ({ a, b } = await twoSiteHistory(f.t.db, seededRandom(20), { tickets: 1_500, start: START, days: 8 }));
+  // the reports on the main thread, on a report pool of their own as the thread's (no parallel
+  // workers, whose sums come in another order), and on the report thread
+  const config = { rateLimits: false } as const;
+  mainDb = createReportDb(f.t.url, loadConfig({}));
+  onMain = await buildApp({ db: f.t.db, reportDb: mainDb, serveUi: false, clock: clock.now, config });
+  threaded = await buildApp({ db: f.t.db, databaseUrl: f.t.url, serveUi: false, clock: clock.now, config });
+  // both apps' day-end runners have ended the history's open days before anything is compared
+  for (const app of [onMain, threaded]) {
+    await app.ready();
+    await app.dayEnd.sweep();
+  }
+}, 120_000);
+afterAll(async () => {
+  await threaded?.close();
+  await onMain?.close();
+  await mainDb?.destroy();
+  await f?.t.drop();
+});
+
+describe('the report thread', () => {
+  it('gives every report and file the main thread gives, byte for byte', async () => {
+    expect(threaded.services.reports).toBeInstanceOf(ReportWorker);
+    expect(onMain.services.reports).not.toBeInstanceOf(ReportWorker);
+    expect(worker(threaded).running).toBe(false); // started by the first report
+    const period = { period: 'month', year: '2026', month: '11' };
+    const urls = [
+      ...['service', 'counter', 'staff', 'day', 'hour', 'procedure'].flatMap((groupBy) => [
+        `/reports/summary${qs({ ...RANGE, groupBy })}`,
+        `/sites/${b.siteId}/reports/summary${qs({ ...RANGE, groupBy })}`,
+      ]),
+      `/reports/summary.csv${qs({ ...RANGE, groupBy: 'day' })}`,
+      `/sites/${a.siteId}/reports/summary.xlsx${qs({ ...RANGE, groupBy: 'staff', lang: 'en' })}`,
+      `/reports/tickets.csv${qs(RANGE)}`,
+      `/sites/${a.siteId}/reports/tickets.xlsx${qs(RANGE)}`,
+      `/reports/audit.csv${qs(RANGE)}`,
+      `/reports/arrivals${qs(RANGE)}`,
+      `/sites/${a.siteId}/reports/satisfaction${qs({ ...RANGE, groupBy: 'procedure' })}`,
+      `/sites/${a.siteId}/reports/satisfaction.csv${qs(period)}`,
+      `/sites/${b.siteId}/reports/satisfaction.xlsx${qs(period)}`,
+      `/sites/${a.siteId}/reports/dossiers${qs(RANGE)}`,
+      `/sites/${a.siteId}/reports/bookings${qs(RANGE)}`,
+      `/sites/${a.siteId}/reports/bookings.csv${qs(RANGE)}`,
+    ];
+    for (const url of urls) {
+      const [main, thread] = [await get(onMain, url), await get(threaded, url)];
+      expect(thread.statusCode, url).toBe(200);
+      expect(main.statusCode, url).toBe(200);
+      for (const header of ['content-type', 'content-disposition', 'x-total-rows']) expect(thread.headers[header], `${url} ${header}`).toBe(main.headers[header]);
+      expect(thread.rawPayload.equals(main.rawPayload), url).toBe(true);
+    }
+    // not an empty history: the tickets file holds them all
+    const tickets = await get(threaded, `/reports/tickets.csv${qs(RANGE)}`);
+    expect(Number(tickets.headers['x-total-rows'])).toBeGreaterThan(1_000);
+    expect(worker(threaded).running).toBe(true);
+  });
+
+  it('runs its reports at a lower priority than the event loop\'s, on its own connections', async () => {
+    expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
+    // one thread of this process is the report thread, niced; the main thread is not
+    expect(nicedThreads()).toBe(1);
+    expect(niceOf(process.pid)).toBe(0);
+    expect((await reportBackends()).length).toBeGreaterThan(0);
+    const metrics = await threaded.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/qms_db_pool_connections\{pool="reports",state="total"\} [1-9]/);
+  });
+
+  it('reckons on the main thread\'s clock: a day after the clock\'s today is not a closed day', async () => {
+    // The clock at noon of 20 November: the 19th is over, the 21st has not begun. The machine's
+    // today is later: a thread on its clock would take the 21st (whose open tickets the day-end
+    // runner ended) for a closed day and build its facts.
+    clock.set('2026-11-20T05:00:00Z');
+    try {
+      const built = (day: string) => sql<{ days: number }>`
+        SELECT count(*)::int AS days FROM report_day WHERE site_id = ${a.siteId} AND local_date = ${day}`.execute(f.t.db);
+      await sql`DELETE FROM report_day`.execute(f.t.db);
+      expect((await get(threaded, `/sites/${a.siteId}/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
+      expect((await built('2026-11-19')).rows[0]!.days).toBe(1);
+      expect((await built('2026-11-21')).rows[0]!.days).toBe(0);
+    } finally {
+      clock.set('2026-11-24T02:30:00Z');
+    }
+  });
+
+  it('answers refusals as the routes expect them', async () => {
+    const backwards = await get(threaded, `/sites/${a.siteId}/reports/summary${qs({ from: RANGE.to, to: RANGE.from })}`);
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().error.code).toBe('INVALID_RANGE');
+    const unknown = await get(threaded, `/sites/00000000-0000-4000-8000-000000000000/reports/summary${qs(RANGE)}`);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('SITE_NOT_FOUND');
+    const period = await get(threaded, `/sites/${a.siteId}/reports/satisfaction.csv${qs({ period: 'quarter', year: '2026', month: '11' })}`);
+    expect(period.statusCode).toBe(400);
+    expect(period.json().error.code).toBe('INVALID_PERIOD');
+  });
+
+  it('is started again after it dies: the reports it was answering get 503 UNAVAILABLE, the next its answer', async () => {
+    const reports = worker(threaded);
+    expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
+    const first = threadOf(reports)!;
+    // a report waiting for the report facts' lock when the thread dies
+    const locker = createDb(f.t.url, { max: 1 });
+    try {
+      let release = () => {};
+      const released = new Promise<void>((r) => { release = r; });
+      let taken = () => {};
+      const lockTaken = new Promise<void>((r) => { taken = r; });
+      const locked = locker.transaction().execute(async (trx) => {
+        await sql`LOCK TABLE report_day IN ACCESS EXCLUSIVE MODE`.execute(trx);
+        taken();
+        await released;
+      });
+      await lockTaken;
+      const waiting = get(threaded, `/reports/summary${qs(RANGE)}`);
+      await until('the report waiting for the lock', async () => (await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'qms-reports' AND wait_event_type = 'Lock'`.execute(f.t.db)).rows[0]!.n === 1);
+      await first.terminate();
+      const refused = await waiting;
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().error.code).toBe('UNAVAILABLE');
+      release();
+      await locked;
+    } finally {
+      await locker.destroy();
+    }
+    const again = await get(threaded, `/reports/summary${qs(RANGE)}`);
+    expect(again.statusCode).toBe(200);
+    expect(threadOf(reports)).not.toBe(first);
+    expect(reports.running).toBe(true);
+  });
+
+  it('ends a download half-way when it dies, never as if complete', async () => {
+    const base = await listenLocally(threaded);
+    const reports = worker(threaded);
+    const res = await fetch(`${base}/api/v1/reports/tickets.csv${qs(RANGE)}`, { headers: bearer(f.tokens.admin) });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await threadOf(reports)!.terminate();
+    const rest = async () => {
+      for (;;) if ((await reader.read()).done) return 'complete';
+    };
+    await expect(rest()).rejects.toThrow();
+  });
+
+  it('stops when left idle, not while a file is being read, and when closed', async () => {
+    const config = loadConfig({});
+    const reports = new ReportWorker({ databaseUrl: f.t.url, reports: config.reports, nice: REPORT_THREAD_NICE }, clock.now, console, 300);
+    try {
+      const scope = { siteId: a.siteId, siteIds: null };
+      const others = nicedThreads(); // the app's report thread
+      expect((await reports.summary(scope, RANGE)).report.totals.issued).toBeGreaterThan(0);
+      expect(reports.running).toBe(true);
+      expect(nicedThreads()).toBe(others + 1);
+      await until('the thread stopped, idle', () => !reports.running);
+      await until('its thread gone', () => nicedThreads() === others);
+
+      // a file being read keeps it
+      const file = await reports.ticketsFile(scope, RANGE, 'csv');
+      const body = (file.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      const head = await body.next();
+      expect(head.value!.toString('utf8')).toContain('\r\n');
+      await new Promise((r) => setTimeout(r, 700));
+      expect(reports.running).toBe(true);
+      let lines = head.value!.toString('utf8').split('\r\n').length - 1;
+      for (let next = await body.next(); !next.done; next = await body.next()) lines += next.value.toString('utf8').split('\r\n').length - 1;
+      expect(lines).toBe(file.totalRows + 1); // the header, then every ticket
+      await until('the thread stopped after the file', () => !reports.running);
+
+      // the next report starts it again; closing stops it and its connections
+      expect((await reports.arrivals(scope, RANGE)).cells.length).toBeGreaterThan(0);
+      await reports.close();
+      expect(reports.running).toBe(false);
+      await expect(reports.summary(scope, RANGE)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    } finally {
+      await reports.close();
+    }
+  });
+});
