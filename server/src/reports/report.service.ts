@@ -155,11 +155,11 @@ export function procedureLabel(code: RawBuilder<unknown>, sites: RawBuilder<unkn
     ORDER BY tp.added_at DESC, tp.procedure_name->>'vi' COLLATE "C" DESC LIMIT 1)`;
 }
 
-interface AggregateRow {
+export interface AggregateRow {
   key: string | null;
   total: boolean;
   label: string | null;
-  // bigint counts arrive as strings, avg() over integers as numeric strings
+  // counts and sums: bigint counts and integer sums arrive as strings
   issued: number | string;
   served: number | string;
   noShow: number | string;
@@ -168,17 +168,19 @@ interface AggregateRow {
   transferred: number | string;
   transfersIn: number | string;
   waits: number | string;
-  waitAvgSeconds: number | null;
-  waitP50Seconds: number | null;
-  waitP90Seconds: number | null;
-  withinTargetShare: number | string | null;
-  serviceAvgSeconds: number | null;
-  serviceP90Seconds: number | null;
+  waitSum: number | null;
+  targets: number | string;
+  withinTarget: number | string | null;
+  services: number | string;
+  serviceSum: number | null;
   ratings: number | string;
-  ratingAvg: number | string | null;
-  notSatisfiedShare: number | string | null;
-  estimateMaeSeconds: number | null;
-  /** the group's rating scores as big-endian int4s (int4send), counted per score in figures() */
+  scoreSum: number | string | null;
+  notSatisfied: number | string | null;
+  /** the group's waits, service times and estimate errors as big-endian float8s (float8send) */
+  waitValues: Buffer | null;
+  serviceValues: Buffer | null;
+  estimateErrorValues: Buffer | null;
+  /** the group's rating scores as big-endian int4s (int4send) */
   scoreValues: Buffer | null;
 }
 
@@ -223,11 +225,12 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, optio
 
 /** The report from the rows of summaryStatement. */
 function summaryFromRows(rows: AggregateRow[]): SummaryReport {
-  const totals = rows.find((r) => r.total);
+  const groups = rows.filter((r) => !r.total);
   return {
     // the group of stints nobody called (counter, staff) is part of the totals, not a row
-    rows: rows.filter((r) => !r.total && r.key !== null).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
-    totals: totals ? figures(totals) : emptyFigures(),
+    rows: groups.filter((r) => r.key !== null).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
+    // by procedure a ticket is in several groups, and the statement counts the totals itself
+    totals: figures(rows.find((r) => r.total) ?? sumRows(groups)),
   };
 }
 
@@ -513,21 +516,20 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
       UNION ALL
       SELECT NULL, true, ${AGGREGATES} FROM fact
     )` : sql`
-    -- one row per group (the stints nobody called, counter or staff, in a group of their own,
-    -- key null: part of the totals, not a row), and the totals
+    -- one row per group, the stints nobody called (counter, staff) in a group of their own (key
+    -- null); every stint is in one group, so the totals are the groups added up (sumFigures)
     agg AS (
-      SELECT key, grouping(key) = 1 AS total, ${AGGREGATES}
+      SELECT key, false AS total, ${AGGREGATES}
       FROM fact
-      GROUP BY GROUPING SETS ((key), ())
+      GROUP BY key
     )`}
     SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", a.total AS "total", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled", a.expired AS "expired",
-      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits",
-      a.wait_avg AS "waitAvgSeconds", a.wait_p50 AS "waitP50Seconds", a.wait_p90 AS "waitP90Seconds",
-      a.within_target_share AS "withinTargetShare",
-      a.service_avg AS "serviceAvgSeconds", a.service_p90 AS "serviceP90Seconds",
-      a.ratings AS "ratings", a.rating_avg AS "ratingAvg", a.not_satisfied_share AS "notSatisfiedShare",
-      a.estimate_mae AS "estimateMaeSeconds", a.score_values AS "scoreValues"
+      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits", a.wait_sum AS "waitSum",
+      a.wait_values AS "waitValues", a.targets AS "targets", a.within_target AS "withinTarget",
+      a.services AS "services", a.service_sum AS "serviceSum", a.service_values AS "serviceValues",
+      a.ratings AS "ratings", a.score_sum AS "scoreSum", a.not_satisfied AS "notSatisfied", a.score_values AS "scoreValues",
+      a.estimate_error_values AS "estimateErrorValues"
     FROM agg a
     ${grouping.join}
     ${byProcedure ? sql`LEFT JOIN LATERAL (SELECT ${procedureLabel(sql`a.key`, siteFilter(q, sql`tp.site_id`))} AS name) g ON true` : sql``}
@@ -625,7 +627,11 @@ export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Prom
   });
 }
 
-/** The figures of one group (or of the totals), over the stint facts `fact` or their copies. */
+/**
+ * The figures of one group (or of the totals), over the stint facts `fact` or their copies: counts
+ * and sums (averages and shares are divided in figures(), so groups add up), and the values
+ * behind the percentiles and the rating shares as bytes, sorted and counted in figures().
+ */
 const AGGREGATES = sql`
         count(*) FILTER (WHERE first) AS issued,
         count(*) FILTER (WHERE status = 'done') AS served,
@@ -635,23 +641,83 @@ const AGGREGATES = sql`
         count(*) FILTER (WHERE transfer_out) AS transferred,
         count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
-        avg(wait) AS wait_avg,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
-        avg(within_target) AS within_target_share,
-        avg(service_seconds) AS service_avg,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY service_seconds) AS service_p90,
+        sum(wait) AS wait_sum,
+        string_agg(float8send(wait), ''::bytea) AS wait_values,
+        count(within_target) AS targets,
+        sum(within_target) AS within_target,
+        count(service_seconds) AS services,
+        sum(service_seconds) AS service_sum,
+        string_agg(float8send(service_seconds), ''::bytea) AS service_values,
         count(score) AS ratings,
-        avg(score) AS rating_avg,
-        avg(not_satisfied) AS not_satisfied_share,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY estimate_error) AS estimate_mae,
-        -- the scores themselves, 4 bytes each, counted per score in figures(): no second pass
-        string_agg(int4send(score), ''::bytea) AS score_values`;
+        sum(score) AS score_sum,
+        sum(not_satisfied) AS not_satisfied,
+        string_agg(int4send(score), ''::bytea) AS score_values,
+        string_agg(float8send(estimate_error), ''::bytea) AS estimate_error_values`;
 
-const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+/**
+ * PostgreSQL's percentile_cont (continuous: linear interpolation between the two nearest ranks,
+ * `lo + (hi - lo) * fraction`, the same float8 arithmetic) over float8send bytes, at several
+ * fractions. The statement hands the values over rather than sorting them itself: its sorts,
+ * one per percentile's column and group, were most of an all-sites month (docs/performance.md,
+ * "Report facts"); here each rank is found by selection (quickselect), in linear time.
+ */
+export function percentiles(bytes: Buffer | null, fractions: readonly number[]): (number | null)[] {
+  const n = bytes ? bytes.length / 8 : 0;
+  if (!bytes || n === 0) return fractions.map(() => null);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = bytes.readDoubleBE(i * 8);
+  return fractions.map((fraction) => {
+    const position = fraction * (n - 1);
+    const first = Math.floor(position);
+    const second = Math.ceil(position);
+    const lo = select(values, first);
+    // the next rank up: the least of what selection left above `first`
+    let hi = lo;
+    if (second !== first) {
+      hi = Infinity;
+      for (let i = first + 1; i < n; i++) if (values[i]! < hi) hi = values[i]!;
+    }
+    return lo + (hi - lo) * (position - first);
+  });
+}
+
+/** The k-th least of `a` (0-based), moving it to a[k] with nothing greater before it and nothing less after (Hoare's selection). */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (left < right) {
+    // median of three as the pivot, so sorted runs (a day's waits often are) stay linear
+    const mid = (left + right) >>> 1;
+    const pivot = median(a[left]!, a[mid]!, a[right]!);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!; a[i] = a[j]!; a[j] = t;
+        i++; j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+const median = (x: number, y: number, z: number) => Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+
+/** A count or sum of the statement as a number (0 for a sum over nothing). */
+const n = (v: number | string | null): number => (v === null ? 0 : Number(v));
+/** sum / count, null over nothing (as PostgreSQL's avg) */
+const mean = (sum: number | string | null, count: number | string) => (n(count) ? n(sum) / n(count) : null);
 
 function figures(r: AggregateRow): ReportTotals {
-  const ratings = Number(r.ratings);
+  const [waitP50Seconds, waitP90Seconds] = percentiles(r.waitValues, [0.5, 0.9]);
+  const [serviceP90Seconds] = percentiles(r.serviceValues, [0.9]);
+  const [estimateMaeSeconds] = percentiles(r.estimateErrorValues, [0.5]);
+  const ratings = n(r.ratings);
   const counts = new Map<number, number>();
   for (let i = 0; r.scoreValues && i < r.scoreValues.length; i += 4) {
     const score = r.scoreValues.readInt32BE(i);
@@ -660,34 +726,41 @@ function figures(r: AggregateRow): ReportTotals {
   const ratingShares: Record<string, number> = {};
   for (const [score, count] of [...counts].sort(([a], [b]) => a - b)) ratingShares[String(score)] = count / ratings;
   return {
-    issued: Number(r.issued),
-    served: Number(r.served),
-    noShow: Number(r.noShow),
-    waitAvgSeconds: num(r.waitAvgSeconds),
-    waitP50Seconds: num(r.waitP50Seconds),
-    waitP90Seconds: num(r.waitP90Seconds),
-    serviceAvgSeconds: num(r.serviceAvgSeconds),
-    serviceP90Seconds: num(r.serviceP90Seconds),
+    issued: n(r.issued),
+    served: n(r.served),
+    noShow: n(r.noShow),
+    waitAvgSeconds: mean(r.waitSum, r.waits),
+    waitP50Seconds: waitP50Seconds ?? null,
+    waitP90Seconds: waitP90Seconds ?? null,
+    serviceAvgSeconds: mean(r.serviceSum, r.services),
+    serviceP90Seconds: serviceP90Seconds ?? null,
     ratings,
-    ratingAvg: num(r.ratingAvg),
-    transferred: Number(r.transferred),
-    transfersIn: Number(r.transfersIn),
-    cancelled: Number(r.cancelled),
-    expired: Number(r.expired),
-    waits: Number(r.waits),
-    withinTargetShare: num(r.withinTargetShare),
+    ratingAvg: mean(r.scoreSum, r.ratings),
+    transferred: n(r.transferred),
+    transfersIn: n(r.transfersIn),
+    cancelled: n(r.cancelled),
+    expired: n(r.expired),
+    waits: n(r.waits),
+    withinTargetShare: mean(r.withinTarget, r.targets),
     ratingShares,
-    notSatisfiedShare: num(r.notSatisfiedShare),
-    estimateMaeSeconds: num(r.estimateMaeSeconds),
+    notSatisfiedShare: mean(r.notSatisfied, r.ratings),
+    estimateMaeSeconds: estimateMaeSeconds ?? null,
   };
 }
 
-function emptyFigures(): ReportTotals {
-  return {
-    issued: 0, served: 0, noShow: 0, waitAvgSeconds: null, waitP50Seconds: null, waitP90Seconds: null,
-    serviceAvgSeconds: null, serviceP90Seconds: null, ratings: 0, ratingAvg: null, transferred: 0, transfersIn: 0, cancelled: 0, expired: 0,
-    waits: 0, withinTargetShare: null, ratingShares: {}, notSatisfiedShare: null, estimateMaeSeconds: null,
-  };
+const SUMMED = ['issued', 'served', 'noShow', 'cancelled', 'expired', 'transferred', 'transfersIn', 'waits', 'waitSum', 'targets',
+  'withinTarget', 'services', 'serviceSum', 'ratings', 'scoreSum', 'notSatisfied'] as const;
+const JOINED = ['waitValues', 'serviceValues', 'estimateErrorValues', 'scoreValues'] as const;
+
+/** The groups added up: counts and sums added, values put together (an empty list: nothing). */
+function sumRows(rows: AggregateRow[]): AggregateRow {
+  const total = { key: null, total: true, label: null } as AggregateRow;
+  for (const field of SUMMED) total[field] = rows.reduce((sum, r) => sum + n(r[field]), 0);
+  for (const field of JOINED) {
+    const parts = rows.map((r) => r[field]).filter((b): b is Buffer => b !== null);
+    total[field] = parts.length ? Buffer.concat(parts) : null;
+  }
+  return total;
 }
 
 /** How far back the day-end runner builds the facts of days that have none (after an upgrade). */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { dossierReport } from '../../src/reports/dossiers.ts';
-import { summaryReport, type ReportGroupBy, type SummaryQuery } from '../../src/reports/report.service.ts';
+import { percentiles, summaryReport, type ReportGroupBy, type SummaryQuery } from '../../src/reports/report.service.ts';
 import { SATISFACTION_GROUPS, satisfactionReport } from '../../src/reports/satisfaction.ts';
 import { referenceDossiers, referenceSatisfaction, resolvedAt } from './indicators.reference.ts';
 import type { SiteFixture } from '../support/queue-fixture.ts';
@@ -77,6 +77,26 @@ describe(`a random history (seed ${SEED})`, () => {
     expect(percentileCont(values, 0.5)).toBeCloseTo(got.p50, 9);
     expect(percentileCont(values, 0.9)).toBeCloseTo(got.p90, 9);
     expect(percentileCont(values, 0.33)).toBeCloseTo(got.p33, 9);
+  });
+
+  it('the report\'s percentiles (selection over float8 bytes) are PostgreSQL\'s percentile_cont, to the bit', async () => {
+    // random sizes from 1, with ties, sorted and reversed runs, millisecond waits: the cases
+    // where a selection's pivot or its "next rank up" could go wrong
+    const cases: number[][] = [[42], [5, 5], [3, 1, 2], Array.from({ length: 1000 }, (_, i) => i), Array.from({ length: 999 }, (_, i) => 999 - i)];
+    const random = seededRandom(SEED + 1);
+    for (let i = 0; i < 40; i++) {
+      const n = 1 + Math.floor(random() * (i < 20 ? 12 : 5000));
+      cases.push(Array.from({ length: n }, () => (random() < 0.3 ? 60 : Math.round(random() * 3_600_000) / 1000)));
+    }
+    const fractions = [0.5, 0.9, 0.33, 0, 1];
+    for (const values of cases) {
+      const bytes = Buffer.alloc(values.length * 8);
+      values.forEach((v, i) => bytes.writeDoubleBE(v, i * 8));
+      const { rows: [want] } = await sql<{ p: number[] }>`
+        SELECT percentile_cont(${fractions}::float8[]) WITHIN GROUP (ORDER BY v) AS p FROM unnest(${values}::float8[]) v`.execute(t.db);
+      expect(percentiles(bytes, fractions), `${values.length} values`).toEqual(want!.p);
+    }
+    expect(percentiles(null, [0.5])).toEqual([null]);
   });
 
   const ranges = (): { name: string; from: Date; to: Date }[] => {
