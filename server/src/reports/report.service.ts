@@ -157,7 +157,12 @@ export function procedureLabel(code: RawBuilder<unknown>, sites: RawBuilder<unkn
 
 export interface AggregateRow {
   key: string | null;
-  total: boolean;
+  /**
+   * whether the group's stints count in the totals: all of them, but by procedure, where a
+   * ticket with several procedures is in several groups: there a group comes in two parts, its
+   * stints in the ticket's first procedure (counted in the totals) and its other copies
+   */
+  primary: boolean;
   label: string | null;
   // counts and sums: bigint counts and integer sums arrive as strings
   issued: number | string;
@@ -225,12 +230,17 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, optio
 
 /** The report from the rows of summaryStatement. */
 function summaryFromRows(rows: AggregateRow[]): SummaryReport {
-  const groups = rows.filter((r) => !r.total);
+  // a group's parts (by procedure) come one after the other, in the rows' order
+  const groups = new Map<string | null, AggregateRow[]>();
+  for (const r of rows) groups.set(r.key, [...(groups.get(r.key) ?? []), r]);
   return {
     // the group of stints nobody called (counter, staff) is part of the totals, not a row
-    rows: groups.filter((r) => r.key !== null).map((r) => ({ key: r.key!, label: r.label ?? r.key!, ...figures(r) })),
-    // by procedure a ticket is in several groups, and the statement counts the totals itself
-    totals: figures(rows.find((r) => r.total) ?? sumRows(groups)),
+    rows: [...groups].filter(([key]) => key !== null).map(([key, parts]) => {
+      const r = parts.length === 1 ? parts[0]! : sumRows(parts);
+      return { key: key!, label: parts[0]!.label ?? key!, ...figures(r) };
+    }),
+    // every stint once: the groups' primary parts added up
+    totals: figures(sumRows(rows.filter((r) => r.primary))),
   };
 }
 
@@ -503,27 +513,35 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
       LEFT JOIN service sv ON sv.id = f.service_id
     ),
     ${byProcedure ? sql`
-    -- each stint once per procedure of its ticket, under '' for a ticket with none
+    -- each stint once per procedure of its ticket, under '' for a ticket with none; the copy in
+    -- the ticket's first procedure (byte order) is its primary one, which the totals count
+    first_procedure AS (
+      SELECT tp.ticket_id, min(tp.procedure_code COLLATE "C") AS code
+      FROM ticket_procedure tp
+      WHERE true ${siteFilter(q, sql`tp.site_id`)}
+      GROUP BY tp.ticket_id
+    ),
     keyed AS (
-      SELECT coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key, f.first, f.transfer_in, f.transfer_out, f.status,
+      SELECT coalesce(tp.procedure_code, ${NO_PROCEDURE.key}) AS key,
+        tp.procedure_code IS NULL OR tp.procedure_code = fp.code AS "primary",
+        f.first, f.transfer_in, f.transfer_out, f.status,
         f.service_seconds, f.score, f.not_satisfied, f.wait, f.within_target, f.estimate_error
       FROM fact f
       LEFT JOIN ticket_procedure tp ON tp.ticket_id = f.ticket_id
+      LEFT JOIN first_procedure fp ON fp.ticket_id = f.ticket_id
     ),
-    -- the rows from the copies, the totals from the facts themselves (a ticket counts once)
+    -- one pass: each group in its primary part and its other copies, added up in summaryFromRows
     agg AS (
-      SELECT key, false AS total, ${AGGREGATES} FROM keyed GROUP BY key
-      UNION ALL
-      SELECT NULL, true, ${AGGREGATES} FROM fact
+      SELECT key, "primary", ${AGGREGATES} FROM keyed GROUP BY key, "primary"
     )` : sql`
     -- one row per group, the stints nobody called (counter, staff) in a group of their own (key
-    -- null); every stint is in one group, so the totals are the groups added up (sumFigures)
+    -- null); every stint is in one group, so the totals are the groups added up (summaryFromRows)
     agg AS (
-      SELECT key, false AS total, ${AGGREGATES}
+      SELECT key, true AS "primary", ${AGGREGATES}
       FROM fact
       GROUP BY key
     )`}
-    SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", a.total AS "total", (${grouping.label})::text AS "label",
+    SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", a."primary" AS "primary", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled", a.expired AS "expired",
       a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits", a.wait_sum AS "waitSum",
       a.wait_values AS "waitValues", a.targets AS "targets", a.within_target AS "withinTarget",
@@ -533,7 +551,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
     FROM agg a
     ${grouping.join}
     ${byProcedure ? sql`LEFT JOIN LATERAL (SELECT ${procedureLabel(sql`a.key`, siteFilter(q, sql`tp.site_id`))} AS name) g ON true` : sql``}
-    ORDER BY a.total, ${grouping.order}`;
+    ORDER BY ${grouping.order}, a."primary" DESC`;
 }
 
 export interface BuildQuery {
@@ -754,7 +772,7 @@ const JOINED = ['waitValues', 'serviceValues', 'estimateErrorValues', 'scoreValu
 
 /** The groups added up: counts and sums added, values put together (an empty list: nothing). */
 function sumRows(rows: AggregateRow[]): AggregateRow {
-  const total = { key: null, total: true, label: null } as AggregateRow;
+  const total = { key: rows[0]?.key ?? null, primary: true, label: rows[0]?.label ?? null } as AggregateRow;
   for (const field of SUMMED) total[field] = rows.reduce((sum, r) => sum + n(r[field]), 0);
   for (const field of JOINED) {
     const parts = rows.map((r) => r[field]).filter((b): b is Buffer => b !== null);
