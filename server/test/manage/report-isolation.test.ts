@@ -5,6 +5,7 @@ import { createDb, PoolBusyError, poolUse } from '@qms/db';
 import { buildApp, createReportDb, type App } from '../../src/app.ts';
 import { loadConfig, type ReportPoolConfig } from '../../src/config.ts';
 import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
+import { eventually } from '../support/eventually.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // Reports run on their own small pool (app.ts createReportDb): a year's report never holds a
@@ -30,13 +31,6 @@ const summaryUrl = () => `/sites/${f.siteId}/reports/summary${qs({ ...YEAR, grou
 const reportBackends = async () => (await sql<{ state: string | null; queryStart: Date | null }>`
   SELECT state, query_start FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qms-reports'`.execute(f.t.db)).rows;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`still not: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
@@ -96,7 +90,7 @@ describe('the reports\' own pool', () => {
       expect(main.rows[0]!.statement).toBe('0');
       // three sleeps through the pool: two connections open, the third waits for one
       const sleeps = [1, 2, 3].map(() => sql`SELECT pg_sleep(0.4)`.execute(db));
-      await until('two report backends busy and one query waiting', async () => poolUse(db)?.waiting === 1
+      await eventually('two report backends busy and one query waiting', async () => poolUse(db)?.waiting === 1
         && (await reportBackends()).filter((b) => b.state === 'active').length === 2);
       expect(poolUse(db)?.total).toBe(2);
       await Promise.all(sleeps);
@@ -186,12 +180,12 @@ describe('every report connection taken', () => {
     try {
       await lockTaken;
       const holding = [get(summaryUrl()), get(summaryUrl())];
-      await until('both report connections taken', async () => {
+      await eventually('both report connections taken', async () => {
         const use = await reports.poolUse();
         return use?.total === 2 && use.idle === 0;
       });
       // (the pool counts a connection still being opened: PostgreSQL shows it once it is)
-      await until('two report backends', async () => (await reportBackends()).length === 2);
+      await eventually('two report backends', async () => (await reportBackends()).length === 2);
 
       // the queue's work completes while the report pool is saturated
       await issueAndCall();
@@ -200,7 +194,7 @@ describe('every report connection taken', () => {
 
       // one report request waits for a connection (the queue holds one) ...
       const waiting = get(summaryUrl());
-      await until('a report waiting for a connection', async () => (await reports.poolUse())?.waiting === 1);
+      await eventually('a report waiting for a connection', async () => (await reports.poolUse())?.waiting === 1);
       // ... the next is refused at once, with a hint when to come back
       const refused = await get(`/sites/${f.siteId}/reports/tickets.csv${qs(YEAR)}`);
       expect(refused.statusCode).toBe(503);
@@ -223,7 +217,7 @@ describe('every report connection taken', () => {
     const db = createReportDb(f.t.url, { reports: { ...REPORTS, connections: 1, queueWaitMs: 200 } });
     try {
       const hold = sql`SELECT pg_sleep(1)`.execute(db);
-      await until('the connection taken', () => poolUse(db)?.idle === 0 && poolUse(db)?.total === 1);
+      await eventually('the connection taken', () => poolUse(db)?.idle === 0 && poolUse(db)?.total === 1);
       const error = await sql`SELECT 1`.execute(db).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PoolBusyError);
       await hold;
@@ -248,7 +242,7 @@ describe('an export the client leaves', () => {
     // but the one the report thread was gathering when the client left (its next chunk)
     const last = async () => Math.max(0, ...(await reportBackends()).map((b) => b.queryStart?.getTime() ?? 0));
     let seen = -1;
-    await until('the report pool idle, and no page read for 300 ms', async () => {
+    await eventually('the report pool idle, and no page read for 300 ms', async () => {
       const use = await app.services.reports.poolUse();
       const idle = use?.idle === use?.total && use?.waiting === 0 && (await reportBackends()).every((b) => b.state === 'idle');
       const [before, now] = [seen, (seen = await last())];

@@ -7,6 +7,7 @@ import { buildApp, createReportDb, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { REPORT_THREAD_NICE, ReportWorker } from '../../src/reports/thread/report-worker.ts';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
+import { eventually } from '../support/eventually.ts';
 import { TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { seededRandom, twoSiteHistory } from '../reports/history.generator.ts';
 
@@ -42,13 +43,6 @@ const nicedThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf
 const reportBackends = async () => (await sql<{ state: string | null }>`
   SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qms-reports'`.execute(f.t.db)).rows;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`still not: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   f = await apiFixture({ clock: clock.now });
@@ -167,7 +161,7 @@ describe('the report thread', () => {
       });
       await lockTaken;
       const waiting = get(threaded, `/reports/summary${qs(RANGE)}`);
-      await until('the report waiting for the lock', async () => (await sql<{ n: number }>`
+      await eventually('the report waiting for the lock', async () => (await sql<{ n: number }>`
         SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'qms-reports' AND wait_event_type = 'Lock'`.execute(f.t.db)).rows[0]!.n === 1);
       await first.terminate();
       const refused = await waiting;
@@ -198,6 +192,23 @@ describe('the report thread', () => {
     await expect(rest()).rejects.toThrow();
   });
 
+  it('never ends a file as if complete when its thread died between two chunks', async () => {
+    const reports = new ReportWorker({ databaseUrl: f.t.url, reports: loadConfig({}).reports, nice: REPORT_THREAD_NICE }, clock.now, console);
+    try {
+      const file = await reports.ticketsFile({ siteId: null, siteIds: null }, RANGE, 'csv');
+      const body = (file.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      expect((await body.next()).done).toBe(false);
+      await threadOf(reports)!.terminate();
+      await eventually('the thread gone', () => !reports.running);
+      // the next chunk is asked of no thread, or of a new one that never had this file
+      await expect(body.next()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      // and reports go on, on a new thread
+      expect((await reports.arrivals({ siteId: a.siteId, siteIds: null }, RANGE)).cells.length).toBeGreaterThan(0);
+    } finally {
+      await reports.close();
+    }
+  });
+
   it('stops when left idle, not while a file is being read, and when closed', async () => {
     const config = loadConfig({});
     const reports = new ReportWorker({ databaseUrl: f.t.url, reports: config.reports, nice: REPORT_THREAD_NICE }, clock.now, console, 300);
@@ -207,8 +218,8 @@ describe('the report thread', () => {
       expect((await reports.summary(scope, RANGE)).report.totals.issued).toBeGreaterThan(0);
       expect(reports.running).toBe(true);
       expect(nicedThreads()).toBe(others + 1);
-      await until('the thread stopped, idle', () => !reports.running);
-      await until('its thread gone', () => nicedThreads() === others);
+      await eventually('the thread stopped, idle', () => !reports.running);
+      await eventually('its thread gone', () => nicedThreads() === others);
 
       // a file being read keeps it
       const file = await reports.ticketsFile(scope, RANGE, 'csv');
@@ -220,7 +231,7 @@ describe('the report thread', () => {
       let lines = head.value!.toString('utf8').split('\r\n').length - 1;
       for (let next = await body.next(); !next.done; next = await body.next()) lines += next.value.toString('utf8').split('\r\n').length - 1;
       expect(lines).toBe(file.totalRows + 1); // the header, then every ticket
-      await until('the thread stopped after the file', () => !reports.running);
+      await eventually('the thread stopped after the file', () => !reports.running);
 
       // the next report starts it again; closing stops it and its connections
       expect((await reports.arrivals(scope, RANGE)).cells.length).toBeGreaterThan(0);

@@ -57,7 +57,8 @@ export function serveReports(port: MessagePort, init: ReportThreadInit): void {
       }
       case 'next': {
         const body = bodies.get(request.stream);
-        if (!body) return reply({ id: request.id, ok: true, chunk: null });
+        // never an end: a file whose body is gone was not sent whole
+        if (!body) throw new Error(`No file ${request.stream} is being sent (let go, or never begun)`);
         body.pulledAt = Date.now();
         let chunk: Uint8Array<ArrayBuffer> | null;
         try {

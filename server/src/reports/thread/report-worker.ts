@@ -97,6 +97,8 @@ export class ReportWorker implements ReportsApi {
    * meanwhile); return() or throw(), which a destroyed stream calls, lets the thread's go.
    */
   private body(stream: number): AsyncIterableIterator<Buffer> {
+    // the thread that holds it: another (started after this one died) does not have it
+    const owner = this.worker;
     this.openBodies.add(stream);
     let open = true;
     const end = () => {
@@ -114,6 +116,7 @@ export class ReportWorker implements ReportsApi {
       next: async () => {
         if (!open) return { done: true, value: undefined };
         try {
+          if (this.worker !== owner) throw new QueueError('UNAVAILABLE', 'The reports stopped while sending this file: download it again', 503);
           const reply = await this.request({ op: 'next', stream });
           const chunk = 'chunk' in reply ? reply.chunk : null;
           if (chunk === null) {
