@@ -115,7 +115,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const tickets = ctx.num('reportload-tickets', 1_000_000, 200_000);
   const historySites = ctx.num('reportload-sites', 20, 10);
   const managerCount = ctx.num('managers', 5, 5);
-  // the server's QMS_REPORT_CONNECTIONS (default: the server's own, 2)
+  // the server's QMS_REPORT_CONNECTIONS (default: the server's own, half the cores)
   const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
   const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries', 'inline'].includes(m));
@@ -124,7 +124,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
     `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
   ];
   if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
-  const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (2)' };
+  const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (half the cores)' };
   for (const mode of modes) {
     const label = {
       own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
