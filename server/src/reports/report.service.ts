@@ -527,7 +527,8 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
         f.first, f.transfer_in, f.transfer_out, f.status,
         f.service_seconds, f.score, f.not_satisfied, f.wait, f.within_target, f.estimate_error
       FROM fact f
-      LEFT JOIN ticket_procedure tp ON tp.ticket_id = f.ticket_id
+      -- the same procedures as first_procedure's, so that a copy is primary or not, never unknown
+      LEFT JOIN ticket_procedure tp ON tp.ticket_id = f.ticket_id ${siteFilter(q, sql`tp.site_id`)}
       LEFT JOIN first_procedure fp ON fp.ticket_id = f.ticket_id
     ),
     -- one pass: each group in its primary part and its other copies, added up in summaryFromRows

@@ -218,7 +218,13 @@ describe('the report thread', () => {
       expect((await reports.summary(scope, RANGE)).report.totals.issued).toBeGreaterThan(0);
       expect(reports.running).toBe(true);
       expect(nicedThreads()).toBe(others + 1);
-      await eventually('the thread stopped, idle', () => !reports.running);
+      // the metrics' scrapes of its pool neither keep it nor wake it
+      await eventually('the thread stopped, idle, while its pool is scraped', async () => {
+        await reports.poolUse();
+        return !reports.running;
+      });
+      expect(await reports.poolUse()).toBeUndefined();
+      expect(reports.running).toBe(false);
       await eventually('its thread gone', () => nicedThreads() === others);
 
       // a file being read keeps it

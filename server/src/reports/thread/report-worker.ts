@@ -37,7 +37,12 @@ interface Pending {
   reject: (error: Error) => void;
   /** the thread asked: when it stops, what it had not answered fails */
   worker: Worker;
+  /** a question about the thread (its pool's use), not a report: it neither keeps the thread nor wakes it */
+  quiet: boolean;
 }
+
+/** A scrape waits this long at most for the thread's pool figures. */
+const POOL_USE_WAIT_MS = 1_000;
 
 export class ReportWorker implements ReportsApi {
   private worker: Worker | undefined;
@@ -47,6 +52,8 @@ export class ReportWorker implements ReportsApi {
   /** files whose bodies are still being read (their streams): the thread stays while any is */
   private readonly openBodies = new Set<number>();
   private closed = false;
+  /** the thread being stopped (idle or closing), until it has ended */
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly init: ReportThreadInit,
@@ -72,13 +79,25 @@ export class ReportWorker implements ReportsApi {
   satisfactionFile = (...args: Parameters<Reports['satisfactionFile']>) => this.file('satisfactionFile', args);
   bookingsFile = (...args: Parameters<Reports['bookingsFile']>) => this.file('bookingsFile', args);
 
-  /** The thread's pool use; undefined while no thread runs (a scrape does not start one). */
-  poolUse = async (): ReturnType<Reports['poolUse']> => (this.worker ? (this.call('poolUse', []) as ReturnType<Reports['poolUse']>) : undefined);
+  /**
+   * The thread's pool use; undefined while no thread runs or when it does not answer within a
+   * second. A scrape (GET /metrics, every 15 s) neither starts the thread nor keeps it from its
+   * idle stop.
+   */
+  poolUse = async (): ReturnType<Reports['poolUse']> => {
+    if (!this.worker) return undefined;
+    let late: NodeJS.Timeout | undefined;
+    const asked = this.request({ op: 'call', method: 'poolUse', args: [], now: this.now().toISOString() }, true)
+      .then((reply) => ('value' in reply ? reply.value as Awaited<ReturnType<Reports['poolUse']>> : undefined), () => undefined);
+    const unanswered = new Promise<undefined>((resolve) => { late = setTimeout(() => resolve(undefined), POOL_USE_WAIT_MS); });
+    return Promise.race([asked, unanswered]).finally(() => clearTimeout(late));
+  };
 
   /** Stops the thread: its pool closed, its files let go. */
   async close(): Promise<void> {
     this.closed = true;
     await this.stop();
+    await this.stopping;
   }
 
   private async call(method: ReportMethod, args: unknown[]): Promise<unknown> {
@@ -108,7 +127,7 @@ export class ReportWorker implements ReportsApi {
       this.touch();
     };
     const letGo = async (): Promise<IteratorResult<Buffer>> => {
-      if (open && this.worker) this.request({ op: 'return', stream }).catch(() => undefined);
+      if (open && owner && this.worker === owner) this.request({ op: 'return', stream }).catch(() => undefined);
       end();
       return { done: true, value: undefined };
     };
@@ -136,14 +155,24 @@ export class ReportWorker implements ReportsApi {
     return iterator;
   }
 
-  private request(message: Omit<Extract<Request, { op: 'call' }>, 'id'> | Omit<Extract<Request, { op: 'next' | 'return' }>, 'id'>): Promise<Reply & { ok: true }> {
+  private request(
+    message: Omit<Extract<Request, { op: 'call' }>, 'id'> | Omit<Extract<Request, { op: 'next' | 'return' }>, 'id'>,
+    quiet = false,
+  ): Promise<Reply & { ok: true }> {
     if (this.closed) return Promise.reject(new QueueError('UNAVAILABLE', 'The server is stopping', 503));
     const worker = this.thread();
     const id = this.nextId++;
-    clearTimeout(this.idle);
+    if (!quiet) clearTimeout(this.idle);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker });
-      worker.postMessage({ ...message, id } as Request);
+      this.pending.set(id, { resolve, reject, worker, quiet });
+      try {
+        worker.postMessage({ ...message, id } as Request);
+      } catch (error) {
+        // not sent (arguments that cannot be cloned): nothing will answer it
+        this.pending.delete(id);
+        reject(error as Error);
+        this.touch();
+      }
     });
   }
 
@@ -178,13 +207,13 @@ export class ReportWorker implements ReportsApi {
     this.pending.delete(reply.id);
     if (reply.ok) pending.resolve(reply);
     else pending.reject(fromWire(reply.error));
-    this.touch();
+    if (!pending.quiet) this.touch();
   }
 
   /** After the last answer and the last body, the thread stops once IDLE_MS pass without another. */
   private touch() {
     clearTimeout(this.idle);
-    if (!this.worker || this.pending.size || this.openBodies.size) return;
+    if (!this.worker || this.openBodies.size || [...this.pending.values()].some((p) => !p.quiet)) return;
     this.idle = setTimeout(() => void this.stop(), this.idleMs);
     this.idle.unref();
   }
@@ -197,10 +226,12 @@ export class ReportWorker implements ReportsApi {
     this.detach();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const id = this.nextId++;
-    this.pending.set(id, { resolve: () => undefined, reject: () => undefined, worker });
+    this.pending.set(id, { resolve: () => undefined, reject: () => undefined, worker, quiet: true });
     worker.postMessage({ op: 'close', id } satisfies Request);
     const late = setTimeout(() => void worker.terminate(), 5_000);
-    await exited;
-    clearTimeout(late);
+    const ended = exited.then(() => clearTimeout(late));
+    // close() waits for this one too, should it come while an idle stop is under way
+    this.stopping = Promise.all([this.stopping, ended]).then(() => undefined);
+    await ended;
   }
 }
