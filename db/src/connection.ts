@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
+import { niceBackends } from './backend-nice.ts';
 import type { Database } from './types.ts';
 
 const DATE_OID = 1082;
@@ -35,6 +36,8 @@ export interface DbOptions {
   prepare?: boolean;
   /** PostgreSQL's max_parallel_workers_per_gather for the pool's statements (0: a statement runs on its own backend only); default PostgreSQL's */
   parallelWorkers?: number;
+  /** the nice value of the pool's backends, when the database is on this machine (backend-nice.ts); default unchanged */
+  backendNice?: number;
 }
 
 /**
@@ -70,6 +73,7 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   if (options.prepare ?? process.env.QMS_DB_PREPARE !== 'off') pool.on('connect', preparedStatements);
+  if (options.backendNice !== undefined) niceBackends(pool, url, options.backendNice);
   return pool;
 }
 

@@ -1,6 +1,9 @@
 import { createDb, type Db } from '@qms/db';
 import type { Config } from '../config.ts';
 
+/** The nice value of the reports' PostgreSQL backends (when the database is on this machine and the server may renice them). */
+export const REPORT_BACKEND_NICE = 10;
+
 /**
  * The reports' own pool: a few connections, so that five managers pulling year-long reports
  * take at most these from PostgreSQL (and as many cores: no parallel workers) and never one of
@@ -20,5 +23,7 @@ export function createReportDb(url: string, config: Pick<Config, 'reports'>, app
     prepare: false,
     // one core per report connection at most: parallel workers would take the cores the calls need
     parallelWorkers: 0,
+    // and that core yielded to the queue's backends when they want it (a database on this machine)
+    backendNice: REPORT_BACKEND_NICE,
   });
 }
