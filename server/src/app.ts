@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import { backupDatabase, createDb, poolUse, type Db, type EmbeddedState } from '@qms/db';
+import { backupDatabase, createDb, type Db, type EmbeddedState } from '@qms/db';
 import { EventDispatcher } from './app/dispatcher.ts';
 import { buildServices } from './app/services.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -208,7 +208,8 @@ export async function buildApp(options: AppOptions) {
     socketAdapter: () => app.realtime.adapterState(), dayEndFailing: () => app.dayEnd.failing(),
   });
   await app.register(metricsPlugin, { db: options.db, clock: () => queue.now(), token: config.metricsToken, clusterPool: options.clusterPool,
-    reportPoolUse: reportThread ? () => services.reports.poolUse() : reportDb !== options.db ? async () => poolUse(reportDb) : undefined,
+    // the reports' own pool (the thread's while it runs), when they have one
+    reportPoolUse: reportDb !== options.db ? () => services.reports.poolUse() : undefined,
   });
   for (const subscriber of SUBSCRIBERS) events.subscribe(subscriber(app));
   app.addHook('onClose', () => events.close());
