@@ -232,7 +232,11 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, optio
 function summaryFromRows(rows: AggregateRow[]): SummaryReport {
   // a group's parts (by procedure) come one after the other, in the rows' order
   const groups = new Map<string | null, AggregateRow[]>();
-  for (const r of rows) groups.set(r.key, [...(groups.get(r.key) ?? []), r]);
+  for (const r of rows) {
+    const parts = groups.get(r.key);
+    if (parts) parts.push(r);
+    else groups.set(r.key, [r]);
+  }
   return {
     // the group of stints nobody called (counter, staff) is part of the totals, not a row
     rows: [...groups].filter(([key]) => key !== null).map(([key, parts]) => {

@@ -122,7 +122,6 @@ const TURN = 100;
  * TICKETS_CSV_COLUMNS (no header): what the XLSX export writes too. Timestamps are ISO strings
  * with the site's offset, seconds are decimal strings, counts and ratings are numbers.
  */
-
 export async function* ticketRecords(
   db: Kysely<Database>, q: TicketsExportQuery, options: TicketsExportOptions = {},
 ): AsyncGenerator<CsvValue[], void, undefined> {

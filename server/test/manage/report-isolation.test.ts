@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { loadConfig, type ReportPoolConfig } from '../../src/config.ts';
 import { REPORT_BACKEND_NICE } from '../../src/reports/report-db.ts';
 import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
+import { niceOf } from '../support/proc.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // Reports run on their own small pool (app.ts createReportDb): a year's report never holds a
@@ -87,8 +87,7 @@ describe('the reports\' own pool', () => {
       expect((await settings.execute(db)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports', workers: '0' });
       // and its backend yields that core to the queue's (nice 10: /proc/<pid>/stat, field 19)
       const { rows: [backend] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
-      const stat = readFileSync(`/proc/${backend!.pid}/stat`, 'utf8');
-      expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(REPORT_BACKEND_NICE);
+      expect(niceOf(`/proc/${backend!.pid}/stat`)).toBe(REPORT_BACKEND_NICE);
       expect(app.reportDb).not.toBe(f.t.db);
       expect((await settings.execute(app.reportDb)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-report-facts', workers: '0' });
       // the queue's connections have no time limit

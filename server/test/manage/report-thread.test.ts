@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { REPORT_THREAD_NICE, ReportWorker } from '../../src/reports/thread/report-worker.ts';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
+import { niceOf } from '../support/proc.ts';
 import { TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { seededRandom, twoSiteHistory } from '../reports/history.generator.ts';
 
@@ -32,13 +33,8 @@ const worker = (app: App) => app.services.reports as ReportWorker;
 /** The thread itself, to stop it as a crash would. */
 const threadOf = (reports: ReportWorker) => (reports as unknown as { worker?: Worker }).worker;
 
-/** A thread's nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
-function niceOf(tid: string | number): number {
-  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-}
 /** How many threads of this process run at the report thread's nice value. */
-const nicedThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === REPORT_THREAD_NICE).length;
+const nicedThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf(`/proc/self/task/${tid}/stat`) === REPORT_THREAD_NICE).length;
 
 const reportBackends = async () => (await sql<{ state: string | null }>`
   SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qms-reports'`.execute(f.t.db)).rows;
@@ -108,7 +104,7 @@ describe('the report thread', () => {
     expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
     // one thread of this process is the report thread, niced; the main thread is not
     expect(nicedThreads()).toBe(1);
-    expect(niceOf(process.pid)).toBe(0);
+    expect(niceOf(`/proc/self/task/${process.pid}/stat`)).toBe(0);
     expect((await reportBackends()).length).toBeGreaterThan(0);
     const metrics = await threaded.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/qms_db_pool_connections\{pool="reports",state="total"\} [1-9]/);

@@ -87,8 +87,7 @@ export class ReportWorker implements ReportsApi {
   poolUse = async (): ReturnType<Reports['poolUse']> => {
     if (!this.worker) return undefined;
     let late: NodeJS.Timeout | undefined;
-    const asked = this.request({ op: 'call', method: 'poolUse', args: [], now: this.now().toISOString() }, true)
-      .then((reply) => ('value' in reply ? reply.value as Awaited<ReturnType<Reports['poolUse']>> : undefined), () => undefined);
+    const asked = (this.call('poolUse', [], true) as ReturnType<Reports['poolUse']>).catch(() => undefined);
     const unanswered = new Promise<undefined>((resolve) => { late = setTimeout(() => resolve(undefined), POOL_USE_WAIT_MS); });
     return Promise.race([asked, unanswered]).finally(() => clearTimeout(late));
   };
@@ -100,8 +99,8 @@ export class ReportWorker implements ReportsApi {
     await this.stopping;
   }
 
-  private async call(method: ReportMethod, args: unknown[]): Promise<unknown> {
-    const reply = await this.request({ op: 'call', method, args, now: this.now().toISOString() });
+  private async call(method: ReportMethod, args: unknown[], quiet = false): Promise<unknown> {
+    const reply = await this.request({ op: 'call', method, args, now: this.now().toISOString() }, quiet);
     return 'value' in reply ? reply.value : undefined;
   }
 
