@@ -38,6 +38,8 @@ export interface DbOptions {
   parallelWorkers?: number;
   /** the nice value of the pool's backends, when the database is on this machine (backend-nice.ts); default unchanged */
   backendNice?: number;
+  /** with backendNice, the backends under SCHED_IDLE as well (backend-nice.ts, schedIdle); default false */
+  backendIdle?: boolean;
 }
 
 /**
@@ -73,7 +75,7 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   if (options.prepare ?? process.env.QMS_DB_PREPARE !== 'off') pool.on('connect', preparedStatements);
-  if (options.backendNice !== undefined) niceBackends(pool, url, options.backendNice);
+  if (options.backendNice !== undefined) niceBackends(pool, url, options.backendNice, options.backendIdle);
   return pool;
 }
 

@@ -176,7 +176,7 @@ export async function buildApp(options: AppOptions) {
   const reportThread = options.databaseUrl && !options.reportDb && config.reports.thread
     ? { databaseUrl: options.databaseUrl, reports: config.reports, nice: REPORT_THREAD_NICE } : undefined;
   const reportDb = options.reportDb
-    ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config, reportThread ? 'qms-report-facts' : 'qms-reports') : options.db);
+    ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config, reportThread ? 'facts' : 'reports') : options.db);
   app.decorate('reportDb', reportDb);
   const services = buildServices({
     db: options.db, notifyDb, reportDb, reportThread, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),

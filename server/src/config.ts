@@ -76,6 +76,11 @@ export interface ReportPoolConfig {
    * database's address: their parsing, formatting and garbage never hold up a call
    */
   thread: boolean;
+  /**
+   * the reports' PostgreSQL backends and their thread under SCHED_IDLE (Linux, with `chrt`): they
+   * run on a core only while no call wants it (reports/README.md, "Priority")
+   */
+  schedIdle: boolean;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -187,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queue: cap('QMS_REPORT_QUEUE', env.QMS_REPORT_QUEUE, 10),
       queueWaitMs: ms('QMS_REPORT_QUEUE_WAIT_MS', env.QMS_REPORT_QUEUE_WAIT_MS, 10_000, 100),
       thread: flag(env.QMS_REPORT_THREAD, true),
+      schedIdle: flag(env.QMS_REPORT_SCHED_IDLE, true),
     },
   };
 }

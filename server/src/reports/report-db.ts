@@ -13,17 +13,19 @@ export const REPORT_BACKEND_NICE = 10;
  * itself; the app opens one for the report facts' builder, and for the reports when they run
  * on the main thread.
  */
-export function createReportDb(url: string, config: Pick<Config, 'reports'>, applicationName = 'qms-reports'): Db {
+export function createReportDb(url: string, config: Pick<Config, 'reports'>, use: 'reports' | 'facts' = 'reports'): Db {
   const r = config.reports;
   return createDb(url, {
-    max: r.connections, applicationName,
+    max: r.connections, applicationName: use === 'reports' ? 'qms-reports' : 'qms-report-facts',
     statementTimeoutMs: r.statementTimeoutMs, lockTimeoutMs: r.lockTimeoutMs, queueLimit: r.queue, waitMs: r.queueWaitMs,
     // a report runs rarely and over ranges of any length: planned for its own parameters each
     // time, never with a generic plan kept from an earlier range
     prepare: false,
     // one core per report connection at most: parallel workers would take the cores the calls need
     parallelWorkers: 0,
-    // and that core yielded to the queue's backends when they want it (a database on this machine)
+    // and that core yielded to the queue's backends when they want it (a database on this machine):
+    // a report's at once (SCHED_IDLE); the facts builder's, which writes, only by its nice value
     backendNice: REPORT_BACKEND_NICE,
+    backendIdle: use === 'reports' && r.schedIdle,
   });
 }

@@ -7,7 +7,7 @@ import { loadConfig, type ReportPoolConfig } from '../../src/config.ts';
 import { REPORT_BACKEND_NICE } from '../../src/reports/report-db.ts';
 import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
-import { niceOf } from '../support/proc.ts';
+import { niceOf, policyOf, SCHED_IDLE } from '../support/proc.ts';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // Reports run on their own small pool (app.ts createReportDb): a year's report never holds a
@@ -16,7 +16,7 @@ import { TestClock } from '../support/queue-fixture.ts';
 // REPORTS_BUSY with Retry-After. All against a real PostgreSQL, over real report routes.
 
 const clock = new TestClock('2026-11-24T02:00:00Z'); // 09:00 in Ho Chi Minh City, a Tuesday
-const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000, thread: true };
+const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000, thread: true, schedIdle: true };
 const YEAR = { from: '2025-01-01T00:00:00+07:00', to: '2026-01-01T00:00:00+07:00' };
 const HISTORY = 30_000;
 const qs = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
@@ -85,11 +85,19 @@ describe('the reports\' own pool', () => {
           current_setting('max_parallel_workers_per_gather') AS workers`;
       // a report takes one core at most per connection: no parallel workers
       expect((await settings.execute(db)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-reports', workers: '0' });
-      // and its backend yields that core to the queue's (nice 10: /proc/<pid>/stat, field 19)
+      // and its backend yields that core to the queue's: nice 10, and SCHED_IDLE (set by `chrt`, a
+      // moment after the connection opened)
       const { rows: [backend] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
       expect(niceOf(`/proc/${backend!.pid}/stat`)).toBe(REPORT_BACKEND_NICE);
+      await eventually('the report backend under SCHED_IDLE', () => policyOf(`/proc/${backend!.pid}/stat`) === SCHED_IDLE);
       expect(app.reportDb).not.toBe(f.t.db);
       expect((await settings.execute(app.reportDb)).rows[0]).toEqual({ statement: '1500ms', lock: '5s', name: 'qms-report-facts', workers: '0' });
+      // the facts builder's backend, which writes, only niced: a lock it holds is never left
+      // waiting for an idle core
+      const { rows: [builder] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(app.reportDb);
+      expect(niceOf(`/proc/${builder!.pid}/stat`)).toBe(REPORT_BACKEND_NICE);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(policyOf(`/proc/${builder!.pid}/stat`)).toBe(0);
       // the queue's connections have no time limit
       const main = await sql<{ statement: string }>`SELECT current_setting('statement_timeout') AS statement`.execute(f.t.db);
       expect(main.rows[0]!.statement).toBe('0');
@@ -114,12 +122,12 @@ describe('the reports\' own pool', () => {
   it('reads its settings from the environment, and refuses nonsense', () => {
     // half the cores, at least one
     expect(loadConfig({}).reports).toEqual({
-      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true,
+      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true, schedIdle: true,
     });
     expect(loadConfig({
       QMS_REPORT_CONNECTIONS: '3', QMS_REPORT_TIMEOUT_MS: '60000', QMS_REPORT_LOCK_TIMEOUT_MS: '2000', QMS_REPORT_QUEUE: '0', QMS_REPORT_QUEUE_WAIT_MS: '500',
-      QMS_REPORT_THREAD: '0',
-    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500, thread: false });
+      QMS_REPORT_THREAD: '0', QMS_REPORT_SCHED_IDLE: 'off',
+    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500, thread: false, schedIdle: false });
     expect(() => loadConfig({ QMS_REPORT_CONNECTIONS: '0' })).toThrow(/QMS_REPORT_CONNECTIONS/);
     expect(() => loadConfig({ QMS_REPORT_TIMEOUT_MS: 'soon' })).toThrow(/QMS_REPORT_TIMEOUT_MS/);
   });

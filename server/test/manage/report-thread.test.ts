@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { REPORT_THREAD_NICE, ReportWorker } from '../../src/reports/thread/report-worker.ts';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
-import { niceOf } from '../support/proc.ts';
+import { niceOf, policyOf, SCHED_IDLE } from '../support/proc.ts';
 import { TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { seededRandom, twoSiteHistory } from '../reports/history.generator.ts';
 
@@ -102,9 +102,12 @@ describe('the report thread', () => {
 
   it('runs its reports at a lower priority than the event loop\'s, on its own connections', async () => {
     expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
-    // one thread of this process is the report thread, niced; the main thread is not
+    // one thread of this process is the report thread, niced and under SCHED_IDLE; the main thread is not
     expect(nicedThreads()).toBe(1);
+    const [thread] = readdirSync('/proc/self/task').filter((tid) => niceOf(`/proc/self/task/${tid}/stat`) === REPORT_THREAD_NICE);
+    await eventually('the report thread under SCHED_IDLE', () => policyOf(`/proc/self/task/${thread}/stat`) === SCHED_IDLE);
     expect(niceOf(`/proc/self/task/${process.pid}/stat`)).toBe(0);
+    expect(policyOf(`/proc/self/task/${process.pid}/stat`)).toBe(0);
     expect((await reportBackends()).length).toBeGreaterThan(0);
     const metrics = await threaded.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/qms_db_pool_connections\{pool="reports",state="total"\} [1-9]/);

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { schedIdle, threadTaskId } from '@qms/db';
 import { AuditService } from '../../audit/audit.service.ts';
 import { createReportDb } from '../report-db.ts';
 import { Reports, type ReportFile } from '../reports.ts';
@@ -125,11 +126,14 @@ async function gather(records: AsyncIterator<string | Buffer>): Promise<Uint8Arr
 
 if (!isMainThread && parentPort && (workerData as { qmsReportThread?: ReportThreadInit } | null)?.qmsReportThread) {
   const init = (workerData as { qmsReportThread: ReportThreadInit }).qmsReportThread;
-  // Linux keeps a nice value per thread: this one's JavaScript yields to the event loop's
+  // Linux keeps a nice value and a policy per thread: this one's JavaScript yields to the event
+  // loop's, at once under SCHED_IDLE (where `chrt` runs), else by its nice value
   try {
     setPriority(0, init.nice);
   } catch {
     // not allowed here: the thread runs at the process's priority
   }
+  const tid = init.reports.schedIdle ? threadTaskId() : undefined;
+  if (tid) void schedIdle(tid);
   serveReports(parentPort, init);
 }
