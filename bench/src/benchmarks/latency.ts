@@ -75,8 +75,15 @@ export interface LatencyOptions {
 
 /** Load that is part of the system: it runs in the system's turns and is paused (in-flight work finished) for the floor's. */
 export interface TurnLoad {
-  start(serverUrl: string): void;
+  start(serverUrl: string): void | Promise<void>;
   pause(): Promise<void>;
+  /** a process of its own, counted in the CPU accounting under `name` */
+  pid?: number;
+  name?: string;
+  /** at the end of the benchmark */
+  close?(): Promise<void>;
+  /** after the warm-up: what it did is not counted */
+  forget?(): void;
 }
 
 /** Webhook deliveries seen by the receiver during the measured runs (notifications on). */
@@ -281,8 +288,9 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       return r;
     };
 
-    const pids = [server.pid, floor.pid, ...(clientsChild ? [clientsChild.pid] : [])];
-    const named = (names: string[]) => [...names, ...(clientsChild ? ['untimed clients (child)'] : [])];
+    const loadPid = options.turnLoad?.pid;
+    const pids = [server.pid, floor.pid, ...(clientsChild ? [clientsChild.pid] : []), ...(loadPid ? [loadPid] : [])];
+    const named = (names: string[]) => [...names, ...(clientsChild ? ['untimed clients (child)'] : []), ...(loadPid ? [options.turnLoad?.name ?? 'load'] : [])];
     // what the processes and PostgreSQL do, from here to the end of the measured runs
     startLoopMonitor();
     takeLoopRecord();
@@ -329,6 +337,14 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       const t1 = now();
       const drained = await until(async () => drainedOf(await backlog(db)), 120_000, 250);
       ctx.log(`  warm-up's notifications ${drained ? 'delivered' : 'NOT all delivered'} in ${round((now() - t1) / 1000, 1)} s`);
+    }
+    // the system's load warms up too (the reports' thread and connections start, their code is
+    // compiled), as on a server where managers have been reading reports for a while
+    if (options.turnLoad) {
+      await options.turnLoad.start(server.url);
+      await sleep(5_000);
+      await options.turnLoad.pause();
+      options.turnLoad.forget?.();
     }
     const outboxBefore = await outboxCount(db);
     // the timed turns start here (measuredFrom, for the loop and PostgreSQL records, is before the warm-up)
@@ -406,7 +422,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     if (floorMode === 'around') {
       ctx.log(`  system: ${rate} calls/s and ${issueRate} issues/s for ${durationS} s over ${sites.length} sites`);
       const systemCpu = cpuMark(pids);
-      options.turnLoad?.start(server.url);
+      await options.turnLoad?.start(server.url);
       addUp(await runSystem(durationS));
       await options.turnLoad?.pause();
       systemCpuLine = cpuSince(systemCpu, pids, named(['queue server', 'floor server (idle)']));
@@ -427,7 +443,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         turns.push({ kind: 'floor', from: Date.now() });
         await runFloor(floorSlice, 300);
         turns.push({ kind: 'system', from: Date.now() });
-        options.turnLoad?.start(server.url);
+        await options.turnLoad?.start(server.url);
         addUp(await runSystem(durationS / slices));
         // the load's requests in flight finish before the floor's turn (the floor runs bare)
         await options.turnLoad?.pause();
@@ -467,6 +483,8 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     const withProfile = options.profile ?? true;
     if (withProfile) ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
     const profile = !withProfile ? { lines: [] as string[] } : await profileServer(server, 15_000, async () => {
+      // the system's load as in its turns (the managers of `reportload`, say)
+      await options.turnLoad?.start(server.url);
       await steady({
         ratePerSecond: rate, durationMs: 15_000, maxInFlight: 200,
         tick: async (i) => {
@@ -488,6 +506,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
           }
         },
       });
+      await options.turnLoad?.pause();
     }).catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
     const sqlLines = !withProfile ? { lines: [] as string[] } : await sqlProfile(url, sites[0]!, 100).catch((error) => ({ lines: [`SQL profile not taken: ${(error as Error).message}`] }));
 
@@ -575,6 +594,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       await ipcRequest(clientsChild, { op: 'close' }, 30_000).catch(() => {});
       await clientsChild.stop(5_000);
     }
+    await options.turnLoad?.close?.();
     await server.stop();
     await floor.stop();
     await db.destroy();

@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Db } from '@qms/db';
 import { seedAdmin } from '../lib/load-setup.ts';
 import { buildFactsDayByDay, generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { round, summarize } from '../lib/stats.ts';
-import { now, sleep } from '../lib/util.ts';
+import type { Pull } from '../lib/managers-child.ts';
+import { ipcRequest, ROOT, startChild, type Child } from '../lib/processes.ts';
+import { now } from '../lib/util.ts';
 import { latencyBench, type TurnLoad } from './latency.ts';
 
 // h. A report never slows a call. The `latency` scenario (call → first display, floor in turns
@@ -20,94 +24,72 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 //   the reports' own pool and thread;
 // - `inline` (not by default): the managers again, reports on their own pool but on the main
 //   thread (QMS_REPORT_THREAD=0, as before the report thread): what parsing and formatting
-//   them on the queue's event loop costs the calls.
+//   them on the queue's event loop costs the calls;
+// - `niced` (not by default): as `own`, with the reports' thread and backends niced only, not
+//   under SCHED_IDLE (QMS_REPORT_SCHED_IDLE=0, as before it);
+// - `burn` (not by default): no managers, but a process under SCHED_IDLE walking 256 MB of
+//   memory on one core in the system's turns: what work that takes only the cores the calls
+//   leave still costs them (the caches, memory and the host's scheduling of the two vCPUs a
+//   report backend shares with the calls), with no report code at all.
+// The managers run in a child process (lib/managers-child.ts), not in the one that times the
+// displays, and pull for 5 s before the timed turns (the report thread and its connections
+// start then, as on a server whose managers have been reading for a while).
 // The floor is the bare server of `latency`, in turns with the system: the managers' load runs
 // in the system's turns only (paused, in-flight reports finished, before each floor turn), so
 // it is part of what the system is measured with, never of the floor.
 
-const SUMMARY_GROUPS = ['service', 'counter', 'staff', 'day', 'hour'] as const;
-type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline';
+type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'burn';
 
-interface Pull {
-  kind: string;
-  ms: number;
-  status: number;
-  code?: string;
-  bytes: number;
-}
-
-/** Managers each pulling, one after the other, year-long reports and exports of the history's sites. */
+/**
+ * Managers each pulling, one after the other, year-long reports and exports of the history's
+ * sites, in a child process of their own (lib/managers-child.ts): their downloads' parsing and
+ * garbage stay out of the process that timestamps the displays' messages, as a manager's
+ * browser is another machine than a wall display.
+ */
 function managers(count: number, token: () => string, history: () => { siteIds: string[]; busiestSiteId: string }, exports = true): TurnLoad & { pulls: Pull[]; activeMs(): number } {
   const pulls: Pull[] = [];
-  let active = false;
-  let base = '';
-  let since = 0;
   let activeMs = 0;
-  const running: Promise<void>[] = [];
-  // where each manager is in the list, kept from one system turn to the next
-  const next = Array.from({ length: count }, (_, m) => m * 3);
-  const year = `from=${encodeURIComponent(`${REPORT_YEAR}-01-01T00:00:00+07:00`)}&to=${encodeURIComponent(`${REPORT_YEAR + 1}-01-01T00:00:00+07:00`)}`;
-  const requests = () => {
-    const h = history();
-    const site = (i: number) => h.siteIds[i % h.siteIds.length]!;
-    return [
-      ...SUMMARY_GROUPS.map((g) => ({ kind: `summary all sites by ${g}`, path: `/reports/summary?${year}&groupBy=${g}` })),
-      ...SUMMARY_GROUPS.map((g, i) => ({ kind: `summary one site by ${g}`, path: `/sites/${site(i)}/reports/summary?${year}&groupBy=${g}` })),
-    ].concat(!exports ? [] : [
-      { kind: 'tickets.csv busiest site, year', path: `/sites/${h.busiestSiteId}/reports/tickets.csv?${year}` },
-      { kind: 'tickets.xlsx one site, year', path: `/sites/${site(1)}/reports/tickets.xlsx?${year}` },
-      { kind: 'summary.xlsx all sites by staff', path: `/reports/summary.xlsx?${year}&groupBy=staff` },
-      { kind: 'satisfaction.xlsx one site, a quarter', path: `/sites/${site(2)}/reports/satisfaction.xlsx?period=quarter&year=${REPORT_YEAR}&quarter=2` },
-    ]);
-  };
-  const manager = async (m: number) => {
-    const list = requests();
-    while (active) {
-      const r = list[next[m]!++ % list.length]!;
-      const t0 = now();
-      let status = 0;
-      let code: string | undefined;
-      let bytes = 0;
-      let retryAfter = 0;
-      try {
-        const res = await fetch(`${base}/api/v1${r.path}`, { headers: { authorization: `Bearer ${token()}` } });
-        status = res.status;
-        if (status === 200) {
-          // read the whole file as a browser saves it
-          const reader = res.body!.getReader();
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            bytes += value.length;
-          }
-        } else {
-          const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
-          code = body.error?.code;
-          retryAfter = Number(res.headers.get('retry-after') ?? 0);
-        }
-      } catch (error) {
-        code = `network: ${(error as Error).message}`;
-      }
-      pulls.push({ kind: r.kind, ms: now() - t0, status, ...(code ? { code } : {}), bytes });
-      // a console told "busy" waits as told (at most 2 s here, to keep the pressure on)
-      if (retryAfter) await sleep(Math.min(2_000, retryAfter * 1000));
-    }
-  };
+  const child: Child = startChild(path.join(ROOT, 'bench/src/lib/managers-child.ts'), {});
   return {
     pulls,
-    activeMs: () => activeMs + (active ? now() - since : 0),
-    start(serverUrl: string) {
-      base = serverUrl;
-      active = true;
-      since = now();
-      running.length = 0;
-      for (let m = 0; m < count; m++) running.push(manager(m));
+    activeMs: () => activeMs,
+    pid: child.pid,
+    name: 'managers (child)',
+    async start(serverUrl: string) {
+      await ipcRequest(child, { op: 'start', url: serverUrl, token: token(), history: history(), count, exports });
     },
     async pause() {
-      active = false;
-      activeMs += now() - since;
-      await Promise.all(running);
+      // in-flight reports finish first (a year's export may take a while on a loaded machine)
+      const done = await ipcRequest<{ pulls: Pull[]; activeMs: number }>(child, { op: 'pause' }, 300_000);
+      pulls.push(...done.pulls);
+      activeMs += done.activeMs;
     },
+    close: () => child.stop(5_000),
+    forget() {
+      pulls.length = 0;
+      activeMs = 0;
+    },
+  };
+}
+
+/**
+ * One core's worth of work under SCHED_IDLE, in the system's turns only: a process walking a
+ * 256 MB buffer (a scan's memory traffic, past the caches), stopped (SIGSTOP) in the floor's.
+ */
+function idleBurner(): TurnLoad {
+  const walk = 'const b = new Uint8Array(256 << 20); for (;;) for (let i = 0; i < b.length; i += 64) b[i]++;';
+  // a process group of its own: a stopped process in the bench's group would be sent SIGHUP by
+  // the kernel whenever that group is left orphaned (the bench started in the background, a
+  // child of it that exits)
+  const child = spawn('chrt', ['--idle', '0', process.execPath, '-e', walk], { stdio: 'ignore', detached: true });
+  child.kill('SIGSTOP');
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    pid: child.pid,
+    name: 'idle burner (SCHED_IDLE)',
+    start: () => void child.kill('SIGCONT'),
+    pause: async () => void child.kill('SIGSTOP'),
+    close: async () => void child.kill('SIGKILL'),
   };
 }
 
@@ -118,7 +100,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   // the server's QMS_REPORT_CONNECTIONS (default: the server's own, half the cores)
   const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
-  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries', 'inline'].includes(m));
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'burn'].includes(m));
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
     `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
@@ -130,14 +112,16 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
       summaries: 'managers pulling summaries only (no exports), reports on their own pool and thread',
       inline: 'managers pulling, reports on their own pool, on the main thread',
+      niced: 'managers pulling, reports on their own pool and thread, niced only (QMS_REPORT_SCHED_IDLE=0)',
+      burn: 'no managers, one core of SCHED_IDLE work',
     }[mode];
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
     let history = { siteIds: [] as string[], busiestSiteId: '' };
-    const load = mode === 'none' ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
+    const load = mode === 'none' || mode === 'burn' ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
     const loadBefore = (await import('node:os')).loadavg()[0]!;
     const result = await latencyBench(ctx, {
-      notify: 'off', profile: false, database: `reportload_${mode}`,
+      notify: 'off', profile: ctx.args.has('profile'), database: `reportload_${mode}`,
       title: `h. latency with reports (${mode})`,
       prepare: async (db: Db) => {
         const t0 = now();
@@ -158,8 +142,9 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       serverEnv: {
         ...(typeof reportConnections === 'string' ? { QMS_REPORT_CONNECTIONS: reportConnections } : {}),
         ...(mode === 'inline' ? { QMS_REPORT_THREAD: '0' } : {}),
+        ...(mode === 'niced' ? { QMS_REPORT_SCHED_IDLE: '0' } : {}),
       },
-      ...(load ? { turnLoad: load } : {}),
+      ...(load ? { turnLoad: load } : mode === 'burn' ? { turnLoad: idleBurner() } : {}),
     });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
     const p50 = result.figures.find((f) => f.label === 'call → first display, p50')!;

@@ -70,7 +70,23 @@ export function describeLoop(name: string, r: LoopRecord): string {
   const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   return `${name}: event-loop delay (resolution 5 ms), worst ${fmt(maxes[0] ?? Number.NaN)} ms, median 250-ms window's max ${fmt(maxes[Math.floor(maxes.length / 2)] ?? Number.NaN)} ms, `
     + `${over(20)} of ${maxes.length} windows with a delay over 20 ms (${over(50)} over 50 ms); `
-    + `GC ${r.gc.length} pauses, ${fmt(gcTotal)} ms in all, longest ${fmt(gcMax)} ms (${r.gc.filter((p) => p.ms > 10).length} over 10 ms)`;
+    + `GC ${r.gc.length} pauses, ${fmt(gcTotal)} ms in all, longest ${fmt(gcMax)} ms (${r.gc.filter((p) => p.ms > 10).length} over 10 ms)`
+    + (r.gc.length ? ` [${gcKinds(r.gc, fmt)}]` : '');
+}
+
+/** The pauses by V8's kind of collection (perf_hooks' constants: minor 1, major 2, incremental 4, weak callbacks 8). */
+function gcKinds(gc: GcPause[], fmt: (x: number) => string): string {
+  const names: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
+  const by = new Map<string, { n: number; ms: number; over10: number }>();
+  for (const p of gc) {
+    const name = names[p.kind] ?? `kind ${p.kind}`;
+    const k = by.get(name) ?? { n: 0, ms: 0, over10: 0 };
+    k.n++;
+    k.ms += p.ms;
+    if (p.ms > 10) k.over10++;
+    by.set(name, k);
+  }
+  return [...by].map(([name, k]) => `${name} ${k.n}, ${fmt(k.ms)} ms, ${k.over10} over 10 ms`).join('; ');
 }
 
 /** The worst delay any of the records saw in [from, to] (a slow call's window). */
