@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,21 @@ afterAll(async () => {
   if (base) await rm(base, { recursive: true, force: true });
 });
 
+/** The command lines of the processes of a process group (npm's, started detached), from /proc. */
+function commandLines(group: number): string[][] {
+  const lines: string[][] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return lines;
+}
+
 /** Starts `npm start` in production; resolves with its base URL once it says it runs. */
 function start(env: Record<string, string>): { child: ChildProcess; lines: string[]; running: Promise<string>; exited: Promise<number | null> } {
   const child = spawn('npm', ['start', '--silent'], { cwd: checkout, env: cleanEnv({ NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env }), detached: true });
@@ -111,6 +126,10 @@ describe('the production install', () => {
     const password = /as "admin" with the password (\S+)$/.exec(said[1]!)?.[1];
     expect(password).toBeDefined();
     expect(said.join('\n')).not.toMatch(/demo|canbo|pair=/i);
+
+    // npm start runs the server with the Node flags it names (scripts/test/server-flags.test.ts)
+    const node = commandLines(server.child.pid!).find((argv) => argv.includes('scripts/run.mjs'));
+    expect(node).toEqual([expect.stringMatching(/node$/), '--max-semi-space-size=32', 'scripts/run.mjs', 'server']);
 
     const health = await fetch(`${url}/api/health`);
     expect(health.status).toBe(200);
