@@ -22,7 +22,7 @@ import { stormBench } from './benchmarks/storm.ts';
 import { throughputBench } from './benchmarks/throughput.ts';
 import { startBenchPostgres, type BenchPostgres } from './lib/postgres.ts';
 import { cleanupNamespaces } from './lib/netns.ts';
-import { killAll, ROOT } from './lib/processes.ts';
+import { killAll, ROOT, serverNodeArgs } from './lib/processes.ts';
 import type { BenchContext, BenchResult } from './lib/result.ts';
 import { fmt, parseArgs } from './lib/util.ts';
 
@@ -90,7 +90,7 @@ try {
   // unknown
 }
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Linux ${os.release()}, Node ${process.version}`;
+const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Linux ${os.release()}, Node ${process.version}; the queue server run with ${serverNodeArgs().join(' ') || 'no Node flags'}`;
 log(`qms bench (${quick ? 'quick' : 'full'}) on ${machine}; open files limit ${fdLimit}`);
 
 let pg: BenchPostgres | undefined;

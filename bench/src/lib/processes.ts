@@ -110,9 +110,15 @@ export interface QmsServerOptions {
   wrap?: string[];
 }
 
-/** Node flags for the queue server under test, from QMS_BENCH_SERVER_NODE_ARGS (space-separated), e.g. a GC setting to compare. */
-function serverNodeArgs(): string[] {
-  return (process.env.QMS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * Node flags for the queue server under test: those it ships with (the root package.json's
+ * `npm start`, which deploy/ repeats), so that the bench measures the server as it runs, then
+ * QMS_BENCH_SERVER_NODE_ARGS (space-separated), e.g. a GC setting to compare (V8 takes the last).
+ */
+export function serverNodeArgs(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const shipped = start.split(/\s+/).filter((word) => word.startsWith('--'));
+  return [...shipped, ...(process.env.QMS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 }
 
 /** Starts server/src/main.ts on 127.0.0.1 against `databaseUrl` and waits until it is healthy. */
