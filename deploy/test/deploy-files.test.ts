@@ -30,10 +30,27 @@ describe('deployment files', () => {
     expect(runtime.find((l) => l.startsWith('USER '))).toBe('USER node');
     expect(runtime.join('\n')).toMatch(/ENV NODE_ENV=production/);
     expect(runtime.join('\n')).toMatch(/HEALTHCHECK[\s\S]*\/api\/health/);
-    expect(runtime.at(-2) ?? '').toMatch(/CMD \["node", "scripts\/run\.mjs", "server"\]/);
+    expect(runtime.at(-2) ?? '').toMatch(/^CMD \["node", ("--[^"]+", )*"scripts\/run\.mjs", "server"\]$/);
     // the README's production section gives the same steps
     const readme = readFileSync(path.join(deploy, '..', 'README.md'), 'utf8');
     expect(readme).toContain(`${README_STEPS.join(' && ')}\nNODE_ENV=production npm start`);
+  });
+
+  it('the server gets the same Node flags however it starts: npm start, the systemd unit, the container', () => {
+    // a young generation of at most 2 × 32 MB: the province peak's RSS (docs/performance.md, section i)
+    const flagsOf = (command: string[]) => command.filter((word) => word.startsWith('--'));
+    const npmStart = (JSON.parse(readFileSync(path.join(deploy, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+    const unit = /^ExecStart=(.*)$/m.exec(read('systemd/qms.service'))![1]!.split(/\s+/);
+    const container = JSON.parse(/^CMD (\[.*\])$/m.exec(read('Dockerfile'))![1]!) as string[];
+    expect(flagsOf(npmStart)).toContain('--max-semi-space-size=32');
+    for (const command of [npmStart, unit, container]) {
+      expect(command.slice(-2)).toEqual(['scripts/run.mjs', 'server']);
+      expect(flagsOf(command)).toEqual(flagsOf(npmStart));
+    }
+    // flags this Node hands to V8 with their values (a misspelt one would stop the start)
+    const values = spawnSync(process.execPath, [...flagsOf(npmStart), '--print-flag-values', '-e', '0'], { encoding: 'utf8', timeout: 30_000 });
+    expect(values.status).toBe(0);
+    for (const flag of flagsOf(npmStart)) expect(values.stdout.split('\n')).toContain(flag);
   });
 
   it('compose.yaml: the server waits for a healthy PostgreSQL 18 and keeps its data in volumes', () => {
@@ -74,7 +91,7 @@ describe('deployment files', () => {
     dirs.push(dir);
     for (const unit of ['qms.service', 'qms-agent.service']) {
       const text = read(`systemd/${unit}`);
-      expect(text).toMatch(/^ExecStart=\/usr\/bin\/node scripts\/run\.mjs (server|agent)/m);
+      expect(text).toMatch(/^ExecStart=\/usr\/bin\/node (--\S+ )*scripts\/run\.mjs (server|agent)/m);
       for (const key of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'ProtectHome=true', 'PrivateTmp=true']) expect(text, `${unit}: ${key}`).toContain(key);
       expect(text).not.toMatch(/^MemoryDenyWriteExecute=true/m); // V8's JIT
       // the unit as installed, its ExecStart pointing at a node that exists here

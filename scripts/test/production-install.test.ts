@@ -127,7 +127,7 @@ describe('the production install', () => {
     expect(password).toBeDefined();
     expect(said.join('\n')).not.toMatch(/demo|canbo|pair=/i);
 
-    // npm start runs the server with the Node flags it names (scripts/test/server-flags.test.ts)
+    // npm start runs the server with the Node flags it names (deploy/test/deploy-files.test.ts)
     const node = commandLines(server.child.pid!).find((argv) => argv.includes('scripts/run.mjs'));
     expect(node).toEqual([expect.stringMatching(/node$/), '--max-semi-space-size=32', 'scripts/run.mjs', 'server']);
 
