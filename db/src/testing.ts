@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createDb, type Db } from './connection.ts';
 
@@ -74,4 +75,28 @@ export async function releaseFixtureValues(db: Db) {
       .select(['ticket.code', 'rating.score', 'rating.channel', 'rating.reason']).execute())
       .map((r) => `${r.code} ${r.score} ${r.channel} ${r.reason ?? '-'}`).sort(),
   };
+}
+
+/** The fields of /proc/<pid>/stat (or /proc/self/task/<tid>/stat) from the third on (the state). */
+function statFields(statPath: string): string[] {
+  const stat = readFileSync(statPath, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A process's or thread's process group (field 5). */
+export function groupOf(statPath: string): number {
+  return Number(statFields(statPath)[2]);
+}
+
+/** A process's or thread's nice value (field 19). */
+export function niceOf(statPath: string): number {
+  return Number(statFields(statPath)[16]);
+}
+
+/** Linux's SCHED_IDLE policy number (sched.h), as policyOf reads it. */
+export const SCHED_IDLE = 5;
+
+/** A process's or thread's scheduling policy (field 41): 0 SCHED_OTHER, 5 SCHED_IDLE. */
+export function policyOf(statPath: string): number {
+  return Number(statFields(statPath)[38]);
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { isLocalDatabase, schedIdle, threadTaskId } from '../src/backend-nice.ts';
 import { createDb } from '../src/connection.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { createTestDatabase, niceOf, policyOf, SCHED_IDLE, type TestDatabase } from '../src/testing.ts';
 
 // A pool's backends at a lower CPU priority (backend-nice.ts): the reports' pool, so that the
 // scheduler gives the cores to the queue's backends first: a nice value, and SCHED_IDLE.
@@ -13,17 +12,6 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(() => t?.drop());
-
-/** A task's fields in /proc (Linux: /proc/<pid>/stat, from the third on). */
-const statOf = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-};
-/** Its nice value (field 19). */
-const niceOf = (pid: number) => Number(statOf(pid)[16]);
-/** Its scheduling policy (field 41): 0 SCHED_OTHER, 5 SCHED_IDLE. */
-const policyOf = (pid: number) => Number(statOf(pid)[38]);
-const SCHED_IDLE = 5;
 
 const backendPids = async (db: ReturnType<typeof createDb>, n: number) => {
   // n statements at once, so that n connections open
@@ -38,8 +26,8 @@ describe('backends at a lower priority', () => {
     try {
       const pids = await backendPids(niced, 2);
       expect(pids).toHaveLength(2);
-      for (const pid of pids) expect(niceOf(pid)).toBe(10);
-      for (const pid of await backendPids(plain, 2)) expect(niceOf(pid)).toBe(0);
+      for (const pid of pids) expect(niceOf(`/proc/${pid}/stat`)).toBe(10);
+      for (const pid of await backendPids(plain, 2)) expect(niceOf(`/proc/${pid}/stat`)).toBe(0);
     } finally {
       await niced.destroy();
       await plain.destroy();
@@ -54,11 +42,11 @@ describe('backends at a lower priority', () => {
       expect(pids).toHaveLength(2);
       // `chrt` runs a moment after each connection opened
       const deadline = Date.now() + 5_000;
-      while (pids.some((pid) => policyOf(pid) !== SCHED_IDLE) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const pid of pids) expect(policyOf(pid), `backend ${pid}`).toBe(SCHED_IDLE);
+      while (pids.some((pid) => policyOf(`/proc/${pid}/stat`) !== SCHED_IDLE) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const pid of pids) expect(policyOf(`/proc/${pid}/stat`), `backend ${pid}`).toBe(SCHED_IDLE);
       const [other] = await backendPids(niced, 1);
       await new Promise((r) => setTimeout(r, 200));
-      expect(policyOf(other!)).toBe(0);
+      expect(policyOf(`/proc/${other!}/stat`)).toBe(0);
     } finally {
       await idle.destroy();
       await niced.destroy();
@@ -78,8 +66,8 @@ describe('backends at a lower priority', () => {
       const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
       expect(tid).not.toBe(process.pid);
       expect(await schedIdle(tid)).toBe(true);
-      expect(policyOf(tid)).toBe(SCHED_IDLE);
-      expect(policyOf(process.pid)).toBe(0);
+      expect(policyOf(`/proc/${tid}/stat`)).toBe(SCHED_IDLE);
+      expect(policyOf(`/proc/${process.pid}/stat`)).toBe(0);
       expect(threadTaskId()).toBe(process.pid);
       expect(await schedIdle(2 ** 22 + 1)).toBe(false); // no such task
     } finally {

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupOf } from '@qms/db/testing';
 
 // The production install, as the README gives it, from a fresh copy of this checkout in a
 // folder only its owner may enter (mkdtemp makes it 0700: root's /root is the same):
@@ -67,8 +68,7 @@ function commandLines(group: number): string[][] {
   const lines: string[][] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
+      if (groupOf(`/proc/${pid}/stat`) !== group) continue;
       lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
     } catch {
       // ended meanwhile

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { REPORT_THREAD_NICE, ReportWorker } from '../../src/reports/thread/report-worker.ts';
 import { apiFixture, bearer, listenLocally, type ApiFixture } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
-import { niceOf, policyOf, SCHED_IDLE } from '../support/proc.ts';
+import { niceOf, policyOf, SCHED_IDLE } from '@qms/db/testing';
 import { TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 import { seededRandom, twoSiteHistory } from '../reports/history.generator.ts';
 
