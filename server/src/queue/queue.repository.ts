@@ -171,6 +171,47 @@ export async function updateTicketRecorded(trx: Trx, ticketId: string, changes: 
     .updateTable('ticket').set(changes).where('id', '=', ticketId).returningAll().executeTakeFirstOrThrow();
 }
 
+/** A move of a ticket at a counter, for `qms_move` (db/src/functions/qms_move.ts). */
+export interface MoveAtCounter {
+  ticketId: string;
+  /** null: the counter the official works */
+  counterId: string | null;
+  staffId: string | null;
+  deviceId: string | null;
+  from: readonly TicketStatus[];
+  to: TicketStatus;
+  event: string;
+  at: Date;
+  started: boolean;
+  finished: boolean;
+}
+
+/**
+ * Start, finish or no-show in one round trip, in autocommit, when every check holds; undefined
+ * when one does not (nothing changed: the engine's transaction then moves it or says why not).
+ */
+export async function moveAtCounter(db: Q, m: MoveAtCounter): Promise<{
+  row: TicketRow; counter: Pick<CounterRow, 'id' | 'siteId' | 'number' | 'name' | 'status' | 'staffId'>; siteTimezone: string;
+  official: { id: string; displayName: string; etag: string | null } | null;
+} | undefined> {
+  const { rows } = await sql<TicketRow & {
+    kId: string; kSiteId: string; kNumber: number; kName: string; kStatus: CounterRow['status']; kStaffId: string | null; siteTimezone: string;
+    officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
+  }>`
+    SELECT (f.moved).*, f.k_id, f.k_site_id, f.k_number, f.k_name, f.k_status, f.k_staff_id, f.site_timezone,
+      f.official_id, f.official_name, f.official_photo_etag
+    FROM qms_move(${m.ticketId}::uuid, ${m.counterId}::uuid, ${m.staffId}::uuid, ${m.deviceId}::uuid, ${[...m.from]}::text[], ${m.to}, ${m.event},
+      ${m.at}::timestamptz, ${m.started}, ${m.finished}) f`.execute(db);
+  const found = rows[0];
+  if (!found) return undefined;
+  const { kId, kSiteId, kNumber, kName, kStatus, kStaffId, siteTimezone, officialId, officialName, officialPhotoEtag, ...row } = found;
+  return {
+    row, siteTimezone,
+    counter: { id: kId, siteId: kSiteId, number: kNumber, name: kName, status: kStatus, staffId: kStaffId },
+    official: officialId ? { id: officialId, displayName: officialName!, etag: officialPhotoEtag } : null,
+  };
+}
+
 export async function counterServiceIds(db: Q, counterId: string): Promise<string[]> {
   const rows = await db.selectFrom('counterService').select('serviceId')
     .where('counterId', '=', counterId).orderBy('position').execute();

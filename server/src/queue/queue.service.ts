@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus, TicketUpdate } from '@qms/db';
+import type { CounterRow, Database, Db, NewTicketEvent, SiteRow, TicketEventType, TicketRow, TicketStatus } from '@qms/db';
 import { isAtCounter, staffRef, type Counter, type CounterRef, type PublicTicket, type QueueSnapshot, type ServiceQueue, type StaffRef, type Ticket } from '@qms/protocol';
 import { event, statsDue, type DomainEvent, type PublishedEvent, type StatsDue } from './queue.events.ts';
 import { NOT_STAFF_OF_SITE, notFound, QueueError } from './queue.errors.ts';
@@ -8,7 +8,7 @@ import * as repo from './queue.repository.ts';
 import { dayEndsAt } from './day-end.ts';
 import { localDate, openingState } from '@qms/protocol/calendar';
 import { formatCode, toTicket } from './ticket.mapper.ts';
-import { transition, type TicketAction } from './ticket.lifecycle.ts';
+import { RULES, transition } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';
 import { estimateWait, waitEstimate } from './wait.estimate.ts';
 
@@ -56,6 +56,17 @@ export interface CounterAction extends Actor {
 
 export interface TicketAtCounter extends CounterAction {
   ticketId: string;
+}
+
+/**
+ * What a counter action on a ticket names: the counter (a counter device's, or given), or for an
+ * official none, meaning the counter they work; with the official's sites (null: an admin), so
+ * that a ticket of another site is "not found" rather than "open a counter first".
+ */
+export interface AtCounterInput extends Actor {
+  ticketId: string;
+  counterId?: string;
+  staffSiteIds?: readonly string[] | null;
 }
 
 export interface Result<T> {
@@ -276,7 +287,8 @@ export class QueueService {
   }
 
   /** Calls one particular waiting ticket (chosen from the waiting list) to the counter. */
-  async callTicket(input: TicketAtCounter): Promise<Result<Ticket>> {
+  async callTicket(action: AtCounterInput): Promise<Result<Ticket>> {
+    const input = await this.counterOf(action);
     return this.transaction(async (trx) => {
       const { counter, site } = await this.workingCounter(trx, input, { mustBeOpen: true });
       await this.assertIdle(trx, counter);
@@ -295,7 +307,8 @@ export class QueueService {
     });
   }
 
-  async recall(input: TicketAtCounter): Promise<Result<Ticket>> {
+  async recall(action: AtCounterInput): Promise<Result<Ticket>> {
+    const input = await this.counterOf(action);
     return this.transaction(async (trx) => {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const step = transition(row.status, 'recall', row.code);
@@ -305,23 +318,24 @@ export class QueueService {
     });
   }
 
-  async start(input: TicketAtCounter): Promise<Result<Ticket>> {
-    return this.move(input, 'start', (now) => ({ startedAt: now }));
+  async start(input: AtCounterInput): Promise<Result<Ticket>> {
+    return this.move(input, 'start', 'startedAt');
   }
 
-  async finish(input: TicketAtCounter): Promise<Result<Ticket>> {
-    return this.move(input, 'finish', (now) => ({ finishedAt: now }));
+  async finish(input: AtCounterInput): Promise<Result<Ticket>> {
+    return this.move(input, 'finish', 'finishedAt');
   }
 
-  async noShow(input: TicketAtCounter): Promise<Result<Ticket>> {
-    return this.move(input, 'no_show', (now) => ({ finishedAt: now }));
+  async noShow(input: AtCounterInput): Promise<Result<Ticket>> {
+    return this.move(input, 'no_show', 'finishedAt');
   }
 
   /**
    * Sends the ticket to wait in another service, keeping its code. It queues by the time of the
    * transfer, or at the front when the site says so (transfer_to_front).
    */
-  async transfer(input: TicketAtCounter & { serviceId: string; toFront?: boolean }): Promise<Result<Ticket>> {
+  async transfer(action: AtCounterInput & { serviceId: string; toFront?: boolean }): Promise<Result<Ticket>> {
+    const input = { ...await this.counterOf(action), serviceId: action.serviceId, toFront: action.toFront };
     return this.transaction(async (trx) => {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const target = await repo.findService(trx, input.serviceId);
@@ -583,25 +597,56 @@ export class QueueService {
     };
   }
 
-  private async move(input: TicketAtCounter, action: TicketAction, changes: (now: Date) => TicketUpdate): Promise<Result<Ticket>> {
+  /**
+   * Start, finish, no-show: in one round trip when every check holds (qms_move), else in the
+   * transaction below, which moves the ticket or refuses with the reason.
+   */
+  private async move(action: AtCounterInput, name: 'start' | 'finish' | 'no_show', stamp: 'startedAt' | 'finishedAt'): Promise<Result<Ticket>> {
+    const rule = RULES[name];
+    const to = rule.to === 'same' ? undefined : rule.to;
+    if (to) {
+      const fast = await repo.moveAtCounter(this.db, {
+        ticketId: action.ticketId, counterId: action.counterId ?? null, staffId: action.staffId ?? null, deviceId: action.deviceId ?? null,
+        from: rule.from, to, event: rule.event, at: this.clock(), started: stamp === 'startedAt', finished: stamp === 'finishedAt',
+      });
+      if (fast) return this.moved(fast.row, fast.counter, fast.siteTimezone, fast.official ? staffRef(fast.official) : undefined);
+    }
+    const input = await this.counterOf(action);
     return this.transaction(async (trx) => {
       const { site, counter, row, official } = await this.ticketAtCounter(trx, input);
-      const step = transition(row.status, action, row.code);
+      const step = transition(row.status, name, row.code);
       const now = this.clock();
-      const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, ...changes(now) },
+      const saved = await repo.updateTicketRecorded(trx, row.id, { status: step.to, [stamp]: now },
         this.eventRow(row, step.event, step.from, step.to, input, now, counter.id));
-      const ticket = toTicket(saved, site.timezone);
-      const events: DomainEvent[] = [event('ticket:updated', site.id, { ticket })];
-      if (step.to === 'done') {
-        const staffId = saved.staffId ?? counter.staffId;
-        const staff = official?.id === staffId ? official : (await this.staffRefs(trx, [staffId])).get(staffId ?? '');
-        events.push(event('rating:requested', site.id, {
-          ticketId: saved.id, counterId: counter.id,
-          staff: { displayName: staff?.displayName ?? '', ...(staff?.photoUrl ? { photoUrl: staff.photoUrl } : {}) },
-        }, counter.id));
-      }
-      return { value: ticket, events };
+      const staffId = saved.staffId ?? counter.staffId;
+      return this.moved(saved, counter, site.timezone, official?.id === staffId ? official : (await this.staffRefs(trx, [staffId])).get(staffId ?? ''));
     });
+  }
+
+  /** What a move tells: the ticket, and for a finished one the rating request naming the official. */
+  private moved(saved: TicketRow, counter: Pick<CounterRow, 'id' | 'siteId'>, timezone: string, staff: StaffRef | undefined): Result<Ticket> {
+    const ticket = toTicket(saved, timezone);
+    const events: DomainEvent[] = [event('ticket:updated', counter.siteId, { ticket })];
+    if (saved.status === 'done') {
+      events.push(event('rating:requested', counter.siteId, {
+        ticketId: saved.id, counterId: counter.id,
+        staff: { displayName: staff?.displayName ?? '', ...(staff?.photoUrl ? { photoUrl: staff.photoUrl } : {}) },
+      }, counter.id));
+    }
+    return { value: ticket, events };
+  }
+
+  /** The counter an action comes from: the one named, or the one the official works. */
+  private async counterOf<T extends AtCounterInput>(input: T): Promise<T & { counterId: string }> {
+    if (input.counterId) return input as T & { counterId: string };
+    const working = input.staffId ? await this.workingCounterOf(input.staffId) : undefined;
+    if (!working) {
+      // another site's ticket is not found, rather than "open a counter first"
+      const siteId = await this.siteOfTicket(input.ticketId);
+      if (!siteId || (input.staffSiteIds && !input.staffSiteIds.includes(siteId))) throw new QueueError('TICKET_NOT_FOUND', `No ticket ${input.ticketId}`, 404);
+      throw new QueueError('COUNTER_NOT_OPEN', 'You are not working a counter: open one first', 409);
+    }
+    return { ...input, counterId: working.id };
   }
 
   /**

@@ -5,8 +5,8 @@ import { Type } from 'typebox';
 import { allow, who } from '../http/auth.plugin.ts';
 import { deviceOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
 import { created, errors } from '../http/replies.ts';
-import { NOT_STAFF_OF_SITE, QueueError } from '../queue/queue.errors.ts';
-import type { Actor, CounterAction, TicketAtCounter } from '../queue/queue.service.ts';
+import { NOT_STAFF_OF_SITE } from '../queue/queue.errors.ts';
+import type { Actor, AtCounterInput, CounterAction } from '../queue/queue.service.ts';
 import { publicBaseUrl } from '../printing/phone-url.ts';
 
 // Tickets and counters (API.md "Tickets", "Counters", "Queue"): who may call each command is
@@ -19,21 +19,17 @@ const PublicIdParams = Type.Object({ publicId: Type.String({ minLength: 8, maxLe
 export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { queue, ratings, issueTicket } = app.services;
 
-  /** The counter a staff member or counter device acts from, on this ticket. */
-  const atCounter = async (request: FastifyRequest, ticketId: string): Promise<TicketAtCounter> => {
+  /**
+   * Who acts on a ticket at a counter: a counter device from its counter; an official from the
+   * counter they work, which the engine finds (in the same round trip as a start or finish).
+   */
+  const atCounter = (request: FastifyRequest, ticketId: string): AtCounterInput => {
     const p = who(request);
     if (p.kind === 'device') {
       allow(p.device.kind === 'counter' && !!p.device.counterId, 'Only a counter device or its official can do this');
       return { counterId: p.device.counterId, deviceId: p.device.id, ticketId };
     }
-    const working = await queue.workingCounterOf(p.user.id);
-    if (!working) {
-      // another site's ticket is not found, rather than "open a counter first"
-      const siteId = await queue.siteOfTicket(ticketId);
-      if (!siteId || !staffOfSite(p, siteId)) throw new QueueError('TICKET_NOT_FOUND', `No ticket ${ticketId}`, 404);
-      throw new QueueError('COUNTER_NOT_OPEN', 'You are not working a counter: open one first', 409);
-    }
-    return { counterId: working.id, staffId: p.user.id, ticketId };
+    return { staffId: p.user.id, ticketId, staffSiteIds: p.user.role === 'admin' ? null : p.siteIds };
   };
 
   /** The counter's own device, or staff of its site. */
@@ -87,11 +83,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const [path, method] of [['recall', 'recall'], ['start', 'start'], ['finish', 'finish'], ['no-show', 'noShow'], ['call', 'callTicket']] as const) {
     // `call`: one particular waiting ticket (extension of API.md)
     app.post(`/tickets/:ticketId/${path}`, { schema: { tags: ['tickets'], params: TicketParams, response: { 200: TicketReply, ...errors } } }, async (request) =>
-      ({ ticket: (await queue[method](await atCounter(request, request.params.ticketId))).value }));
+      ({ ticket: (await queue[method](atCounter(request, request.params.ticketId))).value }));
   }
 
   app.post('/tickets/:ticketId/transfer', { schema: { tags: ['tickets'], params: TicketParams, body: TransferBody, response: { 200: TicketReply, ...errors } } }, async (request) =>
-    ({ ticket: (await queue.transfer({ ...(await atCounter(request, request.params.ticketId)), serviceId: request.body.serviceId })).value }));
+    ({ ticket: (await queue.transfer({ ...atCounter(request, request.params.ticketId), serviceId: request.body.serviceId })).value }));
 
   /** Withdraw a waiting ticket (extension): staff of its site. */
   app.post('/tickets/:ticketId/cancel', { schema: { tags: ['tickets'], params: TicketParams, response: { 200: TicketReply, ...errors } } }, async (request) => {
