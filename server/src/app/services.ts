@@ -110,7 +110,7 @@ export function buildServices({ db, notifyDb = db, reportDb = db, reportThread, 
       db, now, issueTicket, wake: () => notificationWorker.wake(), dayEndGraceSeconds: config.dayEndGraceMinutes * 60,
     }),
     /** the managers' printer settings and tests, and the site agents' reports: a longer wait for a test print */
-    kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000), audit)),
+    kioskPrinters: committing(new KioskPrinters(db, printerAddresses, ticketPrinter(15_000), audit, (deviceId) => auth.forget({ deviceId }))),
     phonePages: new PhonePages(db, engine, ratings),
     /** the centre's public page: its read model (public/centre.service.ts) */
     publicCentres: new PublicCentres(db, engine),

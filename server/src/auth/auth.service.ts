@@ -4,6 +4,7 @@ import type { DeviceKind } from '@qms/protocol';
 import { CHANGED, SYSTEM, type AuditActor, type AuditRecord, type AuditService } from '../audit/audit.service.ts';
 import { QueueError } from '../queue/queue.errors.ts';
 import type { Principal } from './principal.ts';
+import { printerOf } from '../printing/printer.config.ts';
 import {
   DEVICE_TOKEN_PREFIX, hashPassword, newPairingCode, newToken, STAFF_TOKEN_PREFIX, tokenHash, verifyPassword,
 } from './tokens.ts';
@@ -48,7 +49,8 @@ interface Cached {
  * cost no lookup. Correctness comes first:
  * - every change that alters what a token stands for calls AuthService.forget after its
  *   commit: logout, pairing a device again, revoking it (here), role, active flag, password,
- *   site membership and device name (config/site-config.commands.ts). It takes effect at once in this
+ *   site membership, device name (config/site-config.commands.ts) and a kiosk's printer
+ *   (printing/kiosk-printers.ts: an issue prints with the printer its principal names). It takes effect at once in this
  *   process; other processes of a cluster are told through PostgreSQL (NOTIFY, see
  *   auth.plugin.ts) and forget within milliseconds, and stop using the cache whenever they
  *   cannot listen.
@@ -151,7 +153,7 @@ export class AuthService {
 
   /**
    * Call after the commit of any change to what a token stands for (its session or device, the
-   * user's role, active flag, password or sites, the device's name): forgets it here at once,
+   * user's role, active flag, password or sites, the device's name, a kiosk's printer): forgets it here at once,
    * and in the other processes of a cluster as soon as they hear of it. Resolves once this
    * process's watchers are done (its open sockets are closed or re-scoped by the reply).
    */
@@ -260,12 +262,13 @@ export class AuthService {
         },
       };
     }
-    const device = await this.db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'revokedAt'])
+    const device = await this.db.selectFrom('device').select(['id', 'siteId', 'kind', 'name', 'counterId', 'revokedAt', 'settings'])
       .where('tokenHash', '=', hash).executeTakeFirst();
     if (!device || device.revokedAt) return undefined;
+    const { settings, revokedAt: _revoked, ...known } = device;
     return {
       expiresAt: Number.POSITIVE_INFINITY,
-      principal: { kind: 'device', device: { id: device.id, siteId: device.siteId, kind: device.kind, name: device.name, counterId: device.counterId } },
+      principal: { kind: 'device', device: { ...known, ...(device.kind === 'kiosk' ? { printer: printerOf(settings) } : {}) } },
     };
   }
 

@@ -1,5 +1,5 @@
 import type { UserRole } from '@qms/db';
-import type { DeviceKind } from '@qms/protocol';
+import type { DeviceKind, KioskPrinter } from '@qms/protocol';
 
 /** Whoever is calling: an official/manager/admin, or a paired device. */
 export type Principal =
@@ -14,7 +14,11 @@ export type Principal =
     }
   | {
       kind: 'device';
-      device: { id: string; siteId: string; kind: DeviceKind; name: string; counterId: string | null };
+      device: {
+        id: string; siteId: string; kind: DeviceKind; name: string; counterId: string | null;
+        /** a kiosk's printer as stored (null: none), so an issue does not read it again; absent: not read */
+        printer?: KioskPrinter | null;
+      };
     };
 
 export type StaffPrincipal = Extract<Principal, { kind: 'staff' }>;

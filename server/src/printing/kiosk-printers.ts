@@ -11,7 +11,13 @@ import type { PrinterStatusReport, TicketPrinter } from './ticket-printer.servic
  * kiosk's site agent reports of its own printer.
  */
 export class KioskPrinters {
-  constructor(private readonly db: Db, private readonly addresses: PrinterAddresses, private readonly printer: TicketPrinter, private readonly audit: AuditService) {}
+  /**
+   * @param forget after a kiosk's printer changed: the kiosk's token stands for its printer too
+   *   (an issue prints with the printer its principal names, AuthService.resolve), so it is forgotten
+   *   here and in the other processes
+   */
+  constructor(private readonly db: Db, private readonly addresses: PrinterAddresses, private readonly printer: TicketPrinter, private readonly audit: AuditService,
+    private readonly forget: (deviceId: string) => Promise<void>) {}
 
   /** The device, with its site (who may set its printer) and settings; 404 for none. */
   async device(deviceId: string) {
@@ -44,6 +50,7 @@ export class KioskPrinters {
         await this.audit.record({ actor: by, siteId: kiosk.siteId, action: 'printer.update', target: { type: 'device', id: kiosk.id }, changes }, trx);
       }
     });
+    await this.forget(kiosk.id);
     return printer;
   }
 
@@ -60,8 +67,9 @@ export class KioskPrinters {
   async reportStatus(deviceId: string, { claim, ...report }: PrinterStatusReport & { claim?: boolean }) {
     if (claim) {
       // one statement, so a manager's PUT at the same moment is never overwritten
-      await this.db.updateTable('device').set({ settings: sql`settings || '{"printer": {"kind": "agent"}}'::jsonb` })
-        .where('id', '=', deviceId).where(sql<boolean>`NOT jsonb_exists(settings, 'printer') OR settings->'printer' = 'null'::jsonb`).execute();
+      const claimed = await this.db.updateTable('device').set({ settings: sql`settings || '{"printer": {"kind": "agent"}}'::jsonb` })
+        .where('id', '=', deviceId).where(sql<boolean>`NOT jsonb_exists(settings, 'printer') OR settings->'printer' = 'null'::jsonb`).executeTakeFirst();
+      if (claimed.numUpdatedRows > 0n) await this.forget(deviceId);
     }
     await this.printer.reportStatus(deviceId, report);
     const device = await this.db.selectFrom('device').select('settings').where('id', '=', deviceId).executeTakeFirstOrThrow();

@@ -120,19 +120,25 @@ export class TicketPrinter {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Prints a ticket just issued by a kiosk on that kiosk's network printer, if it has one. */
-  async printIssued(input: { ticket: Ticket; deviceId: string; url: string; procedure?: TicketPrintData['procedure'] }): Promise<PrintOutcome> {
+  /**
+   * Prints a ticket just issued by a kiosk of the ticket's site on that kiosk's printer, if it has
+   * one: `printer` as the kiosk's principal names it (null: none), or when not given as stored.
+   */
+  async printIssued(input: { ticket: Ticket; deviceId: string; url: string; procedure?: TicketPrintData['procedure']; printer?: KioskPrinter | null }): Promise<PrintOutcome> {
     try {
-      const device = await this.db.selectFrom('device').select(['kind', 'siteId', 'settings'])
-        .where('id', '=', input.deviceId).executeTakeFirst();
-      const printer = device?.kind === 'kiosk' ? printerOf(device.settings) : null;
-      if (!device || !printer) return { status: 'none' };
+      const printer = input.printer !== undefined ? input.printer : await this.printerOfKiosk(input.deviceId);
+      if (!printer) return { status: 'none' };
       const data = { ...await this.printData(input.ticket, input.url), ...(input.procedure ? { procedure: input.procedure } : {}) };
-      return await this.print(printer, data, { siteId: device.siteId, deviceId: input.deviceId, ticketId: input.ticket.id, code: input.ticket.code });
+      return await this.print(printer, data, { siteId: input.ticket.siteId, deviceId: input.deviceId, ticketId: input.ticket.id, code: input.ticket.code });
     } catch (error) {
       this.log?.warn({ err: error, deviceId: input.deviceId }, 'ticket not printed: unexpected error');
       return { status: 'failed', reason: 'error' };
     }
+  }
+
+  private async printerOfKiosk(deviceId: string): Promise<KioskPrinter | null> {
+    const device = await this.db.selectFrom('device').select(['kind', 'settings']).where('id', '=', deviceId).executeTakeFirst();
+    return device?.kind === 'kiosk' ? printerOf(device.settings) : null;
   }
 
   /** A sample ticket on a kiosk's printer, so a manager can check the settings. */

@@ -67,7 +67,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     allow(deviceOfSite(p, siteId, ['kiosk']) || staffOfSite(p, siteId), 'Only a kiosk or staff of this site can issue tickets');
     const { replayed, ...issued } = await issueTicket.run({
       siteId, ...request.body, ...actor(p), channel: p.kind === 'device' ? 'kiosk' : 'staff', issueKey: request.headers['idempotency-key'],
-      ...(p.kind === 'device' ? { kioskId: p.device.id } : {}), baseUrl: publicBaseUrl(app.config, request),
+      ...(p.kind === 'device' ? { kioskId: p.device.id, ...(p.device.printer !== undefined ? { kioskPrinter: p.device.printer } : {}) } : {}),
+      baseUrl: publicBaseUrl(app.config, request),
     });
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(201).send(issued);

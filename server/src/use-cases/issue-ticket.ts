@@ -1,4 +1,4 @@
-import type { Ticket } from '@qms/protocol';
+import type { KioskPrinter, Ticket } from '@qms/protocol';
 import type { AfterCommit } from '../app/after-commit.ts';
 import { phoneUrl } from '../printing/phone-url.ts';
 import type { PrintOutcome, TicketPrinter } from '../printing/ticket-printer.service.ts';
@@ -7,6 +7,8 @@ import type { IssueInput, QueueService } from '../queue/queue.service.ts';
 export interface IssueTicketInput extends IssueInput {
   /** the issuing kiosk, whose printer prints the ticket; none for an official's issue */
   kioskId?: string;
+  /** that kiosk's printer as its principal names it (null: none); absent: read it */
+  kioskPrinter?: KioskPrinter | null;
   /** where phones reach this server (the QR code's address, printing/phone-url.ts) */
   baseUrl: string;
 }
@@ -32,10 +34,12 @@ export interface IssuedTicket {
 export class IssueTicket {
   constructor(private readonly queue: AfterCommit<QueueService>, private readonly printer: TicketPrinter) {}
 
-  async run({ kioskId, baseUrl, ...input }: IssueTicketInput): Promise<IssuedTicket> {
+  async run({ kioskId, kioskPrinter, baseUrl, ...input }: IssueTicketInput): Promise<IssuedTicket> {
     const { value: ticket, replayed, procedure } = await this.queue.issue(input);
     const url = phoneUrl(baseUrl, ticket.publicId);
-    const print: PrintOutcome = kioskId ? await this.printer.printIssued({ ticket, deviceId: kioskId, url, procedure }) : { status: 'none' };
+    const print: PrintOutcome = kioskId
+      ? await this.printer.printIssued({ ticket, deviceId: kioskId, url, procedure, ...(kioskPrinter !== undefined ? { printer: kioskPrinter } : {}) })
+      : { status: 'none' };
     return { ticket, replayed: !!replayed, print, phoneUrl: url, ...(procedure ? { procedure } : {}) };
   }
 }

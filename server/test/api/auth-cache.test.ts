@@ -273,6 +273,9 @@ describe('statements per issue', () => {
       // qms_issue: the number's row lock is held for the function's statements only
       expect(statements.slice(0, 2)).toEqual([expect.stringMatching(/from site s left join service v/), expect.stringMatching(/from qms_issue\(/)]);
       expect(statements).not.toContain('begin');
+      // the kiosk's printer comes with its token's principal: its device row is not read again
+      expect(statements.filter((s) => s.includes('from "device"'))).toEqual([]);
+      expect(issued.body.print).toEqual({ status: 'none' });
       const ticket = await f.t.db.selectFrom('ticketEvent').select(['type', 'toStatus']).where('ticketId', '=', issued.body.ticket.id).execute();
       expect(ticket).toEqual([{ type: 'issued', toStatus: 'waiting' }]);
     });

@@ -229,6 +229,22 @@ describe('tickets printed on the kiosk network printer', () => {
     expect(printer.connections()).toEqual([]);
   });
 
+  it('a kiosk\'s next ticket follows its printer at once: set, removed, or claimed by its site agent (the printer comes with its token)', async () => {
+    await setPrinter(null);
+    expect((await issue()).json().print).toEqual({ status: 'none' }); // the kiosk's token is resolved, and remembered, with no printer
+    expect((await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port })).statusCode).toBe(200);
+    expect((await issue()).json().print).toEqual({ status: 'sent' });
+    expect(lastJob()?.image).toBeTruthy();
+    await setPrinter(null);
+    printer.clear();
+    expect((await issue()).json().print).toEqual({ status: 'none' });
+    expect(printer.connections()).toEqual([]);
+    // the agent claims it: no agent socket is connected here, so the paper fails offline, at once
+    expect((await api('POST', '/devices/me/printer/status', f.tokens.kiosk, { state: 'ready', claim: true })).json().driving).toBe(true);
+    expect((await issue()).json().print).toEqual({ status: 'failed', reason: 'offline' });
+    await setPrinter(null);
+  });
+
   it('prints a sample ticket on request of a manager', async () => {
     await setPrinter({ kind: 'tcp', host: printer.host, port: printer.port });
     const res = await api('POST', `/devices/${f.deviceIds.kiosk}/printer/test`, f.tokens.manager, {});
