@@ -11,6 +11,7 @@ import { formatCode, toTicket } from './ticket.mapper.ts';
 import { RULES, transition } from './ticket.lifecycle.ts';
 import { isoInZone, seconds } from './time.ts';
 import { estimateWait, waitEstimate } from './wait.estimate.ts';
+import { SiteSettingsCache } from './site-settings.cache.ts';
 
 type Trx = Transaction<Database>;
 
@@ -81,7 +82,12 @@ export interface QueueServiceOptions {
   clock?: () => Date;
   /** a site's day ends this long after its last session closes (local midnight at the latest) */
   dayEndGraceSeconds?: number;
+  /** how long an issue's settings may be reused without reading them (ms; 0: read every time; see site-settings.cache.ts) */
+  settingsCacheMs?: number;
 }
+
+/** A change to a site's configuration not announced to this process is seen by its kiosks within this. */
+export const SETTINGS_CACHE_MS = 5_000;
 
 const RECENT_CALLS = 8;
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
@@ -94,11 +100,18 @@ export class QueueService {
   readonly db: Db;
   private readonly clock: () => Date;
   private readonly dayEndGraceSeconds: number;
+  private readonly settings: SiteSettingsCache<repo.IssueSettings | undefined>;
 
   constructor(options: QueueServiceOptions) {
     this.db = options.db;
     this.clock = options.clock ?? (() => new Date());
     this.dayEndGraceSeconds = options.dayEndGraceSeconds ?? 30 * 60;
+    this.settings = new SiteSettingsCache(options.settingsCacheMs ?? SETTINGS_CACHE_MS);
+  }
+
+  /** A site's configuration changed (its `site:updated` event): its next issue reads it again. */
+  forgetSettings(siteId: string): void {
+    this.settings.forget(siteId);
   }
 
   /** The engine's time (a test clock in tests), for reads that must agree with it. */
@@ -147,7 +160,11 @@ export class QueueService {
     // procedure, read in one statement before the number is taken (none of it is locked or
     // written by the issue; every statement reads the latest committed state either way).
     const priority = input.priority ?? 'none';
-    const settings = await repo.issueSettings(this.db, input.siteId, input.serviceId, priority !== 'none' ? priority : null, input.procedureCode ?? null);
+    const procedureCode = input.procedureCode ?? null;
+    const settings = await this.settings.get(input.siteId, `${input.serviceId} ${priority} ${procedureCode ?? ''}`,
+      () => repo.issueSettings(this.db, input.siteId, input.serviceId, priority !== 'none' ? priority : null, procedureCode),
+      // complete settings only: a refusal reads again
+      (s) => !!s?.service?.active && s.service.siteId === s.site.id && (priority === 'none' || s.priorityKnown) && (!procedureCode || !!s.procedure));
     if (!settings) throw notFound('site', input.siteId);
     const { site, service, procedure } = settings;
     if (!service || service.siteId !== site.id || !service.active) throw notFound('service', input.serviceId);
