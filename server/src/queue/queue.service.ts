@@ -158,7 +158,8 @@ export class QueueService {
   private async issueNew(input: IssueInput): Promise<Issued> {
     // What the issue needs to know of the site, service, priority group, hours, holidays and
     // procedure, read in one statement before the number is taken (none of it is locked or
-    // written by the issue; every statement reads the latest committed state either way).
+    // written by the issue; every statement reads the latest committed state either way), and
+    // kept a few seconds per site (site-settings.cache.ts).
     const priority = input.priority ?? 'none';
     const procedureCode = input.procedureCode ?? null;
     const settings = await this.settings.get(input.siteId, `${input.serviceId} ${priority} ${procedureCode ?? ''}`,
@@ -352,7 +353,7 @@ export class QueueService {
    * transfer, or at the front when the site says so (transfer_to_front).
    */
   async transfer(action: AtCounterInput & { serviceId: string; toFront?: boolean }): Promise<Result<Ticket>> {
-    const input = { ...await this.counterOf(action), serviceId: action.serviceId, toFront: action.toFront };
+    const input = await this.counterOf(action);
     return this.transaction(async (trx) => {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const target = await repo.findService(trx, input.serviceId);

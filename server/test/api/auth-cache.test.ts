@@ -30,6 +30,11 @@ afterAll(async () => {
 });
 
 const me = (token: string, url = base) => http(url, 'GET', '/auth/me', token);
+/**
+ * A request's own statements: without a queue:stats count (its services' loads, and the calendar
+ * when one has nobody serving it), which runs after a change, later than planned on a busy machine.
+ */
+const ownStatements = (list: string[]) => list.filter((s) => !/qms_service_load\(|from "opening_hours"|from "holiday"/.test(s));
 const login = async (username: string, password = PASSWORD, url = base) => {
   const r = await http(url, 'POST', '/auth/login', undefined, { username, password });
   expect(r.status).toBe(200);
@@ -201,7 +206,7 @@ describe('statements per call-next', () => {
       const run = async (path: string, token: string, body?: object) => {
         statements.length = 0;
         const r = await http(url, 'POST', path, token, body);
-        return { status: r.status, body: r.body, statements: [...statements] };
+        return { status: r.status, body: r.body, statements: ownStatements(statements) };
       };
       // the first request of a token looks it up, and the first action at a counter reads its site
       const opened = await run(`/counters/${counter}/open`, official.token);
@@ -237,7 +242,7 @@ describe('statements per call-next', () => {
         const first = await http(freshUrl, 'POST', `/counters/${counter}/call-next`, official.token);
         expect(first.status).toBe(200);
         expect(lookups(statements)).toEqual([]);
-        expect(statements.findIndex((s) => s.includes('qms_call_next('))).toBe(0);
+        expect(ownStatements(statements).findIndex((s) => s.includes('qms_call_next('))).toBe(0);
         expect((await run(`/tickets/${first.body.ticket.id}/finish`, official.token)).status).toBe(200);
 
         // and an official of another site is still refused there, in that same statement, and
@@ -275,7 +280,7 @@ describe('statements per issue', () => {
       const issued = await http(url, 'POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId });
       expect(issued.status).toBe(201);
       // the settings are kept a few seconds (queue/site-settings.cache.ts): the next ticket is one statement
-      expect(statements[0]).toMatch(/from qms_issue\(/);
+      expect(ownStatements(statements)[0]).toMatch(/from qms_issue\(/);
       expect(statements.filter((s) => s.includes('from site s left join service v'))).toEqual([]);
       expect(statements).not.toContain('begin');
       // the kiosk's printer comes with its token's principal: its device row is not read again
@@ -304,7 +309,7 @@ describe('statements per finish', () => {
         statements.length = 0;
         expect((await http(url, 'POST', `/tickets/${called.body.ticket.id}/finish`, official.token)).status).toBe(200);
         // was: which counter the official works, begin, lock the counter and the ticket, update, commit (five)
-        expect(statements).toEqual([expect.stringMatching(/from qms_move\(/)]);
+        expect(ownStatements(statements)).toEqual([expect.stringMatching(/from qms_move\(/)]);
         const history = await f.t.db.selectFrom('ticketEvent').select(['type', 'fromStatus', 'toStatus', 'counterId', 'staffId'])
           .where('ticketId', '=', called.body.ticket.id).orderBy('at').orderBy('id').execute();
         expect(history.at(-1)).toEqual({ type: 'finished', fromStatus: started ? 'serving' : 'called', toStatus: 'done', counterId: counter, staffId: official.id });
