@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bitmapToRgba, decodeEscPos } from '@qms/hardware';
 import { startTestPrinter, type TestPrinter } from '@qms/hardware/testing';
 import { buildApp, type App } from '../../server/src/app.ts';
+import type {} from '../../server/src/app/services.ts'; // app.services (its declaration merges into Fastify's)
 import { launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { STAFF_PASSWORD, startStack, type Stack } from '../support/stack.ts';
 
@@ -352,6 +353,9 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     // the kiosk still believes the centre open: the server's SITE_CLOSED must read as a message
     await stack.t.db.insertInto('holiday').values({ siteId: stack.siteId, date: today, name: 'e2e' }).execute();
     await stack.t.db.insertInto('openingHours').values([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ siteId: stack.siteId, weekday, opens: '07:30', closes: '17:00' }))).execute();
+    // changed by hand, so no site:updated: the server would see it within the 5 s it keeps an
+    // issue's settings (server/src/queue/site-settings.cache.ts); told, it sees it at once
+    stack.app.services.queue.forgetSettings(stack.siteId);
     try {
       await page.locator('[data-service="HT"]').click();
       const notice = page.getByTestId('notice');
@@ -369,6 +373,7 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     } finally {
       await stack.t.db.deleteFrom('holiday').where('name', '=', 'e2e').execute();
       await stack.t.db.deleteFrom('openingHours').execute();
+      stack.app.services.queue.forgetSettings(stack.siteId);
     }
   });
 
