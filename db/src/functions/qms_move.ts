@@ -16,15 +16,16 @@ import type { DbFunction } from './function.ts';
 // for the reason qms_call_next gives: the ticket's UPDATE, after the counter's lock, checks the
 // ticket as the previous holder of the lock left it.
 //
-// Returns the moved ticket with the counter, the site's zone and the official the rating request
-// names (the one who called it, else the counter's), as lockTicketAtCounter reads them.
+// Returns the moved ticket with its counter's id and site, the site's zone and the official the
+// rating request names (the one who called it, else the counter's): what the engine's reply and
+// events need.
 
 export const qmsMove: DbFunction = {
   name: 'qms_move',
   signature: `qms_move(p_ticket uuid, p_counter uuid, p_staff uuid, p_device uuid, p_from text[], p_to text, p_event text,
     p_at timestamptz, p_started boolean, p_finished boolean)`,
-  returns: `TABLE (moved ticket, k_id uuid, k_site_id uuid, k_number int, k_name text, k_status text, k_staff_id uuid,
-    site_timezone text, official_id uuid, official_name text, official_photo_etag text)`,
+  returns: `TABLE (moved ticket, k_id uuid, k_site_id uuid, site_timezone text, official_id uuid, official_name text,
+    official_photo_etag text)`,
   language: 'plpgsql VOLATILE',
   body: `
 DECLARE
@@ -42,7 +43,7 @@ BEGIN
     END IF;
   END IF;
 
-  SELECT k.id, k.site_id, k.number, k.name, k.status, k.staff_id, s.timezone
+  SELECT k.id, k.site_id, k.staff_id, s.timezone
     INTO c
     FROM counter k JOIN site s ON s.id = k.site_id
     WHERE k.id = v_counter AND k.active AND k.status <> 'closed' AND (p_staff IS NULL OR k.staff_id = p_staff)
@@ -66,7 +67,7 @@ BEGIN
     VALUES (v_moved.id, v_moved.site_id, p_event, v_old.status, p_to, v_moved.service_id, c.id, p_staff, p_device, p_at);
 
   RETURN QUERY
-    SELECT v_moved, c.id, c.site_id, c.number, c.name, c.status, c.staff_id, c.timezone, u.id, u.display_name, p.etag
+    SELECT v_moved, c.id, c.site_id, c.timezone, u.id, u.display_name, p.etag
     FROM (SELECT 1) one
       LEFT JOIN app_user u ON u.id = coalesce(v_moved.staff_id, c.staff_id)
       LEFT JOIN staff_photo p ON p.user_id = u.id;

@@ -191,23 +191,21 @@ export interface MoveAtCounter {
  * when one does not (nothing changed: the engine's transaction then moves it or says why not).
  */
 export async function moveAtCounter(db: Q, m: MoveAtCounter): Promise<{
-  row: TicketRow; counter: Pick<CounterRow, 'id' | 'siteId' | 'number' | 'name' | 'status' | 'staffId'>; siteTimezone: string;
+  row: TicketRow; counter: Pick<CounterRow, 'id' | 'siteId'>; siteTimezone: string;
   official: { id: string; displayName: string; etag: string | null } | null;
 } | undefined> {
   const { rows } = await sql<TicketRow & {
-    kId: string; kSiteId: string; kNumber: number; kName: string; kStatus: CounterRow['status']; kStaffId: string | null; siteTimezone: string;
-    officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
+    kId: string; kSiteId: string; siteTimezone: string; officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
   }>`
-    SELECT (f.moved).*, f.k_id, f.k_site_id, f.k_number, f.k_name, f.k_status, f.k_staff_id, f.site_timezone,
-      f.official_id, f.official_name, f.official_photo_etag
+    SELECT (f.moved).*, f.k_id, f.k_site_id, f.site_timezone, f.official_id, f.official_name, f.official_photo_etag
     FROM qms_move(${m.ticketId}::uuid, ${m.counterId}::uuid, ${m.staffId}::uuid, ${m.deviceId}::uuid, ${[...m.from]}::text[], ${m.to}, ${m.event},
       ${m.at}::timestamptz, ${m.started}, ${m.finished}) f`.execute(db);
   const found = rows[0];
   if (!found) return undefined;
-  const { kId, kSiteId, kNumber, kName, kStatus, kStaffId, siteTimezone, officialId, officialName, officialPhotoEtag, ...row } = found;
+  const { kId, kSiteId, siteTimezone, officialId, officialName, officialPhotoEtag, ...row } = found;
   return {
     row, siteTimezone,
-    counter: { id: kId, siteId: kSiteId, number: kNumber, name: kName, status: kStatus, staffId: kStaffId },
+    counter: { id: kId, siteId: kSiteId },
     official: officialId ? { id: officialId, displayName: officialName!, etag: officialPhotoEtag } : null,
   };
 }
