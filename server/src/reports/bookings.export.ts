@@ -87,7 +87,7 @@ function indicators(r: BookingReport): [string, string, Text, number | null, 'in
 }
 
 /** Records: the indicators' rows (what the console counts as the download streams in). */
-export function bookingXlsx(r: BookingReport, siteName: string, lang: Lang): { rows: number; body: AsyncGenerator<Buffer> } {
+export function bookingXlsx(r: BookingReport, siteName: string, lang: Lang, at: Date): { rows: number; body: AsyncGenerator<Buffer> } {
   const vi = lang === 'vi';
   const cell = (value: XlsxValue, type: XlsxCell['type']): XlsxCell => ({ value, type });
   const rows: (XlsxValue | XlsxCell)[][] = [
@@ -123,7 +123,7 @@ export function bookingXlsx(r: BookingReport, siteName: string, lang: Lang): { r
         ],
         rows: BOOKING_DEFINITIONS.map((d) => [d.term.vi, d.text.vi, d.term.en, d.text.en]),
       },
-    ]),
+    ], { date: at }),
   };
 }
 

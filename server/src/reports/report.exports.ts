@@ -118,7 +118,7 @@ export async function* ticketsCsv(db: Kysely<Database>, q: TicketsExportQuery): 
  * XLSX of every ticket: one row per ticket, timestamps as local date-times, seconds as numbers,
  * status, priority and channel in words.
  */
-export async function* ticketsXlsx(db: Kysely<Database>, q: TicketsExportQuery, lang: Lang): AsyncGenerator<Buffer> {
+export async function* ticketsXlsx(db: Kysely<Database>, q: TicketsExportQuery, lang: Lang, at: Date): AsyncGenerator<Buffer> {
   const records = ticketRecords(db, q);
   const first = await records.next();
   const label = await ticketLabeller(db, q, lang);
@@ -131,7 +131,7 @@ export async function* ticketsXlsx(db: Kysely<Database>, q: TicketsExportQuery, 
     const c = TICKET_COLUMNS[name];
     return { header: c.text[lang], ...(c.type ? { type: c.type } : {}), ...(c.width ? { width: c.width } : {}) };
   });
-  yield* writeXlsx([{ name: lang === 'vi' ? 'Phiếu' : 'Tickets', columns, rows: rows() }]);
+  yield* writeXlsx([{ name: lang === 'vi' ? 'Phiếu' : 'Tickets', columns, rows: rows() }], { date: at });
 }
 
 // ---- summary -------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ export function* summaryCsv(report: SummaryReport, ctx: SummaryExportContext): G
 const siteOf = (row: ReportRow & { siteId?: string }, ctx: SummaryExportContext) => (row.siteId ? ctx.siteNames.get(row.siteId) ?? '' : '');
 
 /** XLSX of the summary, as people read it: durations in minutes, shares as percentages, a totals row. */
-export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, lang: Lang): AsyncGenerator<Buffer> {
+export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, lang: Lang, at: Date): AsyncGenerator<Buffer> {
   const scores = scoresOf(report);
   const multiSite = ctx.siteNames.size > 1;
   const minutes = lang === 'vi' ? ' (phút)' : ' (min)';
@@ -231,7 +231,7 @@ export function summaryXlsx(report: SummaryReport, ctx: SummaryExportContext, la
     ...report.rows.map((row) => [label(row), ...(multiSite ? [siteOf(row, ctx)] : []), ...values(row)]),
     [lang === 'vi' ? 'Tổng cộng' : 'Total', ...(multiSite ? [''] : []), ...values(report.totals)],
   ];
-  return writeXlsx([{ name: lang === 'vi' ? 'Báo cáo' : 'Summary', columns, rows }]);
+  return writeXlsx([{ name: lang === 'vi' ? 'Báo cáo' : 'Summary', columns, rows }], { date: at });
 }
 
 // ---- audit log -----------------------------------------------------------------------------
@@ -274,7 +274,7 @@ export async function* auditCsv(entries: AsyncIterable<AuditExportEntry>): Async
 }
 
 /** XLSX of the audit log: one sheet, "Nhật ký thay đổi" (or "Audit log"), times as local date-times. */
-export async function* auditXlsx(entries: AsyncIterable<AuditExportEntry>, lang: Lang): AsyncGenerator<Buffer> {
+export async function* auditXlsx(entries: AsyncIterable<AuditExportEntry>, lang: Lang, at: Date): AsyncGenerator<Buffer> {
   async function* rows(): AsyncGenerator<XlsxValue[]> {
     for await (const e of entries) yield auditRecord(e);
   }
@@ -282,7 +282,7 @@ export async function* auditXlsx(entries: AsyncIterable<AuditExportEntry>, lang:
     const c = AUDIT_COLUMNS[name];
     return { header: c.text[lang], ...(c.type ? { type: c.type } : {}), ...(c.width ? { width: c.width } : {}) };
   });
-  yield* writeXlsx([{ name: lang === 'vi' ? 'Nhật ký thay đổi' : 'Audit log', columns, rows: rows() }]);
+  yield* writeXlsx([{ name: lang === 'vi' ? 'Nhật ký thay đổi' : 'Audit log', columns, rows: rows() }], { date: at });
 }
 
 // ---- names ---------------------------------------------------------------------------------

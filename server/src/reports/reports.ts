@@ -167,7 +167,7 @@ export class Reports {
       fileName: exportFileName(`bao-cao-${groupBy}`, scope.siteId && first ? first.code : 'tat-ca', from, to, first?.timezone ?? DEFAULT_ZONE, format),
       totalRows: report.rows.length + 1,
       contentType: contentType(format),
-      body: format === 'csv' ? summaryCsv(report, ctx) : summaryXlsx(report, ctx, q.lang ?? 'vi'),
+      body: format === 'csv' ? summaryCsv(report, ctx) : summaryXlsx(report, ctx, q.lang ?? 'vi', this.now()),
     };
   }
 
@@ -179,7 +179,7 @@ export class Reports {
       fileName: exportFileName('phieu', scope.siteId && first ? first.code : 'tat-ca', from, to, first?.timezone ?? DEFAULT_ZONE, format),
       totalRows: await ticketsCount(this.db, query),
       contentType: contentType(format),
-      body: format === 'csv' ? ticketsCsv(this.db, query) : ticketsXlsx(this.db, query, q.lang ?? 'vi'),
+      body: format === 'csv' ? ticketsCsv(this.db, query) : ticketsXlsx(this.db, query, q.lang ?? 'vi', this.now()),
     };
   }
 
@@ -193,7 +193,7 @@ export class Reports {
       fileName: exportFileName('nhat-ky', scope.siteId && first ? first.code : 'tat-ca', from, to, first?.timezone ?? DEFAULT_ZONE, format),
       totalRows: await this.audit.count(siteIds, from, to),
       contentType: contentType(format),
-      body: format === 'csv' ? auditCsv(entries) : auditXlsx(entries, q.lang ?? 'vi'),
+      body: format === 'csv' ? auditCsv(entries) : auditXlsx(entries, q.lang ?? 'vi', this.now()),
     };
   }
 
@@ -233,7 +233,7 @@ export class Reports {
     // the scale's levels, and any other score given (named by its number)
     const scale: ScaleLevel[] = by.site.totals.levels.map((l) => by.site.scale.find((s) => s.score === l.score)
       ?? { score: l.score, label: { vi: String(l.score), en: String(l.score) } });
-    const { rows, body } = satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi');
+    const { rows, body } = satisfactionXlsx({ siteName: site.name, period: label, scale, by, dossiers }, q.lang ?? 'vi', this.now());
     return { fileName: name, totalRows: rows, contentType: contentType(format), body };
   }
 
@@ -250,7 +250,7 @@ export class Reports {
     const site = (await this.sites({ siteId, siteIds: null }))[0]!;
     const fileName = exportFileName('lich-hen', site.code, new Date(q.from), new Date(q.to), site.timezone, format);
     if (format === 'csv') return { fileName, totalRows: bookingCsvRecords(report), contentType: contentType(format), body: bookingCsv(report) };
-    const { rows, body } = bookingXlsx(report, site.name, q.lang ?? 'vi');
+    const { rows, body } = bookingXlsx(report, site.name, q.lang ?? 'vi', this.now());
     return { fileName, totalRows: rows, contentType: contentType(format), body };
   }
 

@@ -210,7 +210,7 @@ function indicatorSheet(x: SatisfactionExport, lang: Lang): XlsxSheet & { rows: 
  * The workbook: indicators, a sheet per grouping, visits per dossier, definitions. `rows`: the
  * indicators' rows, the first sheet's (what the console counts as the download streams in).
  */
-export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): { rows: number; body: AsyncGenerator<Buffer> } {
+export function satisfactionXlsx(x: SatisfactionExport, lang: Lang, at: Date): { rows: number; body: AsyncGenerator<Buffer> } {
   const indicators = indicatorSheet(x, lang);
   return { rows: indicators.rows.length, body: writeXlsx([
     indicators,
@@ -224,7 +224,7 @@ export function satisfactionXlsx(x: SatisfactionExport, lang: Lang): { rows: num
       ],
       rows: DEFINITIONS.map((d) => [d.term.vi, d.text.vi, d.term.en, d.text.en]),
     },
-  ]) };
+  ], { date: at }) };
 }
 
 /**

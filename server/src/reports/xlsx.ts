@@ -46,7 +46,7 @@ export interface XlsxOptions {
   maxRowsPerSheet?: number;
   /** called after every data row written (for progress and tests) */
   onRow?: () => void;
-  /** timestamp of the zip entries; default now */
+  /** timestamp of the zip entries (the exports pass their clock's, so one workbook is the same bytes wherever it is written); default now */
   date?: Date;
 }
 

@@ -269,6 +269,28 @@ describe('exports', () => {
     expect((await get(`/sites/${f.otherSiteId}/reports/tickets.xlsx${qs(DAY)}`, f.tokens.manager)).statusCode).toBe(403);
   });
 
+  it('stamps a workbook\'s files with the server\'s clock, so one report is the same bytes whenever it is written', async () => {
+    // every local file header of the zip: its DOS date and time (the process's zone, 2-second steps)
+    const stamps = (zip: Buffer) => {
+      const found: string[] = [];
+      for (let at = zip.indexOf('PK\x03\x04', 0, 'latin1'); at >= 0; at = zip.indexOf('PK\x03\x04', at + 4, 'latin1')) {
+        const time = zip.readUInt16LE(at + 10);
+        const date = zip.readUInt16LE(at + 12);
+        found.push(`${1980 + (date >> 9)}-${(date >> 5) & 15}-${date & 31} ${time >> 11}:${(time >> 5) & 63}:${(time & 31) * 2}`);
+      }
+      return found;
+    };
+    const now = clock.now();
+    const expected = `${now.getFullYear()}-${now.getMonth() + 1}-${now.getDate()} ${now.getHours()}:${now.getMinutes()}:${now.getSeconds() - (now.getSeconds() % 2)}`;
+    for (const url of [`/sites/${f.siteId}/reports/tickets.xlsx${qs(DAY)}`, `/reports/summary.xlsx${qs(DAY)}`, `/reports/audit.xlsx${qs(DAY)}`]) {
+      const res = await get(url, f.tokens.admin);
+      expect(res.statusCode, url).toBe(200);
+      const found = stamps(res.rawPayload);
+      expect(found.length, url).toBeGreaterThan(3);
+      expect(new Set(found), url).toEqual(new Set([expected]));
+    }
+  });
+
   it('streams over HTTP (chunked, no Content-Length) and the XLSX opens', async () => {
     const res = await fetch(`${base}/api/v1/sites/${f.siteId}/reports/tickets.xlsx${qs(DAY)}`, { headers: bearer(f.tokens.manager) });
     expect(res.status).toBe(200);

@@ -273,7 +273,7 @@ describe('the per-ticket export: one record per ticket, its first stint and ever
 
   it('XLSX: the same columns, headed for people', async () => {
     const parts: Buffer[] = [];
-    for await (const part of ticketsXlsx(t.db, { siteId: site.siteId, ...RANGE }, 'vi')) parts.push(part);
+    for await (const part of ticketsXlsx(t.db, { siteId: site.siteId, ...RANGE }, 'vi', new Date())) parts.push(part);
     const sheet = readXlsx(Buffer.concat(parts)).sheets[0]!;
     expect(sheet.rows[0]!.slice(-5, -1)).toEqual(['Lĩnh vực lấy số', 'Quầy gọi đầu tiên', 'Cán bộ gọi đầu tiên', 'Các lượt chờ (lĩnh vực:quầy:giây)']);
     expect(sheet.rows[1]!.slice(-5, -1)).toEqual(['HT', 1, 'Cán bộ 1', 'HT:1:300;CT:3:240']);
