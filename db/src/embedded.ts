@@ -17,6 +17,8 @@ export interface EmbeddedOptions {
   fast?: boolean;
   /** addresses to listen on (default 127.0.0.1 only; the bench adds its network namespaces' side) */
   listenAddresses?: string[];
+  /** more server settings (`-c name=value`), e.g. the bench's pg_stat_statements */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -132,6 +134,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (options.fast) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const file = credentialsFile(dir);
   let credentials = await readCredentials(file);
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));

@@ -42,7 +42,9 @@ import { now, sleep } from '../lib/util.ts';
 // --netns: each server process in its own network namespace (lib/netns.ts), reached over a
 // veth pair (10.77.<i>.0/24), PostgreSQL listening on the root ends too, --netem=<ms> delay on
 // each end, --pin: server i pinned to CPU i-1 (taskset). --profile: a CPU profile of the
-// 1-process server during a separate flow run after the turns.
+// 1-process server during a separate flow run after the turns. --statements: PostgreSQL with
+// pg_stat_statements, and a separate flow run of the reference and of the 1-process server that
+// counts the statements each completed ticket cost, nested ones (functions, triggers) too.
 
 type Phase = 'flow' | 'issue' | 'call';
 
@@ -116,6 +118,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const pin = ctx.args.has('pin');
   const withProfile = ctx.args.has('profile') && !netns;
   const profileS = ctx.num('profile-seconds', 10, 6);
+  const withStatements = ctx.args.has('statements');
   const countersPerSite = Math.ceil(countersN / sitesN);
   // as many services as counters at a site (at most 10): counter c serves services c and c+1, so
   // every service has two counters and a kiosk's round of services loads every counter alike
@@ -145,10 +148,11 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const started: Child[] = [];
   let pgPid = Number.NaN;
   try {
+    if (withStatements && !netns) ownPg = await startBenchPostgres({ fast: false, settings: STATEMENT_SETTINGS });
     if (netns) {
       links = createNamespaces(Math.max(...processes, 1), netemMs);
       ctx.log(`  netns: ${links.map((l) => `${l.name} ${l.nsAddress} ↔ ${l.hostAddress}`).join(', ')}${netemMs ? `, netem delay ${netemMs} ms each way` : ''}`);
-      ownPg = await startBenchPostgres({ fast: false, listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddress)] });
+      ownPg = await startBenchPostgres({ fast: false, listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddress)], ...(withStatements ? { settings: STATEMENT_SETTINGS } : {}) });
       await appendFile(path.join(ownPg.dataDir, 'pg_hba.conf'), '\n# qms bench: the servers in the bench\'s network namespaces\nhost all all 10.77.0.0/16 scram-sha-256\n');
       const admin = new pg.Client({ connectionString: ownPg.adminUrl });
       await admin.connect();
@@ -378,6 +382,19 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
 
+    // ---- statements: a separate flow run of each target, counting what PostgreSQL executed ----
+    const statementLines: string[] = [];
+    if (withStatements && ownPg) {
+      for (const t of targets.filter((x) => x.kind === 'reference' || x.name === '1 process')) {
+        ctx.log(`  statements: ${t.name}, flow for ${profileS} s with pg_stat_statements (not in the figures)`);
+        statementLines.push(...await statementsOf(t.name, t.dbUrl, async () => {
+          const st = newStats();
+          await runPhase(t, 'flow', profileS, st);
+          return st.finished;
+        }));
+      }
+    }
+
     // ---- figures ----
     const ref = targets.find((t) => t.kind === 'reference')!;
     const rate = (t: Target, phase: Phase, what: 'finished' | 'issued' | 'called') => t.stats[phase][what] / t.stats[phase].seconds;
@@ -432,6 +449,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       })),
       `Screens' events during the turns: ${targets.map((t) => `${t.name} ${JSON.stringify(t.events)}`).join('; ')}.`,
       ...profileLines,
+      ...statementLines,
     );
     for (const line of notes.slice(3)) ctx.log(`  ${line}`);
     return {
@@ -439,7 +457,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       figures, notes,
       raw: {
         load, sitesN, kiosksN, countersN, displaysN, screensN, rounds, turnS, warmS, cap, variants, phases, netns, netemMs, pin,
-        cpu: cpuOf, profileKinds, profile: profileLines,
+        cpu: cpuOf, profileKinds, profile: profileLines, statements: statementLines,
         stats: Object.fromEntries(targets.map((t) => [t.name, Object.fromEntries(phases.map((p) => {
           const st = t.stats[p];
           return [p, { seconds: st.seconds, issued: st.issued, called: st.called, finished: st.finished, empty: st.empty, errors: st.errors, issue: summarize(st.issueMs), call: summarize(st.callMs), finish: summarize(st.finishMs) }];
@@ -461,5 +479,38 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       if (left.length) ctx.log(`  netns: LEFT after cleanup: ${left.join(', ')}`);
       else ctx.log('  netns: namespaces and veth links removed (ip netns list, ip link: none left)');
     }
+  }
+}
+
+/** pg_stat_statements, nested statements too (those of functions and triggers): --statements */
+const STATEMENT_SETTINGS = { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.max': '2000', track_io_timing: 'off' };
+
+/**
+ * What PostgreSQL executed per completed ticket while `work` ran (it returns the tickets
+ * completed): statements, their execution time and the rows they touched, top statements by
+ * time. Execution only: parsing, planning of unprepared statements, the network and the commit's
+ * WAL flush are not in pg_stat_statements' times.
+ */
+async function statementsOf(name: string, url: string, work: () => Promise<number>): Promise<string[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('SELECT pg_stat_statements_reset()');
+    const tickets = await work();
+    const { rows } = await c.query<{ query: string; calls: string; ms: number; rows: string; toplevel: boolean; blks: string; wal: string }>(`
+      SELECT query, calls, total_exec_time + total_plan_time AS ms, rows, toplevel, shared_blks_hit + shared_blks_read AS blks, wal_records AS wal
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND query NOT ILIKE '%pg_stat_statements%' ORDER BY ms DESC`);
+    const per = (x: number) => round(x / Math.max(1, tickets), 3);
+    const top = rows.filter((r) => r.toplevel);
+    const sum = (list: typeof rows, f: (r: (typeof rows)[number]) => number) => list.reduce((a, r) => a + f(r), 0);
+    return [
+      `Statements, ${name} (pg_stat_statements over a flow of ${tickets} completed tickets): per ticket ${per(sum(top, (r) => Number(r.calls)))} statements from clients taking ${per(sum(top, (r) => r.ms))} ms to execute, ${per(sum(top, (r) => Number(r.blks)))} buffers, ${per(sum(top, (r) => Number(r.wal)))} WAL records.`,
+      `Top statements of ${name} by execution time, per completed ticket (calls, ms, rows; "in" = run inside a function or trigger): ${rows.slice(0, 14).map((r) =>
+        `${per(Number(r.calls))} × ${r.toplevel ? '' : 'in '}«${r.query.replace(/\s+/g, ' ').slice(0, 90)}» ${per(r.ms)} ms, ${per(Number(r.rows))} rows`).join('; ')}.`,
+    ];
+  } finally {
+    await c.end();
   }
 }

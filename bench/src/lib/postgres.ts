@@ -25,12 +25,12 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function startBenchPostgres(options: { fast?: boolean; listenAddresses?: string[]; log?: (line: string) => void } = {}): Promise<BenchPostgres> {
+export async function startBenchPostgres(options: { fast?: boolean; listenAddresses?: string[]; settings?: Record<string, string>; log?: (line: string) => void } = {}): Promise<BenchPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), 'qms-bench-pg-'));
   await chmod(dir, 0o755); // PostgreSQL runs as user "postgres" when we are root
   let embedded: EmbeddedPostgresHandle;
   try {
-    embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), fast: options.fast ?? false, database: 'postgres', listenAddresses: options.listenAddresses, log: options.log });
+    embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), fast: options.fast ?? false, database: 'postgres', listenAddresses: options.listenAddresses, settings: options.settings, log: options.log });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
