@@ -80,6 +80,24 @@ describe('schema', () => {
     await expect(t.db.deleteFrom('ticketEvent').execute()).rejects.toThrow(/append-only/);
   });
 
+  it("writes a history event's outbox fact without locking the site's row", async () => {
+    // every transaction of a site writes outbox facts; a FOR KEY SHARE on the one site row from
+    // each of them at once cost a MultiXact and its WAL per fact (docs/performance.md, "Fifth round")
+    const ticket = await t.db.selectFrom('ticket').select(['id', 'siteId', 'serviceId']).where('publicId', '=', 'p1').executeTakeFirstOrThrow();
+    await t.db.transaction().execute(async (trx) => {
+      await trx.insertInto('ticketEvent').values({
+        ticketId: ticket.id, siteId: ticket.siteId, type: 'cancelled', fromStatus: 'waiting', toStatus: 'cancelled',
+        serviceId: ticket.serviceId, counterId: null, staffId: null, deviceId: null, at: new Date(), data: null,
+      }).execute();
+      expect(await trx.selectFrom('outbox').select('type').where('ticketId', '=', ticket.id).where('type', '=', 'ticket:updated').execute()).toHaveLength(1);
+      // another connection may take the site's row for a key change at once: nobody holds a share lock on it
+      await t.db.connection().execute(async (other) => {
+        await sql`SET lock_timeout = '100ms'`.execute(other);
+        await expect(sql`SELECT id FROM site WHERE id = ${ticket.siteId} FOR UPDATE NOWAIT`.execute(other)).resolves.toBeTruthy();
+      });
+    });
+  });
+
   it('keeps timestamps to the millisecond', async () => {
     const { rows } = await sql<{ t: Date }>`select '2026-11-22T08:15:03.120456+07:00'::timestamptz(3) as t`.execute(t.db);
     expect(rows[0]!.t.toISOString()).toBe('2026-11-22T01:15:03.120Z');
