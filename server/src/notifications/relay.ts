@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
-import type { Database, Db, NotificationTable, OutboxTable, SiteRow } from '@qms/db';
+import type { Database, Db, NotificationTable, OutboxTable, SiteRow, TicketContactTable } from '@qms/db';
 import type { Alert, LeaderTopic, NotificationSettings } from '@qms/protocol';
 import { wallClock } from '@qms/protocol/calendar';
 import type { AlertService } from '../alerts/alert.service.ts';
@@ -21,6 +21,8 @@ import { messageText, type SiteWording } from './wording.ts';
 type Trx = Transaction<Database>;
 type OutboxRow = Selectable<OutboxTable>;
 export type NewMessage = Insertable<NotificationTable>;
+/** A citizen's contact on a called ticket, with the ticket's code. */
+type Contact = Pick<Selectable<TicketContactTable>, 'ticketId' | 'phone' | 'channel' | 'lang' | 'eraseAfter'> & { code: string };
 
 /** outbox facts relayed in one transaction */
 export const RELAY_BATCH = 200;
@@ -99,10 +101,10 @@ export class NotificationRelay {
     const contexts = new Map<string, SiteContext>();
     const messages: NewMessage[] = [];
     const ticketSites = new Set<string>();
+    for (const row of rows) if (!contexts.has(row.siteId)) contexts.set(row.siteId, await this.context(trx, row.siteId));
+    const contacts = await this.contactsOf(trx, rows.filter((r) => r.type === 'ticket:called' && contexts.get(r.siteId)!.channels.size));
     for (const row of rows) {
-      let context = contexts.get(row.siteId);
-      if (!context) contexts.set(row.siteId, context = await this.context(trx, row.siteId));
-      messages.push(...await this.messagesOf(trx, row, context, now));
+      messages.push(...await this.messagesOf(trx, row, contexts.get(row.siteId)!, contacts, now));
       if (row.type.startsWith('ticket:')) ticketSites.add(row.siteId);
     }
     // "N people ahead" goes through a citizen channel: a site with none has nothing to look at
@@ -138,7 +140,7 @@ export class NotificationRelay {
     };
   }
 
-  private async messagesOf(trx: Trx, row: OutboxRow, context: SiteContext, now: Date): Promise<NewMessage[]> {
+  private async messagesOf(trx: Trx, row: OutboxRow, context: SiteContext, contacts: Map<string, Contact>, now: Date): Promise<NewMessage[]> {
     const subscribed = context.webhooks.filter((w) => w.events.includes(row.type));
     const out: NewMessage[] = [];
     if (subscribed.length) {
@@ -151,7 +153,8 @@ export class NotificationRelay {
       }
     }
     const event = row.data.event;
-    if (row.type === 'ticket:called' && row.ticketId) out.push(...await this.citizenCalled(trx, row, context, event === 'recalled', now));
+    const contact = row.type === 'ticket:called' && row.ticketId ? contacts.get(row.ticketId) : undefined;
+    if (contact) out.push(...await this.citizenCalled(trx, row, context, contact, event === 'recalled', now));
     if (row.type === 'alert:raised') out.push(...await this.leaderMessages(trx, row, context, now));
     return out;
   }
@@ -211,11 +214,21 @@ export class NotificationRelay {
     return this.alerts.describe(rows);
   }
 
-  private async citizenCalled(trx: Trx, row: OutboxRow, context: SiteContext, recall: boolean, now: Date): Promise<NewMessage[]> {
-    const contact = await trx.selectFrom('ticketContact').innerJoin('ticket', 'ticket.id', 'ticketContact.ticketId')
-      .select(['ticketContact.phone', 'ticketContact.channel', 'ticketContact.lang', 'ticketContact.eraseAfter', 'ticket.code', 'ticket.serviceId'])
-      .where('ticketContact.ticketId', '=', row.ticketId!).executeTakeFirst();
-    if (!contact || !context.channels.has(contact.channel)) return [];
+  /**
+   * The citizens' contacts of a batch's calls, in one statement (none at a site without a citizen
+   * channel: a call there is relayed with no read at all, as at most sites of a province).
+   */
+  private async contactsOf(trx: Trx, called: OutboxRow[]): Promise<Map<string, Contact>> {
+    const ids = [...new Set(called.flatMap((r) => (r.ticketId ? [r.ticketId] : [])))];
+    if (!ids.length) return new Map();
+    const rows = await trx.selectFrom('ticketContact').innerJoin('ticket', 'ticket.id', 'ticketContact.ticketId')
+      .select(['ticketContact.ticketId', 'ticketContact.phone', 'ticketContact.channel', 'ticketContact.lang', 'ticketContact.eraseAfter', 'ticket.code'])
+      .where('ticketContact.ticketId', 'in', ids).execute();
+    return new Map(rows.map((c) => [c.ticketId, c]));
+  }
+
+  private async citizenCalled(trx: Trx, row: OutboxRow, context: SiteContext, contact: Contact, recall: boolean, now: Date): Promise<NewMessage[]> {
+    if (!context.channels.has(contact.channel)) return [];
     const counterId = row.data.counterId as string | null;
     const counter = counterId ? await trx.selectFrom('counter').select(['number', 'name']).where('id', '=', counterId).executeTakeFirst() : undefined;
     const service = await trx.selectFrom('service').select('name').where('id', '=', row.data.serviceId as string).executeTakeFirst();

@@ -49,4 +49,50 @@ describe('the outbox relay', () => {
       await db.destroy();
     }
   });
+
+  it("reads no citizen's contact for the calls of a site without a citizen channel, and a batch's contacts in one statement where there is one", async () => {
+    const api = (method: 'POST', url: string, token?: string, payload: object = {}) =>
+      f.app.inject({ method, url: `/api/v1${url}`, headers: token ? bearer(token) : {}, payload });
+    expect((await api('POST', `/counters/${f.counters[1]}/open`, f.tokens.staff)).statusCode).toBe(200);
+    /** three tickets, each with a phone number, called and finished; the statements of relaying what that wrote */
+    const callThree = async () => {
+      await f.t.db.updateTable('ticket').set({ status: 'cancelled' }).where('status', 'in', ['waiting', 'called', 'serving']).execute();
+      for (let i = 0; i < 3; i++) {
+        const issued = await api('POST', `/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT });
+        expect(issued.statusCode).toBe(201);
+        // as the phone page leaves it (the page itself is citizens.test.ts')
+        await f.t.db.insertInto('ticketContact').values({
+          ticketId: issued.json().ticket.id, siteId: f.siteId, phone: `8491234500${i}`, channel: 'sms', consentedAt: new Date(), eraseAfter: new Date(Date.now() + 86_400_000),
+        }).execute();
+      }
+      await f.t.db.updateTable('outbox').set({ relayedAt: new Date() }).where('relayedAt', 'is', null).execute();
+      for (let i = 0; i < 3; i++) {
+        const called = await api('POST', `/counters/${f.counters[1]}/call-next`, f.tokens.staff);
+        expect(called.statusCode).toBe(200);
+        expect((await api('POST', `/tickets/${called.json().ticket.id}/finish`, f.tokens.staff)).statusCode).toBe(200);
+      }
+      const statements: string[] = [];
+      const db: Db = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 2 }) }),
+        plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+        log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
+      });
+      try {
+        const relay = new NotificationRelay(db, () => new Date(), { describe: () => { throw new Error('no alert here'); } }, { warn: () => undefined });
+        expect(await relay.relay()).toBe(6); // three calls, three finishes
+      } finally {
+        await db.destroy();
+      }
+      // the contacts of calls ("people ahead" reads the waiting tickets' contacts on its own)
+      return statements.filter((s) => s.includes('from "ticket_contact"') && !s.includes('ahead_sent'));
+    };
+    const calledMessages = () => f.t.db.selectFrom('notification').select('address').where('purpose', '=', 'ticket_called').execute();
+
+    expect(await callThree()).toEqual([]);
+    expect(await calledMessages()).toEqual([]);
+
+    await f.t.db.insertInto('notificationChannel').values({ siteId: f.siteId, kind: 'sms', enabled: true, settings: JSON.stringify({}) }).execute();
+    expect(await callThree()).toHaveLength(1);
+    expect((await calledMessages()).map((m) => m.address).sort()).toEqual(['84912345000', '84912345001', '84912345002']);
+  });
 });
