@@ -140,7 +140,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
     const dbName = `bench_e2e_${name}_${++dbN}`;
     const url = await ownPg.createDatabase(dbName);
     // the server in namespace i reaches PostgreSQL at the root end of its link
-    return { url, urlFor: (i) => { const u = new URL(url); u.hostname = links[i]!.hostAddress; return u.toString(); } };
+    return { url, urlFor: (i) => { if (!links[i]) return url; const u = new URL(url); u.hostname = links[i].hostAddress; return u.toString(); } };
   };
 
   const targets: Target[] = [];
@@ -507,8 +507,10 @@ async function statementsOf(name: string, url: string, work: () => Promise<numbe
     const sum = (list: typeof rows, f: (r: (typeof rows)[number]) => number) => list.reduce((a, r) => a + f(r), 0);
     return [
       `Statements, ${name} (pg_stat_statements over a flow of ${tickets} completed tickets): per ticket ${per(sum(top, (r) => Number(r.calls)))} statements from clients taking ${per(sum(top, (r) => r.ms))} ms to execute, ${per(sum(top, (r) => Number(r.blks)))} buffers, ${per(sum(top, (r) => Number(r.wal)))} WAL records.`,
-      `Top statements of ${name} by execution time, per completed ticket (calls, ms, rows; "in" = run inside a function or trigger): ${rows.slice(0, 14).map((r) =>
-        `${per(Number(r.calls))} × ${r.toplevel ? '' : 'in '}«${r.query.replace(/\s+/g, ' ').slice(0, 90)}» ${per(r.ms)} ms, ${per(Number(r.rows))} rows`).join('; ')}.`,
+      `Top statements of ${name} by execution time, per completed ticket (calls, ms, rows, buffers, WAL records; "in" = run inside a function or trigger): ${rows.slice(0, 30).map((r) =>
+        `${per(Number(r.calls))} × ${r.toplevel ? '' : 'in '}«${r.query.replace(/\s+/g, ' ').slice(0, 90)}» ${per(r.ms)} ms, ${per(Number(r.rows))} rows, ${per(Number(r.blks))} buffers, ${per(Number(r.wal))} WAL`).join('; ')}.`,
+      `Statements from clients of ${name}, by calls per completed ticket: ${top.toSorted((a, b) => Number(b.calls) - Number(a.calls)).slice(0, 16).map((r) =>
+        `${per(Number(r.calls))} × «${r.query.replace(/\s+/g, ' ').slice(0, 70)}»`).join('; ')}.`,
     ];
   } finally {
     await c.end();
