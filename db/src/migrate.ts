@@ -21,6 +21,7 @@ import * as callNextByServices from './migrations/2026-12-06T04-30-00_call-next-
 import * as reportFacts from './migrations/2026-12-06T06-00-00_report-facts.ts';
 import * as moveFunction from './migrations/2026-12-06T19-00-00_move-function.ts';
 import * as outboxSiteUnchecked from './migrations/2026-12-06T22-00-00_outbox-site-unchecked.ts';
+import * as issueCapacity from './migrations/2026-12-06T22-30-00_issue-capacity.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06T06-00-00_report-facts': reportFacts,
   '2026-12-06T19-00-00_move-function': moveFunction,
   '2026-12-06T22-00-00_outbox-site-unchecked': outboxSiteUnchecked,
+  '2026-12-06T22-30-00_issue-capacity': issueCapacity,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

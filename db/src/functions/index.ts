@@ -3,7 +3,7 @@ import { qmsOutboxAlert, qmsOutboxRating, qmsOutboxTicketEvent } from './qms_out
 import { qmsOutboxDossier } from './qms_outbox_dossier.ts';
 import { ticketEventAppendOnly } from './ticket_event_append_only.ts';
 import { auditLogAppendOnly } from './audit_log_append_only.ts';
-import { qmsIssue, qmsServiceLoad, qmsTicketAhead } from './qms_issue.ts';
+import { qmsIssue, qmsServiceCapacity, qmsServiceLoad, qmsTicketAhead } from './qms_issue.ts';
 import { qmsMove } from './qms_move.ts';
 import { reportDayRatingChanged } from './report_day_rating_changed.ts';
 
@@ -11,4 +11,4 @@ export { createOrReplace, type DbFunction } from './function.ts';
 
 /** Every function of the schema, as its current body (one file each in this folder). */
 export const DB_FUNCTIONS = [qmsCallNext, qmsCallNextForStaff, ticketEventAppendOnly, qmsOutboxTicketEvent, qmsOutboxRating, qmsOutboxAlert, qmsOutboxDossier, auditLogAppendOnly,
-  qmsTicketAhead, qmsServiceLoad, qmsIssue, reportDayRatingChanged, qmsMove];
+  qmsTicketAhead, qmsServiceCapacity, qmsServiceLoad, qmsIssue, reportDayRatingChanged, qmsMove];

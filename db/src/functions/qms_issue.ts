@@ -51,10 +51,36 @@ export const qmsTicketAhead: DbFunction = {
 };
 
 /**
- * A service's load at an instant: its waiting tickets and the oldest of them, its counters (open;
- * open or paused, an official at the desk; all active), and the mean call-to-finish seconds of
- * its last 20 tickets served in the two weeks before (null without any). Inlined into the query
- * that calls it (one SELECT, STABLE), so serviceLoads plans it with the services it reads.
+ * What a service can serve at an instant: its counters (open; open or paused, an official at the
+ * desk; all active), and the mean call-to-finish seconds of its last 20 tickets served in the two
+ * weeks before (null without any). An issue's estimate needs these and not the waiting tickets,
+ * which it counts itself (qms_ticket_ahead).
+ */
+export const qmsServiceCapacity: DbFunction = {
+  name: 'qms_service_capacity',
+  signature: 'qms_service_capacity(p_service uuid, p_now timestamptz)',
+  returns: 'TABLE (open_counters integer, serving_counters integer, counters integer, recent_service_seconds double precision)',
+  language: 'sql STABLE',
+  body: `
+  SELECT k.open_counters, k.serving_counters, k.counters,
+    (SELECT avg(extract(epoch FROM r.finished_at - r.called_at))::float8 FROM (
+      SELECT t.finished_at, t.called_at FROM ticket t
+      WHERE t.service_id = p_service AND t.status = 'done' AND t.finished_at > p_now - interval '14 days' AND t.finished_at <= p_now
+      ORDER BY t.finished_at DESC LIMIT 20) r)
+  FROM (
+    SELECT count(*) FILTER (WHERE c.status = 'open')::int AS open_counters,
+      count(*) FILTER (WHERE c.status IN ('open', 'paused'))::int AS serving_counters,
+      count(*)::int AS counters
+    FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
+    WHERE cs.service_id = p_service AND c.active
+  ) k
+`,
+};
+
+/**
+ * A service's load at an instant: its waiting tickets and the oldest of them, and what it can
+ * serve (qms_service_capacity). Inlined into the query that calls it (one SELECT, STABLE), so
+ * serviceLoads plans it with the services it reads.
  */
 export const qmsServiceLoad: DbFunction = {
   name: 'qms_service_load',
@@ -62,25 +88,15 @@ export const qmsServiceLoad: DbFunction = {
   returns: 'TABLE (waiting integer, oldest_queued_at timestamptz, open_counters integer, serving_counters integer, counters integer, recent_service_seconds double precision)',
   language: 'sql STABLE',
   body: `
-  SELECT
-    (SELECT count(*)::int FROM ticket t WHERE t.service_id = p_service AND t.status = 'waiting'),
-    (SELECT min(t.queued_at) FROM ticket t WHERE t.service_id = p_service AND t.status = 'waiting'),
-    (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-      WHERE cs.service_id = p_service AND c.active AND c.status = 'open'),
-    (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-      WHERE cs.service_id = p_service AND c.active AND c.status IN ('open', 'paused')),
-    (SELECT count(*)::int FROM counter_service cs JOIN counter c ON c.id = cs.counter_id
-      WHERE cs.service_id = p_service AND c.active),
-    (SELECT avg(extract(epoch FROM r.finished_at - r.called_at))::float8 FROM (
-      SELECT t.finished_at, t.called_at FROM ticket t
-      WHERE t.service_id = p_service AND t.status = 'done' AND t.finished_at > p_now - interval '14 days' AND t.finished_at <= p_now
-      ORDER BY t.finished_at DESC LIMIT 20) r)
+  SELECT w.waiting, w.oldest_queued_at, c.open_counters, c.serving_counters, c.counters, c.recent_service_seconds
+  FROM (SELECT count(*)::int AS waiting, min(t.queued_at) AS oldest_queued_at FROM ticket t WHERE t.service_id = p_service AND t.status = 'waiting') w,
+    qms_service_capacity(p_service, p_now) c
 `,
 };
 
 /**
  * Issues a walk-in ticket: takes the service's next number for the day (locking its row), reads
- * the people ahead and the service's load, estimates the wait, checks it against the closing
+ * the people ahead and what the service can serve, estimates the wait, checks it against the closing
  * time, and inserts the ticket, its `issued` event and its procedure (when one is given). Run in
  * autocommit, never inside a caller's transaction.
  *
@@ -111,7 +127,7 @@ DECLARE
   v_previous timestamptz;
   v_at timestamptz := date_trunc('milliseconds', p_at);
   v_ahead integer;
-  v_load record;
+  v_capacity record;
   v_estimate double precision;
   v_ticket ticket;
 BEGIN
@@ -128,9 +144,9 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'REPLAY_AHEAD';
   END IF;
   v_ahead := qms_ticket_ahead(p_service, p_id, p_priority_rank, v_at, v_at, v_number);
-  SELECT * INTO v_load FROM qms_service_load(p_service, v_at);
-  v_estimate := floor(v_ahead * coalesce(v_load.recent_service_seconds, p_default_seconds)
-    / greatest(1, coalesce(nullif(v_load.open_counters, 0), v_load.counters)) + 0.5);
+  SELECT * INTO v_capacity FROM qms_service_capacity(p_service, v_at);
+  v_estimate := floor(v_ahead * coalesce(v_capacity.recent_service_seconds, p_default_seconds)
+    / greatest(1, coalesce(nullif(v_capacity.open_counters, 0), v_capacity.counters)) + 0.5);
   IF p_closes_at IS NOT NULL AND v_at + make_interval(secs => v_estimate) > p_closes_at THEN
     RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'SERVICE_CLOSING', DETAIL = json_build_object('estimatedWaitSeconds', v_estimate)::text;
   END IF;
@@ -147,7 +163,7 @@ BEGIN
     INSERT INTO ticket_procedure (ticket_id, site_id, procedure_code, procedure_name, service_id, source, added_at, added_by)
       VALUES (p_id, p_site, p_procedure_code, p_procedure_name, p_service, p_procedure_source, v_at, p_staff);
   END IF;
-  RETURN QUERY SELECT v_ticket, v_load.serving_counters;
+  RETURN QUERY SELECT v_ticket, v_capacity.serving_counters;
 END
 `,
 };

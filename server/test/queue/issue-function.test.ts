@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { createPool, type Database } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
 import { serviceLoads } from '../../src/queue/queue.repository.ts';
@@ -88,5 +90,42 @@ describe('qms_issue', () => {
     expect([first, second, third].map((x) => x.issuedAt)).toEqual([
       expect.stringMatching(/^2026-11-24T09:30:00\.00\d\+07:00$/), first.issuedAt, expect.stringMatching(/^2026-11-24T09:10:00\.00\d\+07:00$/),
     ]);
+  });
+
+  it("reads the service's waiting tickets twice (the booked check and the people ahead), not four times", async () => {
+    const clock = new TestClock(TUESDAY_9AM);
+    const site = await createSite(t.db);
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    await openCounter(queue, site, 1);
+    const waiting = 40;
+    for (let i = 0; i < waiting; i++) await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
+
+    // the engine's own issue, on a pool whose connections log every plan, nested ones too (auto_explain)
+    interface PlanNode { 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] }
+    const plans: { 'Query Text': string; Plan: PlanNode }[] = [];
+    const pool = createPool(t.url, { max: 1 });
+    pool.on('connect', (client) => {
+      client.on('notice', (n) => {
+        const text = String(n.message);
+        if (text.includes('plan:')) plans.push(JSON.parse(text.slice(text.indexOf('{'))) as { 'Query Text': string; Plan: PlanNode });
+      });
+      void client.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
+        SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice`);
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
+    try {
+      const logged = new QueueService({ db, clock: clock.now });
+      plans.length = 0;
+      await logged.issue({ siteId: site.siteId, serviceId: site.service.HT! });
+      /** the waiting tickets of the service read by the issue's statements, over all their scans */
+      const read = (node: PlanNode): number => (node['Relation Name'] === 'ticket' && node['Index Name'] === 'ticket_waiting_idx'
+        ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1) : 0)
+        + (node.Plans ?? []).reduce((sum, child) => sum + read(child), 0);
+      const nested = plans.filter((p) => !p['Query Text'].includes('qms_issue('));
+      expect(nested.length).toBeGreaterThan(3);
+      expect(nested.reduce((sum, p) => sum + read(p.Plan), 0)).toBeLessThanOrEqual(2 * waiting + 2);
+    } finally {
+      await db.destroy();
+    }
   });
 });
