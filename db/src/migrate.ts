@@ -22,6 +22,7 @@ import * as reportFacts from './migrations/2026-12-06T06-00-00_report-facts.ts';
 import * as moveFunction from './migrations/2026-12-06T19-00-00_move-function.ts';
 import * as outboxSiteUnchecked from './migrations/2026-12-06T22-00-00_outbox-site-unchecked.ts';
 import * as issueCapacity from './migrations/2026-12-06T22-30-00_issue-capacity.ts';
+import * as recentCallsIndex from './migrations/2026-12-06T22-40-00_recent-calls-index.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06T19-00-00_move-function': moveFunction,
   '2026-12-06T22-00-00_outbox-site-unchecked': outboxSiteUnchecked,
   '2026-12-06T22-30-00_issue-capacity': issueCapacity,
+  '2026-12-06T22-40-00_recent-calls-index': recentCallsIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -562,7 +562,12 @@ export class QueueService {
         .select(['ticketEvent.ticketId', 'ticketEvent.at', 'counter.id as cId', 'counter.number as cNumber', 'counter.name as cName'])
         .where('ticketEvent.siteId', '=', siteId)
         .where('ticketEvent.type', 'in', ['called', 'recalled'])
+        // newest first on the calls' index (ticket_event_site_calls_idx); today's calls are at
+        // most a local day old (25 h with a clock change), so on a quiet morning the scan stops
+        // at the day before rather than at the site's first call
+        .where('ticketEvent.at', '>=', new Date(now.getTime() - 26 * 3_600_000))
         .where('ticket.localDate', '=', localDate(now, site.timezone))
+        .orderBy('ticketEvent.at', 'desc')
         .orderBy('ticketEvent.id', 'desc')
         .limit(RECENT_CALLS)
         .execute(),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
+import { explainedDb, rowsRead, type PlanNode } from '../support/plans.ts';
 import { createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // call-next's pick (qms_call_next) must read the waiting tickets of its own counter's services,
@@ -13,16 +14,6 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(() => t?.drop());
-
-interface PlanNode { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; 'Rows Removed by Index Recheck'?: number; Plans?: PlanNode[] }
-
-/** Rows of `relation` that the plan's scans read (returned or filtered out), over all loops. */
-function rowsRead(node: PlanNode, relation: string): number {
-  const own = node['Relation Name'] === relation
-    ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1)
-    : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, relation), 0);
-}
 
 describe('call-next', () => {
   it("reads the waiting tickets of its counter's site, not those of every site", async () => {
@@ -59,6 +50,42 @@ describe('call-next', () => {
       for (const pick of picks) expect(rowsRead(pick.Plan, 'ticket')).toBeLessThanOrEqual(3);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('a screen\'s snapshot', () => {
+  it("reads the site's last calls from the newest back, not the site's whole history", async () => {
+    const clock = new TestClock('2026-11-17T02:00:00.000Z'); // a Tuesday, 09:00 in Hà Nội
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    const site = await createSite(t.db);
+    await openCounter(queue, site, 1);
+    const serve = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
+        clock.advance(60);
+        const called = await queue.callNext({ counterId: site.counter[1]!, staffId: site.staff[0]! });
+        clock.advance(60);
+        await queue.finish({ ticketId: called!.value!.id, staffId: site.staff[0]! });
+      }
+    };
+    // a week of history, 20 calls a day, then two calls this morning
+    for (let day = 0; day < 7; day++) {
+      await serve(20);
+      clock.set(new Date(Date.parse('2026-11-17T02:00:00.000Z') + (day + 1) * 86_400_000));
+    }
+    await serve(2);
+
+    const { db, plans } = explainedDb(t.url);
+    try {
+      const snapshot = await new QueueService({ db, clock: clock.now }).snapshot(site.siteId);
+      expect(snapshot.recentCalls).toHaveLength(2);
+      const recent = plans.filter((p) => p['Query Text'].includes('"ticket_event"'));
+      expect(recent).toHaveLength(1);
+      // this morning's 2 calls and at most the 20 of the day before; the site has 142 calls, 426 events
+      expect(rowsRead(recent[0]!.Plan as PlanNode, 'ticket_event')).toBeLessThanOrEqual(22);
+    } finally {
+      await db.destroy();
     }
   });
 });

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
-import { createPool, type Database } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
 import { serviceLoads } from '../../src/queue/queue.repository.ts';
 import { estimateWait } from '../../src/queue/wait.estimate.ts';
+import { explainedDb, rowsRead } from '../support/plans.ts';
 import { at, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // A walk-in is issued by the database function qms_issue (db/src/functions/qms_issue.ts) in one
@@ -100,30 +99,16 @@ describe('qms_issue', () => {
     const waiting = 40;
     for (let i = 0; i < waiting; i++) await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
 
-    // the engine's own issue, on a pool whose connections log every plan, nested ones too (auto_explain)
-    interface PlanNode { 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] }
-    const plans: { 'Query Text': string; Plan: PlanNode }[] = [];
-    const pool = createPool(t.url, { max: 1 });
-    pool.on('connect', (client) => {
-      client.on('notice', (n) => {
-        const text = String(n.message);
-        if (text.includes('plan:')) plans.push(JSON.parse(text.slice(text.indexOf('{'))) as { 'Query Text': string; Plan: PlanNode });
-      });
-      void client.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
-        SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice`);
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
+    // the engine's own issue, every plan logged, nested ones too
+    const { db, plans } = explainedDb(t.url);
     try {
       const logged = new QueueService({ db, clock: clock.now });
       plans.length = 0;
       await logged.issue({ siteId: site.siteId, serviceId: site.service.HT! });
-      /** the waiting tickets of the service read by the issue's statements, over all their scans */
-      const read = (node: PlanNode): number => (node['Relation Name'] === 'ticket' && node['Index Name'] === 'ticket_waiting_idx'
-        ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1) : 0)
-        + (node.Plans ?? []).reduce((sum, child) => sum + read(child), 0);
       const nested = plans.filter((p) => !p['Query Text'].includes('qms_issue('));
       expect(nested.length).toBeGreaterThan(3);
-      expect(nested.reduce((sum, p) => sum + read(p.Plan), 0)).toBeLessThanOrEqual(2 * waiting + 2);
+      // the waiting tickets of the service read by the issue's statements, over all their scans
+      expect(nested.reduce((sum, p) => sum + rowsRead(p.Plan, 'ticket', 'ticket_waiting_idx'), 0)).toBeLessThanOrEqual(2 * waiting + 2);
     } finally {
       await db.destroy();
     }
