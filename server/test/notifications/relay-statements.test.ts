@@ -17,6 +17,22 @@ afterAll(async () => {
   await f?.t.drop();
 });
 
+/** One relay of what the outbox holds, on a pool of its own that logs every statement (lower case, spaces squeezed). */
+async function relayLogged(): Promise<{ relayed: number; statements: string[] }> {
+  const statements: string[] = [];
+  const db: Db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 2 }) }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+    log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
+  });
+  try {
+    const relay = new NotificationRelay(db, () => new Date(), { describe: () => { throw new Error('no alert here'); } }, { warn: () => undefined });
+    return { relayed: await relay.relay(), statements };
+  } finally {
+    await db.destroy();
+  }
+}
+
 describe('the outbox relay', () => {
   it("reads a site's context in one statement per batch, and relays with it", async () => {
     await f.t.db.deleteFrom('openingHours').execute(); // the demo centre is closed at night and on Sundays
@@ -31,23 +47,13 @@ describe('the outbox relay', () => {
       expect(issued.statusCode).toBe(201);
     }
 
-    const statements: string[] = [];
-    const db: Db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 2 }) }),
-      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-      log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
-    });
-    try {
-      const relay = new NotificationRelay(db, () => new Date(), { describe: () => { throw new Error('no alert here'); } }, { warn: () => undefined });
-      expect(await relay.relay()).toBe(3);
-      // was five: the site, its channels, webhooks, recipients and templates
-      const reads = statements.filter((s) => /notification_template|notification_channel|notification_recipient|"webhook"|from "site"/.test(s));
-      expect(reads).toHaveLength(1);
-      const webhooks = await f.t.db.selectFrom('notification').select(['channel', 'purpose', 'address']).where('channel', '=', 'webhook').execute();
-      expect(webhooks).toEqual(Array.from({ length: 3 }, () => ({ channel: 'webhook', purpose: 'ticket:issued', address: 'http://127.0.0.1:9/hook' })));
-    } finally {
-      await db.destroy();
-    }
+    const { relayed, statements } = await relayLogged();
+    expect(relayed).toBe(3);
+    // was five: the site, its channels, webhooks, recipients and templates
+    const reads = statements.filter((s) => /notification_template|notification_channel|notification_recipient|"webhook"|from "site"/.test(s));
+    expect(reads).toHaveLength(1);
+    const webhooks = await f.t.db.selectFrom('notification').select(['channel', 'purpose', 'address']).where('channel', '=', 'webhook').execute();
+    expect(webhooks).toEqual(Array.from({ length: 3 }, () => ({ channel: 'webhook', purpose: 'ticket:issued', address: 'http://127.0.0.1:9/hook' })));
   });
 
   it("reads no citizen's contact for the calls of a site without a citizen channel, and a batch's contacts in one statement where there is one", async () => {
@@ -71,18 +77,8 @@ describe('the outbox relay', () => {
         expect(called.statusCode).toBe(200);
         expect((await api('POST', `/tickets/${called.json().ticket.id}/finish`, f.tokens.staff)).statusCode).toBe(200);
       }
-      const statements: string[] = [];
-      const db: Db = new Kysely<Database>({
-        dialect: new PostgresDialect({ pool: createPool(f.t.url, { max: 2 }) }),
-        plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-        log: (event) => void statements.push(event.query.sql.replace(/\s+/g, ' ').toLowerCase()),
-      });
-      try {
-        const relay = new NotificationRelay(db, () => new Date(), { describe: () => { throw new Error('no alert here'); } }, { warn: () => undefined });
-        expect(await relay.relay()).toBe(6); // three calls, three finishes
-      } finally {
-        await db.destroy();
-      }
+      const { relayed, statements } = await relayLogged();
+      expect(relayed).toBe(6); // three calls, three finishes
       // the contacts of calls ("people ahead" reads the waiting tickets' contacts on its own)
       return statements.filter((s) => s.includes('from "ticket_contact"') && !s.includes('ahead_sent'));
     };
