@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
-import { explainedDb, rowsRead, type PlanNode } from '../support/plans.ts';
+import { explainedDb, explainPlans, rowsRead, type LoggedPlan } from '../support/plans.ts';
 import { createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // call-next's pick (qms_call_next) must read the waiting tickets of its own counter's services,
@@ -28,15 +28,8 @@ describe('call-next', () => {
     const client = new pg.Client({ connectionString: t.url });
     await client.connect();
     try {
-      const plans: { 'Query Text': string; Plan: PlanNode }[] = [];
-      client.on('notice', (n) => {
-        const text = String(n.message);
-        const json = text.slice(text.indexOf('{'));
-        if (text.includes('plan:')) plans.push(JSON.parse(json) as { 'Query Text': string; Plan: PlanNode });
-      });
-      await client.query(`LOAD 'auto_explain'`);
-      await client.query(`SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on;
-        SET auto_explain.log_format = json; SET auto_explain.log_level = notice`);
+      const plans: LoggedPlan[] = [];
+      await explainPlans(client, plans);
       // plpgsql plans a statement for good after a few runs: call (and put back) more than that
       for (let i = 0; i < 8; i++) {
         await client.query('BEGIN');
@@ -83,7 +76,7 @@ describe('a screen\'s snapshot', () => {
       const recent = plans.filter((p) => p['Query Text'].includes('"ticket_event"'));
       expect(recent).toHaveLength(1);
       // this morning's 2 calls and at most the 20 of the day before; the site has 142 calls, 426 events
-      expect(rowsRead(recent[0]!.Plan as PlanNode, 'ticket_event')).toBeLessThanOrEqual(22);
+      expect(rowsRead(recent[0]!.Plan, 'ticket_event')).toBeLessThanOrEqual(22);
     } finally {
       await db.destroy();
     }

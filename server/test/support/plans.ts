@@ -1,4 +1,5 @@
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import type pg from 'pg';
 import { createPool, type Database, type Db } from '@qms/db';
 
 // The plans of what the engine runs, nested statements (functions, triggers) included: a Kysely
@@ -15,18 +16,24 @@ export interface PlanNode {
 }
 export interface LoggedPlan { 'Query Text': string; Plan: PlanNode }
 
+/**
+ * Has `client` log the plan of every statement it runs, nested ones too, into `plans`. The
+ * settings are sent at once: queued before any statement the client's user sends after.
+ */
+export function explainPlans(client: pg.ClientBase, plans: LoggedPlan[]): Promise<unknown> {
+  client.on('notice', (n) => {
+    const text = String(n.message);
+    if (text.includes('plan:')) plans.push(JSON.parse(text.slice(text.indexOf('{'))) as LoggedPlan);
+  });
+  return client.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
+    SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice`);
+}
+
+/** A Kysely whose one connection logs every plan (explainPlans), for the engine's own queries. */
 export function explainedDb(url: string): { db: Db; plans: LoggedPlan[] } {
   const plans: LoggedPlan[] = [];
   const pool = createPool(url, { max: 1 });
-  pool.on('connect', (client) => {
-    client.on('notice', (n) => {
-      const text = String(n.message);
-      if (text.includes('plan:')) plans.push(JSON.parse(text.slice(text.indexOf('{'))) as LoggedPlan);
-    });
-    // queued before any statement of the pool's user
-    void client.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
-      SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice`);
-  });
+  pool.on('connect', (client) => void explainPlans(client, plans));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
   return { db, plans };
 }
