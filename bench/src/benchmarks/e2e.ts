@@ -118,7 +118,8 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const pin = ctx.args.has('pin');
   const withProfile = ctx.args.has('profile') && !netns;
   const profileS = ctx.num('profile-seconds', 10, 6);
-  const withStatements = ctx.args.has('statements');
+  // --statements: the run's own PostgreSQL, with pg_stat_statements
+  const pgSettings = ctx.args.has('statements') ? STATEMENT_SETTINGS : undefined;
   const countersPerSite = Math.ceil(countersN / sitesN);
   // as many services as counters at a site (at most 10): counter c serves services c and c+1, so
   // every service has two counters and a kiosk's round of services loads every counter alike
@@ -148,11 +149,11 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const started: Child[] = [];
   let pgPid = Number.NaN;
   try {
-    if (withStatements && !netns) ownPg = await startBenchPostgres({ fast: false, settings: STATEMENT_SETTINGS });
+    if (pgSettings && !netns) ownPg = await startBenchPostgres({ fast: false, settings: pgSettings });
     if (netns) {
       links = createNamespaces(Math.max(...processes, 1), netemMs);
       ctx.log(`  netns: ${links.map((l) => `${l.name} ${l.nsAddress} ↔ ${l.hostAddress}`).join(', ')}${netemMs ? `, netem delay ${netemMs} ms each way` : ''}`);
-      ownPg = await startBenchPostgres({ fast: false, listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddress)], ...(withStatements ? { settings: STATEMENT_SETTINGS } : {}) });
+      ownPg = await startBenchPostgres({ fast: false, listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddress)], settings: pgSettings });
       await appendFile(path.join(ownPg.dataDir, 'pg_hba.conf'), '\n# qms bench: the servers in the bench\'s network namespaces\nhost all all 10.77.0.0/16 scram-sha-256\n');
       const admin = new pg.Client({ connectionString: ownPg.adminUrl });
       await admin.connect();
@@ -384,7 +385,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
 
     // ---- statements: a separate flow run of each target, counting what PostgreSQL executed ----
     const statementLines: string[] = [];
-    if (withStatements && ownPg) {
+    if (pgSettings && ownPg) {
       for (const t of targets.filter((x) => x.kind === 'reference' || x.name === '1 process')) {
         ctx.log(`  statements: ${t.name}, flow for ${profileS} s with pg_stat_statements (not in the figures)`);
         statementLines.push(...await statementsOf(t.name, t.dbUrl, async () => {
