@@ -84,6 +84,8 @@ describe('schema', () => {
     // every transaction of a site writes outbox facts; a FOR KEY SHARE on the one site row from
     // each of them at once cost a MultiXact and its WAL per fact (docs/performance.md, "Fifth round")
     const ticket = await t.db.selectFrom('ticket').select(['id', 'siteId', 'serviceId']).where('publicId', '=', 'p1').executeTakeFirstOrThrow();
+    // someone listens: a site nobody listens at writes no facts (qms_outbox_wanted)
+    await t.db.insertInto('webhook').values({ siteId: ticket.siteId, url: 'http://127.0.0.1:9/hook', secret: 'schema-test-webhook-secret', events: ['ticket:updated'] }).execute();
     await t.db.transaction().execute(async (trx) => {
       await trx.insertInto('ticketEvent').values({
         ticketId: ticket.id, siteId: ticket.siteId, type: 'cancelled', fromStatus: 'waiting', toStatus: 'cancelled',

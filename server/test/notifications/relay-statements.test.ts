@@ -60,6 +60,9 @@ describe('the outbox relay', () => {
     const api = (method: 'POST', url: string, token?: string, payload: object = {}) =>
       f.app.inject({ method, url: `/api/v1${url}`, headers: token ? bearer(token) : {}, payload });
     expect((await api('POST', `/counters/${f.counters[1]}/open`, f.tokens.staff)).statusCode).toBe(200);
+    // the calls and finishes go to the outbox for a webhook (a site nobody listens at writes none)
+    expect((await api('POST', `/sites/${f.siteId}/webhooks`, f.tokens.manager,
+      { url: 'http://127.0.0.1:9/hook', secret: 'relay-statements-secret', events: ['ticket:called', 'ticket:updated'] })).statusCode).toBe(201);
     /** three tickets, each with a phone number, called and finished; the statements of relaying what that wrote */
     const callThree = async () => {
       await f.t.db.updateTable('ticket').set({ status: 'cancelled' }).where('status', 'in', ['waiting', 'called', 'serving']).execute();
