@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import fc from 'fast-check';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
@@ -109,6 +110,47 @@ describe('qms_issue', () => {
       expect(nested.length).toBeGreaterThan(3);
       // the waiting tickets of the service read by the issue's statements, over all their scans
       expect(nested.reduce((sum, p) => sum + rowsRead(p.Plan, 'ticket', 'ticket_waiting_idx'), 0)).toBeLessThanOrEqual(2 * waiting + 2);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("reads the service's last 20 served tickets for its recent service time, not all it served today, with the plan PostgreSQL keeps", async () => {
+    const clock = new TestClock(TUESDAY_9AM);
+    const site = await createSite(t.db);
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    await openCounter(queue, site, 1);
+    // a province's busy morning: 30,000 tickets of 8 sites over the last two hours, in the order
+    // they were finished, 900 of them served in this service
+    const others = [];
+    for (let i = 0; i < 7; i++) others.push(...Object.values((await createSite(t.db)).service));
+    await sql`INSERT INTO ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, issued_at, queued_at, called_at, finished_at)
+      SELECT 'served-' || g, v.site_id, v.id, v.id, '2026-11-24', 10000 + g, 'S' || g, CASE WHEN g % 33 = 0 OR g % 3 = 0 THEN 'done' ELSE 'cancelled' END,
+        f - interval '20 minutes', f - interval '20 minutes', f - interval '5 minutes', f
+      FROM generate_series(1, 30000) g,
+        LATERAL (SELECT CASE WHEN g % 33 = 0 THEN ${site.service.HT}::uuid ELSE (${others}::uuid[])[1 + g % ${others.length}] END AS s,
+          ${clock.now()}::timestamptz - (30000 - g) * interval '240 ms' AS f) x
+        JOIN service v ON v.id = x.s`.execute(t.db);
+    await sql`ANALYZE ticket`.execute(t.db);
+
+    // a plan cached for the function's parameters (PL/pgSQL's after five runs, a prepared
+    // statement's): it knows no dates, and reading every served ticket of the service and sorting
+    // them looked cheaper to it than the index's last 20 (docs/performance.md, g)
+    const { db, plans } = explainedDb(t.url);
+    try {
+      await sql`SET plan_cache_mode = force_generic_plan`.execute(db);
+      const logged = new QueueService({ db, clock: clock.now });
+      plans.length = 0;
+      expect((await logged.issue({ siteId: site.siteId, serviceId: site.service.HT! })).value.code).toBe('A001');
+      const capacity = plans.filter((p) => p['Query Text'].includes('qms_service_capacity('));
+      expect(capacity).toHaveLength(1);
+      expect(rowsRead(capacity[0]!.Plan, 'ticket')).toBeLessThanOrEqual(20);
+
+      plans.length = 0;
+      const [load] = await serviceLoads(db, site.siteId, clock.now(), [site.service.HT!]);
+      expect(load!.recentServiceSeconds).toBe(300);
+      // the last 20 served, and the one waiting ticket (A001)
+      expect(plans.reduce((sum, p) => sum + rowsRead(p.Plan, 'ticket'), 0)).toBeLessThanOrEqual(20 + 1);
     } finally {
       await db.destroy();
     }
