@@ -120,6 +120,8 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
   const profileS = ctx.num('profile-seconds', 10, 6);
   // --statements: the run's own PostgreSQL, with pg_stat_statements
   const pgSettings = ctx.args.has('statements') ? STATEMENT_SETTINGS : undefined;
+  // --trim-vacuum=off: leave the tickets the trim cancels to autovacuum, as before 7 December
+  const vacuumTrim = ctx.args.get('trim-vacuum') !== 'off';
   const countersPerSite = Math.ceil(countersN / sitesN);
   // as many services as counters at a site (at most 10): counter c serves services c and c+1, so
   // every service has two counters and a kiosk's round of services loads every counter alike
@@ -325,17 +327,28 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
      * After issuing alone (and calling alone), each site's queue back to the flow's level, untimed:
      * the newest waiting tickets beyond it are cancelled straight in the database (the issue phase
      * outruns the call phase, and the next flow must not start on a queue that holds its kiosks back).
+     * Then the target's ticket table is vacuumed, still untimed: the thousands of tickets cancelled at
+     * once, which no centre does, otherwise leave their dead rows in the waiting tickets' index for
+     * every later turn to step over, and their vacuum to run during the next turn, often the other
+     * target's (docs/performance.md, g).
      */
     const trim = async (t: Target) => {
       const c = new pg.Client({ connectionString: t.dbUrl });
       await c.connect();
       try {
+        let cancelled = 0;
         for (const [s, site] of t.sites.entries()) {
           const excess = t.backlog[s]! - cap;
           if (excess <= 0) continue;
-          await c.query(`UPDATE ${t.table} SET status = 'cancelled', finished_at = now()
+          const r = await c.query(`UPDATE ${t.table} SET status = 'cancelled', finished_at = now()
             WHERE id IN (SELECT id FROM ${t.table} WHERE site_id = $1 AND status = 'waiting' ORDER BY queued_at DESC LIMIT $2)`, [site.siteId, excess]);
+          cancelled += r.rowCount ?? 0;
           t.backlog[s] = cap;
+        }
+        if (vacuumTrim && cancelled) {
+          const began = now();
+          await c.query(`VACUUM (ANALYZE) ${t.table}`);
+          ctx.log(`    ${t.name}: ${cancelled} waiting tickets cancelled, ${t.table} vacuumed in ${round(now() - began, 0)} ms (untimed)`);
         }
       } finally {
         await c.end();
@@ -439,7 +452,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
     const lat = (ms: number[]) => { const x = summarize(ms); return `p50 ${round(x.p50, 2)} / p99 ${round(x.p99, 2)} ms (${x.n})`; };
     notes.push(
       `Load average at the start: ${load}; at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (2 cores shared with other work: see "others" in the CPU lines).`,
-      `${sitesN} sites, each with ${servicesPerSite} services and ${countersPerSite} open counters (counter c serves services c and c+1); ${kiosksN} kiosks and ${countersN} counters in closed loop over node:http keep-alive clients in the bench process; ${displaysN} displays and ${screensN} counter screens on socket.io (WebSocket) per target; each site's queue held at ${cap} waiting tickets; ${rounds} rounds of ${turnS} s turns per phase after a ${warmS} s warm-up of each target.`,
+      `${sitesN} sites, each with ${servicesPerSite} services and ${countersPerSite} open counters (counter c serves services c and c+1); ${kiosksN} kiosks and ${countersN} counters in closed loop over node:http keep-alive clients in the bench process; ${displaysN} displays and ${screensN} counter screens on socket.io (WebSocket) per target; each site's queue held at ${cap} waiting tickets; ${rounds} rounds of ${turnS} s turns per phase after a ${warmS} s warm-up of each target.${phases.includes('issue') ? ` After each target's turns, the waiting tickets past that level cancelled in the database, ${vacuumTrim ? 'then its ticket table vacuumed (VACUUM (ANALYZE)), untimed' : 'left to autovacuum (--trim-vacuum=off)'}.` : ''}`,
       'Reference: bare Fastify + pg + socket.io (bench/src/floor/reference-server.ts): the same routes, JSON bodies with a Fastify schema, the same bearer tokens from an in-memory map, one statement per request (issue: the service\'s next number from its sequence row and the INSERT in one statement), one event per change to the site\'s room. Ratios: system ÷ reference (throughput: higher is better; latency: lower is better).',
       ...(netns ? [`Network namespaces: each server process in its own namespace (${links.map((l) => `${l.name} at ${l.nsAddress}`).join(', ')}), reached over veth pairs from the root namespace where PostgreSQL (listening on ${links.map((l) => l.hostAddress).join(', ')} too) and the load generator run${netemMs ? `; netem ${netemMs} ms delay on each end of each link (round trip +${netemMs * 2} ms)` : ''}${pin ? '; servers pinned with taskset: reference and 1 process on CPU 0, 2 processes on CPUs 0 and 1 (PostgreSQL and the load generator are not pinned: they still share both cores)' : ''}.`] : pin ? ['Servers pinned with taskset: reference and 1 process on CPU 0, 2 processes on CPUs 0 and 1 (PostgreSQL and the load generator not pinned).'] : []),
       ...targets.flatMap((t) => phases.map((p) => {
