@@ -21,8 +21,8 @@ const typesOnly = (signature: string) => signature.replace(/\((.*)\)/s, (_all, a
 describe('database functions', () => {
   it('are the bodies of db/src/functions, and only those', async () => {
     // the schema's own functions: not those of extensions (pgcrypto)
-    const { rows } = await sql<{ oid: number; body: string }>`
-      SELECT p.oid::int AS oid, p.prosrc AS body
+    const { rows } = await sql<{ oid: number; body: string; settings: string[] | null }>`
+      SELECT p.oid::int AS oid, p.prosrc AS body, p.proconfig AS settings
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`.execute(t.db);
     const files = [];
@@ -30,6 +30,7 @@ describe('database functions', () => {
       const { rows: [found] } = await sql<{ oid: number | null }>`SELECT to_regprocedure(${typesOnly(fn.signature)})::oid::int AS oid`.execute(t.db);
       expect(found?.oid, fn.signature).toBeTruthy();
       expect(rows.find((r) => r.oid === found!.oid)?.body, fn.signature).toBe(fn.body);
+      expect(rows.find((r) => r.oid === found!.oid)?.settings ?? [], fn.signature).toEqual(Object.entries(fn.settings ?? {}).map(([name, value]) => `${name}=${value}`));
       files.push(found!.oid);
     }
     expect(rows.map((r) => r.oid).sort()).toEqual(files.sort());

@@ -14,8 +14,11 @@ export interface DbFunction {
   /** e.g. 'plpgsql VOLATILE' */
   language: string;
   body: string;
+  /** settings in force while it runs (CREATE FUNCTION ... SET), e.g. { enable_bitmapscan: 'off' } */
+  settings?: Record<string, string>;
 }
 
 export async function createOrReplace(db: Kysely<any>, fn: DbFunction): Promise<void> {
-  await sql.raw(`CREATE OR REPLACE FUNCTION ${fn.signature} RETURNS ${fn.returns} LANGUAGE ${fn.language} AS $fn$${fn.body}$fn$`).execute(db);
+  const settings = Object.entries(fn.settings ?? {}).map(([name, value]) => ` SET ${name} = ${value}`).join('');
+  await sql.raw(`CREATE OR REPLACE FUNCTION ${fn.signature} RETURNS ${fn.returns} LANGUAGE ${fn.language}${settings} AS $fn$${fn.body}$fn$`).execute(db);
 }

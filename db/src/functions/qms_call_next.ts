@@ -30,6 +30,7 @@ export const qmsCallNext: DbFunction = {
   signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz)',
   returns: 'SETOF ticket',
   language: 'plpgsql VOLATILE',
+  settings: { enable_bitmapscan: 'off' },
   body: `
 DECLARE
   c record;
@@ -87,14 +88,19 @@ BEGIN
   -- the counter's services, in its order: the pick reads their waiting tickets by the index on
   -- (service_id, ...) WHERE status = 'waiting'. A join with counter_service let the planner scan
   -- every live ticket of every site instead, when its statistics said there were few (they are
-  -- a day old in the morning: autoanalyze waits for a tenth of the table to change).
+  -- a day old in the morning: autoanalyze waits for a tenth of the table to change). The services
+  -- are the counter's site's (the configuration checks it), so the pick names no site; the day is
+  -- a filter on what that index gives (local_date + 0: no index can take it); and the function
+  -- runs without bitmap scans. Otherwise the plan cached for its parameters read the live
+  -- tickets' index (ticket_live_day_idx: every site's, dead entries included, as a bitmap scan
+  -- never marks them) on every call, alone or intersected with the waiting tickets'.
   SELECT array_agg(cs.service_id ORDER BY cs.position), array_agg(cs.position ORDER BY cs.position) INTO v_services, v_positions
     FROM counter_service cs WHERE cs.counter_id = p_counter;
 
   -- two counters never get the same ticket, and neither waits for the other
   SELECT t.id INTO v_picked
     FROM ticket t
-    WHERE t.service_id = ANY (v_services) AND t.status = 'waiting' AND t.site_id = c.site_id AND t.local_date >= v_today
+    WHERE t.service_id = ANY (v_services) AND t.status = 'waiting' AND t.local_date + 0 >= v_today
     ORDER BY CASE WHEN v_strict THEN v_positions[array_position(v_services, t.service_id)] END,
       CASE WHEN v_priority_first THEN t.priority_rank IS NULL ELSE t.priority_rank IS NOT NULL END,
       CASE WHEN v_walk_in_first THEN t.booking_kind IS NOT DISTINCT FROM 'slot' END,

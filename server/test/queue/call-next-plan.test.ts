@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
-import { explainedDb, explainPlans, rowsRead, type LoggedPlan } from '../support/plans.ts';
+import { explainedDb, explainPlans, indexesRead, rowsRead, type LoggedPlan } from '../support/plans.ts';
 import { createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // call-next's pick (qms_call_next) must read the waiting tickets of its own counter's services,
@@ -43,6 +44,41 @@ describe('call-next', () => {
       for (const pick of picks) expect(rowsRead(pick.Plan, 'ticket')).toBeLessThanOrEqual(3);
     } finally {
       await client.end();
+    }
+  });
+
+  it("reads only the waiting tickets' index, with the plan PostgreSQL keeps for the parameters", async () => {
+    const clock = new TestClock('2026-11-24T02:00:00.000Z'); // Tuesday 09:00 in Hà Nội
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    const sites = [];
+    for (let i = 0; i < 5; i++) sites.push(await createSite(t.db));
+    const site = sites[0]!;
+    await openCounter(queue, site, 2);
+    // a province's morning: 30,000 tickets served or cancelled at 5 sites, then 30 waiting at each
+    const services = sites.flatMap((s) => Object.values(s.service));
+    await sql`INSERT INTO ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, issued_at, queued_at, called_at, finished_at)
+      SELECT 'served-' || g, v.site_id, v.id, v.id, '2026-11-24', 10000 + g, 'S' || g, CASE WHEN g % 3 = 0 THEN 'done' ELSE 'cancelled' END,
+        f - interval '20 minutes', f - interval '20 minutes', f - interval '5 minutes', f
+      FROM generate_series(1, 30000) g,
+        LATERAL (SELECT (${services}::uuid[])[1 + g % ${services.length}] AS s, ${clock.now()}::timestamptz - (30000 - g) * interval '240 ms' AS f) x
+        JOIN service v ON v.id = x.s`.execute(t.db);
+    for (const s of sites) for (let i = 0; i < 30; i++) await queue.issue({ siteId: s.siteId, serviceId: Object.values(s.service)[i % 3]! });
+    await sql`ANALYZE ticket`.execute(t.db);
+
+    const { db, plans } = explainedDb(t.url);
+    try {
+      // PL/pgSQL's cached plan after five calls: one for the parameters, which knows no site or day
+      await sql`SET plan_cache_mode = force_generic_plan`.execute(db);
+      const called = await new QueueService({ db, clock: clock.now }).callNext({ counterId: site.counter[2]!, staffId: site.staff[1]! });
+      expect(called.value?.code).toBe('A001');
+      const pick = plans.filter((p) => p['Query Text'].includes('SKIP LOCKED'));
+      expect(pick).toHaveLength(1);
+      // counter 2 serves HT and CT: 20 of the site's 30 waiting tickets. With the site in the pick,
+      // the plan also read the site's live tickets of the day (ticket_live_day_idx) and intersected
+      expect(indexesRead(pick[0]!.Plan)).toEqual(['ticket_waiting_idx']);
+      expect(rowsRead(pick[0]!.Plan, 'ticket')).toBeLessThanOrEqual(20);
+    } finally {
+      await db.destroy();
     }
   });
 });

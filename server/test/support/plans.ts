@@ -45,3 +45,9 @@ export function rowsRead(node: PlanNode, relation: string, index?: string): numb
     : 0;
   return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, relation, index), 0);
 }
+
+/** The indexes a plan reads, each once. */
+export function indexesRead(node: PlanNode): string[] {
+  const own = node['Index Name'] ? [node['Index Name']] : [];
+  return [...new Set([...own, ...(node.Plans ?? []).flatMap(indexesRead)])];
+}
