@@ -23,6 +23,9 @@ import * as moveFunction from './migrations/2026-12-06T19-00-00_move-function.ts
 import * as outboxSiteUnchecked from './migrations/2026-12-06T22-00-00_outbox-site-unchecked.ts';
 import * as issueCapacity from './migrations/2026-12-06T22-30-00_issue-capacity.ts';
 import * as recentCallsIndex from './migrations/2026-12-06T22-40-00_recent-calls-index.ts';
+import * as outboxWanted from './migrations/2026-12-06T23-50-00_outbox-wanted.ts';
+import * as capacityLastServed from './migrations/2026-12-07T00-10-00_capacity-last-served.ts';
+import * as callNextPickByServices from './migrations/2026-12-07T00-20-00_call-next-pick-by-services.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -50,6 +53,9 @@ const migrations: Record<string, Migration> = {
   '2026-12-06T22-00-00_outbox-site-unchecked': outboxSiteUnchecked,
   '2026-12-06T22-30-00_issue-capacity': issueCapacity,
   '2026-12-06T22-40-00_recent-calls-index': recentCallsIndex,
+  '2026-12-06T23-50-00_outbox-wanted': outboxWanted,
+  '2026-12-07T00-10-00_capacity-last-served': capacityLastServed,
+  '2026-12-07T00-20-00_call-next-pick-by-services': callNextPickByServices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
