@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
 import { QueueService } from '../../src/queue/queue.service.ts';
 import { explainedDb, explainPlans, indexesRead, rowsRead, type LoggedPlan } from '../support/plans.ts';
-import { createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
+import { busyMorning, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // call-next's pick (qms_call_next) must read the waiting tickets of its own counter's services,
 // not every live ticket of the province: a province's server calls hundreds of times a minute.
@@ -55,13 +55,7 @@ describe('call-next', () => {
     const site = sites[0]!;
     await openCounter(queue, site, 2);
     // a province's morning: 30,000 tickets served or cancelled at 5 sites, then 30 waiting at each
-    const services = sites.flatMap((s) => Object.values(s.service));
-    await sql`INSERT INTO ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, issued_at, queued_at, called_at, finished_at)
-      SELECT 'served-' || g, v.site_id, v.id, v.id, '2026-11-24', 10000 + g, 'S' || g, CASE WHEN g % 3 = 0 THEN 'done' ELSE 'cancelled' END,
-        f - interval '20 minutes', f - interval '20 minutes', f - interval '5 minutes', f
-      FROM generate_series(1, 30000) g,
-        LATERAL (SELECT (${services}::uuid[])[1 + g % ${services.length}] AS s, ${clock.now()}::timestamptz - (30000 - g) * interval '240 ms' AS f) x
-        JOIN service v ON v.id = x.s`.execute(t.db);
+    await busyMorning(t.db, sites.flatMap((s) => Object.values(s.service)), clock.now());
     for (const s of sites) for (let i = 0; i < 30; i++) await queue.issue({ siteId: s.siteId, serviceId: Object.values(s.service)[i % 3]! });
     await sql`ANALYZE ticket`.execute(t.db);
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { seedCentre, type CentreFile, type Db } from '@qms/db';
 import { QueueService } from '../../src/queue/queue.service.ts';
 
@@ -89,3 +90,18 @@ export async function openCounter(queue: QueueService, site: SiteFixture, n: num
 }
 
 export const at = (site: SiteFixture, n: number) => ({ counterId: site.counter[n]!, staffId: site.staff[n - 1]! });
+
+/**
+ * A busy morning behind `now`, straight into the table: `count` tickets of these services in
+ * turn, finished one every 240 ms up to `now` in the order they were written, a third served and
+ * the rest cancelled, numbered from 10,001 (a day's issues stay below). For plans: the planner
+ * chooses by the table's size and statistics, which a few tickets issued by a test do not give.
+ */
+export async function busyMorning(db: Db, services: string[], now: Date, count = 30_000): Promise<void> {
+  await sql`INSERT INTO ticket (public_id, site_id, issued_service_id, service_id, local_date, number, code, status, issued_at, queued_at, called_at, finished_at)
+    SELECT ${randomBytes(6).toString('hex')} || '-' || g, v.site_id, v.id, v.id, (${now}::timestamptz AT TIME ZONE s.timezone)::date, 10000 + g, 'S' || g,
+      CASE WHEN g % 3 = 0 THEN 'done' ELSE 'cancelled' END, f - interval '20 minutes', f - interval '20 minutes', f - interval '5 minutes', f
+    FROM generate_series(1, ${count}::int) g,
+      LATERAL (SELECT (${services}::uuid[])[1 + g % ${services.length}] AS id, ${now}::timestamptz - (${count}::int - g) * interval '240 ms' AS f) x
+      JOIN service v ON v.id = x.id JOIN site s ON s.id = v.site_id`.execute(db);
+}
