@@ -27,6 +27,7 @@ import * as outboxWanted from './migrations/2026-12-06T23-50-00_outbox-wanted.ts
 import * as capacityLastServed from './migrations/2026-12-07T00-10-00_capacity-last-served.ts';
 import * as callNextPickByServices from './migrations/2026-12-07T00-20-00_call-next-pick-by-services.ts';
 import * as waitingBookedIndex from './migrations/2026-12-07T00-30-00_waiting-booked-index.ts';
+import * as liveCodeWithDay from './migrations/2026-12-07T00-40-00_live-code-with-day.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T00-10-00_capacity-last-served': capacityLastServed,
   '2026-12-07T00-20-00_call-next-pick-by-services': callNextPickByServices,
   '2026-12-07T00-30-00_waiting-booked-index': waitingBookedIndex,
+  '2026-12-07T00-40-00_live-code-with-day': liveCodeWithDay,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -100,6 +100,18 @@ describe('schema', () => {
     });
   });
 
+  it("gives the ticket these indexes and no more: each is written on every change of a ticket's status", async () => {
+    // each has its reader (the comment of the migration that made it); a ticket's issue, call and
+    // finish wrote 20 entries in them before the live tickets' two indexes became one
+    const { rows } = await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ticket' ORDER BY 1`.execute(t.db);
+    expect(rows.map((r) => r.name)).toEqual([
+      'ticket_counter_active_idx', 'ticket_counter_done_idx', 'ticket_done_idx', 'ticket_issue_key_idx', 'ticket_live_code_idx',
+      'ticket_number_per_day', 'ticket_pkey', 'ticket_public_id_key', 'ticket_report_idx', 'ticket_waiting_booked_idx', 'ticket_waiting_idx',
+    ]);
+    const { rows: [live] } = await sql<{ def: string }>`SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'ticket_live_code_idx'`.execute(t.db);
+    expect(live!.def).toMatch(/UNIQUE INDEX .* \(site_id, code\) INCLUDE \(local_date\) WHERE/);
+  });
+
   it('keeps timestamps to the millisecond', async () => {
     const { rows } = await sql<{ t: Date }>`select '2026-11-22T08:15:03.120456+07:00'::timestamptz(3) as t`.execute(t.db);
     expect(rows[0]!.t.toISOString()).toBe('2026-11-22T01:15:03.120Z');

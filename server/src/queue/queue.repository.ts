@@ -376,7 +376,7 @@ export async function aheadAndLoad(db: Q, ticket: Queued, siteId: string, now: D
   return { ahead: booked ? await replayedAhead(db, ticket) : ahead, load };
 }
 
-/** The days of the sites (all, or one) that still have live tickets: few rows (ticket_live_day_idx). */
+/** The days of the sites (all, or one) that still have live tickets: few rows (ticket_live_code_idx, which carries the day). */
 export async function liveDays(db: Q, siteId?: string): Promise<{ siteId: string; localDate: string; timezone: string }[]> {
   const { rows } = await sql<{ siteId: string; localDate: string; timezone: string }>`
     SELECT d.site_id AS "siteId", d.local_date AS "localDate", s.timezone
@@ -405,7 +405,7 @@ export async function calendars(db: Q, timezones: Map<string, string>): Promise<
  * an `expired` event for each, actor the system, in one statement. Rows are locked and their
  * status checked again, so a ticket called or finished meanwhile is ended once or not at all.
  * The statuses are RULES.expire.from (ticket.lifecycle.ts), written out so that the partial
- * index ticket_live_day_idx, whose predicate they are, is used.
+ * index ticket_live_code_idx (the site's live codes, with their day), whose predicate they are, is used.
  */
 export async function expireDay(db: Q, siteId: string, localDate: string, at: Date): Promise<(TicketRow & { fromStatus: TicketStatus })[]> {
   const { rows } = await sql<TicketRow & { fromStatus: TicketStatus }>`
