@@ -327,10 +327,10 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
      * After issuing alone (and calling alone), each site's queue back to the flow's level, untimed:
      * the newest waiting tickets beyond it are cancelled straight in the database (the issue phase
      * outruns the call phase, and the next flow must not start on a queue that holds its kiosks back).
-     * Then the target's ticket table is vacuumed, still untimed: the thousands of tickets cancelled at
-     * once, which no centre does, otherwise leave their dead rows in the waiting tickets' index for
-     * every later turn to step over, and their vacuum to run during the next turn, often the other
-     * target's (docs/performance.md, g).
+     * Then the target's ticket table is vacuumed and analysed, still untimed: the thousands of tickets
+     * cancelled at once, which no centre does, otherwise left their autovacuum to run during the next
+     * turn, often the other target's. (The third-round fall of the fifth round was not these dead rows
+     * but plans that changed at the table's first analyse: docs/performance.md, g.)
      */
     const trim = async (t: Target) => {
       const c = new pg.Client({ connectionString: t.dbUrl });
