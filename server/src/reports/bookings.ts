@@ -31,6 +31,8 @@ const KIND_OF = { walk_in: sql`t.booking_kind IS NULL`, booked: sql`t.booking_ki
 const CONFIRMED = sql`(b.status IN ('confirmed', 'checked_in', 'missed', 'lapsed') OR (b.status = 'cancelled' AND b.confirmed_at IS NOT NULL))`;
 /** The first call of ticket `t` (a transfer's later calls are not its wait). */
 const FIRST_CALL = sql`(SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id AND e.type = 'called')`;
+// Waits and delays are numeric seconds (extract's), so their averages are exact and the same
+// whatever order the rows are read in (a float8 sum's last digits follow the order).
 
 const num = (v: unknown) => Number(v ?? 0);
 const nullable = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -47,8 +49,8 @@ export async function bookingReport(db: Kysely<Database>, q: BookingReportQuery)
   for (const [kind, where] of Object.entries(KIND_OF) as [BookingKindFigures['kind'], (typeof KIND_OF)[keyof typeof KIND_OF]][]) {
     const { rows: [r] } = await sql<Record<string, unknown>>`
       SELECT count(*) AS issued, count(*) FILTER (WHERE x.status = 'done') AS served, count(x.wait) AS waits,
-        avg(x.wait) AS "waitAvg", percentile_cont(0.9) WITHIN GROUP (ORDER BY x.wait) AS "waitP90"
-      FROM (SELECT t.status, extract(epoch FROM (${FIRST_CALL} - t.issued_at))::float8 AS wait
+        avg(x.wait)::float8 AS "waitAvg", percentile_cont(0.9) WITHIN GROUP (ORDER BY x.wait::float8) AS "waitP90"
+      FROM (SELECT t.status, extract(epoch FROM (${FIRST_CALL} - t.issued_at)) AS wait
             FROM ticket t WHERE t.site_id = ${siteId} AND t.issued_at >= ${from} AND t.issued_at < ${to} AND ${where}) x`.execute(db);
     kinds.push({
       kind, issued: num(r!.issued), served: num(r!.served), waits: num(r!.waits), waitAvgSeconds: nullable(r!.waitAvg), waitP90Seconds: nullable(r!.waitP90),
@@ -78,9 +80,9 @@ export async function bookingReport(db: Kysely<Database>, q: BookingReportQuery)
   const { rows: [p] } = await sql<Record<string, unknown>>`
     SELECT count(*) AS booked, count(x.late) AS called,
       count(*) FILTER (WHERE x.late <= ${within}) AS "onTime", count(*) FILTER (WHERE x.delta < 0) AS early,
-      avg(x.late) AS "lateAvg", percentile_cont(0.9) WITHIN GROUP (ORDER BY x.late) AS "lateP90"
+      avg(x.late)::float8 AS "lateAvg", percentile_cont(0.9) WITHIN GROUP (ORDER BY x.late::float8) AS "lateP90"
     FROM (SELECT d.delta, CASE WHEN d.delta IS NULL THEN NULL ELSE greatest(d.delta, 0) END AS late FROM (
-            SELECT extract(epoch FROM (${FIRST_CALL} - t.slot_at))::float8 AS delta
+            SELECT extract(epoch FROM (${FIRST_CALL} - t.slot_at)) AS delta
             FROM ticket t WHERE t.site_id = ${siteId} AND t.booking_kind = 'slot' AND t.slot_at >= ${from} AND t.slot_at < ${to}) d) x`.execute(db);
   const called = num(p!.called);
 

@@ -651,6 +651,13 @@ export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Prom
 }
 
 /**
+ * A sum of seconds (float8, from microsecond timestamps) that does not depend on the order the
+ * rows are read in: added as whole microseconds, exactly. A float8 sum's last digits follow the
+ * order, which a plan changed by an ANALYZE changes: the same report would differ between pulls.
+ */
+const exactSum = (seconds: RawBuilder<unknown>) => sql`sum(round(${seconds} * 1000000)::int8) / 1000000.0`;
+
+/**
  * The figures of one group (or of the totals), over the stint facts `fact` or their copies: counts
  * and sums (averages and shares are divided in figures(), so groups add up), and the values
  * behind the percentiles and the rating shares as bytes, sorted and counted in figures().
@@ -664,12 +671,12 @@ const AGGREGATES = sql`
         count(*) FILTER (WHERE transfer_out) AS transferred,
         count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
-        sum(wait) AS wait_sum,
+        ${exactSum(sql`wait`)} AS wait_sum,
         string_agg(float8send(wait), ''::bytea) AS wait_values,
         count(within_target) AS targets,
         sum(within_target) AS within_target,
         count(service_seconds) AS services,
-        sum(service_seconds) AS service_sum,
+        ${exactSum(sql`service_seconds`)} AS service_sum,
         string_agg(float8send(service_seconds), ''::bytea) AS service_values,
         count(score) AS ratings,
         sum(score) AS score_sum,

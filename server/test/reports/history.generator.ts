@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db, NewTicket, NewTicketEvent, TicketStatus } from '@qms/db';
 import { localDate } from '@qms/protocol/calendar';
 import { createSite, type SiteFixture } from '../support/queue-fixture.ts';
@@ -351,4 +352,16 @@ export async function twoSiteHistory(db: Db, random: () => number, options: Hist
     { fixture: b, timezone: 'Asia/Tokyo', scale: scaleB },
   ], random, options);
   return { a, b };
+}
+
+/** A day's end over [from, to) of one site, as day-end.ts does: its open tickets expire at `to`, so the days can be built into facts. */
+export async function expireOpen(db: Db, siteId: string, from: Date, to: Date): Promise<void> {
+  await sql`
+    WITH ended AS (
+      UPDATE ticket SET status = 'expired', finished_at = ${to}
+      WHERE site_id = ${siteId} AND issued_at >= ${from} AND issued_at < ${to} AND status IN ('waiting', 'called', 'serving')
+      RETURNING id, site_id, service_id, counter_id, status
+    )
+    INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, at)
+    SELECT id, site_id, 'expired', 'waiting', 'expired', service_id, counter_id, ${to} FROM ended`.execute(db);
 }

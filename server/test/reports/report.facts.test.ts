@@ -6,7 +6,7 @@ import {
 } from '../../src/reports/report.service.ts';
 import type { SiteFixture } from '../support/queue-fixture.ts';
 import { expectFigures } from './expect-figures.ts';
-import { seededRandom, twoSiteHistory } from './history.generator.ts';
+import { expireOpen, seededRandom, twoSiteHistory } from './history.generator.ts';
 import { loadHistory, referenceReport, type RawHistory } from './report.reference.ts';
 
 // The report facts (report_stint, report_day; README "Speed") against the raw history: a random
@@ -38,16 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.drop());
 
-async function expire(siteId: string, from: Date, to: Date): Promise<void> {
-  await sql`
-    WITH ended AS (
-      UPDATE ticket SET status = 'expired', finished_at = ${to}
-      WHERE site_id = ${siteId} AND issued_at >= ${from} AND issued_at < ${to} AND status IN ('waiting', 'called', 'serving')
-      RETURNING id, site_id, service_id, counter_id, status
-    )
-    INSERT INTO ticket_event (ticket_id, site_id, type, from_status, to_status, service_id, counter_id, at)
-    SELECT id, site_id, 'expired', 'waiting', 'expired', service_id, counter_id, ${to} FROM ended`.execute(t.db);
-}
+const expire = (siteId: string, from: Date, to: Date) => expireOpen(t.db, siteId, from, to);
 
 /** The report through the facts, the reference over the raw rows, and the all-raw statement, figure by figure. */
 async function compare(q: SummaryQuery, where: string, history?: RawHistory): Promise<SummaryReport> {
