@@ -33,8 +33,16 @@ const worker = (app: App) => app.services.reports as ReportWorker;
 /** The thread itself, to stop it as a crash would. */
 const threadOf = (reports: ReportWorker) => (reports as unknown as { worker?: Worker }).worker;
 
-/** How many threads of this process run at the report thread's nice value. */
-const nicedThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf(`/proc/self/task/${tid}/stat`) === REPORT_THREAD_NICE).length;
+/** This process's threads at the report thread's nice value; a thread that ends between the listing and the read is not one. */
+const nicedThreadIds = () => readdirSync('/proc/self/task').filter((tid) => {
+  try {
+    return niceOf(`/proc/self/task/${tid}/stat`) === REPORT_THREAD_NICE;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+});
+const nicedThreads = () => nicedThreadIds().length;
 
 const reportBackends = async () => (await sql<{ state: string | null }>`
   SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qms-reports'`.execute(f.t.db)).rows;
@@ -104,7 +112,7 @@ describe('the report thread', () => {
     expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200);
     // one thread of this process is the report thread, niced and under SCHED_IDLE; the main thread is not
     expect(nicedThreads()).toBe(1);
-    const [thread] = readdirSync('/proc/self/task').filter((tid) => niceOf(`/proc/self/task/${tid}/stat`) === REPORT_THREAD_NICE);
+    const [thread] = nicedThreadIds();
     await eventually('the report thread under SCHED_IDLE', () => policyOf(`/proc/self/task/${thread}/stat`) === SCHED_IDLE);
     expect(niceOf(`/proc/self/task/${process.pid}/stat`)).toBe(0);
     expect(policyOf(`/proc/self/task/${process.pid}/stat`)).toBe(0);
