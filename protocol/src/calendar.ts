@@ -52,34 +52,28 @@ export interface WallClock {
   weekday: number;
 }
 
-export function wallClock(instant: Date | string, timezone: string): WallClock {
+/** The wall clock as Intl reads it: the costly part, done once per zone and UTC minute (offsetMillis). */
+function intlWallClock(instant: Date, timezone: string): WallClock {
   const p: Record<string, string> = {};
-  for (const { type, value } of formatter(timezone).formatToParts(typeof instant === 'string' ? new Date(instant) : instant)) p[type] = value;
+  for (const { type, value } of formatter(timezone).formatToParts(instant)) p[type] = value;
   return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second!, weekday: WEEKDAY[p.weekday!]! };
 }
 
-export function localParts(instant: Date, timezone: string): LocalParts {
-  const w = wallClock(instant, timezone);
-  return {
-    date: `${w.year}-${w.month}-${w.day}`,
-    weekday: w.weekday,
-    seconds: Number(w.hour) * 3600 + Number(w.minute) * 60 + Number(w.second) + (instant.getTime() % 1000) / 1000,
-  };
-}
-
 /**
- * Minutes east of UTC of `timezone` at `instant` (Asia/Ho_Chi_Minh: 420). Every event a server
- * sends carries its times with the offset (isoInZone), and reading a wall clock through Intl is
- * the costly part: an offset is kept per zone and UTC minute (a zone changes its offset only on a
- * whole minute), at most OFFSETS_KEPT of them.
+ * How far `timezone`'s clock is ahead of UTC at `instant`, in milliseconds (whole seconds).
+ * Reading a wall clock through Intl costs microseconds and the server reads one for every
+ * issue, call and event it sends (the local day, the opening hours, times with their offset):
+ * the offset is kept per zone and UTC minute (a zone changes its offset on a whole minute; the
+ * local mean times before 1900 aside), at most OFFSETS_KEPT of them, and the wall clock is the
+ * instant moved by it.
  */
-export function offsetMinutes(instant: Date, timezone: string): number {
+function offsetMillis(instant: Date, timezone: string): number {
   const key = `${timezone} ${Math.floor(instant.getTime() / 60_000)}`;
   let offset = offsets.get(key);
   if (offset === undefined) {
-    const p = localParts(instant, timezone);
-    const wall = new Date(`${p.date}T00:00:00Z`).getTime() + Math.floor(p.seconds) * 1000;
-    offset = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+    const w = intlWallClock(instant, timezone);
+    const wall = Date.UTC(Number(w.year), Number(w.month) - 1, Number(w.day), Number(w.hour), Number(w.minute), Number(w.second));
+    offset = wall - Math.floor(instant.getTime() / 1000) * 1000;
     if (offsets.size >= OFFSETS_KEPT) offsets.clear();
     offsets.set(key, offset);
   }
@@ -88,6 +82,33 @@ export function offsetMinutes(instant: Date, timezone: string): number {
 
 const OFFSETS_KEPT = 20_000;
 const offsets = new Map<string, number>();
+
+/** The instant moved by the zone's offset: its UTC fields are what the zone's clock shows. */
+const shifted = (instant: Date, timezone: string) => new Date(instant.getTime() + offsetMillis(instant, timezone));
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+export function wallClock(instant: Date | string, timezone: string): WallClock {
+  const wall = shifted(typeof instant === 'string' ? new Date(instant) : instant, timezone);
+  return {
+    year: String(wall.getUTCFullYear()).padStart(4, '0'), month: two(wall.getUTCMonth() + 1), day: two(wall.getUTCDate()),
+    hour: two(wall.getUTCHours()), minute: two(wall.getUTCMinutes()), second: two(wall.getUTCSeconds()), weekday: wall.getUTCDay() || 7,
+  };
+}
+
+export function localParts(instant: Date, timezone: string): LocalParts {
+  const wall = shifted(instant, timezone);
+  return {
+    date: `${String(wall.getUTCFullYear()).padStart(4, '0')}-${two(wall.getUTCMonth() + 1)}-${two(wall.getUTCDate())}`,
+    weekday: wall.getUTCDay() || 7,
+    seconds: wall.getUTCHours() * 3600 + wall.getUTCMinutes() * 60 + wall.getUTCSeconds() + (instant.getTime() % 1000) / 1000,
+  };
+}
+
+/** Minutes east of UTC of `timezone` at `instant` (Asia/Ho_Chi_Minh: 420); every event a server sends carries its times with it (isoInZone). */
+export function offsetMinutes(instant: Date, timezone: string): number {
+  return Math.round(offsetMillis(instant, timezone) / 60_000);
+}
 
 /** ISO-8601 with the zone's offset and milliseconds: 2026-11-22T08:15:03.120+07:00 */
 export function isoInZone(instant: Date, timezone: string): string {

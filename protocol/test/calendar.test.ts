@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isoInZone, offsetMinutes } from '../src/calendar.ts';
+import { isoInZone, localParts, offsetMinutes, wallClock } from '../src/calendar.ts';
 
 // offsetMinutes keeps an offset per zone and UTC minute: it must be the zone's offset at every
 // instant, on both sides of a change of offset, whichever side was asked first.
@@ -39,5 +39,41 @@ describe('offsetMinutes and isoInZone', () => {
         expect(offsetMinutes(instant, zone)).toBe(namedOffset(instant, zone));
         expect(offsetMinutes(new Date(ms + 59_999 - (ms % 60_000)), zone)).toBe(namedOffset(new Date(ms + 59_999 - (ms % 60_000)), zone));
       }), { numRuns: 2000 });
+  });
+});
+
+describe('wallClock and localParts', () => {
+  /** What Intl itself shows in the zone, field by field: the reading the kept offsets stand in for. */
+  function intlShows(instant: Date, timeZone: string) {
+    const p: Record<string, string> = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short',
+    }).formatToParts(instant).map((x) => [x.type, x.value]));
+    return { year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second, weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(p.weekday!) + 1 };
+  }
+
+  it('show what Intl shows, at random instants and zones, across their changes of offset', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2035, 0, 1) }), fc.constantFrom(...ZONES),
+      (ms, zone) => {
+        // the instant, then one in the same UTC minute (the kept offset's), then the last millisecond of it
+        for (const at of [ms, ms - (ms % 60_000) + 30_000, ms - (ms % 60_000) + 59_999]) {
+          const instant = new Date(at);
+          const want = intlShows(instant, zone);
+          const w = wallClock(instant, zone);
+          expect(w).toEqual(want);
+          const p = localParts(instant, zone);
+          expect(p.date).toBe(`${want.year}-${want.month}-${want.day}`);
+          expect(p.weekday).toBe(want.weekday);
+          expect(p.seconds).toBe(Number(want.hour) * 3600 + Number(want.minute) * 60 + Number(want.second) + (at % 1000) / 1000);
+        }
+      }), { numRuns: 2000 });
+  });
+
+  it('turn at the instant Berlin changes its clocks, and at Lord Howe\'s half hour', () => {
+    expect(wallClock(new Date('2026-03-29T00:59:59.999Z'), 'Europe/Berlin')).toMatchObject({ hour: '01', minute: '59', second: '59' });
+    expect(wallClock(new Date('2026-03-29T01:00:00.000Z'), 'Europe/Berlin')).toMatchObject({ hour: '03', minute: '00', second: '00' });
+    // Lord Howe Island goes from +10:30 to +11:00 at 02:00 local on 4 October 2026 (15:30 UTC the day before)
+    expect(localParts(new Date('2026-10-03T15:29:59.000Z'), 'Australia/Lord_Howe')).toEqual({ date: '2026-10-04', weekday: 7, seconds: 1 * 3600 + 59 * 60 + 59 });
+    expect(localParts(new Date('2026-10-03T15:30:00.000Z'), 'Australia/Lord_Howe')).toEqual({ date: '2026-10-04', weekday: 7, seconds: 2 * 3600 + 30 * 60 });
   });
 });
