@@ -16,12 +16,17 @@ function machineTicks(): { busy: number; total: number } {
 }
 
 function processTicks(pid: number): number {
+  return userSystemTicks(pid).reduce((a, b) => a + b, 0);
+}
+
+/** A process's CPU ticks in user space and in the kernel (utime, stime); NaN once it is gone. */
+function userSystemTicks(pid: number): [number, number] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
+    return [Number(fields[11]), Number(fields[12])];
   } catch {
-    return Number.NaN;
+    return [Number.NaN, Number.NaN];
   }
 }
 
@@ -104,6 +109,12 @@ export interface CpuAccount {
   machineBusy: number;
   /** % of one core per group */
   groups: Record<string, number>;
+  /**
+   * Of that, % of one core in the kernel (system time), for the servers and the bench process:
+   * a CPU profile's samples in a socket write also count the time the thread waited for its core
+   * after waking the reader (PostgreSQL's backend), which this does not.
+   */
+  kernel?: Record<string, number>;
   /** machine busy minus the groups: other processes (other benchmarks on a shared machine) */
   rest: number;
 }
@@ -112,7 +123,10 @@ export class CpuMeter {
   private wallMs = 0;
   private machineMs = 0;
   private readonly ms = new Map<string, number>();
-  private open: { at: number; machine: number; ticks: Map<string, Map<number, number>>; self: NodeJS.CpuUsage } | undefined;
+  private readonly kernelMs = new Map<string, number>();
+  private open: {
+    at: number; machine: number; ticks: Map<string, Map<number, number>>; kernel: Map<string, number[]>; self: NodeJS.CpuUsage;
+  } | undefined;
 
   constructor(private readonly groups: Record<string, CpuGroup>) {}
 
@@ -122,10 +136,15 @@ export class CpuMeter {
     return new Map(group.pids.map((pid) => [pid, processTicks(pid)]));
   }
 
+  private kernelTicks(pids: number[]): number[] {
+    return pids.map((pid) => userSystemTicks(pid)[1]);
+  }
+
   start(): void {
     this.open = {
       at: now(), machine: machineTicks().busy, self: process.cpuUsage(),
       ticks: new Map(Object.entries(this.groups).map(([name, g]) => [name, this.ticks(g)])),
+      kernel: new Map(Object.entries(this.groups).flatMap(([name, g]) => ('pids' in g ? [[name, this.kernelTicks(g.pids)]] : []))),
     };
   }
 
@@ -140,7 +159,13 @@ export class CpuMeter {
       if ('self' in g) {
         const u = process.cpuUsage(o.self);
         ms = (u.user + u.system) / 1000;
+        this.kernelMs.set(name, (this.kernelMs.get(name) ?? 0) + u.system / 1000);
       } else {
+        if ('pids' in g) {
+          const before = o.kernel.get(name)!;
+          const kernel = this.kernelTicks(g.pids).reduce((sum, t, i) => sum + (Number.isFinite(t) ? (t - before[i]!) * TICK_MS : 0), 0);
+          this.kernelMs.set(name, (this.kernelMs.get(name) ?? 0) + kernel);
+        }
         const before = o.ticks.get(name)!;
         ms = 0;
         for (const [pid, t] of this.ticks(g)) if (Number.isFinite(t)) ms += (t - (before.get(pid) ?? 0)) * TICK_MS;
@@ -153,9 +178,11 @@ export class CpuMeter {
     const pct = (ms: number) => round((ms / this.wallMs) * 100, 0);
     const groups = Object.fromEntries([...this.ms.entries()].map(([n, ms]) => [n, pct(ms)]));
     const used = [...this.ms.values()].reduce((a, b) => a + b, 0);
-    return { wallS: round(this.wallMs / 1000, 1), cores: cpus().length, machineBusy: pct(this.machineMs), groups, rest: pct(this.machineMs - used) };
+    const kernel = Object.fromEntries([...this.kernelMs.entries()].map(([n, ms]) => [n, pct(ms)]));
+    return { wallS: round(this.wallMs / 1000, 1), cores: cpus().length, machineBusy: pct(this.machineMs), groups, kernel, rest: pct(this.machineMs - used) };
   }
 }
 
 export const describeCpu = (a: CpuAccount) =>
-  `${Object.entries(a.groups).map(([n, p]) => `${n} ${p}%`).join(', ')}, others ${a.rest}%; machine busy ${a.machineBusy}% of ${a.cores * 100}% (over ${a.wallS} s)`;
+  `${Object.entries(a.groups).map(([n, p]) => `${n} ${p}%${a.kernel?.[n] !== undefined ? ` (${a.kernel[n]}% in the kernel)` : ''}`).join(', ')}, ` +
+  `others ${a.rest}%; machine busy ${a.machineBusy}% of ${a.cores * 100}% (over ${a.wallS} s)`;

@@ -93,7 +93,7 @@ export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
       rows.map(([name, us]) => `${name} ${round((us / busy) * 100, 1)}%`).join('; ') + '.',
     `Top functions by self time: ${[...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6)
       .map(([name, us]) => `${name} ${round((us / busy) * 100, 1)}%`).join('; ')}.`,
-    `Socket writes (native write/writev, each a syscall that also does the loopback TCP delivery): ${round((writeTotal / busy) * 100, 1)}% of busy time, by who wrote: ${[...writes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)
+    `Socket writes (native write/writev, each a syscall that also does the loopback TCP delivery; the sampler counts wall time, so a write that woke PostgreSQL's backend onto this core also holds the time the thread then waited for it: the kernel time in the CPU figures is the syscalls' own): ${round((writeTotal / busy) * 100, 1)}% of busy time, by who wrote: ${[...writes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)
       .map(([name, us]) => `${name} ${round((us / writeTotal) * 100, 0)}%`).join(', ')}.`,
   ];
 }
