@@ -128,6 +128,15 @@ export async function lockCounterAtSite(trx: Trx, counterId: string): Promise<{ 
   };
 }
 
+/** The official a ticket's history names, as the statements below read them (app_user and staff_photo). */
+export interface Official {
+  id: string;
+  displayName: string;
+  etag: string | null;
+}
+type OfficialColumns = { officialId: string | null; officialName: string | null; officialPhotoEtag: string | null };
+const officialOf = (r: OfficialColumns): Official | null => (r.officialId ? { id: r.officialId, displayName: r.officialName!, etag: r.officialPhotoEtag } : null);
+
 /**
  * A ticket and the counter acting on it, both locked (the counter first, as call-next locks
  * them), with the counter's site rules and the official the ticket's history names (its
@@ -135,13 +144,12 @@ export async function lockCounterAtSite(trx: Trx, counterId: string): Promise<{ 
  * not exist: the caller then finds out which, the slower way.
  */
 export async function lockTicketAtCounter(trx: Trx, counterId: string, ticketId: string): Promise<{
-  counter: CounterRow; site: SiteRules; row: TicketRow; official: { id: string; displayName: string; etag: string | null } | null;
+  counter: CounterRow; site: SiteRules; row: TicketRow; official: Official | null;
 } | undefined> {
-  const { rows } = await sql<TicketRow & {
+  const { rows } = await sql<TicketRow & OfficialColumns & {
     kId: string; kSiteId: string; kNumber: number; kName: string; kStatus: CounterRow['status']; kStaffId: string | null; kPauseReason: string | null;
     kStatusChangedAt: Date; kNormalStreak: number | null; kBookedStreak: number | null; kActive: boolean;
     siteTimezone: string; siteServiceOrder: SiteRules['serviceOrder']; sitePriorityRatio: number | null; siteTransferToFront: boolean;
-    officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
   }>`
     SELECT t.*, k.id AS k_id, k.site_id AS k_site_id, k.number AS k_number, k.name AS k_name, k.status AS k_status, k.staff_id AS k_staff_id,
       k.pause_reason AS k_pause_reason, k.status_changed_at AS k_status_changed_at, k.normal_streak AS k_normal_streak,
@@ -161,7 +169,7 @@ export async function lockTicketAtCounter(trx: Trx, counterId: string, ticketId:
       statusChangedAt: kStatusChangedAt, normalStreak: kNormalStreak, bookedStreak: kBookedStreak, active: kActive },
     site: { id: kSiteId, timezone: siteTimezone, serviceOrder: siteServiceOrder, priorityRatio: sitePriorityRatio, transferToFront: siteTransferToFront },
     row,
-    official: officialId ? { id: officialId, displayName: officialName!, etag: officialPhotoEtag } : null,
+    official: officialOf(found),
   };
 }
 
@@ -192,11 +200,9 @@ export interface MoveAtCounter {
  */
 export async function moveAtCounter(db: Q, m: MoveAtCounter): Promise<{
   row: TicketRow; counter: Pick<CounterRow, 'id' | 'siteId'>; siteTimezone: string;
-  official: { id: string; displayName: string; etag: string | null } | null;
+  official: Official | null;
 } | undefined> {
-  const { rows } = await sql<TicketRow & {
-    kId: string; kSiteId: string; siteTimezone: string; officialId: string | null; officialName: string | null; officialPhotoEtag: string | null;
-  }>`
+  const { rows } = await sql<TicketRow & OfficialColumns & { kId: string; kSiteId: string; siteTimezone: string }>`
     SELECT (f.moved).*, f.k_id, f.k_site_id, f.site_timezone, f.official_id, f.official_name, f.official_photo_etag
     FROM qms_move(${m.ticketId}::uuid, ${m.counterId}::uuid, ${m.staffId}::uuid, ${m.deviceId}::uuid, ${[...m.from]}::text[], ${m.to}, ${m.event},
       ${m.at}::timestamptz, ${m.started}, ${m.finished}) f`.execute(db);
@@ -206,7 +212,7 @@ export async function moveAtCounter(db: Q, m: MoveAtCounter): Promise<{
   return {
     row, siteTimezone,
     counter: { id: kId, siteId: kSiteId },
-    official: officialId ? { id: officialId, displayName: officialName!, etag: officialPhotoEtag } : null,
+    official: officialOf(found),
   };
 }
 
