@@ -92,8 +92,9 @@ BEGIN
   -- are the counter's site's (the configuration checks it), so the pick names no site; the day is
   -- a filter on what that index gives (local_date + 0: no index can take it); and the function
   -- runs without bitmap scans. Otherwise the plan cached for its parameters read the live
-  -- tickets' index (ticket_live_day_idx: every site's, dead entries included, as a bitmap scan
-  -- never marks them) on every call, alone or intersected with the waiting tickets'.
+  -- tickets' index by site and day (every site's, dead entries included, as a bitmap scan never
+  -- marks them; dropped since, migration 2026-12-07T00-40-00) on every call, alone or
+  -- intersected with the waiting tickets'.
   SELECT array_agg(cs.service_id ORDER BY cs.position), array_agg(cs.position ORDER BY cs.position) INTO v_services, v_positions
     FROM counter_service cs WHERE cs.counter_id = p_counter;
 
