@@ -119,32 +119,35 @@ export interface CpuAccount {
   rest: number;
 }
 
+/** A process's CPU ticks: all of them, and those in the kernel. */
+interface Ticks {
+  all: number;
+  kernel: number;
+}
+
 export class CpuMeter {
   private wallMs = 0;
   private machineMs = 0;
   private readonly ms = new Map<string, number>();
   private readonly kernelMs = new Map<string, number>();
-  private open: {
-    at: number; machine: number; ticks: Map<string, Map<number, number>>; kernel: Map<string, number[]>; self: NodeJS.CpuUsage;
-  } | undefined;
+  private open: { at: number; machine: number; ticks: Map<string, Map<number, Ticks>>; self: NodeJS.CpuUsage } | undefined;
 
   constructor(private readonly groups: Record<string, CpuGroup>) {}
 
-  private ticks(group: CpuGroup): Map<number, number> {
+  /** Each process's ticks now, one read of its stat: all of them, and those in the kernel (fixed pids only). */
+  private ticks(group: CpuGroup): Map<number, Ticks> {
     if ('self' in group) return new Map();
-    if ('family' in group) return familyTicks(group.family);
-    return new Map(group.pids.map((pid) => [pid, processTicks(pid)]));
-  }
-
-  private kernelTicks(pids: number[]): number[] {
-    return pids.map((pid) => userSystemTicks(pid)[1]);
+    if ('family' in group) return new Map([...familyTicks(group.family)].map(([pid, all]) => [pid, { all, kernel: Number.NaN }]));
+    return new Map(group.pids.map((pid) => {
+      const [user, system] = userSystemTicks(pid);
+      return [pid, { all: user + system, kernel: system }];
+    }));
   }
 
   start(): void {
     this.open = {
       at: now(), machine: machineTicks().busy, self: process.cpuUsage(),
       ticks: new Map(Object.entries(this.groups).map(([name, g]) => [name, this.ticks(g)])),
-      kernel: new Map(Object.entries(this.groups).flatMap(([name, g]) => ('pids' in g ? [[name, this.kernelTicks(g.pids)]] : []))),
     };
   }
 
@@ -155,20 +158,21 @@ export class CpuMeter {
     this.wallMs += now() - o.at;
     this.machineMs += (machineTicks().busy - o.machine) * TICK_MS;
     for (const [name, g] of Object.entries(this.groups)) {
-      let ms: number;
+      let ms = 0;
       if ('self' in g) {
         const u = process.cpuUsage(o.self);
         ms = (u.user + u.system) / 1000;
         this.kernelMs.set(name, (this.kernelMs.get(name) ?? 0) + u.system / 1000);
       } else {
-        if ('pids' in g) {
-          const before = o.kernel.get(name)!;
-          const kernel = this.kernelTicks(g.pids).reduce((sum, t, i) => sum + (Number.isFinite(t) ? (t - before[i]!) * TICK_MS : 0), 0);
-          this.kernelMs.set(name, (this.kernelMs.get(name) ?? 0) + kernel);
-        }
         const before = o.ticks.get(name)!;
-        ms = 0;
-        for (const [pid, t] of this.ticks(g)) if (Number.isFinite(t)) ms += (t - (before.get(pid) ?? 0)) * TICK_MS;
+        let kernel = 0;
+        for (const [pid, t] of this.ticks(g)) {
+          if (!Number.isFinite(t.all)) continue;
+          const was = before.get(pid);
+          ms += (t.all - (was?.all ?? 0)) * TICK_MS;
+          kernel += (t.kernel - (was?.kernel ?? 0)) * TICK_MS;
+        }
+        if ('pids' in g) this.kernelMs.set(name, (this.kernelMs.get(name) ?? 0) + kernel);
       }
       this.ms.set(name, (this.ms.get(name) ?? 0) + ms);
     }
