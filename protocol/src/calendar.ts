@@ -99,7 +99,7 @@ export function wallClock(instant: Date | string, timezone: string): WallClock {
 export function localParts(instant: Date, timezone: string): LocalParts {
   const wall = shifted(instant, timezone);
   return {
-    date: `${String(wall.getUTCFullYear()).padStart(4, '0')}-${two(wall.getUTCMonth() + 1)}-${two(wall.getUTCDate())}`,
+    date: wall.toISOString().slice(0, 10),
     weekday: wall.getUTCDay() || 7,
     seconds: wall.getUTCHours() * 3600 + wall.getUTCMinutes() * 60 + wall.getUTCSeconds() + (instant.getTime() % 1000) / 1000,
   };
