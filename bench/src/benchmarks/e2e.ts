@@ -10,6 +10,7 @@ import { seedLoad, type LoadSite } from '../lib/load-setup.ts';
 import { cleanupNamespaces, createNamespaces, leftovers, type NetnsLink } from '../lib/netns.ts';
 import { startBenchPostgres, type BenchPostgres } from '../lib/postgres.ts';
 import { startQmsServer, type Child, type QmsServer } from '../lib/processes.ts';
+import { profileBackends } from '../lib/pg-perf.ts';
 import { profileByKind, profileServer, topFunctions } from '../lib/profile.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
@@ -45,6 +46,8 @@ import { now, sleep } from '../lib/util.ts';
 // 1-process server during a separate flow run after the turns. --statements: PostgreSQL with
 // pg_stat_statements, and a separate flow run of the reference and of the 1-process server that
 // counts the statements each completed ticket cost, nested ones (functions, triggers) too.
+// --pg-profile: a separate flow run of the reference and of the 1-process server with `perf
+// record` on the PostgreSQL backends serving each one's database (lib/pg-perf.ts).
 
 type Phase = 'flow' | 'issue' | 'call';
 
@@ -409,6 +412,15 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
 
+    // ---- PostgreSQL's own profile: a separate flow run of each target, perf on its backends ----
+    const pgProfileLines: string[] = [];
+    if (ctx.args.has('pg-profile')) {
+      for (const t of targets.filter((x) => x.kind === 'reference' || x.name === '1 process')) {
+        ctx.log(`  pg-profile: ${t.name}, flow for ${profileS} s with perf on its PostgreSQL backends (not in the figures)`);
+        pgProfileLines.push(...await profileBackends(t.name, t.dbUrl, profileS, () => runPhase(t, 'flow', profileS, newStats())));
+      }
+    }
+
     // ---- figures ----
     const ref = targets.find((t) => t.kind === 'reference')!;
     const rate = (t: Target, phase: Phase, what: 'finished' | 'issued' | 'called') => t.stats[phase][what] / t.stats[phase].seconds;
@@ -464,6 +476,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       `Screens' events during the turns: ${targets.map((t) => `${t.name} ${JSON.stringify(t.events)}`).join('; ')}.`,
       ...profileLines,
       ...statementLines,
+      ...pgProfileLines,
     );
     for (const line of notes.slice(3)) ctx.log(`  ${line}`);
     return {
@@ -471,7 +484,7 @@ export async function e2eBench(ctx: BenchContext): Promise<BenchResult> {
       figures, notes,
       raw: {
         load, sitesN, kiosksN, countersN, displaysN, screensN, rounds, turnS, warmS, cap, variants, phases, netns, netemMs, pin,
-        cpu: cpuOf, profileKinds, profile: profileLines, statements: statementLines,
+        cpu: cpuOf, profileKinds, profile: profileLines, statements: statementLines, pgProfile: pgProfileLines,
         stats: Object.fromEntries(targets.map((t) => [t.name, Object.fromEntries(phases.map((p) => {
           const st = t.stats[p];
           return [p, { seconds: st.seconds, issued: st.issued, called: st.called, finished: st.finished, empty: st.empty, errors: st.errors, issue: summarize(st.issueMs), call: summarize(st.callMs), finish: summarize(st.finishMs) }];
