@@ -29,6 +29,7 @@ import * as callNextPickByServices from './migrations/2026-12-07T00-20-00_call-n
 import * as waitingBookedIndex from './migrations/2026-12-07T00-30-00_waiting-booked-index.ts';
 import * as liveCodeWithDay from './migrations/2026-12-07T00-40-00_live-code-with-day.ts';
 import * as callNextComment from './migrations/2026-12-07T03-00-00_call-next-comment.ts';
+import * as callNextOneFunction from './migrations/2026-12-07T04-00-00_call-next-one-function.ts';
 
 // Listed explicitly (not read from the folder) so the set is the same under tsx, vitest and
 // any bundler. Names are timestamps: order is the name order.
@@ -62,6 +63,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T00-30-00_waiting-booked-index': waitingBookedIndex,
   '2026-12-07T00-40-00_live-code-with-day': liveCodeWithDay,
   '2026-12-07T03-00-00_call-next-comment': callNextComment,
+  '2026-12-07T04-00-00_call-next-one-function': callNextOneFunction,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

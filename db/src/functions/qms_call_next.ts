@@ -5,7 +5,10 @@ import type { DbFunction } from './function.ts';
 // called by "call next". Its current body; the migrations that changed it are its history
 // (2026-11-24T13-00-00 made it, 15-00-00 added the overload with the official's sites,
 // 2026-12-04T19-00-00 the day's condition on the pick, 2026-12-05T21-30-00 the booked streak,
-// 2026-12-06T04-30-00 the pick by the counter's services).
+// 2026-12-06T04-30-00 the pick by the counter's services, 2026-12-07T04-00-00 one function instead
+// of two: the official's site checked on the locked counter, and the counter's number, name and
+// site's zone returned with the ticket, which the server's statement used to join; the bodies
+// before it are in history/qms_call_next.ts).
 //
 // Why PL/pgSQL and not one SQL statement: in READ COMMITTED a statement reads from a snapshot
 // taken when it starts, so a statement that first waits for the counter's lock would check "the
@@ -25,10 +28,16 @@ import type { DbFunction } from './function.ts';
 // Refusals are raised with SQLSTATE QMS01, the refusal's code as the message and its figures as
 // JSON in the detail; the engine turns them into its QueueError (same codes and statuses).
 
+/**
+ * Call-next at a counter, for an official (p_sites: the sites they are staff of; NULL for an admin
+ * or a counter device) or a counter device. No row: there is no such counter. Otherwise one row
+ * with the counter's number and name, its site and the site's zone, and the ticket called (NULL
+ * when nothing waits for the counter's services).
+ */
 export const qmsCallNext: DbFunction = {
   name: 'qms_call_next',
-  signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz)',
-  returns: 'SETOF ticket',
+  signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz, p_sites uuid[])',
+  returns: 'TABLE (counter_number integer, counter_name text, counter_site_id uuid, site_timezone text, called ticket)',
   language: 'plpgsql VOLATILE',
   settings: { enable_bitmapscan: 'off' },
   body: `
@@ -45,12 +54,18 @@ DECLARE
   v_positions integer[];
 BEGIN
   -- the counter, locked, with its site's rules (the site is not locked)
-  SELECT k.id, k.number, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, k.site_id, s.service_order, s.priority_ratio, s.timezone
+  SELECT k.id, k.number, k.name, k.active, k.status, k.staff_id, k.normal_streak, k.booked_streak, k.site_id, s.service_order, s.priority_ratio, s.timezone
     INTO c
     FROM counter k JOIN site s ON s.id = k.site_id
     WHERE k.id = p_counter
     FOR UPDATE OF k;
-  IF NOT FOUND OR NOT c.active THEN
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF p_sites IS NOT NULL AND NOT (c.site_id = ANY (p_sites)) THEN
+    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'NOT_SITE_STAFF';
+  END IF;
+  IF NOT c.active THEN
     RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'COUNTER_NOT_FOUND';
   END IF;
   IF c.status = 'closed' THEN
@@ -109,6 +124,7 @@ BEGIN
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED;
   IF v_picked IS NULL THEN
+    RETURN QUERY SELECT c.number, c.name, c.site_id, c.timezone, NULL::ticket;
     RETURN;
   END IF;
 
@@ -120,28 +136,7 @@ BEGIN
   UPDATE counter SET normal_streak = CASE WHEN v_called.priority_rank IS NULL THEN coalesce(normal_streak, 0) + 1 ELSE 0 END,
       booked_streak = CASE WHEN v_called.booking_kind IS NOT DISTINCT FROM 'slot' THEN coalesce(booked_streak, 0) + 1 ELSE 0 END
     WHERE id = p_counter;
-  RETURN NEXT v_called;
-  RETURN;
-END
-`,
-};
-
-/**
- * The overload the server calls for an official: refuses an official of another site
- * (NOT_SITE_STAFF, the route's 403; NULL sites for an admin or a counter device) and otherwise
- * runs the function above. A counter's site never changes, so it is checked without the lock.
- */
-export const qmsCallNextForStaff: DbFunction = {
-  name: 'qms_call_next',
-  signature: 'qms_call_next(p_counter uuid, p_staff uuid, p_device uuid, p_at timestamptz, p_sites uuid[])',
-  returns: 'SETOF ticket',
-  language: 'plpgsql VOLATILE',
-  body: `
-BEGIN
-  IF p_sites IS NOT NULL AND EXISTS (SELECT 1 FROM counter k WHERE k.id = p_counter AND NOT (k.site_id = ANY (p_sites))) THEN
-    RAISE EXCEPTION USING ERRCODE = 'QMS01', MESSAGE = 'NOT_SITE_STAFF';
-  END IF;
-  RETURN QUERY SELECT * FROM qms_call_next(p_counter, p_staff, p_device, p_at);
+  RETURN QUERY SELECT c.number, c.name, c.site_id, c.timezone, v_called;
 END
 `,
 };

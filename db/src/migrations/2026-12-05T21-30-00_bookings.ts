@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { createOrReplace } from '../functions/function.ts';
-import { qmsCallNext } from '../functions/qms_call_next.ts';
+import { qmsCallNextBefore as qmsCallNext } from '../functions/history/qms_call_next.ts';
 
 // Appointments and remote tickets (docs/appointments.md).
 // - procedure.info: what the public page shows of a procedure (steps, documents to bring,

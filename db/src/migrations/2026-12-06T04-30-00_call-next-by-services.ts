@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createOrReplace } from '../functions/function.ts';
-import { qmsCallNext } from '../functions/qms_call_next.ts';
+import { qmsCallNextBefore as qmsCallNext } from '../functions/history/qms_call_next.ts';
 
 // call-next picks among the waiting tickets of the counter's services, read by service (and the
 // counter's site), instead of joining counter_service: with statistics that said the live

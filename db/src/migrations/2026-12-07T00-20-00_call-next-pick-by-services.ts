@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createOrReplace } from '../functions/function.ts';
-import { qmsCallNext } from '../functions/qms_call_next.ts';
+import { qmsCallNextBefore as qmsCallNext } from '../functions/history/qms_call_next.ts';
 
 // call-next's pick reads the waiting tickets' index alone, whatever plan PostgreSQL caches for its
 // parameters: it names no site (the counter's services are its site's), the day is a filter, and

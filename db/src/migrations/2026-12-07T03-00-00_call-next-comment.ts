@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createOrReplace } from '../functions/function.ts';
-import { qmsCallNext } from '../functions/qms_call_next.ts';
+import { qmsCallNextBefore as qmsCallNext } from '../functions/history/qms_call_next.ts';
 
 // qms_call_next's body named an index dropped since (ticket_live_day_idx) in a comment: the body
 // again, so a database migrated before reads what the file says. No rule changes.

@@ -264,19 +264,17 @@ export function callNextRefusal(error: unknown): CallNextRefusal | undefined {
 
 /**
  * call-next in ONE round trip, run in autocommit (never inside a transaction of the caller):
- * the database function `qms_call_next` (migration 2026-11-24T13-00-00, with the site check of T15) locks the
- * counter, checks it (the official's site, open, the official's, free: read after the lock), picks the next eligible waiting
- * ticket with SKIP LOCKED, marks it called, appends its `called` event and counts the streak;
- * a refusal rolls it all back and is raised as QMS01 (see callNextRefusal). The counter's
- * number and name and its site's zone come from the same statement (read without the lock:
- * they are only for the event). Returns undefined when there is no such counter.
+ * the database function `qms_call_next` (db/src/functions/qms_call_next.ts) locks the counter,
+ * checks it (the official's site, open, the official's, free: read after the lock), picks the
+ * next eligible waiting ticket with SKIP LOCKED, marks it called, appends its `called` event and
+ * counts the streak; a refusal rolls it all back and is raised as QMS01 (see callNextRefusal).
+ * The counter's number and name and its site's zone come back with the ticket (they are for the
+ * event). Returns undefined when there is no such counter.
  */
 export async function callNext(db: Q, c: CallNext): Promise<CallNextOutcome | undefined> {
   const { rows } = await sql<TicketRow & { counterNumber: number; counterName: string; counterSiteId: string; siteTimezone: string }>`
-    SELECT k.number AS counter_number, k.name AS counter_name, k.site_id AS counter_site_id, s.timezone AS site_timezone, t.*
-    FROM counter k JOIN site s ON s.id = k.site_id
-    LEFT JOIN LATERAL qms_call_next(k.id, ${c.staffId}::uuid, ${c.deviceId}::uuid, ${c.at}::timestamptz, ${c.staffSiteIds}::uuid[]) t ON true
-    WHERE k.id = ${c.counterId}`.execute(db);
+    SELECT f.counter_number, f.counter_name, f.counter_site_id, f.site_timezone, (f.called).*
+    FROM qms_call_next(${c.counterId}::uuid, ${c.staffId}::uuid, ${c.deviceId}::uuid, ${c.at}::timestamptz, ${c.staffSiteIds}::uuid[]) f`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
   const { counterNumber, counterName, counterSiteId, siteTimezone, ...ticket } = row;

@@ -34,7 +34,7 @@ describe('call-next', () => {
       // plpgsql plans a statement for good after a few runs: call (and put back) more than that
       for (let i = 0; i < 8; i++) {
         await client.query('BEGIN');
-        const { rows } = await client.query('SELECT code FROM qms_call_next($1::uuid, $2::uuid, NULL, $3::timestamptz)', [quiet.counter[1], quiet.staff[0], clock.now()]);
+        const { rows } = await client.query('SELECT (f.called).code FROM qms_call_next($1::uuid, $2::uuid, NULL, $3::timestamptz, NULL) f', [quiet.counter[1], quiet.staff[0], clock.now()]);
         expect(rows.map((r: { code: string }) => r.code)).toEqual(['A001']);
         await client.query('ROLLBACK');
       }
@@ -71,6 +71,27 @@ describe('call-next', () => {
       // the plan also read the site's live tickets of the day (ticket_live_day_idx) and intersected
       expect(indexesRead(pick[0]!.Plan)).toEqual(['ticket_waiting_idx']);
       expect(rowsRead(pick[0]!.Plan, 'ticket')).toBeLessThanOrEqual(20);
+    } finally {
+      await db.destroy();
+    }
+  });
+  it('reads its counter once, in one function', async () => {
+    // The server's statement used to join the counter and its site for their number, name and
+    // zone around a function that checked the official's site and then ran another function,
+    // which read the counter and its site again, under the lock (migration 2026-12-07T04-00-00).
+    const clock = new TestClock('2026-11-24T02:00:00.000Z'); // Tuesday 09:00 in Hà Nội
+    const queue = new QueueService({ db: t.db, clock: clock.now });
+    const site = await createSite(t.db);
+    await openCounter(queue, site, 1);
+    await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
+
+    const { db, plans } = explainedDb(t.url);
+    try {
+      const called = await new QueueService({ db, clock: clock.now }).callNext({ counterId: site.counter[1]!, staffId: site.staff[0]!, staffSiteIds: [site.siteId] });
+      expect(called.value?.code).toBe('A001');
+      const texts = plans.map((p) => p['Query Text'].replace(/\s+/g, ' '));
+      expect(texts.filter((q) => q.includes('qms_call_next('))).toHaveLength(1);
+      expect(texts.filter((q) => /FROM counter k JOIN site s/.test(q))).toHaveLength(1);
     } finally {
       await db.destroy();
     }
