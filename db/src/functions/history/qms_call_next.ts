@@ -4,7 +4,8 @@ import type { DbFunction } from '../function.ts';
 // (db/src/functions/qms_call_next.ts): the 4-argument function that did the work and the
 // 5-argument one the server called, which checked the official's site first. The migrations
 // before that one create these bodies, so that a fresh database passes through the same history
-// as a database migrated at the time; nothing else may import this file.
+// as a database migrated at the time, and the new one's down restores them. Only migrations
+// import this file.
 
 export const qmsCallNextBefore: DbFunction = {
   name: 'qms_call_next',
