@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { createDb, freePort } from '@qms/db';
 import { fillFloorTable, prepareFloorTable, startFloorServer } from '../floor/floor.ts';
-import { cpuMark, cpuSince } from '../lib/cpu.ts';
+import { cpuMark, cpuSince, familyPids, postmasterOf } from '../lib/cpu.ts';
 import { get, post } from '../lib/http.ts';
 import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, type LoopRecord } from '../lib/loop-monitor.ts';
-import { ipcRequest, ROOT, startChild, startQmsServer, type QmsServer } from '../lib/processes.ts';
+import { ipcRequest, pssMb, ROOT, startChild, startQmsServer, type QmsServer } from '../lib/processes.ts';
 import { profileServer, serverMemory, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
@@ -426,7 +427,14 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     const disconnectsBefore = (await ipcRequest<{ total: number }>(child, { op: 'disconnects' })).total + qmsFleet.clients.reduce((a, c) => a + c.disconnects.length, 0);
     const loadBefore = os.loadavg();
     const rss: number[] = [];
-    const rssTimer = setInterval(() => void rss.push(server.rssMb()), 1000);
+    // PostgreSQL's memory: its processes' proportional sizes (the floor's connections included)
+    const { rows: [backend] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+    const postmaster = postmasterOf(backend!.pid);
+    const pgMemory: number[] = [];
+    const rssTimer = setInterval(() => {
+      rss.push(server.rssMb());
+      pgMemory.push(pssMb(familyPids(postmaster)));
+    }, 1000);
     const cpu = cpuMark([server.pid, floor.pid, child.pid]);
     const measuredFrom = Date.now();
 
@@ -536,12 +544,14 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     const f = summarize(floorFirst);
     const ph = summarize(phoneSeen);
     const peakRss = Math.max(...rss.filter(Number.isFinite));
+    const peakPg = Math.max(...pgMemory.filter((x) => x > 0));
     const ratio99 = q.p99 / f.p99;
     const secs = (x: number) => round(x, 2);
     const figures: Figure[] = [
       { label: 'call → first display, p50', value: round(q.p50, 2), unit: 'ms', floor: round(f.p50, 2), ratio: round(q.p50 / f.p50, 2) },
       { label: 'call → first display, p99', value: round(q.p99, 2), unit: 'ms', floor: round(f.p99, 2), ratio: round(ratio99, 2), target: 'p99 ≤ 2× floor', met: ratio99 <= 2 },
       { label: `server RSS at the peak (${devices} devices, ${phonesN} phone pages)`, value: round(peakRss, 0), unit: 'MB', target: '≤ 500 MB', met: peakRss <= 500 },
+      { label: 'PostgreSQL memory at the peak (its processes\' proportional set sizes; the floor\'s connections included)', value: round(peakPg, 0), unit: 'MB' },
       { label: 'sockets dropped during the peak', value: drops, unit: `of ${devices * 1}`, target: 'none', met: drops === 0 },
       { label: `crash restart → all ${devices} devices fresh`, value: secs(crashDevicesS), unit: 's', target: '< 15 s', met: crashDevicesS < 15 },
       { label: `crash restart → all ${openPages.length} phone pages polled again`, value: secs(crashPagesS), unit: 's', target: '< 15 s', met: crashPagesS < 15 },
@@ -570,7 +580,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       notes,
       raw: {
         sizes: desc, first: q, floorFirst: f, phone: ph, callHttp: summarize(callHttp), issueHttp: summarize(issueHttp), phoneHttp: summarize(phoneHttp),
-        statuses, turnP50, rss, memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter,
+        statuses, turnP50, rss, pgMemory: pgMemory.map((x) => round(x, 0)), memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter,
         crash: { devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
       },

@@ -65,7 +65,7 @@ export function postmasterOf(backendPid: number): number {
   }
 }
 
-/** CPU ticks of a process and of each of its children now (PostgreSQL: the postmaster and its backends and workers). */
+/** A process and its children now, each with its CPU ticks (PostgreSQL: the postmaster and its backends and workers). */
 function familyTicks(parent: number): Map<number, number> {
   const out = new Map<number, number>();
   if (!Number.isFinite(parent)) return out;
@@ -82,6 +82,9 @@ function familyTicks(parent: number): Map<number, number> {
   }
   return out;
 }
+
+/** A process and its children now (PostgreSQL: the postmaster and its backends and workers). */
+export const familyPids = (parent: number): number[] => [...familyTicks(parent).keys()];
 
 /** Starts counting the CPU of a process family; the returned function gives its % of one core since (a backend that exited meanwhile is missed). */
 export function familyCpu(parent: number): () => number {

@@ -78,6 +78,22 @@ export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs
   };
 }
 
+/**
+ * The memory of a group of processes, each page counted once however many of them map it
+ * (the sum of their proportional set sizes): PostgreSQL's shared buffers once, not once per backend.
+ */
+export function pssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
 export function rssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
