@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '@qms/db';
 
 // nginx in front of a province's server (docs/install.md step 5, docs/sizing.md): every device
 // keeps a socket open, which through nginx is two connections. Debian's nginx.conf allows 768 a
@@ -21,15 +22,6 @@ const cleanup: (() => Promise<unknown> | void)[] = [];
 afterAll(async () => {
   for (const undo of cleanup.reverse()) await undo();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 /** A server in a process of its own (its sockets are not this one's open files) that answers every upgrade with 101 and keeps the socket. */
 async function upstream(): Promise<number> {
