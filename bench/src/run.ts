@@ -15,6 +15,7 @@ import { e2eBench } from './benchmarks/e2e.ts';
 import { latencyBench } from './benchmarks/latency.ts';
 import { notifyBench } from './benchmarks/notify.ts';
 import { provinceBench } from './benchmarks/province.ts';
+import { proxyBench } from './benchmarks/proxy.ts';
 import { renderBench } from './benchmarks/render.ts';
 import { reportBench } from './benchmarks/report.ts';
 import { reportLoadBench } from './benchmarks/reportload.ts';
@@ -32,6 +33,7 @@ const BENCHMARKS: { name: string; needsDb: boolean; run: (ctx: BenchContext) => 
   { name: 'throughput', needsDb: true, run: throughputBench },
   { name: 'e2e', needsDb: true, run: e2eBench },
   { name: 'storm', needsDb: true, run: stormBench },
+  { name: 'proxy', needsDb: true, run: proxyBench },
   { name: 'render', needsDb: false, run: renderBench },
   { name: 'coldstart', needsDb: false, run: coldStartBench },
   { name: 'report', needsDb: true, run: reportBench },

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '@qms/db';
+import { DEBIAN_NGINX_CONF, EXAMPLE_SITE, listening, localNginxConf, NGINX, RAISE_LIMITS, startNginx } from '../../bench/src/lib/nginx.ts';
 
 // nginx in front of a province's server (docs/install.md step 5, docs/sizing.md): every device
 // keeps a socket open, which through nginx is two connections. Debian's nginx.conf allows 768 a
@@ -15,9 +16,6 @@ import { freePort } from '@qms/db';
 // files as systemd starts it, carries 600 sockets only after the script.
 
 const SOCKETS = 600;
-const DEBIAN_CONF = '/etc/nginx/nginx.conf';
-const script = path.resolve(import.meta.dirname, '..', 'nginx', 'raise-limits.sh');
-const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterAll(async () => {
   for (const undo of cleanup.reverse()) await undo();
@@ -32,27 +30,6 @@ async function upstream(): Promise<number> {
     process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`], { stdio: ['pipe', 'pipe', 'inherit'] });
   cleanup.push(() => child.kill());
   return new Promise((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-}
-
-/** Debian's nginx.conf for this test: one worker, its files in `dir`, the one site. */
-function forTest(conf: string, dir: string): string {
-  return conf
-    .replace(/^user\s[^;]*;\n/m, '')
-    .replace(/^worker_processes\s[^;]*;/m, 'worker_processes 1;')
-    .replace(/^pid\s[^;]*;/m, `pid ${dir}/nginx.pid;`)
-    .replaceAll(/error_log\s[^;]*;/g, `error_log ${dir}/error.log;`)
-    .replaceAll(/access_log\s[^;]*;/g, 'access_log off;')
-    .replace(/^\s*include \/etc\/nginx\/conf\.d\/[^;]*;\n/m, '')
-    .replace(/include \/etc\/nginx\/sites-enabled\/[^;]*;/, `include ${dir}/site.conf;`);
-}
-
-async function startNginx(dir: string): Promise<ChildProcess> {
-  // systemd's default for a service (the nginx package's unit sets none): 1,024 open files, and a
-  // hard limit (524,288 under systemd) up to which a process may raise it, as nginx's workers do
-  // with worker_rlimit_nofile
-  const child = spawn('sh', ['-c', `ulimit -Sn 1024 && exec ${nginx} -c ${dir}/nginx.conf -g 'daemon off;'`], { stdio: 'ignore' });
-  cleanup.push(() => child.kill());
-  return child;
 }
 
 /** Opens `n` sockets through nginx at once; how many were upgraded (101) and still open a moment later. */
@@ -78,25 +55,17 @@ async function openSockets(port: number, n: number): Promise<number> {
   return open;
 }
 
-async function listening(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).on('error', () => resolve(false)));
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx is not listening on ${port}`);
-}
-
 async function carried(conf: string): Promise<{ open: number; log: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'qms-nginx-limits-'));
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
   const port = await freePort();
-  const site = readFileSync(path.resolve(import.meta.dirname, '..', 'nginx', 'qms.conf'), 'utf8');
+  const site = readFileSync(EXAMPLE_SITE, 'utf8');
   // the socket location of the example site, as it proxies the sockets
   const sockets = /location \/socket\.io\/ \{[^}]*\}/.exec(site)![0].replace(/proxy_pass [^;]*;/, `proxy_pass http://127.0.0.1:${await upstream()};`);
   await writeFile(path.join(dir, 'site.conf'), `server {\n  listen 127.0.0.1:${port};\n  ${sockets}\n}\n`);
-  await writeFile(path.join(dir, 'nginx.conf'), forTest(conf, dir));
-  const child = await startNginx(dir);
+  await writeFile(path.join(dir, 'nginx.conf'), localNginxConf(conf, dir, 1));
+  const child = startNginx(dir);
+  cleanup.push(() => child.kill());
   await listening(port);
   const open = await openSockets(port, SOCKETS);
   child.kill();
@@ -106,9 +75,9 @@ async function carried(conf: string): Promise<{ open: number; log: string }> {
 
 describe('nginx for a province', () => {
   it(`carries ${SOCKETS} sockets with raise-limits.sh, not with Debian's nginx.conf as installed`, async () => {
-    expect(nginx, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
-    expect(existsSync(DEBIAN_CONF), `${DEBIAN_CONF}, as Debian's nginx package installs it`).toBe(true);
-    const debian = readFileSync(DEBIAN_CONF, 'utf8');
+    expect(NGINX, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
+    expect(existsSync(DEBIAN_NGINX_CONF), `${DEBIAN_NGINX_CONF}, as Debian's nginx package installs it`).toBe(true);
+    const debian = readFileSync(DEBIAN_NGINX_CONF, 'utf8');
 
     const before = await carried(debian);
     // one worker of 768 connections: about 380 sockets, the rest reset
@@ -119,7 +88,7 @@ describe('nginx for a province', () => {
     const raise = async (file: string, env: Record<string, string> = {}) => {
       await writeFile(path.join(dir, file), debian);
       for (let run = 0; run < 2; run++) {
-        const raised = spawnSync('sh', [script, path.join(dir, file)], { encoding: 'utf8', env: { ...process.env, ...env } });
+        const raised = spawnSync('sh', [RAISE_LIMITS, path.join(dir, file)], { encoding: 'utf8', env: { ...process.env, ...env } });
         expect(raised.status, raised.stderr).toBe(0);
       }
       return readFile(path.join(dir, file), 'utf8');

@@ -43,7 +43,7 @@ interface Storm {
 }
 
 /** Stops the server, starts it again, and times until every client of the fleet has a fresh snapshot. */
-async function measureStorm(fleet: Fleet, stop: () => Promise<void>, start: () => Promise<void>, timeoutMs: number) {
+export async function measureStorm(fleet: Fleet, stop: () => Promise<void>, start: () => Promise<void>, timeoutMs: number) {
   const baseline = fleet.clients.map((c) => c.snapshots);
   const errorsBefore = { ...fleet.errorCounts };
   const tcpBefore = tcpCounters();

@@ -26,6 +26,8 @@ export interface FleetOptions {
   readyEvent?: string;
   /** extra auth fields (siteId for staff with several sites) */
   auth?: (index: number) => Record<string, unknown>;
+  /** for https: the certificate authority to trust (the bench's self-signed certificate) */
+  ca?: string;
 }
 
 export class Fleet {
@@ -46,6 +48,7 @@ export class Fleet {
         reconnectionDelay: 500,
         reconnectionDelayMax: 5000,
         timeout: options.timeoutMs ?? 20_000,
+        ...(options.ca ? { ca: options.ca } : {}),
       });
       const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [] };
       fleet.clients.push(client);

@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { createDb, freePort } from '@qms/db';
+import { CpuMeter, describeCpu, familyPids, type CpuAccount } from '../lib/cpu.ts';
+import { post } from '../lib/http.ts';
+import { seedLoad, type LoadSite } from '../lib/load-setup.ts';
+import { listening, localExampleSite, localNginxConf, NGINX, raisedNginxConf, selfSignedCertificate, startNginx } from '../lib/nginx.ts';
+import { pssMb, startQmsServer, type QmsServer } from '../lib/processes.ts';
+import { serverMemory } from '../lib/profile.ts';
+import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
+import { Fleet } from '../lib/sockets.ts';
+import { round, summarize } from '../lib/stats.ts';
+import { now, sleep, until } from '../lib/util.ts';
+import { measureStorm } from './storm.ts';
+
+type Storm = Awaited<ReturnType<typeof measureStorm>>;
+
+// e. A province's devices through nginx with TLS, as docs/install.md sets a server up: Debian's
+// nginx.conf raised by deploy/nginx/raise-limits.sh, the site deploy/nginx/qms.conf as shipped
+// (with a self-signed ECDSA P-256 certificate), the server behind it on 127.0.0.1. The other
+// benchmarks reach the server directly; here every device's socket is a TLS connection to nginx
+// and nginx's own connection to the server.
+//   1. The same devices first straight to the server (the floor): first connection, and a crash
+//      (SIGKILL) and restart to every device with a fresh snapshot.
+//   2. Then through nginx: first connection (every device a full TLS handshake), nginx's memory,
+//      calls timed to a display through nginx against a display of the same site connected
+//      straight, a crash and restart of the server behind nginx (nginx stays up: it closes every
+//      device's connection, each one makes a new one), and a restart of nginx (the server stays up).
+// The clients are Node's: each connection a full TLS handshake (a browser resumes its session).
+
+/** Every client of the fleet disconnects and connects again at once; ms until each has a fresh snapshot (NaN if not all). */
+async function reconnectWave(fleet: Fleet, timeoutMs: number): Promise<number> {
+  const before = fleet.clients.map((c) => c.snapshots);
+  for (const c of fleet.clients) c.socket.disconnect();
+  const t0 = now();
+  for (const c of fleet.clients) c.socket.connect();
+  const all = await until(() => fleet.clients.every((c, i) => c.snapshots > before[i]!), timeoutMs, 20);
+  return all ? Math.max(...fleet.clients.map((c) => c.lastSnapshotAt)) - t0 : Number.NaN;
+}
+
+const TITLE = 'A province\'s devices through nginx with TLS';
+
+export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
+  if (!NGINX) return { name: 'proxy', title: TITLE, figures: [], notes: [], error: 'nginx not found (apt-get install nginx-light)' };
+  const sitesN = ctx.num('sites', 150, 30);
+  const devices = ctx.num('devices', 4500, 600);
+  const calls = ctx.num('calls', 600, 150);
+  const stormTimeoutMs = ctx.num('storm-timeout', 60, 30) * 1000;
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  const secs = (ms: number) => round(ms / 1000, 2);
+  const perDevice = (a: CpuAccount, group: string) => round(((a.groups[group] ?? 0) / 100) * a.wallS * 1000 / devicesN, 2);
+
+  // a site's devices, and two displays more that time the calls
+  const perSite = Math.ceil(devices / sitesN);
+  const kiosks = Math.max(1, Math.round(perSite * 0.1));
+  const displays = Math.max(1, Math.round(perSite * 0.2)) + 2;
+  const counterDevices = Math.max(1, perSite - (displays - 2) - kiosks);
+  const url = await ctx.database('proxy');
+  const db = createDb(url, { max: 4 });
+  const sites: LoadSite[] = await seedLoad(db, {
+    sites: sitesN, countersPerSite: Math.max(10, Math.ceil(counterDevices / 3)), displaysPerSite: displays, kiosksPerSite: kiosks,
+    counterDevicesPerSite: counterDevices, openCounters: true,
+  });
+  // each site's first display is timed (straight and through nginx), the rest are the fleet
+  const tokens = sites.flatMap((s) => [...s.displays.slice(2), ...s.kiosks, ...s.counterDevices].map((d) => d.token));
+  const devicesN = tokens.length;
+
+  // nginx's connections: each device is two; its workers may open twice as many files, under
+  // this machine's hard limit (systemd's is 524,288; a container's may be far lower)
+  const hardFiles = Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? 65536);
+  const connections = Math.min(16384, Math.floor(hardFiles / 2));
+  const dir = await mkdtemp(path.join(tmpdir(), 'qms-bench-nginx-'));
+  const { cert, key } = selfSignedCertificate(dir);
+  const ca = readFileSync(cert, 'utf8');
+  const port = await freePort();
+  const tlsPort = await freePort();
+  await writeFile(path.join(dir, 'nginx.conf'), localNginxConf(await raisedNginxConf(path.join(dir, 'raised.conf'), connections), dir));
+  await writeFile(path.join(dir, 'site.conf'), localExampleSite({ port: tlsPort, httpPort: await freePort(), upstreamPort: port, cert, key }));
+
+  const serverOptions = { databaseUrl: url, port, env: { QMS_TRUST_PROXY: '127.0.0.1' }, nodeArgs: ['--inspect-port=127.0.0.1:0'] };
+  let server: QmsServer = await startQmsServer(serverOptions);
+  /** the server's RSS, and its heap after a full collection (MB) */
+  const memory = async () => ({ rss: round(server.rssMb(), 0), heapAfterGc: (await serverMemory(server).catch(() => undefined))?.after.heapUsed ?? Number.NaN });
+  let nginx: ChildProcess | undefined;
+  const startProxy = async () => {
+    nginx = startNginx(dir);
+    await listening(tlsPort);
+  };
+  const stopProxy = async () => {
+    const n = nginx;
+    if (!n || n.exitCode !== null) return;
+    await new Promise((resolve) => {
+      n.once('exit', resolve);
+      n.kill('SIGTERM'); // what `systemctl restart nginx` sends: a fast shutdown
+    });
+  };
+  const restartServer = async () => {
+    server = await startQmsServer(serverOptions);
+  };
+  const meter = () => new CpuMeter({ server: { pids: [server.pid] }, nginx: { family: nginx?.pid ?? 0 }, 'bench process (clients)': { self: true } });
+  const fleets: Fleet[] = [];
+  try {
+    // the timed displays first: they warm the server's code up for the straight fleet's
+    // first connection, which would otherwise pay for it alone
+    const watched = sites.map((s) => ({ site: s, counter: s.counters[0]! }));
+    const watchStraight = await Fleet.connect(server.url, watched.map((w) => w.site.displays[0]!.token), { concurrency: 50 });
+    fleets.push(watchStraight);
+
+    // ---- 1. straight to the server ----
+    let m = meter();
+    m.start();
+    let t0 = now();
+    const direct = await Fleet.connect(server.url, tokens, { concurrency: 100 });
+    fleets.push(direct);
+    const directConnectMs = now() - t0;
+    m.stop();
+    const directConnectCpu = m.result();
+    if (direct.ready() < tokens.length) throw new Error(`straight: only ${direct.ready()} of ${tokens.length} devices got a snapshot`);
+    await sleep(3000);
+    const directMemory = await memory();
+    ctx.log(`  straight: ${tokens.length} devices connected in ${secs(directConnectMs)} s; the server ${directMemory.rss} MB (heap after a full collection ${directMemory.heapAfterGc} MB)`);
+    const directCrash = await measureStorm(direct, () => server.kill(), restartServer, stormTimeoutMs);
+    ctx.log(`  straight: crash restart, ${directCrash.fresh}/${direct.size} fresh in ${secs(directCrash.totalMs)} s`);
+    // every device reconnecting at once, the server up: what a restart of nginx asks of it
+    await sleep(2000);
+    const waveMs = await reconnectWave(direct, stormTimeoutMs);
+    ctx.log(`  straight: every device reconnecting at once, all fresh in ${secs(waveMs)} s`);
+    await direct.close();
+    fleets.splice(fleets.indexOf(direct), 1);
+    // a new server process for the second phase, so that both phases' memory is that of a
+    // process that took one wave of connections (this one took three)
+    await server.stop();
+    await restartServer();
+    await sleep(2000);
+
+    // ---- 2. through nginx with TLS ----
+    await startProxy();
+    const base = `https://127.0.0.1:${tlsPort}`;
+    m = meter();
+    m.start();
+    t0 = now();
+    const proxied = await Fleet.connect(base, tokens, { concurrency: 100, ca });
+    fleets.push(proxied);
+    const proxiedConnectMs = now() - t0;
+    m.stop();
+    const connectCpu = m.result();
+    if (proxied.ready() < tokens.length) throw new Error(`through nginx: only ${proxied.ready()} of ${tokens.length} devices got a snapshot (${JSON.stringify(proxied.errorCounts)})`);
+    ctx.log(`  through nginx: ${tokens.length} devices connected in ${secs(proxiedConnectMs)} s; ${describeCpu(connectCpu)}`);
+    await sleep(3000);
+    const nginxPids = familyPids(nginx!.pid!);
+    const nginxMb = pssMb(nginxPids);
+    const proxiedMemory = await memory();
+    ctx.log(`  nginx ${round(nginxMb, 0)} MB (${nginxPids.length} processes) and the server ${proxiedMemory.rss} MB (heap after a full collection ${proxiedMemory.heapAfterGc} MB) with ${tokens.length} devices through nginx`);
+
+    // calls: a display of each site straight, another through nginx; the same event, two paths
+    const watchProxied = await Fleet.connect(base, watched.map((w) => w.site.displays[1]!.token), { concurrency: 50, ca });
+    fleets.push(watchProxied);
+    const arrivals = new Map<string, { straight?: number; proxied?: number }>();
+    const listen = (fleet: Fleet, key: 'straight' | 'proxied') => fleet.clients.forEach((c) => c.socket.on('ticket:called', (p: { ticket: { id: string } }) => {
+      const a = arrivals.get(p.ticket.id) ?? {};
+      a[key] ??= now();
+      arrivals.set(p.ticket.id, a);
+    }));
+    listen(watchStraight, 'straight');
+    listen(watchProxied, 'proxied');
+    const straightMs: number[] = [];
+    const proxiedMs: number[] = [];
+    const extraMs: number[] = [];
+    m = meter();
+    m.start();
+    for (let i = 0; i < calls; i++) {
+      const w = watched[i % watched.length]!;
+      const issued = await post(server.url, `/sites/${w.site.siteId}/tickets`, w.site.kiosks[0]!.token, { serviceId: w.site.services[0] });
+      if (issued.status !== 201) throw new Error(`issue: ${issued.status} ${JSON.stringify(issued.body)}`);
+      const sent = now();
+      const called = await post(server.url, `/counters/${w.counter.id}/call-next`, w.counter.staffToken);
+      if (called.status !== 200) throw new Error(`call-next: ${called.status} ${JSON.stringify(called.body)}`);
+      const id = (called.body as { ticket: { id: string } }).ticket.id;
+      const deadline = now() + 5000;
+      while (!(arrivals.get(id)?.straight && arrivals.get(id)?.proxied) && now() < deadline) await sleep(1);
+      const a = arrivals.get(id);
+      if (a?.straight && a.proxied) {
+        straightMs.push(a.straight - sent);
+        proxiedMs.push(a.proxied - sent);
+        extraMs.push(a.proxied - a.straight);
+      }
+      await post(server.url, `/tickets/${id}/finish`, w.counter.staffToken);
+    }
+    m.stop();
+    const callCpu = m.result();
+    const straight = summarize(straightMs);
+    const viaNginx = summarize(proxiedMs);
+    const extra = summarize(extraMs);
+    ctx.log(`  ${straight.n} of ${calls} calls seen on both displays: straight p50 ${round(straight.p50, 2)} / p99 ${round(straight.p99, 2)} ms, through nginx p50 ${round(viaNginx.p50, 2)} / p99 ${round(viaNginx.p99, 2)} ms`);
+
+    // restarts
+    const storms: [string, Storm, CpuAccount][] = [];
+    for (const [label, stop, start] of [
+      ['crash restart of the server (SIGKILL), nginx up', () => server.kill(), restartServer],
+      // (nginx's CPU here is its old processes'; the new ones count in "others")
+      ['restart of nginx (SIGTERM, then start), the server up', stopProxy, startProxy],
+    ] as const) {
+      await sleep(2000);
+      m = meter();
+      m.start();
+      const s = await measureStorm(proxied, stop, start, stormTimeoutMs);
+      m.stop();
+      storms.push([label, s, m.result()]);
+      ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error`);
+    }
+    const errorLog = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
+    const alarms = errorLog.split('\n').filter((l) => /\[(alert|emerg|crit)\]|worker_connections are not enough|Too many open files/.test(l));
+
+    const [crash, restart] = storms;
+    const met = (s: Storm) => Number.isFinite(s.totalMs) && s.totalMs < 15_000 && s.errorsLeft === 0;
+    figures.push(
+      { label: `first connection of ${tokens.length} devices through nginx + TLS`, value: secs(proxiedConnectMs), unit: 's', floor: secs(directConnectMs), ratio: round(proxiedConnectMs / directConnectMs, 2) },
+      { label: `call → display through nginx + TLS, p99 (${tokens.length} devices)`, value: round(viaNginx.p99, 2), unit: 'ms', floor: round(straight.p99, 2), ratio: round(viaNginx.p99 / straight.p99, 2), target: '≤ 2× straight', met: viaNginx.p99 <= 2 * straight.p99 },
+      { label: 'call → display through nginx + TLS, p50', value: round(viaNginx.p50, 2), unit: 'ms', floor: round(straight.p50, 2), ratio: round(viaNginx.p50 / straight.p50, 2) },
+      { label: `server crash behind nginx → all ${tokens.length} fresh`, value: secs(crash![1].totalMs), unit: 's', floor: secs(directCrash.totalMs), ratio: round(crash![1].totalMs / directCrash.totalMs, 2), target: '< 15 s, no errors left', met: met(crash![1]) },
+      { label: `nginx restart → all ${tokens.length} fresh`, value: secs(restart![1].totalMs), unit: 's', floor: secs(waveMs), ratio: round(restart![1].totalMs / waveMs, 2), target: '< 15 s, no errors left', met: met(restart![1]) },
+      { label: `nginx memory with ${tokens.length} TLS devices`, value: round(nginxMb, 0), unit: 'MB' },
+      { label: `server RSS with ${tokens.length} devices through nginx`, value: proxiedMemory.rss, unit: 'MB', floor: directMemory.rss, ratio: round(proxiedMemory.rss / directMemory.rss, 2) },
+    );
+    notes.push(
+      `${tokens.length} devices (${perSite} a site: ${displays - 2} displays, ${kiosks} kiosks, ${counterDevices} counter terminals) over ${sitesN} sites, in the bench process, WebSocket only, the screens' reconnection (500 ms doubling to 5 s); plus two timed displays a site.`,
+      `nginx ${NGINX}: Debian's /etc/nginx/nginx.conf after deploy/nginx/raise-limits.sh with QMS_NGINX_CONNECTIONS=${connections} (its workers' open files ${connections * 2}, under this machine's hard limit of ${hardFiles}), worker_processes as Debian's (auto: one a core); the site deploy/nginx/qms.conf as shipped, on 127.0.0.1:${tlsPort} with a self-signed ECDSA P-256 certificate; started under a soft limit of 1,024 open files as systemd starts it. The server with QMS_TRUST_PROXY=127.0.0.1, as docs/install.md.`,
+      `First connection (100 at a time, each waiting for its snapshot): straight ${secs(directConnectMs)} s; through nginx ${secs(proxiedConnectMs)} s (every one a full TLS handshake: the clients, Node's ws, keep no session to resume, where a browser would). CPU while connecting through nginx: ${describeCpu(connectCpu)}; straight: ${describeCpu(directConnectCpu)}. CPU per device connecting (ms): ${['server', 'nginx', 'bench process (clients)'].map((g) => `${g} ${perDevice(connectCpu, g)} through nginx, ${perDevice(directConnectCpu, g)} straight`).join('; ')}.`,
+      `Memory 3 s after the first connection: nginx ${round(nginxMb, 0)} MB with the ${tokens.length} devices (the proportional set sizes of its ${nginxPids.length} processes); the server ${proxiedMemory.rss} MB RSS through nginx and ${directMemory.rss} MB straight (each a process that took one wave of connections); its heap after a full collection ${proxiedMemory.heapAfterGc} and ${directMemory.heapAfterGc} MB.`,
+      `Calls (${calls}, one at a time, over ${watched.length} sites, each issued and finished around it), from sending call-next to ticket:called at the site's display through nginx and at another display of the site connected straight: straight p50 ${round(straight.p50, 2)} / p90 ${round(straight.p90, 2)} / p99 ${round(straight.p99, 2)} ms; through nginx p50 ${round(viaNginx.p50, 2)} / p90 ${round(viaNginx.p90, 2)} / p99 ${round(viaNginx.p99, 2)} ms; nginx's addition per call p50 ${round(extra.p50, 2)} / p99 ${round(extra.p99, 2)} ms (${straight.n} calls seen by both). CPU over the calls: ${describeCpu(callCpu)}.`,
+      `Straight to the server (the floors of the restarts): a crash (SIGKILL) and restart on the same port, all ${tokens.length} fresh in ${secs(directCrash.totalMs)} s (half after ${secs(directCrash.spread.p50)} s), ${directCrash.errorsLeft} left in error; every device disconnecting and connecting again at once, the server up (a restart of nginx without nginx, and without the clients' back-off), all fresh in ${secs(waveMs)} s.`,
+      ...storms.map(([label, s, cpu]) => `Through nginx, ${label}: ${s.fresh} of ${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s from the stop (${secs(s.afterReadyMs)} s after the restarted process was up)` : `(not all within ${stormTimeoutMs / 1000} s)`}${s.spread.n ? `; half after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left in error; disconnect reasons ${JSON.stringify(s.reasons)}; failed attempts on the way ${JSON.stringify(s.connectErrors)}. CPU: ${describeCpu(cpu)}.`),
+      alarms.length ? `nginx's error log had ${alarms.length} alerts, e.g. ${alarms.slice(0, 3).join(' | ')}` : 'nginx\'s error log: no alert, no "worker_connections are not enough", no "Too many open files".',
+    );
+    Object.assign(raw, { devices: tokens.length, sites: sitesN, connections, directConnectMs, waveMs, proxiedConnectMs, connectCpu, directConnectCpu, nginxMb, directMemory, proxiedMemory, straight, viaNginx, extra, callCpu, directCrash, storms: storms.map(([label, s, cpu]) => ({ label, ...s, cpu })), alarms });
+  } finally {
+    for (const f of fleets) await f.close();
+    await stopProxy().catch(() => {});
+    await server.stop();
+    await db.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { name: 'proxy', title: `${TITLE} (${tokens.length} devices)`, figures, notes, raw };
+}
