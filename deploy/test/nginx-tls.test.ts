@@ -1,0 +1,106 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@qms/db';
+import type { TicketCalled } from '@qms/protocol';
+import { DEBIAN_NGINX_CONF, listening, localExampleSite, localNginxConf, selfSignedCertificate, startNginx } from '../../bench/src/lib/nginx.ts';
+import { apiFixture, PASSWORD, type ApiFixture, listenLocally } from '../../server/test/support/api-fixture.ts';
+import { TestClock } from '../../server/test/support/queue-fixture.ts';
+
+// The production path of docs/install.md, end to end: Debian's nginx with the example site
+// (deploy/nginx/qms.conf as shipped, a certificate of this test's), the server behind it on
+// 127.0.0.1 trusting that proxy (QMS_TRUST_PROXY=127.0.0.1), and clients that speak only HTTPS
+// to nginx: a display's socket, a kiosk issuing, an official signing in and calling.
+
+let f: ApiFixture;
+let dir: string;
+let nginx: ChildProcess;
+let base: string;
+let ca: string;
+let httpPort: number;
+const sockets: Socket[] = [];
+// a Monday at 09:00 in Hà Nội: the demo centre is open, whatever the hour the test runs at
+const clock = new TestClock('2026-11-23T02:00:00Z');
+
+beforeAll(async () => {
+  f = await apiFixture({ clock: clock.now, config: { rateLimits: false, trustProxy: ['127.0.0.1'] } });
+  const upstreamPort = Number(new URL(await listenLocally(f.app)).port);
+  dir = await mkdtemp(path.join(tmpdir(), 'qms-nginx-tls-'));
+  const { cert, key } = selfSignedCertificate(dir);
+  ca = readFileSync(cert, 'utf8');
+  const port = await freePort();
+  httpPort = await freePort();
+  await writeFile(path.join(dir, 'site.conf'), localExampleSite({ port, httpPort, upstreamPort, cert, key }));
+  await writeFile(path.join(dir, 'nginx.conf'), localNginxConf(readFileSync(DEBIAN_NGINX_CONF, 'utf8'), dir, 1));
+  nginx = startNginx(dir);
+  await listening(port);
+  base = `https://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  nginx?.kill();
+  await f?.app.close();
+  await f?.t.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A request over HTTPS through nginx, trusting the test's certificate. */
+function request(method: string, url: string, options: { token?: string; body?: object } = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }>((resolve, reject) => {
+    const payload = options.body ? JSON.stringify(options.body) : undefined;
+    const req = https.request(url, {
+      method, ca,
+      headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => { text += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const api = (method: string, route: string, options: { token?: string; body?: object } = {}) => request(method, `${base}/api/v1${route}`, options);
+
+describe('through nginx with TLS, as install.md sets a server up', () => {
+  it('a display\'s socket gets its snapshot and the calls an official makes over HTTPS', async () => {
+    const display = io(base, { auth: { token: f.tokens.display }, transports: ['websocket'], reconnection: false, forceNew: true, ca });
+    sockets.push(display);
+    const snapshot = await new Promise<{ siteId: string }>((resolve, reject) => {
+      display.once('queue:snapshot', resolve);
+      display.once('connect_error', reject);
+    });
+    expect(snapshot.siteId).toBe(f.siteId);
+
+    const issued = await api('POST', `/sites/${f.siteId}/tickets`, { token: f.tokens.kiosk, body: { serviceId: f.services.HT } });
+    expect(issued.status).toBe(201);
+    expect(await api('POST', `/counters/${f.counters[1]}/open`, { token: f.tokens.staff })).toMatchObject({ status: 200 });
+    const called = new Promise<TicketCalled>((resolve) => display.once('ticket:called', resolve));
+    const call = await api('POST', `/counters/${f.counters[1]}/call-next`, { token: f.tokens.staff });
+    expect(call.status).toBe(200);
+    expect((await called).ticket.code).toBe(issued.body.ticket.code);
+  });
+
+  it('the server knows the request came over HTTPS: the session cookie is Secure, and nginx adds HSTS', async () => {
+    const login = await api('POST', '/auth/login', { body: { username: 'canbo2', password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const cookie = [login.headers['set-cookie']].flat().join('\n');
+    expect(cookie).toMatch(/HttpOnly/i);
+    // only when the server believes nginx's X-Forwarded-Proto (QMS_TRUST_PROXY)
+    expect(cookie).toMatch(/;\s*Secure/i);
+    expect(login.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+
+  it('plain HTTP is sent to HTTPS', async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/kiosk/`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toMatch(/^https:\/\/127\.0\.0\.1(:\d+)?\/kiosk\/$/);
+  });
+});
