@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupDatabase, restoreDatabase, type Db } from '@qms/db';
+import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
+import { QueueService } from '../../src/queue/queue.service.ts';
+import { buildReportDays } from '../../src/reports/report.service.ts';
+import { at, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
+
+// A restore loads the rows as they were backed up: none of the application's triggers fires on
+// them. The outbox's triggers would write every restored event and rating again as a fact not yet
+// relayed (a site with a webhook would be sent its history again, under new ids), and the
+// ratings' report trigger would drop the report facts of every day with a rating, restored
+// before the ratings (report_day comes first in foreign-key order).
+
+const DAY = '2026-12-07T02:00:00.000Z'; // Monday 09:00 in Hà Nội
+let source: TestDatabase;
+let target: TestDatabase;
+let dir: string;
+
+async function counts(db: Db) {
+  const n = async (q: ReturnType<typeof sql<{ n: number }>>) => (await q.execute(db)).rows[0]!.n;
+  return {
+    outbox: await n(sql`SELECT count(*)::int AS n FROM outbox`),
+    unrelayed: await n(sql`SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL`),
+    reportDays: await n(sql`SELECT count(*)::int AS n FROM report_day`),
+    reportStints: await n(sql`SELECT count(*)::int AS n FROM report_stint`),
+    ratings: await n(sql`SELECT count(*)::int AS n FROM rating`),
+    events: await n(sql`SELECT count(*)::int AS n FROM ticket_event`),
+  };
+}
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  dir = await mkdtemp(path.join(tmpdir(), 'qms-restore-triggers-'));
+  const site = await createSite(source.db, { services: [{ code: 'HT', prefix: 'A' }], counters: [{ number: 1, services: ['HT'] }] });
+  // a webhook: every ticket change and rating at the site is a fact for the outbox
+  await source.db.insertInto('webhook').values({ siteId: site.siteId, url: 'https://example.gov.vn/hook', secret: 's'.repeat(32), events: ['ticket:issued', 'ticket:called', 'ticket:updated', 'rating:created'] }).execute();
+  const queue = new QueueService({ db: source.db, clock: new TestClock(DAY).now });
+  await openCounter(queue, site, 1);
+  for (let i = 0; i < 3; i++) {
+    const ticket = (await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! })).value;
+    await queue.callNext(at(site, 1));
+    await queue.finish({ ...at(site, 1), ticketId: ticket.id });
+    await source.db.insertInto('rating').values({ ticketId: ticket.id, siteId: site.siteId, counterId: site.counter[1]!, staffId: site.staff[0]!, score: 3 }).execute();
+  }
+  // the relay has sent every fact; the day is over and its report facts are built
+  await source.db.updateTable('outbox').set({ relayedAt: new Date() }).execute();
+  await buildReportDays(source.db, { siteId: null, from: new Date('2026-12-06T00:00:00Z'), to: new Date('2026-12-08T00:00:00Z'), now: new Date('2026-12-09T00:00:00Z') });
+});
+
+afterAll(async () => {
+  await source?.drop();
+  await target?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('restore', () => {
+  it('fires none of the application\'s triggers: the outbox and the report facts come back as they were', async () => {
+    const before = await counts(source.db);
+    expect(before).toMatchObject({ ratings: 3, unrelayed: 0 });
+    expect(before.reportDays).toBeGreaterThan(0);
+    expect(before.outbox).toBeGreaterThanOrEqual(before.events + before.ratings);
+    expect(before.reportStints).toBeGreaterThan(0);
+
+    const file = path.join(dir, 'site.qmsbackup');
+    await backupDatabase(source.url, file);
+    await restoreDatabase(target.url, file);
+    expect(await counts(target.db)).toEqual(before);
+
+    // and the triggers are there again for what happens next
+    const triggers = await sql<{ name: string; enabled: string }>`SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger
+      WHERE NOT tgisinternal AND tgrelid IN ('ticket_event'::regclass, 'rating'::regclass) ORDER BY tgname`.execute(target.db);
+    expect(triggers.rows).toEqual([
+      { name: 'rating_outbox', enabled: 'O' }, { name: 'rating_report_day', enabled: 'O' },
+      { name: 'ticket_event_no_update', enabled: 'O' }, { name: 'ticket_event_outbox', enabled: 'O' },
+    ]);
+  });
+});
