@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupDatabase, restoreDatabase, type Db } from '@qms/db';
@@ -10,7 +11,8 @@ import { buildReportDays } from '../../src/reports/report.service.ts';
 import { at, createSite, openCounter, TestClock } from '../support/queue-fixture.ts';
 
 // A restore loads the rows as they were backed up: none of the application's triggers fires on
-// them. The outbox's triggers would write every restored event and rating again as a fact not yet
+// them, and the schema is the backup's again, every index and foreign key it set aside for the
+// load made again and checked. The outbox's triggers would write every restored event and rating again as a fact not yet
 // relayed (a site with a webhook would be sent its history again, under new ids), and the
 // ratings' report trigger would drop the report facts of every day with a rating, restored
 // before the ratings (report_day comes first in foreign-key order).
@@ -19,6 +21,7 @@ const DAY = '2026-12-07T02:00:00.000Z'; // Monday 09:00 in Hà Nội
 let source: TestDatabase;
 let target: TestDatabase;
 let dir: string;
+let file: string;
 
 async function counts(db: Db) {
   const n = async (q: ReturnType<typeof sql<{ n: number }>>) => (await q.execute(db)).rows[0]!.n;
@@ -65,7 +68,7 @@ describe('restore', () => {
     expect(before.outbox).toBeGreaterThanOrEqual(before.events + before.ratings);
     expect(before.reportStints).toBeGreaterThan(0);
 
-    const file = path.join(dir, 'site.qmsbackup');
+    file = path.join(dir, 'site.qmsbackup');
     await backupDatabase(source.url, file);
     await restoreDatabase(target.url, file);
     expect(await counts(target.db)).toEqual(before);
@@ -77,5 +80,34 @@ describe('restore', () => {
       { name: 'rating_outbox', enabled: 'O' }, { name: 'rating_report_day', enabled: 'O' },
       { name: 'ticket_event_no_update', enabled: 'O' }, { name: 'ticket_event_outbox', enabled: 'O' },
     ]);
+  });
+
+  it('makes again every index and foreign key it set aside for the load', async () => {
+    const schema = async (db: Db) => (await sql<{ what: string }>`
+      SELECT pg_get_indexdef(x.indexrelid) AS what FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+      UNION ALL
+      SELECT c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+      ORDER BY 1`.execute(db)).rows.map((r) => r.what);
+    const expected = await schema(source.db);
+    expect(expected.filter((d) => / FOREIGN KEY /.test(d)).length).toBeGreaterThan(10);
+    expect(await schema(target.db)).toEqual(expected);
+  });
+
+  it('refuses a file whose rows point at nothing, when it checks the foreign keys after the rows, and leaves the database empty', async () => {
+    const other = await createTestDatabase();
+    try {
+      // a rating of a ticket the file does not hold
+      const plain = gunzipSync(await readFile(file)).toString('utf8');
+      const ticketId = (await source.db.selectFrom('rating').select('ticketId').executeTakeFirstOrThrow()).ticketId;
+      const start = plain.indexOf('\ntable rating\n');
+      const end = plain.indexOf('\n\\.\n', start);
+      const dangling = plain.slice(0, start) + plain.slice(start, end).replaceAll(ticketId, '00000000-0000-4000-8000-000000000000') + plain.slice(end);
+      const broken = path.join(dir, 'dangling.qmsbackup');
+      await writeFile(broken, gzipSync(dangling));
+      await expect(restoreDatabase(other.url, broken)).rejects.toThrow(/violates foreign key constraint "rating_ticket_id_fkey"/);
+      expect(await other.db.selectFrom('ticket').select('id').execute()).toEqual([]);
+    } finally {
+      await other.drop();
+    }
   });
 });
