@@ -10,8 +10,8 @@
 //   ...
 //   end {"rows":{"site":2,...}}        trailer: rows per table (a file cut short has none)
 //
-// Tables come parents first (foreign-key order), so a restore loads them in file order with
-// every constraint checked as it goes.
+// Tables come parents first (foreign-key order), so a restore loads them in file order; it
+// checks the foreign keys once the rows are in (restoreDatabase).
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
@@ -91,12 +91,16 @@ async function deferrable(client: pg.Client, tables: string[]) {
   return { foreignKeys, indexes };
 }
 
-/** Which of these tables of the public schema have triggers of the application (not foreign keys'). */
-async function tablesWithTriggers(client: pg.Client, tables: string[]): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(`
-    SELECT DISTINCT c.relname AS name FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND NOT g.tgisinternal AND c.relname = ANY ($1::text[]) ORDER BY 1`, [tables]);
-  return rows.map((r) => r.name);
+/**
+ * The triggers of the application (not foreign keys') on these tables of the public schema that
+ * would fire in this session: on ('O'), or always ('A'; `always` says how to turn it on again).
+ */
+async function enabledTriggers(client: pg.Client, tables: string[]): Promise<{ table: string; name: string; always: boolean }[]> {
+  const { rows } = await client.query<{ table: string; name: string; always: boolean }>(`
+    SELECT c.relname AS table, g.tgname AS name, g.tgenabled = 'A' AS always
+    FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND NOT g.tgisinternal AND g.tgenabled IN ('O', 'A') AND c.relname = ANY ($1::text[]) ORDER BY 1, 2`, [tables]);
+  return rows;
 }
 
 /** Tables of the public schema but kysely's, parents before children. */
@@ -385,15 +389,17 @@ export async function restoreDatabase(url: string, file: string, options: Restor
     try {
       // the rows come back as they were: no trigger of the application fires on them (the
       // outbox's would write every event and rating again as a fact not yet relayed, the ratings'
-      // would drop the report facts of their days). Disabled in this transaction only: no other
-      // session ever sees them off. (Foreign keys are system triggers, and still checked.)
-      const triggered = await tablesWithTriggers(client, head.tables.map((t) => t.name));
-      for (const name of triggered) await client.query(`ALTER TABLE public.${ident(name)} DISABLE TRIGGER USER`);
+      // would drop the report facts of their days). Those that are on are turned off, by name, in
+      // this transaction only: no other session ever sees them off, and each comes back as it was.
+      const triggers = await enabledTriggers(client, head.tables.map((t) => t.name));
+      for (const t of triggers) await client.query(`ALTER TABLE public.${ident(t.table)} DISABLE TRIGGER ${ident(t.name)}`);
       // Loading a year of history row by row into every index, with a foreign-key check queued
-      // per key, took most of the time: as pg_restore does, the foreign keys and the indexes that
-      // are not unique are dropped here and made again after the rows (each index in one sorted
-      // pass, each foreign key checked by one query). The unique ones stay: they refuse a
-      // duplicate row as it comes, and foreign keys point at them. All in this transaction.
+      // per key, took most of the time. So, like pg_restore (which loads the data before it makes
+      // the indexes and constraints), the foreign keys and the indexes that are not unique are
+      // dropped here and made again after the rows: each index in one sorted pass, each foreign key
+      // checked by one query. The unique ones stay: they refuse a duplicate row as it comes, and
+      // the foreign keys point at them. All in this transaction (its locks are exclusive: restore
+      // into a database no server uses).
       const deferred = await deferrable(client, head.tables.map((t) => t.name));
       for (const k of deferred.foreignKeys) await client.query(`ALTER TABLE public.${ident(k.table)} DROP CONSTRAINT ${ident(k.name)}`);
       for (const i of deferred.indexes) await client.query(`DROP INDEX public.${ident(i.name)}`);
@@ -407,13 +413,7 @@ export async function restoreDatabase(url: string, file: string, options: Restor
         rows[table.name] = count.rows;
         if (Date.now() - began >= 1000) log(`restore: ${table.name}, ${count.rows} rows in ${Date.now() - began} ms`);
       }
-      let began = Date.now();
-      await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
-      for (const i of deferred.indexes) await client.query(i.definition);
-      if (deferred.indexes.length) log(`restore: ${deferred.indexes.length} indexes made in ${Date.now() - began} ms`);
-      began = Date.now();
-      for (const k of deferred.foreignKeys) await client.query(`ALTER TABLE public.${ident(k.table)} ADD CONSTRAINT ${ident(k.name)} ${k.definition}`);
-      if (deferred.foreignKeys.length) log(`restore: ${deferred.foreignKeys.length} foreign keys checked in ${Date.now() - began} ms`);
+      // a damaged file is refused before the indexes are made
       const trailer = await reader.line();
       if (!trailer.startsWith('end ')) throw new BackupError(`${file} is damaged: no end after the last table`);
       const expected = (JSON.parse(trailer.slice(4)) as { rows: Record<string, number> }).rows;
@@ -422,10 +422,17 @@ export async function restoreDatabase(url: string, file: string, options: Restor
           throw new BackupError(`${file} is damaged: table ${table.name} should have ${expected[table.name]} rows, it has ${rows[table.name]}`);
         }
       }
+      let began = Date.now();
+      await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+      for (const i of deferred.indexes) await client.query(i.definition);
+      log(`restore: ${deferred.indexes.length} indexes made in ${Date.now() - began} ms`);
+      began = Date.now();
+      for (const k of deferred.foreignKeys) await client.query(`ALTER TABLE public.${ident(k.table)} ADD CONSTRAINT ${ident(k.name)} ${k.definition}`);
+      log(`restore: ${deferred.foreignKeys.length} foreign keys checked in ${Date.now() - began} ms`);
       for (const s of head.sequences) {
         await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [`public.${ident(s.name)}`, s.lastValue, s.isCalled]);
       }
-      for (const name of triggered) await client.query(`ALTER TABLE public.${ident(name)} ENABLE TRIGGER USER`);
+      for (const t of triggers) await client.query(`ALTER TABLE public.${ident(t.table)} ENABLE ${t.always ? 'ALWAYS ' : ''}TRIGGER ${ident(t.name)}`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

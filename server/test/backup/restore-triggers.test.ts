@@ -52,7 +52,18 @@ beforeAll(async () => {
   // the relay has sent every fact; the day is over and its report facts are built
   await source.db.updateTable('outbox').set({ relayedAt: new Date() }).execute();
   await buildReportDays(source.db, { siteId: null, from: new Date('2026-12-06T00:00:00Z'), to: new Date('2026-12-08T00:00:00Z'), now: new Date('2026-12-09T00:00:00Z') });
+  file = path.join(dir, 'site.qmsbackup');
+  await backupDatabase(source.url, file);
 });
+
+/** The indexes and constraints of the public schema, by their definitions. */
+const schema = async (db: Db) => (await sql<{ what: string }>`
+  SELECT pg_get_indexdef(x.indexrelid) AS what FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+  UNION ALL
+  SELECT c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+  UNION ALL
+  SELECT c.relname || ' trigger ' || g.tgname || ' ' || g.tgenabled::text FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT g.tgisinternal
+  ORDER BY 1`.execute(db)).rows.map((r) => r.what);
 
 afterAll(async () => {
   await source?.drop();
@@ -68,10 +79,12 @@ describe('restore', () => {
     expect(before.outbox).toBeGreaterThanOrEqual(before.events + before.ratings);
     expect(before.reportStints).toBeGreaterThan(0);
 
-    file = path.join(dir, 'site.qmsbackup');
-    await backupDatabase(source.url, file);
-    await restoreDatabase(target.url, file);
+    const lines: string[] = [];
+    await restoreDatabase(target.url, file, { log: (line) => lines.push(line) });
     expect(await counts(target.db)).toEqual(before);
+    // it set the foreign keys and the indexes that are not unique aside, and made them again
+    expect(lines.join('\n')).toMatch(/restore: [1-9]\d* indexes made in \d+ ms/);
+    expect(lines.join('\n')).toMatch(/restore: [1-9]\d* foreign keys checked in \d+ ms/);
 
     // and the triggers are there again for what happens next
     const triggers = await sql<{ name: string; enabled: string }>`SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger
@@ -82,14 +95,10 @@ describe('restore', () => {
     ]);
   });
 
-  it('makes again every index and foreign key it set aside for the load', async () => {
-    const schema = async (db: Db) => (await sql<{ what: string }>`
-      SELECT pg_get_indexdef(x.indexrelid) AS what FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
-      UNION ALL
-      SELECT c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
-      ORDER BY 1`.execute(db)).rows.map((r) => r.what);
+  it('makes again every index, foreign key and trigger as it was', async () => {
     const expected = await schema(source.db);
     expect(expected.filter((d) => / FOREIGN KEY /.test(d)).length).toBeGreaterThan(10);
+    expect(expected.filter((d) => / trigger .* O$/.test(d)).length).toBeGreaterThan(3);
     expect(await schema(target.db)).toEqual(expected);
   });
 
@@ -104,8 +113,11 @@ describe('restore', () => {
       const dangling = plain.slice(0, start) + plain.slice(start, end).replaceAll(ticketId, '00000000-0000-4000-8000-000000000000') + plain.slice(end);
       const broken = path.join(dir, 'dangling.qmsbackup');
       await writeFile(broken, gzipSync(dangling));
+      const schemaBefore = await schema(other.db);
       await expect(restoreDatabase(other.url, broken)).rejects.toThrow(/violates foreign key constraint "rating_ticket_id_fkey"/);
+      // nothing of it stays: no row, and every index, foreign key and trigger as the migrations made them
       expect(await other.db.selectFrom('ticket').select('id').execute()).toEqual([]);
+      expect(await schema(other.db)).toEqual(schemaBefore);
     } finally {
       await other.drop();
     }
