@@ -247,6 +247,17 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     fleets.push(floorFleet);
     ctx.log(`  ${otherFloor + floorFleet.ready()} of ${devices} sockets connected to the floor in ${Math.round(now() - t)} ms`);
 
+    /** Bytes each site's devices have received from the server so far (the child's first fleet is the server's). */
+    const bytesBySite = async (): Promise<Map<string, number>> => {
+      const { bytes } = await ipcRequest<{ bytes: number[][] }>(child, { op: 'bytes' });
+      const out = new Map<string, number>();
+      const add = (site: LoadSite, n: number) => out.set(site.siteId, (out.get(site.siteId) ?? 0) + n);
+      others.forEach((o, i) => add(o.site, bytes[0]?.[i] ?? 0));
+      timed.forEach((x, i) => add(x.site, qmsFleet.clients[i]!.bytes));
+      return out;
+    };
+    const bytesConnected = await bytesBySite();
+
     // ---- the replay's clock: runs during the system's turns only ----
     let clockOn = false;
     let clockBase = 0;
@@ -444,6 +455,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     let lostFloor = 0;
     const turnP50: { system: number[]; floor: number[] } = { system: [], floor: [] };
     timing = true;
+    const bytesBefore = await bytesBySite();
     while (vnow() < replayMs) {
       const n0 = qmsFirst.length;
       turnCalls = [];
@@ -479,6 +491,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       ctx.log(`  ${round(vnow() / 1000, 0)} of ${round(replayMs / 1000, 0)} s: ${qmsFirst.length} calls timed, p50 system/floor this turn ${turnP50.system.at(-1)} / ${turnP50.floor.at(-1)} ms, server RSS ${round(Math.max(...rss.slice(rssFrom), 0), 0)} MB`);
     }
     timing = false;
+    const bytesAfter = await bytesBySite();
     const measuredTo = Date.now();
     const loadAfter = os.loadavg();
     const cpuLine = cpuSince(cpu, [server.pid, floor.pid, child.pid], ['queue server', 'floor server', 'clients (child)']);
@@ -559,7 +572,21 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       { label: 'call → phone page shows it, p99', value: round(ph.p99 / 1000, 2), unit: 's' },
     ];
     const desc = sites.map((s) => s.counters.length);
+    // what each site's link to the server carries: the provincial centre, the largest commune and
+    // a commune of the median size; over the replayed window, the same messages as at the real
+    // rate over the window's real length
+    const windowS = (toMin - fromMin) * 60;
+    const communes = sites.slice(1).sort((a, b) => a.counters.length - b.counters.length);
+    const link = [['the provincial centre', sites[0]!], ['the largest commune', communes.at(-1)!], ['a median commune', communes[Math.floor(communes.length / 2)]!]] as const;
+    const siteDevices = (x: LoadSite) => x.displays.length + 2 * x.kiosks.length + x.counterDevices.length + x.ratingDevices.length;
+    const linkOf = (x: LoadSite) => {
+      const bytes = (bytesAfter.get(x.siteId) ?? 0) - (bytesBefore.get(x.siteId) ?? 0);
+      return { counters: x.counters.length, devices: siteDevices(x), connectKb: round((bytesConnected.get(x.siteId) ?? 0) / 1000, 0), windowMb: round(bytes / 1e6, 2), kbitS: round((bytes * 8) / windowS / 1000, 1) };
+    };
+    const links = link.map(([name, x]) => ({ name, ...linkOf(x) }));
+    figures.push(...links.map((l) => ({ label: `${l.name}'s devices (${l.counters} counters, ${l.devices} devices): data from the server at the real rate, average over ${from}-${to}`, value: l.kbitS, unit: 'kbit/s' })));
     notes.push(
+      `What a site's link to the server carries (bytes its devices received: socket.io's packets, without WebSocket, TLS and TCP framing): on connecting, a snapshot each: ${links.map((l) => `${l.name} (${l.counters} counters, ${l.devices} devices) ${l.connectKb} kB`).join('; ')}. Over the window ${from}-${to}, replayed at ${speed}× (the same messages as at the real rate over ${windowS / 60} minutes): ${links.map((l) => `${l.name} ${l.windowMb} MB, ${l.kbitS} kbit/s on average`).join('; ')}. (The waiting counts, queue:stats, are coalesced to about ten a second a site: at ${speed}× more changes share one than at the real rate, where there may be more of them per ticket.)`,
       `${sitesN} sites (the provincial centre ${desc[0]} counters, communes ${Math.min(...desc.slice(1))} to ${Math.max(...desc.slice(1))}), ${countersTotal} open counters with the demo commune's ${services.length} services (${services.map((s) => s.code).join(', ')}) and counter layout; ${devices} device sockets: ${sites.reduce((a, s) => a + s.displays.length, 0)} displays, ${sites.reduce((a, s) => a + s.kiosks.length, 0)} kiosks and as many site agents, ${sites.reduce((a, s) => a + s.counterDevices.length, 0)} counter terminals, ${sites.reduce((a, s) => a + s.ratingDevices.length, 0)} rating tablets; display 1 of each site in the bench process (timed), the ${others.length} others in a child process; server = server/src/main.ts, one process, embedded PostgreSQL (fsync on).`,
       `The morning ${from}-${to} at ${speed}× (${round(replayMs / 1000, 0)} s of replay): ${perCounter} tickets per counter in a morning, arrivals by quarter hour (peak 09:00, ${round(peakRate, 1)} arrivals/s at ${speed}× across the province), ${arrivals.length} arrivals plus ${backlog} waiting at ${from} (issued before the timed turns). Service times log-normal (σ 0.55) around ${[...serviceMedian].map(([c, m]) => `${c} ${Math.round(m)} s`).join(', ')}, divided by ${speed}.`,
       `Replies: ${Object.entries(statuses).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}. Requests that failed (no reply): ${JSON.stringify(failures)}. Tickets still waiting at the end: ${waitingLeft?.n ?? '?'}. Calls timed ${q.n} (system) and ${f.n} (floor); calls whose event never reached the display: ${lostQms} (system), ${lostFloor} (floor).`,
@@ -580,7 +607,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       notes,
       raw: {
         sizes: desc, first: q, floorFirst: f, phone: ph, callHttp: summarize(callHttp), issueHttp: summarize(issueHttp), phoneHttp: summarize(phoneHttp),
-        statuses, turnP50, rss, pgMemory: pgMemory.map((x) => round(x, 0)), memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter,
+        statuses, turnP50, rss, pgMemory: pgMemory.map((x) => round(x, 0)), memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter, links,
         crash: { devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
       },

@@ -10,6 +10,7 @@
 //   IPC {op:'fresh'} -> {fresh, size, lastAt, errorsLeft}   clients connected with a snapshot newer
 //       than the mark and no error; lastAt: epoch ms of the latest such snapshot
 //   IPC {op:'disconnects'} -> {total, reasons}   disconnects seen by every client since it connected
+//   IPC {op:'bytes'} -> {bytes: number[][]}   bytes each client received, by fleet (connect order)
 //   IPC {op:'close'} -> {}
 import { Fleet } from './sockets.ts';
 import { now } from './util.ts';
@@ -46,6 +47,8 @@ process.on('message', async (m: Message) => {
       const reasons: Record<string, number> = {};
       for (const c of clients()) for (const r of c.disconnects) reasons[r] = (reasons[r] ?? 0) + 1;
       process.send!({ id: m.id, total: Object.values(reasons).reduce((a, b) => a + b, 0), reasons });
+    } else if (m.op === 'bytes') {
+      process.send!({ id: m.id, bytes: fleets.map((f) => f.clients.map((c) => c.bytes)) });
     } else if (m.op === 'close') {
       for (const fleet of fleets.splice(0)) await fleet.close();
       process.send!({ id: m.id });

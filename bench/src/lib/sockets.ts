@@ -13,6 +13,8 @@ export interface FleetClient {
   connectErrors: number;
   lastError: string | undefined;
   disconnects: string[];
+  /** bytes received: socket.io's packets as the server sent them, without WebSocket, TLS and TCP framing */
+  bytes: number;
 }
 
 export interface FleetOptions {
@@ -50,8 +52,13 @@ export class Fleet {
         timeout: options.timeoutMs ?? 20_000,
         ...(options.ca ? { ca: options.ca } : {}),
       });
-      const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [] };
+      const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [], bytes: 0 };
       fleet.clients.push(client);
+      // each connection has an engine of its own
+      socket.io.on('open', () => socket.io.engine.on('packet', (packet: { data?: unknown }) => {
+        const data = packet.data;
+        client.bytes += 1 + (typeof data === 'string' ? Buffer.byteLength(data) : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : 0);
+      }));
       socket.on('queue:snapshot', () => {
         client.snapshots++;
         client.lastSnapshotAt = now();
