@@ -5,7 +5,7 @@ import { post } from '../lib/http.ts';
 import { seedAdmin, seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import path from 'node:path';
 import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
-import { cpuMark, cpuSince, familyCpu, postmasterOf } from '../lib/cpu.ts';
+import { cpuMark, cpuSince, familyCpu, postmasterPid } from '../lib/cpu.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
 import { checkpointCount, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
 import { profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
@@ -652,9 +652,4 @@ const drainedOf = (b: { unrelayed: number; pending: number }) => b.unrelayed + b
 async function outboxCount(db: import('@qms/db').Db): Promise<number> {
   const r = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox`.execute(db);
   return Number(r.rows[0]!.n);
-}
-
-async function postmasterPid(db: import('@qms/db').Db): Promise<number> {
-  const r = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
-  return postmasterOf(Number(r.rows[0]!.pid));
 }

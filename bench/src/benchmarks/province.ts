@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { createDb, freePort } from '@qms/db';
 import { fillFloorTable, prepareFloorTable, startFloorServer } from '../floor/floor.ts';
-import { cpuMark, cpuSince, familyPids, postmasterOf } from '../lib/cpu.ts';
+import { cpuMark, cpuSince, familyPids, postmasterPid } from '../lib/cpu.ts';
 import { get, post } from '../lib/http.ts';
 import { seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, type LoopRecord } from '../lib/loop-monitor.ts';
@@ -439,8 +438,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     const loadBefore = os.loadavg();
     const rss: number[] = [];
     // PostgreSQL's memory: its processes' proportional sizes (the floor's connections included)
-    const { rows: [backend] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
-    const postmaster = postmasterOf(backend!.pid);
+    const postmaster = await postmasterPid(db);
     const pgMemory: number[] = [];
     const rssTimer = setInterval(() => {
       rss.push(server.rssMb());

@@ -3,9 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { sql } from 'kysely';
 import { createDb, freePort } from '@qms/db';
-import { CpuMeter, describeCpu, familyPids, postmasterOf, type CpuAccount } from '../lib/cpu.ts';
+import { CpuMeter, describeCpu, familyPids, postmasterPid, type CpuAccount } from '../lib/cpu.ts';
 import { post } from '../lib/http.ts';
 import { seedLoad, type LoadSite } from '../lib/load-setup.ts';
 import { listening, localExampleSite, localNginxConf, NGINX, raisedNginxConf, selfSignedCertificate, startNginx } from '../lib/nginx.ts';
@@ -110,8 +109,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     server = await startQmsServer(serverOptions);
   };
   // PostgreSQL: the postmaster of a backend of the bench's pool
-  const backend = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
-  const postgres = { family: postmasterOf(backend) };
+  const postgres = { family: await postmasterPid(db) };
   /**
    * CPU by process; `without` leaves out a group whose process a restart replaces (the meter
    * follows the processes it started with): its old and new processes count in "others".

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { sql } from 'kysely';
+import type { Db } from '@qms/db';
 import { round } from './stats.ts';
 import { now } from './util.ts';
 
@@ -63,6 +65,12 @@ export function postmasterOf(backendPid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** The postmaster of the PostgreSQL that serves `db` (through one of its backends). */
+export async function postmasterPid(db: Db): Promise<number> {
+  const r = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+  return postmasterOf(Number(r.rows[0]!.pid));
 }
 
 /** A process and its children now, each with its CPU ticks (PostgreSQL: the postmaster and its backends and workers). */
