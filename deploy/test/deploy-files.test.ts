@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { NGINX } from '../../bench/src/lib/nginx.ts';
 
 // The deployment files, checked with what runs here (no Docker engine): nginx -t on the example
 // site, systemd-analyze on the units, and the Dockerfile and compose.yaml held to the README's
@@ -73,8 +74,7 @@ describe('deployment files', () => {
     expect(sockets).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
     expect(site).toMatch(/return 301 https:/);
 
-    const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
-    expect(nginx, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
+    expect(NGINX, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
     const dir = await mkdtemp(path.join(tmpdir(), 'qms-nginx-'));
     dirs.push(dir);
     const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=qms.example.gov.vn',
@@ -82,7 +82,7 @@ describe('deployment files', () => {
     expect(cert.status, cert.stderr).toBe(0);
     await writeFile(path.join(dir, 'qms.conf'), site.replaceAll('/etc/ssl/qms/', `${dir}/`));
     await writeFile(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  include ${dir}/qms.conf;\n}\n`);
-    const check = spawnSync(nginx!, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    const check = spawnSync(NGINX!, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
   });
 
