@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@qms/db';
 import type { TicketCalled } from '@qms/protocol';
-import { DEBIAN_NGINX_CONF, listening, localExampleSite, localNginxConf, selfSignedCertificate, startNginx } from '../../bench/src/lib/nginx.ts';
+import { DEBIAN_NGINX_CONF, listening, localExampleSite, localNginxConf, nginxWorkers, selfSignedCertificate, startNginx } from '../../bench/src/lib/nginx.ts';
 import { apiFixture, PASSWORD, type ApiFixture, listenLocally } from '../../server/test/support/api-fixture.ts';
 import { TestClock } from '../../server/test/support/queue-fixture.ts';
 
@@ -86,6 +86,42 @@ describe('through nginx with TLS, as install.md sets a server up', () => {
     const call = await api('POST', `/counters/${f.counters[1]}/call-next`, { token: f.tokens.staff });
     expect(call.status).toBe(200);
     expect((await called).ticket.code).toBe(issued.body.ticket.code);
+    // the counter free again for the next test
+    expect(await api('POST', `/tickets/${call.body.ticket.id}/no-show`, { token: f.tokens.staff })).toMatchObject({ status: 200 });
+  });
+
+  it('a reload of nginx (certbot\'s, after a renewal) keeps a display connected, and it still gets the calls', async () => {
+    const display = io(base, { auth: { token: f.tokens.display }, transports: ['websocket'], reconnection: false, forceNew: true, ca });
+    sockets.push(display);
+    await new Promise((resolve, reject) => {
+      display.once('queue:snapshot', resolve);
+      display.once('connect_error', reject);
+    });
+    const disconnects: string[] = [];
+    display.on('disconnect', (reason) => disconnects.push(reason));
+
+    const [worker] = nginxWorkers(nginx.pid!);
+    expect(worker?.old).toBe(false);
+    nginx.kill('SIGHUP');
+    // the worker that holds the display is told to shut down, and a new one takes new connections
+    await expect.poll(() => nginxWorkers(nginx.pid!).map((w) => [w.pid === worker!.pid, w.old]), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining([[true, true], [false, false]]));
+    // and keeps it: nginx would close it here with a worker_shutdown_timeout (sizing.md says why not)
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(disconnects).toEqual([]);
+
+    const issued = await api('POST', `/sites/${f.siteId}/tickets`, { token: f.tokens.kiosk, body: { serviceId: f.services.HT } });
+    expect(issued.status).toBe(201);
+    const called = new Promise<TicketCalled>((resolve) => display.once('ticket:called', resolve));
+    expect(await api('POST', `/counters/${f.counters[1]}/call-next`, { token: f.tokens.staff })).toMatchObject({ status: 200 });
+    expect((await called).ticket.code).toBe(issued.body.ticket.code);
+    expect(display.connected).toBe(true);
+    expect(disconnects).toEqual([]);
+    // the old worker is still there, holding the display and its connection to the server (and
+    // the first test's display, and the clients' kept-alive HTTPS connections)
+    const old = nginxWorkers(nginx.pid!).find((w) => w.pid === worker!.pid);
+    expect(old?.old).toBe(true);
+    expect(old?.sockets).toBeGreaterThanOrEqual(2);
   });
 
   it('the server knows the request came over HTTPS: the session cookie is Secure, and nginx adds HSTS', async () => {

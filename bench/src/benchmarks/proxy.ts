@@ -7,7 +7,7 @@ import { createDb, freePort } from '@qms/db';
 import { CpuMeter, describeCpu, familyPids, postmasterPid, type CpuAccount } from '../lib/cpu.ts';
 import { post } from '../lib/http.ts';
 import { seedLoad, type LoadSite } from '../lib/load-setup.ts';
-import { listening, localExampleSite, localNginxConf, NGINX, raisedNginxConf, selfSignedCertificate, startNginx } from '../lib/nginx.ts';
+import { listening, localExampleSite, localNginxConf, NGINX, nginxWorkers, raisedNginxConf, selfSignedCertificate, startNginx, type NginxWorker } from '../lib/nginx.ts';
 import { pssMb, startQmsServer, type QmsServer } from '../lib/processes.ts';
 import { serverMemory } from '../lib/profile.ts';
 import type { BenchContext, BenchResult, Figure } from '../lib/result.ts';
@@ -185,35 +185,76 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     }));
     listen(watchStraight, 'straight');
     listen(watchProxied, 'proxied');
-    const straightMs: number[] = [];
-    const proxiedMs: number[] = [];
-    const extraMs: number[] = [];
+    /** `count` calls, one at a time over the watched sites, each issued and finished around it: ms from call-next to each display */
+    const timeCalls = async (count: number) => {
+      const straightMs: number[] = [];
+      const proxiedMs: number[] = [];
+      const extraMs: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const w = watched[i % watched.length]!;
+        const issued = await post(server.url, `/sites/${w.site.siteId}/tickets`, w.site.kiosks[0]!.token, { serviceId: w.site.services[0] });
+        if (issued.status !== 201) throw new Error(`issue: ${issued.status} ${JSON.stringify(issued.body)}`);
+        const sent = now();
+        const called = await post(server.url, `/counters/${w.counter.id}/call-next`, w.counter.staffToken);
+        if (called.status !== 200) throw new Error(`call-next: ${called.status} ${JSON.stringify(called.body)}`);
+        const id = (called.body as { ticket: { id: string } }).ticket.id;
+        const deadline = now() + 5000;
+        while (!(arrivals.get(id)?.straight && arrivals.get(id)?.proxied) && now() < deadline) await sleep(1);
+        const a = arrivals.get(id);
+        if (a?.straight && a.proxied) {
+          straightMs.push(a.straight - sent);
+          proxiedMs.push(a.proxied - sent);
+          extraMs.push(a.proxied - a.straight);
+        }
+        await post(server.url, `/tickets/${id}/finish`, w.counter.staffToken);
+      }
+      return { straight: summarize(straightMs), viaNginx: summarize(proxiedMs), extra: summarize(extraMs) };
+    };
     m = meter();
     m.start();
-    for (let i = 0; i < calls; i++) {
-      const w = watched[i % watched.length]!;
-      const issued = await post(server.url, `/sites/${w.site.siteId}/tickets`, w.site.kiosks[0]!.token, { serviceId: w.site.services[0] });
-      if (issued.status !== 201) throw new Error(`issue: ${issued.status} ${JSON.stringify(issued.body)}`);
-      const sent = now();
-      const called = await post(server.url, `/counters/${w.counter.id}/call-next`, w.counter.staffToken);
-      if (called.status !== 200) throw new Error(`call-next: ${called.status} ${JSON.stringify(called.body)}`);
-      const id = (called.body as { ticket: { id: string } }).ticket.id;
-      const deadline = now() + 5000;
-      while (!(arrivals.get(id)?.straight && arrivals.get(id)?.proxied) && now() < deadline) await sleep(1);
-      const a = arrivals.get(id);
-      if (a?.straight && a.proxied) {
-        straightMs.push(a.straight - sent);
-        proxiedMs.push(a.proxied - sent);
-        extraMs.push(a.proxied - a.straight);
-      }
-      await post(server.url, `/tickets/${id}/finish`, w.counter.staffToken);
-    }
+    const { straight, viaNginx, extra } = await timeCalls(calls);
     m.stop();
     const callCpu = m.result();
-    const straight = summarize(straightMs);
-    const viaNginx = summarize(proxiedMs);
-    const extra = summarize(extraMs);
     ctx.log(`  ${straight.n} of ${calls} calls seen on both displays: straight p50 ${round(straight.p50, 2)} / p99 ${round(straight.p99, 2)} ms, through nginx p50 ${round(viaNginx.p50, 2)} / p99 ${round(viaNginx.p99, 2)} ms`);
+
+    // a reload (SIGHUP, what `systemctl reload nginx` sends, and certbot after renewing a
+    // certificate): new workers take new connections and the old ones shut down once their own
+    // connections end, which a screen's WebSocket does not do by itself
+    const workerMb = (ws: NginxWorker[]) => round(pssMb(ws.map((w) => w.pid)), 0);
+    const before = nginxWorkers(nginx!.pid!);
+    const disconnected = () => proxied.clients.reduce((n, c) => n + c.disconnects.length, 0);
+    const disconnectsBefore = disconnected();
+    const nginxMbBefore = round(pssMb(familyPids(nginx!.pid!)), 0);
+    process.kill(nginx!.pid!, 'SIGHUP');
+    const reloadedAt = now();
+    const reloaded = await until(() => {
+      const ws = nginxWorkers(nginx!.pid!);
+      return ws.filter((w) => !w.old).length >= before.length && ws.some((w) => w.old);
+    }, 10_000, 50);
+    if (!reloaded) throw new Error(`nginx did not reload: ${JSON.stringify(nginxWorkers(nginx!.pid!))}`);
+    const newcomers = await Fleet.connect(base, watched.map((w) => w.site.displays[1]!.token), { concurrency: 50, ca });
+    const newcomersFresh = newcomers.ready();
+    await newcomers.close();
+    const reloadCalls = await timeCalls(Math.ceil(calls / 2));
+    await sleep(Math.max(0, 30_000 - (now() - reloadedAt)));
+    const held = nginxWorkers(nginx!.pid!);
+    const oldHeld = held.filter((w) => w.old);
+    const reload = {
+      heldS: secs(now() - reloadedAt),
+      oldWorkers: oldHeld.length,
+      oldSockets: oldHeld.reduce((n, w) => n + w.sockets, 0),
+      oldMb: workerMb(oldHeld),
+      newMb: workerMb(held.filter((w) => !w.old)),
+      nginxMbBefore,
+      nginxMb: round(pssMb(familyPids(nginx!.pid!)), 0),
+      disconnects: disconnected() - disconnectsBefore,
+      newcomersFresh,
+      newcomers: watched.length,
+      calls: reloadCalls,
+      /** after the server's crash below: the old workers left, and nginx's memory */
+      afterCrash: undefined as { oldWorkers: number; nginxMb: number } | undefined,
+    };
+    ctx.log(`  reload: ${reload.heldS} s later ${reload.oldWorkers} old workers hold ${reload.oldSockets} sockets and ${reload.oldMb} MB (nginx ${nginxMbBefore} → ${reload.nginxMb} MB), ${reload.disconnects} devices disconnected; ${newcomersFresh}/${watched.length} new connections fresh; calls through the old workers p99 ${round(reloadCalls.viaNginx.p99, 2)} ms against ${round(reloadCalls.straight.p99, 2)} straight`);
 
     // restarts
     const storms: [string, Storm, CpuAccount][] = [];
@@ -227,6 +268,10 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       const s = await measureStorm(proxied, stop, start, stormTimeoutMs);
       m.stop();
       storms.push([label, s, m.result()]);
+      if (replaced === 'server') {
+        await until(() => !nginxWorkers(nginx!.pid!).some((w) => w.old), 5000, 50);
+        reload.afterCrash = { oldWorkers: nginxWorkers(nginx!.pid!).filter((w) => w.old).length, nginxMb: round(pssMb(familyPids(nginx!.pid!)), 0) };
+      }
       ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error`);
     }
     const errorLog = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
@@ -241,6 +286,8 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       { label: `server crash behind nginx → all ${tokens.length} fresh`, value: secs(crash![1].totalMs), unit: 's', floor: secs(directCrash.totalMs), ratio: round(crash![1].totalMs / directCrash.totalMs, 2), target: '< 15 s, no errors left', met: met(crash![1]) },
       { label: `nginx restart → all ${tokens.length} fresh`, value: secs(restart![1].totalMs), unit: 's', target: '< 15 s, no errors left', met: met(restart![1]) },
       { label: `nginx memory with ${tokens.length} TLS devices`, value: round(nginxMb, 0), unit: 'MB' },
+      { label: `nginx memory ${reload.heldS} s after a reload (its old workers still holding the devices)`, value: reload.nginxMb, unit: 'MB', floor: reload.nginxMbBefore, ratio: round(reload.nginxMb / reload.nginxMbBefore, 2) },
+      { label: 'devices disconnected by a reload of nginx', value: reload.disconnects, unit: '' },
       { label: `server RSS with ${tokens.length} devices through nginx`, value: proxiedMemory.rss, unit: 'MB', floor: directMemory.rss, ratio: round(proxiedMemory.rss / directMemory.rss, 2) },
     );
     notes.push(
@@ -250,12 +297,13 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       `Memory 3 s after the first connection: nginx ${round(nginxMb, 0)} MB with the ${tokens.length} devices (the proportional set sizes of its ${nginxPids.length} processes); the server ${proxiedMemory.rss} MB RSS through nginx and ${directMemory.rss} MB straight (each a process that took one wave of connections); its heap after a full collection ${proxiedMemory.heapAfterGc} and ${directMemory.heapAfterGc} MB.`,
       `Calls (${calls}, one at a time, over ${watched.length} sites, each issued and finished around it), from sending call-next to ticket:called at the site's display through nginx and at another display of the site connected straight: straight p50 ${round(straight.p50, 2)} / p90 ${round(straight.p90, 2)} / p99 ${round(straight.p99, 2)} ms; through nginx p50 ${round(viaNginx.p50, 2)} / p90 ${round(viaNginx.p90, 2)} / p99 ${round(viaNginx.p99, 2)} ms; nginx's addition per call p50 ${round(extra.p50, 2)} / p99 ${round(extra.p99, 2)} ms (${straight.n} calls seen by both). CPU over the calls: ${describeCpu(callCpu)}.`,
       `Straight to the server (the floor of the server's crash): a crash (SIGKILL) and restart on the same port, all ${tokens.length} fresh in ${secs(directCrash.totalMs)} s (half after ${secs(directCrash.spread.p50)} s), ${directCrash.errorsLeft} left in error, ${Object.values(directCrash.connectErrors).reduce((a, b) => a + b, 0)} failed attempts on the way. For scale, not a floor of nginx's restart (no downtime, no back-off): every device disconnecting and connecting again at once, the server up, all fresh in ${secs(waveMs)} s.`,
+      `A reload of nginx (SIGHUP to its master, as \`systemctl reload nginx\` and certbot's renewal do), the devices connected: ${before.length} new workers took the new connections (${reload.newcomersFresh} of ${reload.newcomers} displays connecting after it fresh); the old workers kept the devices they had, and ${reload.disconnects} devices disconnected. ${reload.heldS} s after the reload ${reload.oldWorkers} old workers were still shutting down, holding ${reload.oldSockets} sockets (a device is two: its own and nginx's to the server) and ${reload.oldMb} MB, beside the new workers' ${reload.newMb} MB: nginx ${reload.nginxMbBefore} MB before the reload, ${reload.nginxMb} MB after. A WebSocket is never finished by the device, so they stay until the device's connection ends. Calls meanwhile (${reload.calls.straight.n}), through the old workers: p50 ${round(reload.calls.viaNginx.p50, 2)} / p99 ${round(reload.calls.viaNginx.p99, 2)} ms against ${round(reload.calls.straight.p50, 2)} / ${round(reload.calls.straight.p99, 2)} ms straight. ${reload.afterCrash ? `After the server's crash below (every device's connection closed by nginx, each device reconnecting to a new worker): ${reload.afterCrash.oldWorkers} old workers left, nginx ${reload.afterCrash.nginxMb} MB.` : ''}`,
       `The restarted process's "up" is when the bench saw its /api/health answer, asked from the bench process, which the devices' TLS handshakes kept busy: not a measure of the server's start.`,
       `Load average (1, 5, 15 min): ${loadBefore} at the start, ${os.loadavg().map((l) => round(l, 2)).join(', ')} at the end.`,
       ...storms.map(([label, s, cpu]) => `Through nginx, ${label}: ${s.fresh} of ${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s from the stop (${secs(s.afterReadyMs)} s after the restarted process was up)` : `(not all within ${stormTimeoutMs / 1000} s)`}${s.spread.n ? `; half after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left in error; disconnect reasons ${JSON.stringify(s.reasons)}; failed attempts on the way ${JSON.stringify(s.connectErrors)}. CPU: ${describeCpu(cpu)}.`),
       alarms.length ? `nginx's error log had ${alarms.length} alerts, e.g. ${alarms.slice(0, 3).join(' | ')}` : 'nginx\'s error log: no alert, no "worker_connections are not enough", no "Too many open files".',
     );
-    Object.assign(raw, { devices: tokens.length, sites: sitesN, connections, directConnectMs, waveMs, proxiedConnectMs, connectCpu, directConnectCpu, nginxMb, directMemory, proxiedMemory, straight, viaNginx, extra, callCpu, directCrash, storms: storms.map(([label, s, cpu]) => ({ label, ...s, cpu })), alarms });
+    Object.assign(raw, { devices: tokens.length, sites: sitesN, connections, directConnectMs, waveMs, proxiedConnectMs, reload, connectCpu, directConnectCpu, nginxMb, directMemory, proxiedMemory, straight, viaNginx, extra, callCpu, directCrash, storms: storms.map(([label, s, cpu]) => ({ label, ...s, cpu })), alarms });
   } finally {
     for (const f of fleets) await f.close();
     await stopProxy().catch(() => {});

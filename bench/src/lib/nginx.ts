@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { familyPids } from './cpu.ts';
 
 // Debian's nginx as docs/install.md installs it, started here without root's paths: its own
 // nginx.conf (optionally raised by deploy/nginx/raise-limits.sh) and a site, with every file in a
@@ -95,4 +96,31 @@ export function selfSignedCertificate(dir: string): { cert: string; key: string 
     '-subj', '/CN=qms.bench', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
   return { cert, key };
+}
+
+export interface NginxWorker {
+  pid: number;
+  /** shutting down after a reload, until its connections end */
+  old: boolean;
+  /** the sockets it holds: a proxied device's connection and its connection to the server are two */
+  sockets: number;
+}
+
+/** The worker processes of the nginx whose master is `master`. */
+export function nginxWorkers(master: number): NginxWorker[] {
+  return familyPids(master).filter((pid) => pid !== master).flatMap((pid) => {
+    try {
+      const old = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
+      const sockets = readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      }).length;
+      return [{ pid, old, sockets }];
+    } catch {
+      return []; // gone
+    }
+  });
 }
