@@ -1,7 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -132,6 +133,30 @@ describe('through nginx with TLS, as install.md sets a server up', () => {
     // only when the server believes nginx's X-Forwarded-Proto (QMS_TRUST_PROXY)
     expect(cookie).toMatch(/;\s*Secure/i);
     expect(login.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+
+  it('a device reconnecting within a day resumes its TLS session', async () => {
+    /** A TLS connection to nginx (with an earlier session to resume): whether it resumed, and the session it leaves. */
+    const connect = (session?: Buffer) => new Promise<{ resumed: boolean; session: Buffer }>((resolve, reject) => {
+      let resumed = false;
+      const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(base).port), ca, session }, () => { resumed = socket.isSessionReused(); });
+      // TLS 1.3: the session comes after the handshake, in the server's ticket
+      socket.once('session', (next: Buffer) => { socket.end(); resolve({ resumed, session: next }); });
+      socket.once('error', reject);
+    });
+    const first = await connect();
+    expect(first.resumed).toBe(false);
+    expect((await connect(first.session)).resumed).toBe(true);
+    // kept a day (nginx's default is 5 minutes: a screen's session would long be gone when the
+    // server restarts, and every device would make a full handshake)
+    // openssl's reading of the session nginx hands out (Node's session buffer is its own format);
+    // in TLS 1.3 the ticket comes after the handshake, so s_client's input stays open a moment
+    const file = path.join(dir, 'session.pem');
+    const client = spawnSync('sh', ['-c', `sleep 0.3 | openssl s_client -connect 127.0.0.1:${new URL(base).port} -CAfile ${path.join(dir, 'cert.pem')} -sess_out ${file}`], { encoding: 'utf8' });
+    expect(client.status, client.stderr).toBe(0);
+    const session = spawnSync('openssl', ['sess_id', '-in', file, '-noout', '-text'], { encoding: 'utf8' });
+    expect(session.stdout).toMatch(/Protocol\s*:\s*TLSv1\.3/);
+    expect(session.stdout).toMatch(/ticket lifetime hint:\s*86400 \(seconds\)/);
   });
 
   it('plain HTTP is sent to HTTPS', async () => {

@@ -29,7 +29,8 @@ type Storm = Awaited<ReturnType<typeof measureStorm>>;
 //      calls timed to a display through nginx against a display of the same site connected
 //      straight, a crash and restart of the server behind nginx (nginx stays up: it closes every
 //      device's connection, each one makes a new one), and a restart of nginx (the server stays up).
-// The clients are Node's: each connection a full TLS handshake (a browser resumes its session).
+// The clients are Node's, each with its own TLS session cache: a first connection is a full TLS
+// handshake, a reconnection resumes the session as a browser does (--tls-sessions=off: never).
 
 /** Every client of the fleet disconnects and connects again at once; ms until each has a fresh snapshot (NaN if not all). */
 async function reconnectWave(fleet: Fleet, timeoutMs: number): Promise<number> {
@@ -49,6 +50,8 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   const devices = ctx.num('devices', 4500, 600);
   const calls = ctx.num('calls', 600, 150);
   const stormTimeoutMs = ctx.num('storm-timeout', 60, 30) * 1000;
+  // --tls-sessions=off: every connection through nginx a full handshake (the devices keep no session)
+  const tlsSessions = ctx.args.get('tls-sessions') !== 'off';
   const notes: string[] = [];
   const figures: Figure[] = [];
   const loadBefore = os.loadavg().map((l) => round(l, 2)).join(', ');
@@ -161,7 +164,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     m = meter();
     m.start();
     t0 = now();
-    const proxied = await Fleet.connect(base, tokens, { concurrency: 100, ca });
+    const proxied = await Fleet.connect(base, tokens, { concurrency: 100, ca, tlsSessions });
     fleets.push(proxied);
     const proxiedConnectMs = now() - t0;
     m.stop();
@@ -257,7 +260,8 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`  reload: ${reload.heldS} s later ${reload.oldWorkers} old workers hold ${reload.oldSockets} sockets and ${reload.oldMb} MB (nginx ${nginxMbBefore} → ${reload.nginxMb} MB), ${reload.disconnects} devices disconnected; ${newcomersFresh}/${watched.length} new connections fresh; calls through the old workers p99 ${round(reloadCalls.viaNginx.p99, 2)} ms against ${round(reloadCalls.straight.p99, 2)} straight`);
 
     // restarts
-    const storms: [string, Storm, CpuAccount][] = [];
+    /** each restart: what it was, the storm, the CPU through it, and how many devices resumed their TLS session */
+    const storms: [string, Storm, CpuAccount, number][] = [];
     for (const [label, stop, start, replaced] of [
       ['crash restart of the server (SIGKILL), nginx up', () => server.kill(), restartServer, 'server'],
       ['restart of nginx (SIGTERM, then start), the server up', stopProxy, startProxy, 'nginx'],
@@ -267,12 +271,12 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       m.start();
       const s = await measureStorm(proxied, stop, start, stormTimeoutMs);
       m.stop();
-      storms.push([label, s, m.result()]);
+      storms.push([label, s, m.result(), proxied.tlsResumed()]);
       if (replaced === 'server') {
         await until(() => !nginxWorkers(nginx!.pid!).some((w) => w.old), 5000, 50);
         reload.afterCrash = { oldWorkers: nginxWorkers(nginx!.pid!).filter((w) => w.old).length, nginxMb: round(pssMb(familyPids(nginx!.pid!)), 0) };
       }
-      ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error`);
+      ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error; ${storms.at(-1)![3]} resumed their TLS session; nginx ${perDevice(storms.at(-1)![2], 'nginx')} ms of CPU a device`);
     }
     const errorLog = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
     const alarms = errorLog.split('\n').filter((l) => /\[(alert|emerg|crit)\]|worker_connections are not enough|Too many open files/.test(l));
@@ -293,17 +297,17 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     notes.push(
       `${tokens.length} devices (${perSite} a site: ${displays - 2} displays, ${kiosks} kiosks, ${counterDevices} counter terminals) over ${sitesN} sites, in the bench process, WebSocket only, the screens' reconnection (500 ms doubling to 5 s); plus two timed displays a site.`,
       `nginx ${NGINX}: Debian's /etc/nginx/nginx.conf after deploy/nginx/raise-limits.sh with QMS_NGINX_CONNECTIONS=${connections} (its workers' open files ${connections * 2}, under this machine's hard limit of ${hardFiles}), worker_processes as Debian's (auto: one a core); the site deploy/nginx/qms.conf as shipped, on 127.0.0.1:${tlsPort} with a self-signed ECDSA P-256 certificate; started under a soft limit of 1,024 open files as systemd starts it. The server with QMS_TRUST_PROXY=127.0.0.1, as docs/install.md.`,
-      `First connection (100 at a time, each waiting for its snapshot): straight ${secs(directConnectMs)} s; through nginx ${secs(proxiedConnectMs)} s (every one a full TLS handshake: the clients, Node's ws, keep no session to resume; a browser may resume one within nginx's ssl_session_timeout, 5 min by default). CPU while connecting through nginx: ${describeCpu(connectCpu)}; straight: ${describeCpu(directConnectCpu)}. CPU per device connecting (ms): ${['server', 'nginx', 'PostgreSQL', 'bench process (clients)'].map((g) => `${g} ${perDevice(connectCpu, g)} through nginx, ${perDevice(directConnectCpu, g)} straight`).join('; ')}.`,
+      `First connection (100 at a time, each waiting for its snapshot): straight ${secs(directConnectMs)} s; through nginx ${secs(proxiedConnectMs)} s (every one a full TLS handshake; ${tlsSessions ? 'each client then keeps its session and resumes it when it reconnects, as a browser does, within the site\'s ssl_session_timeout of a day' : 'with --tls-sessions=off the clients keep no session, and every reconnection is a full handshake too'}). CPU while connecting through nginx: ${describeCpu(connectCpu)}; straight: ${describeCpu(directConnectCpu)}. CPU per device connecting (ms): ${['server', 'nginx', 'PostgreSQL', 'bench process (clients)'].map((g) => `${g} ${perDevice(connectCpu, g)} through nginx, ${perDevice(directConnectCpu, g)} straight`).join('; ')}.`,
       `Memory 3 s after the first connection: nginx ${round(nginxMb, 0)} MB with the ${tokens.length} devices (the proportional set sizes of its ${nginxPids.length} processes); the server ${proxiedMemory.rss} MB RSS through nginx and ${directMemory.rss} MB straight (each a process that took one wave of connections); its heap after a full collection ${proxiedMemory.heapAfterGc} and ${directMemory.heapAfterGc} MB.`,
       `Calls (${calls}, one at a time, over ${watched.length} sites, each issued and finished around it), from sending call-next to ticket:called at the site's display through nginx and at another display of the site connected straight: straight p50 ${round(straight.p50, 2)} / p90 ${round(straight.p90, 2)} / p99 ${round(straight.p99, 2)} ms; through nginx p50 ${round(viaNginx.p50, 2)} / p90 ${round(viaNginx.p90, 2)} / p99 ${round(viaNginx.p99, 2)} ms; nginx's addition per call p50 ${round(extra.p50, 2)} / p99 ${round(extra.p99, 2)} ms (${straight.n} calls seen by both). CPU over the calls: ${describeCpu(callCpu)}.`,
       `Straight to the server (the floor of the server's crash): a crash (SIGKILL) and restart on the same port, all ${tokens.length} fresh in ${secs(directCrash.totalMs)} s (half after ${secs(directCrash.spread.p50)} s), ${directCrash.errorsLeft} left in error, ${Object.values(directCrash.connectErrors).reduce((a, b) => a + b, 0)} failed attempts on the way. For scale, not a floor of nginx's restart (no downtime, no back-off): every device disconnecting and connecting again at once, the server up, all fresh in ${secs(waveMs)} s.`,
       `A reload of nginx (SIGHUP to its master, as \`systemctl reload nginx\` and certbot's renewal do), the devices connected: ${before.length} new workers took the new connections (${reload.newcomersFresh} of ${reload.newcomers} displays connecting after it fresh); the old workers kept the devices they had, and ${reload.disconnects} devices disconnected. ${reload.heldS} s after the reload ${reload.oldWorkers} old workers were still shutting down, holding ${reload.oldSockets} sockets (a device is two: its own and nginx's to the server) and ${reload.oldMb} MB, beside the new workers' ${reload.newMb} MB: nginx ${reload.nginxMbBefore} MB before the reload, ${reload.nginxMb} MB after. A WebSocket is never finished by the device, so they stay until the device's connection ends. Calls meanwhile (${reload.calls.straight.n}), through the old workers: p50 ${round(reload.calls.viaNginx.p50, 2)} / p99 ${round(reload.calls.viaNginx.p99, 2)} ms against ${round(reload.calls.straight.p50, 2)} / ${round(reload.calls.straight.p99, 2)} ms straight. ${reload.afterCrash ? `After the server's crash below (every device's connection closed by nginx, each device reconnecting to a new worker): ${reload.afterCrash.oldWorkers} old workers left, nginx ${reload.afterCrash.nginxMb} MB.` : ''}`,
       `The restarted process's "up" is when the bench saw its /api/health answer, asked from the bench process, which the devices' TLS handshakes kept busy: not a measure of the server's start.`,
       `Load average (1, 5, 15 min): ${loadBefore} at the start, ${os.loadavg().map((l) => round(l, 2)).join(', ')} at the end.`,
-      ...storms.map(([label, s, cpu]) => `Through nginx, ${label}: ${s.fresh} of ${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s from the stop (${secs(s.afterReadyMs)} s after the restarted process was up)` : `(not all within ${stormTimeoutMs / 1000} s)`}${s.spread.n ? `; half after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left in error; disconnect reasons ${JSON.stringify(s.reasons)}; failed attempts on the way ${JSON.stringify(s.connectErrors)}. CPU: ${describeCpu(cpu)}.`),
+      ...storms.map(([label, s, cpu, resumed]) => `Through nginx, ${label}: ${resumed} of ${proxied.size} devices resumed their TLS session; ${s.fresh} of ${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s from the stop (${secs(s.afterReadyMs)} s after the restarted process was up)` : `(not all within ${stormTimeoutMs / 1000} s)`}${s.spread.n ? `; half after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left in error; disconnect reasons ${JSON.stringify(s.reasons)}; failed attempts on the way ${JSON.stringify(s.connectErrors)}. CPU: ${describeCpu(cpu)}.`),
       alarms.length ? `nginx's error log had ${alarms.length} alerts, e.g. ${alarms.slice(0, 3).join(' | ')}` : 'nginx\'s error log: no alert, no "worker_connections are not enough", no "Too many open files".',
     );
-    Object.assign(raw, { devices: tokens.length, sites: sitesN, connections, directConnectMs, waveMs, proxiedConnectMs, reload, connectCpu, directConnectCpu, nginxMb, directMemory, proxiedMemory, straight, viaNginx, extra, callCpu, directCrash, storms: storms.map(([label, s, cpu]) => ({ label, ...s, cpu })), alarms });
+    Object.assign(raw, { devices: tokens.length, sites: sitesN, connections, directConnectMs, waveMs, proxiedConnectMs, reload, connectCpu, directConnectCpu, nginxMb, directMemory, proxiedMemory, straight, viaNginx, extra, callCpu, directCrash, tlsSessions, storms: storms.map(([label, s, cpu, resumed]) => ({ label, ...s, cpu, resumed })), alarms });
   } finally {
     for (const f of fleets) await f.close();
     await stopProxy().catch(() => {});

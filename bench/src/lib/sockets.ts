@@ -1,3 +1,4 @@
+import https from 'node:https';
 import { io, type Socket } from 'socket.io-client';
 import { now, pool, sleep } from './util.ts';
 
@@ -30,6 +31,8 @@ export interface FleetOptions {
   auth?: (index: number) => Record<string, unknown>;
   /** for https: the certificate authority to trust (the bench's self-signed certificate) */
   ca?: string;
+  /** for https: each client keeps its TLS session and resumes it when it reconnects, as a browser does (default: a full handshake every time) */
+  tlsSessions?: boolean;
 }
 
 export class Fleet {
@@ -51,6 +54,9 @@ export class Fleet {
         reconnectionDelayMax: 5000,
         timeout: options.timeoutMs ?? 20_000,
         ...(options.ca ? { ca: options.ca } : {}),
+        // an agent of its own: https.Agent keeps the last session per server, and resumes it
+        // (socket.io-client types `agent` as a browser's string | boolean; in Node, ws takes an http.Agent)
+        ...(options.tlsSessions ? { agent: new https.Agent({ ca: options.ca, maxCachedSessions: 1 }) as unknown as string } : {}),
       });
       const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [], bytes: 0 };
       fleet.clients.push(client);
@@ -90,6 +96,14 @@ export class Fleet {
 
   ready(minSnapshots = 1): number {
     return this.clients.filter((c) => c.socket.connected && c.snapshots >= minSnapshots).length;
+  }
+
+  /** Clients whose present connection resumed an earlier TLS session (a peek into engine.io's transport and ws's socket). */
+  tlsResumed(): number {
+    return this.clients.filter((c) => {
+      const transport = c.socket.io.engine?.transport as unknown as { ws?: { _socket?: { isSessionReused?: () => boolean } } } | undefined;
+      return transport?.ws?._socket?.isSessionReused?.() === true;
+    }).length;
   }
 
   /** Closes every client, a few hundred at a time so the server is not flooded with closes. */
