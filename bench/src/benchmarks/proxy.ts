@@ -29,6 +29,10 @@ type Storm = Awaited<ReturnType<typeof measureStorm>>;
 //      calls timed to a display through nginx against a display of the same site connected
 //      straight, a crash and restart of the server behind nginx (nginx stays up: it closes every
 //      device's connection, each one makes a new one), and a restart of nginx (the server stays up).
+//   3. A reload of nginx with every device connected: who disconnects, what the old workers hold
+//      30 s later, calls through them; then one more crash of the server, after which the old
+//      workers should leave (last, so that no restart above has old workers in its CPU account:
+//      a process that exits during a measure takes its CPU with it).
 // The clients are Node's, each with its own TLS session cache: a first connection is a full TLS
 // handshake, a reconnection resumes the session as a browser does (--tls-sessions=off: never).
 
@@ -220,12 +224,29 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     const callCpu = m.result();
     ctx.log(`  ${straight.n} of ${calls} calls seen on both displays: straight p50 ${round(straight.p50, 2)} / p99 ${round(straight.p99, 2)} ms, through nginx p50 ${round(viaNginx.p50, 2)} / p99 ${round(viaNginx.p99, 2)} ms`);
 
+    // restarts
+    /** each restart: what it was, the storm, the CPU through it, and how many devices resumed their TLS session */
+    const storms: [string, Storm, CpuAccount, number][] = [];
+    for (const [label, stop, start, replaced] of [
+      ['crash restart of the server (SIGKILL), nginx up', () => server.kill(), restartServer, 'server'],
+      ['restart of nginx (SIGTERM, then start), the server up', stopProxy, startProxy, 'nginx'],
+    ] as const) {
+      await sleep(2000);
+      m = meter(replaced);
+      m.start();
+      const s = await measureStorm(proxied, stop, start, stormTimeoutMs);
+      m.stop();
+      storms.push([label, s, m.result(), proxied.tlsResumed()]);
+      const nginxCpu = perDevice(storms.at(-1)![2], 'nginx');
+      ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error; ${storms.at(-1)![3]} resumed their TLS session${nginxCpu === '-' ? '' : `; nginx ${nginxCpu} ms of CPU a device`}`);
+    }
+
     // a reload (SIGHUP, what `systemctl reload nginx` sends, and certbot after renewing a
     // certificate): new workers take new connections and the old ones shut down once their own
     // connections end, which a screen's WebSocket does not do by itself
     const workerMb = (ws: NginxWorker[]) => round(pssMb(ws.map((w) => w.pid)), 0);
     const before = nginxWorkers(nginx!.pid!);
-    const disconnected = () => proxied.clients.reduce((n, c) => n + c.disconnects.length, 0);
+    const disconnected = () => [...proxied.clients, ...watchProxied.clients].reduce((n, c) => n + c.disconnects.length, 0);
     const disconnectsBefore = disconnected();
     const nginxMbBefore = round(pssMb(familyPids(nginx!.pid!)), 0);
     process.kill(nginx!.pid!, 'SIGHUP');
@@ -254,30 +275,18 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       newcomersFresh,
       newcomers: watched.length,
       calls: reloadCalls,
-      /** after the server's crash below: the old workers left, and nginx's memory */
-      afterCrash: undefined as { oldWorkers: number; nginxMb: number } | undefined,
+      newWorkers: held.filter((w) => !w.old).length,
+      /** after a crash of the server that follows (every device reconnecting): the old workers left, and nginx's memory */
+      afterCrash: undefined as { oldWorkers: number; nginxMb: number; fresh: number; totalMs: number } | undefined,
     };
     ctx.log(`  reload: ${reload.heldS} s later ${reload.oldWorkers} old workers hold ${reload.oldSockets} sockets and ${reload.oldMb} MB (nginx ${nginxMbBefore} → ${reload.nginxMb} MB), ${reload.disconnects} devices disconnected; ${newcomersFresh}/${watched.length} new connections fresh; calls through the old workers p99 ${round(reloadCalls.viaNginx.p99, 2)} ms against ${round(reloadCalls.straight.p99, 2)} straight`);
+    // the devices reconnect (here: the server crashes once more, untimed): do the old workers leave?
+    await sleep(2000);
+    const last = await measureStorm(proxied, () => server.kill(), restartServer, stormTimeoutMs);
+    await until(() => !nginxWorkers(nginx!.pid!).some((w) => w.old), 5000, 50);
+    reload.afterCrash = { oldWorkers: nginxWorkers(nginx!.pid!).filter((w) => w.old).length, nginxMb: round(pssMb(familyPids(nginx!.pid!)), 0), fresh: last.fresh, totalMs: last.totalMs };
+    ctx.log(`  after the reload, a crash of the server: ${last.fresh}/${proxied.size} fresh in ${secs(last.totalMs)} s; ${reload.afterCrash.oldWorkers} old workers left, nginx ${reload.afterCrash.nginxMb} MB`);
 
-    // restarts
-    /** each restart: what it was, the storm, the CPU through it, and how many devices resumed their TLS session */
-    const storms: [string, Storm, CpuAccount, number][] = [];
-    for (const [label, stop, start, replaced] of [
-      ['crash restart of the server (SIGKILL), nginx up', () => server.kill(), restartServer, 'server'],
-      ['restart of nginx (SIGTERM, then start), the server up', stopProxy, startProxy, 'nginx'],
-    ] as const) {
-      await sleep(2000);
-      m = meter(replaced);
-      m.start();
-      const s = await measureStorm(proxied, stop, start, stormTimeoutMs);
-      m.stop();
-      storms.push([label, s, m.result(), proxied.tlsResumed()]);
-      if (replaced === 'server') {
-        await until(() => !nginxWorkers(nginx!.pid!).some((w) => w.old), 5000, 50);
-        reload.afterCrash = { oldWorkers: nginxWorkers(nginx!.pid!).filter((w) => w.old).length, nginxMb: round(pssMb(familyPids(nginx!.pid!)), 0) };
-      }
-      ctx.log(`  through nginx, ${label}: ${s.fresh}/${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s` : `NOT all within ${stormTimeoutMs / 1000} s`}; ${s.errorsLeft} left in error; ${storms.at(-1)![3]} resumed their TLS session; nginx ${perDevice(storms.at(-1)![2], 'nginx')} ms of CPU a device`);
-    }
     const errorLog = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
     const alarms = errorLog.split('\n').filter((l) => /\[(alert|emerg|crit)\]|worker_connections are not enough|Too many open files/.test(l));
 
@@ -301,7 +310,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       `Memory 3 s after the first connection: nginx ${round(nginxMb, 0)} MB with the ${tokens.length} devices (the proportional set sizes of its ${nginxPids.length} processes); the server ${proxiedMemory.rss} MB RSS through nginx and ${directMemory.rss} MB straight (each a process that took one wave of connections); its heap after a full collection ${proxiedMemory.heapAfterGc} and ${directMemory.heapAfterGc} MB.`,
       `Calls (${calls}, one at a time, over ${watched.length} sites, each issued and finished around it), from sending call-next to ticket:called at the site's display through nginx and at another display of the site connected straight: straight p50 ${round(straight.p50, 2)} / p90 ${round(straight.p90, 2)} / p99 ${round(straight.p99, 2)} ms; through nginx p50 ${round(viaNginx.p50, 2)} / p90 ${round(viaNginx.p90, 2)} / p99 ${round(viaNginx.p99, 2)} ms; nginx's addition per call p50 ${round(extra.p50, 2)} / p99 ${round(extra.p99, 2)} ms (${straight.n} calls seen by both). CPU over the calls: ${describeCpu(callCpu)}.`,
       `Straight to the server (the floor of the server's crash): a crash (SIGKILL) and restart on the same port, all ${tokens.length} fresh in ${secs(directCrash.totalMs)} s (half after ${secs(directCrash.spread.p50)} s), ${directCrash.errorsLeft} left in error, ${Object.values(directCrash.connectErrors).reduce((a, b) => a + b, 0)} failed attempts on the way. For scale, not a floor of nginx's restart (no downtime, no back-off): every device disconnecting and connecting again at once, the server up, all fresh in ${secs(waveMs)} s.`,
-      `A reload of nginx (SIGHUP to its master, as \`systemctl reload nginx\` and certbot's renewal do), the devices connected: ${before.length} new workers took the new connections (${reload.newcomersFresh} of ${reload.newcomers} displays connecting after it fresh); the old workers kept the devices they had, and ${reload.disconnects} devices disconnected. ${reload.heldS} s after the reload ${reload.oldWorkers} old workers were still shutting down, holding ${reload.oldSockets} sockets (a device is two: its own and nginx's to the server) and ${reload.oldMb} MB, beside the new workers' ${reload.newMb} MB: nginx ${reload.nginxMbBefore} MB before the reload, ${reload.nginxMb} MB after. A WebSocket is never finished by the device, so they stay until the device's connection ends. Calls meanwhile (${reload.calls.straight.n}), through the old workers: p50 ${round(reload.calls.viaNginx.p50, 2)} / p99 ${round(reload.calls.viaNginx.p99, 2)} ms against ${round(reload.calls.straight.p50, 2)} / ${round(reload.calls.straight.p99, 2)} ms straight. ${reload.afterCrash ? `After the server's crash below (every device's connection closed by nginx, each device reconnecting to a new worker): ${reload.afterCrash.oldWorkers} old workers left, nginx ${reload.afterCrash.nginxMb} MB.` : ''}`,
+      `A reload of nginx after the restarts above (SIGHUP to its master, as \`systemctl reload nginx\` and certbot's renewal do), the devices connected: ${reload.newWorkers} new workers took the new connections (${reload.newcomersFresh} of ${reload.newcomers} displays connecting after it fresh); the old workers kept the devices they had, and ${reload.disconnects} devices disconnected. ${reload.heldS} s after the reload ${reload.oldWorkers} old workers were still shutting down, holding ${reload.oldSockets} sockets (a device is two: its own and nginx's to the server) and ${reload.oldMb} MB, beside the new workers' ${reload.newMb} MB: nginx ${reload.nginxMbBefore} MB before the reload, ${reload.nginxMb} MB after. A WebSocket is never finished by the device, so they stay until the device's connection ends. Calls meanwhile (${reload.calls.straight.n}), through the old workers: p50 ${round(reload.calls.viaNginx.p50, 2)} / p99 ${round(reload.calls.viaNginx.p99, 2)} ms against ${round(reload.calls.straight.p50, 2)} / ${round(reload.calls.straight.p99, 2)} ms straight. ${reload.afterCrash ? `Then the server crashed once more (every device's connection closed by nginx, each device reconnecting to a new worker; ${reload.afterCrash.fresh} fresh in ${secs(reload.afterCrash.totalMs)} s, not timed against anything): ${reload.afterCrash.oldWorkers} old workers left, nginx ${reload.afterCrash.nginxMb} MB.` : ''}`,
       `The restarted process's "up" is when the bench saw its /api/health answer, asked from the bench process, which the devices' TLS handshakes kept busy: not a measure of the server's start.`,
       `Load average (1, 5, 15 min): ${loadBefore} at the start, ${os.loadavg().map((l) => round(l, 2)).join(', ')} at the end.`,
       ...storms.map(([label, s, cpu, resumed]) => `Through nginx, ${label}: ${resumed} of ${proxied.size} devices resumed their TLS session; ${s.fresh} of ${proxied.size} fresh ${Number.isFinite(s.totalMs) ? `in ${secs(s.totalMs)} s from the stop (${secs(s.afterReadyMs)} s after the restarted process was up)` : `(not all within ${stormTimeoutMs / 1000} s)`}${s.spread.n ? `; half after ${secs(s.spread.p50)} s, 90% after ${secs(s.spread.p90)} s` : ''}; ${s.errorsLeft} left in error; disconnect reasons ${JSON.stringify(s.reasons)}; failed attempts on the way ${JSON.stringify(s.connectErrors)}. CPU: ${describeCpu(cpu)}.`),

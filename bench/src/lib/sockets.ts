@@ -45,7 +45,8 @@ export class Fleet {
     const readyEvent = options.readyEvent ?? 'queue:snapshot';
     const urlOf = typeof url === 'string' ? () => url : url;
     await pool(tokens, options.concurrency ?? 100, (token, index) => {
-      const socket = io(urlOf(index), {
+      const target = urlOf(index);
+      const socket = io(target, {
         auth: { token, ...options.auth?.(index) },
         transports: ['websocket'],
         forceNew: true,
@@ -56,7 +57,7 @@ export class Fleet {
         ...(options.ca ? { ca: options.ca } : {}),
         // an agent of its own: https.Agent keeps the last session per server, and resumes it
         // (socket.io-client types `agent` as a browser's string | boolean; in Node, ws takes an http.Agent)
-        ...(options.tlsSessions ? { agent: new https.Agent({ ca: options.ca, maxCachedSessions: 1 }) as unknown as string } : {}),
+        ...(options.tlsSessions && target.startsWith('https:') ? { agent: new https.Agent({ ca: options.ca, maxCachedSessions: 1 }) as unknown as string } : {}),
       });
       const client: FleetClient = { index, socket, snapshots: 0, lastSnapshotAt: 0, connectErrors: 0, lastError: undefined, disconnects: [], bytes: 0 };
       fleet.clients.push(client);
