@@ -70,14 +70,20 @@ function request(method: string, url: string, options: { token?: string; body?: 
 
 const api = (method: string, route: string, options: { token?: string; body?: object } = {}) => request(method, `${base}/api/v1${route}`, options);
 
+/** The display's socket through nginx, once its snapshot has come. */
+async function connectDisplay() {
+  const display = io(base, { auth: { token: f.tokens.display }, transports: ['websocket'], reconnection: false, forceNew: true, ca });
+  sockets.push(display);
+  const snapshot = await new Promise<{ siteId: string }>((resolve, reject) => {
+    display.once('queue:snapshot', resolve);
+    display.once('connect_error', reject);
+  });
+  return { display, snapshot };
+}
+
 describe('through nginx with TLS, as install.md sets a server up', () => {
   it('a display\'s socket gets its snapshot and the calls an official makes over HTTPS', async () => {
-    const display = io(base, { auth: { token: f.tokens.display }, transports: ['websocket'], reconnection: false, forceNew: true, ca });
-    sockets.push(display);
-    const snapshot = await new Promise<{ siteId: string }>((resolve, reject) => {
-      display.once('queue:snapshot', resolve);
-      display.once('connect_error', reject);
-    });
+    const { display, snapshot } = await connectDisplay();
     expect(snapshot.siteId).toBe(f.siteId);
 
     const issued = await api('POST', `/sites/${f.siteId}/tickets`, { token: f.tokens.kiosk, body: { serviceId: f.services.HT } });
@@ -92,12 +98,7 @@ describe('through nginx with TLS, as install.md sets a server up', () => {
   });
 
   it('a reload of nginx (certbot\'s, after a renewal) keeps a display connected, and it still gets the calls', async () => {
-    const display = io(base, { auth: { token: f.tokens.display }, transports: ['websocket'], reconnection: false, forceNew: true, ca });
-    sockets.push(display);
-    await new Promise((resolve, reject) => {
-      display.once('queue:snapshot', resolve);
-      display.once('connect_error', reject);
-    });
+    const { display } = await connectDisplay();
     const disconnects: string[] = [];
     display.on('disconnect', (reason) => disconnects.push(reason));
 
