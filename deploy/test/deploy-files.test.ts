@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { NGINX } from '../../bench/src/lib/nginx.ts';
+import { NGINX, selfSignedCertificate } from '../../bench/src/lib/nginx.ts';
 
 // The deployment files, checked with what runs here (no Docker engine): nginx -t on the example
 // site, systemd-analyze on the units, and the Dockerfile and compose.yaml held to the README's
@@ -77,10 +77,8 @@ describe('deployment files', () => {
     expect(NGINX, 'nginx (apt-get install nginx-light; .ci/run installs it)').toBeDefined();
     const dir = await mkdtemp(path.join(tmpdir(), 'qms-nginx-'));
     dirs.push(dir);
-    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=qms.example.gov.vn',
-      '-keyout', path.join(dir, 'privkey.pem'), '-out', path.join(dir, 'fullchain.pem')], { encoding: 'utf8' });
-    expect(cert.status, cert.stderr).toBe(0);
-    await writeFile(path.join(dir, 'qms.conf'), site.replaceAll('/etc/ssl/qms/', `${dir}/`));
+    const { cert, key } = selfSignedCertificate(dir);
+    await writeFile(path.join(dir, 'qms.conf'), site.replaceAll('/etc/ssl/qms/fullchain.pem', cert).replaceAll('/etc/ssl/qms/privkey.pem', key));
     await writeFile(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  include ${dir}/qms.conf;\n}\n`);
     const check = spawnSync(NGINX!, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
