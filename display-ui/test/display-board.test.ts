@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CounterQueue, QueueSnapshot, RecentCall, SiteConfig, Ticket, TicketCalled } from '@qms/protocol';
 import {
   boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, KEPT_CALLS, mergeCalls,
-  serviceInZone, serviceRows, zoneOf, type CallEntry,
+  MISSED_CALL_MS, missedCalls, serviceInZone, serviceRows, zoneOf, type CallEntry,
 } from '../src/display/board.ts';
 
 // The display's pure rules: zones, which calls the board shows, flashing, how counters fit.
@@ -100,6 +100,49 @@ describe('zone filtering', () => {
     expect(kept({ serviceIds: [S.DD] })).toEqual([S.DD]);
     expect(kept({ counterIds: [C[2]!] })).toEqual([S.HT, S.CT]);
     expect(kept({ counterIds: [C[2]!], serviceIds: [S.CT, S.DD] })).toEqual([S.CT]);
+  });
+});
+
+describe('missedCalls: what a display says late, when it is back', () => {
+  /** a snapshot's call of `code` at `counter`, `secondsAgo` before NOW, its ticket now `status` at `at` counter */
+  const recent = (code: string, counter: number, secondsAgo: number, status: Ticket['status'] = 'called', at = counter): RecentCall => ({
+    ticket: { ...ticket(code, S.HT, status), ...(status === 'called' || status === 'serving' ? { counterId: C[at]! } : {}) },
+    counter: { id: C[counter]!, number: counter, name: `Quầy ${counter}` },
+    at: new Date(NOW.getTime() - secondsAgo * 1000).toISOString(),
+  });
+  const heardAt = (secondsAgo: number) => NOW.getTime() - secondsAgo * 1000;
+  const codes = (calls: RecentCall[]) => calls.map((c) => `${c.ticket.code}@${c.counter.number}`);
+  const entry = (r: RecentCall, shiftMs = 0): CallEntry => ({ ...entryFromRecent(r), at: Date.parse(r.at) + shiftMs });
+
+  it('says the calls made since it last heard the server, oldest first', () => {
+    const calls = [recent('A009', 2, 5), recent('A008', 1, 20), recent('A007', 1, 40)];
+    expect(codes(missedCalls(calls, [], heardAt(30), NOW.getTime()))).toEqual(['A008@1', 'A009@2']);
+  });
+
+  it('says nothing it heard live, even stamped a little apart by its own clock', () => {
+    const a8 = recent('A008', 1, 20);
+    const a9 = recent('A009', 2, 5);
+    expect(codes(missedCalls([a9, a8], [entry(a8, -1500), entry(a9, 800)], heardAt(60), NOW.getTime()))).toEqual([]);
+    // heard the call, missed the recall that came after it
+    const recalled = { ...a8, at: new Date(NOW.getTime() - 3000).toISOString() };
+    expect(codes(missedCalls([recalled, a9], [entry(a8), entry(a9)], heardAt(60), NOW.getTime()))).toEqual(['A008@1']);
+  });
+
+  it('says nothing for a citizen no longer awaited: served, gone, sent elsewhere', () => {
+    const calls = [recent('A011', 1, 10, 'serving'), recent('A012', 1, 10, 'no_show'), recent('A013', 1, 10, 'transferred'), recent('A014', 1, 10, 'called', 3)];
+    expect(missedCalls(calls, [], heardAt(60), NOW.getTime())).toEqual([]);
+  });
+
+  it('takes each ticket\'s latest call: called again at another counter after a transfer', () => {
+    const calls = [recent('A015', 3, 5), recent('A015', 1, 50)];
+    expect(codes(missedCalls(calls, [], heardAt(60), NOW.getTime()))).toEqual(['A015@3']);
+    expect(codes(missedCalls([recent('A015', 1, 50), recent('A015', 3, 5)], [], heardAt(60), NOW.getTime()))).toEqual(['A015@3']);
+  });
+
+  it('lets a call older than MISSED_CALL_MS go, however long the display was away', () => {
+    const s = MISSED_CALL_MS / 1000;
+    const calls = [recent('A016', 1, s - 1), recent('A017', 2, s + 1)];
+    expect(codes(missedCalls(calls, [], heardAt(3600), NOW.getTime()))).toEqual(['A016@1']);
   });
 });
 

@@ -107,6 +107,37 @@ export function mergeCalls(kept: readonly CallEntry[], incoming: readonly CallEn
   return [...latest.values()].sort((a, b) => b.at - a.at).slice(0, limit);
 }
 
+/** A call the display missed is still announced when the snapshot that brings it is at most this late. */
+export const MISSED_CALL_MS = 2 * 60_000;
+/** A kept call this close (ms) to a snapshot's call of the same ticket is that call, heard live. */
+const SAME_CALL_MS = 2_000;
+
+/**
+ * The calls of a snapshot this display should announce late, oldest first: made after
+ * `lastHeard` (the server's clock when the display last heard from it: a packet, a ping), never
+ * heard live (nothing kept for the ticket from that call on), at most MISSED_CALL_MS before the
+ * snapshot, and the citizen still awaited: the ticket is still `called` at that counter. A call
+ * made while the display's link, socket or server was down is then said when it is back; one
+ * heard before, or answered meanwhile, is not said again.
+ */
+export function missedCalls(recent: readonly RecentCall[], kept: readonly Pick<CallEntry, 'ticketId' | 'at'>[], lastHeard: number, snapshotAt: number): RecentCall[] {
+  const latest = new Map<string, RecentCall>();
+  for (const call of recent) {
+    const seen = latest.get(call.ticket.id);
+    if (!seen || Date.parse(call.at) > Date.parse(seen.at)) latest.set(call.ticket.id, call);
+  }
+  const heard = new Map<string, number>();
+  for (const entry of kept) heard.set(entry.ticketId, Math.max(entry.at, heard.get(entry.ticketId) ?? -Infinity));
+  return [...latest.values()]
+    .filter((call) => {
+      const at = Date.parse(call.at);
+      return at > lastHeard && at >= snapshotAt - MISSED_CALL_MS
+        && call.ticket.status === 'called' && call.ticket.counterId === call.counter.id
+        && !((heard.get(call.ticket.id) ?? -Infinity) >= at - SAME_CALL_MS);
+    })
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 // ---- the board -----------------------------------------------------------------------
 
 export interface CounterRow {

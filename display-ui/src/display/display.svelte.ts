@@ -1,12 +1,12 @@
 import { tick } from 'svelte';
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
-import type { SiteConfig, TicketCalled } from '@qms/protocol';
+import type { RecentCall, SiteConfig, TicketCalled } from '@qms/protocol';
 import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, mergeCalls, zoneOf,
+  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, mergeCalls, MISSED_CALL_MS, missedCalls, zoneOf,
   type Board, type CallEntry, type Flash, type Zone,
 } from './board.ts';
 
@@ -14,7 +14,9 @@ import {
 // zone, the live queue, the calls it shows, and the voice. It hangs on a wall for months with
 // nobody to touch it, so everything heals by itself: the socket reconnects, every reconnect
 // brings a fresh snapshot and a fresh read of the configuration and zone, a revoked display
-// goes back to its pairing keypad.
+// goes back to its pairing keypad. A call it missed while away (its link, its socket or the
+// server down) is said when it is back, if the citizen is still awaited (missedCalls); what it
+// heard before is never said again, after a reload of the page too.
 
 const SCREEN = 'display';
 /** the "reconnecting" marker appears only when the connection stays down this long */
@@ -23,6 +25,10 @@ export const OFFLINE_GRACE_MS = 3000;
 const REFRESH_MS = 5 * 60_000;
 /** entries of window.__qmsVoiceLog kept: a display runs for months */
 const VOICE_LOG_LIMIT = 200;
+/** where the display keeps, across reloads, when it last heard from the server */
+const HEARD_KEY = 'qms.display.heard';
+/** a live call this soon after the same call was said late (the snapshot came first) is not said twice */
+const LATE_THEN_LIVE_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,6 +39,25 @@ async function ownSettings(client: QmsClient): Promise<Record<string, unknown>> 
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return {}; // a server without zones: the whole site
     throw error;
+  }
+}
+
+/** When a display last heard the server, and the calls it heard in the minutes before. */
+interface Heard {
+  deviceId: string;
+  at: number;
+  calls: { ticketId: string; at: number }[];
+}
+
+/** What the page before this one heard, if it was this device's. */
+function storedHeard(deviceId: string): Heard | null {
+  try {
+    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as Partial<Heard> | null;
+    if (stored?.deviceId !== deviceId || typeof stored.at !== 'number') return null;
+    const calls = Array.isArray(stored.calls) ? stored.calls.filter((c) => typeof c?.ticketId === 'string' && typeof c.at === 'number') : [];
+    return { deviceId, at: stored.at, calls };
+  } catch {
+    return null;
   }
 }
 
@@ -58,6 +83,12 @@ export class Display {
   voiceMode = $state<'clips' | 'system'>('clips');
 
   private clockOffset = 0;
+  /** the server's clock (ms) when this display last heard from it; null until a snapshot set the clock */
+  private lastHeard: number | null = null;
+  private clockSet = false;
+  private heardSavedAt = 0;
+  /** calls said late from a snapshot (ticket@counter → when), so their live event is not said again */
+  private saidLate = new Map<string, number>();
   /** Date.now() as the flash sees it: set every second, and by the timer that ends a flash */
   private flashClock = $state(Date.now());
 
@@ -111,11 +142,22 @@ export class Display {
     // the configuration or this display's zone may have changed while it was away
     socket.on('connect', () => void this.refresh());
     socket.on('queue:snapshot', (snapshot) => {
-      this.clockOffset = Date.parse(snapshot.at) - Date.now();
-      this.now = new Date(Date.now() + this.clockOffset);
-      // the snapshot's calls are shown, never announced: a reconnect must not repeat them
+      const at = Date.parse(snapshot.at);
+      this.clockOffset = at - Date.now();
+      this.clockSet = true;
+      this.now = new Date(at);
+      // the snapshot's calls are shown; said only when made since this display last heard the
+      // server and never heard live: a reconnect or a reload repeats nothing
+      const before = this.lastHeard === null ? storedHeard(device.deviceId) : null;
+      const lastHeard = this.lastHeard ?? before?.at ?? null;
+      const late = lastHeard === null ? [] : missedCalls(snapshot.recentCalls, [...this.calls, ...(before?.calls ?? [])], lastHeard, at);
       this.calls = mergeCalls(this.calls, snapshot.recentCalls.map(entryFromRecent));
+      this.hear(true);
+      for (const call of late) this.sayLate(call);
     });
+    // anything from the server (events, its pings every 10 s) is a moment the display heard it
+    socket.onAny((event) => event !== 'queue:snapshot' && event !== 'ticket:called' && this.hear());
+    socket.io.on('ping', () => this.hear());
     // a manager changed the site (names, counters, the phrase, the voice) or a display's zone:
     // read it again and apply it in place, keeping what is on screen and the voice's queue
     socket.on('site:updated', () => void this.refresh());
@@ -128,6 +170,9 @@ export class Display {
   /** A call while connected: shown at once, flashed and announced when it is in the zone. */
   private onLiveCall(call: TicketCalled) {
     this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
+    this.hear(true);
+    const saidLate = this.saidLate.get(`${call.ticket.id}@${call.counter.id}`);
+    if (!call.recall && saidLate !== undefined && Date.now() - saidLate < LATE_THEN_LIVE_MS) return;
     // once on screen, the server hears it (its call-to-display latency, docs/observability.md)
     const socket = this.live?.socket;
     const { id: ticketId, calledAt } = call.ticket;
@@ -137,6 +182,36 @@ export class Display {
       return;
     }
     this.announce(call);
+  }
+
+  /** A call of a snapshot this display missed (missedCalls): flashed and announced like a live one. */
+  private sayLate(call: RecentCall) {
+    const now = Date.now();
+    for (const [key, at] of this.saidLate) if (now - at >= LATE_THEN_LIVE_MS) this.saidLate.delete(key);
+    this.saidLate.set(`${call.ticket.id}@${call.counter.id}`, now);
+    const live: TicketCalled = { ticket: call.ticket, counter: call.counter, recall: false };
+    if (this.settingsLoaded) this.announce(live);
+    else this.held.push(live); // announced once the zone is known
+  }
+
+  /**
+   * The display heard the server now. Kept across reloads with the calls of the last minutes
+   * (their times as this display reckoned them, a few ms off the server's): at once after a call
+   * or a snapshot, at most once a second otherwise.
+   */
+  private hear(save = false) {
+    if (!this.clockSet) return; // no snapshot yet: this machine's clock is not the server's
+    const now = Date.now();
+    const at = now + this.clockOffset;
+    this.lastHeard = at;
+    if (!this.device || (!save && now - this.heardSavedAt < 1000)) return;
+    this.heardSavedAt = now;
+    const calls = this.calls.filter((c) => c.at >= at - MISSED_CALL_MS).map((c) => ({ ticketId: c.ticketId, at: c.at }));
+    try {
+      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, at, calls } satisfies Heard));
+    } catch {
+      // storage full or refused: only a reload loses what was heard
+    }
   }
 
   private announce(call: TicketCalled) {
@@ -159,6 +234,10 @@ export class Display {
     this.calls = [];
     this.flash = null;
     this.held = [];
+    this.lastHeard = null;
+    this.clockSet = false;
+    this.saidLate.clear();
+    localStorage.removeItem(HEARD_KEY);
     this.settingsLoaded = false;
     this.device = null;
     this.client = null;
