@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterQueue, QueueSnapshot, RecentCall, SiteConfig, Ticket, TicketCalled } from '@qms/protocol';
 import {
-  boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, KEPT_CALLS, mergeCalls,
-  MISSED_CALL_MS, missedCalls, serviceInZone, serviceRows, zoneOf, type CallEntry,
+  boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, hearCalls, KEPT_CALLS, mergeCalls,
+  MISSED_CALL_MS, missedCalls, serviceInZone, wasHeard, type Heard, serviceRows, zoneOf, type CallEntry,
 } from '../src/display/board.ts';
 
 // The display's pure rules: zones, which calls the board shows, flashing, how counters fit.
@@ -104,45 +104,74 @@ describe('zone filtering', () => {
 });
 
 describe('missedCalls: what a display says late, when it is back', () => {
-  /** a snapshot's call of `code` at `counter`, `secondsAgo` before NOW, its ticket now `status` at `at` counter */
-  const recent = (code: string, counter: number, secondsAgo: number, status: Ticket['status'] = 'called', at = counter): RecentCall => ({
-    ticket: { ...ticket(code, S.HT, status), ...(status === 'called' || status === 'serving' ? { counterId: C[at]! } : {}) },
-    counter: { id: C[counter]!, number: counter, name: `Quầy ${counter}` },
-    at: new Date(NOW.getTime() - secondsAgo * 1000).toISOString(),
-  });
-  const heardAt = (secondsAgo: number) => NOW.getTime() - secondsAgo * 1000;
-  const codes = (calls: RecentCall[]) => calls.map((c) => `${c.ticket.code}@${c.counter.number}`);
-  const entry = (r: RecentCall, shiftMs = 0): CallEntry => ({ ...entryFromRecent(r), at: Date.parse(r.at) + shiftMs });
+  const iso = (secondsAgo: number) => new Date(NOW.getTime() - secondsAgo * 1000).toISOString();
+  const ref = (n: number) => ({ id: C[n]!, number: n, name: `Quầy ${n}` });
+  /** a ticket as the server has it now: called (or after) at counter `n` `calledSecondsAgo` ago */
+  const row = (code: string, n: number, calledSecondsAgo: number, status: Ticket['status'] = 'called'): Ticket =>
+    ({ ...ticket(code, S.HT, status), counterId: C[n]!, calledAt: iso(calledSecondsAgo) });
+  /** a recent call (or recall) of that ticket `secondsAgo` ago */
+  const recent = (t: Ticket, n: number, secondsAgo: number): RecentCall => ({ ticket: t, counter: ref(n), at: iso(secondsAgo) });
+  const snap = (recentCalls: RecentCall[], counters: CounterQueue[] = []) => snapshot({ recentCalls, counters });
+  const heardOf = (...calls: [Ticket, number][]): Heard => new Map(calls.map(([t, secondsAgo]) => [t.id, NOW.getTime() - secondsAgo * 1000]));
+  const said = (calls: RecentCall[]) => calls.map((c) => `${c.ticket.code}@${c.counter.number}`);
 
-  it('says the calls made since it last heard the server, oldest first', () => {
-    const calls = [recent('A009', 2, 5), recent('A008', 1, 20), recent('A007', 1, 40)];
-    expect(codes(missedCalls(calls, [], heardAt(30), NOW.getTime()))).toEqual(['A008@1', 'A009@2']);
-  });
-
-  it('says nothing it heard live, even stamped a little apart by its own clock', () => {
-    const a8 = recent('A008', 1, 20);
-    const a9 = recent('A009', 2, 5);
-    expect(codes(missedCalls([a9, a8], [entry(a8, -1500), entry(a9, 800)], heardAt(60), NOW.getTime()))).toEqual([]);
-    // heard the call, missed the recall that came after it
-    const recalled = { ...a8, at: new Date(NOW.getTime() - 3000).toISOString() };
-    expect(codes(missedCalls([recalled, a9], [entry(a8), entry(a9)], heardAt(60), NOW.getTime()))).toEqual(['A008@1']);
+  it('says the calls not heard, oldest first, and none heard live or from an earlier snapshot', () => {
+    const a7 = row('A007', 1, 40);
+    const a8 = row('A008', 1, 20);
+    const a9 = row('A009', 2, 5);
+    const calls = [recent(a9, 2, 5), recent(a8, 1, 20), recent(a7, 1, 40)];
+    expect(said(missedCalls(snap(calls), new Map()))).toEqual(['A007@1', 'A008@1', 'A009@2']);
+    expect(said(missedCalls(snap(calls), heardOf([a7, 40])))).toEqual(['A008@1', 'A009@2']);
   });
 
-  it('says nothing for a citizen no longer awaited: served, gone, sent elsewhere', () => {
-    const calls = [recent('A011', 1, 10, 'serving'), recent('A012', 1, 10, 'no_show'), recent('A013', 1, 10, 'transferred'), recent('A014', 1, 10, 'called', 3)];
-    expect(missedCalls(calls, [], heardAt(60), NOW.getTime())).toEqual([]);
+  it('tells a call from its recall by the server\'s instant: a recall missed is said, a call heard is not said again', () => {
+    const a8 = row('A008', 1, 50);
+    const recalled = [recent(a8, 1, 3), recent(a8, 1, 50)];
+    expect(said(missedCalls(snap(recalled), heardOf([a8, 50])))).toEqual(['A008@1']);
+    expect(missedCalls(snap(recalled), heardOf([a8, 3]))).toEqual([]);
+    // one millisecond apart is another call
+    expect(said(missedCalls(snap([recent(a8, 1, 3)]), new Map([[a8.id, NOW.getTime() - 3001]]))))
+      .toEqual(['A008@1']);
+  });
+
+  it('says nothing for a citizen no longer awaited: being served, gone, sent to another field', () => {
+    const serving = row('A011', 1, 10, 'serving');
+    const gone = row('A012', 2, 10, 'no_show'); // a no-show keeps its counter
+    const transferred: Ticket = { ...ticket('A013', S.CT, 'waiting'), transferCount: 1 }; // waits again, no counter
+    const calls = [recent(serving, 1, 10), recent(gone, 2, 10), recent(transferred, 3, 10)];
+    expect(missedCalls(snap(calls), new Map())).toEqual([]);
+    // the same, still called: each is said
+    expect(said(missedCalls(snap([recent(row('A011', 1, 10), 1, 10), recent(row('A012', 2, 10), 2, 10)]), new Map()))).toEqual(['A011@1', 'A012@2']);
   });
 
   it('takes each ticket\'s latest call: called again at another counter after a transfer', () => {
-    const calls = [recent('A015', 3, 5), recent('A015', 1, 50)];
-    expect(codes(missedCalls(calls, [], heardAt(60), NOW.getTime()))).toEqual(['A015@3']);
-    expect(codes(missedCalls([recent('A015', 1, 50), recent('A015', 3, 5)], [], heardAt(60), NOW.getTime()))).toEqual(['A015@3']);
+    const a15 = row('A015', 3, 5);
+    expect(said(missedCalls(snap([recent(a15, 3, 5), recent(a15, 1, 50)]), new Map()))).toEqual(['A015@3']);
+    expect(said(missedCalls(snap([recent(a15, 1, 50), recent(a15, 3, 5)]), new Map()))).toEqual(['A015@3']);
   });
 
   it('lets a call older than MISSED_CALL_MS go, however long the display was away', () => {
     const s = MISSED_CALL_MS / 1000;
-    const calls = [recent('A016', 1, s - 1), recent('A017', 2, s + 1)];
-    expect(codes(missedCalls(calls, [], heardAt(3600), NOW.getTime()))).toEqual(['A016@1']);
+    const calls = [recent(row('A016', 1, s - 1), 1, s - 1), recent(row('A017', 2, s + 1), 2, s + 1)];
+    expect(said(missedCalls(snap(calls), new Map()))).toEqual(['A016@1']);
+  });
+
+  it('finds a call past the few recent calls the server sends, at its counter, taken at its first call', () => {
+    const a20 = row('A020', 4, 30);
+    const counters = [counterQueue(4, 'open', a20), counterQueue(1, 'open', row('A021', 1, 20, 'serving'))];
+    expect(said(missedCalls(snap([], counters), new Map()))).toEqual(['A020@4']);
+    expect(missedCalls(snap([], counters), heardOf([a20, 30]))).toEqual([]);
+    // heard its recall (later than its first call): heard
+    expect(missedCalls(snap([], counters), heardOf([a20, 10]))).toEqual([]);
+  });
+
+  it('forgets heard calls once they are too old to be said late, and never moves a ticket back', () => {
+    const heard: Heard = new Map();
+    hearCalls(heard, [{ ticketId: 't-A1', at: 1_000 }, { ticketId: 't-A2', at: 5_000 }], 5_000);
+    hearCalls(heard, [{ ticketId: 't-A2', at: 2_000 }], 5_000);
+    expect(wasHeard(heard, 't-A2', 5_000)).toBe(true);
+    hearCalls(heard, [], 1_000 + MISSED_CALL_MS + 1);
+    expect([...heard.keys()]).toEqual(['t-A2']);
   });
 });
 
@@ -155,18 +184,21 @@ describe('the calls kept and shown', () => {
   });
 
   it('stamps a live recall with its arrival, not with the ticket\'s first calledAt', () => {
-    const live: TicketCalled = { ticket: { ...ticket('A003', S.HT), calledAt: new Date(at(20)).toISOString() }, counter: { id: C[1]!, number: 1, name: 'Quầy 1' }, recall: true };
+    const live: TicketCalled = {
+      ticket: { ...ticket('A003', S.HT), calledAt: new Date(at(20)).toISOString() }, counter: { id: C[1]!, number: 1, name: 'Quầy 1' }, recall: true,
+      at: new Date(at(1)).toISOString(),
+    };
     expect(entryFromLive(live, at(0))).toMatchObject({ code: 'A003', at: at(0), recall: true });
   });
 
   it('keeps whether the ticket came from a booking or from away, and nothing for a walk-in', () => {
     const slotAt = '2026-11-24T09:00:00.000+07:00';
     const counter = { id: C[1]!, number: 1, name: 'Quầy 1' };
-    const booked: TicketCalled = { ticket: { ...ticket('A004', S.HT), booking: { kind: 'slot', slotAt } }, counter, recall: false };
+    const booked: TicketCalled = { ticket: { ...ticket('A004', S.HT), booking: { kind: 'slot', slotAt } }, counter, recall: false, at: slotAt };
     expect(entryFromLive(booked, at(0)).booking).toBe('slot');
     const remote: RecentCall = { ticket: { ...ticket('A005', S.HT), booking: { kind: 'remote', slotAt } }, counter, at: slotAt };
     expect(entryFromRecent(remote).booking).toBe('remote');
-    expect(entryFromLive({ ticket: ticket('A006', S.HT), counter, recall: false }, at(0))).not.toHaveProperty('booking');
+    expect(entryFromLive({ ticket: ticket('A006', S.HT), counter, recall: false, at: slotAt }, at(0))).not.toHaveProperty('booking');
   });
 
   it('merges newest first, one entry per ticket (its latest call), within a limit', () => {

@@ -369,7 +369,8 @@ describe('resilience', () => {
     await expect.poll(() => testText(page, 'now-code'), { timeout: 5000 }).toBe(gone.code);
     const log = await waitForLog(page, 1);
     await sleep(3000);
-    // counter 2's call, said late by the test before and still awaited, is not said again
+    // counter 2's call, said late by the test before and still awaited, is not said again: the
+    // page before kept the calls it heard
     expect((await voiceLog(page)).map((p) => p.clips)).toEqual([clipsFor(gone.code, 1)]);
     expect(log[0]!.outcome).toBe('played');
     expect(main.errors).toEqual([]);

@@ -6,6 +6,11 @@ export interface TicketCalled {
   ticket: Ticket;
   counter: CounterRef;
   recall: boolean;
+  /**
+   * The instant of this call or recall (extension of API.md): the same as its entry in a later
+   * snapshot's recentCalls, so a screen can tell a call it heard from one it missed.
+   */
+  at: string;
 }
 
 export interface RatingRequested {

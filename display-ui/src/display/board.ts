@@ -79,8 +79,9 @@ export function entryFromRecent(call: RecentCall): CallEntry {
 }
 
 /**
- * A live call, stamped `at` (the server's clock as the display reckons it) when it arrived: a
- * recall keeps its ticket's first `calledAt`, which would sort it among old calls.
+ * A live call, stamped `at` (the server's clock as the display reckons it) when it arrived, so
+ * the big box shows the call that came last, the one the voice says last; a recall keeps its
+ * ticket's first calledAt, which would sort it among old calls.
  */
 export function entryFromLive(call: TicketCalled, at: number): CallEntry {
   return {
@@ -92,6 +93,17 @@ export function entryFromLive(call: TicketCalled, at: number): CallEntry {
 
 const bookingOf = (ticket: { booking?: { kind: 'slot' | 'remote' } }) => (ticket.booking ? { booking: ticket.booking.kind } : {});
 
+/** Of several calls, each ticket's latest (a recall, or a call at another counter after a transfer). */
+function latestPerTicket<T>(calls: Iterable<T>, of: (call: T) => { ticketId: string; at: number }): Map<string, T> {
+  const latest = new Map<string, { call: T; at: number }>();
+  for (const call of calls) {
+    const { ticketId, at } = of(call);
+    const seen = latest.get(ticketId);
+    if (!seen || at >= seen.at) latest.set(ticketId, { call, at });
+  }
+  return new Map([...latest].map(([id, { call }]) => [id, call]));
+}
+
 /**
  * The calls kept so far with new ones (a snapshot's, or one live call): newest first, one per
  * ticket (its latest call: a recall or a transfer called elsewhere replaces the older one), at
@@ -99,42 +111,49 @@ const bookingOf = (ticket: { booking?: { kind: 'slot' | 'remote' } }) => (ticket
  * its own recent calls after a reconnect although the server sends the site's last few only.
  */
 export function mergeCalls(kept: readonly CallEntry[], incoming: readonly CallEntry[], limit = KEPT_CALLS): CallEntry[] {
-  const latest = new Map<string, CallEntry>();
-  for (const call of [...kept, ...incoming]) {
-    const seen = latest.get(call.ticketId);
-    if (!seen || call.at >= seen.at) latest.set(call.ticketId, call);
-  }
-  return [...latest.values()].sort((a, b) => b.at - a.at).slice(0, limit);
+  return [...latestPerTicket([...kept, ...incoming], (c) => c).values()].sort((a, b) => b.at - a.at).slice(0, limit);
 }
+
+// ---- calls heard and missed ----------------------------------------------------------
 
 /** A call the display missed is still announced when the snapshot that brings it is at most this late. */
 export const MISSED_CALL_MS = 2 * 60_000;
-/** A kept call this close (ms) to a snapshot's call of the same ticket is that call, heard live. */
-const SAME_CALL_MS = 2_000;
 
 /**
- * The calls of a snapshot this display should announce late, oldest first: made after
- * `lastHeard` (the server's clock when the display last heard from it: a packet, a ping), never
- * heard live (nothing kept for the ticket from that call on), at most MISSED_CALL_MS before the
- * snapshot, and the citizen still awaited: the ticket is still `called` at that counter. A call
- * made while the display's link, socket or server was down is then said when it is back; one
- * heard before, or answered meanwhile, is not said again.
+ * The calls a display has heard (live, or from a snapshot): per ticket, the server's instant of
+ * the latest call or recall heard. A call is told from another by that instant, which the live
+ * event and the snapshot give alike, so no clock of the display's enters into it.
  */
-export function missedCalls(recent: readonly RecentCall[], kept: readonly Pick<CallEntry, 'ticketId' | 'at'>[], lastHeard: number, snapshotAt: number): RecentCall[] {
-  const latest = new Map<string, RecentCall>();
-  for (const call of recent) {
-    const seen = latest.get(call.ticket.id);
-    if (!seen || Date.parse(call.at) > Date.parse(seen.at)) latest.set(call.ticket.id, call);
+export type Heard = Map<string, number>;
+
+/** Whether this call (or a later one of its ticket) was heard. */
+export const wasHeard = (heard: Heard, ticketId: string, at: number): boolean => (heard.get(ticketId) ?? -Infinity) >= at;
+
+/** Notes calls as heard, and forgets those older than MISSED_CALL_MS before `now` (server ms): they are never announced late. */
+export function hearCalls(heard: Heard, calls: Iterable<{ ticketId: string; at: number }>, now: number): void {
+  for (const { ticketId, at } of calls) if (!wasHeard(heard, ticketId, at)) heard.set(ticketId, at);
+  for (const [ticketId, at] of heard) if (at < now - MISSED_CALL_MS) heard.delete(ticketId);
+}
+
+/**
+ * The calls of a snapshot a display should announce late, oldest first: not heard, at most
+ * MISSED_CALL_MS before the snapshot, and the citizen still awaited (the ticket still `called`
+ * at that counter). They come from the snapshot's recent calls (each ticket's latest) and from
+ * the counters' current tickets, which reach past the few recent calls the server sends (a
+ * ticket found only there is taken at its first call). A call made while the display's link,
+ * socket or server was down, or while its page was closed, is then said once it is back.
+ */
+export function missedCalls(snapshot: Pick<QueueSnapshot, 'at' | 'recentCalls' | 'counters'>, heard: Heard): RecentCall[] {
+  const candidates = latestPerTicket(snapshot.recentCalls, (c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
+  for (const c of snapshot.counters) {
+    if (c.ticket?.calledAt && !candidates.has(c.ticket.id)) {
+      candidates.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at: c.ticket.calledAt });
+    }
   }
-  const heard = new Map<string, number>();
-  for (const entry of kept) heard.set(entry.ticketId, Math.max(entry.at, heard.get(entry.ticketId) ?? -Infinity));
-  return [...latest.values()]
-    .filter((call) => {
-      const at = Date.parse(call.at);
-      return at > lastHeard && at >= snapshotAt - MISSED_CALL_MS
-        && call.ticket.status === 'called' && call.ticket.counterId === call.counter.id
-        && !((heard.get(call.ticket.id) ?? -Infinity) >= at - SAME_CALL_MS);
-    })
+  const since = Date.parse(snapshot.at) - MISSED_CALL_MS;
+  return [...candidates.values()]
+    .filter((c) => c.ticket.status === 'called' && c.ticket.counterId === c.counter.id
+      && Date.parse(c.at) >= since && !wasHeard(heard, c.ticket.id, Date.parse(c.at)))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 

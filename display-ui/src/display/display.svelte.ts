@@ -1,22 +1,22 @@
 import { tick } from 'svelte';
 import { ApiError, createClient, type QmsClient } from '@qms/protocol/client';
-import type { RecentCall, SiteConfig, TicketCalled } from '@qms/protocol';
+import type { SiteConfig, TicketCalled } from '@qms/protocol';
 import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-shared/device';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, mergeCalls, MISSED_CALL_MS, missedCalls, zoneOf,
-  type Board, type CallEntry, type Flash, type Zone,
+  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, wasHeard, zoneOf,
+  type Board, type CallEntry, type Flash, type Heard, type Zone,
 } from './board.ts';
 
 // The wall display as one state object: pairing, the site's configuration and this display's
 // zone, the live queue, the calls it shows, and the voice. It hangs on a wall for months with
 // nobody to touch it, so everything heals by itself: the socket reconnects, every reconnect
 // brings a fresh snapshot and a fresh read of the configuration and zone, a revoked display
-// goes back to its pairing keypad. A call it missed while away (its link, its socket or the
-// server down) is said when it is back, if the citizen is still awaited (missedCalls); what it
-// heard before is never said again, after a reload of the page too.
+// goes back to its pairing keypad. A call is said once: live, or, missed while the display was
+// away (its link, its socket, the server or its page down), from the snapshot it gets back with
+// if the citizen is still awaited (missedCalls in board.ts).
 
 const SCREEN = 'display';
 /** the "reconnecting" marker appears only when the connection stays down this long */
@@ -25,10 +25,8 @@ export const OFFLINE_GRACE_MS = 3000;
 const REFRESH_MS = 5 * 60_000;
 /** entries of window.__qmsVoiceLog kept: a display runs for months */
 const VOICE_LOG_LIMIT = 200;
-/** where the display keeps, across reloads, when it last heard from the server */
+/** the calls this display heard, kept across reloads (see Heard) */
 const HEARD_KEY = 'qms.display.heard';
-/** a live call this soon after the same call was said late (the snapshot came first) is not said twice */
-const LATE_THEN_LIVE_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,20 +40,15 @@ async function ownSettings(client: QmsClient): Promise<Record<string, unknown>> 
   }
 }
 
-/** When a display last heard the server, and the calls it heard in the minutes before. */
-interface Heard {
-  deviceId: string;
-  at: number;
-  calls: { ticketId: string; at: number }[];
-}
+/** A call as the display is asked to say it. */
+type Call = Pick<TicketCalled, 'ticket' | 'counter'>;
 
-/** What the page before this one heard, if it was this device's. */
+/** The calls this device heard, as the page before this one kept them; null when there was none. */
 function storedHeard(deviceId: string): Heard | null {
   try {
-    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as Partial<Heard> | null;
-    if (stored?.deviceId !== deviceId || typeof stored.at !== 'number') return null;
-    const calls = Array.isArray(stored.calls) ? stored.calls.filter((c) => typeof c?.ticketId === 'string' && typeof c.at === 'number') : [];
-    return { deviceId, at: stored.at, calls };
+    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as { deviceId?: unknown; calls?: unknown } | null;
+    if (stored?.deviceId !== deviceId || !Array.isArray(stored.calls)) return null;
+    return new Map(stored.calls.filter((c): c is [string, number] => Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number'));
   } catch {
     return null;
   }
@@ -83,12 +76,6 @@ export class Display {
   voiceMode = $state<'clips' | 'system'>('clips');
 
   private clockOffset = 0;
-  /** the server's clock (ms) when this display last heard from it; null until a snapshot set the clock */
-  private lastHeard: number | null = null;
-  private clockSet = false;
-  private heardSavedAt = 0;
-  /** calls said late from a snapshot (ticket@counter → when), so their live event is not said again */
-  private saidLate = new Map<string, number>();
   /** Date.now() as the flash sees it: set every second, and by the timer that ends a flash */
   private flashClock = $state(Date.now());
 
@@ -99,8 +86,12 @@ export class Display {
   private device: StoredDevice | null = null;
   private client: QmsClient | null = null;
   private voice: DisplayVoice | null = null;
-  /** calls that arrived before this display knew its zone */
-  private held: TicketCalled[] = [];
+  /** calls that arrived before this display knew its zone (again, after a reconnect) */
+  private held: Call[] = [];
+  /** the calls heard, so that none is said twice, and those missed are said late */
+  private heard: Heard = new Map();
+  /** false until a snapshot was handled here or a past page's calls were read: a new display says nothing late */
+  private knowsPast = false;
   private settingsLoaded = false;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -136,28 +127,26 @@ export class Display {
 
   private run(device: StoredDevice) {
     this.device = device;
+    const stored = storedHeard(device.deviceId);
+    if (stored) [this.heard, this.knowsPast] = [stored, true];
     this.client = createClient({ token: device.token });
     const socket = this.client.connect();
     followDeviceSocket(socket, { online: (up) => this.setOnline(up), revoked: () => this.unpair() });
     // the configuration or this display's zone may have changed while it was away
     socket.on('connect', () => void this.refresh());
+    // until the zone is read again after a reconnect, calls wait for it (held)
+    socket.on('disconnect', () => (this.settingsLoaded = false));
     socket.on('queue:snapshot', (snapshot) => {
-      const at = Date.parse(snapshot.at);
-      this.clockOffset = at - Date.now();
-      this.clockSet = true;
-      this.now = new Date(at);
-      // the snapshot's calls are shown; said only when made since this display last heard the
-      // server and never heard live: a reconnect or a reload repeats nothing
-      const before = this.lastHeard === null ? storedHeard(device.deviceId) : null;
-      const lastHeard = this.lastHeard ?? before?.at ?? null;
-      const late = lastHeard === null ? [] : missedCalls(snapshot.recentCalls, [...this.calls, ...(before?.calls ?? [])], lastHeard, at);
-      this.calls = mergeCalls(this.calls, snapshot.recentCalls.map(entryFromRecent));
-      this.hear(true);
-      for (const call of late) this.sayLate(call);
+      this.clockOffset = Date.parse(snapshot.at) - Date.now();
+      this.now = new Date(Date.now() + this.clockOffset);
+      const late = this.knowsPast ? missedCalls(snapshot, this.heard) : [];
+      this.knowsPast = true;
+      // everything on the board is heard from now on, said or not: a later snapshot repeats none
+      const shown = snapshot.recentCalls.map(entryFromRecent);
+      this.calls = mergeCalls(this.calls, shown);
+      this.hear([...shown, ...snapshot.counters.flatMap((c) => (c.ticket?.calledAt ? [{ ticketId: c.ticket.id, at: Date.parse(c.ticket.calledAt) }] : []))], Date.parse(snapshot.at));
+      for (const call of late) this.say(call);
     });
-    // anything from the server (events, its pings every 10 s) is a moment the display heard it
-    socket.onAny((event) => event !== 'queue:snapshot' && event !== 'ticket:called' && this.hear());
-    socket.io.on('ping', () => this.hear());
     // a manager changed the site (names, counters, the phrase, the voice) or a display's zone:
     // read it again and apply it in place, keeping what is on screen and the voice's queue
     socket.on('site:updated', () => void this.refresh());
@@ -167,54 +156,37 @@ export class Display {
     this.setOnline(false);
   }
 
-  /** A call while connected: shown at once, flashed and announced when it is in the zone. */
+  /** A call while connected: shown at once, flashed and announced when it is in the zone, unless a snapshot brought it first. */
   private onLiveCall(call: TicketCalled) {
     this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
-    this.hear(true);
-    const saidLate = this.saidLate.get(`${call.ticket.id}@${call.counter.id}`);
-    if (!call.recall && saidLate !== undefined && Date.now() - saidLate < LATE_THEN_LIVE_MS) return;
+    const heard = { ticketId: call.ticket.id, at: Date.parse(call.at) };
+    if (wasHeard(this.heard, heard.ticketId, heard.at)) return;
+    this.hear([heard], heard.at);
     // once on screen, the server hears it (its call-to-display latency, docs/observability.md)
     const socket = this.live?.socket;
     const { id: ticketId, calledAt } = call.ticket;
     if (socket && calledAt) void tick().then(() => socket.connected && socket.emit('call:displayed', { ticketId, calledAt }));
-    if (!this.settingsLoaded) {
-      this.held.push(call); // announced once the zone is known
-      return;
-    }
-    this.announce(call);
+    this.say(call);
   }
 
-  /** A call of a snapshot this display missed (missedCalls): flashed and announced like a live one. */
-  private sayLate(call: RecentCall) {
-    const now = Date.now();
-    for (const [key, at] of this.saidLate) if (now - at >= LATE_THEN_LIVE_MS) this.saidLate.delete(key);
-    this.saidLate.set(`${call.ticket.id}@${call.counter.id}`, now);
-    const live: TicketCalled = { ticket: call.ticket, counter: call.counter, recall: false };
-    if (this.settingsLoaded) this.announce(live);
-    else this.held.push(live); // announced once the zone is known
+  /** Says a call now, or once the zone is known. */
+  private say(call: Call) {
+    if (this.settingsLoaded) this.announce(call);
+    else this.held.push(call);
   }
 
-  /**
-   * The display heard the server now. Kept across reloads with the calls of the last minutes
-   * (their times as this display reckoned them, a few ms off the server's): at once after a call
-   * or a snapshot, at most once a second otherwise.
-   */
-  private hear(save = false) {
-    if (!this.clockSet) return; // no snapshot yet: this machine's clock is not the server's
-    const now = Date.now();
-    const at = now + this.clockOffset;
-    this.lastHeard = at;
-    if (!this.device || (!save && now - this.heardSavedAt < 1000)) return;
-    this.heardSavedAt = now;
-    const calls = this.calls.filter((c) => c.at >= at - MISSED_CALL_MS).map((c) => ({ ticketId: c.ticketId, at: c.at }));
+  /** Notes calls as heard (`now`: the server's instant) and keeps them for the next page. */
+  private hear(calls: Iterable<{ ticketId: string; at: number }>, now: number) {
+    hearCalls(this.heard, calls, now);
+    if (!this.device) return;
     try {
-      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, at, calls } satisfies Heard));
+      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard] }));
     } catch {
-      // storage full or refused: only a reload loses what was heard
+      // storage full or refused: only a reload of the page loses what was heard
     }
   }
 
-  private announce(call: TicketCalled) {
+  private announce(call: Call) {
     if (!callInZone(this.zone, { counterId: call.counter.id, serviceId: call.ticket.serviceId })) return;
     this.flashClock = Date.now();
     this.flash = { ticketId: call.ticket.id, since: this.flashClock, seq: ++this.flashSeq };
@@ -234,10 +206,13 @@ export class Display {
     this.calls = [];
     this.flash = null;
     this.held = [];
-    this.lastHeard = null;
-    this.clockSet = false;
-    this.saidLate.clear();
-    localStorage.removeItem(HEARD_KEY);
+    this.heard = new Map();
+    this.knowsPast = false;
+    try {
+      localStorage.removeItem(HEARD_KEY);
+    } catch {
+      // nothing kept to remove
+    }
     this.settingsLoaded = false;
     this.device = null;
     this.client = null;

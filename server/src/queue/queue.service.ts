@@ -300,7 +300,10 @@ export class QueueService {
     const ticket = toTicket(called, siteTimezone);
     return {
       value: ticket,
-      events: [event('ticket:called', counter.siteId, { ticket, counter: counterRef(counter), recall: false }), statsDue(counter.siteId, [called.serviceId], now)],
+      events: [
+        event('ticket:called', counter.siteId, { ticket, counter: counterRef(counter), recall: false, at: isoInZone(now, siteTimezone) }),
+        statsDue(counter.siteId, [called.serviceId], now),
+      ],
     };
   }
 
@@ -330,9 +333,10 @@ export class QueueService {
     return this.transaction(async (trx) => {
       const { site, counter, row } = await this.ticketAtCounter(trx, input);
       const step = transition(row.status, 'recall', row.code);
-      await repo.insertEvent(trx, this.eventRow(row, step.event, step.from, step.to, input, this.clock(), counter.id));
+      const now = this.clock();
+      await repo.insertEvent(trx, this.eventRow(row, step.event, step.from, step.to, input, now, counter.id));
       const ticket = toTicket(row, site.timezone);
-      return { value: ticket, events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: true })] };
+      return { value: ticket, events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: true, at: isoInZone(now, site.timezone) })] };
     });
   }
 
@@ -616,7 +620,10 @@ export class QueueService {
     const ticket = toTicket(saved, site.timezone);
     return {
       value: ticket,
-      events: [event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false }), statsDue(site.id, [row.serviceId], now)],
+      events: [
+        event('ticket:called', site.id, { ticket, counter: counterRef(counter), recall: false, at: isoInZone(now, site.timezone) }),
+        statsDue(site.id, [row.serviceId], now),
+      ],
     };
   }
 

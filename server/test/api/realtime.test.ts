@@ -126,6 +126,34 @@ describe('realtime', () => {
     expect(waiting(after.events[0]!.payload as QueueSnapshot)).toBe(waiting(first) + 1);
   });
 
+  it('stamps each call and recall with its instant, as a later snapshot lists it (how a display tells a call it missed)', async () => {
+    const issued = [];
+    for (let i = 0; i < 2; i++) issued.push((await post(`/sites/${f.siteId}/tickets`, f.tokens.kiosk, { serviceId: f.services.HT })).json().ticket);
+    await post(`/counters/${f.counters[1]}/open`, f.tokens.staff);
+    await post(`/counters/${f.counters[2]}/open`, f.tokens.staff2);
+    const display = await sockets.listen({ token: f.tokens.display });
+    const calls = () => display.events.filter((e) => e.name === 'ticket:called').map((e) => e.payload as TicketCalled);
+    const called = (await post(`/counters/${f.counters[1]}/call-next`, f.tokens.staff)).json().ticket;
+    clock.advance(7);
+    expect((await post(`/tickets/${called.id}/recall`, f.tokens.staff)).statusCode).toBe(200);
+    clock.advance(5);
+    const chosen = issued.find((t) => t.id !== called.id)!;
+    expect((await post(`/tickets/${chosen.id}/call`, f.tokens.staff2)).statusCode).toBe(200);
+    await until(() => calls().length === 3);
+    const [first, recall, other] = calls();
+    expect(first).toMatchObject({ ticket: { id: called.id }, recall: false });
+    expect(Date.parse(first!.at)).toBe(Date.parse(first!.ticket.calledAt!));
+    expect(recall).toMatchObject({ ticket: { id: called.id }, recall: true });
+    expect(Date.parse(recall!.at) - Date.parse(first!.at)).toBeGreaterThanOrEqual(7000);
+    expect(other).toMatchObject({ ticket: { id: chosen.id }, recall: false });
+    expect(Date.parse(other!.at)).toBe(Date.parse(other!.ticket.calledAt!));
+
+    const later: QueueSnapshot = await next(client(base, { token: f.tokens.display }), 'queue:snapshot');
+    const listed = later.recentCalls.map((c) => `${c.ticket.id}@${Date.parse(c.at)}`);
+    for (const call of [first!, recall!, other!]) expect(listed).toContain(`${call.ticket.id}@${Date.parse(call.at)}`);
+    for (const t of [called, chosen]) await post(`/tickets/${t.id}/finish`, t.id === called.id ? f.tokens.staff : f.tokens.staff2);
+  });
+
   it('announces a call on the wall displays first, and exactly once to every screen of the site', async () => {
     const secondDisplay = (await post(`/sites/${f.siteId}/devices`, f.tokens.manager, { kind: 'display', name: 'TV 3' })).json();
     // join order puts the displays last: without the displays' room they would be served last
