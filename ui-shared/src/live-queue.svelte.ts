@@ -67,7 +67,7 @@ export class LiveQueue {
 
   private onCalled(call: TicketCalled) {
     if (this.snapshot) {
-      const entry: RecentCall = { ticket: call.ticket, counter: call.counter, at: call.ticket.calledAt ?? new Date().toISOString() };
+      const entry: RecentCall = { ticket: call.ticket, counter: call.counter, at: call.at };
       this.snapshot.recentCalls = [entry, ...this.snapshot.recentCalls].slice(0, this.recentLimit);
       this.setCounterTicket(call.counter.id, call.ticket);
     }

@@ -80,8 +80,8 @@ export function entryFromRecent(call: RecentCall): CallEntry {
 
 /**
  * A live call, stamped `at` (the server's clock as the display reckons it) when it arrived, so
- * the big box shows the call that came last, the one the voice says last; a recall keeps its
- * ticket's first calledAt, which would sort it among old calls.
+ * the big box shows the call that came last, the one the voice says last (calls made together
+ * may reach it in another order than their instants).
  */
 export function entryFromLive(call: TicketCalled, at: number): CallEntry {
   return {
@@ -125,6 +125,9 @@ export const MISSED_CALL_MS = 2 * 60_000;
  * event and the snapshot give alike, so no clock of the display's enters into it.
  */
 export type Heard = Map<string, number>;
+
+/** One call (or recall) of a ticket: the ticket and the server's instant of the call. */
+export const callKey = ({ ticketId, at }: { ticketId: string; at: number }): string => `${ticketId}@${at}`;
 
 /** Whether this call (or a later one of its ticket) was heard. */
 export const wasHeard = (heard: Heard, ticketId: string, at: number): boolean => (heard.get(ticketId) ?? -Infinity) >= at;

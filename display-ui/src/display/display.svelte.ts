@@ -6,7 +6,7 @@ import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, wasHeard, zoneOf,
+  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, wasHeard, zoneOf,
   type Board, type CallEntry, type Flash, type Heard, type Zone,
 } from './board.ts';
 
@@ -54,6 +54,14 @@ function storedHeard(deviceId: string): Heard | null {
   }
 }
 
+function forgetHeard(): void {
+  try {
+    localStorage.removeItem(HEARD_KEY);
+  } catch {
+    // no storage: nothing kept
+  }
+}
+
 export class Display {
   /** how this display got its device token; its keypad shows while `phase` is 'pairing' */
   readonly pairing = new DevicePairing(SCREEN, { accepts: (device) => device.kind === 'display', onPaired: (device) => this.run(device) });
@@ -92,6 +100,8 @@ export class Display {
   private heard: Heard = new Map();
   /** false until a snapshot was handled here or a past page's calls were read: a new display says nothing late */
   private knowsPast = false;
+  /** calls the last snapshot showed without saying them (callKey): their live event, if it comes after, is said */
+  private shownUnsaid = new Set<string>();
   private settingsLoaded = false;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -134,17 +144,21 @@ export class Display {
     followDeviceSocket(socket, { online: (up) => this.setOnline(up), revoked: () => this.unpair() });
     // the configuration or this display's zone may have changed while it was away
     socket.on('connect', () => void this.refresh());
-    // until the zone is read again after a reconnect, calls wait for it (held)
-    socket.on('disconnect', () => (this.settingsLoaded = false));
     socket.on('queue:snapshot', (snapshot) => {
       this.clockOffset = Date.parse(snapshot.at) - Date.now();
       this.now = new Date(Date.now() + this.clockOffset);
+      // said late with the zone known so far: the reconnect's read of a zone changed meanwhile
+      // applies from the next call
       const late = this.knowsPast ? missedCalls(snapshot, this.heard) : [];
       this.knowsPast = true;
-      // everything on the board is heard from now on, said or not: a later snapshot repeats none
-      const shown = snapshot.recentCalls.map(entryFromRecent);
+      const shown = [...snapshot.recentCalls.map(entryFromRecent), ...late.map(entryFromRecent)];
       this.calls = mergeCalls(this.calls, shown);
-      this.hear([...shown, ...snapshot.counters.flatMap((c) => (c.ticket?.calledAt ? [{ ticketId: c.ticket.id, at: Date.parse(c.ticket.calledAt) }] : []))], Date.parse(snapshot.at));
+      // everything shown is heard from now on, said or not, so a later snapshot repeats none; but
+      // the live event of a call this snapshot showed without saying may still be on its way
+      const counted = [...shown, ...snapshot.counters.flatMap((c) => (c.ticket?.calledAt ? [{ ticketId: c.ticket.id, at: Date.parse(c.ticket.calledAt) }] : []))];
+      this.shownUnsaid = new Set(counted.filter((c) => !wasHeard(this.heard, c.ticketId, c.at)).map(callKey));
+      for (const call of late) this.shownUnsaid.delete(callKey({ ticketId: call.ticket.id, at: Date.parse(call.at) }));
+      this.hear(counted, Date.parse(snapshot.at));
       for (const call of late) this.say(call);
     });
     // a manager changed the site (names, counters, the phrase, the voice) or a display's zone:
@@ -160,7 +174,8 @@ export class Display {
   private onLiveCall(call: TicketCalled) {
     this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
     const heard = { ticketId: call.ticket.id, at: Date.parse(call.at) };
-    if (wasHeard(this.heard, heard.ticketId, heard.at)) return;
+    if (!Number.isFinite(heard.at)) return this.say(call); // a server that does not send `at`: said, never matched
+    if (wasHeard(this.heard, heard.ticketId, heard.at) && !this.shownUnsaid.delete(callKey(heard))) return;
     this.hear([heard], heard.at);
     // once on screen, the server hears it (its call-to-display latency, docs/observability.md)
     const socket = this.live?.socket;
@@ -182,7 +197,9 @@ export class Display {
     try {
       localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard] }));
     } catch {
-      // storage full or refused: only a reload of the page loses what was heard
+      // storage full or refused: the next page starts as a new display (says nothing late) rather
+      // than from an older record (would repeat what was heard since)
+      forgetHeard();
     }
   }
 
@@ -208,11 +225,8 @@ export class Display {
     this.held = [];
     this.heard = new Map();
     this.knowsPast = false;
-    try {
-      localStorage.removeItem(HEARD_KEY);
-    } catch {
-      // nothing kept to remove
-    }
+    this.shownUnsaid.clear();
+    forgetHeard();
     this.settingsLoaded = false;
     this.device = null;
     this.client = null;
