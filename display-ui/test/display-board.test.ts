@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CounterQueue, QueueSnapshot, RecentCall, SiteConfig, Ticket, TicketCalled } from '@qms/protocol';
 import {
   boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, hearCalls, KEPT_CALLS, mergeCalls,
-  MISSED_CALL_MS, missedCalls, serviceInZone, wasHeard, type Heard, serviceRows, zoneOf, type CallEntry,
+  MISSED_CALL_MS, missedCalls as missedOf, serviceInZone, snapshotCalls, wasHeard, type Heard, serviceRows, zoneOf, type CallEntry,
 } from '../src/display/board.ts';
 
 // The display's pure rules: zones, which calls the board shows, flashing, how counters fit.
@@ -114,6 +114,7 @@ describe('missedCalls: what a display says late, when it is back', () => {
   const snap = (recentCalls: RecentCall[], counters: CounterQueue[] = []) => snapshot({ recentCalls, counters });
   const heardOf = (...calls: [Ticket, number][]): Heard => new Map(calls.map(([t, secondsAgo]) => [t.id, NOW.getTime() - secondsAgo * 1000]));
   const said = (calls: RecentCall[]) => calls.map((c) => `${c.ticket.code}@${c.counter.number}`);
+  const missedCalls = (s: QueueSnapshot, heard: Heard) => missedOf(snapshotCalls(s), heard, Date.parse(s.at));
 
   it('says the calls not heard, oldest first, and none heard live or from an earlier snapshot', () => {
     const a7 = row('A007', 1, 40);

@@ -139,24 +139,30 @@ export function hearCalls(heard: Heard, calls: Iterable<{ ticketId: string; at: 
 }
 
 /**
- * The calls of a snapshot a display should announce late, oldest first: not heard, at most
- * MISSED_CALL_MS before the snapshot, and the citizen still awaited (the ticket still `called`
- * at that counter). They come from the snapshot's recent calls (each ticket's latest) and from
- * the counters' current tickets, which reach past the few recent calls the server sends (a
- * ticket found only there is taken at its first call). A call made while the display's link,
- * socket or server was down, or while its page was closed, is then said once it is back.
+ * Every call a snapshot shows or implies, each ticket's latest: its recent calls, and the
+ * counters' current tickets, which reach past the few recent calls the server sends (a ticket
+ * found only there is taken at its first call).
  */
-export function missedCalls(snapshot: Pick<QueueSnapshot, 'at' | 'recentCalls' | 'counters'>, heard: Heard): RecentCall[] {
-  const candidates = latestPerTicket(snapshot.recentCalls, (c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
+export function snapshotCalls(snapshot: Pick<QueueSnapshot, 'recentCalls' | 'counters'>): RecentCall[] {
+  const calls = latestPerTicket(snapshot.recentCalls, (c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
   for (const c of snapshot.counters) {
-    if (c.ticket?.calledAt && !candidates.has(c.ticket.id)) {
-      candidates.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at: c.ticket.calledAt });
+    if (c.ticket?.calledAt && !calls.has(c.ticket.id)) {
+      calls.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at: c.ticket.calledAt });
     }
   }
-  const since = Date.parse(snapshot.at) - MISSED_CALL_MS;
-  return [...candidates.values()]
+  return [...calls.values()];
+}
+
+/**
+ * Of a snapshot's calls (snapshotCalls), those a display should announce late, oldest first: not
+ * heard, at most MISSED_CALL_MS before the snapshot (`snapshotAt`, server ms), and the citizen
+ * still awaited (the ticket still `called` at that counter). A call made while the display's
+ * link, socket or server was down, or while its page was closed, is then said once it is back.
+ */
+export function missedCalls(calls: readonly RecentCall[], heard: Heard, snapshotAt: number): RecentCall[] {
+  return calls
     .filter((c) => c.ticket.status === 'called' && c.ticket.counterId === c.counter.id
-      && Date.parse(c.at) >= since && !wasHeard(heard, c.ticket.id, Date.parse(c.at)))
+      && Date.parse(c.at) >= snapshotAt - MISSED_CALL_MS && !wasHeard(heard, c.ticket.id, Date.parse(c.at)))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 

@@ -6,7 +6,7 @@ import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, wasHeard, zoneOf,
+  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, snapshotCalls, wasHeard, zoneOf,
   type Board, type CallEntry, type Flash, type Heard, type Zone,
 } from './board.ts';
 
@@ -145,20 +145,20 @@ export class Display {
     // the configuration or this display's zone may have changed while it was away
     socket.on('connect', () => void this.refresh());
     socket.on('queue:snapshot', (snapshot) => {
-      this.clockOffset = Date.parse(snapshot.at) - Date.now();
-      this.now = new Date(Date.now() + this.clockOffset);
+      const at = Date.parse(snapshot.at);
+      this.clockOffset = at - Date.now();
+      this.now = new Date(at);
       // said late with the zone known so far: the reconnect's read of a zone changed meanwhile
       // applies from the next call
-      const late = this.knowsPast ? missedCalls(snapshot, this.heard) : [];
+      const calls = snapshotCalls(snapshot);
+      const late = this.knowsPast ? missedCalls(calls, this.heard, at) : [];
       this.knowsPast = true;
-      const shown = [...snapshot.recentCalls.map(entryFromRecent), ...late.map(entryFromRecent)];
-      this.calls = mergeCalls(this.calls, shown);
-      // everything shown is heard from now on, said or not, so a later snapshot repeats none; but
-      // the live event of a call this snapshot showed without saying may still be on its way
-      const counted = [...shown, ...snapshot.counters.flatMap((c) => (c.ticket?.calledAt ? [{ ticketId: c.ticket.id, at: Date.parse(c.ticket.calledAt) }] : []))];
-      this.shownUnsaid = new Set(counted.filter((c) => !wasHeard(this.heard, c.ticketId, c.at)).map(callKey));
-      for (const call of late) this.shownUnsaid.delete(callKey({ ticketId: call.ticket.id, at: Date.parse(call.at) }));
-      this.hear(counted, Date.parse(snapshot.at));
+      this.calls = mergeCalls(this.calls, [...snapshot.recentCalls, ...late].map(entryFromRecent));
+      // every call shown is heard from now on, said or not, so a later snapshot repeats none; but
+      // the live event of one this snapshot showed without saying may still be on its way
+      const heard = calls.map((c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
+      this.shownUnsaid = new Set(heard.filter((c) => !wasHeard(this.heard, c.ticketId, c.at) && !late.some((l) => l.ticket.id === c.ticketId)).map(callKey));
+      this.hear(heard, at);
       for (const call of late) this.say(call);
     });
     // a manager changed the site (names, counters, the phrase, the voice) or a display's zone:
