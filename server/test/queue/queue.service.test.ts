@@ -212,7 +212,8 @@ describe('calling', () => {
     const row = await t.db.selectFrom('ticket').select(['staffId', 'calledAt']).where('id', '=', first.value!.id).executeTakeFirstOrThrow();
     expect(row.staffId).toBe(site.staff[0]);
     expect(first.events).toEqual([
-      { name: 'ticket:called', siteId: site.siteId, payload: { ticket: first.value, counter: { id: site.counter[1], number: 1, name: 'Quầy 1' }, recall: false } },
+      // at: the instant of the call, as its history event and a later snapshot have it
+      { name: 'ticket:called', siteId: site.siteId, payload: { ticket: first.value, counter: { id: site.counter[1], number: 1, name: 'Quầy 1' }, recall: false, at: first.value!.calledAt } },
       { name: 'queue:stats-due', siteId: site.siteId, serviceIds: [site.service.HT], at: new Date(first.value!.calledAt!) },
     ]);
     const streak = async () => (await t.db.selectFrom('counter').select('normalStreak').where('id', '=', site.counter[1]!).executeTakeFirstOrThrow()).normalStreak;
