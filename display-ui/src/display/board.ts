@@ -126,6 +126,9 @@ export const MISSED_CALL_MS = 2 * 60_000;
  */
 export type Heard = Map<string, number>;
 
+/** A call (a snapshot's, or a live one) as Heard knows it: its ticket and the server's instant of the call or recall. */
+export const heardOf = (call: Pick<RecentCall, 'ticket' | 'at'>): { ticketId: string; at: number } => ({ ticketId: call.ticket.id, at: Date.parse(call.at) });
+
 /** One call (or recall) of a ticket: the ticket and the server's instant of the call. */
 export const callKey = ({ ticketId, at }: { ticketId: string; at: number }): string => `${ticketId}@${at}`;
 
@@ -144,7 +147,7 @@ export function hearCalls(heard: Heard, calls: Iterable<{ ticketId: string; at: 
  * found only there is taken at its first call).
  */
 export function snapshotCalls(snapshot: Pick<QueueSnapshot, 'recentCalls' | 'counters'>): RecentCall[] {
-  const calls = latestPerTicket(snapshot.recentCalls, (c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
+  const calls = latestPerTicket(snapshot.recentCalls, heardOf);
   for (const c of snapshot.counters) {
     if (c.ticket?.calledAt && !calls.has(c.ticket.id)) {
       calls.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at: c.ticket.calledAt });
@@ -161,8 +164,10 @@ export function snapshotCalls(snapshot: Pick<QueueSnapshot, 'recentCalls' | 'cou
  */
 export function missedCalls(calls: readonly RecentCall[], heard: Heard, snapshotAt: number): RecentCall[] {
   return calls
-    .filter((c) => c.ticket.status === 'called' && c.ticket.counterId === c.counter.id
-      && Date.parse(c.at) >= snapshotAt - MISSED_CALL_MS && !wasHeard(heard, c.ticket.id, Date.parse(c.at)))
+    .filter((c) => {
+      const { ticketId, at } = heardOf(c);
+      return c.ticket.status === 'called' && c.ticket.counterId === c.counter.id && at >= snapshotAt - MISSED_CALL_MS && !wasHeard(heard, ticketId, at);
+    })
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 

@@ -6,7 +6,7 @@ import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, mergeCalls, missedCalls, snapshotCalls, wasHeard, zoneOf,
+  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, heardOf, mergeCalls, missedCalls, snapshotCalls, wasHeard, zoneOf,
   type Board, type CallEntry, type Flash, type Heard, type Zone,
 } from './board.ts';
 
@@ -94,7 +94,7 @@ export class Display {
   private device: StoredDevice | null = null;
   private client: QmsClient | null = null;
   private voice: DisplayVoice | null = null;
-  /** calls that arrived before this display knew its zone (again, after a reconnect) */
+  /** calls that arrived before this display knew its zone */
   private held: Call[] = [];
   /** the calls heard, so that none is said twice, and those missed are said late */
   private heard: Heard = new Map();
@@ -156,7 +156,7 @@ export class Display {
       this.calls = mergeCalls(this.calls, [...snapshot.recentCalls, ...late].map(entryFromRecent));
       // every call shown is heard from now on, said or not, so a later snapshot repeats none; but
       // the live event of one this snapshot showed without saying may still be on its way
-      const heard = calls.map((c) => ({ ticketId: c.ticket.id, at: Date.parse(c.at) }));
+      const heard = calls.map(heardOf);
       this.shownUnsaid = new Set(heard.filter((c) => !wasHeard(this.heard, c.ticketId, c.at) && !late.some((l) => l.ticket.id === c.ticketId)).map(callKey));
       this.hear(heard, at);
       for (const call of late) this.say(call);
@@ -173,7 +173,7 @@ export class Display {
   /** A call while connected: shown at once, flashed and announced when it is in the zone, unless a snapshot brought it first. */
   private onLiveCall(call: TicketCalled) {
     this.calls = mergeCalls(this.calls, [entryFromLive(call, Date.now() + this.clockOffset)]);
-    const heard = { ticketId: call.ticket.id, at: Date.parse(call.at) };
+    const heard = heardOf(call);
     if (!Number.isFinite(heard.at)) return this.say(call); // a server that does not send `at`: said, never matched
     if (wasHeard(this.heard, heard.ticketId, heard.at) && !this.shownUnsaid.delete(callKey(heard))) return;
     this.hear([heard], heard.at);
