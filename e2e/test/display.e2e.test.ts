@@ -13,8 +13,9 @@ import { STAFF_PASSWORD, startStack, type Stack } from '../support/stack.ts';
 // display shows the code and counter within a second and plays the exact clips, recalls and
 // calls arriving together are announced in order without overlap, a zone limits what a display
 // shows and says, a call missed while the display was away (network, reload, server restart)
-// is said once it is back and nothing heard before is said again, pairing on the
-// keypad and revocation, and the tap-to-enable-sound prompt of a browser that blocks autoplay.
+// is said once it is back and nothing heard before is said again (nor is a call still waiting its
+// turn lost to a reload), pairing on the keypad and revocation, and the tap-to-enable-sound
+// prompt of a browser that blocks autoplay.
 // Screenshots at 1920x1080, 1366x768 and 1280x720 go to $DISPLAY_SCREENSHOTS or a temp dir.
 
 /** What display-ui/src/voice logs in window.__qmsVoiceLog for each announcement played. */
@@ -410,6 +411,29 @@ describe('resilience', () => {
     await expect.poll(async () => (await since()).length, { timeout: 45_000 }).toBeGreaterThanOrEqual(2);
     await sleep(2000);
     expect((await since()).map((p) => p.clips)).toEqual([clipsFor(early.code, 3), clipsFor(next.code, 1)]);
+    expect(main.errors).toEqual([]);
+  });
+
+  it('reloaded with calls still to say: says those it had not said, once, oldest first, and not the one it had', { timeout: 120_000 }, async () => {
+    const { page } = main;
+    await issue('HT');
+    await issue('CT');
+    await issue('DD');
+    const before = (await voiceLog(page)).length;
+    const called: { code: string; counter: number }[] = [];
+    for (const counter of [2, 3, 4]) called.push({ code: (await callNext(counter)).code, counter });
+    // each takes about 6 s to say: the page reloads as the first has been said, the second is
+    // being said and the third waits its turn
+    const [first] = (await waitForLog(page, before + 1)).slice(before);
+    expect(first!.clips).toEqual(clipsFor(called[0]!.code, 2));
+    await page.reload();
+    await page.getByTestId('board').waitFor({ timeout: 10_000 });
+    await waitForLog(page, 2, 60_000);
+    await sleep(3000);
+    const log = await voiceLog(page);
+    expect(log.map((p) => p.clips)).toEqual(called.slice(1).map((c) => clipsFor(c.code, c.counter)));
+    expect(log.map((p) => p.outcome)).toEqual(['played', 'played']);
+    expect(await testText(page, 'now-code')).toBe(called[2]!.code);
     expect(main.errors).toEqual([]);
   });
 

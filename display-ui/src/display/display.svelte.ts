@@ -41,14 +41,20 @@ async function ownSettings(client: QmsClient): Promise<Record<string, unknown>> 
 }
 
 /** A call as the display is asked to say it. */
-type Call = Pick<TicketCalled, 'ticket' | 'counter'>;
+type Call = Pick<TicketCalled, 'ticket' | 'counter' | 'at'>;
 
-/** The calls this device heard, as the page before this one kept them; null when there was none. */
+/**
+ * The calls this device heard, as the page before this one kept them; null when there was none.
+ * The calls it had not said yet (queued behind others, held for the zone, waiting for a tap) are
+ * left out, so that the snapshot says them late if the citizen is still awaited (missedCalls).
+ */
 function storedHeard(deviceId: string): Heard | null {
   try {
-    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as { deviceId?: unknown; calls?: unknown } | null;
+    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as { deviceId?: unknown; calls?: unknown; unsaid?: unknown } | null;
     if (stored?.deviceId !== deviceId || !Array.isArray(stored.calls)) return null;
-    return new Map(stored.calls.filter((c): c is [string, number] => Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number'));
+    const unsaid = new Set(Array.isArray(stored.unsaid) ? stored.unsaid : []);
+    return new Map(stored.calls.filter((c): c is [string, number] =>
+      Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number' && !unsaid.has(callKey({ ticketId: c[0], at: c[1] }))));
   } catch {
     return null;
   }
@@ -102,6 +108,8 @@ export class Display {
   private knowsPast = false;
   /** calls the last snapshot showed without saying them (callKey): their live event, if it comes after, is said */
   private shownUnsaid = new Set<string>();
+  /** calls queued to be said and not said yet, by the announcer's number: a reload says them (storedHeard) */
+  private queued = new Map<number, { ticketId: string; at: number }>();
   private settingsLoaded = false;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -118,7 +126,8 @@ export class Display {
   start(): () => void {
     this.voice = createDisplayVoice();
     this.voice.announcer.onStateChange((state) => (this.soundBlocked = state === 'needsTap'));
-    this.voice.announcer.onPlayed(() => {
+    this.voice.announcer.onPlayed(({ seq }) => {
+      if (this.queued.delete(seq)) this.keepHeard();
       const log = (globalThis as Record<string, unknown>)[VOICE_LOG_KEY];
       if (Array.isArray(log) && log.length > VOICE_LOG_LIMIT) log.splice(0, log.length - VOICE_LOG_LIMIT);
     });
@@ -187,15 +196,24 @@ export class Display {
   /** Says a call now, or once the zone is known. */
   private say(call: Call) {
     if (this.settingsLoaded) this.announce(call);
-    else this.held.push(call);
+    else {
+      this.held.push(call);
+      this.keepHeard();
+    }
   }
 
   /** Notes calls as heard (`now`: the server's instant) and keeps them for the next page. */
   private hear(calls: Iterable<{ ticketId: string; at: number }>, now: number) {
     hearCalls(this.heard, calls, now);
+    this.keepHeard();
+  }
+
+  /** Keeps the calls heard for the next page, marking those still to be said (queued or held). */
+  private keepHeard() {
     if (!this.device) return;
+    const unsaid = [...this.queued.values(), ...this.held.map(heardOf)].filter((c) => Number.isFinite(c.at)).map(callKey);
     try {
-      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard] }));
+      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard], unsaid }));
     } catch {
       // storage full or refused: the next page starts as a new display (says nothing late) rather
       // than from an older record (would repeat what was heard since)
@@ -211,7 +229,10 @@ export class Display {
     this.flashTimer = setTimeout(() => (this.flashClock = Date.now()), FLASH_MS);
     // the template is read at each call, so a changed announcement takes effect at once
     const template = this.config?.announcement ?? undefined;
-    this.voice?.announcer.enqueue(buildAnnouncement({ code: call.ticket.code, counter: call.counter.number, template }));
+    if (!this.voice) return;
+    const seq = this.voice.announcer.enqueue(buildAnnouncement({ code: call.ticket.code, counter: call.counter.number, template }));
+    this.queued.set(seq, heardOf(call));
+    this.keepHeard();
   }
 
   /** The device was revoked (or the database replaced): back to the pairing keypad. */
@@ -223,6 +244,7 @@ export class Display {
     this.calls = [];
     this.flash = null;
     this.held = [];
+    this.queued.clear();
     this.heard = new Map();
     this.knowsPast = false;
     this.shownUnsaid.clear();
@@ -269,6 +291,7 @@ export class Display {
           this.applyVoice(config.preferSystemVoice === true);
           this.settingsLoaded = true;
           for (const call of this.held.splice(0)) this.announce(call);
+          this.keepHeard();
           if (!this.refreshAgain) return;
           attempt = -1;
         } catch (error) {
