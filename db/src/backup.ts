@@ -391,7 +391,8 @@ export async function restoreDatabase(url: string, file: string, options: Restor
       // outbox's would write every event and rating again as a fact not yet relayed, the ratings'
       // would drop the report facts of their days). Those that are on are turned off, by name, in
       // this transaction only: no other session ever sees them off, and each comes back as it was.
-      const triggers = await enabledTriggers(client, head.tables.map((t) => t.name));
+      const tableNames = head.tables.map((t) => t.name);
+      const triggers = await enabledTriggers(client, tableNames);
       for (const t of triggers) await client.query(`ALTER TABLE public.${ident(t.table)} DISABLE TRIGGER ${ident(t.name)}`);
       // Loading a year of history row by row into every index, with a foreign-key check queued
       // per key, took most of the time. So, like pg_restore (which loads the data before it makes
@@ -400,7 +401,7 @@ export async function restoreDatabase(url: string, file: string, options: Restor
       // checked by one query. The unique ones stay: they refuse a duplicate row as it comes, and
       // the foreign keys point at them. All in this transaction (its locks are exclusive: restore
       // into a database no server uses).
-      const deferred = await deferrable(client, head.tables.map((t) => t.name));
+      const deferred = await deferrable(client, tableNames);
       for (const k of deferred.foreignKeys) await client.query(`ALTER TABLE public.${ident(k.table)} DROP CONSTRAINT ${ident(k.name)}`);
       for (const i of deferred.indexes) await client.query(`DROP INDEX public.${ident(i.name)}`);
       for (const table of head.tables) {

@@ -36,16 +36,6 @@ type Storm = Awaited<ReturnType<typeof measureStorm>>;
 // The clients are Node's, each with its own TLS session cache: a first connection is a full TLS
 // handshake, a reconnection resumes the session as a browser does (--tls-sessions=off: never).
 
-/** Every client of the fleet disconnects and connects again at once; ms until each has a fresh snapshot (NaN if not all). */
-async function reconnectWave(fleet: Fleet, timeoutMs: number): Promise<number> {
-  const before = fleet.clients.map((c) => c.snapshots);
-  for (const c of fleet.clients) c.socket.disconnect();
-  const t0 = now();
-  for (const c of fleet.clients) c.socket.connect();
-  const all = await until(() => fleet.clients.every((c, i) => c.snapshots > before[i]!), timeoutMs, 20);
-  return all ? Math.max(...fleet.clients.map((c) => c.lastSnapshotAt)) - t0 : Number.NaN;
-}
-
 const TITLE = 'A province\'s devices through nginx with TLS';
 
 export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
@@ -152,7 +142,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`  straight: crash restart, ${directCrash.fresh}/${direct.size} fresh in ${secs(directCrash.totalMs)} s`);
     // every device reconnecting at once, the server up: what a restart of nginx asks of it
     await sleep(2000);
-    const waveMs = await reconnectWave(direct, stormTimeoutMs);
+    const waveMs = await direct.reconnectAll(stormTimeoutMs);
     ctx.log(`  straight: every device reconnecting at once, all fresh in ${secs(waveMs)} s`);
     await direct.close();
     fleets.splice(fleets.indexOf(direct), 1);

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { io, type Socket } from 'socket.io-client';
-import { now, pool, sleep } from './util.ts';
+import { now, pool, sleep, until } from './util.ts';
 
 // A fleet of real socket.io clients (WebSocket transport only, one connection each, the
 // protocol client's reconnection settings) and what each one has seen.
@@ -97,6 +97,19 @@ export class Fleet {
 
   ready(minSnapshots = 1): number {
     return this.clients.filter((c) => c.socket.connected && c.snapshots >= minSnapshots).length;
+  }
+
+  /**
+   * Every client disconnects and connects again at once (no back-off): ms from the connects until
+   * the last has a fresh snapshot, NaN if not all have one within `timeoutMs`.
+   */
+  async reconnectAll(timeoutMs: number, pollMs = 20): Promise<number> {
+    const before = this.clients.map((c) => c.snapshots);
+    for (const c of this.clients) c.socket.disconnect();
+    const t0 = now();
+    for (const c of this.clients) c.socket.connect();
+    const all = await until(() => this.clients.every((c, i) => c.snapshots > before[i]!), timeoutMs, pollMs);
+    return all ? Math.max(...this.clients.map((c) => c.lastSnapshotAt)) - t0 : Number.NaN;
   }
 
   /** Clients whose present connection resumed an earlier TLS session (a peek into engine.io's transport and ws's socket). */
