@@ -38,7 +38,7 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 // in the system's turns only (paused, in-flight reports finished, before each floor turn), so
 // it is part of what the system is measured with, never of the floor.
 
-type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'burn';
+type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'burn' | `burn:${string}`;
 
 /**
  * Managers each pulling, one after the other, year-long reports and exports of the history's
@@ -75,9 +75,15 @@ function managers(count: number, token: () => string, history: () => { siteIds: 
 /**
  * One core's worth of work under SCHED_IDLE, in the system's turns only: a process walking a
  * 256 MB buffer (a scan's memory traffic, past the caches), stopped (SIGSTOP) in the floor's.
+ * With `duty` < 1 it walks for that share of every 50 ms and sleeps the rest: work that asks
+ * for less than the whole core, as a report pool held to a share of one would.
  */
-function idleBurner(): TurnLoad {
-  const walk = 'const b = new Uint8Array(256 << 20); for (;;) for (let i = 0; i < b.length; i += 64) b[i]++;';
+function idleBurner(duty = 1): TurnLoad {
+  const walk = duty >= 1
+    ? 'const b = new Uint8Array(256 << 20); for (;;) for (let i = 0; i < b.length; i += 64) b[i]++;'
+    : `const b = new Uint8Array(256 << 20); let i = 0;
+       const step = () => { const end = performance.now() + ${50 * duty}; while (performance.now() < end) for (let k = 0; k < 4096; k++) { b[i]++; i = (i + 64) % b.length; } setTimeout(step, ${50 * (1 - duty)}); };
+       step();`;
   // a process group of its own: a stopped process in the bench's group would be sent SIGHUP by
   // the kernel whenever that group is left orphaned (the bench started in the background, a
   // child of it that exits)
@@ -100,7 +106,13 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   // the server's QMS_REPORT_CONNECTIONS (default: the server's own, half the cores)
   const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
-  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'burn'].includes(m));
+  // `burn:<duty>` is `burn` walking that share of the time (0.25: a quarter of every 50 ms)
+  const burnDuty = new Map<string, number>();
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => {
+    const duty = /^burn:(0?\.\d+|1)$/.exec(m);
+    if (duty) burnDuty.set(m, Number(duty[1]));
+    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'burn'].includes(m);
+  });
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
     `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
@@ -108,20 +120,21 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
   const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (half the cores)' };
   for (const mode of modes) {
-    const label = {
+    const label = ({
       own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
       summaries: 'managers pulling summaries only (no exports), reports on their own pool and thread',
       inline: 'managers pulling, reports on their own pool, on the main thread',
       niced: 'managers pulling, reports on their own pool and thread, niced only (QMS_REPORT_SCHED_IDLE=0)',
       burn: 'no managers, one core of SCHED_IDLE work',
-    }[mode];
+    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
+    const burn = mode === 'burn' ? 1 : burnDuty.get(mode);
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
     let history = { siteIds: [] as string[], busiestSiteId: '' };
-    const load = mode === 'none' || mode === 'burn' ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
+    const load = mode === 'none' || burn !== undefined ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
     const loadBefore = (await import('node:os')).loadavg()[0]!;
     const result = await latencyBench(ctx, {
-      notify: 'off', profile: ctx.args.has('profile'), database: `reportload_${mode}`,
+      notify: 'off', profile: ctx.args.has('profile'), database: `reportload_${mode.replace(/\W/g, '_')}`,
       title: `h. latency with reports (${mode})`,
       prepare: async (db: Db) => {
         const t0 = now();
@@ -144,7 +157,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         ...(mode === 'inline' ? { QMS_REPORT_THREAD: '0' } : {}),
         ...(mode === 'niced' ? { QMS_REPORT_SCHED_IDLE: '0' } : {}),
       },
-      ...(load ? { turnLoad: load } : mode === 'burn' ? { turnLoad: idleBurner() } : {}),
+      ...(load ? { turnLoad: load } : burn !== undefined ? { turnLoad: idleBurner(burn) } : {}),
     });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
     const p50 = result.figures.find((f) => f.label === 'call → first display, p50')!;
