@@ -422,7 +422,7 @@ describe('resilience', () => {
     const before = (await voiceLog(page)).length;
     const called: { code: string; counter: number }[] = [];
     for (const counter of [2, 3, 4]) called.push({ code: (await callNext(counter)).code, counter });
-    // each takes about 6 s to say: the page reloads as the first has been said, the second is
+    // each takes about 12 s to say: the page reloads as the first has been said, the second is
     // being said and the third waits its turn
     const [first] = (await waitForLog(page, before + 1)).slice(before);
     expect(first!.clips).toEqual(clipsFor(called[0]!.code, 2));

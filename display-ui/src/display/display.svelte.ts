@@ -208,10 +208,17 @@ export class Display {
     this.keepHeard();
   }
 
-  /** Keeps the calls heard for the next page, marking those still to be said (queued or held). */
+  /**
+   * Keeps the calls heard for the next page, marking those still to be said (queued or held).
+   * Only a ticket's latest call heard is marked: an older one is covered by it, and one past
+   * MISSED_CALL_MS (forgotten by hearCalls) would never be said late, so a display whose sound
+   * stays blocked for months does not fill its storage with them.
+   */
   private keepHeard() {
     if (!this.device) return;
-    const unsaid = [...this.queued.values(), ...this.held.map(heardOf)].filter((c) => Number.isFinite(c.at)).map(callKey);
+    const current = (c: { ticketId: string; at: number }) => this.heard.get(c.ticketId) === c.at;
+    for (const [seq, call] of this.queued) if (!current(call)) this.queued.delete(seq);
+    const unsaid = [...this.queued.values(), ...this.held.map(heardOf)].filter(current).map(callKey);
     try {
       localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard], unsaid }));
     } catch {
