@@ -346,9 +346,9 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       await options.turnLoad.pause();
       options.turnLoad.forget?.();
     }
-    const outboxBefore = await outboxCount(db);
+    let outboxBefore = await outboxCount(db);
     // the timed turns start here (measuredFrom, for the loop and PostgreSQL records, is before the warm-up)
-    const timedFrom = Date.now();
+    let timedFrom = Date.now();
     const busy = new Set<string>();
     const callHttp: number[] = [];
     const statuses: Record<string, number> = {};
@@ -415,6 +415,27 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       calls.shed += c.shed;
       issues.started += iss.started;
     };
+
+    // A few seconds of each side's load, untimed, in the turns' order: the first moments of load
+    // on a process just started (the finish's first run on each of the pool's connections, the
+    // code V8 has not compiled yet) made several of the slowest calls of a run, 0.2-0.4 s into
+    // the first system turn (run-2026-12-07T12-00-00-987Z.json: 6 of the 20 slowest), and the
+    // floor's first call was among its own slowest. A server at a centre's peak has been running
+    // since the morning.
+    const warmTurnS = ctx.num('warm-turn', 2, 2);
+    if (warmTurnS > 0) {
+      ctx.log(`  untimed warm-up turns: floor ${warmTurnS} s, system ${warmTurnS} s`);
+      await runFloor(warmTurnS, 300);
+      await runSystem(warmTurnS);
+      await sleep(300);
+      await until(() => pendingQms.size === 0, 5_000);
+      pendingQms.clear();
+      for (const kept of [qmsFirst, qmsAll, floorFirst, floorAll, callHttp, issueHttp, qmsTimed, issueTimed, floorTimed, ...floorFirstByPhase, ...qmsBySlice, ...floorBySlice]) kept.length = 0;
+      for (const key of Object.keys(statuses)) delete statuses[key];
+      if (notify === 'on') await until(async () => drainedOf(await backlog(db)), 60_000, 250);
+      outboxBefore = await outboxCount(db);
+      timedFrom = Date.now();
+    }
 
     let systemCpuLine = '';
     const turns: { kind: 'floor' | 'system'; from: number }[] = [];
