@@ -40,8 +40,10 @@ import { now, sleep, until } from '../lib/util.ts';
 // system (--slice seconds of the system, then half as long of the floor replaying the calls of
 // the system's turn at the same moments, the same counters and sites): the replay's clock stops
 // during the floor's turns. Memory: the server's RSS from /proc every second. Drops: every
-// client's disconnects during the peak. Then a crash (SIGKILL) and a restart on the same port:
-// time until every device has a fresh snapshot and every phone page a successful poll.
+// client's disconnects during the peak. Then a crash (SIGKILL) and a restart on the same port,
+// the officials and kiosks going on through it: time until every device has a fresh snapshot
+// and every phone page a successful poll, and how each call made meanwhile reached its site's
+// display (live, or only in the snapshot it got back with: said late or shown only).
 
 interface DemoService { code: string; prefix: string; name: { vi: string; en: string }; targetWaitSeconds?: number; quick?: boolean }
 interface DemoCentre { sites: { level: string; openingHours: Record<string, [string, string][]>; services: DemoService[]; counters: { services: string[] }[] }[] }
@@ -78,6 +80,36 @@ function poisson(mean: number, rnd: () => number): number {
   return k;
 }
 const gauss = (rnd: () => number) => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+
+/** What the bench reads of a display's snapshot: its recent calls, and the counters' current tickets. */
+interface CrashSnapshot {
+  recentCalls: { ticket: { id: string; status: string; counterId?: string | null }; counter: { id: string } }[];
+  counters: { counterId: string; ticket?: { id: string; status: string; counterId?: string | null } | null }[];
+}
+
+/**
+ * How each call made during the crash reached its site's display: live (its ticket:called), or
+ * only in the display's first snapshot after it reconnected (its recent calls or the counter's
+ * current ticket), the ticket still `called` at that counter (a display says it late: the rule
+ * of display-ui's missedCalls, whose 2-minute bound a crash of seconds never reaches) or
+ * already answered (shown only), or neither.
+ */
+function crashCallsSeen(calls: readonly { ticketId: string; counterId: string; site: number }[], live: readonly Set<string>[], snapshots: readonly (CrashSnapshot | undefined)[]) {
+  const seen = { live: 0, late: 0, shown: 0, neither: 0 };
+  for (const call of calls) {
+    if (live[call.site]!.has(call.ticketId)) {
+      seen.live++;
+      continue;
+    }
+    const snapshot = snapshots[call.site];
+    const ticket = snapshot?.recentCalls.find((c) => c.ticket.id === call.ticketId)?.ticket
+      ?? snapshot?.counters.find((c) => c.ticket?.id === call.ticketId)?.ticket;
+    if (!ticket) seen.neither++;
+    else if (ticket.status === 'called' && ticket.counterId === call.counterId) seen.late++;
+    else seen.shown++;
+  }
+  return seen;
+}
 
 /** Counters per site: the provincial centre (site 1) four times a commune, communes of 6 to 16, summing to `total`. */
 export function siteSizes(sites: number, total: number): number[] {
@@ -304,7 +336,19 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     const statuses: Record<string, number> = {};
     const count = (what: string, status: number) => void (statuses[`${what} ${status}`] = (statuses[`${what} ${status}`] ?? 0) + 1);
     let timing = false;
-    qmsFleet.clients.forEach((c) => c.socket.on('ticket:called', (payload: { counter: { id: string }; recall: boolean }) => {
+    // ---- the calls made while the province's devices come back after the crash ----
+    /** from just before the kill until every device is back (and 2 s more): each successful call-next */
+    let crashWatch = false;
+    const crashCalls: { ticketId: string; counterId: string; site: number }[] = [];
+    /** per timed display (one per site): the tickets whose ticket:called it received, and its first snapshot, while watching */
+    const heardLive = qmsFleet.clients.map(() => new Set<string>());
+    const snapshotBack: (CrashSnapshot | undefined)[] = qmsFleet.clients.map(() => undefined);
+    qmsFleet.clients.forEach((c, i) => c.socket.on('queue:snapshot', (snapshot: CrashSnapshot) => {
+      if (crashWatch) snapshotBack[i] ??= snapshot;
+    }));
+    const siteIndex = new Map(timed.map((x, i) => [x.site.siteId, i]));
+    qmsFleet.clients.forEach((c, i) => c.socket.on('ticket:called', (payload: { ticket: { id: string }; counter: { id: string }; recall: boolean }) => {
+      if (crashWatch) heardLive[i]!.add(payload.ticket.id);
       const p = pending.get(payload.counter.id);
       if (!p || payload.recall) return;
       pending.delete(payload.counter.id);
@@ -391,7 +435,12 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
         const t0 = now();
         if (timing) turnCalls.push([t0 - turnStart, site, counter]);
         pending.set(counter.id, { t0, at: Date.now() });
-        const r = await track(post(server.url, `/counters/${counter.id}/call-next`, counter.staffToken));
+        // no reply (the server is down): the official presses again a little later
+        const r = await track(post(server.url, `/counters/${counter.id}/call-next`, counter.staffToken)).catch((error: unknown) => {
+          pending.delete(counter.id);
+          agenda.add(vnow() + 30_000 / speed, () => fire(callNext()));
+          throw error;
+        });
         count('call-next', r.status);
         if (r.status !== 200) {
           pending.delete(counter.id);
@@ -399,14 +448,19 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
         }
         if (timing) callHttp.push(r.ms);
         const ticket = r.body.ticket as { id: string; serviceId: string };
+        if (crashWatch) crashCalls.push({ ticketId: ticket.id, counterId: counter.id, site: siteIndex.get(site.siteId)! });
         waiting.set(ticket.serviceId, Math.max(0, (waiting.get(ticket.serviceId) ?? 0) - 1));
         const page = phones.get(ticket.id);
         if (page) page.calledAt = vnow() - r.ms;
-        agenda.add(vnow() + serveMs(codeOf.get(ticket.serviceId) ?? 'HT'), () => fire((async () => {
-          const f = await track(post(server.url, `/tickets/${ticket.id}/finish`, counter.staffToken));
+        const finish = async (): Promise<void> => {
+          const f = await track(post(server.url, `/tickets/${ticket.id}/finish`, counter.staffToken)).catch((error: unknown) => {
+            agenda.add(vnow() + 30_000 / speed, () => fire(finish()));
+            throw error;
+          });
           count('finish', f.status);
           agenda.add(vnow() + 5_000 / speed, () => fire(callNext()));
-        })()));
+        };
+        agenda.add(vnow() + serveMs(codeOf.get(ticket.serviceId) ?? 'HT'), () => fire(finish()));
       };
       // at `from` every official is already serving someone: the first call comes when that
       // service ends, anywhere within a service time (not all at once: that would be a storm
@@ -514,9 +568,14 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     const waitingLeft = await db.selectFrom('ticket').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'waiting').executeTakeFirst();
 
     // ---- crash and restart: every device and phone page back ----
-    replaying = false; // officials and kiosks stop; phone pages go on polling
+    // Officials and kiosks go on through it (--crash-load=off: they stop, phone pages only), as
+    // at a real centre: a request with no reply is tried again a few seconds later, and the calls
+    // made while the devices come back are followed to each site's display (below).
+    const crashLoad = ctx.args.get('crash-load') !== 'off';
+    replaying = crashLoad;
     pending.clear();
     await until(() => inFlight === 0, 15_000, 5);
+    crashWatch = crashLoad;
     await ipcRequest(child, { op: 'mark' });
     const baseline = qmsFleet.clients.map((c) => c.snapshots);
     const openPages = [...phones.values()];
@@ -543,10 +602,17 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       if (Number.isNaN(pagesAllAt) && pagesBack() === openPages.length) pagesAllAt = now();
       return !Number.isNaN(devicesAllAt) && !Number.isNaN(pagesAllAt);
     }, crashTimeout, 100);
+    await sleep(2_000);
+    crashWatch = false;
     stopClock();
+    replaying = false;
+    await until(() => inFlight === 0, 15_000, 5);
+    await sleep(500); // the last calls' events arrive
+    const crashSeen = crashCallsSeen(crashCalls, heardLive, snapshotBack);
     const devicesBackN = await devicesBack();
     const crashDevicesS = (devicesAllAt - killedMono) / 1000;
     const crashPagesS = (pagesAllAt - killedMono) / 1000;
+    if (crashLoad) ctx.log(`  calls made while the devices came back: ${crashCalls.length}; at their site's display: ${JSON.stringify(crashSeen)}`);
     ctx.log(`  crash restart: ${devicesBackN}/${devices} devices fresh${Number.isFinite(crashDevicesS) ? ` in ${round(crashDevicesS, 2)} s` : ` (not all within ${crashTimeout / 1000} s)`}, ${pagesBack()}/${openPages.length} phone pages polled again${Number.isFinite(crashPagesS) ? ` in ${round(crashPagesS, 2)} s` : ''}; the server was healthy ${round((healthyAt - killedAt) / 1000, 2)} s after the kill`);
     clearTimeout(ticker);
 
@@ -566,6 +632,11 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       { label: 'sockets dropped during the peak', value: drops, unit: `of ${devices * 1}`, target: 'none', met: drops === 0 },
       { label: `crash restart → all ${devices} devices fresh`, value: secs(crashDevicesS), unit: 's', target: '< 15 s', met: crashDevicesS < 15 },
       { label: `crash restart → all ${openPages.length} phone pages polled again`, value: secs(crashPagesS), unit: 's', target: '< 15 s', met: crashPagesS < 15 },
+      ...(crashLoad ? [
+        { label: 'calls made from the crash until every device was back (and 2 s more)', value: crashCalls.length, unit: '' },
+        { label: '… reaching their site\'s display 1 neither live nor in its reconnect snapshot', value: crashSeen.neither, unit: `of ${crashCalls.length}`, target: 'none', met: crashSeen.neither === 0 },
+        { label: '… in its reconnect snapshot only, the citizen still awaited (the display says them late)', value: crashSeen.late, unit: `of ${crashCalls.length}` },
+      ] : []),
       { label: 'call → phone page shows it (polls every 12 s), p50', value: round(ph.p50 / 1000, 2), unit: 's' },
       { label: 'call → phone page shows it, p99', value: round(ph.p99 / 1000, 2), unit: 's' },
     ];
@@ -596,6 +667,9 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       ...(memory ? [`Server memory (process.memoryUsage, MB) after the peak and the profile: ${JSON.stringify(memory.before)}; after a full GC: ${JSON.stringify(memory.after)}.`] : []),
       `Disconnects during the peak: ${drops} (the child's clients since they connected: ${JSON.stringify(childDrops.reasons)}).`,
       `Crash (SIGKILL) and restart on the same port: the server healthy ${secs((healthyAt - killedAt) / 1000)} s after the kill; ${devicesBackN} of ${devices} devices with a fresh snapshot ${Number.isFinite(crashDevicesS) ? `${secs(crashDevicesS)} s after the kill` : `(not all within ${crashTimeout / 1000} s)`}, ${childFresh.errorsLeft} left in error; ${pagesBack()} of ${openPages.length} open phone pages with a successful poll ${Number.isFinite(crashPagesS) ? `${secs(crashPagesS)} s after the kill` : ''} (a page whose poll failed tries again after 3 s, doubling to a minute, ±25 %).`,
+      crashLoad
+        ? `Through the crash the officials went on calling and finishing and the kiosks issuing (a request with no reply tried again ${round(30 / speed, 1)} s later): ${crashCalls.length} calls succeeded from the kill until every device and phone page was back and 2 s more. At their site's display 1 (the timed one): ${crashSeen.live} arrived live; ${crashSeen.late} only in the display's first snapshot after it reconnected, with the ticket still called at that counter (display-ui says these late: docs/display.md); ${crashSeen.shown} only in that snapshot, already answered (shown, not said); ${crashSeen.neither} neither.`
+        : 'The officials and kiosks stopped before the crash (--crash-load=off).',
       ...profile.lines.map((l) => `Server CPU profile, 15 s more of the replay: ${l}`),
     );
     return {
@@ -606,7 +680,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       raw: {
         sizes: desc, first: q, floorFirst: f, phone: ph, callHttp: summarize(callHttp), issueHttp: summarize(issueHttp), phoneHttp: summarize(phoneHttp),
         statuses, turnP50, rss, pgMemory: pgMemory.map((x) => round(x, 0)), memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter, links,
-        crash: { devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
+        crash: { load: crashLoad, calls: crashCalls.length, seen: crashSeen, devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
       },
     };
