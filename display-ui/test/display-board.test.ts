@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterQueue, QueueSnapshot, RecentCall, SiteConfig, Ticket, TicketCalled } from '@qms/protocol';
 import {
-  boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, hearCalls, KEPT_CALLS, mergeCalls,
+  boardOf, callInZone, counterColumns, counterInZone, entryFromLive, entryFromRecent, FLASH_MS, flashLeft, hearCalls, heardFromRecord, heardRecord, KEPT_CALLS, mergeCalls,
   MISSED_CALL_MS, missedCalls as missedOf, serviceInZone, snapshotCalls, wasHeard, type Heard, serviceRows, zoneOf, type CallEntry,
 } from '../src/display/board.ts';
 
@@ -173,6 +173,40 @@ describe('missedCalls: what a display says late, when it is back', () => {
     expect(wasHeard(heard, 't-A2', 5_000)).toBe(true);
     hearCalls(heard, [], 1_000 + MISSED_CALL_MS + 1);
     expect([...heard.keys()]).toEqual(['t-A2']);
+  });
+
+  it('after a reload, says the calls the page before had still to say, and not the one it had said', () => {
+    const [a1, a2, a3] = [row('A001', 1, 50), row('A002', 2, 40), row('A003', 3, 30)];
+    const heard = heardOf([a1, 50], [a2, 40], [a3, 30]);
+    // A001 said; A002 being said (cut off by the reload); A003 waiting its turn
+    const kept = heardRecord('d1', heard, [{ ticketId: a2.id, at: heard.get(a2.id)! }, { ticketId: a3.id, at: heard.get(a3.id)! }]);
+    const next = heardFromRecord(JSON.parse(JSON.stringify(kept)), 'd1')!;
+    expect([...next.keys()]).toEqual([a1.id]);
+    expect(said(missedCalls(snap([recent(a3, 3, 30), recent(a2, 2, 40), recent(a1, 1, 50)]), next))).toEqual(['A002@2', 'A003@3']);
+  });
+});
+
+describe('the record a display keeps across reloads', () => {
+  const reload = (record: unknown, deviceId = 'd1') => heardFromRecord(JSON.parse(JSON.stringify(record)), deviceId);
+
+  it('marks only a ticket\'s latest call heard, so calls past saying late never pile up', () => {
+    const heard: Heard = new Map([['t-A1', 5_000]]);
+    hearCalls(heard, [{ ticketId: 't-A2', at: 1_000 }], 1_000);
+    // A1's first call is still queued, its recall heard since (covered by the recall, also queued);
+    // A2 queued, then forgotten by hearCalls once too old to be said late: a display whose sound
+    // stays blocked keeps no such call in its record
+    hearCalls(heard, [], 1_000 + MISSED_CALL_MS + 1);
+    const record = heardRecord('d1', heard, [{ ticketId: 't-A1', at: 2_000 }, { ticketId: 't-A1', at: 5_000 }, { ticketId: 't-A2', at: 1_000 }]);
+    expect(record.unsaid).toEqual(['t-A1@5000']);
+    expect(record.calls).toEqual([['t-A1', 5_000]]);
+  });
+
+  it('reads an older page\'s record (no unsaid) as all heard, and no other device\'s or broken one', () => {
+    expect(reload({ deviceId: 'd1', calls: [['t-A1', 1_000]] }) && [...reload({ deviceId: 'd1', calls: [['t-A1', 1_000]] })!]).toEqual([['t-A1', 1_000]]);
+    expect(reload(heardRecord('d2', new Map([['t-A1', 1_000]]), []))).toBeNull();
+    expect(reload(null)).toBeNull();
+    expect(reload({ deviceId: 'd1', calls: 'x' })).toBeNull();
+    expect([...reload({ deviceId: 'd1', calls: [['t-A1', '1000'], ['t-A2', 2_000], 7] })!]).toEqual([['t-A2', 2_000]]);
   });
 });
 

@@ -141,6 +141,40 @@ export function hearCalls(heard: Heard, calls: Iterable<{ ticketId: string; at: 
   for (const [ticketId, at] of heard) if (at < now - MISSED_CALL_MS) heard.delete(ticketId);
 }
 
+/** What a display keeps across reloads (in the browser's storage): the calls it heard, and which of them it had still to say. */
+export interface HeardRecord {
+  deviceId: string;
+  /** Heard's entries */
+  calls: [string, number][];
+  /** callKey of the calls heard and not said yet (queued behind others, held, cut off): the next page says them late */
+  unsaid: string[];
+}
+
+/**
+ * The record to keep: the calls heard, with those still to be said marked. Only a ticket's
+ * latest call heard is marked: an older one is covered by it, and one hearCalls has forgotten
+ * (past MISSED_CALL_MS) would never be said late, so a display whose sound stays blocked for
+ * months does not fill its storage with them.
+ */
+export function heardRecord(deviceId: string, heard: Heard, toSay: Iterable<{ ticketId: string; at: number }>): HeardRecord {
+  const unsaid = [...toSay].filter((c) => heard.get(c.ticketId) === c.at).map(callKey);
+  return { deviceId, calls: [...heard], unsaid };
+}
+
+/**
+ * The calls a kept record says this device heard, without those it had still to say (so that
+ * the next snapshot says them late if the citizen is still awaited, missedCalls); null when the
+ * record is not this device's or not a record. A record without `unsaid` (an older page's) has
+ * every call heard.
+ */
+export function heardFromRecord(stored: unknown, deviceId: string): Heard | null {
+  const record = stored as { deviceId?: unknown; calls?: unknown; unsaid?: unknown } | null;
+  if (record?.deviceId !== deviceId || !Array.isArray(record.calls)) return null;
+  const unsaid = new Set(Array.isArray(record.unsaid) ? record.unsaid : []);
+  return new Map(record.calls.filter((c): c is [string, number] =>
+    Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number' && !unsaid.has(callKey({ ticketId: c[0], at: c[1] }))));
+}
+
 /**
  * Every call a snapshot shows or implies, each ticket's latest: its recent calls, and the
  * counters' current tickets, which reach past the few recent calls the server sends (a ticket

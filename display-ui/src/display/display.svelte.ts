@@ -6,7 +6,7 @@ import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { createDisplayVoice, VOICE_LOG_KEY, type DisplayVoice } from '../voice/display-voice.ts';
 import { buildAnnouncement } from '../voice/phrase.ts';
 import {
-  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, heardOf, mergeCalls, missedCalls, snapshotCalls, wasHeard, zoneOf,
+  boardOf, callInZone, callKey, entryFromLive, entryFromRecent, flashLeft, FLASH_MS, hearCalls, heardFromRecord, heardOf, heardRecord, mergeCalls, missedCalls, snapshotCalls, wasHeard, zoneOf,
   type Board, type CallEntry, type Flash, type Heard, type Zone,
 } from './board.ts';
 
@@ -43,18 +43,10 @@ async function ownSettings(client: QmsClient): Promise<Record<string, unknown>> 
 /** A call as the display is asked to say it. */
 type Call = Pick<TicketCalled, 'ticket' | 'counter' | 'at'>;
 
-/**
- * The calls this device heard, as the page before this one kept them; null when there was none.
- * The calls it had not said yet (queued behind others, held for the zone, waiting for a tap) are
- * left out, so that the snapshot says them late if the citizen is still awaited (missedCalls).
- */
+/** The calls this device heard, as the page before this one kept them (heardFromRecord); null when there was none. */
 function storedHeard(deviceId: string): Heard | null {
   try {
-    const stored = JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null') as { deviceId?: unknown; calls?: unknown; unsaid?: unknown } | null;
-    if (stored?.deviceId !== deviceId || !Array.isArray(stored.calls)) return null;
-    const unsaid = new Set(Array.isArray(stored.unsaid) ? stored.unsaid : []);
-    return new Map(stored.calls.filter((c): c is [string, number] =>
-      Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number' && !unsaid.has(callKey({ ticketId: c[0], at: c[1] }))));
+    return heardFromRecord(JSON.parse(localStorage.getItem(HEARD_KEY) ?? 'null'), deviceId);
   } catch {
     return null;
   }
@@ -208,19 +200,14 @@ export class Display {
     this.keepHeard();
   }
 
-  /**
-   * Keeps the calls heard for the next page, marking those still to be said (queued or held).
-   * Only a ticket's latest call heard is marked: an older one is covered by it, and one past
-   * MISSED_CALL_MS (forgotten by hearCalls) would never be said late, so a display whose sound
-   * stays blocked for months does not fill its storage with them.
-   */
+  /** Keeps the calls heard for the next page, marking those still to be said, queued or held (heardRecord). */
   private keepHeard() {
     if (!this.device) return;
-    const current = (c: { ticketId: string; at: number }) => this.heard.get(c.ticketId) === c.at;
-    for (const [seq, call] of this.queued) if (!current(call)) this.queued.delete(seq);
-    const unsaid = [...this.queued.values(), ...this.held.map(heardOf)].filter(current).map(callKey);
+    // a queued call whose ticket was heard again since (a recall), or forgotten, is covered or past saying late
+    for (const [seq, call] of this.queued) if (this.heard.get(call.ticketId) !== call.at) this.queued.delete(seq);
+    const record = heardRecord(this.device.deviceId, this.heard, [...this.queued.values(), ...this.held.map(heardOf)]);
     try {
-      localStorage.setItem(HEARD_KEY, JSON.stringify({ deviceId: this.device.deviceId, calls: [...this.heard], unsaid }));
+      localStorage.setItem(HEARD_KEY, JSON.stringify(record));
     } catch {
       // storage full or refused: the next page starts as a new display (says nothing late) rather
       // than from an older record (would repeat what was heard since)
