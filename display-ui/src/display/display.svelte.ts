@@ -203,8 +203,6 @@ export class Display {
   /** Keeps the calls heard for the next page, marking those still to be said, queued or held (heardRecord). */
   private keepHeard() {
     if (!this.device) return;
-    // a queued call whose ticket was heard again since (a recall), or forgotten, is covered or past saying late
-    for (const [seq, call] of this.queued) if (this.heard.get(call.ticketId) !== call.at) this.queued.delete(seq);
     const record = heardRecord(this.device.deviceId, this.heard, [...this.queued.values(), ...this.held.map(heardOf)]);
     try {
       localStorage.setItem(HEARD_KEY, JSON.stringify(record));
