@@ -106,12 +106,12 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   // the server's QMS_REPORT_CONNECTIONS (default: the server's own, half the cores)
   const reportConnections = ctx.args.get('report-connections');
   const modesArg = ctx.args.get('reportload-modes');
-  // `burn:<duty>` is `burn` walking that share of the time (0.25: a quarter of every 50 ms)
+  // `burn` walks the whole time, `burn:<duty>` that share of it (0.25: a quarter of every 50 ms)
   const burnDuty = new Map<string, number>();
   const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => {
-    const duty = /^burn:(0?\.\d+|1)$/.exec(m);
-    if (duty) burnDuty.set(m, Number(duty[1]));
-    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'burn'].includes(m);
+    const duty = /^burn(?::(0?\.\d+|1))?$/.exec(m);
+    if (duty) burnDuty.set(m, duty[1] === undefined ? 1 : Number(duty[1]));
+    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced'].includes(m);
   });
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
@@ -127,7 +127,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       niced: 'managers pulling, reports on their own pool and thread, niced only (QMS_REPORT_SCHED_IDLE=0)',
       burn: 'no managers, one core of SCHED_IDLE work',
     } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
-    const burn = mode === 'burn' ? 1 : burnDuty.get(mode);
+    const burn = burnDuty.get(mode);
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
     let history = { siteIds: [] as string[], busiestSiteId: '' };
