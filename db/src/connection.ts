@@ -40,6 +40,13 @@ export interface DbOptions {
   backendNice?: number;
   /** with backendNice, the backends under SCHED_IDLE as well (backend-nice.ts, schedIdle); default false */
   backendIdle?: boolean;
+  /** every statement of the pool's connections run through this, which may hold it back (the reports' pace); default none */
+  pace?: StatementPace;
+}
+
+/** What may hold back each statement of a pool (server/src/reports/pace.ts: the reports' pace). */
+export interface StatementPace {
+  run<T>(statement: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -76,6 +83,9 @@ export function createPool(url: string, options: DbOptions = {}): pg.Pool {
   pool.on('connect', (client) => client.on('error', () => {}));
   if (options.prepare ?? process.env.QMS_DB_PREPARE !== 'off') pool.on('connect', preparedStatements);
   if (options.backendNice !== undefined) niceBackends(pool, url, options.backendNice, options.backendIdle);
+  const pace = options.pace;
+  // after preparedStatements: the statement it runs, prepared or not, is what the pace holds
+  if (pace) pool.on('connect', (client) => pacedStatements(client, pace));
   return pool;
 }
 
@@ -148,6 +158,14 @@ function preparedStatements(client: pg.PoolClient): void {
     prepared(text, values).then((result) => callback(null, result), (error: unknown) => callback(error));
     return undefined;
   };
+}
+
+/** Runs each statement of this connection that answers with a promise (Kysely's) through `pace`. */
+function pacedStatements(client: pg.PoolClient, pace: StatementPace): void {
+  type Run = (...args: unknown[]) => Promise<pg.QueryResult>;
+  const run = client.query.bind(client) as unknown as Run;
+  (client as { query: unknown }).query = (...args: unknown[]) =>
+    typeof args.at(-1) === 'function' ? run(...args) : pace.run(() => run(...args));
 }
 
 interface PgConnection {

@@ -1,5 +1,5 @@
 export * from './types.ts';
-export { createDb, createPool, poolUse, PoolBusyError, reachable, type Db, type DbOptions } from './connection.ts';
+export { createDb, createPool, poolUse, PoolBusyError, reachable, type Db, type DbOptions, type StatementPace } from './connection.ts';
 export { credentialsFile, startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle, type EmbeddedState } from './embedded.ts';
 export { migrateToLatest } from './migrate.ts';
 export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type CentreFile } from './seed.ts';

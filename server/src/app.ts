@@ -9,7 +9,8 @@ import { backupDatabase, createDb, type Db, type EmbeddedState } from '@qms/db';
 import { EventDispatcher } from './app/dispatcher.ts';
 import { buildServices } from './app/services.ts';
 import { loadConfig, type Config } from './config.ts';
-import { createReportDb } from './reports/report-db.ts';
+import { createReportDb, reportPace } from './reports/report-db.ts';
+import { QueueActivity } from './reports/pace.ts';
 import { REPORT_THREAD_NICE } from './reports/thread/report-worker.ts';
 import { authPlugin, bearer } from './http/auth.plugin.ts';
 import { limitConnections, trustedProxies } from './http/connection-limits.ts';
@@ -173,13 +174,21 @@ export async function buildApp(options: AppOptions) {
   const notifyDb = options.databaseUrl ? createDb(options.databaseUrl, { max: 3, applicationName: 'qms-notify' }) : options.db;
   // reports and exports on a thread of their own, with its own pool like this one (which then
   // only builds the report facts, as qms-report-facts), unless the caller chose their connections
+  // the queue's last committed event, which holds the reports to a share of the time while it is
+  // recent (reports/pace.ts): noted here, read by the reports' pool, on its thread or this one
+  const activity = new QueueActivity();
   const reportThread = options.databaseUrl && !options.reportDb && config.reports.thread
-    ? { databaseUrl: options.databaseUrl, reports: config.reports, nice: REPORT_THREAD_NICE } : undefined;
+    ? { databaseUrl: options.databaseUrl, reports: config.reports, nice: REPORT_THREAD_NICE, activity: activity.buffer } : undefined;
+  const pace = options.databaseUrl && !options.reportDb && !reportThread ? reportPace(config, activity) : undefined;
   const reportDb = options.reportDb
-    ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config, reportThread ? 'facts' : 'reports') : options.db);
+    ?? (options.databaseUrl ? createReportDb(options.databaseUrl, config, reportThread ? 'facts' : 'reports', pace) : options.db);
   app.decorate('reportDb', reportDb);
   const services = buildServices({
-    db: options.db, notifyDb, reportDb, reportThread, clock: options.clock, config, log: app.log, dispatch: (committed) => events.dispatch(committed),
+    db: options.db, notifyDb, reportDb, reportPace: pace, reportThread, clock: options.clock, config, log: app.log,
+    dispatch: (committed) => {
+      activity.note();
+      events.dispatch(committed);
+    },
     agents: agentLink(() => app.realtime), printerAddresses: app.printerAddresses,
     connectedDeviceIds: () => app.realtime.connectedDeviceIds(),
   });

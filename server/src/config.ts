@@ -81,6 +81,11 @@ export interface ReportPoolConfig {
    * run on a core only while no call wants it (reports/README.md, "Priority")
    */
   schedIdle: boolean;
+  /**
+   * while the queue is busy (an event in the last few seconds), the reports' statements take at
+   * most this share of the time, in short slices with rests between (reports/pace.ts); 1: no pace
+   */
+  busyShare: number;
 }
 
 /** false: nobody; true: every hop; a number: that many hops; else addresses and CIDR ranges. */
@@ -122,6 +127,13 @@ function ms(name: string, value: string | undefined, fallback: number, min: numb
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of milliseconds, at least ${min}; got "${value}"`);
+  return n;
+}
+
+function share(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!(n >= 0.01 && n <= 1)) throw new Error(`${name} must be a share of the time from 0.01 to 1 (1: no pace); got "${value}"`);
   return n;
 }
 
@@ -193,6 +205,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queueWaitMs: ms('QMS_REPORT_QUEUE_WAIT_MS', env.QMS_REPORT_QUEUE_WAIT_MS, 10_000, 100),
       thread: flag(env.QMS_REPORT_THREAD, true),
       schedIdle: flag(env.QMS_REPORT_SCHED_IDLE, true),
+      // a fifth: what a fifth of a core cost the calls was a twelfth of what a whole core did
+      // (docs/performance.md, section h, "Work held to a share of a core")
+      busyShare: share('QMS_REPORT_BUSY_SHARE', env.QMS_REPORT_BUSY_SHARE, 0.2),
     },
   };
 }

@@ -26,6 +26,7 @@ import { RatingService } from '../ratings/rating.service.ts';
 import { Reports } from '../reports/reports.ts';
 import { ReportWorker, type ReportsApi } from '../reports/thread/report-worker.ts';
 import type { ReportThreadInit } from '../reports/thread/wire.ts';
+import type { ReportPace } from '../reports/pace.ts';
 import { VisitService } from '../dossiers/visit.service.ts';
 import { BookingService } from '../bookings/booking.service.ts';
 import { IssueTicket } from '../use-cases/issue-ticket.ts';
@@ -39,6 +40,8 @@ export interface ServiceDeps {
   reportDb?: Db;
   /** reports and exports on a thread of their own (reports/thread/), with its own pool: production's */
   reportThread?: ReportThreadInit;
+  /** the pace of reportDb's statements (reports/pace.ts), when it has one */
+  reportPace?: ReportPace;
   /** the one clock of the app: the engine's, which tests set */
   clock?: () => Date;
   config: Config;
@@ -59,7 +62,7 @@ export interface ServiceDeps {
  * service. Commands come wrapped (app/after-commit.ts): their events are dispatched once they
  * have committed, so no caller publishes anything.
  */
-export function buildServices({ db, notifyDb = db, reportDb = db, reportThread, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
+export function buildServices({ db, notifyDb = db, reportDb = db, reportPace, reportThread, clock, config, log, dispatch, agents, printerAddresses, connectedDeviceIds }: ServiceDeps) {
   const engine = new QueueService({ db, clock, dayEndGraceSeconds: config.dayEndGraceMinutes * 60 });
   const now = () => engine.now();
   const committing = <S extends object>(service: S) => afterCommit(service, dispatch);
@@ -98,7 +101,7 @@ export function buildServices({ db, notifyDb = db, reportDb = db, reportThread, 
      */
     reports: (reportThread
       ? new ReportWorker(reportThread, now, log)
-      : new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now)) as ReportsApi & { close?: () => Promise<void> },
+      : new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now, reportPace)) as ReportsApi & { close?: () => Promise<void> },
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEVICE_KINDS, ErrorBody } from '@qms/protocol';
 import type pg from 'pg';
 import { poolUse, type Db } from '@qms/db';
+import type { ReportPoolUse } from '../reports/reports.ts';
 
 /**
  * GET /metrics in Prometheus' text format (docs/observability.md). Each app has its own
@@ -22,7 +23,7 @@ export interface MetricsOptions {
   /** the socket adapter's pool, with several processes */
   clusterPool?: pg.Pool;
   /** the use of the reports' own pool, when they have one (reports/report-db.ts; on the report thread, while it runs) */
-  reportPoolUse?: () => Promise<{ total: number; idle: number; waiting: number } | undefined>;
+  reportPoolUse?: () => Promise<ReportPoolUse | undefined>;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -64,9 +65,19 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
       const app = poolUse(options.db);
       if (app) for (const [state, n] of Object.entries(app)) this.set({ pool: 'app', state }, n);
       const reports = await options.reportPoolUse?.().catch(() => undefined);
-      if (reports) for (const [state, n] of Object.entries(reports)) this.set({ pool: 'reports', state }, n);
+      if (reports) for (const state of ['total', 'idle', 'waiting'] as const) this.set({ pool: 'reports', state }, reports[state]);
       const adapter = options.clusterPool;
       if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);
+    },
+  });
+
+  new Gauge({
+    name: 'qms_report_rest_seconds',
+    help: 'Seconds the reports\' statements rested while the queue was busy, held to QMS_REPORT_BUSY_SHARE of the time (reports/pace.ts), since their pool opened (the report thread\'s, while it runs)',
+    registers: [register],
+    async collect() {
+      const reports = await options.reportPoolUse?.().catch(() => undefined);
+      if (reports) this.set(reports.restedSeconds);
     },
   });
 

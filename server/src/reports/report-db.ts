@@ -1,5 +1,6 @@
 import { createDb, type Db } from '@qms/db';
 import type { Config } from '../config.ts';
+import { ReportPace, type QueueActivity } from './pace.ts';
 
 /** The nice value of the reports' PostgreSQL backends (when the database is on this machine and the server may renice them). */
 export const REPORT_BACKEND_NICE = 10;
@@ -13,7 +14,7 @@ export const REPORT_BACKEND_NICE = 10;
  * itself; the app opens one for the report facts' builder, and for the reports when they run
  * on the main thread.
  */
-export function createReportDb(url: string, config: Pick<Config, 'reports'>, use: 'reports' | 'facts' = 'reports'): Db {
+export function createReportDb(url: string, config: Pick<Config, 'reports'>, use: 'reports' | 'facts' = 'reports', pace?: ReportPace): Db {
   const r = config.reports;
   return createDb(url, {
     max: r.connections, applicationName: use === 'reports' ? 'qms-reports' : 'qms-report-facts',
@@ -27,5 +28,12 @@ export function createReportDb(url: string, config: Pick<Config, 'reports'>, use
     // a report's at once (SCHED_IDLE); the facts builder's, which writes, only by its nice value
     backendNice: REPORT_BACKEND_NICE,
     backendIdle: use === 'reports' && r.schedIdle,
+    // and, while the queue is busy, its statements held to a share of the time (pace.ts)
+    ...(pace ? { pace } : {}),
   });
+}
+
+/** The reports' pace over the queue's activity, from the configuration (QMS_REPORT_BUSY_SHARE). */
+export function reportPace(config: Pick<Config, 'reports'>, activity: QueueActivity): ReportPace {
+  return new ReportPace({ share: config.reports.busyShare, busy: () => activity.busy() });
 }

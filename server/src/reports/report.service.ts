@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '@qms/db';
 import { notFound, QueueError } from '../queue/queue.errors.ts';
 import { callStaffId, secondsBetween } from './report.sql.ts';
+import type { ReportPace } from './pace.ts';
 
 // The summary report (API.md, "Reports"), computed in PostgreSQL from the stored history:
 // ticket rows, their append-only ticket_event rows and ratings. One snapshot per report (the
@@ -105,6 +106,8 @@ interface Grouping {
   order: RawBuilder<unknown>;
   /** the row's key as text (default `a.key::text`) */
   keyText?: RawBuilder<unknown>;
+  /** the key's SQL type, to read it back from its text (groupOrder) */
+  keyType: 'uuid' | 'date' | 'int' | 'text';
 }
 
 // a date and an int per stint, turned to text once per row of the report; a built stint's own
@@ -120,21 +123,24 @@ const GROUPINGS: Record<ReportGroupBy, Grouping> = {
     join: sql`LEFT JOIN service g ON g.id = a.key`,
     label: sql`g.name->>'vi'`,
     order: sql`g.position, g.code, a.key`,
+    keyType: 'uuid',
   },
   counter: {
     stintKey: sql`f.call_counter_id`,
     join: sql`LEFT JOIN counter g ON g.id = a.key`,
     label: sql`g.name`,
     order: sql`g.number, a.key`,
+    keyType: 'uuid',
   },
   staff: {
     stintKey: sql`f.call_staff_id`,
     join: sql`LEFT JOIN app_user g ON g.id = a.key`,
     label: sql`g.display_name`,
     order: sql`g.display_name, a.key`,
+    keyType: 'uuid',
   },
-  day: { stintKey: localDay, join: sql``, label: dayText, keyText: dayText, order: sql`a.key` },
-  hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key` },
+  day: { stintKey: localDay, join: sql``, label: dayText, keyText: dayText, order: sql`a.key`, keyType: 'date' },
+  hour: { stintKey: localHour, join: sql``, label: sql`a.key`, order: sql`a.key`, keyType: 'int' },
   // rows come from the ticket's procedures (see summaryStatement); the label is the name most
   // recently recorded for the code (the list's name can change; the code is national)
   procedure: {
@@ -142,6 +148,8 @@ const GROUPINGS: Record<ReportGroupBy, Grouping> = {
     join: sql``,
     label: sql`CASE WHEN a.key = ${NO_PROCEDURE.key} THEN ${NO_PROCEDURE.label} ELSE g.name END`,
     order: sql`a.key = ${NO_PROCEDURE.key}, a.key COLLATE "C"`,
+    // (never sliced, so never ordered by groupOrder: its label is a lookup of summaryStatement's)
+    keyType: 'text',
   },
 };
 
@@ -173,11 +181,12 @@ export interface AggregateRow {
   transferred: number | string;
   transfersIn: number | string;
   waits: number | string;
-  waitSum: number | null;
+  /** the group's waits in whole microseconds (numeric: a string) */
+  waitMicros: string | bigint | null;
   targets: number | string;
   withinTarget: number | string | null;
   services: number | string;
-  serviceSum: number | null;
+  serviceMicros: string | bigint | null;
   ratings: number | string;
   scoreSum: number | string | null;
   notSatisfied: number | string | null;
@@ -189,11 +198,21 @@ export interface AggregateRow {
   scoreValues: Buffer | null;
 }
 
+export interface SummaryOptions {
+  /** read the whole range from the raw history, build nothing (the facts' tests and benchmark compare with it) */
+  raw?: boolean;
+  /** the pace of `db`'s statements (pace.ts): while it paces, the range is read in short slices */
+  pace?: ReportPace;
+}
+
 /**
- * The summary of `q`. `options.raw` reads the whole range from the raw history, builds nothing
- * (the facts' tests and benchmark compare with it).
+ * The summary of `q`. While `options.pace` paces the reports (the queue is busy), the range is
+ * read in slices of about `pace.sliceMs` of work each, so that the rests between them come often
+ * and no statement holds a core for long; the slices' groups are added up as the groups are for
+ * the totals, and come out the same to the last digit (report.slices.test.ts). By procedure the
+ * statement reads all of the sites' procedures whatever the range, so it is never sliced.
  */
-export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, options: { raw?: boolean } = {}): Promise<SummaryReport> {
+export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, options: SummaryOptions = {}): Promise<SummaryReport> {
   if (!(q.from.getTime() < q.to.getTime())) {
     throw new QueueError('INVALID_RANGE', 'The report range must end after it starts', 400);
   }
@@ -214,35 +233,81 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, optio
     });
   }
 
-  // On one snapshot: which site-days have facts, the bounds of the raw rest's events, then the
-  // report with both as literals (so the planner sizes the scans right). The sorts of the
-  // percentiles and of the per-ticket window get the memory to stay off disk.
-  const rows = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+  const pace = q.groupBy === 'procedure' ? undefined : options.pace;
+  const rows: AggregateRow[] = [];
+  const end = q.to.getTime();
+  let from = q.from.getTime();
+  let length = FIRST_SLICE_MS;
+  let slices = 0;
+  while (from < end) {
+    const to = pace?.pacing ? Math.min(end, from + length) : end;
+    const slice = { ...q, from: new Date(from), to: new Date(to) };
+    const { value, workedMs } = await (pace ?? UNPACED).measure(() => summaryRows(db, slice, options.raw ?? false));
+    rows.push(...value);
+    length = nextSlice(to - from, workedMs, pace?.sliceMs ?? 0);
+    from = to;
+    slices++;
+  }
+  // the groups of the slices, named and ordered as the one statement would have
+  return summaryFromRows(rows, slices > 1 ? await groupOrder(db, q, rows) : undefined);
+}
+
+/** A summary's first slice of the range, while the reports are paced: the next ones are sized by its work. */
+const FIRST_SLICE_MS = 60 * 60_000;
+const UNPACED = { measure: async <T>(work: () => Promise<T>) => ({ value: await work(), workedMs: 0 }) };
+
+/** The next slice's length: the last one's scaled to the work aimed at, at most four times longer or shorter, a minute at least. */
+function nextSlice(length: number, workedMs: number, aimMs: number): number {
+  const scaled = length * (aimMs / Math.max(workedMs, 1));
+  return Math.max(60_000, Math.min(length * 4, Math.max(length / 4, scaled)));
+}
+
+/**
+ * The statement's rows for `q`, on one snapshot: which site-days have facts, the bounds of the
+ * raw rest's events, then the report with both as literals (so the planner sizes the scans
+ * right). The sorts of the percentiles and of the per-ticket window get the memory to stay off disk.
+ */
+async function summaryRows(db: Kysely<Database>, q: SummaryQuery, raw: boolean): Promise<AggregateRow[]> {
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
     await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
     await NO_NESTED_LOOPS.execute(trx);
-    const plan = options.raw ? RAW_PLAN : await readPlan(trx, q);
+    const plan = raw ? RAW_PLAN : await readPlan(trx, q);
     const bounds = await reportBounds(trx, q, plan.spans);
     return (await summaryStatement(q, bounds, plan).execute(trx)).rows;
   });
-
-  return summaryFromRows(rows);
 }
 
-/** The report from the rows of summaryStatement. */
-function summaryFromRows(rows: AggregateRow[]): SummaryReport {
-  // a group's parts (by procedure) come one after the other, in the rows' order
+/** The groups of a sliced summary's rows, named and in the order summaryStatement gives them. */
+async function groupOrder(db: Kysely<Database>, q: SummaryQuery, rows: AggregateRow[]): Promise<{ key: string; label: string | null }[]> {
+  const keys = [...new Set(rows.map((r) => r.key).filter((key) => key !== null))];
+  const grouping = GROUPINGS[q.groupBy];
+  const { rows: groups } = await sql<{ key: string; label: string | null }>`
+    SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", (${grouping.label})::text AS "label"
+    FROM (SELECT k::${sql.raw(grouping.keyType)} AS key FROM unnest(${keys}::text[]) AS k) a
+    ${grouping.join}
+    ORDER BY ${grouping.order}`.execute(db);
+  return groups;
+}
+
+/** The report from the rows of summaryStatement (of one statement, or of a summary's slices with their groups' order). */
+function summaryFromRows(rows: AggregateRow[], order?: { key: string; label: string | null }[]): SummaryReport {
+  // a group's parts (by procedure; of each slice) come one after the other, in the rows' order
   const groups = new Map<string | null, AggregateRow[]>();
   for (const r of rows) {
     const parts = groups.get(r.key);
     if (parts) parts.push(r);
     else groups.set(r.key, [r]);
   }
+  const row = (key: string, label: string | null | undefined) => {
+    const parts = groups.get(key)!;
+    const r = parts.length === 1 ? parts[0]! : sumRows(parts);
+    return { key, label: label ?? key, ...figures(r) };
+  };
   return {
     // the group of stints nobody called (counter, staff) is part of the totals, not a row
-    rows: [...groups].filter(([key]) => key !== null).map(([key, parts]) => {
-      const r = parts.length === 1 ? parts[0]! : sumRows(parts);
-      return { key: key!, label: parts[0]!.label ?? key!, ...figures(r) };
-    }),
+    rows: order
+      ? order.map((g) => row(g.key, g.label))
+      : [...groups].filter(([key]) => key !== null).map(([key, parts]) => row(key!, parts[0]!.label)),
     // every stint once: the groups' primary parts added up
     totals: figures(sumRows(rows.filter((r) => r.primary))),
   };
@@ -548,9 +613,9 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
     )`}
     SELECT ${grouping.keyText ?? sql`a.key::text`} AS "key", a."primary" AS "primary", (${grouping.label})::text AS "label",
       a.issued AS "issued", a.served AS "served", a.no_show AS "noShow", a.cancelled AS "cancelled", a.expired AS "expired",
-      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits", a.wait_sum AS "waitSum",
+      a.transferred AS "transferred", a.transfers_in AS "transfersIn", a.waits AS "waits", a.wait_micros AS "waitMicros",
       a.wait_values AS "waitValues", a.targets AS "targets", a.within_target AS "withinTarget",
-      a.services AS "services", a.service_sum AS "serviceSum", a.service_values AS "serviceValues",
+      a.services AS "services", a.service_micros AS "serviceMicros", a.service_values AS "serviceValues",
       a.ratings AS "ratings", a.score_sum AS "scoreSum", a.not_satisfied AS "notSatisfied", a.score_values AS "scoreValues",
       a.estimate_error_values AS "estimateErrorValues"
     FROM agg a
@@ -652,10 +717,11 @@ export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Prom
 
 /**
  * A sum of seconds (float8, from microsecond timestamps) that does not depend on the order the
- * rows are read in: added as whole microseconds, exactly. A float8 sum's last digits follow the
- * order, which a plan changed by an ANALYZE changes: the same report would differ between pulls.
+ * rows are read in: whole microseconds, added exactly (here, and in sumRows across groups and a
+ * summary's slices). A float8 sum's last digits follow the order, which a plan changed by an
+ * ANALYZE changes: the same report would differ between pulls.
  */
-const exactSum = (seconds: RawBuilder<unknown>) => sql`sum(round(${seconds} * 1000000)::int8) / 1000000.0`;
+const microsSum = (seconds: RawBuilder<unknown>) => sql`sum(round(${seconds} * 1000000)::int8)`;
 
 /**
  * The figures of one group (or of the totals), over the stint facts `fact` or their copies: counts
@@ -671,12 +737,12 @@ const AGGREGATES = sql`
         count(*) FILTER (WHERE transfer_out) AS transferred,
         count(*) FILTER (WHERE transfer_in) AS transfers_in,
         count(wait) AS waits,
-        ${exactSum(sql`wait`)} AS wait_sum,
+        ${microsSum(sql`wait`)} AS wait_micros,
         string_agg(float8send(wait), ''::bytea) AS wait_values,
         count(within_target) AS targets,
         sum(within_target) AS within_target,
         count(service_seconds) AS services,
-        ${exactSum(sql`service_seconds`)} AS service_sum,
+        ${microsSum(sql`service_seconds`)} AS service_micros,
         string_agg(float8send(service_seconds), ''::bytea) AS service_values,
         count(score) AS ratings,
         sum(score) AS score_sum,
@@ -742,6 +808,8 @@ const median = (x: number, y: number, z: number) => Math.max(Math.min(x, y), Mat
 const n = (v: number | string | null): number => (v === null ? 0 : Number(v));
 /** sum / count, null over nothing (as PostgreSQL's avg) */
 const mean = (sum: number | string | null, count: number | string) => (n(count) ? n(sum) / n(count) : null);
+/** whole microseconds as seconds (exact below 2^53 µs, 285 years) */
+const seconds = (micros: string | bigint | null): number => (micros === null ? 0 : Number(micros) / 1e6);
 
 function figures(r: AggregateRow): ReportTotals {
   const [waitP50Seconds, waitP90Seconds] = percentiles(r.waitValues, [0.5, 0.9]);
@@ -759,10 +827,10 @@ function figures(r: AggregateRow): ReportTotals {
     issued: n(r.issued),
     served: n(r.served),
     noShow: n(r.noShow),
-    waitAvgSeconds: mean(r.waitSum, r.waits),
+    waitAvgSeconds: mean(seconds(r.waitMicros), r.waits),
     waitP50Seconds: waitP50Seconds ?? null,
     waitP90Seconds: waitP90Seconds ?? null,
-    serviceAvgSeconds: mean(r.serviceSum, r.services),
+    serviceAvgSeconds: mean(seconds(r.serviceMicros), r.services),
     serviceP90Seconds: serviceP90Seconds ?? null,
     ratings,
     ratingAvg: mean(r.scoreSum, r.ratings),
@@ -778,14 +846,17 @@ function figures(r: AggregateRow): ReportTotals {
   };
 }
 
-const SUMMED = ['issued', 'served', 'noShow', 'cancelled', 'expired', 'transferred', 'transfersIn', 'waits', 'waitSum', 'targets',
-  'withinTarget', 'services', 'serviceSum', 'ratings', 'scoreSum', 'notSatisfied'] as const;
+const SUMMED = ['issued', 'served', 'noShow', 'cancelled', 'expired', 'transferred', 'transfersIn', 'waits', 'targets',
+  'withinTarget', 'services', 'ratings', 'scoreSum', 'notSatisfied'] as const;
+const MICROS = ['waitMicros', 'serviceMicros'] as const;
 const JOINED = ['waitValues', 'serviceValues', 'estimateErrorValues', 'scoreValues'] as const;
 
 /** The groups added up: counts and sums added, values put together (an empty list: nothing). */
 function sumRows(rows: AggregateRow[]): AggregateRow {
   const total = { key: rows[0]?.key ?? null, primary: true, label: rows[0]?.label ?? null } as AggregateRow;
   for (const field of SUMMED) total[field] = rows.reduce((sum, r) => sum + n(r[field]), 0);
+  // as integers: a province's year of waits is near 2^53 microseconds
+  for (const field of MICROS) total[field] = rows.reduce((sum, r) => sum + BigInt(r[field] ?? 0), 0n);
   for (const field of JOINED) {
     const parts = rows.map((r) => r[field]).filter((b): b is Buffer => b !== null);
     total[field] = parts.length ? Buffer.concat(parts) : null;

@@ -14,10 +14,19 @@ import { dossierReport } from './dossiers.ts';
 import { SATISFACTION_GROUPS, satisfactionReport, type SatisfactionGroupBy, type SatisfactionReport, type ScaleLevel } from './satisfaction.ts';
 import { satisfactionCsv, satisfactionXlsx, type PeriodLabel } from './satisfaction.export.ts';
 import { XLSX_CONTENT_TYPE } from './xlsx.ts';
+import type { ReportPace } from './pace.ts';
 
 // The manager's reports (API.md "Reports") behind the routes of routes/report.routes.ts: the
 // summary as JSON, CSV or XLSX, every ticket with its timestamps as CSV or XLSX, and arrivals
 // per day and hour, for one site or for every site the caller manages.
+
+export interface ReportPoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+  /** the rests the reports took while the queue was busy (pace.ts), since the pool opened */
+  restedSeconds: number;
+}
 
 /** Scope of a report: one site, or every site the caller manages (null: every site, admins). */
 export interface ReportScope {
@@ -113,11 +122,18 @@ function range(q: { from: string; to: string }) {
 const contentType = (format: ReportFormat) => (format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_CONTENT_TYPE);
 
 export class Reports {
-  constructor(private readonly db: Db, private readonly audit: AuditService, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly now: () => Date = () => new Date(),
+    /** the pace of `db`'s statements, if it has one: a summary is sliced while it paces (report.service.ts) */
+    private readonly pace?: ReportPace,
+  ) {}
 
-  /** The reports' pool: connections open, idle among them, queries waiting for one (GET /metrics). */
-  async poolUse(): Promise<{ total: number; idle: number; waiting: number } | undefined> {
-    return poolUse(this.db);
+  /** The reports' pool: connections open, idle among them, queries waiting for one, and the rests its pace took (GET /metrics). */
+  async poolUse(): Promise<ReportPoolUse | undefined> {
+    const use = poolUse(this.db);
+    return use && { ...use, restedSeconds: (this.pace?.restedMs ?? 0) / 1000 };
   }
 
   /** One site's scope; 404 for a site that does not exist. */
@@ -131,7 +147,7 @@ export class Reports {
     const { from, to } = range(q);
     const groupBy = q.groupBy ?? 'service';
     const query: SummaryQuery = { siteId: scope.siteId, from, to, groupBy, now: this.now(), ...(scope.siteIds ? { siteIds: scope.siteIds } : {}) };
-    const report = await summaryReport(this.db, query);
+    const report = await summaryReport(this.db, query, { pace: this.pace });
     const scopeSites = await this.sites(scope);
     const zone = scopeSites[0]?.timezone ?? DEFAULT_ZONE;
     // service and counter rows name their site (reports over several sites list "Quầy 1" of each)

@@ -16,7 +16,7 @@ import { TestClock } from '../support/queue-fixture.ts';
 // REPORTS_BUSY with Retry-After. All against a real PostgreSQL, over real report routes.
 
 const clock = new TestClock('2026-11-24T02:00:00Z'); // 09:00 in Ho Chi Minh City, a Tuesday
-const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000, thread: true, schedIdle: true };
+const REPORTS: ReportPoolConfig = { connections: 2, statementTimeoutMs: 1_500, lockTimeoutMs: 5_000, queue: 1, queueWaitMs: 20_000, thread: true, schedIdle: true, busyShare: 1 };
 const YEAR = { from: '2025-01-01T00:00:00+07:00', to: '2026-01-01T00:00:00+07:00' };
 const HISTORY = 30_000;
 const qs = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
@@ -122,14 +122,15 @@ describe('the reports\' own pool', () => {
   it('reads its settings from the environment, and refuses nonsense', () => {
     // half the cores, at least one
     expect(loadConfig({}).reports).toEqual({
-      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true, schedIdle: true,
+      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true, schedIdle: true, busyShare: 0.2,
     });
     expect(loadConfig({
       QMS_REPORT_CONNECTIONS: '3', QMS_REPORT_TIMEOUT_MS: '60000', QMS_REPORT_LOCK_TIMEOUT_MS: '2000', QMS_REPORT_QUEUE: '0', QMS_REPORT_QUEUE_WAIT_MS: '500',
-      QMS_REPORT_THREAD: '0', QMS_REPORT_SCHED_IDLE: 'off',
-    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500, thread: false, schedIdle: false });
+      QMS_REPORT_THREAD: '0', QMS_REPORT_SCHED_IDLE: 'off', QMS_REPORT_BUSY_SHARE: '0.5',
+    }).reports).toEqual({ connections: 3, statementTimeoutMs: 60_000, lockTimeoutMs: 2_000, queue: 0, queueWaitMs: 500, thread: false, schedIdle: false, busyShare: 0.5 });
     expect(() => loadConfig({ QMS_REPORT_CONNECTIONS: '0' })).toThrow(/QMS_REPORT_CONNECTIONS/);
     expect(() => loadConfig({ QMS_REPORT_TIMEOUT_MS: 'soon' })).toThrow(/QMS_REPORT_TIMEOUT_MS/);
+    for (const nonsense of ['0', '1.5', 'a fifth']) expect(() => loadConfig({ QMS_REPORT_BUSY_SHARE: nonsense })).toThrow(/QMS_REPORT_BUSY_SHARE/);
   });
 });
 

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '@qms/db';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
+import { ReportPace } from '../../src/reports/pace.ts';
 import {
   BACKFILL_DAYS, buildReportDays, reportFactsBuilder, summaryReport, type ReportGroupBy, type SummaryQuery, type SummaryReport,
 } from '../../src/reports/report.service.ts';
@@ -97,6 +99,47 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
     }
     const { rows: [n] } = await sql<{ n: string }>`SELECT count(*) AS n FROM report_stint`.execute(t.db);
     expect(Number(n!.n)).toBeGreaterThan(50);
+  }, 180_000);
+
+  it('read in slices while the reports are paced (the queue busy): the same report to the last digit, in every grouping', async () => {
+    // a pace always busy on a clock of its own: each statement works 1 ms, a slice of 8 aims at
+    // 16, so each slice is twice as long as the one before (1 hour, 2, 4...), cut mid-day
+    class Counting extends ReportPace {
+      statements = 0;
+      override run<T>(work: () => Promise<T>): Promise<T> {
+        this.statements++;
+        return super.run(work);
+      }
+    }
+    let tick = 0;
+    const pace = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, clock: () => tick++, wait: async () => undefined });
+    const paced = createDb(t.url, { pace });
+    try {
+      const ranges = [
+        { name: 'everything', from: new Date(START.getTime() - 86_400_000), to: END },
+        ...Array.from({ length: 2 }, (_, i) => {
+          const [x, y] = [instant(), instant()].sort((p, q) => p.getTime() - q.getTime());
+          return { name: `random ${i}`, from: x!, to: new Date(y!.getTime() + 1) };
+        }),
+      ];
+      for (const range of ranges) {
+        for (const groupBy of GROUPS) {
+          for (const [siteName, siteId, siteIds] of [['A', a.siteId, undefined], ['all', null, undefined], ['A+B', null, [a.siteId, b.siteId]]] as const) {
+            const q: SummaryQuery = { siteId, ...(siteIds ? { siteIds: [...siteIds] } : {}), groupBy, from: range.from, to: range.to };
+            const where = `${range.name} ${groupBy} ${siteName}`;
+            const whole = await summaryReport(t.db, q);
+            const before = pace.statements;
+            expect(await summaryReport(paced, q, { pace }), where).toEqual(whole);
+            const statements = pace.statements - before;
+            // by procedure never sliced: one transaction of eight statements, and its site check
+            if (groupBy === 'procedure') expect(statements, where).toBeLessThanOrEqual(10);
+            else if (range.name === 'everything') expect(statements, where).toBeGreaterThanOrEqual(5 * 8);
+          }
+        }
+      }
+    } finally {
+      await paced.destroy();
+    }
   }, 180_000);
 
   it('a late rating, changed, removed: its day is read raw again, then rebuilt, with the same figures', async () => {

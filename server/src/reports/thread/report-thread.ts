@@ -3,7 +3,8 @@ import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { schedIdle, threadTaskId } from '@qms/db';
 import { AuditService } from '../../audit/audit.service.ts';
-import { createReportDb } from '../report-db.ts';
+import { createReportDb, reportPace } from '../report-db.ts';
+import { QueueActivity } from '../pace.ts';
 import { Reports, type ReportFile } from '../reports.ts';
 import { toWire, type RemoteFile, type ReportThreadInit, type Reply, type Request } from './wire.ts';
 
@@ -25,11 +26,12 @@ interface Body {
 }
 
 export function serveReports(port: MessagePort, init: ReportThreadInit): void {
-  const db = createReportDb(init.databaseUrl, { reports: init.reports });
+  const pace = init.activity ? reportPace(init, new QueueActivity(init.activity)) : undefined;
+  const db = createReportDb(init.databaseUrl, { reports: init.reports }, 'reports', pace);
   // each call on the main thread's clock (tests and benchmarks set it)
   const clock = new AsyncLocalStorage<Date>();
   const now = () => clock.getStore() ?? new Date();
-  const reports = new Reports(db, new AuditService(db, now), now);
+  const reports = new Reports(db, new AuditService(db, now), now, pace);
   const bodies = new Map<number, Body>();
 
   const reply = (message: Reply) => port.postMessage(message, 'chunk' in message && message.chunk ? [message.chunk.buffer] : []);

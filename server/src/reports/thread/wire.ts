@@ -15,6 +15,8 @@ export interface ReportThreadInit {
   reports: ReportPoolConfig;
   /** the thread's nice value (Linux: per thread): its JavaScript yields the cores to the queue's */
   nice: number;
+  /** the queue's last event (pace.ts QueueActivity's buffer, shared): the reports' pace while it is busy */
+  activity?: SharedArrayBuffer;
 }
 
 /** The methods of Reports the thread answers; the file methods' bodies stay in the thread. */

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { BUSY_WINDOW_MS, QueueActivity, ReportPace } from '../../src/reports/pace.ts';
+
+// The reports' pace (reports/pace.ts) on a clock of its own: a statement's work is the time the
+// test lets pass while it runs, and a rest is a wait the test records and lets pass.
+
+function paced(share: number, busy = { now: true }) {
+  let clock = 0;
+  const rests: number[] = [];
+  const pace = new ReportPace({
+    share,
+    busy: () => busy.now,
+    clock: () => clock,
+    wait: async (ms) => {
+      rests.push(ms);
+      clock += ms;
+    },
+  });
+  /** a statement that works `ms` and records when it started */
+  const statement = (ms: number, starts: number[]) => () => {
+    starts.push(clock);
+    return new Promise<number>((resolve) => setImmediate(() => {
+      clock += ms;
+      resolve(ms);
+    }));
+  };
+  return { pace, rests, statement, at: () => clock };
+}
+
+describe('the reports\' pace', () => {
+  it('while the queue is busy, rests after each statement in proportion to its work: at most the share of the time', async () => {
+    const { pace, rests, statement, at } = paced(0.2);
+    const starts: number[] = [];
+    for (const ms of [10, 30, 5]) await pace.run(statement(ms, starts));
+    // a fifth of the time: 10 ms of work earns 40 of rest, 30 earns 120
+    expect(rests).toEqual([40, 120]);
+    expect(starts).toEqual([0, 50, 200]);
+    expect(pace.restedMs).toBe(160);
+    expect(at()).toBe(205);
+  });
+
+  it('runs the statements one at a time while busy, each after the rest its predecessor earned', async () => {
+    const { pace, statement } = paced(0.5);
+    const starts: number[] = [];
+    await Promise.all([pace.run(statement(10, starts)), pace.run(statement(10, starts)), pace.run(statement(10, starts))]);
+    // not side by side: 0-10, rest 10, 20-30, rest 10, 40-50
+    expect(starts).toEqual([0, 20, 40]);
+  });
+
+  it('while the queue is quiet, runs them as they come, side by side, and rests never', async () => {
+    const { pace, rests, statement } = paced(0.2, { now: false });
+    const starts: number[] = [];
+    await Promise.all([pace.run(statement(10, starts)), pace.run(statement(10, starts))]);
+    expect(starts).toEqual([0, 0]);
+    expect(rests).toEqual([]);
+    expect(pace.pacing).toBe(false);
+  });
+
+  it('with a share of 1, never paces', async () => {
+    const { pace, rests, statement } = paced(1);
+    for (let i = 0; i < 3; i++) await pace.run(statement(10, []));
+    expect(pace.pacing).toBe(false);
+    expect(rests).toEqual([]);
+  });
+
+  it('tells a piece of work how long its own statements worked, not the others\' nor the rests', async () => {
+    const { pace, statement } = paced(0.5);
+    const [mine, theirs] = await Promise.all([
+      pace.measure(async () => {
+        await pace.run(statement(7, []));
+        await pace.run(statement(3, []));
+        return 'mine';
+      }),
+      pace.measure(() => pace.run(statement(20, []))),
+    ]);
+    expect(mine).toEqual({ value: 'mine', workedMs: 10 });
+    expect(theirs.workedMs).toBe(20);
+  });
+
+  it('a statement that fails still earns its rest, and the next one runs', async () => {
+    const { pace, rests, statement } = paced(0.5);
+    await expect(pace.run(async () => {
+      await statement(8, [])();
+      throw new Error('statement timeout');
+    })).rejects.toThrow('statement timeout');
+    await pace.run(statement(1, []));
+    expect(rests).toEqual([8]);
+  });
+
+  it('refuses a share outside (0, 1]', () => {
+    for (const share of [0, -0.5, 1.5, Number.NaN]) expect(() => new ReportPace({ share, busy: () => true })).toThrow(RangeError);
+  });
+});
+
+describe('the queue\'s activity', () => {
+  it('is busy for a few seconds after its last event, seen through the shared memory by another reader', () => {
+    const noted = new QueueActivity();
+    const reader = new QueueActivity(noted.buffer);
+    expect(reader.busy(1_000_000)).toBe(false);
+    noted.note(1_000_000);
+    expect(reader.busy(1_000_000)).toBe(true);
+    expect(reader.busy(1_000_000 + BUSY_WINDOW_MS - 1)).toBe(true);
+    expect(reader.busy(1_000_000 + BUSY_WINDOW_MS)).toBe(false);
+  });
+});
