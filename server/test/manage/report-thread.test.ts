@@ -121,6 +121,29 @@ describe('the report thread', () => {
     expect(metrics.body).toMatch(/qms_db_pool_connections\{pool="reports",state="total"\} [1-9]/);
   });
 
+  it('rests while the queue is busy (a ticket just issued), gives the same figures, and says so on /metrics', async () => {
+    const rested = async () => {
+      const body = (await threaded.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(/^qms_report_rest_seconds (\S+)$/m.exec(body)?.[1]);
+    };
+    expect((await get(threaded, `/reports/summary${qs(RANGE)}`)).statusCode).toBe(200); // the thread runs
+    const before = await rested();
+    expect(before).toBeGreaterThanOrEqual(0);
+    const issued = await threaded.inject({
+      method: 'POST', url: `/api/v1/sites/${f.siteId}/tickets`, headers: bearer(f.tokens.kiosk), payload: { serviceId: f.services.HT },
+    });
+    expect(issued.statusCode).toBe(201);
+    // at once, while the queue is busy: a fifth of the time (QMS_REPORT_BUSY_SHARE's default),
+    // the summary in slices with rests between, the tickets' pages too
+    const url = `/reports/summary${qs({ ...RANGE, groupBy: 'counter' })}`;
+    const paced = await get(threaded, url);
+    const csv = await get(threaded, `/reports/tickets.csv${qs(RANGE)}`);
+    expect(csv.statusCode).toBe(200);
+    expect(await rested()).toBeGreaterThan(before);
+    expect(paced.json()).toEqual((await get(onMain, url)).json());
+    expect(csv.body).toBe((await get(onMain, `/reports/tickets.csv${qs(RANGE)}`)).body);
+  });
+
   it('reckons on the main thread\'s clock: a day after the clock\'s today is not a closed day', async () => {
     // The clock at noon of 20 November: the 19th is over, the 21st has not begun. The machine's
     // today is later: a thread on its clock would take the 21st (whose open tickets the day-end
