@@ -49,9 +49,14 @@ export interface PaceOptions {
 export const SLICE_MS = 20;
 
 /**
- * The reports' statements while the queue is busy: one at a time, each after the rest its
- * predecessor earned (its work × (1 − share) / share), so that together they work at most
- * `share` of the time. While the queue is quiet they run as they come, at once and side by side.
+ * The reports' statements while the queue is busy: each starts once the rests the statements
+ * before it earned are over (a statement's rest is its work × (1 − share) / share, from its
+ * end), so that together they work at most `share` of the time. On one connection (the default
+ * on two cores) that is one statement, then its rest, then the next; statements of several
+ * connections that come together run together, and their rests add up. Never one at a time by a
+ * lock: a statement of a report's facts build may wait in PostgreSQL for a lock another report's
+ * transaction holds while that one waits for its turn. While the queue is quiet they run as they
+ * come.
  * The pool calls `run` around every statement (createDb's `pace`); `measure` tells a piece of
  * work (a summary's slice) how long its own statements worked.
  */
@@ -65,8 +70,6 @@ export class ReportPace {
   readonly #wait: (ms: number) => Promise<unknown>;
   /** when the next statement may start, while busy */
   #nextAt = 0;
-  /** the statement whose turn it is, while busy: the next waits for it */
-  #turn: Promise<void> = Promise.resolve();
   /** the work of the statements run within `measure` (ms) */
   readonly #measured = new AsyncLocalStorage<{ workedMs: number }>();
 
@@ -86,22 +89,14 @@ export class ReportPace {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (!this.pacing) return this.#timed(work);
-    const before = this.#turn;
-    let done!: () => void;
-    this.#turn = new Promise((resolve) => { done = resolve; });
-    try {
-      await before;
-      const rest = this.#nextAt - this.#clock();
-      if (rest > 0) {
-        await this.#wait(rest);
-        this.restedMs += rest;
-      }
-      return await this.#timed(work, (worked) => {
-        this.#nextAt = this.#clock() + (worked * (1 - this.share)) / this.share;
-      });
-    } finally {
-      done();
+    const rest = this.#nextAt - this.#clock();
+    if (rest > 0) {
+      await this.#wait(rest);
+      this.restedMs += rest;
     }
+    return this.#timed(work, (worked) => {
+      this.#nextAt = Math.max(this.#nextAt, this.#clock() + (worked * (1 - this.share)) / this.share);
+    });
   }
 
   /** `work`, and how long the statements it ran worked (ms; their rests and turns not counted) */

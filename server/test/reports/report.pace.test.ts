@@ -16,11 +16,12 @@ function paced(share: number, busy = { now: true }) {
       clock += ms;
     },
   });
-  /** a statement that works `ms` and records when it started */
+  /** a statement that works `ms` from its start (the clock at its end at least there) and records when it started */
   const statement = (ms: number, starts: number[]) => () => {
-    starts.push(clock);
+    const start = clock;
+    starts.push(start);
     return new Promise<number>((resolve) => setImmediate(() => {
-      clock += ms;
+      clock = Math.max(clock, start + ms);
       resolve(ms);
     }));
   };
@@ -39,12 +40,15 @@ describe('the reports\' pace', () => {
     expect(at()).toBe(205);
   });
 
-  it('runs the statements one at a time while busy, each after the rest its predecessor earned', async () => {
+  it('starts a statement that comes during another\'s rest once the rest is over, whoever\'s it is', async () => {
     const { pace, statement } = paced(0.5);
     const starts: number[] = [];
-    await Promise.all([pace.run(statement(10, starts)), pace.run(statement(10, starts)), pace.run(statement(10, starts))]);
-    // not side by side: 0-10, rest 10, 20-30, rest 10, 40-50
-    expect(starts).toEqual([0, 20, 40]);
+    await pace.run(statement(10, starts));
+    // two reports' statements come during the rest (10-20): both wait for its end
+    await Promise.all([pace.run(statement(4, starts)), pace.run(statement(6, starts))]);
+    // then the longer one's rest counts: 6 ms of work from 20 to 26, resting until 32
+    await pace.run(statement(1, starts));
+    expect(starts).toEqual([0, 20, 20, 32]);
   });
 
   it('while the queue is quiet, runs them as they come, side by side, and rests never', async () => {
@@ -64,17 +68,25 @@ describe('the reports\' pace', () => {
   });
 
   it('tells a piece of work how long its own statements worked, not the others\' nor the rests', async () => {
-    const { pace, statement } = paced(0.5);
-    const [mine, theirs] = await Promise.all([
-      pace.measure(async () => {
-        await pace.run(statement(7, []));
-        await pace.run(statement(3, []));
-        return 'mine';
-      }),
-      pace.measure(() => pace.run(statement(20, []))),
-    ]);
-    expect(mine).toEqual({ value: 'mine', workedMs: 10 });
+    const { pace, rests, statement } = paced(0.5);
+    let firstDone!: () => void;
+    const first = new Promise<void>((resolve) => { firstDone = resolve; });
+    let release!: () => void;
+    const between = new Promise<void>((resolve) => { release = resolve; });
+    const mine = pace.measure(async () => {
+      await pace.run(statement(7, []));
+      firstDone();
+      await between;
+      await pace.run(statement(3, []));
+      return 'mine';
+    });
+    // another report's statement between my two
+    await first;
+    const theirs = await pace.measure(() => pace.run(statement(20, [])));
+    release();
+    expect(await mine).toEqual({ value: 'mine', workedMs: 10 });
     expect(theirs.workedMs).toBe(20);
+    expect(rests.length).toBe(2);
   });
 
   it('a statement that fails still earns its rest, and the next one runs', async () => {
