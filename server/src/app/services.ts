@@ -26,7 +26,8 @@ import { RatingService } from '../ratings/rating.service.ts';
 import { Reports } from '../reports/reports.ts';
 import { ReportWorker, type ReportsApi } from '../reports/thread/report-worker.ts';
 import type { ReportThreadInit } from '../reports/thread/wire.ts';
-import type { ReportPace } from '../reports/pace.ts';
+import { withRestBudget, type ReportPace } from '../reports/pace.ts';
+import { REPORT_METHODS } from '../reports/thread/wire.ts';
 import { VisitService } from '../dossiers/visit.service.ts';
 import { BookingService } from '../bookings/booking.service.ts';
 import { IssueTicket } from '../use-cases/issue-ticket.ts';
@@ -101,7 +102,7 @@ export function buildServices({ db, notifyDb = db, reportDb = db, reportPace, re
      */
     reports: (reportThread
       ? new ReportWorker(reportThread, now, log)
-      : new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now, reportPace)) as ReportsApi & { close?: () => Promise<void> },
+      : reportsOnThisThread(new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now, reportPace), reportPace)) as ReportsApi & { close?: () => Promise<void> },
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */
@@ -133,4 +134,9 @@ declare module 'fastify' {
     /** every service of the app, built once (app/services.ts) */
     services: Services;
   }
+}
+
+/** The reports on the main thread: with a pace, each call's statements rest for a while at most (reports/pace.ts), as on the report thread. */
+function reportsOnThisThread(reports: Reports, pace: ReportPace | undefined): ReportsApi {
+  return pace ? withRestBudget(reports, REPORT_METHODS, pace) : reports;
 }

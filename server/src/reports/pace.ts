@@ -40,6 +40,8 @@ export interface PaceOptions {
   busy: () => boolean;
   /** a summary's slice aims at this much work (ms) */
   sliceMs?: number;
+  /** a report rests this long at most (ms), then goes on without rests */
+  restBudgetMs?: number;
   /** a monotonic clock (ms) and a wait, for tests */
   clock?: () => number;
   wait?: (ms: number) => Promise<unknown>;
@@ -47,6 +49,18 @@ export interface PaceOptions {
 
 /** A summary's slice of the range aims at this much work while the queue is busy. */
 export const SLICE_MS = 20;
+
+/**
+ * A report rests for this long at most (from its start, its waits for a connection included):
+ * then it goes on without rests. At the peak, five managers pulling year-long reports on one
+ * connection at a fifth of the time take minutes each; a report answers before nginx gives up on
+ * it (proxy_read_timeout of the report routes, 600 s, deploy/nginx/qms.conf) with room for its
+ * last part. The report routes lift the server's own timeout for silent connections
+ * (QMS_IDLE_TIMEOUT_MS) while they work (routes/report.routes.ts). Not so short that it would
+ * spend itself waiting behind the other managers' reports: then their statements run unpaced,
+ * which is what the pace is for (docs/performance.md, section h).
+ */
+export const REST_BUDGET_MS = 4 * 60_000;
 
 /**
  * The reports' statements while the queue is busy: each starts once the rests the statements
@@ -63,6 +77,7 @@ export const SLICE_MS = 20;
 export class ReportPace {
   readonly share: number;
   readonly sliceMs: number;
+  readonly restBudgetMs: number;
   /** the rests taken in all (ms): GET /metrics, qms_report_rest_seconds */
   restedMs = 0;
   readonly #busy: () => boolean;
@@ -70,13 +85,14 @@ export class ReportPace {
   readonly #wait: (ms: number) => Promise<unknown>;
   /** when the next statement may start, while busy */
   #nextAt = 0;
-  /** the work of the statements run within `measure` (ms) */
-  readonly #measured = new AsyncLocalStorage<{ workedMs: number }>();
+  /** the work of the statements run within `measure` (ms), and until when they may rest */
+  readonly #measured = new AsyncLocalStorage<{ workedMs: number; restsUntil: number }>();
 
   constructor(options: PaceOptions) {
     if (!(options.share > 0 && options.share <= 1)) throw new RangeError(`A report's share of the time is in (0, 1]; got ${options.share}`);
     this.share = options.share;
     this.sliceMs = options.sliceMs ?? SLICE_MS;
+    this.restBudgetMs = options.restBudgetMs ?? REST_BUDGET_MS;
     this.#busy = options.busy;
     this.#clock = options.clock ?? (() => performance.now());
     this.#wait = options.wait ?? sleep;
@@ -87,10 +103,16 @@ export class ReportPace {
     return this.share < 1 && this.#busy();
   }
 
+  /** whether a statement run here now would rest: paced, and within its report's budget (`budgeted`) */
+  get resting(): boolean {
+    return this.pacing && this.#clock() < (this.#measured.getStore()?.restsUntil ?? Infinity);
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (!this.pacing) return this.#timed(work);
     const rest = this.#nextAt - this.#clock();
-    if (rest > 0) {
+    // a report past its budget works on without rests (it still earns them for the others)
+    if (rest > 0 && this.#clock() < (this.#measured.getStore()?.restsUntil ?? Infinity)) {
       await this.#wait(rest);
       this.restedMs += rest;
     }
@@ -99,9 +121,22 @@ export class ReportPace {
     });
   }
 
-  /** `work`, and how long the statements it ran worked (ms; their rests and turns not counted) */
-  async measure<T>(work: () => Promise<T>): Promise<{ value: T; workedMs: number }> {
-    const measured = { workedMs: 0 };
+  /**
+   * `work` as one report: its statements rest for restBudgetMs from its start at most, or until
+   * the report it is part of stops resting.
+   */
+  async budgeted<T>(work: () => Promise<T>): Promise<T> {
+    const restsUntil = this.#measured.getStore()?.restsUntil ?? this.#clock() + this.restBudgetMs;
+    return (await this.measure(work, restsUntil)).value;
+  }
+
+  /**
+   * `work`, and how long the statements it ran worked (ms; their rests not counted). Its
+   * statements rest until `restsUntil` (the pace's clock) at most: by default the report's
+   * it is part of (`budgeted`), if any.
+   */
+  async measure<T>(work: () => Promise<T>, restsUntil = this.#measured.getStore()?.restsUntil ?? Infinity): Promise<{ value: T; workedMs: number }> {
+    const measured = { workedMs: 0, restsUntil };
     const value = await this.#measured.run(measured, work);
     return { value, workedMs: measured.workedMs };
   }
@@ -117,4 +152,18 @@ export class ReportPace {
       after?.(worked);
     }
   }
+}
+
+/**
+ * `target` with each of its methods `names` run as one report: the statements of a call rest for
+ * the pace's restBudgetMs at most, from the call's start (the report thread's Reports, or the
+ * main thread's when the reports run there).
+ */
+export function withRestBudget<T extends object, K extends keyof T>(target: T, names: readonly K[], pace: ReportPace): Pick<T, K> {
+  const budgeted = {} as Pick<T, K>;
+  for (const name of names) {
+    const method = target[name] as (...args: unknown[]) => Promise<unknown>;
+    (budgeted as Record<K, unknown>)[name] = (...args: unknown[]) => pace.budgeted(() => method.apply(target, args));
+  }
+  return budgeted;
 }

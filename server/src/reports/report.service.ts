@@ -234,27 +234,31 @@ export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, optio
   }
 
   const pace = q.groupBy === 'procedure' ? undefined : options.pace;
-  const rows: AggregateRow[] = [];
-  const end = q.to.getTime();
-  let from = q.from.getTime();
-  let length = FIRST_SLICE_MS;
-  let slices = 0;
-  while (from < end) {
-    const to = pace?.pacing ? Math.min(end, from + length) : end;
-    const slice = { ...q, from: new Date(from), to: new Date(to) };
-    const { value, workedMs } = await (pace ?? UNPACED).measure(() => summaryRows(db, slice, options.raw ?? false));
-    rows.push(...value);
-    length = nextSlice(to - from, workedMs, pace?.sliceMs ?? 0);
-    from = to;
-    slices++;
-  }
-  // the groups of the slices, named and ordered as the one statement would have
-  return summaryFromRows(rows, slices > 1 ? await groupOrder(db, q, rows) : undefined);
+  if (!pace) return summaryFromRows(await summaryRows(db, q, options.raw ?? false));
+  // sliced while its statements rest: within the report's budget of rests (pace.ts), after which
+  // the rest of the range is read at once
+  return pace.budgeted(async () => {
+    const rows: AggregateRow[] = [];
+    const end = q.to.getTime();
+    let from = q.from.getTime();
+    let length = FIRST_SLICE_MS;
+    let slices = 0;
+    while (from < end) {
+      const to = pace.resting ? Math.min(end, from + length) : end;
+      const slice = { ...q, from: new Date(from), to: new Date(to) };
+      const { value, workedMs } = await pace.measure(() => summaryRows(db, slice, options.raw ?? false));
+      rows.push(...value);
+      length = nextSlice(to - from, workedMs, pace.sliceMs);
+      from = to;
+      slices++;
+    }
+    // the groups of the slices, named and ordered as the one statement would have
+    return summaryFromRows(rows, slices > 1 ? await groupOrder(db, q, rows) : undefined);
+  });
 }
 
 /** A summary's first slice of the range, while the reports are paced: the next ones are sized by its work. */
 const FIRST_SLICE_MS = 60 * 60_000;
-const UNPACED = { measure: async <T>(work: () => Promise<T>) => ({ value: await work(), workedMs: 0 }) };
 
 /** The next slice's length: the last one's scaled to the work aimed at, at most four times longer or shorter, a minute at least. */
 function nextSlice(length: number, workedMs: number, aimMs: number): number {

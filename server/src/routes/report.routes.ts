@@ -52,6 +52,18 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler((error: Error, request, reply) => {
     throw reportRefusal(error, reply, request.log);
   });
+  // At the peak a report works a share of the time (reports/pace.ts) and may answer minutes
+  // later, silent meanwhile: its connection is not dropped for silence (QMS_IDLE_TIMEOUT_MS) while
+  // the request is in hand, and keeps that timeout as before once it is answered.
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket;
+    const idleMs = socket.timeout;
+    if (!idleMs) return;
+    socket.setTimeout(0);
+    reply.raw.once('close', () => {
+      if (!socket.destroyed) socket.setTimeout(idleMs);
+    });
+  });
 
   /** One site: its managers and admins. */
   const siteScope = async (request: FastifyRequest, siteId: string) => {

@@ -137,6 +137,16 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
           }
         }
       }
+      // a report past its rest budget reads the rest of its range at once: here from the start
+      const spent = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, restBudgetMs: 0, clock: () => tick++, wait: async () => undefined });
+      const once = createDb(t.url, { pace: spent });
+      try {
+        const q: SummaryQuery = { siteId: null, groupBy: 'service', from: ranges[0]!.from, to: ranges[0]!.to };
+        expect(await summaryReport(once, q, { pace: spent })).toEqual(await summaryReport(t.db, q));
+        expect(spent.statements).toBeLessThanOrEqual(10);
+      } finally {
+        await once.destroy();
+      }
     } finally {
       await paced.destroy();
     }

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { BUSY_WINDOW_MS, QueueActivity, ReportPace } from '../../src/reports/pace.ts';
+import { BUSY_WINDOW_MS, QueueActivity, ReportPace, withRestBudget } from '../../src/reports/pace.ts';
 
 // The reports' pace (reports/pace.ts) on a clock of its own: a statement's work is the time the
 // test lets pass while it runs, and a rest is a wait the test records and lets pass.
 
-function paced(share: number, busy = { now: true }) {
+function paced(share: number, busy = { now: true }, restBudgetMs?: number) {
   let clock = 0;
   const rests: number[] = [];
   const pace = new ReportPace({
     share,
+    ...(restBudgetMs === undefined ? {} : { restBudgetMs }),
     busy: () => busy.now,
     clock: () => clock,
     wait: async (ms) => {
@@ -87,6 +88,39 @@ describe('the reports\' pace', () => {
     expect(await mine).toEqual({ value: 'mine', workedMs: 10 });
     expect(theirs.workedMs).toBe(20);
     expect(rests.length).toBe(2);
+  });
+
+  it('rests a report\'s statements until its budget is spent, then runs them at once (still earning rests for the others)', async () => {
+    const { pace, rests, statement, at } = paced(0.5);
+    const starts: number[] = [];
+    // a budget of 25 from the start: the rest before the second statement (10-20) is taken, the
+    // one before the third (30-40) would end past it and is not
+    const report = await pace.measure(async () => {
+      for (const ms of [10, 10, 10]) await pace.run(statement(ms, starts));
+      expect(pace.resting).toBe(false);
+      return at();
+    }, 25);
+    expect(starts).toEqual([0, 20, 30]);
+    expect(rests).toEqual([10]);
+    expect(report.value).toBe(40);
+    // another report's statement after it rests for the last one's work
+    await pace.run(statement(1, starts));
+    expect(starts.at(-1)).toBe(50);
+  });
+
+  it('gives each call of an object\'s methods its own budget', async () => {
+    const { pace, rests, statement } = paced(0.5, { now: true }, 15);
+    const reports = {
+      summary: async (n: number) => {
+        for (let i = 0; i < n; i++) await pace.run(statement(10, []));
+        return n;
+      },
+    };
+    const budgeted = withRestBudget(reports, ['summary'], pace);
+    // each call: 10 of work, a rest of 10 (begun within its 15), 10, no rest (past them), 10
+    expect(await budgeted.summary(3)).toBe(3);
+    expect(await budgeted.summary(3)).toBe(3);
+    expect(rests).toEqual([10, 10]);
   });
 
   it('a statement that fails still earns its rest, and the next one runs', async () => {

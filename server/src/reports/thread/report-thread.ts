@@ -4,9 +4,9 @@ import { isMainThread, parentPort, workerData, type MessagePort } from 'node:wor
 import { schedIdle, threadTaskId } from '@qms/db';
 import { AuditService } from '../../audit/audit.service.ts';
 import { createReportDb, reportPace } from '../report-db.ts';
-import { QueueActivity } from '../pace.ts';
+import { QueueActivity, withRestBudget } from '../pace.ts';
 import { Reports, type ReportFile } from '../reports.ts';
-import { toWire, type RemoteFile, type ReportThreadInit, type Reply, type Request } from './wire.ts';
+import { REPORT_METHODS, toWire, type RemoteFile, type ReportMethod, type ReportThreadInit, type Reply, type Request } from './wire.ts';
 
 // The report thread (README.md, "The report thread"): the manager's reports and exports run
 // here, on their own pool, so that parsing a year's rows, its percentiles and the formatting of
@@ -31,7 +31,9 @@ export function serveReports(port: MessagePort, init: ReportThreadInit): void {
   // each call on the main thread's clock (tests and benchmarks set it)
   const clock = new AsyncLocalStorage<Date>();
   const now = () => clock.getStore() ?? new Date();
-  const reports = new Reports(db, new AuditService(db, now), now, pace);
+  const made = new Reports(db, new AuditService(db, now), now, pace);
+  // each call's statements rest for a while at most (pace.ts REST_BUDGET_MS)
+  const reports: Pick<Reports, ReportMethod> = pace ? withRestBudget(made, REPORT_METHODS, pace) : made;
   const bodies = new Map<number, Body>();
 
   const reply = (message: Reply) => port.postMessage(message, 'chunk' in message && message.chunk ? [message.chunk.buffer] : []);
