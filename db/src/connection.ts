@@ -40,12 +40,15 @@ export interface DbOptions {
   backendNice?: number;
   /** with backendNice, the backends under SCHED_IDLE as well (backend-nice.ts, schedIdle); default false */
   backendIdle?: boolean;
-  /** every statement of the pool's connections run through this, which may hold it back (the reports' pace); default none */
+  /** the pool's connections taken after its `ready`, their statements run through its `run` (the reports' pace); default none */
   pace?: StatementPace;
 }
 
-/** What may hold back each statement of a pool (server/src/reports/pace.ts: the reports' pace). */
+/** What may hold back a pool's work (server/src/reports/pace.ts: the reports' pace). */
 export interface StatementPace {
+  /** before a connection is taken (for a transaction, or a statement outside one) */
+  ready(): Promise<void>;
+  /** around each statement */
   run<T>(statement: () => Promise<T>): Promise<T>;
 }
 
@@ -178,8 +181,9 @@ const pools = new WeakMap<Db, pg.Pool>();
 
 export function createDb(url: string, options: DbOptions = {}): Db {
   const pool = createPool(url, options);
+  const connections = options.queueLimit === undefined ? pool : bounded(pool, options.queueLimit, options.waitMs ?? 10_000);
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: options.queueLimit === undefined ? pool : bounded(pool, options.queueLimit, options.waitMs ?? 10_000) }),
+    dialect: new PostgresDialect({ pool: options.pace ? paced(connections, options.pace) : connections }),
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
   });
   pools.set(db, pool);
@@ -201,6 +205,19 @@ function bounded(pool: pg.Pool, limit: number, waitMs: number) {
         if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) throw new PoolBusyError(waitMs);
         throw error;
       });
+    },
+    end: () => pool.end(),
+  };
+}
+
+/** The pool as Kysely sees it, each connection taken once `pace` is ready (its rests waited out, holding none). */
+function paced(pool: Pick<pg.Pool, 'connect' | 'end' | 'options'>, pace: StatementPace) {
+  return {
+    options: pool.options,
+    Client: pg.Client,
+    async connect() {
+      await pace.ready();
+      return pool.connect();
     },
     end: () => pool.end(),
   };

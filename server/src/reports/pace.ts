@@ -63,16 +63,17 @@ export const SLICE_MS = 20;
 export const REST_BUDGET_MS = 4 * 60_000;
 
 /**
- * The reports' statements while the queue is busy: each starts once the rests the statements
- * before it earned are over (a statement's rest is its work × (1 − share) / share, from its
- * end), so that together they work at most `share` of the time. On one connection (the default
- * on two cores) that is one statement, then its rest, then the next; statements of several
- * connections that come together run together, and their rests add up. Never one at a time by a
- * lock: a statement of a report's facts build may wait in PostgreSQL for a lock another report's
- * transaction holds while that one waits for its turn. While the queue is quiet they run as they
- * come.
- * The pool calls `run` around every statement (createDb's `pace`); `measure` tells a piece of
- * work (a summary's slice) how long its own statements worked.
+ * The reports' statements while the queue is busy: each statement's work earns a rest (its work
+ * × (1 − share) / share, from its end), and the next connection is taken once the rests earned
+ * before are over, so that together they work at most `share` of the time. On one connection
+ * (the default on two cores) that is a transaction (a summary's slice) or a lone statement (an
+ * export's page), its rest, the next. Those of several connections that come together run
+ * together, and their rests add up: never one at a time by a lock, which a facts build's
+ * statement waiting in PostgreSQL for another report's transaction could hold. While the queue
+ * is quiet they run as they come.
+ * The pool calls `ready` before it takes a connection and `run` around every statement
+ * (createDb's `pace`); `measure` tells a piece of work (a summary's slice) how long its own
+ * statements worked.
  */
 export class ReportPace {
   readonly share: number;
@@ -85,8 +86,8 @@ export class ReportPace {
   readonly #wait: (ms: number) => Promise<unknown>;
   /** when the next statement may start, while busy */
   #nextAt = 0;
-  /** the work of the statements run within `measure` (ms), and until when they may rest */
-  readonly #measured = new AsyncLocalStorage<{ workedMs: number; restsUntil: number }>();
+  /** the work of the statements run within `measure` and their rests (ms), and until when they may rest */
+  readonly #measured = new AsyncLocalStorage<{ workedMs: number; restedMs: number; restsUntil: number }>();
 
   constructor(options: PaceOptions) {
     if (!(options.share > 0 && options.share <= 1)) throw new RangeError(`A report's share of the time is in (0, 1]; got ${options.share}`);
@@ -108,17 +109,31 @@ export class ReportPace {
     return this.pacing && this.#clock() < (this.#measured.getStore()?.restsUntil ?? Infinity);
   }
 
+  /**
+   * Waits out the rests earned so far, while the queue is busy: the pool calls it before it
+   * takes a connection (a transaction's or a lone statement's), so a report rests holding no
+   * connection and no snapshot, and the statements of a transaction (a summary's slice) run
+   * one after the other. A report past its budget does not wait.
+   */
+  async ready(): Promise<void> {
+    if (!this.pacing) return;
+    const rest = this.#nextAt - this.#clock();
+    const measured = this.#measured.getStore();
+    if (rest <= 0 || this.#clock() >= (measured?.restsUntil ?? Infinity)) return;
+    await this.#wait(rest);
+    this.restedMs += rest;
+    if (measured) measured.restedMs += rest;
+  }
+
+  /** A statement, timed: while the queue is busy its work earns the rest the next one waits out (`ready`). */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (!this.pacing) return this.#timed(work);
-    const rest = this.#nextAt - this.#clock();
-    // a report past its budget works on without rests (it still earns them for the others)
-    if (rest > 0 && this.#clock() < (this.#measured.getStore()?.restsUntil ?? Infinity)) {
-      await this.#wait(rest);
-      this.restedMs += rest;
-    }
-    return this.#timed(work, (worked) => {
-      this.#nextAt = Math.max(this.#nextAt, this.#clock() + (worked * (1 - this.share)) / this.share);
-    });
+    return this.#timed(work, (worked) => this.#earn(worked));
+  }
+
+  /** a rest for `worked` ms of work, from now */
+  #earn(worked: number): void {
+    this.#nextAt = Math.max(this.#nextAt, this.#clock() + (worked * (1 - this.share)) / this.share);
   }
 
   /**
@@ -136,9 +151,23 @@ export class ReportPace {
    * it is part of (`budgeted`), if any.
    */
   async measure<T>(work: () => Promise<T>, restsUntil = this.#measured.getStore()?.restsUntil ?? Infinity): Promise<{ value: T; workedMs: number }> {
-    const measured = { workedMs: 0, restsUntil };
+    const measured = { workedMs: 0, restedMs: 0, restsUntil };
     const value = await this.#measured.run(measured, work);
     return { value, workedMs: measured.workedMs };
+  }
+
+  /**
+   * `work` whose own JavaScript (a file's chunk gathered and formatted on the report thread:
+   * everything but its statements and their rests) earns a rest as a statement's work does,
+   * taken before the next statement.
+   */
+  async withOwnWork<T>(work: () => Promise<T>): Promise<T> {
+    const started = this.#clock();
+    const measured = { workedMs: 0, restedMs: 0, restsUntil: this.#measured.getStore()?.restsUntil ?? Infinity };
+    const value = await this.#measured.run(measured, work);
+    const own = this.#clock() - started - measured.workedMs - measured.restedMs;
+    if (own > 0 && this.pacing) this.#earn(own);
+    return value;
   }
 
   async #timed<T>(work: () => Promise<T>, after?: (worked: number) => void): Promise<T> {

@@ -144,6 +144,31 @@ describe('the report thread', () => {
     expect(csv.body).toBe((await get(onMain, `/reports/tickets.csv${qs(RANGE)}`)).body);
   });
 
+  it('keeps a paced report\'s silent connection open past the server\'s idle timeout', async () => {
+    // a server that drops silent connections after 400 ms, whose reports work a twentieth of the
+    // time while the queue is busy: a summary then rests for seconds before its first byte
+    const slow = await buildApp({
+      db: f.t.db, databaseUrl: f.t.url, serveUi: false, clock: clock.now,
+      config: { rateLimits: false, idleTimeoutMs: 400, reports: { ...loadConfig({}).reports, busyShare: 0.05 } },
+    });
+    try {
+      const url = await listenLocally(slow);
+      const issued = await slow.inject({
+        method: 'POST', url: `/api/v1/sites/${f.siteId}/tickets`, headers: bearer(f.tokens.kiosk), payload: { serviceId: f.services.HT },
+      });
+      expect(issued.statusCode).toBe(201);
+      const started = Date.now();
+      const res = await fetch(`${url}/api/v1/reports/summary${qs({ ...RANGE, groupBy: 'staff' })}`, { headers: bearer(f.tokens.admin) });
+      expect(res.status).toBe(200);
+      const body = await res.json() as { totals: { issued: number } };
+      expect(body.totals.issued).toBeGreaterThan(1_000);
+      // it was silent for longer than the idle timeout (else the test shows nothing)
+      expect(Date.now() - started).toBeGreaterThan(400);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('reckons on the main thread\'s clock: a day after the clock\'s today is not a closed day', async () => {
     // The clock at noon of 20 November: the 19th is over, the 21st has not begun. The machine's
     // today is later: a thread on its clock would take the 21st (whose open tickets the day-end

@@ -26,14 +26,19 @@ function paced(share: number, busy = { now: true }, restBudgetMs?: number) {
       resolve(ms);
     }));
   };
-  return { pace, rests, statement, at: () => clock };
+  /** a statement outside a transaction, as the pool runs it: its connection taken once the pace is ready */
+  const lone = async <T>(work: () => Promise<T>) => {
+    await pace.ready();
+    return pace.run(work);
+  };
+  return { pace, rests, statement, lone, at: () => clock, advance: (ms: number) => { clock += ms; } };
 }
 
 describe('the reports\' pace', () => {
   it('while the queue is busy, rests after each statement in proportion to its work: at most the share of the time', async () => {
-    const { pace, rests, statement, at } = paced(0.2);
+    const { pace, rests, statement, at, lone } = paced(0.2);
     const starts: number[] = [];
-    for (const ms of [10, 30, 5]) await pace.run(statement(ms, starts));
+    for (const ms of [10, 30, 5]) await lone(statement(ms, starts));
     // a fifth of the time: 10 ms of work earns 40 of rest, 30 earns 120
     expect(rests).toEqual([40, 120]);
     expect(starts).toEqual([0, 50, 200]);
@@ -41,49 +46,60 @@ describe('the reports\' pace', () => {
     expect(at()).toBe(205);
   });
 
-  it('starts a statement that comes during another\'s rest once the rest is over, whoever\'s it is', async () => {
-    const { pace, statement } = paced(0.5);
+  it('runs a transaction\'s statements one after the other, and rests before the next connection', async () => {
+    const { pace, rests, statement, lone } = paced(0.5);
     const starts: number[] = [];
-    await pace.run(statement(10, starts));
+    // a summary's slice: one connection, three statements, then another report's lone statement
+    await pace.ready();
+    for (const ms of [2, 5, 3]) await pace.run(statement(ms, starts));
+    await lone(statement(1, starts));
+    expect(starts).toEqual([0, 2, 7, 13]);
+    expect(rests).toEqual([3]);
+  });
+
+  it('starts a statement that comes during another\'s rest once the rest is over, whoever\'s it is', async () => {
+    const { statement, lone } = paced(0.5);
+    const starts: number[] = [];
+    await lone(statement(10, starts));
     // two reports' statements come during the rest (10-20): both wait for its end
-    await Promise.all([pace.run(statement(4, starts)), pace.run(statement(6, starts))]);
+    await Promise.all([lone(statement(4, starts)), lone(statement(6, starts))]);
     // then the longer one's rest counts: 6 ms of work from 20 to 26, resting until 32
-    await pace.run(statement(1, starts));
+    await lone(statement(1, starts));
     expect(starts).toEqual([0, 20, 20, 32]);
   });
 
   it('while the queue is quiet, runs them as they come, side by side, and rests never', async () => {
-    const { pace, rests, statement } = paced(0.2, { now: false });
+    const { pace, rests, statement, lone } = paced(0.2, { now: false });
     const starts: number[] = [];
-    await Promise.all([pace.run(statement(10, starts)), pace.run(statement(10, starts))]);
+    await Promise.all([lone(statement(10, starts)), lone(statement(10, starts))]);
     expect(starts).toEqual([0, 0]);
     expect(rests).toEqual([]);
     expect(pace.pacing).toBe(false);
   });
 
   it('with a share of 1, never paces', async () => {
-    const { pace, rests, statement } = paced(1);
-    for (let i = 0; i < 3; i++) await pace.run(statement(10, []));
+    const { pace, rests, statement, lone } = paced(1);
+    for (let i = 0; i < 3; i++) await lone(statement(10, []));
     expect(pace.pacing).toBe(false);
     expect(rests).toEqual([]);
   });
 
   it('tells a piece of work how long its own statements worked, not the others\' nor the rests', async () => {
-    const { pace, rests, statement } = paced(0.5);
+    const { pace, rests, statement, lone } = paced(0.5);
     let firstDone!: () => void;
     const first = new Promise<void>((resolve) => { firstDone = resolve; });
     let release!: () => void;
     const between = new Promise<void>((resolve) => { release = resolve; });
     const mine = pace.measure(async () => {
-      await pace.run(statement(7, []));
+      await lone(statement(7, []));
       firstDone();
       await between;
-      await pace.run(statement(3, []));
+      await lone(statement(3, []));
       return 'mine';
     });
     // another report's statement between my two
     await first;
-    const theirs = await pace.measure(() => pace.run(statement(20, [])));
+    const theirs = await pace.measure(() => lone(statement(20, [])));
     release();
     expect(await mine).toEqual({ value: 'mine', workedMs: 10 });
     expect(theirs.workedMs).toBe(20);
@@ -91,12 +107,12 @@ describe('the reports\' pace', () => {
   });
 
   it('rests a report\'s statements until its budget is spent, then runs them at once (still earning rests for the others)', async () => {
-    const { pace, rests, statement, at } = paced(0.5);
+    const { pace, rests, statement, at, lone } = paced(0.5);
     const starts: number[] = [];
     // a budget of 25 from the start: the rest before the second statement (10-20) is taken, the
     // one before the third (30-40) would end past it and is not
     const report = await pace.measure(async () => {
-      for (const ms of [10, 10, 10]) await pace.run(statement(ms, starts));
+      for (const ms of [10, 10, 10]) await lone(statement(ms, starts));
       expect(pace.resting).toBe(false);
       return at();
     }, 25);
@@ -104,15 +120,15 @@ describe('the reports\' pace', () => {
     expect(rests).toEqual([10]);
     expect(report.value).toBe(40);
     // another report's statement after it rests for the last one's work
-    await pace.run(statement(1, starts));
+    await lone(statement(1, starts));
     expect(starts.at(-1)).toBe(50);
   });
 
   it('gives each call of an object\'s methods its own budget', async () => {
-    const { pace, rests, statement } = paced(0.5, { now: true }, 15);
+    const { pace, rests, statement, lone } = paced(0.5, { now: true }, 15);
     const reports = {
       summary: async (n: number) => {
-        for (let i = 0; i < n; i++) await pace.run(statement(10, []));
+        for (let i = 0; i < n; i++) await lone(statement(10, []));
         return n;
       },
     };
@@ -123,13 +139,25 @@ describe('the reports\' pace', () => {
     expect(rests).toEqual([10, 10]);
   });
 
+  it('rests for a piece\'s own JavaScript (a file\'s chunk formatted) as for a statement\'s work, before the next statement', async () => {
+    const { pace, rests, statement, advance, lone } = paced(0.5);
+    const starts: number[] = [];
+    await pace.withOwnWork(async () => {
+      await lone(statement(10, starts)); // 0-10, rest until 20
+      advance(6); // formatting its rows, 10-16: rest until 22
+    });
+    await lone(statement(1, starts));
+    expect(starts).toEqual([0, 22]);
+    expect(rests).toEqual([6]);
+  });
+
   it('a statement that fails still earns its rest, and the next one runs', async () => {
-    const { pace, rests, statement } = paced(0.5);
-    await expect(pace.run(async () => {
+    const { rests, statement, lone } = paced(0.5);
+    await expect(lone(async () => {
       await statement(8, [])();
       throw new Error('statement timeout');
     })).rejects.toThrow('statement timeout');
-    await pace.run(statement(1, []));
+    await lone(statement(1, []));
     expect(rests).toEqual([8]);
   });
 
