@@ -172,11 +172,11 @@ export async function buildApp(options: AppOptions) {
   // the notification worker's own few connections, when the app has the database's address: its
   // relaying and bookkeeping then never wait for, nor hold, a connection a call needs
   const notifyDb = options.databaseUrl ? createDb(options.databaseUrl, { max: 3, applicationName: 'qms-notify' }) : options.db;
-  // reports and exports on a thread of their own, with its own pool like this one (which then
-  // only builds the report facts, as qms-report-facts), unless the caller chose their connections
   // the queue's last committed event, which holds the reports to a share of the time while it is
   // recent (reports/pace.ts): noted here, read by the reports' pool, on its thread or this one
   const activity = new QueueActivity();
+  // reports and exports on a thread of their own, with its own pool like this one (which then
+  // only builds the report facts, as qms-report-facts), unless the caller chose their connections
   const reportThread = options.databaseUrl && !options.reportDb && config.reports.thread
     ? { databaseUrl: options.databaseUrl, reports: config.reports, nice: REPORT_THREAD_NICE, activity: activity.buffer } : undefined;
   const pace = options.databaseUrl && !options.reportDb && !reportThread ? reportPace(config, activity) : undefined;

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // of two cores a report's backend slows the calls even under SCHED_IDLE, by the amount of work
 // it does at once (docs/performance.md, section h): a fifth of a core in short slices cost the
 // calls' p99 a twelfth of what the whole core did. So while officials are calling, each report
-// statement waits its turn and is followed by a rest in proportion to its work, and a long
-// summary is cut into short statements (report.service.ts, summaryReport).
+// statement earns a rest in proportion to its work, waited out before the next connection is
+// taken, and a long summary is cut into short statements (report.service.ts, summaryReport).
 
 /** The queue is busy for this long after its last committed event. */
 export const BUSY_WINDOW_MS = 5_000;
