@@ -46,8 +46,8 @@ export interface DbOptions {
 
 /** What may hold back a pool's work (server/src/reports/pace.ts: the reports' pace). */
 export interface StatementPace {
-  /** before a connection is taken (for a transaction, or a statement outside one) */
-  ready(): Promise<void>;
+  /** before a connection is taken (for a transaction, or a statement outside one); what it answers is called when the connection goes back */
+  ready(): Promise<() => void>;
   /** around each statement */
   run<T>(statement: () => Promise<T>): Promise<T>;
 }
@@ -210,14 +210,35 @@ function bounded(pool: pg.Pool, limit: number, waitMs: number) {
   };
 }
 
-/** The pool as Kysely sees it, each connection taken once `pace` is ready (its rests waited out, holding none). */
+/** The pool as Kysely sees it, each connection taken once `pace` is ready (its rests waited out, holding none) and told when it goes back. */
 function paced(pool: Pick<pg.Pool, 'connect' | 'end' | 'options'>, pace: StatementPace) {
+  // pg-pool gives a client a release of its own at each checkout: wrapped then (once, should a
+  // pool keep it), it tells the pace of that checkout's `back`
+  const backs = new WeakMap<pg.PoolClient, () => void>();
+  const wrappers = new WeakSet<pg.PoolClient['release']>();
   return {
     options: pool.options,
     Client: pg.Client,
     async connect() {
-      await pace.ready();
-      return pool.connect();
+      const back = await pace.ready();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        back();
+        throw error;
+      }
+      backs.set(client, back);
+      if (!wrappers.has(client.release)) {
+        const release = client.release.bind(client);
+        client.release = (error?: Error | boolean) => {
+          backs.get(client)?.();
+          backs.delete(client);
+          release(error);
+        };
+        wrappers.add(client.release);
+      }
+      return client;
     },
     end: () => pool.end(),
   };

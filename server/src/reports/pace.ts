@@ -28,11 +28,20 @@ export class QueueActivity {
     this.#at[0] = at;
   }
 
-  /** an event was committed in the last BUSY_WINDOW_MS */
+  /** an event was committed in the last BUSY_WINDOW_MS (not busy for hours should the clock go back) */
   busy(at = Date.now()): boolean {
-    return at - this.#at[0]! < BUSY_WINDOW_MS;
+    const since = at - this.#at[0]!;
+    return since >= 0 && since < BUSY_WINDOW_MS;
   }
 }
+
+interface Measured {
+  workedMs: number;
+  restedMs: number;
+  restsUntil: number;
+}
+
+const NOTHING = () => undefined;
 
 export interface PaceOptions {
   /** the share of the time the reports' statements may take while the queue is busy, (0, 1]; 1: no pace */
@@ -84,10 +93,16 @@ export class ReportPace {
   readonly #busy: () => boolean;
   readonly #clock: () => number;
   readonly #wait: (ms: number) => Promise<unknown>;
-  /** when the next statement may start, while busy */
+  /** when the next connection may be taken, while busy */
   #nextAt = 0;
+  /** a paced connection is out: the next waits for it to come back, then for its rests */
+  #out = false;
+  /** the waiters to wake when it comes back */
+  #back: (() => void)[] = [];
+  /** the rests its statements earned, from when it comes back */
+  #owed = 0;
   /** the work of the statements run within `measure` and their rests (ms), and until when they may rest */
-  readonly #measured = new AsyncLocalStorage<{ workedMs: number; restedMs: number; restsUntil: number }>();
+  readonly #measured = new AsyncLocalStorage<Measured>();
 
   constructor(options: PaceOptions) {
     if (!(options.share > 0 && options.share <= 1)) throw new RangeError(`A report's share of the time is in (0, 1]; got ${options.share}`);
@@ -110,19 +125,49 @@ export class ReportPace {
   }
 
   /**
-   * Waits out the rests earned so far, while the queue is busy: the pool calls it before it
-   * takes a connection (a transaction's or a lone statement's), so a report rests holding no
-   * connection and no snapshot, and the statements of a transaction (a summary's slice) run
-   * one after the other. A report past its budget does not wait.
+   * Called by the pool before it takes a connection (a transaction's or a lone statement's);
+   * the function it answers with, when the connection goes back. While the queue is busy one
+   * paced connection is out at a time: the next is taken once it is back and the rests its
+   * statements earned are over. So a report rests holding no connection and no snapshot, the
+   * statements of a transaction (a summary's slice) run one after the other, and reports that
+   * come together take their turns. A report past its budget does not wait (its waits are cut
+   * at the budget's end), nor does any while the queue is quiet.
    */
-  async ready(): Promise<void> {
-    if (!this.pacing) return;
-    const rest = this.#nextAt - this.#clock();
+  async ready(): Promise<() => void> {
     const measured = this.#measured.getStore();
-    if (rest <= 0 || this.#clock() >= (measured?.restsUntil ?? Infinity)) return;
-    await this.#wait(rest);
-    this.restedMs += rest;
-    if (measured) measured.restedMs += rest;
+    const until = measured?.restsUntil ?? Infinity;
+    const started = this.#clock();
+    for (;;) {
+      const now = this.#clock();
+      if (!this.pacing || now >= until) return this.#rested(started, measured, NOTHING);
+      const rest = this.#nextAt - now;
+      if (this.#out) {
+        const back = new Promise<void>((resolve) => this.#back.push(resolve));
+        await (until === Infinity ? back : Promise.race([back, this.#wait(until - now)]));
+      } else if (rest > 0) {
+        await this.#wait(Math.min(rest, until - now));
+      } else {
+        break;
+      }
+    }
+    this.#out = true;
+    let back = false;
+    return this.#rested(started, measured, () => {
+      if (back) return;
+      back = true;
+      this.#out = false;
+      this.#nextAt = Math.max(this.#nextAt, this.#clock()) + this.#owed;
+      this.#owed = 0;
+      for (const wake of this.#back.splice(0)) wake();
+    });
+  }
+
+  /** the time since `started` counted as rested (in all, and for the piece measured) */
+  #rested<T>(started: number, measured: Measured | undefined, value: T): T {
+    const waited = this.#clock() - started;
+    this.restedMs += waited;
+    if (measured) measured.restedMs += waited;
+    return value;
   }
 
   /** A statement, timed: while the queue is busy its work earns the rest the next one waits out (`ready`). */
@@ -131,9 +176,11 @@ export class ReportPace {
     return this.#timed(work, (worked) => this.#earn(worked));
   }
 
-  /** a rest for `worked` ms of work, from now */
+  /** a rest for `worked` ms of work: from when the paced connection out comes back, else after the rests already earned */
   #earn(worked: number): void {
-    this.#nextAt = Math.max(this.#nextAt, this.#clock() + (worked * (1 - this.share)) / this.share);
+    const rest = (worked * (1 - this.share)) / this.share;
+    if (this.#out) this.#owed += rest;
+    else this.#nextAt = Math.max(this.#nextAt, this.#clock()) + rest;
   }
 
   /**

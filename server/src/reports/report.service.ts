@@ -209,7 +209,7 @@ export interface SummaryOptions {
  * The summary of `q`. While `options.pace` paces the reports (the queue is busy), the range is
  * read in slices of about `pace.sliceMs` of work each, so that the rests between them come often
  * and no statement holds a core for long; the slices' groups are added up as the groups are for
- * the totals, and come out the same to the last digit (report.slices.test.ts). By procedure the
+ * the totals, and come out the same to the last digit (report.facts.test.ts). By procedure the
  * statement reads all of the sites' procedures whatever the range, so it is never sliced.
  */
 export async function summaryReport(db: Kysely<Database>, q: SummaryQuery, options: SummaryOptions = {}): Promise<SummaryReport> {

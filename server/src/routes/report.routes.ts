@@ -60,8 +60,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const idleMs = socket.timeout;
     if (!idleMs) return;
     socket.setTimeout(0);
+    // (unless Node has set it since: a keep-alive socket's own, shorter timeout)
     reply.raw.once('close', () => {
-      if (!socket.destroyed) socket.setTimeout(idleMs);
+      if (!socket.destroyed && !socket.timeout) socket.setTimeout(idleMs);
     });
   });
 

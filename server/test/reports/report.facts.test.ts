@@ -112,7 +112,7 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
       }
     }
     let tick = 0;
-    const pace = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, clock: () => tick++, wait: async () => undefined });
+    const pace = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, clock: () => tick++, wait: async (ms) => { tick += ms; } });
     const paced = createDb(t.url, { pace });
     try {
       const ranges = [
@@ -138,7 +138,7 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
         }
       }
       // a report past its rest budget reads the rest of its range at once: here from the start
-      const spent = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, restBudgetMs: 0, clock: () => tick++, wait: async () => undefined });
+      const spent = new Counting({ share: 0.5, busy: () => true, sliceMs: 16, restBudgetMs: 0, clock: () => tick++, wait: async (ms) => { tick += ms; } });
       const once = createDb(t.url, { pace: spent });
       try {
         const q: SummaryQuery = { siteId: null, groupBy: 'service', from: ranges[0]!.from, to: ranges[0]!.to };

@@ -28,8 +28,12 @@ function paced(share: number, busy = { now: true }, restBudgetMs?: number) {
   };
   /** a statement outside a transaction, as the pool runs it: its connection taken once the pace is ready */
   const lone = async <T>(work: () => Promise<T>) => {
-    await pace.ready();
-    return pace.run(work);
+    const back = await pace.ready();
+    try {
+      return await pace.run(work);
+    } finally {
+      back();
+    }
   };
   return { pace, rests, statement, lone, at: () => clock, advance: (ms: number) => { clock += ms; } };
 }
@@ -49,23 +53,26 @@ describe('the reports\' pace', () => {
   it('runs a transaction\'s statements one after the other, and rests before the next connection', async () => {
     const { pace, rests, statement, lone } = paced(0.5);
     const starts: number[] = [];
-    // a summary's slice: one connection, three statements, then another report's lone statement
-    await pace.ready();
+    // a summary's slice: one connection, three statements (10 of work), then another report's
+    // lone statement, after the slice's whole rest from its end
+    const back = await pace.ready();
     for (const ms of [2, 5, 3]) await pace.run(statement(ms, starts));
+    back();
     await lone(statement(1, starts));
-    expect(starts).toEqual([0, 2, 7, 13]);
-    expect(rests).toEqual([3]);
+    expect(starts).toEqual([0, 2, 7, 20]);
+    expect(rests).toEqual([10]);
   });
 
-  it('starts a statement that comes during another\'s rest once the rest is over, whoever\'s it is', async () => {
-    const { statement, lone } = paced(0.5);
+  it('lets reports that come together take turns: one connection out at a time, each after the rests before it', async () => {
+    const { rests, statement, lone } = paced(0.5);
     const starts: number[] = [];
     await lone(statement(10, starts));
-    // two reports' statements come during the rest (10-20): both wait for its end
+    // two reports' statements come during the rest (10-20): one starts at its end (20-26), the
+    // other after that one's rest (32-36), never side by side or back to back
     await Promise.all([lone(statement(4, starts)), lone(statement(6, starts))]);
-    // then the longer one's rest counts: 6 ms of work from 20 to 26, resting until 32
     await lone(statement(1, starts));
-    expect(starts).toEqual([0, 20, 20, 32]);
+    expect(starts).toEqual([0, 20, 32, 40]);
+    expect(rests).toEqual([10, 6, 4]);
   });
 
   it('while the queue is quiet, runs them as they come, side by side, and rests never', async () => {
@@ -124,6 +131,17 @@ describe('the reports\' pace', () => {
     expect(starts.at(-1)).toBe(50);
   });
 
+  it('cuts a rest short at the end of the report\'s budget', async () => {
+    const { pace, rests, statement, lone } = paced(0.5);
+    const starts: number[] = [];
+    await pace.measure(async () => {
+      await lone(statement(10, starts)); // rests until 20 earned; the budget ends at 15
+      await lone(statement(10, starts));
+    }, 15);
+    expect(starts).toEqual([0, 15]);
+    expect(rests).toEqual([5]);
+  });
+
   it('gives each call of an object\'s methods its own budget', async () => {
     const { pace, rests, statement, lone } = paced(0.5, { now: true }, 15);
     const reports = {
@@ -133,10 +151,11 @@ describe('the reports\' pace', () => {
       },
     };
     const budgeted = withRestBudget(reports, ['summary'], pace);
-    // each call: 10 of work, a rest of 10 (begun within its 15), 10, no rest (past them), 10
+    // each call has 15 of rests from its start: the first rests 5 of the 10 its first statement
+    // earned and then none; the second (from 35) rests the 10 earned before it, then none
     expect(await budgeted.summary(3)).toBe(3);
     expect(await budgeted.summary(3)).toBe(3);
-    expect(rests).toEqual([10, 10]);
+    expect(rests).toEqual([5, 10]);
   });
 
   it('rests for a piece\'s own JavaScript (a file\'s chunk formatted) as for a statement\'s work, before the next statement', async () => {
@@ -144,11 +163,11 @@ describe('the reports\' pace', () => {
     const starts: number[] = [];
     await pace.withOwnWork(async () => {
       await lone(statement(10, starts)); // 0-10, rest until 20
-      advance(6); // formatting its rows, 10-16: rest until 22
+      advance(6); // formatting its rows, 10-16: 6 more, until 26
     });
     await lone(statement(1, starts));
-    expect(starts).toEqual([0, 22]);
-    expect(rests).toEqual([6]);
+    expect(starts).toEqual([0, 26]);
+    expect(rests).toEqual([10]);
   });
 
   it('a statement that fails still earns its rest, and the next one runs', async () => {
@@ -175,5 +194,7 @@ describe('the queue\'s activity', () => {
     expect(reader.busy(1_000_000)).toBe(true);
     expect(reader.busy(1_000_000 + BUSY_WINDOW_MS - 1)).toBe(true);
     expect(reader.busy(1_000_000 + BUSY_WINDOW_MS)).toBe(false);
+    // a clock set back (NTP after a boot with a wrong clock) makes no busy hours
+    expect(reader.busy(1_000_000 - 60_000)).toBe(false);
   });
 });
