@@ -205,9 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queueWaitMs: ms('QMS_REPORT_QUEUE_WAIT_MS', env.QMS_REPORT_QUEUE_WAIT_MS, 10_000, 100),
       thread: flag(env.QMS_REPORT_THREAD, true),
       schedIdle: flag(env.QMS_REPORT_SCHED_IDLE, true),
-      // a fifth: what a fifth of a core cost the calls was a twelfth of what a whole core did
-      // (docs/performance.md, section h, "Work held to a share of a core")
-      busyShare: share('QMS_REPORT_BUSY_SHARE', env.QMS_REPORT_BUSY_SHARE, 0.2),
+      // off (1) by default: at full scale a fifth made no call faster in four runs and reports
+      // about three times slower (docs/performance.md, section h, "Reports held to a share of
+      // the time while the queue is busy"); 0.2 is what was measured
+      busyShare: share('QMS_REPORT_BUSY_SHARE', env.QMS_REPORT_BUSY_SHARE, 1),
     },
   };
 }

@@ -122,7 +122,7 @@ describe('the reports\' own pool', () => {
   it('reads its settings from the environment, and refuses nonsense', () => {
     // half the cores, at least one
     expect(loadConfig({}).reports).toEqual({
-      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true, schedIdle: true, busyShare: 0.2,
+      connections: Math.max(1, Math.floor(availableParallelism() / 2)), statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, queue: 10, queueWaitMs: 10_000, thread: true, schedIdle: true, busyShare: 1,
     });
     expect(loadConfig({
       QMS_REPORT_CONNECTIONS: '3', QMS_REPORT_TIMEOUT_MS: '60000', QMS_REPORT_LOCK_TIMEOUT_MS: '2000', QMS_REPORT_QUEUE: '0', QMS_REPORT_QUEUE_WAIT_MS: '500',
