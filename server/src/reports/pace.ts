@@ -60,7 +60,7 @@ export interface PaceOptions {
 export const SLICE_MS = 20;
 
 /**
- * A report rests for this long at most (from its start, its waits for a connection included):
+ * A report rests for this long at most (from its start, its turns behind other reports included):
  * then it goes on without rests. At the peak, five managers pulling year-long reports on one
  * connection at a fifth of the time take minutes each; a report answers before nginx gives up on
  * it (proxy_read_timeout of the report routes, 600 s, deploy/nginx/qms.conf) with room for its
@@ -73,13 +73,12 @@ export const REST_BUDGET_MS = 4 * 60_000;
 
 /**
  * The reports' statements while the queue is busy: each statement's work earns a rest (its work
- * × (1 − share) / share, from its end), and the next connection is taken once the rests earned
- * before are over, so that together they work at most `share` of the time. On one connection
- * (the default on two cores) that is a transaction (a summary's slice) or a lone statement (an
- * export's page), its rest, the next. Those of several connections that come together run
- * together, and their rests add up: never one at a time by a lock, which a facts build's
- * statement waiting in PostgreSQL for another report's transaction could hold. While the queue
- * is quiet they run as they come.
+ * × (1 − share) / share), and one paced connection is out at a time, the next taken once it is
+ * back and the rests its statements earned are over, so that together they work at most `share`
+ * of the time: a transaction (a summary's slice) or a lone statement (an export's page), its
+ * rest, the next. Only the taking of a connection waits, never a statement on one: a statement
+ * waiting in PostgreSQL for another transaction's lock waits for one that goes on. While the
+ * queue is quiet they run as they come.
  * The pool calls `ready` before it takes a connection and `run` around every statement
  * (createDb's `pace`); `measure` tells a piece of work (a summary's slice) how long its own
  * statements worked.
@@ -197,10 +196,10 @@ export class ReportPace {
    * statements rest until `restsUntil` (the pace's clock) at most: by default the report's
    * it is part of (`budgeted`), if any.
    */
-  async measure<T>(work: () => Promise<T>, restsUntil = this.#measured.getStore()?.restsUntil ?? Infinity): Promise<{ value: T; workedMs: number }> {
+  async measure<T>(work: () => Promise<T>, restsUntil = this.#measured.getStore()?.restsUntil ?? Infinity): Promise<{ value: T } & Omit<Measured, 'restsUntil'>> {
     const measured = { workedMs: 0, restedMs: 0, restsUntil };
     const value = await this.#measured.run(measured, work);
-    return { value, workedMs: measured.workedMs };
+    return { value, workedMs: measured.workedMs, restedMs: measured.restedMs };
   }
 
   /**
@@ -210,9 +209,8 @@ export class ReportPace {
    */
   async withOwnWork<T>(work: () => Promise<T>): Promise<T> {
     const started = this.#clock();
-    const measured = { workedMs: 0, restedMs: 0, restsUntil: this.#measured.getStore()?.restsUntil ?? Infinity };
-    const value = await this.#measured.run(measured, work);
-    const own = this.#clock() - started - measured.workedMs - measured.restedMs;
+    const { value, workedMs, restedMs } = await this.measure(work);
+    const own = this.#clock() - started - workedMs - restedMs;
     if (own > 0 && this.pacing) this.#earn(own);
     return value;
   }

@@ -108,7 +108,8 @@ describe('the reports\' pace', () => {
     await first;
     const theirs = await pace.measure(() => lone(statement(20, [])));
     release();
-    expect(await mine).toEqual({ value: 'mine', workedMs: 10 });
+    // mine rested 20 before its second statement (its first's 7, then theirs' 20, from 34 to 54)
+    expect(await mine).toEqual({ value: 'mine', workedMs: 10, restedMs: 20 });
     expect(theirs.workedMs).toBe(20);
     expect(rests.length).toBe(2);
   });
