@@ -196,52 +196,50 @@ export function createDb(url: string, options: DbOptions = {}): Db {
  * A wait that times out (pg-pool's connectionTimeoutMillis) is the same refusal.
  */
 function bounded(pool: pg.Pool, limit: number, waitMs: number) {
-  return {
-    options: pool.options,
-    Client: pg.Client,
-    async connect() {
-      if (pool.idleCount === 0 && pool.waitingCount >= limit) throw new PoolBusyError(waitMs);
-      return pool.connect().catch((error: unknown) => {
-        if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) throw new PoolBusyError(waitMs);
-        throw error;
-      });
-    },
-    end: () => pool.end(),
-  };
+  return takingBy(pool, async () => {
+    if (pool.idleCount === 0 && pool.waitingCount >= limit) throw new PoolBusyError(waitMs);
+    return pool.connect().catch((error: unknown) => {
+      if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) throw new PoolBusyError(waitMs);
+      throw error;
+    });
+  });
+}
+
+/** What Kysely's PostgresDialect uses of a pool. */
+type KyselyPool = Pick<pg.Pool, 'connect' | 'end' | 'options'>;
+
+/** `pool` as Kysely sees it, its connections taken by `connect`. */
+function takingBy(pool: KyselyPool, connect: () => Promise<pg.PoolClient>) {
+  return { options: pool.options, Client: pg.Client, connect, end: () => pool.end() };
 }
 
 /** The pool as Kysely sees it, each connection taken once `pace` is ready (its rests waited out, holding none) and told when it goes back. */
-function paced(pool: Pick<pg.Pool, 'connect' | 'end' | 'options'>, pace: StatementPace) {
+function paced(pool: KyselyPool, pace: StatementPace) {
   // pg-pool gives a client a release of its own at each checkout: wrapped then (once, should a
   // pool keep it), it tells the pace of that checkout's `back`
   const backs = new WeakMap<pg.PoolClient, () => void>();
   const wrappers = new WeakSet<pg.PoolClient['release']>();
-  return {
-    options: pool.options,
-    Client: pg.Client,
-    async connect() {
-      const back = await pace.ready();
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        back();
-        throw error;
-      }
-      backs.set(client, back);
-      if (!wrappers.has(client.release)) {
-        const release = client.release.bind(client);
-        client.release = (error?: Error | boolean) => {
-          backs.get(client)?.();
-          backs.delete(client);
-          release(error);
-        };
-        wrappers.add(client.release);
-      }
-      return client;
-    },
-    end: () => pool.end(),
-  };
+  return takingBy(pool, async () => {
+    const back = await pace.ready();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      back();
+      throw error;
+    }
+    backs.set(client, back);
+    if (!wrappers.has(client.release)) {
+      const release = client.release.bind(client);
+      client.release = (error?: Error | boolean) => {
+        backs.get(client)?.();
+        backs.delete(client);
+        release(error);
+      };
+      wrappers.add(client.release);
+    }
+    return client;
+  });
 }
 
 /** Connections of a Db's pool: open, idle among them, and queries waiting for one. */

@@ -101,7 +101,8 @@ export function buildServices({ db, notifyDb = db, reportDb = db, reportPace, re
      */
     reports: (reportThread
       ? new ReportWorker(reportThread, now, log)
-      : reportsOnThisThread(new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now, reportPace), reportPace)) as ReportsApi & { close?: () => Promise<void> },
+      // with a pace, each call's statements rest for a while at most, as on the report thread
+      : withRestBudget(new Reports(reportDb, reportDb === db ? audit : new AuditService(reportDb, now), now, reportPace), REPORT_METHODS, reportPace)) as ReportsApi & { close?: () => Promise<void> },
     /** a site's booking rules, capacities and procedures' information (docs/manager.md) */
     bookingConfig: committing(new BookingConfigService(db, audit, now)),
     /** procedures and dossier codes on tickets, and a dossier's visits */
@@ -133,9 +134,4 @@ declare module 'fastify' {
     /** every service of the app, built once (app/services.ts) */
     services: Services;
   }
-}
-
-/** The reports on the main thread: with a pace, each call's statements rest for a while at most (reports/pace.ts), as on the report thread. */
-function reportsOnThisThread(reports: Reports, pace: ReportPace | undefined): ReportsApi {
-  return pace ? withRestBudget(reports, REPORT_METHODS, pace) : reports;
 }

@@ -57,6 +57,15 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     },
   });
 
+  // the reports' pool use, asked of the report thread once per scrape for the two gauges below
+  let reportUse: Promise<ReportPoolUse | undefined> | undefined;
+  const reportPoolUse = () => {
+    reportUse ??= (options.reportPoolUse?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => {
+      setImmediate(() => { reportUse = undefined; });
+    });
+    return reportUse;
+  };
+
   new Gauge({
     name: 'qms_db_pool_connections',
     help: 'PostgreSQL pools: the server\'s (pool="app"), the reports\' (pool="reports") and, with several processes, the socket adapter\'s (pool="socket_adapter"); connections open (total), idle among them, and queries waiting for one',
@@ -64,7 +73,7 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     async collect() {
       const app = poolUse(options.db);
       if (app) for (const [state, n] of Object.entries(app)) this.set({ pool: 'app', state }, n);
-      const reports = await options.reportPoolUse?.().catch(() => undefined);
+      const reports = await reportPoolUse();
       if (reports) for (const state of ['total', 'idle', 'waiting'] as const) this.set({ pool: 'reports', state }, reports[state]);
       const adapter = options.clusterPool;
       if (adapter) for (const [state, n] of Object.entries({ total: adapter.totalCount, idle: adapter.idleCount, waiting: adapter.waitingCount })) this.set({ pool: 'socket_adapter', state }, n);
@@ -76,7 +85,7 @@ async function metrics(app: FastifyInstance, options: MetricsOptions) {
     help: 'Seconds the reports\' statements rested while the queue was busy, held to QMS_REPORT_BUSY_SHARE of the time (reports/pace.ts), since their pool opened (the report thread\'s, while it runs)',
     registers: [register],
     async collect() {
-      const reports = await options.reportPoolUse?.().catch(() => undefined);
+      const reports = await reportPoolUse();
       if (reports) this.set(reports.restedSeconds);
     },
   });

@@ -231,9 +231,10 @@ export class ReportPace {
 /**
  * `target` with each of its methods `names` run as one report: the statements of a call rest for
  * the pace's restBudgetMs at most, from the call's start (the report thread's Reports, or the
- * main thread's when the reports run there).
+ * main thread's when the reports run there). Without a pace, `target` itself.
  */
-export function withRestBudget<T extends object, K extends keyof T>(target: T, names: readonly K[], pace: ReportPace): Pick<T, K> {
+export function withRestBudget<T extends object, K extends keyof T>(target: T, names: readonly K[], pace: ReportPace | undefined): Pick<T, K> {
+  if (!pace) return target;
   const budgeted = {} as Pick<T, K>;
   for (const name of names) {
     const method = target[name] as (...args: unknown[]) => Promise<unknown>;

@@ -31,9 +31,8 @@ export function serveReports(port: MessagePort, init: ReportThreadInit): void {
   // each call on the main thread's clock (tests and benchmarks set it)
   const clock = new AsyncLocalStorage<Date>();
   const now = () => clock.getStore() ?? new Date();
-  const made = new Reports(db, new AuditService(db, now), now, pace);
   // each call's statements rest for a while at most (pace.ts REST_BUDGET_MS)
-  const reports: Pick<Reports, ReportMethod> = pace ? withRestBudget(made, REPORT_METHODS, pace) : made;
+  const reports: Pick<Reports, ReportMethod> = withRestBudget(new Reports(db, new AuditService(db, now), now, pace), REPORT_METHODS, pace);
   const bodies = new Map<number, Body>();
 
   const reply = (message: Reply) => port.postMessage(message, 'chunk' in message && message.chunk ? [message.chunk.buffer] : []);
