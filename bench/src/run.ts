@@ -54,7 +54,7 @@ for (const [key, value] of Object.entries(process.env)) {
     'report-tickets', 'report-sites', 'report-runs', 'report-cold-runs', 'report-keep', 'notify', 'notify-order', 'webhook-delay',
     'counter-screens', 'rounds', 'turn', 'warm', 'backlog', 'processes', 'phases', 'netns', 'netem', 'pin', 'profile-seconds',
     'reportload-tickets', 'reportload-sites', 'reportload-modes', 'managers', 'report-connections',
-    'phones', 'speed', 'per-counter', 'from', 'to', 'slice', 'profile', 'statements'].includes(name) && !args.has(name)) {
+    'phones', 'speed', 'per-counter', 'from', 'to', 'slice', 'profile', 'alloc-profile', 'statements'].includes(name) && !args.has(name)) {
     args.set(name, value === 'true' || value === '' ? true : value);
   }
 }

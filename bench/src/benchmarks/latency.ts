@@ -8,7 +8,7 @@ import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib
 import { cpuMark, cpuSince, familyCpu, postmasterPid } from '../lib/cpu.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
 import { checkpointCount, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
-import { profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
+import { allocationProfileServer, profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
 import { round, summarize, type Summary } from '../lib/stats.ts';
@@ -59,6 +59,8 @@ export interface LatencyOptions {
   notify?: 'on' | 'off';
   /** the CPU and SQL profiles after the measured runs (default true) */
   profile?: boolean;
+  /** an allocation profile of the server's main thread under the same load, after the measured runs (default false) */
+  allocations?: boolean;
   /** the database's name (default latency) */
   database?: string;
   /** more data in the database before the server starts (reportload: a year of history) */
@@ -501,10 +503,8 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     };
 
     // ---- where the time goes: a CPU profile of the server under the same load, then SQL ----
-    const withProfile = options.profile ?? true;
-    if (withProfile) ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
-    const profile = !withProfile ? { lines: [] as string[] } : await profileServer(server, 15_000, async () => {
-      // the system's load as in its turns (the managers of `reportload`, say)
+    /** The measured runs' load again for 15 s: the system's calls and issues, with its turns' load (the managers of `reportload`, say). */
+    const profileLoad = async () => {
       await options.turnLoad?.start(server.url);
       await steady({
         ratePerSecond: rate, durationMs: 15_000, maxInFlight: 200,
@@ -528,7 +528,14 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         },
       });
       await options.turnLoad?.pause();
-    }).catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
+    };
+    const withProfile = options.profile ?? true;
+    if (withProfile) ctx.log('  profile: the same load again for 15 s with the CPU profiler on');
+    const profile = !withProfile ? { lines: [] as string[] } : await profileServer(server, 15_000, profileLoad)
+      .catch((error) => ({ lines: [`CPU profile not taken: ${(error as Error).message}`] }));
+    if (options.allocations) ctx.log('  allocations: the same load again for 15 s with the sampling heap profiler on');
+    const allocations = !options.allocations ? { lines: [] as string[] } : await allocationProfileServer(server, 15_000, profileLoad)
+      .catch((error) => ({ lines: [`Allocation profile not taken: ${(error as Error).message}`] }));
     const sqlLines = !withProfile ? { lines: [] as string[] } : await sqlProfile(url, sites[0]!, 100).catch((error) => ({ lines: [`SQL profile not taken: ${(error as Error).message}`] }));
 
     const q = summarize(qmsFirst);
@@ -563,6 +570,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
       serverWarnings(server.output()),
       ...profile.lines,
+      ...allocations.lines,
       ...sqlLines.lines,
     );
     const halves = (bySlice: number[][], all: number[]): [Summary, Summary] => {

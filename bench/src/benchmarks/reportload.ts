@@ -140,7 +140,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
     const load = mode === 'none' || burn !== undefined ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
     const loadBefore = (await import('node:os')).loadavg()[0]!;
     const result = await latencyBench(ctx, {
-      notify: 'off', profile: ctx.args.has('profile'), database: `reportload_${mode.replace(/\W/g, '_')}`,
+      notify: 'off', profile: ctx.args.has('profile'), allocations: ctx.args.has('alloc-profile'), database: `reportload_${mode.replace(/\W/g, '_')}`,
       title: `h. latency with reports (${mode})`,
       prepare: async (db: Db) => {
         const t0 = now();

@@ -15,8 +15,14 @@ import { now, sleep } from './util.ts';
 // - sqlProfile: the same routes run in-process (app.inject) on an instrumented Kysely, one at a
 //   time on a quiet database: queries per request, time in SQL, time in JavaScript.
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber?: number };
+  children?: number[];
+}
+
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -31,10 +37,11 @@ function category(url: string, fn: string): string {
   return url;
 }
 
-export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** Who a profile's frames belong to: a node's package or file, and the first library or application frame up its stack. */
+function framesOf(nodes: ProfileNode[]) {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   // native and builtin frames (JSON.parse, Buffer copies, crypto...) count for the code that called them
   const categoryOf = (id: number): string => {
     const node = byId.get(id)!;
@@ -62,6 +69,11 @@ export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
     ownerCache.set(id, owner);
     return owner;
   };
+  return { byId, parent, categoryOf, ownerOf };
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 14): string[] {
+  const { byId, categoryOf, ownerOf } = framesOf(profile.nodes);
   const writes = new Map<string, number>();
   let writeTotal = 0;
   const self = new Map<string, number>();
@@ -147,6 +159,72 @@ export async function profileServer(server: QmsServer, ms: number, load: () => P
   } finally {
     session.close();
   }
+}
+
+/** A node of V8's sampling heap profile: the bytes its frame allocated (an estimate from the samples). */
+interface HeapNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * What the server's main thread allocates while a load runs: V8's sampling heap profiler with
+ * the objects that collections freed kept in (so it counts the garbage, which the collector's
+ * time follows, not what stays alive), one sample every 16 KB allocated on average.
+ */
+export async function allocationProfileServer(server: QmsServer, ms: number, load: () => Promise<void>): Promise<{ lines: string[] }> {
+  const session = await inspect(server);
+  try {
+    await session.send('HeapProfiler.enable');
+    await session.send('HeapProfiler.startSampling', {
+      samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+    });
+    const t0 = now();
+    await load();
+    if (now() - t0 < ms) await sleep(ms - (now() - t0));
+    const seconds = (now() - t0) / 1000;
+    const { profile } = await session.send<{ profile: { head: HeapNode } }>('HeapProfiler.stopSampling');
+    return { lines: summarizeAllocations(profile.head, seconds) };
+  } finally {
+    session.close();
+  }
+}
+
+export function summarizeAllocations(head: HeapNode, seconds: number, top = 12): string[] {
+  const nodes: (ProfileNode & { selfSize: number })[] = [];
+  const walk = (n: HeapNode) => {
+    nodes.push({ id: n.id, callFrame: n.callFrame, selfSize: n.selfSize, children: n.children.map((c) => c.id) });
+    n.children.forEach(walk);
+  };
+  walk(head);
+  const { byId, parent, categoryOf } = framesOf(nodes);
+  const bytes = { total: 0, byCategory: new Map<string, number>(), byFunction: new Map<string, number>(), byStack: new Map<string, number>() };
+  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+  const frameName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/|server\/src\/|db\/src\/)/, '$1')}:${(n.callFrame.lineNumber ?? 0) + 1}`;
+  for (const n of nodes) {
+    if (!n.selfSize) continue;
+    bytes.total += n.selfSize;
+    const cat = categoryOf(n.id);
+    add(bytes.byCategory, cat, n.selfSize);
+    add(bytes.byFunction, `${n.callFrame.functionName || '(anonymous)'} [${cat}]`, n.selfSize);
+    // the stack by its first four frames that have a source, the allocating one first
+    const stack: string[] = [];
+    for (let p: number | undefined = n.id; p !== undefined && stack.length < 4; p = parent.get(p)) {
+      const f = byId.get(p)!;
+      if (f.callFrame.url) stack.push(frameName(f));
+    }
+    add(bytes.byStack, stack.join(' < ') || n.callFrame.functionName, n.selfSize);
+  }
+  const mb = (b: number) => `${round(b / 1e6, 1)} MB`;
+  const share = (m: Map<string, number>, k: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k)
+    .map(([name, b]) => `${name} ${mb(b)} (${round((b / bytes.total) * 100, 1)}%)`).join('; ');
+  return [
+    `Server main thread's allocations (sampling heap profile, freed objects kept): ${mb(bytes.total)} in ${round(seconds, 1)} s (${mb(bytes.total / seconds)}/s); by package/file: ${share(bytes.byCategory, top)}.`,
+    `Top allocating functions: ${share(bytes.byFunction, 8)}.`,
+    `Top allocating stacks (innermost first): ${share(bytes.byStack, 8)}.`,
+  ];
 }
 
 /** Starts the monitor in the queue server through its inspector (opened with SIGUSR1). */
