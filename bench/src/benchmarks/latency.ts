@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
 import { cpuMark, cpuSince, familyCpu, postmasterPid } from '../lib/cpu.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
-import { checkpointCount, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
+import { checkpointCount, growthIn, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
 import { allocationProfileServer, profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
@@ -538,6 +538,8 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       .catch((error) => ({ lines: [`Allocation profile not taken: ${(error as Error).message}`] }));
     const sqlLines = !withProfile ? { lines: [] as string[] } : await sqlProfile(url, sites[0]!, 100).catch((error) => ({ lines: [`SQL profile not taken: ${(error as Error).message}`] }));
 
+    /** The floor's turns or the system's, each to the start of the next (the last to the end of the measured runs). */
+    const spansOf = (kind: 'floor' | 'system') => turns.map((x, i) => ({ ...x, to: turns[i + 1]?.from ?? measuredTo })).filter((x) => x.kind === kind);
     const q = summarize(qmsFirst);
     const qa = summarize(qmsAll);
     const f = summarize(floorFirst);
@@ -558,14 +560,18 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       `PostgreSQL backends seen in the timed turns, the floor's and the system's (every 100 ms; server: the queue server's pool, reports: the reports' own pool): ${waitsIn(pgSamples, timedFrom, measuredTo, 8)}.`,
       ...Object.entries(loops).map(([name, r]) => describeLoop(name, r) + '.'),
       ...(turns.length ? [`In the floor's turns / the system's turns: ${Object.entries(loops).map(([name, r]) => {
-        const part = (kind: string) => {
-          const spans = turns.map((x, i) => ({ ...x, to: turns[i + 1]?.from ?? measuredTo })).filter((x) => x.kind === kind);
+        const part = (kind: 'floor' | 'system') => {
+          const spans = spansOf(kind);
           const gc = r.gc.filter((g) => spans.some((x) => g.at >= x.from && g.at < x.to));
           const windows = r.seconds.filter((w) => spans.some((x) => w.at > x.from && w.at <= x.to));
           return `GC ${round(gc.reduce((a, g) => a + g.ms, 0), 0)} ms (${gc.filter((g) => g.ms > 10).length} over 10 ms), ${windows.filter((w) => w.max > 20).length} windows with a loop delay over 20 ms`;
         };
         return `${name}: ${part('floor')} / ${part('system')}`;
-      }).join('; ')}.`] : []),
+      }).join('; ')}. PostgreSQL in the floor's turns / the system's turns (every 100 ms): WAL inserted ${(['floor', 'system'] as const).map((kind) => {
+        return `${round(growthIn(pgSamples, spansOf(kind), 'walBytes') / 1e6, 1)} MB`;
+      }).join(' / ')}, temporary files written ${(['floor', 'system'] as const).map((kind) => {
+        return `${round(growthIn(pgSamples, spansOf(kind), 'tempBytes') / 1e6, 1)} MB`;
+      }).join(' / ')} (as reported at each file's close).`] : []),
       ...tail('system', qmsTimed, q.p99, loops, pgSamples, issueTimed),
       ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
       serverWarnings(server.output()),

@@ -11,6 +11,10 @@ export interface PgSample {
   at: number;
   /** "client:WALSync", "client:cpu", "checkpointer:DataFileSync"... → how many */
   waits: Record<string, number>;
+  /** WAL inserted since the cluster began, in bytes (exact: the insert position) */
+  walBytes?: number;
+  /** temporary files' bytes written since the statistics' reset (as the backends report them: at a file's close) */
+  tempBytes?: number;
 }
 
 // wait events of background processes that only mean "asleep, nothing to do" (names vary by version)
@@ -36,7 +40,9 @@ export function samplePg(url: string, everyMs = 100): { stop(): Promise<PgSample
           AND ((backend_type = 'client backend' AND state IN ('active', 'idle in transaction'))
                OR (backend_type <> 'client backend' AND coalesce(wait_event, '') !~* $1))
         GROUP BY 1`, [SLEEPING]);
-      samples.push({ at, waits: Object.fromEntries(rows.map((r) => [r.k, r.n])) });
+      const { rows: [io] } = await client.query<{ wal: string; temp: string | null }>(
+        `SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS wal, (SELECT sum(temp_bytes) FROM pg_stat_database) AS temp`);
+      samples.push({ at, waits: Object.fromEntries(rows.map((r) => [r.k, r.n])), walBytes: Number(io!.wal), tempBytes: Number(io!.temp ?? 0) });
       await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - at))));
     }
   })();
@@ -62,6 +68,20 @@ export function waitsIn(samples: PgSample[], from: number, to: number, top = 4):
   if (!n) return 'no sample';
   const list = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `${k} ×${v}`);
   return `${n} samples: ${list.length ? list.join(', ') : 'nothing active'}`;
+}
+
+/**
+ * How much a cumulative figure of the samples (WAL inserted, temporary bytes) grew within the
+ * spans: each rise between two samples counts for the span the later one fell in.
+ */
+export function growthIn(samples: PgSample[], spans: { from: number; to: number }[], key: 'walBytes' | 'tempBytes'): number {
+  let sum = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const [a, b] = [samples[i - 1]![key], samples[i]![key]];
+    if (a === undefined || b === undefined || b <= a) continue;
+    if (spans.some((x) => samples[i]!.at > x.from && samples[i]!.at <= x.to)) sum += b - a;
+  }
+  return sum;
 }
 
 /** The most connections of the queue server busy at once (active or idle in a transaction). */
