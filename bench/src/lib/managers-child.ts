@@ -29,7 +29,7 @@ interface Start {
 
 const year = `from=${encodeURIComponent(`${REPORT_YEAR}-01-01T00:00:00+07:00`)}&to=${encodeURIComponent(`${REPORT_YEAR + 1}-01-01T00:00:00+07:00`)}`;
 
-function requests({ history: h, exports }: Start): { kind: string; path: string }[] {
+export function managerRequests({ history: h, exports }: Pick<Start, 'history' | 'exports'>): { kind: string; path: string }[] {
   const site = (i: number) => h.siteIds[i % h.siteIds.length]!;
   return [
     ...SUMMARY_GROUPS.map((g) => ({ kind: `summary all sites by ${g}`, path: `/reports/summary?${year}&groupBy=${g}` })),
@@ -50,7 +50,7 @@ let running: Promise<void>[] = [];
 let next: number[] = [];
 
 async function manager(m: number, start: Start): Promise<void> {
-  const list = requests(start);
+  const list = managerRequests(start);
   while (active) {
     const r = list[next[m]!++ % list.length]!;
     const t0 = now();
