@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { Db } from '@qms/db';
 import { seedAdmin } from '../lib/load-setup.ts';
 import { buildFactsDayByDay, generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
@@ -31,6 +33,8 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 //   queue is busy (QMS_REPORT_BUSY_SHARE=0.2, reports/pace.ts; off by default);
 // - `unpaced` (not by default): as `own`, QMS_REPORT_BUSY_SHARE=1 said explicitly (the default
 //   since 7 December, 15:40; `own` was paced in the runs of 13:42-15:16 that measured it);
+// - `tmpfs` (not by default): as `own`, with the database's temporary files (the reports' sorts
+//   past their work_mem) in a tablespace on /dev/shm, not on the disk the WAL is flushed to;
 // - `burn` (not by default): no managers, but a process under SCHED_IDLE walking 256 MB of
 //   memory on one core in the system's turns: what work that takes only the cores the calls
 //   leave still costs them (the caches, memory and the host's scheduling of the two vCPUs a
@@ -42,7 +46,7 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 // in the system's turns only (paused, in-flight reports finished, before each floor turn), so
 // it is part of what the system is measured with, never of the floor.
 
-type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'paced' | 'unpaced' | 'burn' | `burn:${string}`;
+type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'paced' | 'unpaced' | 'tmpfs' | 'burn' | `burn:${string}`;
 
 /**
  * Managers each pulling, one after the other, year-long reports and exports of the history's
@@ -103,6 +107,15 @@ function idleBurner(duty = 1): TurnLoad {
   };
 }
 
+/** Where the `tmpfs` way's database keeps its temporary files (a tablespace in memory). */
+const TMPFS_TEMP = '/dev/shm/qms-bench-pg-temp';
+
+/** The user and group PostgreSQL runs as: "postgres" when the bench runs as root (lib/postgres.ts), else the bench's own. */
+async function postgresOwner(): Promise<[number, number]> {
+  if (process.getuid?.() !== 0) return [process.getuid?.() ?? 0, process.getgid?.() ?? 0];
+  return [Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))];
+}
+
 export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const tickets = ctx.num('reportload-tickets', 1_000_000, 200_000);
   const historySites = ctx.num('reportload-sites', 20, 10);
@@ -115,11 +128,11 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => {
     const duty = /^burn(?::(0?\.\d+|1))?$/.exec(m);
     if (duty) burnDuty.set(m, duty[1] === undefined ? 1 : Number(duty[1]));
-    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'paced', 'unpaced'].includes(m);
+    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'paced', 'unpaced', 'tmpfs'].includes(m);
   });
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
-    `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
+    `A year (${REPORT_YEAR}) of history: ${tickets} tickets over ${historySites} sites of their own (lib/report-history.ts) with its report facts built, as the day-end runner builds them each night, then frozen and checkpointed (VACUUM (FREEZE, ANALYZE), CHECKPOINT: a year-old server's history, its hint bits set), in the same tables as the timed sites' tickets; ${managerCount} managers (an admin session each) pull year-long summaries (all sites and one site, in every grouping), the busiest site's year as CSV, a site's year as XLSX, the all-sites summary as XLSX and a quarter's satisfaction XLSX, one after the other, reading every byte, in the system's turns only. The floor is latency's bare server, in turns with the system: the managers' load is part of the system's turns only.`,
   ];
   if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
   const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (half the cores)' };
@@ -131,6 +144,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       niced: 'managers pulling, reports on their own pool and thread, niced only (QMS_REPORT_SCHED_IDLE=0)',
       paced: 'managers pulling, reports on their own pool and thread, a fifth of the time while the queue is busy (QMS_REPORT_BUSY_SHARE=0.2)',
       unpaced: 'managers pulling, reports on their own pool and thread, never paced (QMS_REPORT_BUSY_SHARE=1)',
+      tmpfs: 'managers pulling, reports on their own pool and thread, PostgreSQL\'s temporary files in memory (tmpfs)',
       burn: 'no managers, one core of SCHED_IDLE work',
     } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
     const burn = burnDuty.get(mode);
@@ -156,6 +170,26 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
           from: new Date(`${REPORT_YEAR - 1}-12-31T00:00:00Z`), to: yearEnd, now: new Date(yearEnd.getTime() + 86_400_000), siteIds: h.siteIds,
         });
         ctx.log(`  report facts of the history built in ${round((now() - t1) / 1000, 0)} s`);
+        // A server that has run for a year: autovacuum has long since hinted and frozen the
+        // history's pages, and they are on disk. As generated, the first export of each way set
+        // the hint bits of the pages it read, writing their whole images to the WAL (tools/
+        // report-io.ts: 28,118 pages, 231 MB, for one site's year; 318 MB of WAL in the system's
+        // turns against 18 MB without managers, 16:45), and the checkpoint of the history spread
+        // its writes over the timed turns.
+        const t2 = now();
+        await sql`VACUUM (FREEZE, ANALYZE)`.execute(db);
+        await sql`CHECKPOINT`.execute(db);
+        ctx.log(`  history frozen and checkpointed in ${round((now() - t2) / 1000, 0)} s`);
+        if (mode === 'tmpfs') {
+          // the database's temporary files (a report's sorts past its work_mem) on a tmpfs: not
+          // on the disk whose journal the queue's commits wait for
+          await mkdir(TMPFS_TEMP, { recursive: true });
+          await chown(TMPFS_TEMP, ...(await postgresOwner()));
+          await sql`CREATE TABLESPACE qms_bench_temp LOCATION ${sql.lit(TMPFS_TEMP)}`.execute(db);
+          // (a temporary tablespace the role may not create in is ignored)
+          await sql`GRANT CREATE ON TABLESPACE qms_bench_temp TO PUBLIC`.execute(db);
+          await sql`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET temp_tablespaces = qms_bench_temp', current_database()); END $$`.execute(db);
+        }
       },
       ...(mode === 'main' ? { serverArgs: ['--reports-on-main-pool'] } : {}),
       serverEnv: {
@@ -166,6 +200,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       },
       ...(load ? { turnLoad: load } : burn !== undefined ? { turnLoad: idleBurner(burn) } : {}),
     });
+    if (mode === 'tmpfs') await rm(TMPFS_TEMP, { recursive: true, force: true });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
     const p50 = result.figures.find((f) => f.label === 'call → first display, p50')!;
     figures.push(
