@@ -540,6 +540,8 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
 
     /** The floor's turns or the system's, each to the start of the next (the last to the end of the measured runs). */
     const spansOf = (kind: 'floor' | 'system') => turns.map((x, i) => ({ ...x, to: turns[i + 1]?.from ?? measuredTo })).filter((x) => x.kind === kind);
+    /** What PostgreSQL wrote in the floor's turns / the system's ("2.1 MB / 18.3 MB"). */
+    const grownByTurns = (key: 'walBytes' | 'tempBytes') => (['floor', 'system'] as const).map((kind) => `${round(growthIn(pgSamples, spansOf(kind), key) / 1e6, 1)} MB`).join(' / ');
     const q = summarize(qmsFirst);
     const qa = summarize(qmsAll);
     const f = summarize(floorFirst);
@@ -567,11 +569,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
           return `GC ${round(gc.reduce((a, g) => a + g.ms, 0), 0)} ms (${gc.filter((g) => g.ms > 10).length} over 10 ms), ${windows.filter((w) => w.max > 20).length} windows with a loop delay over 20 ms`;
         };
         return `${name}: ${part('floor')} / ${part('system')}`;
-      }).join('; ')}. PostgreSQL in the floor's turns / the system's turns (every 100 ms): WAL inserted ${(['floor', 'system'] as const).map((kind) => {
-        return `${round(growthIn(pgSamples, spansOf(kind), 'walBytes') / 1e6, 1)} MB`;
-      }).join(' / ')}, temporary files written ${(['floor', 'system'] as const).map((kind) => {
-        return `${round(growthIn(pgSamples, spansOf(kind), 'tempBytes') / 1e6, 1)} MB`;
-      }).join(' / ')} (as reported at each file's close).`] : []),
+      }).join('; ')}. PostgreSQL in the floor's turns / the system's turns (every 100 ms): WAL inserted ${grownByTurns('walBytes')}, temporary files written ${grownByTurns('tempBytes')} (as reported at each file's close).`] : []),
       ...tail('system', qmsTimed, q.p99, loops, pgSamples, issueTimed),
       ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
       serverWarnings(server.output()),

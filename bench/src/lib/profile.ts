@@ -192,7 +192,7 @@ export async function allocationProfileServer(server: QmsServer, ms: number, loa
   }
 }
 
-export function summarizeAllocations(head: HeapNode, seconds: number, top = 12): string[] {
+function summarizeAllocations(head: HeapNode, seconds: number, top = 12): string[] {
   const nodes: (ProfileNode & { selfSize: number })[] = [];
   const walk = (n: HeapNode) => {
     nodes.push({ id: n.id, callFrame: n.callFrame, selfSize: n.selfSize, children: n.children.map((c) => c.id) });
