@@ -113,9 +113,9 @@ interface Grouping {
 // a date and an int per stint, turned to text once per row of the report; a built stint's own
 // (stored when its day was built, in the timezone its site still has: ReadPlan.sameZones), as
 // reckoning them from issued_at in the site's timezone costs a fifth of an all-sites month; the
-// others' reckoned in stint_fact's own branch, so that the statement groups by a column, not by
-// an expression of three whose groups the planner takes for a million (it then sorted a year's
-// stints on disk, 72.5 MB, rather than hashing its 365 days: docs/performance.md, h)
+// others' are reckoned in the branch of stint_fact that reads them, so that the statement groups
+// by a column, not by an expression of three whose groups the planner takes for a million (it
+// then sorted a year's stints on disk, 72.5 MB, rather than hashing its 365 days: performance.md h)
 const localDay = sql`f.local_date`;
 const localHour = sql`f.local_hour`;
 /** A stint's local day and hour reckoned from its issued_at in its site's timezone (`z`, site_scope). */
@@ -574,7 +574,7 @@ export function summaryStatement(q: SummaryQuery, bounds: EventBounds, plan: Rea
       -- only built days have stints (the rating trigger drops a day and its stints together)
       WHERE f.issued_at >= ${q.from} AND f.issued_at < ${q.to} ${siteFilter(q, sql`f.site_id`)}
       UNION ALL` : sql``}
-      -- a raw stint's local day and hour are reckoned from issued_at (localDay, localHour)
+      -- a raw stint's local day and hour are reckoned from issued_at (reckonedDayHour)
       SELECT ${stintColumns('r')}, ${reckonedDayHour('r')} FROM raw_fact r JOIN site_scope z ON z.id = r.site_id
     ),
     -- every stint in the group where it happened; what is a current setting (the service's
