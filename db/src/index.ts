@@ -6,7 +6,7 @@ export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type Centre
 export { openDatabase, type OpenedDatabase } from './open.ts';
 export { projectRoot } from './project-root.ts';
 export { schedIdle, threadTaskId } from './backend-nice.ts';
-export { SetupError } from './postgres-process.ts';
+export { postgresUser, SetupError } from './postgres-process.ts';
 export { openDatabaseBeside, runningEmbedded, embeddedDataDir } from './open.ts';
 export { migrateTo, migrationNames, migrator } from './migrate.ts';
 export {

@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chown, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
-import type { Db } from '@qms/db';
+import { postgresUser, type Db } from '@qms/db';
 import { seedAdmin } from '../lib/load-setup.ts';
-import { buildFactsDayByDay, generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
+import { generateReportHistory, REPORT_YEAR, settleYear } from '../lib/report-history.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { round, summarize } from '../lib/stats.ts';
 import type { Pull } from '../lib/managers-child.ts';
@@ -110,12 +110,6 @@ function idleBurner(duty = 1): TurnLoad {
 /** Where the `tmpfs` way's database keeps its temporary files (a tablespace in memory). */
 const TMPFS_TEMP = '/dev/shm/qms-bench-pg-temp';
 
-/** The user and group PostgreSQL runs as: "postgres" when the bench runs as root (lib/postgres.ts), else the bench's own. */
-async function postgresOwner(): Promise<[number, number]> {
-  if (process.getuid?.() !== 0) return [process.getuid?.() ?? 0, process.getgid?.() ?? 0];
-  return [Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))];
-}
-
 export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const tickets = ctx.num('reportload-tickets', 1_000_000, 200_000);
   const historySites = ctx.num('reportload-sites', 20, 10);
@@ -162,29 +156,16 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         history = { siteIds: h.siteIds, busiestSiteId: h.busiestSiteId };
         admin = await seedAdmin(db);
         ctx.log(`  history: ${h.counts.tickets} tickets, ${h.counts.events} events in ${round((now() - t0) / 1000, 0)} s`);
-        // the report facts of the history's days, as the day-end runner builds them each night:
-        // the reports then read facts, as they do on a server that has run for a year
-        const t1 = now();
-        const yearEnd = new Date(`${REPORT_YEAR + 1}-01-01T00:00:00Z`);
-        await buildFactsDayByDay(db, {
-          from: new Date(`${REPORT_YEAR - 1}-12-31T00:00:00Z`), to: yearEnd, now: new Date(yearEnd.getTime() + 86_400_000), siteIds: h.siteIds,
-        });
-        ctx.log(`  report facts of the history built in ${round((now() - t1) / 1000, 0)} s`);
-        // A server that has run for a year: autovacuum has long since hinted and frozen the
-        // history's pages, and they are on disk. As generated, the first export of each way set
-        // the hint bits of the pages it read, writing their whole images to the WAL (tools/
-        // report-io.ts: 28,118 pages, 231 MB, for one site's year; 318 MB of WAL in the system's
-        // turns against 18 MB without managers, 16:45), and the checkpoint of the history spread
-        // its writes over the timed turns.
-        const t2 = now();
-        await sql`VACUUM (FREEZE, ANALYZE)`.execute(db);
-        await sql`CHECKPOINT`.execute(db);
-        ctx.log(`  history frozen and checkpointed in ${round((now() - t2) / 1000, 0)} s`);
+        // the reports then read facts from pages written out long ago, as on a server that has run for a year
+        const settled = await settleYear(db, h.siteIds);
+        ctx.log(`  report facts of the history built in ${round(settled.factsSeconds, 0)} s, frozen and checkpointed in ${round(settled.settleSeconds, 0)} s`);
         if (mode === 'tmpfs') {
           // the database's temporary files (a report's sorts past its work_mem) on a tmpfs: not
           // on the disk whose journal the queue's commits wait for
           await mkdir(TMPFS_TEMP, { recursive: true });
-          await chown(TMPFS_TEMP, ...(await postgresOwner()));
+          // (owned by PostgreSQL's own user when the bench runs as root)
+          const user = postgresUser();
+          if (user) await chown(TMPFS_TEMP, user.uid, user.gid);
           await sql`CREATE TABLESPACE qms_bench_temp LOCATION ${sql.lit(TMPFS_TEMP)}`.execute(db);
           // (a temporary tablespace the role may not create in is ignored)
           await sql`GRANT CREATE ON TABLESPACE qms_bench_temp TO PUBLIC`.execute(db);

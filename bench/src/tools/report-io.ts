@@ -8,8 +8,8 @@
 //   npx tsx bench/src/tools/report-io.ts [--tickets=1000000] [--sites=20] [--freeze]
 //       [--only=<part of a request's name>] [--explain=day [--set='enable_sort=off' ...]]
 //
-// --freeze: VACUUM (FREEZE, ANALYZE) the database before its checkpoint, as reportload does
-// since 7 December 17:39 (a year-old server's history, hinted and frozen by autovacuum).
+// --freeze: the history frozen before its checkpoint, as reportload has it since 7 December
+// 17:39 (lib/report-history.ts settleYear: a year-old server's history).
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createDb, createPool, type Database } from '@qms/db';
@@ -19,7 +19,7 @@ import { seedAdmin } from '../lib/load-setup.ts';
 import { managerRequests } from '../lib/managers-child.ts';
 import { startBenchPostgres } from '../lib/postgres.ts';
 import { startQmsServer } from '../lib/processes.ts';
-import { buildFactsDayByDay, generateReportHistory, REPORT_YEAR } from '../lib/report-history.ts';
+import { generateReportHistory, REPORT_YEAR, settleYear } from '../lib/report-history.ts';
 import { sleep } from '../lib/util.ts';
 
 const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -39,14 +39,12 @@ try {
   const db = createDb(url, { max: 4 });
   const h = await generateReportHistory(db, { tickets, sites });
   const token = await seedAdmin(db);
-  await buildFactsDayByDay(db, { from: new Date(`${REPORT_YEAR - 1}-12-31T00:00:00Z`), to: new Date(`${REPORT_YEAR + 1}-01-01T00:00:00Z`), now: after, siteIds: h.siteIds });
+  await settleYear(db, h.siteIds, { freeze: process.argv.includes('--freeze') });
   await db.destroy();
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     await c.query('CREATE EXTENSION IF NOT EXISTS pg_buffercache');
-    if (process.argv.includes('--freeze')) await c.query('VACUUM (FREEZE, ANALYZE)');
-    await c.query('CHECKPOINT');
     if (explain) await explainSummary(c, url, explain);
     else await pullEach(c, url, token, h);
   } finally {
