@@ -5,9 +5,9 @@ import { post } from '../lib/http.ts';
 import { seedAdmin, seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
 import path from 'node:path';
 import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
-import { cpuMark, cpuSince, familyCpu, postmasterPid } from '../lib/cpu.ts';
+import { cpuMark, cpuSince, familyCpu, postmasterPid, RunQueueMeter, type RunQueueGroup } from '../lib/cpu.ts';
 import { describeLoop, startLoopMonitor, takeLoopRecord, within, worstIn, type LoopRecord } from '../lib/loop-monitor.ts';
-import { checkpointCount, growthIn, samplePg, serverBusyMax, shareWith, waitsIn } from '../lib/pg-waits.ts';
+import { checkpointCount, growthIn, samplePg, serverBusyMax, shareWith, waitsIn, waitsWithin } from '../lib/pg-waits.ts';
 import { allocationProfileServer, profileServer, sqlProfile, startServerLoopMonitor, takeServerLoopRecord } from '../lib/profile.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
 import { Fleet } from '../lib/sockets.ts';
@@ -440,6 +440,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
     }
 
     let systemCpuLine = '';
+    let runQueue: RunQueueMeter | undefined;
     const turns: { kind: 'floor' | 'system'; from: number }[] = [];
     let lost = 0;
     if (floorMode === 'around') {
@@ -459,13 +460,21 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
       const floorSlice = (floorS * 2) / slices;
       ctx.log(`  floor and system in turns: ${slices} × (floor ${round(floorSlice, 1)} s, system ${round(durationS / slices, 1)} s); ${rate} calls/s, and ${issueRate} issues/s in the system's turns, over ${sites.length} sites`);
       const both = cpuMark(pids);
-      const pgCpu = familyCpu(await postmasterPid(db));
+      const postmaster = await postmasterPid(db);
+      const pgCpu = familyCpu(postmaster);
+      const waitGroups: Record<string, RunQueueGroup> = {
+        'queue server': { pids: [server.pid] }, 'its main thread': { thread: server.pid }, 'floor server': { pids: [floor.pid] }, 'bench process (timing)': { self: true }, 'its main thread (timestamps)': { thread: process.pid },
+        ...(clientsChild ? { 'untimed clients (child)': { pids: [clientsChild.pid] } } : {}), PostgreSQL: { family: postmaster },
+      };
+      runQueue = new RunQueueMeter(waitGroups);
       for (let k = 0; k < slices; k++) {
         floorPhase = k < slices / 2 ? 0 : 1;
         slice = k;
         turns.push({ kind: 'floor', from: Date.now() });
+        runQueue.mark('floor');
         await runFloor(floorSlice, 300);
         turns.push({ kind: 'system', from: Date.now() });
+        runQueue.mark('system');
         await options.turnLoad?.start(server.url);
         addUp(await runSystem(durationS / slices));
         // the load's requests in flight finish before the floor's turn (the floor runs bare)
@@ -475,6 +484,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         lost += pendingQms.size;
         pendingQms.clear();
       }
+      runQueue.mark();
       systemCpuLine = cpuSince(both, pids, named(['queue server', 'floor server'])) + ` Of the rest, the bench's PostgreSQL ${pgCpu()}% (floor and system turns together).`;
     }
     const measuredTo = Date.now();
@@ -559,7 +569,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         : `Floor in turns with the system (--floor-mode=interleaved, ${sliceS} s turns, ${floorS * 2} s of floor in all): first half p50 ${round(before.p50, 2)} ms, p99 ${round(before.p99, 2)} ms; second half p50 ${round(after.p50, 2)} ms, p99 ${round(after.p99, 2)} ms (same call rate, the same ${layout.length} sockets and rooms).`,
       floorMode === 'around' ? `During the system run: ${systemCpuLine} During the first floor run: ${floorCpuLine}` : `During the measured runs: ${systemCpuLine}`,
       `Load average (1 min) ${round(loadBefore, 2)} before the measured runs, ${round(loadAfter, 2)} after; PostgreSQL checkpoints during them: ${checkpoints}; the checkpointer was busy in ${round(shareWith(pgSamples, /^checkpointer:/) * 100, 0)}% of ${pgSamples.length} samples (every 100 ms); the queue server's pool (20 connections) had at most ${serverBusyMax(pgSamples)} busy at once in them.`,
-      `PostgreSQL backends seen in the timed turns, the floor's and the system's (every 100 ms; server: the queue server's pool, reports: the reports' own pool): ${waitsIn(pgSamples, timedFrom, measuredTo, 8)}.`,
+      `PostgreSQL backends seen in the timed turns, the floor's and the system's (every 100 ms; server: the queue server's pool, reports: the reports' own pool, facts: the report facts' builder, floor: the floor server's pool, client: any other): ${waitsIn(pgSamples, timedFrom, measuredTo, 8)}.`,
       ...Object.entries(loops).map(([name, r]) => describeLoop(name, r) + '.'),
       ...(turns.length ? [`In the floor's turns / the system's turns: ${Object.entries(loops).map(([name, r]) => {
         const part = (kind: 'floor' | 'system') => {
@@ -569,7 +579,8 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
           return `GC ${round(gc.reduce((a, g) => a + g.ms, 0), 0)} ms (${gc.filter((g) => g.ms > 10).length} over 10 ms), ${windows.filter((w) => w.max > 20).length} windows with a loop delay over 20 ms`;
         };
         return `${name}: ${part('floor')} / ${part('system')}`;
-      }).join('; ')}. PostgreSQL in the floor's turns / the system's turns (every 100 ms): WAL inserted ${grownByTurns('walBytes')}, temporary files written ${grownByTurns('tempBytes')} (as reported at each file's close).`] : []),
+      }).join('; ')}. PostgreSQL in the floor's turns / the system's turns (every 100 ms): WAL inserted ${grownByTurns('walBytes')}, temporary files written ${grownByTurns('tempBytes')} (as reported at each file's close); backends seen in the floor's turns: ${waitsWithin(pgSamples, spansOf('floor'), 6)}; in the system's: ${waitsWithin(pgSamples, spansOf('system'), 6)}.`] : []),
+      ...(runQueue ? [`Waiting for a core while runnable, every thread (the kernel's run delay, /proc/<pid>/task/*/schedstat), per second of the floor's turns / of the system's turns, with the time run: ${runQueue.describe(['floor', 'system'])}.`] : []),
       ...tail('system', qmsTimed, q.p99, loops, pgSamples, issueTimed),
       ...tail('floor', floorTimed, f.p99, loops, pgSamples, issueTimed),
       serverWarnings(server.output()),

@@ -38,7 +38,9 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 // - `burn` (not by default): no managers, but a process under SCHED_IDLE walking 256 MB of
 //   memory on one core in the system's turns: what work that takes only the cores the calls
 //   leave still costs them (the caches, memory and the host's scheduling of the two vCPUs a
-//   report backend shares with the calls), with no report code at all.
+//   report backend shares with the calls), with no report code at all;
+// - `spin` (not by default): as `burn`, the process touching one cache line only: the core's
+//   time taken without the memory's, to tell which of the two the calls feel.
 // The managers run in a child process (lib/managers-child.ts), not in the one that times the
 // displays, and pull for 5 s before the timed turns (the report thread and its connections
 // start then, as on a server whose managers have been reading for a while).
@@ -46,7 +48,7 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 // in the system's turns only (paused, in-flight reports finished, before each floor turn), so
 // it is part of what the system is measured with, never of the floor.
 
-type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'paced' | 'unpaced' | 'tmpfs' | 'burn' | `burn:${string}`;
+type Mode = 'own' | 'none' | 'main' | 'summaries' | 'inline' | 'niced' | 'paced' | 'unpaced' | 'tmpfs' | 'burn' | `burn:${string}` | 'spin' | `spin:${string}`;
 
 /**
  * Managers each pulling, one after the other, year-long reports and exports of the history's
@@ -86,10 +88,12 @@ function managers(count: number, token: () => string, history: () => { siteIds: 
  * With `duty` < 1 it walks for that share of every 50 ms and sleeps the rest: work that asks
  * for less than the whole core, as a report pool held to a share of one would.
  */
-function idleBurner(duty = 1): TurnLoad {
+function idleBurner(duty = 1, memory = true): TurnLoad {
+  // `spin` (memory = false) touches one cache line over and over: the core's time, not the memory's
+  const size = memory ? '256 << 20' : '64';
   const walk = duty >= 1
-    ? 'const b = new Uint8Array(256 << 20); for (;;) for (let i = 0; i < b.length; i += 64) b[i]++;'
-    : `const b = new Uint8Array(256 << 20); let i = 0;
+    ? `const b = new Uint8Array(${size}); for (;;) for (let i = 0; i < b.length; i += 64) b[i]++;`
+    : `const b = new Uint8Array(${size}); let i = 0;
        const step = () => { const end = performance.now() + ${50 * duty}; while (performance.now() < end) for (let k = 0; k < 4096; k++) { b[i]++; i = (i + 64) % b.length; } setTimeout(step, ${50 * (1 - duty)}); };
        step();`;
   // a process group of its own: a stopped process in the bench's group would be sent SIGHUP by
@@ -100,7 +104,7 @@ function idleBurner(duty = 1): TurnLoad {
   process.once('exit', () => child.kill('SIGKILL'));
   return {
     pid: child.pid,
-    name: 'idle burner (SCHED_IDLE)',
+    name: memory ? 'idle burner (SCHED_IDLE)' : 'idle spinner (SCHED_IDLE)',
     start: () => void child.kill('SIGCONT'),
     pause: async () => void child.kill('SIGSTOP'),
     close: async () => void child.kill('SIGKILL'),
@@ -120,7 +124,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   // `burn` walks the whole time, `burn:<duty>` that share of it (0.25: a quarter of every 50 ms)
   const burnDuty = new Map<string, number>();
   const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => {
-    const duty = /^burn(?::(0?\.\d+|1))?$/.exec(m);
+    const duty = /^(?:burn|spin)(?::(0?\.\d+|1))?$/.exec(m);
     if (duty) burnDuty.set(m, duty[1] === undefined ? 1 : Number(duty[1]));
     return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'paced', 'unpaced', 'tmpfs'].includes(m);
   });
@@ -140,7 +144,8 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       unpaced: 'managers pulling, reports on their own pool and thread, never paced (QMS_REPORT_BUSY_SHARE=1)',
       tmpfs: 'managers pulling, reports on their own pool and thread, PostgreSQL\'s temporary files in memory (tmpfs)',
       burn: 'no managers, one core of SCHED_IDLE work',
-    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
+      spin: 'no managers, one core of SCHED_IDLE work in the core alone (no memory)',
+    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work${mode.startsWith('spin') ? ' in the core alone' : ''} ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
     const burn = burnDuty.get(mode);
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
@@ -179,7 +184,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         ...(mode === 'niced' ? { QMS_REPORT_SCHED_IDLE: '0' } : {}),
         ...(mode === 'unpaced' ? { QMS_REPORT_BUSY_SHARE: '1' } : mode === 'paced' ? { QMS_REPORT_BUSY_SHARE: '0.2' } : {}),
       },
-      ...(load ? { turnLoad: load } : burn !== undefined ? { turnLoad: idleBurner(burn) } : {}),
+      ...(load ? { turnLoad: load } : burn !== undefined ? { turnLoad: idleBurner(burn, !mode.startsWith('spin')) } : {}),
     });
     if (mode === 'tmpfs') await rm(TMPFS_TEMP, { recursive: true, force: true });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;

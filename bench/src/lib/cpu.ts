@@ -201,3 +201,81 @@ export class CpuMeter {
 export const describeCpu = (a: CpuAccount) =>
   `${Object.entries(a.groups).map(([n, p]) => `${n} ${p}%${a.kernel?.[n] !== undefined ? ` (${a.kernel[n]}% in the kernel)` : ''}`).join(', ')}, ` +
   `others ${a.rest}%; machine busy ${a.machineBusy}% of ${a.cores * 100}% (over ${a.wallS} s)`;
+
+/**
+ * A process's threads' time on a core and time runnable but waiting for one (ns; the first two
+ * fields of /proc/<pid>/task/<tid>/schedstat), summed; threads gone meanwhile are missed.
+ */
+function schedTimes(pid: number, mainThreadOnly = false): { ran: number; waited: number } {
+  let ran = 0;
+  let waited = 0;
+  try {
+    for (const tid of mainThreadOnly ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        ran += r!;
+        waited += w!;
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    // gone
+  }
+  return { ran, waited };
+}
+
+/**
+ * How long named groups of processes (every thread of them) waited for a core while runnable,
+ * against how long they ran, in the phases of each kind ("floor" turns, "system" turns): what
+ * the kernel's scheduler cost them, apart from how fast they ran once on a core.
+ */
+export type RunQueueGroup = CpuGroup | { thread: number };
+
+export class RunQueueMeter {
+  readonly #totals = new Map<string, Map<string, { ran: number; waited: number; wallMs: number }>>();
+  #open: { kind: string; at: number; times: Map<string, Map<number, { ran: number; waited: number }>> } | undefined;
+
+  /** `thread`: a process's main thread alone (its pid's task) */
+  constructor(private readonly groups: Record<string, RunQueueGroup>) {}
+
+  #pids(group: RunQueueGroup): number[] {
+    return 'self' in group ? [process.pid] : 'family' in group ? familyPids(group.family) : 'thread' in group ? [group.thread] : group.pids;
+  }
+
+  #read(): Map<string, Map<number, { ran: number; waited: number }>> {
+    return new Map(Object.entries(this.groups).map(([name, g]) => [name, new Map(this.#pids(g).map((pid) => [pid, schedTimes(pid, 'thread' in g)]))]));
+  }
+
+  /** Ends the open phase, if any, and opens one of `kind` (none with `undefined`). */
+  mark(kind?: string): void {
+    const at = now();
+    const times = this.#read();
+    const o = this.#open;
+    if (o) {
+      const byGroup = this.#totals.get(o.kind) ?? new Map();
+      this.#totals.set(o.kind, byGroup);
+      for (const [name, pids] of times) {
+        const t = byGroup.get(name) ?? { ran: 0, waited: 0, wallMs: 0 };
+        for (const [pid, x] of pids) {
+          const was = o.times.get(name)?.get(pid) ?? { ran: 0, waited: 0 };
+          t.ran += x.ran - was.ran;
+          t.waited += x.waited - was.waited;
+        }
+        t.wallMs += at - o.at;
+        byGroup.set(name, t);
+      }
+    }
+    this.#open = kind === undefined ? undefined : { kind, at, times };
+  }
+
+  /** "queue server waited 12 ms a second (for 60 ms run) / 30 ms (for 70 ms)": per group, the kinds in order. */
+  describe(kinds: string[]): string {
+    return Object.keys(this.groups).map((name) => `${name} ${kinds.map((kind) => {
+      const t = this.#totals.get(kind)?.get(name);
+      if (!t || !t.wallMs) return '–';
+      const perS = (ns: number) => round(ns / 1e6 / (t.wallMs / 1000), 1);
+      return `${perS(t.waited)} ms (ran ${perS(t.ran)} ms)`;
+    }).join(' / ')}`).join('; ');
+  }
+}

@@ -3,7 +3,9 @@ import pg from 'pg';
 // What PostgreSQL was doing, sampled: the client backends running a statement and what each
 // waits on (WAL flush, a lock, I/O, or nothing: on the CPU), those idle inside a transaction
 // (waiting for the application: its event loop or the network), the queue server's own
-// connections told apart ("server:" - application_name qms-server, the pool of 20), and the background processes
+// connections told apart ("server:" - application_name qms-server, the pool of 20; "reports:" its
+// reports' pool; "facts:" its report facts' builder; "floor:" the floor server's; "client:" any
+// other, the bench's own among them), and the background processes
 // (checkpointer, WAL writer, background writer) when they are not asleep. One small query
 // every `everyMs` on a connection of its own, during the floor and the system alike.
 
@@ -30,7 +32,8 @@ export function samplePg(url: string, everyMs = 100): { stop(): Promise<PgSample
       const at = Date.now();
       const { rows } = await client.query<{ k: string; n: number }>(`
         SELECT CASE WHEN backend_type = 'client backend'
-                    THEN CASE application_name WHEN 'qms-server' THEN 'server' WHEN 'qms-reports' THEN 'reports' ELSE 'client' END
+                    THEN CASE application_name WHEN 'qms-server' THEN 'server' WHEN 'qms-reports' THEN 'reports' WHEN 'qms-bench-floor' THEN 'floor'
+                              WHEN 'qms-report-facts' THEN 'facts' ELSE 'client' END
                          || CASE WHEN state = 'idle in transaction' THEN ' idle in tx' ELSE '' END
                     ELSE backend_type END
                || ':' || CASE WHEN state = 'idle in transaction' THEN 'waiting for the app'
@@ -58,10 +61,15 @@ export function samplePg(url: string, everyMs = 100): { stop(): Promise<PgSample
 
 /** How often each wait was seen in [from, to], most frequent first ("client:WALSync ×3"). */
 export function waitsIn(samples: PgSample[], from: number, to: number, top = 4): string {
+  return waitsWithin(samples, [{ from, to }], top);
+}
+
+/** How often each wait was seen within the spans (each [from, to]), most frequent first. */
+export function waitsWithin(samples: PgSample[], spans: { from: number; to: number }[], top = 4): string {
   const counts = new Map<string, number>();
   let n = 0;
   for (const s of samples) {
-    if (s.at < from || s.at > to) continue;
+    if (!spans.some((x) => s.at >= x.from && s.at <= x.to)) continue;
     n++;
     for (const [k, v] of Object.entries(s.waits)) counts.set(k, (counts.get(k) ?? 0) + v);
   }
