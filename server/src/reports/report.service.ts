@@ -656,9 +656,12 @@ async function missingDays(db: Kysely<Database>, q: BuildQuery): Promise<{ siteI
       SELECT s.id AS site_id, g.day::date AS day, g.day::timestamp AT TIME ZONE s.timezone AS lo,
         (g.day + interval '1 day')::timestamp AT TIME ZONE s.timezone AS hi
       FROM site s
-      CROSS JOIN LATERAL generate_series((${q.from}::timestamptz AT TIME ZONE s.timezone)::date,
+      -- a site's days start with its first ticket (ticket_site_issued_idx): before it there is
+      -- nothing to build, and a report reads that stretch raw as one empty span (readPlan)
+      CROSS JOIN LATERAL (SELECT min(t.issued_at) AS first FROM ticket t WHERE t.site_id = s.id) f
+      CROSS JOIN LATERAL generate_series(greatest((${q.from}::timestamptz AT TIME ZONE s.timezone)::date, (f.first AT TIME ZONE s.timezone)::date),
         ((${q.to}::timestamptz - interval '1 millisecond') AT TIME ZONE s.timezone)::date, interval '1 day') AS g(day)
-      WHERE true ${siteFilter(q, sql`s.id`)}
+      WHERE f.first IS NOT NULL ${siteFilter(q, sql`s.id`)}
     ),
     -- the days without facts first, on report_day alone (a built range costs no ticket read)
     missing AS MATERIALIZED (
@@ -680,7 +683,7 @@ async function missingDays(db: Kysely<Database>, q: BuildQuery): Promise<{ siteI
 
 /**
  * Builds the report facts (report_stint, report_day) of the site-days that touch [from, to) and
- * have none: those over by `now` whose every ticket has ended (done, no-show, cancelled,
+ * have none, from the site's first ticket on: those over by `now` whose every ticket has ended (done, no-show, cancelled,
  * expired: none of these moves again). One transaction; returns the site-days and tickets built.
  */
 export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Promise<{ days: number; tickets: number }> {

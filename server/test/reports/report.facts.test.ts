@@ -68,8 +68,11 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
     const days = await builtDays();
     expect(built.days).toBe(days.length);
     expect(built.tickets).toBeGreaterThan(50);
-    // A's two expired days and B's one, and every day before or after the history (no tickets)
+    // A's two expired days and B's one, and every day after the history (no tickets); none
+    // before a site's first ticket
     expect(days.filter((d) => d.siteId === a.siteId).map((d) => d.localDate)).toEqual(expect.arrayContaining(['2026-11-23', '2026-11-24']));
+    expect(days.filter((d) => d.localDate < '2026-11-23')).toEqual([]);
+    expect(days.some((d) => d.localDate > '2026-11-27')).toBe(true);
     expect(days.filter((d) => d.siteId === b.siteId).map((d) => d.localDate)).toContain('2026-11-23');
     // days with tickets still open are not built
     expect(days.some((d) => d.siteId === a.siteId && d.localDate === '2026-11-25')).toBe(false);
@@ -211,11 +214,11 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
     for (const groupBy of ['day', 'hour'] as const) await compare({ ...q, groupBy }, `timezone changed, ${groupBy}:`);
   });
 
-  it('the day-end runner builds the days just over, then older days newest first, a few per check, then stops looking back', async () => {
+  it('the day-end runner builds the days just over, then older days newest first, a few per check, from each site\'s first ticket, then stops looking back', async () => {
     await sql`TRUNCATE report_stint, report_day`.execute(t.db);
     // "now": the morning after the history; the two days before are "just over"
     const now = new Date(END.getTime() + 9 * 3_600_000);
-    const PER_CHECK = 50;
+    const PER_CHECK = 2;
     const builder = reportFactsBuilder(t.db, PER_CHECK);
     const key = (d: { siteId: string; localDate: string }) => `${d.siteId} ${d.localDate}`;
     const first = await builder.build(now);
@@ -241,11 +244,29 @@ describe(`report facts against the raw history (seed ${SEED})`, () => {
       if (!r.days) break;
       expect(checks).toBeLessThan(100);
     }
-    // BACKFILL_DAYS back, two sites (less the days with tickets still open)
-    expect(seen.size).toBeGreaterThan(2 * BACKFILL_DAYS - 10);
+    expect(checks).toBeGreaterThan(2);
+    // each site's days from its first ticket's to the last one over, less those with tickets
+    // still open; none before it: a site opened today has no year of empty days to build
+    const { rows: spans } = await sql<{ siteId: string; timezone: string; first: string; open: string[] }>`
+      SELECT s.id AS "siteId", s.timezone, to_char(min(t.issued_at AT TIME ZONE s.timezone), 'YYYY-MM-DD') AS first,
+        coalesce(array_agg(DISTINCT to_char(t.issued_at AT TIME ZONE s.timezone, 'YYYY-MM-DD'))
+          FILTER (WHERE t.status IN ('waiting', 'called', 'serving')), '{}') AS open
+      FROM site s JOIN ticket t ON t.site_id = s.id GROUP BY s.id, s.timezone`.execute(t.db);
+    expect(spans).toHaveLength(2);
+    const days = await builtDays();
+    for (const site of spans) {
+      const own = days.filter((d) => d.siteId === site.siteId).map((d) => d.localDate);
+      const lastOver = new Date(now.getTime() - 86_400_000).toLocaleDateString('en-CA', { timeZone: site.timezone });
+      const want: string[] = [];
+      for (let d = new Date(`${site.first}T00:00:00Z`); d.toISOString().slice(0, 10) <= lastOver; d = new Date(d.getTime() + 86_400_000)) {
+        if (!site.open.includes(d.toISOString().slice(0, 10))) want.push(d.toISOString().slice(0, 10));
+      }
+      expect(own, `the days built at ${site.siteId === a.siteId ? 'A' : 'B'}`).toEqual(want);
+    }
     // once a look back found nothing, a check looks no further back: a day dropped by a rating
     // long ago stays for a report (or a restart) to rebuild
-    const oldDay = (await builtDays()).find((d) => d.localDate < '2026-11-01')!;
+    const oldDay = (await builtDays()).sort((x, y) => x.localDate.localeCompare(y.localDate))[0]!;
+    expect(oldDay.localDate < '2026-11-26', oldDay.localDate).toBe(true);
     await sql`DELETE FROM report_day WHERE site_id = ${oldDay.siteId} AND local_date = ${oldDay.localDate}::date`.execute(t.db);
     expect((await builder.build(now)).days).toBe(0);
     expect((await reportFactsBuilder(t.db, PER_CHECK).build(now)).days).toBe(1);
