@@ -3,6 +3,7 @@ import { prepareFloorTable, fillFloorTable, startFloorServer } from '../floor/fl
 import { sql } from 'kysely';
 import { post } from '../lib/http.ts';
 import { seedAdmin, seedLoad, type LoadCounter, type LoadSite } from '../lib/load-setup.ts';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { ipcRequest, ROOT, startChild, startQmsServer, type Child } from '../lib/processes.ts';
 import { cpuMark, cpuSince, familyCpu, postmasterPid, RunQueueMeter, type RunQueueGroup } from '../lib/cpu.ts';
@@ -73,6 +74,13 @@ export interface LatencyOptions {
   turnLoad?: TurnLoad;
   /** the result's title (default: call-to-screen latency, notifications on/off) */
   title?: string;
+  /**
+   * Nice values for the measured runs, both sides' turns (root needed below 0): `timing`, the
+   * bench's main thread, which timestamps the displays' messages (displays are other machines
+   * in a centre: this keeps the bench's own wait for a core out of the figures); `serverMain`,
+   * the queue server's main thread (its other threads, the report thread among them, keep theirs)
+   */
+  nice?: { timing?: number; serverMain?: number };
 }
 
 /** Load that is part of the system: it runs in the system's turns and is paused (in-flight work finished) for the floor's. */
@@ -467,6 +475,9 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         ...(clientsChild ? { 'untimed clients (child)': { pids: [clientsChild.pid] } } : {}), PostgreSQL: { family: postmaster },
       };
       runQueue = new RunQueueMeter(waitGroups);
+      // (setpriority on a pid sets that thread's: the main thread alone)
+      if (options.nice?.timing !== undefined) setPriority(0, options.nice.timing);
+      if (options.nice?.serverMain !== undefined) setPriority(server.pid, options.nice.serverMain);
       for (let k = 0; k < slices; k++) {
         floorPhase = k < slices / 2 ? 0 : 1;
         slice = k;
@@ -485,6 +496,7 @@ export async function latencyBench(ctx: BenchContext, options: LatencyOptions = 
         pendingQms.clear();
       }
       runQueue.mark();
+      if (options.nice?.timing !== undefined) setPriority(0, 0);
       systemCpuLine = cpuSince(both, pids, named(['queue server', 'floor server'])) + ` Of the rest, the bench's PostgreSQL ${pgCpu()}% (floor and system turns together).`;
     }
     const measuredTo = Date.now();

@@ -123,10 +123,18 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const modesArg = ctx.args.get('reportload-modes');
   // `burn` walks the whole time, `burn:<duty>` that share of it (0.25: a quarter of every 50 ms)
   const burnDuty = new Map<string, number>();
-  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m): m is Mode => {
-    const duty = /^(?:burn|spin)(?::(0?\.\d+|1))?$/.exec(m);
+  // a way may add `+timing` (the bench's timestamping thread at nice -10) and `+main` (the queue
+  // server's main thread at nice -10), e.g. own+timing, in both sides' turns
+  const nices = new Map<string, { timing?: number; serverMain?: number }>();
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).map((m) => {
+    const [base, ...boosts] = m.split('+');
+    if (boosts.length) nices.set(base + boosts.map((b) => `+${b}`).join(''), { ...(boosts.includes('timing') ? { timing: -10 } : {}), ...(boosts.includes('main') ? { serverMain: -10 } : {}) });
+    return m;
+  }).filter((m) => {
+    const base = m.split('+')[0]!;
+    const duty = /^(?:burn|spin)(?::(0?\.\d+|1))?$/.exec(base);
     if (duty) burnDuty.set(m, duty[1] === undefined ? 1 : Number(duty[1]));
-    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'paced', 'unpaced', 'tmpfs'].includes(m);
+    return duty !== null || ['own', 'none', 'main', 'summaries', 'inline', 'niced', 'paced', 'unpaced', 'tmpfs'].includes(base);
   });
   const figures: BenchResult['figures'] = [];
   const notes: string[] = [
@@ -134,8 +142,11 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   ];
   if (typeof reportConnections === 'string') notes.push(`The server runs with QMS_REPORT_CONNECTIONS=${reportConnections}.`);
   const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (half the cores)' };
-  for (const mode of modes) {
-    const label = ({
+  for (const way of modes) {
+    const mode = way.split('+')[0] as Mode;
+    const nice = nices.get(way);
+    const boosted = nice ? `${nice.timing !== undefined ? ', the bench\'s timing thread at nice -10' : ''}${nice.serverMain !== undefined ? ', the queue server\'s main thread at nice -10' : ''}` : '';
+    const label = (({
       own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',
       summaries: 'managers pulling summaries only (no exports), reports on their own pool and thread',
       inline: 'managers pulling, reports on their own pool, on the main thread',
@@ -145,16 +156,16 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       tmpfs: 'managers pulling, reports on their own pool and thread, PostgreSQL\'s temporary files in memory (tmpfs)',
       burn: 'no managers, one core of SCHED_IDLE work',
       spin: 'no managers, one core of SCHED_IDLE work in the core alone (no memory)',
-    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work${mode.startsWith('spin') ? ' in the core alone' : ''} ${Math.round(burnDuty.get(mode)! * 100)}% of the time`;
-    const burn = burnDuty.get(mode);
+    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work${mode.startsWith('spin') ? ' in the core alone' : ''} ${Math.round(burnDuty.get(way)! * 100)}% of the time`) + boosted;
+    const burn = burnDuty.get(way);
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';
     let history = { siteIds: [] as string[], busiestSiteId: '' };
     const load = mode === 'none' || burn !== undefined ? undefined : managers(managerCount, () => admin, () => history, mode !== 'summaries');
     const loadBefore = (await import('node:os')).loadavg()[0]!;
     const result = await latencyBench(ctx, {
-      notify: 'off', profile: ctx.args.has('profile'), allocations: ctx.args.has('alloc-profile'), database: `reportload_${mode.replace(/\W/g, '_')}`,
-      title: `h. latency with reports (${mode})`,
+      notify: 'off', profile: ctx.args.has('profile'), allocations: ctx.args.has('alloc-profile'), database: `reportload_${way.replace(/\W/g, '_')}`,
+      title: `h. latency with reports (${way})`,
       prepare: async (db: Db) => {
         const t0 = now();
         const h = await generateReportHistory(db, { tickets, sites: historySites });
@@ -185,13 +196,14 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
         ...(mode === 'unpaced' ? { QMS_REPORT_BUSY_SHARE: '1' } : mode === 'paced' ? { QMS_REPORT_BUSY_SHARE: '0.2' } : {}),
       },
       ...(load ? { turnLoad: load } : burn !== undefined ? { turnLoad: idleBurner(burn, !mode.startsWith('spin')) } : {}),
+      ...(nice ? { nice } : {}),
     });
     if (mode === 'tmpfs') await rm(TMPFS_TEMP, { recursive: true, force: true });
     const p99 = result.figures.find((f) => f.label === 'call → first display, p99')!;
     const p50 = result.figures.find((f) => f.label === 'call → first display, p50')!;
     figures.push(
       { label: `call → first display p50, ${label}`, value: p50.value, unit: 'ms', floor: p50.floor, ratio: p50.ratio },
-      { label: `call → first display p99, ${label}`, value: p99.value, unit: 'ms', floor: p99.floor, ratio: p99.ratio, ...(mode === 'own' ? { target: 'p99 ≤ 2× floor', met: (p99.ratio ?? Infinity) <= 2 } : {}) },
+      { label: `call → first display p99, ${label}`, value: p99.value, unit: 'ms', floor: p99.floor, ratio: p99.ratio, ...(way === 'own' ? { target: 'p99 ≤ 2× floor', met: (p99.ratio ?? Infinity) <= 2 } : {}) },
     );
     const modeNotes = [...result.notes];
     if (load) {
@@ -206,16 +218,16 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       });
       const all = summarize(ok.map((p) => p.ms));
       figures.push(
-        { label: `reports answered per second (${mode})`, value: round(ok.length / seconds, 2), unit: '/s' },
-        { label: `report time p50 (${mode})`, value: round(all.p50, 0), unit: 'ms' },
-        { label: `reports refused: timed out / busy (${mode})`, value: (byCode['503 REPORT_TIMED_OUT'] ?? 0) + (byCode['503 REPORTS_BUSY'] ?? 0), unit: '' },
+        { label: `reports answered per second (${way})`, value: round(ok.length / seconds, 2), unit: '/s' },
+        { label: `report time p50 (${way})`, value: round(all.p50, 0), unit: 'ms' },
+        { label: `reports refused: timed out / busy (${way})`, value: (byCode['503 REPORT_TIMED_OUT'] ?? 0) + (byCode['503 REPORTS_BUSY'] ?? 0), unit: '' },
       );
-      modeNotes.unshift(`Managers (${mode}): ${pulls.length} requests in ${round(seconds, 1)} s of system turns, ${ok.length} answered 200 (${round(ok.reduce((a, p) => a + p.bytes, 0) / 1e6, 1)} MB), ${Object.entries(byCode).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none refused'}; all answered: p50 ${round(all.p50, 0)} ms, p99 ${round(all.p99, 0)} ms. By kind: ${kinds.map((k) => `${k.kind} ×${k.n} p50 ${k.p50} ms max ${k.max} ms`).join('; ')}.`);
-      raw[mode] = { latency: result.raw, pulls: { count: pulls.length, ok: ok.length, byCode, seconds, kinds, all } };
+      modeNotes.unshift(`Managers (${way}): ${pulls.length} requests in ${round(seconds, 1)} s of system turns, ${ok.length} answered 200 (${round(ok.reduce((a, p) => a + p.bytes, 0) / 1e6, 1)} MB), ${Object.entries(byCode).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none refused'}; all answered: p50 ${round(all.p50, 0)} ms, p99 ${round(all.p99, 0)} ms. By kind: ${kinds.map((k) => `${k.kind} ×${k.n} p50 ${k.p50} ms max ${k.max} ms`).join('; ')}.`);
+      raw[way] = { latency: result.raw, pulls: { count: pulls.length, ok: ok.length, byCode, seconds, kinds, all } };
     } else {
-      raw[mode] = { latency: result.raw };
+      raw[way] = { latency: result.raw };
     }
-    notes.push(`[${mode}] load average ${round(loadBefore, 2)} before this mode. ${modeNotes.join(' ')}`);
+    notes.push(`[${way}] load average ${round(loadBefore, 2)} before this mode. ${modeNotes.join(' ')}`);
   }
   return { name: 'reportload', title: 'h. A report never slows a call', figures, notes, raw };
 }
