@@ -77,7 +77,8 @@ export interface LatencyOptions {
   /**
    * Nice values for the measured runs, both sides' turns (root needed below 0): `timing`, the
    * bench's main thread, which timestamps the displays' messages (displays are other machines
-   * in a centre: this keeps the bench's own wait for a core out of the figures); `serverMain`,
+   * in a centre: meant to keep the bench's own wait for a core out of the figures, which it did
+   * not, 7 December 20:39: docs/performance.md, section h); `serverMain`,
    * the queue server's main thread (its other threads, the report thread among them, keep theirs)
    */
   nice?: { timing?: number; serverMain?: number };
