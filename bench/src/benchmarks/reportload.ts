@@ -125,12 +125,11 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const burnDuty = new Map<string, number>();
   // a way may add `+timing` (the bench's timestamping thread at nice -10) and `+main` (the queue
   // server's main thread at nice -10), e.g. own+timing, in both sides' turns
-  const nices = new Map<string, { timing?: number; serverMain?: number }>();
-  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).map((m) => {
-    const [base, ...boosts] = m.split('+');
-    if (boosts.length) nices.set(base + boosts.map((b) => `+${b}`).join(''), { ...(boosts.includes('timing') ? { timing: -10 } : {}), ...(boosts.includes('main') ? { serverMain: -10 } : {}) });
-    return m;
-  }).filter((m) => {
+  const niceOf = (way: string): { timing?: number; serverMain?: number } | undefined => {
+    const boosts = way.split('+').slice(1);
+    return boosts.length ? { ...(boosts.includes('timing') ? { timing: -10 } : {}), ...(boosts.includes('main') ? { serverMain: -10 } : {}) } : undefined;
+  };
+  const modes = (typeof modesArg === 'string' ? modesArg.split(',') : ['own', 'none', 'main']).filter((m) => {
     const base = m.split('+')[0]!;
     const duty = /^(?:burn|spin)(?::(0?\.\d+|1))?$/.exec(base);
     if (duty) burnDuty.set(m, duty[1] === undefined ? 1 : Number(duty[1]));
@@ -144,7 +143,7 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
   const raw: Record<string, unknown> = { reportConnections: reportConnections ?? 'default (half the cores)' };
   for (const way of modes) {
     const mode = way.split('+')[0] as Mode;
-    const nice = nices.get(way);
+    const nice = niceOf(way);
     const boosted = nice ? `${nice.timing !== undefined ? ', the bench\'s timing thread at nice -10' : ''}${nice.serverMain !== undefined ? ', the queue server\'s main thread at nice -10' : ''}` : '';
     const label = (({
       own: 'managers pulling, reports on their own pool and thread', none: 'no managers', main: 'managers pulling, reports on the queue\'s pool',

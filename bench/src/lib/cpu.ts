@@ -225,18 +225,18 @@ function schedTimes(pid: number, mainThreadOnly = false): { ran: number; waited:
   return { ran, waited };
 }
 
+/** A CpuGroup, or a process's main thread alone (`thread`: its pid's task). */
+export type RunQueueGroup = CpuGroup | { thread: number };
+
 /**
  * How long named groups of processes (every thread of them) waited for a core while runnable,
  * against how long they ran, in the phases of each kind ("floor" turns, "system" turns): what
  * the kernel's scheduler cost them, apart from how fast they ran once on a core.
  */
-export type RunQueueGroup = CpuGroup | { thread: number };
-
 export class RunQueueMeter {
   readonly #totals = new Map<string, Map<string, { ran: number; waited: number; wallMs: number }>>();
   #open: { kind: string; at: number; times: Map<string, Map<number, { ran: number; waited: number }>> } | undefined;
 
-  /** `thread`: a process's main thread alone (its pid's task) */
   constructor(private readonly groups: Record<string, RunQueueGroup>) {}
 
   #pids(group: RunQueueGroup): number[] {

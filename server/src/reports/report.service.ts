@@ -683,8 +683,9 @@ async function missingDays(db: Kysely<Database>, q: BuildQuery): Promise<{ siteI
 
 /**
  * Builds the report facts (report_stint, report_day) of the site-days that touch [from, to) and
- * have none, from the site's first ticket on: those over by `now` whose every ticket has ended (done, no-show, cancelled,
- * expired: none of these moves again). One transaction; returns the site-days and tickets built.
+ * have none, from the site's first ticket on: those over by `now` whose every ticket has ended
+ * (done, no-show, cancelled, expired: none of these moves again). One transaction; returns the
+ * site-days and tickets built.
  */
 export async function buildReportDays(db: Kysely<Database>, q: BuildQuery): Promise<{ days: number; tickets: number }> {
   // which site-days are missing, first without a lock: usually none (the report's own check)
