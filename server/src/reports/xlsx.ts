@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import zlib from 'node:zlib';
 
 // A streaming XLSX writer: no library, nothing held in memory but the row being written.
@@ -246,26 +245,34 @@ class ZipStream {
   }
 }
 
-/** One entry's deflate stream: text in, compressed chunks out as zlib produces them. */
+/** Uncompressed bytes handed to deflate at a time. */
+const SEGMENT_BYTES = 65_536;
+/** Deflate's window: what a segment may refer back to in the ones before it. */
+const WINDOW_BYTES = 32_768;
+
+/**
+ * One entry's deflate stream: text in, compressed chunks out a segment (~64 KiB of text) at a
+ * time. Each segment is deflated synchronously, on the thread that writes the workbook (the
+ * report thread, at its low priority), never on the process's shared thread pool: libuv's
+ * threads run at the event loop's priority and took a core's tenth from the calls while five
+ * managers pulled workbooks (docs/performance.md, h, "Sessions"). The segments make one deflate
+ * stream: each but the last ends on a sync flush (a byte boundary, no final block) and is
+ * compressed with the 32 KiB before it as its dictionary, so it can refer back into them as a
+ * single stream would; the last one is finished.
+ */
 class Entry {
-  private readonly z = zlib.createDeflateRaw({ level: 6 });
   private out: Buffer[] = [];
   private pending: string[] = [];
   private pendingBytes = 0;
+  private window: Buffer | undefined;
 
-  constructor(readonly record: EntryRecord, private readonly advance: (n: number) => void) {
-    this.z.on('data', (chunk: Buffer) => {
-      this.out.push(chunk);
-      this.record.compressed += chunk.length;
-      this.advance(chunk.length);
-    });
-  }
+  constructor(readonly record: EntryRecord, private readonly advance: (n: number) => void) {}
 
-  /** Buffers text; hands ~64 KiB at a time to zlib (one write per row would be slow). */
-  async write(text: string): Promise<void> {
+  /** Buffers text; deflates ~64 KiB at a time (one call per row would be slow). */
+  write(text: string): void {
     this.pending.push(text);
     this.pendingBytes += text.length;
-    if (this.pendingBytes >= 65_536) await this.flushPending();
+    if (this.pendingBytes >= SEGMENT_BYTES) this.deflatePending(false);
   }
 
   /** Compressed bytes produced so far (taken: the caller yields them). */
@@ -275,21 +282,26 @@ class Entry {
     return out;
   }
 
-  async end(): Promise<void> {
-    await this.flushPending();
-    const ended = once(this.z, 'end');
-    this.z.end();
-    await ended;
+  end(): void {
+    this.deflatePending(true);
   }
 
-  private async flushPending(): Promise<void> {
-    if (!this.pending.length) return;
+  private deflatePending(last: boolean): void {
+    if (!this.pending.length && !last) return;
     const bytes = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
     this.record.crc = zlib.crc32(bytes, this.record.crc);
     this.record.size += bytes.length;
-    if (!this.z.write(bytes)) await once(this.z, 'drain');
+    const chunk = zlib.deflateRawSync(bytes, {
+      level: 6,
+      ...(this.window ? { dictionary: this.window } : {}),
+      ...(last ? {} : { finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    });
+    this.window = Buffer.concat([this.window ?? Buffer.alloc(0), bytes]).subarray(-WINDOW_BYTES);
+    this.out.push(chunk);
+    this.record.compressed += chunk.length;
+    this.advance(chunk.length);
   }
 }
 
@@ -314,12 +326,12 @@ export async function* writeXlsx(sheets: XlsxSheet[], options: XlsxOptions = {})
       entry = begun.entry;
       rowNumber = 1;
       yield begun.header;
-      await entry.write(sheetHead(sheet.columns));
+      entry.write(sheetHead(sheet.columns));
     };
     const close = async function* (): AsyncGenerator<Buffer> {
       const e = entry!;
-      await e.write(SHEET_TAIL);
-      await e.end();
+      e.write(SHEET_TAIL);
+      e.end();
       yield* e.take();
       yield zip.descriptor(e.record);
       entry = null;
@@ -339,7 +351,7 @@ export async function* writeXlsx(sheets: XlsxSheet[], options: XlsxOptions = {})
           ? cell(`${columnName(i)}${rowNumber}`, v.value, v.type)
           : cell(`${columnName(i)}${rowNumber}`, v, sheet.columns[i]!.type ?? 'text');
       }
-      await entry!.write(`${xml}</row>`);
+      entry!.write(`${xml}</row>`);
       options.onRow?.();
       const ready = entry!.take();
       if (ready.length) yield Buffer.concat(ready);
@@ -368,8 +380,8 @@ export async function* writeXlsx(sheets: XlsxSheet[], options: XlsxOptions = {})
   for (const [name, xml] of fixed) {
     const { header, entry } = zip.begin(name);
     yield header;
-    await entry.write(xml);
-    await entry.end();
+    entry.write(xml);
+    entry.end();
     yield* entry.take();
     yield zip.descriptor(entry.record);
   }

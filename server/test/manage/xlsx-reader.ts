@@ -11,6 +11,8 @@ import zlib from 'node:zlib';
 export interface ZipPart {
   name: string;
   data: Buffer;
+  /** its size in the archive */
+  compressed: number;
 }
 
 export function unzip(file: Buffer): ZipPart[] {
@@ -51,7 +53,7 @@ export function unzip(file: Buffer): ZipPart[] {
         throw new Error(`${name}: data descriptor disagrees`);
       }
     }
-    parts.push({ name, data });
+    parts.push({ name, data, compressed });
   }
   return parts;
 }

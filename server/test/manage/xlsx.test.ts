@@ -1,3 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { constants, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { columnName, excelDate, writeXlsx, type XlsxSheet } from '../../src/reports/xlsx.ts';
 import { fromExcelDate, libreOfficeCsv, parseCsv, readXlsx, SOFFICE, unzip } from './xlsx-reader.ts';
@@ -75,6 +81,42 @@ describe('writeXlsx', () => {
     const book = readXlsx(Buffer.concat(chunks));
     expect(book.sheets[0]!.rows).toHaveLength(20_001);
     expect(book.sheets[0]!.rows[20_000]).toEqual(['A19999', 'Đăng ký khai sinh', 19_999, excelDate('2026-11-24T08:00:00.000+07:00')]);
+  });
+
+  it('deflates on its own thread: a workbook is written while every thread of the shared pool is held', async () => {
+    // libuv's pool runs at the event loop's priority and serves the whole process: the report
+    // thread's compression must not go there (src/reports/xlsx.ts, Entry). Each pool thread is held
+    // by an open of a FIFO that no writer has opened yet.
+    const dir = mkdtempSync(path.join(tmpdir(), 'qms-xlsx-'));
+    const fifo = path.join(dir, 'held');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    const held = Array.from({ length: poolSize }, () => open(fifo, 'r'));
+    try {
+      const rows = Array.from({ length: 6_000 }, (_, i) => [`A${String(i).padStart(4, '0')}`, 'Đăng ký khai sinh cho trẻ em', i]);
+      const written = bytes([{ name: 's', columns: [{ header: 'a' }, { header: 'b' }, { header: 'n', type: 'integer' }], rows }]);
+      const outcome = await Promise.race([written.then(() => 'written'), new Promise((r) => setTimeout(() => r('waited for the pool'), 5_000))]);
+      expect(outcome).toBe('written');
+      expect(readXlsx(await written).sheets[0]!.rows).toHaveLength(6_001);
+    } finally {
+      // a writer's open lets every reader's open return
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      for (const handle of await Promise.all(held)) await handle.close();
+      closeSync(writer);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('deflates in segments that make one stream, as small as one deflate of the whole part', async () => {
+    // 600 KB of rows: ten segments, each referring back into the one before
+    const rows = Array.from({ length: 8_000 }, (_, i) => [`A${String(i % 1000).padStart(3, '0')}`, i % 7 ? 'Chứng thực bản sao' : 'Đăng ký khai sinh', i, '2026-11-24T08:00:00.000+07:00']);
+    const file = await bytes([{ name: 's', columns: [{ header: 'a' }, { header: 'b' }, { header: 'n', type: 'integer' }, { header: 'd', type: 'datetime' }], rows }]);
+    const [sheet] = unzip(file);
+    expect(sheet!.data.length).toBeGreaterThan(8 * 65_536);
+    const whole = zlib.deflateRawSync(sheet!.data, { level: 6 }).length;
+    // (without the dictionaries 1.1% larger: each segment would start from nothing)
+    expect(sheet!.compressed).toBeLessThanOrEqual(whole);
+    expect(readXlsx(file).sheets[0]!.rows[8_000]).toEqual(['A999', 'Chứng thực bản sao', 7_999, excelDate('2026-11-24T08:00:00.000+07:00')]);
   });
 
   it('has the pieces right: column letters, serial dates', () => {
