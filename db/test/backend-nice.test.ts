@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { isLocalDatabase, schedIdle, threadTaskId } from '../src/backend-nice.ts';
+import { IDLE_SESSION_NICE, inCpuRoot, isLocalDatabase, schedIdle, sessionNiceOf, sessionScheduled, threadTaskId } from '../src/backend-nice.ts';
 import { createDb } from '../src/connection.ts';
 import { createTestDatabase, niceOf, policyOf, SCHED_IDLE, type TestDatabase } from '../src/testing.ts';
 
 // A pool's backends at a lower CPU priority (backend-nice.ts): the reports' pool, so that the
-// scheduler gives the cores to the queue's backends first: a nice value, and SCHED_IDLE.
+// scheduler gives the cores to the queue's backends first: a nice value, and SCHED_IDLE; where
+// Linux weighs tasks by session (autogroups), the backend's session's nice value instead.
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -34,23 +35,57 @@ describe('backends at a lower priority', () => {
     }
   });
 
-  it('puts a pool\'s backends under SCHED_IDLE when asked, and only that pool\'s', async () => {
+  it('puts a pool\'s backends at the lowest priority when asked, and only that pool\'s: SCHED_IDLE, or their sessions at nice 19', async () => {
     const idle = createDb(t.url, { max: 2, backendNice: 10, backendIdle: true });
     const niced = createDb(t.url, { max: 1, backendNice: 10 });
+    const plain = createDb(t.url, { max: 1 });
     try {
       const pids = await backendPids(idle, 2);
       expect(pids).toHaveLength(2);
-      // `chrt` runs a moment after each connection opened
+      // PostgreSQL starts each backend in a session of its own; where the kernel weighs tasks by
+      // session (this project's machines and CI), a backend's policy changes nothing against
+      // the others, and its session's nice value is set instead
+      const bySession = sessionScheduled(pids[0]!);
+      const lowest = (pid: number) => (bySession ? sessionNiceOf(pid) === IDLE_SESSION_NICE : policyOf(`/proc/${pid}/stat`) === SCHED_IDLE);
+      // set a moment after each connection opened
       const deadline = Date.now() + 5_000;
-      while (pids.some((pid) => policyOf(`/proc/${pid}/stat`) !== SCHED_IDLE) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const pid of pids) expect(policyOf(`/proc/${pid}/stat`), `backend ${pid}`).toBe(SCHED_IDLE);
+      while (pids.some((pid) => !lowest(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const pid of pids) {
+        if (bySession) {
+          expect(sessionNiceOf(pid), `backend ${pid}'s session`).toBe(IDLE_SESSION_NICE);
+          // with SCHED_IDLE as well the task would wait behind nothing less (backend-nice.ts)
+          expect(policyOf(`/proc/${pid}/stat`)).toBe(0);
+        } else {
+          expect(policyOf(`/proc/${pid}/stat`), `backend ${pid}`).toBe(SCHED_IDLE);
+        }
+      }
       const [other] = await backendPids(niced, 1);
-      await new Promise((r) => setTimeout(r, 200));
+      const [untouched] = await backendPids(plain, 1);
+      await new Promise((r) => setTimeout(r, 300));
       expect(policyOf(`/proc/${other!}/stat`)).toBe(0);
+      if (bySession) {
+        expect(sessionNiceOf(other!)).toBe(10);
+        expect(sessionNiceOf(untouched!)).toBe(0);
+      }
     } finally {
       await idle.destroy();
       await niced.destroy();
+      await plain.destroy();
     }
+  });
+
+  it('knows when the kernel weighs a task by its session: autogroups, outside the cpu controller\'s cgroups', () => {
+    const noCpu = () => 'memory pids';
+    const withCpu = () => 'cpu memory pids';
+    // cgroup v1, as on this project's machines: the cpu hierarchy's root, or a group of it
+    expect(inCpuRoot('8:pids:/\n4:memory:/process_api/abc\n1:cpu,cpuacct:/\n0::/\n', noCpu)).toBe(true);
+    expect(inCpuRoot('4:memory:/\n1:cpu,cpuacct:/system.slice/qms.service\n', noCpu)).toBe(false);
+    // cgroup v2 alone (systemd): a service's cgroup is its own task group only with the cpu controller on
+    expect(inCpuRoot('0::/system.slice/qms.service\n', noCpu)).toBe(true);
+    expect(inCpuRoot('0::/system.slice/qms.service\n', withCpu)).toBe(false);
+    expect(inCpuRoot('0::/\n', withCpu)).toBe(true);
+    expect(inCpuRoot('', noCpu)).toBe(false);
+    expect(sessionScheduled(2 ** 22 + 1)).toBe(false); // no such task
   });
 
   it('puts this thread under SCHED_IDLE by its task id', async () => {

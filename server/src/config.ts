@@ -78,7 +78,8 @@ export interface ReportPoolConfig {
   thread: boolean;
   /**
    * the reports' PostgreSQL backends and their thread under SCHED_IDLE (Linux, with `chrt`): they
-   * run on a core only while no call wants it (reports/README.md, "Priority")
+   * run on a core only while no call wants it (reports/README.md, "Priority"); where Linux weighs
+   * tasks by session, the backends' sessions at nice 19 instead
    */
   schedIdle: boolean;
   /**
