@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chown, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { postgresUser, type Db } from '@qms/db';
+import { IDLE_SESSION_NICE, postgresUser, schedIdle, sessionScheduled, setSessionNice, type Db } from '@qms/db';
 import { seedAdmin } from '../lib/load-setup.ts';
 import { generateReportHistory, REPORT_YEAR, settleYear } from '../lib/report-history.ts';
 import type { BenchContext, BenchResult } from '../lib/result.ts';
@@ -35,7 +35,7 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 //   since 7 December, 15:40; `own` was paced in the runs of 13:42-15:16 that measured it);
 // - `tmpfs` (not by default): as `own`, with the database's temporary files (the reports' sorts
 //   past their work_mem) in a tablespace on /dev/shm, not on the disk the WAL is flushed to;
-// - `burn` (not by default): no managers, but a process under SCHED_IDLE walking 256 MB of
+// - `burn` (not by default): no managers, but a process at the lowest priority (idleBurner) walking 256 MB of
 //   memory on one core in the system's turns: what work that takes only the cores the calls
 //   leave still costs them (the caches, memory and the host's scheduling of the two vCPUs a
 //   report backend shares with the calls), with no report code at all;
@@ -83,8 +83,12 @@ function managers(count: number, token: () => string, history: () => { siteIds: 
 }
 
 /**
- * One core's worth of work under SCHED_IDLE, in the system's turns only: a process walking a
+ * One core's worth of work at the lowest priority, in the system's turns only: a process walking a
  * 256 MB buffer (a scan's memory traffic, past the caches), stopped (SIGSTOP) in the floor's.
+ * The lowest priority that holds against other sessions: where Linux weighs tasks by session
+ * (db/src/backend-nice.ts, sessionScheduled), its session's nice value at 19 and the normal
+ * policy; elsewhere SCHED_IDLE. (Before 7 December, 23:00 it was SCHED_IDLE in a session of its
+ * own, which on this machine weighed as much as a task at normal priority.)
  * With `duty` < 1 it walks for that share of every 50 ms and sleeps the rest: work that asks
  * for less than the whole core, as a report pool held to a share of one would.
  */
@@ -99,12 +103,15 @@ function idleBurner(duty = 1, memory = true): TurnLoad {
   // a process group of its own: a stopped process in the bench's group would be sent SIGHUP by
   // the kernel whenever that group is left orphaned (the bench started in the background, a
   // child of it that exits)
-  const child = spawn('chrt', ['--idle', '0', process.execPath, '-e', walk], { stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, ['-e', walk], { stdio: 'ignore', detached: true });
   child.kill('SIGSTOP');
   process.once('exit', () => child.kill('SIGKILL'));
+  const bySession = child.pid !== undefined && sessionScheduled(child.pid);
+  if (child.pid !== undefined) void (bySession ? setSessionNice(child.pid, IDLE_SESSION_NICE) : schedIdle(child.pid));
+  const priority = bySession ? `its session at nice ${IDLE_SESSION_NICE}` : 'SCHED_IDLE';
   return {
     pid: child.pid,
-    name: memory ? 'idle burner (SCHED_IDLE)' : 'idle spinner (SCHED_IDLE)',
+    name: `idle ${memory ? 'burner' : 'spinner'} (${priority})`,
     start: () => void child.kill('SIGCONT'),
     pause: async () => void child.kill('SIGSTOP'),
     close: async () => void child.kill('SIGKILL'),
@@ -153,9 +160,9 @@ export async function reportLoadBench(ctx: BenchContext): Promise<BenchResult> {
       paced: 'managers pulling, reports on their own pool and thread, a fifth of the time while the queue is busy (QMS_REPORT_BUSY_SHARE=0.2)',
       unpaced: 'managers pulling, reports on their own pool and thread, never paced (QMS_REPORT_BUSY_SHARE=1)',
       tmpfs: 'managers pulling, reports on their own pool and thread, PostgreSQL\'s temporary files in memory (tmpfs)',
-      burn: 'no managers, one core of SCHED_IDLE work',
-      spin: 'no managers, one core of SCHED_IDLE work in the core alone (no memory)',
-    } as Record<string, string>)[mode] ?? `no managers, SCHED_IDLE work${mode.startsWith('spin') ? ' in the core alone' : ''} ${Math.round(burnDuty.get(way)! * 100)}% of the time`) + boosted;
+      burn: 'no managers, one core of lowest-priority work',
+      spin: 'no managers, one core of lowest-priority work in the core alone (no memory)',
+    } as Record<string, string>)[mode] ?? `no managers, lowest-priority work${mode.startsWith('spin') ? ' in the core alone' : ''} ${Math.round(burnDuty.get(way)! * 100)}% of the time`) + boosted;
     const burn = burnDuty.get(way);
     ctx.log(`  -- reportload: ${label}`);
     let admin = '';

@@ -41,6 +41,10 @@ export function startChild(script: string, env: NodeJS.ProcessEnv, extraNodeArgs
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // a session of its own, as a service has (systemd starts each in one): where Linux weighs
+    // tasks by session (its autogroups), a server in the bench's session would share one weight
+    // with the bench's clients and timing threads (db/src/backend-nice.ts)
+    detached: true,
   });
   live.add(child);
   let out = '';

@@ -10,6 +10,10 @@
 //   Unix sockets, each doing 0.4 ms of work (as a call wakes the server, PostgreSQL and the
 //   displays' clients together), the round trip's p50 and p99 and the time every process
 //   waited for a core (/proc/<pid>/task/*/schedstat), none pinned; the other process SCHED_IDLE.
+// - sessions: where Linux weighs tasks by session (autogroups), the scheduling probe again beside
+//   a spinner in this session under SCHED_IDLE, and in a session of its own (as each PostgreSQL
+//   backend is) under SCHED_IDLE, at its session's nice 19, and at normal priority
+//   (db/src/backend-nice.ts; docs/performance.md, section h, "Sessions").
 //
 //   npx tsx bench/src/tools/cores.ts [--seconds=4] [--workers=3]
 //
@@ -17,6 +21,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { IDLE_SESSION_NICE, schedIdle, sessionScheduled, setSessionNice } from '@qms/db';
 
 const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const seconds = Number(option('seconds') ?? 4);
@@ -95,4 +100,36 @@ for (const [name, other] of others) {
   const [p50, p99, waited, ran] = fan as [number, number, number, number];
   console.log(`${name.padEnd(8)} compute ${round(compute, 0)} rounds/s (other core pinned) · 16-MB chase ${round(chase)} ns a hop (other core pinned) · ` +
     `${workers} workers at once: p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms, waited for a core ${round(waited / ran, 2)} ms per ms run (other SCHED_IDLE, unpinned)`);
+}
+
+/** The scheduling probe beside a spinner in a session of its own, set by `lower` once started. */
+async function besideOwnSession(lower: (pid: number) => Promise<unknown>): Promise<number[]> {
+  const child = spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore', detached: true });
+  await lower(child.pid!);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  try {
+    return run(FAN).split(' ').map(Number);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+const probe = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore', detached: true });
+const bySession = sessionScheduled(probe.pid!);
+probe.kill('SIGKILL');
+if (!bySession) {
+  console.log('sessions: this kernel does not weigh tasks by session here (no autogroups, or a cgroup of the cpu controller)');
+} else {
+  const arrangements: [string, () => Promise<number[]>][] = [
+    ['this session, SCHED_IDLE', () => beside(SPIN, ['chrt', '--idle', '0'], () => run(FAN).split(' ').map(Number))],
+    ['own session, SCHED_IDLE', () => besideOwnSession((pid) => schedIdle(pid))],
+    [`own session at nice ${IDLE_SESSION_NICE}`, () => besideOwnSession((pid) => setSessionNice(pid, IDLE_SESSION_NICE))],
+    ['own session, normal', () => besideOwnSession(async () => {})],
+  ];
+  const cells: string[] = [];
+  for (const [name, measure] of arrangements) {
+    const [, p99, waited, ran] = (await measure()) as [number, number, number, number];
+    cells.push(`${name}: ${round(waited / ran, 2)} (p99 ${round(p99, 2)} ms)`);
+  }
+  console.log(`sessions ${workers} workers at once beside a spinner, waited for a core per ms run: ${cells.join(' · ')}`);
 }
