@@ -35,8 +35,8 @@ import { latencyBench, type TurnLoad } from './latency.ts';
 //   since 7 December, 15:40; `own` was paced in the runs of 13:42-15:16 that measured it);
 // - `tmpfs` (not by default): as `own`, with the database's temporary files (the reports' sorts
 //   past their work_mem) in a tablespace on /dev/shm, not on the disk the WAL is flushed to;
-// - `burn` (not by default): no managers, but a process at the lowest priority (idleBurner) walking 256 MB of
-//   memory on one core in the system's turns: what work that takes only the cores the calls
+// - `burn` (not by default): no managers, but a process at the lowest priority (idleBurner)
+//   walking 256 MB of memory on one core in the system's turns: what work that takes only the cores the calls
 //   leave still costs them (the caches, memory and the host's scheduling of the two vCPUs a
 //   report backend shares with the calls), with no report code at all;
 // - `spin` (not by default): as `burn`, the process touching one cache line only: the core's

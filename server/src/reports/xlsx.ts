@@ -254,8 +254,8 @@ const WINDOW_BYTES = 32_768;
  * One entry's deflate stream: text in, compressed chunks out a segment (~64 KiB of text) at a
  * time. Each segment is deflated synchronously, on the thread that writes the workbook (the
  * report thread, at its low priority), never on the process's shared thread pool: libuv's
- * threads run at the event loop's priority and took a core's tenth from the calls while five
- * managers pulled workbooks (docs/performance.md, h, "Sessions"). The segments make one deflate
+ * threads run at the event loop's priority and took about 20 ms a second of a core the calls
+ * needed while five managers pulled workbooks (docs/performance.md, h, "Sessions"). The segments make one deflate
  * stream: each but the last ends on a sync flush (a byte boundary, no final block) and is
  * compressed with the 32 KiB before it as its dictionary, so it can refer back into them as a
  * single stream would; the last one is finished.
