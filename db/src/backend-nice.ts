@@ -83,9 +83,8 @@ export function niceBackends(pool: pg.Pool, url: string, nice: number, idle = fa
 export function sessionScheduled(pid: number): boolean {
   try {
     if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return false;
-    // the fields after the command name (which may hold spaces and parentheses): the session is the 6th
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) !== pid) return false;
+    // the session is field 6
+    if (Number(statFields(`/proc/${pid}/stat`)[3]) !== pid) return false;
     return inCpuRoot(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), () => readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8'));
   } catch {
     return false;
@@ -121,14 +120,13 @@ export async function setSessionNice(pid: number, nice: number): Promise<boolean
   return false;
 }
 
-/** The nice value of `pid`'s session (/proc/<pid>/autogroup: "/autogroup-N nice X"); undefined without one. */
-export function sessionNiceOf(pid: number): number | undefined {
-  try {
-    const m = / nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The fields of /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat) from the third on (the state):
+ * after the command name, which may hold spaces and parentheses.
+ */
+export function statFields(statPath: string): string[] {
+  const stat = readFileSync(statPath, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /**

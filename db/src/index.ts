@@ -5,7 +5,7 @@ export { migrateToLatest } from './migrate.ts';
 export { seedCentre, seedDemoIfEmpty, loadDemoCentre, parseWeekdays, type CentreFile } from './seed.ts';
 export { openDatabase, type OpenedDatabase } from './open.ts';
 export { projectRoot } from './project-root.ts';
-export { schedIdle, threadTaskId, sessionScheduled, setSessionNice, sessionNiceOf, IDLE_SESSION_NICE } from './backend-nice.ts';
+export { schedIdle, threadTaskId, sessionScheduled, setSessionNice, IDLE_SESSION_NICE } from './backend-nice.ts';
 export { postgresUser, SetupError } from './postgres-process.ts';
 export { openDatabaseBeside, runningEmbedded, embeddedDataDir } from './open.ts';
 export { migrateTo, migrationNames, migrator } from './migrate.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { statFields } from './backend-nice.ts';
 import { createDb, type Db } from './connection.ts';
 
 // The test runner's global setup (vitest.global-setup.ts) starts a PostgreSQL, migrates a
@@ -77,11 +78,6 @@ export async function releaseFixtureValues(db: Db) {
   };
 }
 
-/** The fields of /proc/<pid>/stat (or /proc/self/task/<tid>/stat) from the third on (the state). */
-function statFields(statPath: string): string[] {
-  const stat = readFileSync(statPath, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
 
 /** A process's or thread's process group (field 5). */
 export function groupOf(statPath: string): number {
@@ -99,4 +95,14 @@ export const SCHED_IDLE = 5;
 /** A process's or thread's scheduling policy (field 41): 0 SCHED_OTHER, 5 SCHED_IDLE. */
 export function policyOf(statPath: string): number {
   return Number(statFields(statPath)[38]);
+}
+
+/** The nice value of `pid`'s session (/proc/<pid>/autogroup: "/autogroup-N nice X"); undefined without one. */
+export function sessionNiceOf(pid: number): number | undefined {
+  try {
+    const m = / nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { IDLE_SESSION_NICE, inCpuRoot, isLocalDatabase, schedIdle, sessionNiceOf, sessionScheduled, threadTaskId } from '../src/backend-nice.ts';
+import { IDLE_SESSION_NICE, inCpuRoot, isLocalDatabase, schedIdle, sessionScheduled, threadTaskId } from '../src/backend-nice.ts';
 import { createDb } from '../src/connection.ts';
-import { createTestDatabase, niceOf, policyOf, SCHED_IDLE, type TestDatabase } from '../src/testing.ts';
+import { createTestDatabase, niceOf, policyOf, SCHED_IDLE, sessionNiceOf, type TestDatabase } from '../src/testing.ts';
 
 // A pool's backends at a lower CPU priority (backend-nice.ts): the reports' pool, so that the
 // scheduler gives the cores to the queue's backends first: a nice value, and SCHED_IDLE; where

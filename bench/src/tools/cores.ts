@@ -77,10 +77,16 @@ function run(code: string, wrap: string[] = []): string {
   return r.stdout.trim().split('\n').at(-1)!;
 }
 
-/** `fn` while `other` runs (none: alone) under `wrap` (e.g. chrt --idle 0, taskset -c 1). */
-async function beside<T>(other: string | undefined, wrap: string[], fn: () => T): Promise<T> {
+/**
+ * `fn` while `other` runs (none: alone) under `wrap` (e.g. chrt --idle 0, taskset -c 1), or, with
+ * `lower`, in a session of its own, lowered by it once started.
+ */
+async function beside<T>(other: string | undefined, wrap: string[], fn: () => T, lower?: (pid: number) => Promise<unknown>): Promise<T> {
   if (!other) return fn();
-  const child = spawn(wrap[0]!, [...wrap.slice(1), process.execPath, '-e', other], { stdio: 'ignore' });
+  const child = lower
+    ? spawn(process.execPath, ['-e', other], { stdio: 'ignore', detached: true })
+    : spawn(wrap[0]!, [...wrap.slice(1), process.execPath, '-e', other], { stdio: 'ignore' });
+  await lower?.(child.pid!);
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
     return fn();
@@ -102,17 +108,8 @@ for (const [name, other] of others) {
     `${workers} workers at once: p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms, waited for a core ${round(waited / ran, 2)} ms per ms run (other SCHED_IDLE, unpinned)`);
 }
 
-/** The scheduling probe beside a spinner in a session of its own, set by `lower` once started. */
-async function besideOwnSession(lower: (pid: number) => Promise<unknown>): Promise<number[]> {
-  const child = spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore', detached: true });
-  await lower(child.pid!);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  try {
-    return run(FAN).split(' ').map(Number);
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
+/** The scheduling probe's figures beside a spinner in a session of its own, lowered by `lower`. */
+const besideOwnSession = (lower: (pid: number) => Promise<unknown>) => beside(SPIN, [], () => run(FAN).split(' ').map(Number), lower);
 
 const probe = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore', detached: true });
 const bySession = sessionScheduled(probe.pid!);

@@ -7,8 +7,8 @@ import { loadConfig, type ReportPoolConfig } from '../../src/config.ts';
 import { REPORT_BACKEND_NICE } from '../../src/reports/report-db.ts';
 import { apiFixture, bearer, type ApiFixture, listenLocally } from '../support/api-fixture.ts';
 import { eventually } from '../support/eventually.ts';
-import { niceOf, policyOf, SCHED_IDLE } from '@qms/db/testing';
-import { IDLE_SESSION_NICE, sessionNiceOf, sessionScheduled } from '@qms/db';
+import { niceOf, policyOf, SCHED_IDLE, sessionNiceOf } from '@qms/db/testing';
+import { IDLE_SESSION_NICE, sessionScheduled } from '@qms/db';
 import { TestClock } from '../support/queue-fixture.ts';
 
 // Reports run on their own small pool (app.ts createReportDb): a year's report never holds a
