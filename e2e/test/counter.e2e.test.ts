@@ -68,6 +68,9 @@ describe('counter terminal and rating tablet', () => {
     await expect.poll(() => text(tablet.page, 'idle'), { timeout: 10_000 }).toContain('Quầy 1');
     expect(await text(tablet.page, 'idle')).toContain('Quầy chưa mở');
     expect(tablet.page.url()).not.toContain('pair='); // the code leaves the address bar
+    await tablet.page.clock.install(); // its thanks run on a clock the test moves on (below)
+    await tablet.page.reload();
+    await expect.poll(() => text(tablet.page, 'idle'), { timeout: 10_000 }).toContain('Quầy chưa mở');
 
     // --- the official signs in, chooses counter 1 and opens it with F9
     const a = await open('/counter/', { width: 1366, height: 768 });
@@ -146,8 +149,9 @@ describe('counter terminal and rating tablet', () => {
     expect(again.body.error.code).toBe('ALREADY_RATED');
     expect(await stack.t.db.selectFrom('rating').select('id').where('ticketId', '=', issued.body.ticket.id).execute()).toHaveLength(1);
 
-    // the thanks screen returns to idle by itself
-    await expect.poll(() => tablet.page.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
+    // the thanks screen returns to idle by itself, after its 5 s
+    await tablet.page.clock.fastForward(5_500);
+    await expect.poll(() => tablet.page.getByTestId('idle').isVisible(), { timeout: 3000 }).toBe(true);
     await shot(tablet.page, 'rating-idle-1280x800');
 
     // --- criticism: a manager listening on the socket gets it live, with counter, official and time
@@ -178,6 +182,9 @@ describe('counter terminal and rating tablet', () => {
 
     // --- the same tablet in portrait (800x1280), and the terminal in English
     const portrait = await open('/rating/', { width: 800, height: 1280 }, { 'qms.rating.device': JSON.stringify(stored) });
+    await expect.poll(() => text(portrait.page, 'idle'), { timeout: 10_000 }).toContain(canbo1.displayName);
+    await portrait.page.clock.install();
+    await portrait.page.reload();
     await expect.poll(() => text(portrait.page, 'idle'), { timeout: 10_000 }).toContain(canbo1.displayName);
     await shot(portrait.page, 'rating-idle-800x1280');
     await api('POST', `/sites/${stack.siteId}/tickets`, kiosk.token, { serviceId: stack.services.HT });
@@ -230,7 +237,8 @@ describe('counter terminal and rating tablet', () => {
     await a.page.keyboard.press('Enter');
     await expect.poll(() => text(a.page, 'counter-status')).toContain('Tạm dừng · Họp — giao ban');
     await expect.poll(() => text(b.page, 'counter-status'), { timeout: 2000 }).toContain('Tạm dừng · Họp — giao ban');
-    await expect.poll(() => text(portrait.page, 'idle'), { timeout: 5000 }).toContain('Quầy đang tạm dừng, mời bạn chờ');
+    await portrait.page.clock.fastForward(5_500); // past its thanks
+    await expect.poll(() => text(portrait.page, 'idle'), { timeout: 3000 }).toContain('Quầy đang tạm dừng, mời bạn chờ');
     await a.page.keyboard.press('F1');
     await expect.poll(() => text(a.page, 'notice')).toContain('Quầy đang tạm dừng');
     await shot(a.page, 'counter-paused-1366x768');
@@ -239,7 +247,7 @@ describe('counter terminal and rating tablet', () => {
 
     // --- the server drops every socket, as on a restart; the screens reconnect by themselves and
     // the tablet still asks about the ticket finished while it was away
-    await expect.poll(() => portrait.page.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => portrait.page.getByTestId('idle').isVisible(), { timeout: 3000 }).toBe(true);
     const staffLogin = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'canbo1', password: STAFF_PASSWORD }),
     });

@@ -60,6 +60,9 @@ beforeAll(async () => {
   expect((await api('POST', `/counters/${stack.counters[1]}/open`, staffToken)).status).toBe(200);
   const ratingDevice = await stack.device('rating', 1);
   tablet = await open(`/rating/?pair=${ratingDevice.pairingCode}`, { width: 1280, height: 800 });
+  // the tablet's thanks and the phone page's poll run on clocks the tests move on, not wait for
+  await tablet.clock.install();
+  await tablet.reload();
   await tablet.getByTestId('idle').waitFor({ timeout: 10_000 });
 });
 afterAll(async () => {
@@ -73,13 +76,16 @@ describe('the phone page and the rating tablet on one ticket', () => {
     const ticket = await servedAtCounter1();
     await expect.poll(() => tablet.getByTestId('ask').innerText().catch(() => ''), { timeout: 5000 }).toContain(ticket.code);
     const phone = await open(`/t/${ticket.publicId}`, { width: 390, height: 844 });
+    await phone.clock.install();
+    await phone.reload();
     expect(await visible(phone, '#rate')).toBe(true);
     await shot(phone, 'phone-offers-rating-390x844');
 
     await tablet.getByRole('button', { name: 'Rất hài lòng', exact: true }).click();
     await expect.poll(() => tablet.getByTestId('thanks').innerText().catch(() => '')).toContain('Cảm ơn bạn đã đánh giá');
     // the page polls every 5 s while its form is open
-    await expect.poll(() => visible(phone, '#rate'), { timeout: 8000 }).toBe(false);
+    await phone.clock.fastForward(5_500);
+    await expect.poll(() => visible(phone, '#rate'), { timeout: 3000 }).toBe(false);
     expect(await phone.locator('#rated').innerText()).toBe('Số thứ tự này đã được đánh giá. Cảm ơn bạn!');
     await shot(phone, 'phone-rated-on-tablet-390x844');
     await phone.locator('#lang').click();
@@ -89,7 +95,8 @@ describe('the phone page and the rating tablet on one ticket', () => {
   });
 
   it('rated on the phone: the tablet stops asking and says the citizen rated on the phone', async () => {
-    await expect.poll(() => tablet.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
+    await tablet.clock.fastForward(5_500); // past the thanks
+    await expect.poll(() => tablet.getByTestId('idle').isVisible(), { timeout: 3000 }).toBe(true);
     const ticket = await servedAtCounter1();
     await expect.poll(() => tablet.getByTestId('ask').innerText().catch(() => ''), { timeout: 5000 }).toContain(ticket.code);
     const phone = await open(`/t/${ticket.publicId}`, { width: 390, height: 844 });
@@ -100,8 +107,9 @@ describe('the phone page and the rating tablet on one ticket', () => {
       .toContain('Bạn đã đánh giá lượt phục vụ này trên điện thoại');
     await shot(tablet, 'tablet-rated-on-phone-1280x800');
     expect(await tablet.getByTestId('ask').count()).toBe(0);
-    // and back to idle for the next citizen
-    await expect.poll(() => tablet.getByTestId('idle').isVisible(), { timeout: 10_000 }).toBe(true);
+    // and back to idle for the next citizen, once its thanks have been read
+    await tablet.clock.fastForward(5_500);
+    await expect.poll(() => tablet.getByTestId('idle').isVisible(), { timeout: 3000 }).toBe(true);
     expect(await ratings(ticket.id)).toEqual([{ score: 2, channel: 'phone' }]);
   });
 

@@ -76,6 +76,9 @@ describe('staff photos', () => {
     // --- before: the tablet and the terminal show canbo1's initials
     const tablet = await open(`/rating/?pair=${(await stack.device('rating', 1)).pairingCode}`, { width: 1280, height: 800 });
     await expect.poll(() => tablet.page.getByTestId('staff-name').innerText(), { timeout: 10_000 }).toBe('Nguyễn Văn 1');
+    await tablet.page.clock.install(); // its thanks run on a clock the test moves on (below)
+    await tablet.page.reload();
+    await expect.poll(() => tablet.page.getByTestId('staff-name').innerText(), { timeout: 10_000 }).toBe('Nguyễn Văn 1');
     const terminal = await open('/counter/', { width: 1366, height: 768 });
     await signIn(terminal.page, 'canbo1');
     await expect.poll(() => terminal.page.getByTestId('counter-status').innerText(), { timeout: 10_000 }).toBe('Đang mở');
@@ -120,7 +123,9 @@ describe('staff photos', () => {
     await tablet.page.setViewportSize({ width: 800, height: 1280 });
     await shot(tablet.page, 'rating-ask-photo-800x1280');
     await ask.locator('[data-score="3"]').click();
-    await tablet.page.getByTestId('idle').waitFor({ timeout: 10_000 });
+    await tablet.page.getByTestId('thanks').waitFor();
+    await tablet.page.clock.fastForward(5_500);
+    await tablet.page.getByTestId('idle').waitFor({ timeout: 3000 });
 
     // --- removed in the console: the initials come back everywhere
     console.page.once('dialog', (d) => void d.accept());
