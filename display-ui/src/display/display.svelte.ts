@@ -23,6 +23,11 @@ const SCREEN = 'display';
 export const OFFLINE_GRACE_MS = 3000;
 /** configuration and zone are read on every connect, and this often besides */
 const REFRESH_MS = 5 * 60_000;
+/**
+ * After a reconnect, calls (those said late first) wait this long at most for the fresh read of
+ * the zone, which may have changed while the display was away; then they go with the zone known.
+ */
+export const ZONE_WAIT_MS = 5000;
 /** entries of window.__qmsVoiceLog kept: a display runs for months */
 const VOICE_LOG_LIMIT = 200;
 /** the calls this display heard, kept across reloads (see Heard) */
@@ -102,7 +107,9 @@ export class Display {
   private shownUnsaid = new Set<string>();
   /** calls queued to be said and not said yet, by the announcer's number: a reload says them (storedHeard) */
   private queued = new Map<number, { ticketId: string; at: number }>();
+  /** the zone is known and current: calls are said at once rather than held */
   private settingsLoaded = false;
+  private zoneTimer: ReturnType<typeof setTimeout> | undefined;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
   private flashSeq = 0;
@@ -143,14 +150,21 @@ export class Display {
     this.client = createClient({ token: device.token });
     const socket = this.client.connect();
     followDeviceSocket(socket, { online: (up) => this.setOnline(up), revoked: () => this.unpair() });
-    // the configuration or this display's zone may have changed while it was away
-    socket.on('connect', () => void this.refresh());
+    // the configuration or this display's zone may have changed while it was away: calls, the
+    // snapshot's late ones first, wait for their fresh read (ZONE_WAIT_MS at most)
+    socket.on('connect', () => {
+      if (this.settingsLoaded) {
+        this.settingsLoaded = false;
+        clearTimeout(this.zoneTimer);
+        this.zoneTimer = setTimeout(() => this.zoneKnown(), ZONE_WAIT_MS);
+      }
+      void this.refresh();
+    });
     socket.on('queue:snapshot', (snapshot) => {
       const at = Date.parse(snapshot.at);
       this.clockOffset = at - Date.now();
       this.now = new Date(at);
-      // said late with the zone known so far: the reconnect's read of a zone changed meanwhile
-      // applies from the next call
+      // said late once the zone is read again (held by say until then)
       const calls = snapshotCalls(snapshot);
       const late = this.knowsPast ? missedCalls(calls, this.heard, at) : [];
       this.knowsPast = true;
@@ -185,7 +199,7 @@ export class Display {
     this.say(call);
   }
 
-  /** Says a call now, or once the zone is known. */
+  /** Says a call now, or once the zone is known (read since the last connect). */
   private say(call: Call) {
     if (this.settingsLoaded) this.announce(call);
     else {
@@ -236,6 +250,7 @@ export class Display {
     this.calls = [];
     this.flash = null;
     this.held = [];
+    clearTimeout(this.zoneTimer);
     this.queued.clear();
     this.heard = new Map();
     this.knowsPast = false;
@@ -281,10 +296,8 @@ export class Display {
           this.config = config;
           this.zone = zoneOf(settings);
           this.applyVoice(config.preferSystemVoice === true);
-          this.settingsLoaded = true;
-          for (const call of this.held.splice(0)) this.announce(call);
-          this.keepHeard();
-          if (!this.refreshAgain) return;
+          // a change announced while reading: the calls held wait for the read after it
+          if (!this.refreshAgain) return this.zoneKnown();
           attempt = -1;
         } catch (error) {
           if (error instanceof ApiError && error.status === 401) return this.unpair();
@@ -294,6 +307,14 @@ export class Display {
     } finally {
       this.refreshing = false;
     }
+  }
+
+  /** The zone was read (or waited for long enough after a reconnect): the calls held are said. */
+  private zoneKnown() {
+    clearTimeout(this.zoneTimer);
+    this.settingsLoaded = true;
+    for (const call of this.held.splice(0)) this.announce(call);
+    this.keepHeard();
   }
 
   /** The site's voice choice, applied to the running announcer: its queue goes on. */
