@@ -166,6 +166,19 @@ describe('missedCalls: what a display says late, when it is back', () => {
     expect(missedCalls(snap([], counters), heardOf([a20, 10]))).toEqual([]);
   });
 
+  it('finds a recall past the few recent calls, at its instant (lastCallAt): said though its first call was heard', () => {
+    const a22 = row('A022', 4, 90);
+    const recalled = { ...counterQueue(4, 'open', a22), lastCallAt: iso(15) };
+    // heard the first call before going away; the recall, made while away, fell out of the recent calls
+    expect(said(missedCalls(snap([], [recalled]), heardOf([a22, 90])))).toEqual(['A022@4']);
+    expect(snapshotCalls(snap([], [recalled])).map((c) => c.at)).toEqual([iso(15)]);
+    expect(missedCalls(snap([], [recalled]), heardOf([a22, 15]))).toEqual([]);
+    // with the recall among the recent calls too, the same call
+    expect(snapshotCalls(snap([recent(a22, 4, 15)], [recalled])).map((c) => c.at)).toEqual([iso(15)]);
+    // an older first call in the recent calls gives way to the counter's later recall
+    expect(said(missedCalls(snap([recent(a22, 4, 90)], [recalled]), heardOf([a22, 90])))).toEqual(['A022@4']);
+  });
+
   it('forgets heard calls once they are too old to be said late, and never moves a ticket back', () => {
     const heard: Heard = new Map();
     hearCalls(heard, [{ ticketId: 't-A1', at: 1_000 }, { ticketId: 't-A2', at: 5_000 }], 5_000);

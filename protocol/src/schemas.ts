@@ -102,6 +102,10 @@ export const CounterQueue = Type.Object({
   serviceIds: Type.Array(Id),
   staff: Type.Optional(StaffRef),
   ticket: Type.Optional(Ticket),
+  lastCallAt: Type.Optional(Type.String({
+    format: 'date-time',
+    description: "with a ticket: the instant of its latest call or recall (ISO-8601 with offset, as ticket:called's at); a recall's is later than the ticket's calledAt",
+  })),
 });
 export type CounterQueue = Static<typeof CounterQueue>;
 

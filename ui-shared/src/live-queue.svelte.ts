@@ -69,7 +69,7 @@ export class LiveQueue {
     if (this.snapshot) {
       const entry: RecentCall = { ticket: call.ticket, counter: call.counter, at: call.at };
       this.snapshot.recentCalls = [entry, ...this.snapshot.recentCalls].slice(0, this.recentLimit);
-      this.setCounterTicket(call.counter.id, call.ticket);
+      this.setCounterTicket(call.counter.id, call.ticket, call.at);
     }
     this.lastCall = call;
     for (const listener of this.listeners) listener(call);
@@ -78,7 +78,9 @@ export class LiveQueue {
   private onTicket(ticket: Ticket) {
     if (!this.snapshot) return;
     for (const c of this.snapshot.counters) {
-      if (c.ticket?.id === ticket.id) c.ticket = isAtCounter(ticket.status) ? ticket : undefined;
+      if (c.ticket?.id !== ticket.id) continue;
+      if (isAtCounter(ticket.status)) c.ticket = ticket;
+      else [c.ticket, c.lastCallAt] = [undefined, undefined];
     }
   }
 
@@ -91,8 +93,8 @@ export class LiveQueue {
     current.serviceIds = counter.serviceIds;
   }
 
-  private setCounterTicket(counterId: string, ticket: Ticket) {
+  private setCounterTicket(counterId: string, ticket: Ticket, lastCallAt: string) {
     const counter = this.snapshot?.counters.find((c) => c.counterId === counterId);
-    if (counter) counter.ticket = ticket;
+    if (counter) [counter.ticket, counter.lastCallAt] = [ticket, lastCallAt];
   }
 }

@@ -177,14 +177,17 @@ export function heardFromRecord(stored: unknown, deviceId: string): Heard | null
 
 /**
  * Every call a snapshot shows or implies, each ticket's latest: its recent calls, and the
- * counters' current tickets, which reach past the few recent calls the server sends (a ticket
- * found only there is taken at its first call).
+ * counters' current tickets, which reach past the few recent calls the server sends, each at its
+ * latest call or recall (lastCallAt; from a server without it, at its first call).
  */
 export function snapshotCalls(snapshot: Pick<QueueSnapshot, 'recentCalls' | 'counters'>): RecentCall[] {
   const calls = latestPerTicket(snapshot.recentCalls, heardOf);
   for (const c of snapshot.counters) {
-    if (c.ticket?.calledAt && !calls.has(c.ticket.id)) {
-      calls.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at: c.ticket.calledAt });
+    const at = c.lastCallAt ?? c.ticket?.calledAt;
+    if (!c.ticket || !at) continue;
+    const recent = calls.get(c.ticket.id);
+    if (!recent || Date.parse(at) > Date.parse(recent.at)) {
+      calls.set(c.ticket.id, { ticket: c.ticket, counter: { id: c.counterId, number: c.number, name: c.name }, at });
     }
   }
   return [...calls.values()];

@@ -89,7 +89,8 @@ export interface QueueServiceOptions {
 /** A change to a site's configuration not announced to this process is seen by its kiosks within this. */
 export const SETTINGS_CACHE_MS = 5_000;
 
-const RECENT_CALLS = 8;
+/** a snapshot's recentCalls: the site's latest calls and recalls today, at most this many */
+export const RECENT_CALLS = 8;
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 /**
@@ -559,7 +560,12 @@ export class QueueService {
     const [services, counters, active, calls] = await Promise.all([
       this.stats(this.db, siteId, undefined, now),
       this.db.selectFrom('counter').selectAll().where('siteId', '=', siteId).where('active', '=', true).orderBy('number').execute(),
-      this.db.selectFrom('ticket').selectAll().where('siteId', '=', siteId).where('status', 'in', ['called', 'serving']).execute(),
+      // with the instant of each one's latest call or recall: a recall pushed out of the recent
+      // calls below is still there for a display that was away (lastCallAt)
+      this.db.selectFrom('ticket').selectAll('ticket')
+        .select((eb) => eb.selectFrom('ticketEvent').select((e) => e.fn.max('ticketEvent.at').as('at'))
+          .whereRef('ticketEvent.ticketId', '=', 'ticket.id').where('ticketEvent.type', 'in', ['called', 'recalled']).as('lastCallAt'))
+        .where('siteId', '=', siteId).where('status', 'in', ['called', 'serving']).execute(),
       this.db.selectFrom('ticketEvent')
         .innerJoin('ticket', 'ticket.id', 'ticketEvent.ticketId')
         .innerJoin('counter', 'counter.id', 'ticketEvent.counterId')
@@ -596,6 +602,7 @@ export class QueueService {
           serviceIds: servicesOf.get(c.id) ?? [],
           ...(c.staffId && staff.has(c.staffId) ? { staff: staff.get(c.staffId)! } : {}),
           ...(current ? { ticket: toTicket(current, site.timezone) } : {}),
+          ...(current?.lastCallAt ? { lastCallAt: isoInZone(current.lastCallAt, site.timezone) } : {}),
         };
       }),
       recentCalls: calls.map((c) => ({

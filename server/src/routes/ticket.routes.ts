@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { Counter, CounterParams, ErrorBody, IssueBody, IssueHeaders, IssueReply, PauseBody, PublicTicket, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '@qms/protocol';
+import { Counter, CounterParams, ErrorBody, IssueBody, IssueHeaders, IssueReply, PauseBody, PublicTicket, QueueSnapshot, RatingBody, SiteParams, TicketParams, TicketReply, TransferBody } from '@qms/protocol';
 import { Type } from 'typebox';
 import { allow, who } from '../http/auth.plugin.ts';
 import { deviceOfSite, staffOfSite, type Principal } from '../auth/principal.ts';
@@ -142,7 +142,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- queue state and the public page ----
 
-  app.get('/sites/:siteId/queue', { schema: { tags: ['queue'], params: SiteParams } }, async (request) => {
+  app.get('/sites/:siteId/queue', { schema: { tags: ['queue'], params: SiteParams, response: { 200: QueueSnapshot } } }, async (request) => {
     const { siteId } = request.params;
     const p = who(request);
     allow(staffOfSite(p, siteId) || deviceOfSite(p, siteId));

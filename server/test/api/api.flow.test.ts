@@ -41,6 +41,11 @@ describe('a citizen from kiosk to rating, through the API', () => {
     expect((await get(`/public/tickets/${ticket.publicId}`)).json()).toMatchObject({ status: 'called', counter: { number: 1 } });
 
     expect((await post(`/tickets/${ticket.id}/recall`, f.tokens.counterDevice, {})).statusCode).toBe(200);
+    // the counter's ticket comes with its latest call, the recall (GET /queue, as queue:snapshot)
+    const recalled = (await get(`/sites/${f.siteId}/queue`, f.tokens.display)).json();
+    expect(recalled.recentCalls.map((c: { ticket: { code: string } }) => c.ticket.code)).toEqual(['A001', 'A001']);
+    expect(recalled.counters.find((c: { number: number }) => c.number === 1)).toMatchObject({ ticket: { code: 'A001' }, lastCallAt: recalled.recentCalls[0].at });
+    expect(recalled.recentCalls[0].at).not.toBe(recalled.recentCalls[1].at);
     expect((await post(`/tickets/${ticket.id}/start`, f.tokens.staff, {})).json().ticket.status).toBe('serving');
     // rating before the ticket is served
     expect((await post(`/tickets/${ticket.id}/rating`, f.tokens.rating, { score: 3 })).json()).toMatchObject({ error: { code: 'TICKET_NOT_SERVED' } });
@@ -61,6 +66,9 @@ describe('a citizen from kiosk to rating, through the API', () => {
     const queue = await get(`/sites/${f.siteId}/queue`, f.tokens.display);
     expect(queue.statusCode).toBe(200);
     expect(queue.json()).toMatchObject({ services: expect.any(Array), counters: expect.any(Array), recentCalls: [{ ticket: { code: 'A001' } }, { ticket: { code: 'A001' } }] });
+    // its response schema (the OpenAPI document's) drops nothing the screens get in queue:snapshot
+    const snapshot = JSON.parse(JSON.stringify(await f.app.services.queue.snapshot(f.siteId)));
+    expect(queue.json()).toEqual({ ...snapshot, at: expect.any(String) });
     expect((await post(`/counters/${f.counters[1]}/call-next`, f.tokens.staff, {})).statusCode).toBe(204);
   });
 

@@ -119,15 +119,26 @@ describe('a screen\'s snapshot', () => {
       clock.set(new Date(Date.parse('2026-11-17T02:00:00.000Z') + (day + 1) * 86_400_000));
     }
     await serve(2);
+    // and one at its counter now, called then recalled
+    await queue.issue({ siteId: site.siteId, serviceId: site.service.HT! });
+    const now = (await queue.callNext({ counterId: site.counter[1]!, staffId: site.staff[0]! })).value!;
+    clock.advance(30);
+    await queue.recall({ counterId: site.counter[1]!, staffId: site.staff[0]!, ticketId: now.id });
 
     const { db, plans } = explainedDb(t.url);
     try {
       const snapshot = await new QueueService({ db, clock: clock.now }).snapshot(site.siteId);
-      expect(snapshot.recentCalls).toHaveLength(2);
-      const recent = plans.filter((p) => p['Query Text'].includes('"ticket_event"'));
+      expect(snapshot.recentCalls).toHaveLength(4);
+      const reading = (text: string) => plans.filter((p) => p['Query Text'].includes('"ticket_event"') && p['Query Text'].includes(text));
+      const recent = reading('limit');
       expect(recent).toHaveLength(1);
-      // this morning's 2 calls and at most the 20 of the day before; the site has 142 calls, 426 events
-      expect(rowsRead(recent[0]!.Plan, 'ticket_event')).toBeLessThanOrEqual(22);
+      // this morning's 4 calls and at most the 20 of the day before; the site has 145 calls, 431 events
+      expect(rowsRead(recent[0]!.Plan, 'ticket_event')).toBeLessThanOrEqual(24);
+      // the latest call of the ticket at the counter (lastCallAt) reads that ticket's events only
+      const atCounters = reading('"last_call_at"');
+      expect(atCounters).toHaveLength(1);
+      expect(rowsRead(atCounters[0]!.Plan, 'ticket_event')).toBeLessThanOrEqual(3);
+      expect(snapshot.counters.find((c) => c.number === 1)!.lastCallAt).toBe(snapshot.recentCalls[0]!.at);
     } finally {
       await db.destroy();
     }

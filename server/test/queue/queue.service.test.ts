@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@qms/db/testing';
-import { QueueService } from '../../src/queue/queue.service.ts';
+import { QueueService, RECENT_CALLS } from '../../src/queue/queue.service.ts';
 import { at, createSite, openCounter, TestClock, type SiteFixture } from '../support/queue-fixture.ts';
 
 let t: TestDatabase;
@@ -406,5 +406,31 @@ describe('snapshot and public view', () => {
     const view = await queue.publicTicket(first.publicId);
     expect(view).toMatchObject({ code: 'A001', status: 'called', counter: { number: 1, name: 'Quầy 1' } });
     await expect(queue.publicTicket('nope')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('gives each counter\'s ticket the instant of its latest call or recall, past the recent calls', async () => {
+    await openCounter(queue, site, 1);
+    await openCounter(queue, site, 2);
+    for (let i = 0; i < RECENT_CALLS + 2; i++) await issue('HT');
+    const called = (await queue.callNext(at(site, 1))).value!;
+    const calledAt = Date.parse(called.calledAt!);
+    expect((await queue.snapshot(site.siteId)).counters.find((c) => c.number === 1)).toMatchObject({ ticket: { code: called.code } });
+    expect(Date.parse((await queue.snapshot(site.siteId)).counters.find((c) => c.number === 1)!.lastCallAt!)).toBe(calledAt);
+    clock.advance(40);
+    await queue.recall({ ...at(site, 1), ticketId: called.id });
+    const recalledAt = Date.parse((await queue.snapshot(site.siteId)).recentCalls[0]!.at);
+    expect(recalledAt).toBeGreaterThan(calledAt + 39_000);
+    // then counter 2 calls and finishes enough tickets to push the recall out of the recent calls
+    for (let i = 0; i < RECENT_CALLS; i++) {
+      clock.advance(5);
+      await callAndFinish(2);
+    }
+    const snapshot = await queue.snapshot(site.siteId);
+    expect(snapshot.recentCalls.map((c) => c.ticket.id)).not.toContain(called.id);
+    const counter1 = snapshot.counters.find((c) => c.number === 1)!;
+    expect(Date.parse(counter1.ticket!.calledAt!)).toBe(calledAt);
+    expect(Date.parse(counter1.lastCallAt!)).toBe(recalledAt);
+    expect(counter1.lastCallAt).toMatch(/\+07:00$/); // in the site's offset, as ticket:called's at
+    expect(snapshot.counters.find((c) => c.number === 2)).not.toHaveProperty('lastCallAt');
   });
 });
