@@ -3,6 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { createHttpClient, type ClientOptions } from './http-client.ts';
 
 export * from './http-client.ts';
+export * from './issue-retry.ts';
 
 // The typed client every screen, the site agent and the tests use: the API's calls
 // (http-client.ts) and a socket for events.
