@@ -27,7 +27,7 @@ const REFRESH_MS = 5 * 60_000;
  * After a reconnect, calls (those said late first) wait this long at most for the fresh read of
  * the zone, which may have changed while the display was away; then they go with the zone known.
  */
-export const ZONE_WAIT_MS = 5000;
+const ZONE_WAIT_MS = 5000;
 /** entries of window.__qmsVoiceLog kept: a display runs for months */
 const VOICE_LOG_LIMIT = 200;
 /** the calls this display heard, kept across reloads (see Heard) */
