@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, freePort } from '@qms/db';
+import { ApiError, createClient, issueWithRetries, type Issuer, type QmsClient } from '@qms/protocol/client';
 import { fillFloorTable, prepareFloorTable, startFloorServer } from '../floor/floor.ts';
 import { cpuMark, cpuSince, familyPids, postmasterPid } from '../lib/cpu.ts';
 import { get, post } from '../lib/http.ts';
@@ -234,6 +236,16 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     }
   }
   arrivals.sort((a, b) => a.at - b.at);
+  /** arrivals after the window (the crash's, below): `ms` of replay from `at`, at the rate of the window's last quarter hour */
+  const arrivalsAfter = (at: number, ms: number) => {
+    const w = QUARTERS.filter(([start]) => minutes(start) < toMin).at(-1)![1];
+    const more: typeof arrivals = [];
+    for (let s = 0; s < sitesN; s++) {
+      const n = poisson(((perCounter * sizes[s]! * w) / MORNING_WEIGHT) * (ms / (900_000 / speed)), rnd);
+      for (let i = 0; i < n; i++) more.push({ at: at + rnd() * ms, site: s, code: pickCode() });
+    }
+    return more;
+  };
   // the queues at `from`: a third of the morning's arrivals so far still wait (issued untimed)
   const backlog = Math.round(backlogMean / 3);
   const peakRate = (perCounter * countersTotal * Math.max(...QUARTERS.map(([, w]) => w)) / MORNING_WEIGHT / 900) * speed;
@@ -409,15 +421,31 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     // ---- kiosks and officials ----
     /** tickets waiting per service, as the counter screen shows them (queue:stats): an official calls when someone waits */
     const waiting = new Map<string, number>();
+    /** each kiosk's API client: a press goes as the kiosk screen's does (issueWithRetries) */
+    const kioskClients = new Map<string, QmsClient>();
+    /** presses a first attempt did not answer (the crash), then answered by the kiosk's retries with the press's key, or given up */
+    const retried = { answered: 0, givenUp: 0 };
     const issue = async (site: LoadSite, code: string) => {
       const kiosk = site.kiosks[Math.floor(rnd() * site.kiosks.length)]!;
-      const r = await track(post(server.url, `/sites/${site.siteId}/tickets`, kiosk.token, { serviceId: serviceIdOf(site, code) }));
-      count('issue', r.status);
-      if (timing) issueHttp.push(r.ms);
-      if (r.status === 201) {
-        const serviceId = serviceIdOf(site, code);
+      let client = kioskClients.get(kiosk.token);
+      if (!client) kioskClients.set(kiosk.token, (client = createClient({ baseUrl: server.url, token: kiosk.token })));
+      const serviceId = serviceIdOf(site, code);
+      let attempts = 0;
+      // as the kiosk does: the same Idempotency-Key on every retry of the press, retried for 20 s
+      // (ISSUE_RETRY) when no answer comes, so a lost answer never makes a second ticket
+      const counted: Issuer = { issue: (...args) => (attempts++, client.issue(...args)) };
+      const t0 = now();
+      try {
+        const { ticket } = await track(issueWithRetries(counted, site.siteId, { serviceId, lang: 'vi' }, randomBytes(16).toString('hex')));
+        count('issue', 201);
+        if (attempts > 1) retried.answered++;
+        else if (timing) issueHttp.push(now() - t0);
         waiting.set(serviceId, (waiting.get(serviceId) ?? 0) + 1);
-        maybeOpenPhone(r.body.ticket);
+        maybeOpenPhone(ticket);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        count('issue', error.status);
+        if (attempts > 1) retried.givenUp++;
       }
     };
     /** the calls of the current system turn, for the floor's next turn: [ms into the turn, site, counter] */
@@ -573,6 +601,9 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     // made while the devices come back are followed to each site's display (below).
     const crashLoad = ctx.args.get('crash-load') !== 'off';
     replaying = crashLoad;
+    // citizens go on arriving at the kiosks, at the window's last rate, until the clock stops after the crash
+    const crashTimeout = ctx.num('storm-timeout', 60, 60) * 1000;
+    if (crashLoad) for (const a of arrivalsAfter(vnow(), crashTimeout + 5_000)) agenda.add(a.at, () => fire(issue(sites[a.site]!, a.code)));
     pending.clear();
     await until(() => inFlight === 0, 15_000, 5);
     crashWatch = crashLoad;
@@ -591,7 +622,6 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       childFresh = await ipcRequest(child, { op: 'fresh' });
       return childFresh.fresh + qmsFleet.clients.filter((c, i) => c.socket.connected && c.snapshots > baseline[i]! && !c.lastError).length;
     };
-    const crashTimeout = ctx.num('storm-timeout', 60, 60) * 1000;
     let devicesAllAt = Number.NaN;
     let pagesAllAt = Number.NaN;
     await until(async () => {
@@ -606,8 +636,9 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
     crashWatch = false;
     stopClock();
     replaying = false;
-    await until(() => inFlight === 0, 15_000, 5);
+    await until(() => inFlight === 0, 25_000, 5); // a kiosk's press retries for up to 20 s
     await sleep(500); // the last calls' events arrive
+    const keyed = Number((await db.selectFrom('ticket').select((eb) => eb.fn.countAll<string>().as('n')).where('issueKey', 'is not', null).executeTakeFirst())?.n ?? 0);
     const crashSeen = crashCallsSeen(crashCalls, heardLive, snapshotBack);
     const devicesBackN = await devicesBack();
     const crashDevicesS = (devicesAllAt - killedMono) / 1000;
@@ -668,7 +699,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       `Disconnects during the peak: ${drops} (the child's clients since they connected: ${JSON.stringify(childDrops.reasons)}).`,
       `Crash (SIGKILL) and restart on the same port: the server healthy ${secs((healthyAt - killedAt) / 1000)} s after the kill; ${devicesBackN} of ${devices} devices with a fresh snapshot ${Number.isFinite(crashDevicesS) ? `${secs(crashDevicesS)} s after the kill` : `(not all within ${crashTimeout / 1000} s)`}, ${childFresh.errorsLeft} left in error; ${pagesBack()} of ${openPages.length} open phone pages with a successful poll ${Number.isFinite(crashPagesS) ? `${secs(crashPagesS)} s after the kill` : ''} (a page whose poll failed tries again after 3 s, doubling to a minute, ±25 %).`,
       crashLoad
-        ? `Through the crash the officials went on calling and finishing and the kiosks issuing (a request with no reply tried again ${round(30 / speed, 1)} s later): ${crashCalls.length} calls succeeded from the kill until every device and phone page was back and 2 s more. At their site's display 1 (the timed one): ${crashSeen.live} arrived live; ${crashSeen.late} only in the display's first snapshot after it reconnected, with the ticket still called at that counter (display-ui says these late: docs/display.md); ${crashSeen.shown} only in that snapshot, already answered (shown, not said); ${crashSeen.neither} neither.`
+        ? `Through the crash the officials went on calling and finishing (a request with no reply tried again ${round(30 / speed, 1)} s later) and the kiosks issuing (as the kiosk screen does: a press with no answer tried again after 0.3, 1, 2, then every 3 s for 20 s, under the press's Idempotency-Key): ${retried.answered + retried.givenUp} presses got no answer at first, ${retried.answered} of them answered by a retry, ${retried.givenUp} given up; tickets with a press's key ${keyed}, presses answered ${statuses['issue 201'] ?? 0} (one ticket a press). ${crashCalls.length} calls succeeded from the kill until every device and phone page was back and 2 s more. At their site's display 1 (the timed one): ${crashSeen.live} arrived live; ${crashSeen.late} only in the display's first snapshot after it reconnected, with the ticket still called at that counter (display-ui says these late: docs/display.md); ${crashSeen.shown} only in that snapshot, already answered (shown, not said); ${crashSeen.neither} neither.`
         : 'The officials and kiosks stopped before the crash (--crash-load=off).',
       ...profile.lines.map((l) => `Server CPU profile, 15 s more of the replay: ${l}`),
     );
@@ -680,7 +711,7 @@ export async function provinceBench(ctx: BenchContext): Promise<BenchResult> {
       raw: {
         sizes: desc, first: q, floorFirst: f, phone: ph, callHttp: summarize(callHttp), issueHttp: summarize(issueHttp), phoneHttp: summarize(phoneHttp),
         statuses, turnP50, rss, pgMemory: pgMemory.map((x) => round(x, 0)), memory, drops, dropReasons: childDrops.reasons, loadBefore, loadAfter, links,
-        crash: { load: crashLoad, calls: crashCalls.length, seen: crashSeen, devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
+        crash: { load: crashLoad, presses: { answered: statuses['issue 201'] ?? 0, keyed, noAnswerAtFirst: retried.answered + retried.givenUp, answeredByRetry: retried.answered, givenUp: retried.givenUp }, calls: crashCalls.length, seen: crashSeen, devicesS: crashDevicesS, pagesS: crashPagesS, healthyS: (healthyAt - killedAt) / 1000, devicesBack: devicesBackN, pagesBack: pagesBack(), pages: openPages.length },
         loops: Object.fromEntries(Object.entries(loops).map(([k, r]) => [k, { seconds: r.seconds.map((x) => [x.at, round(x.max, 1)]), gcOver5ms: r.gc.filter((p) => p.ms > 5).map((p) => [Math.round(p.at), round(p.ms, 1), p.kind]) }])),
       },
     };
