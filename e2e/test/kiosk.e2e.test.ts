@@ -436,6 +436,50 @@ describe('the kiosk, landscape 1920x1080 without a printer', () => {
     keys.length = 0;
   });
 
+  it('a press left without any answer until the kiosk gives up, pressed again, gets the ticket it made: one, not two', async () => {
+    const { page: alone, errors } = await kiosk({ width: 1080, height: 1920 }, { clock: true });
+    const before = await ticketCount();
+    const keys: string[] = [];
+    let answering = false;
+    await alone.route('**/api/v1/sites/*/tickets', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (answering) return route.continue();
+      // the first attempt reaches the server and makes the ticket; no attempt gets an answer
+      if (keys.length === 1) await route.fetch();
+      await route.abort('connectionreset');
+    });
+    try {
+      await alone.locator('[data-service="HT"]').click();
+      const notice = alone.getByTestId('notice');
+      for (let s = 0; s < 25 && !(await notice.isVisible()); s += 2) await alone.clock.runFor(2_000);
+      await notice.waitFor({ timeout: 5_000 });
+      expect(await notice.getAttribute('data-kind')).toBe('unavailable');
+      expect(keys.length).toBeGreaterThan(2);
+      expect(new Set(keys).size).toBe(1);
+      expect(await ticketCount()).toBe(before + 1);
+      await alone.getByRole('button', { name: 'Về màn hình chính' }).click();
+      // the server answers again; the citizen presses again: the ticket the first press made
+      answering = true;
+      await alone.clock.runFor(2_000); // past the guard against double taps
+      await alone.locator('[data-service="HT"]').click();
+      await alone.getByTestId('ticket-code').waitFor();
+      expect(keys.at(-1)).toBe(keys[0]);
+      expect(await ticketCount()).toBe(before + 1);
+      const made = await stack.t.db.selectFrom('ticket').select('code').orderBy('issuedAt', 'desc').executeTakeFirstOrThrow();
+      expect(await alone.getByTestId('ticket-code').innerText()).toBe(made.code);
+      // the press after it is a new one
+      await backHome(alone);
+      await alone.clock.runFor(2_000);
+      await alone.locator('[data-service="HT"]').click();
+      await alone.getByTestId('ticket-code').waitFor();
+      expect(keys.at(-1)).not.toBe(keys[0]);
+      expect(await ticketCount()).toBe(before + 2);
+      expect(errors).toEqual([]);
+    } finally {
+      await alone.unroute('**/api/v1/sites/*/tickets');
+    }
+  });
+
   it('survives a server restart: calm overlay while it is down, back by itself, then issues again', { timeout: 60_000 }, async () => {
     const port = Number(new URL(stack.baseUrl).port);
     await stack.app.close();

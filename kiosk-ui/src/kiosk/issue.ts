@@ -1,4 +1,4 @@
-import { ISSUE_RETRY, issueWithRetries, type PrintOutcome, type QmsClient, type RetryPolicy } from '@qms/protocol/client';
+import { ApiError, ISSUE_RETRY, issueWithRetries, type PrintOutcome, type QmsClient, type RetryPolicy } from '@qms/protocol/client';
 import type { Ticket } from '@qms/protocol';
 import { newIssueKey } from '@qms/ui-shared/issue-key';
 
@@ -19,7 +19,28 @@ export interface Issued {
 }
 
 /** What a press sends: the field, the priority group, the language, and the procedure found by search. */
-type IssueBody = { serviceId: string; priority?: string; lang: 'vi' | 'en'; procedureCode?: string };
+export type IssueBody = { serviceId: string; priority?: string; lang: 'vi' | 'en'; procedureCode?: string };
+
+/**
+ * A press that got no answer at all (ISSUE_RETRY's time ran out: the server was down or too slow
+ * to come back) may still have made its ticket. The next press for the same field, priority and
+ * procedure within UNANSWERED_KEY_MS sends that press's key again, so the server answers with the
+ * ticket the first made instead of making a second one for the same citizen.
+ */
+export const UNANSWERED_KEY_MS = 60_000;
+export interface Unanswered { key: string; kind: string; at: number }
+
+const kindOf = (body: IssueBody) => JSON.stringify([body.serviceId, body.priority ?? null, body.procedureCode ?? null]);
+
+/** The key of a press: the unanswered press's when this one asks for the same soon after it, else a new one. */
+export function pressKey(body: IssueBody, unanswered: Unanswered | null, now: number): string {
+  return unanswered && unanswered.kind === kindOf(body) && now - unanswered.at < UNANSWERED_KEY_MS ? unanswered.key : newIssueKey();
+}
+
+/** What to remember of a press that ended in `error`: the press when no answer came, else nothing. */
+export function unansweredOf(body: IssueBody, key: string, error: unknown, now: number): Unanswered | null {
+  return error instanceof ApiError && error.status === 503 && error.code === 'UNAVAILABLE' ? { key, kind: kindOf(body), at: now } : null;
+}
 
 /**
  * Issues a ticket for one press. The press's key goes with every attempt, so when an answer is

@@ -4,7 +4,7 @@ import { DevicePairing, followDeviceSocket, type StoredDevice } from '@qms/ui-sh
 import type { Lang } from '@qms/ui-shared/format';
 import { LiveQueue } from '@qms/ui-shared/live-queue';
 import { checkIn } from './check-in.ts';
-import { issueTicket, type Issued } from './issue.ts';
+import { issueTicket, pressKey, unansweredOf, type IssueBody, type Issued, type Unanswered } from './issue.ts';
 import { nextOpeningAfter, siteOpening, type OpeningState } from './opening.ts';
 import { ScanDetector } from './scanner.ts';
 import { TEXTS, type Texts } from './texts.ts';
@@ -90,6 +90,8 @@ export class Kiosk {
   private clockOffset = 0;
   private lastInput = Date.now();
   private lastIssueAt = 0;
+  /** the last press, when it got no answer at all: the next press for the same sends its key again (pressKey) */
+  private unanswered: Unanswered | null = null;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
   private configLoading = false;
   private configStale = false;
@@ -281,15 +283,20 @@ export class Kiosk {
     if (this.issuing || Date.now() - this.lastIssueAt < ISSUE_GAP_MS || !this.device) return;
     this.issuing = true;
     this.touch();
+    let body: IssueBody | undefined;
+    let key: string | undefined;
     try {
       if (!this.client) return;
-      const issued = await issueTicket(this.client, this.device.siteId, {
-        serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}), ...(procedureCode ? { procedureCode } : {}),
-      });
+      body = { serviceId: service.id, lang: this.lang, ...(priority ? { priority: priority.code } : {}), ...(procedureCode ? { procedureCode } : {}) };
+      key = pressKey(body, this.unanswered, Date.now());
+      const issued = await issueTicket(this.client, this.device.siteId, body, key);
+      this.unanswered = null;
       this.printerTrouble = issued.print.status === 'failed';
       this.view = { name: 'ticket', issued, service, priority };
       this.search = '';
     } catch (error) {
+      // no answer at all: the citizen's next press for the same asks for its ticket again
+      this.unanswered = body && key ? unansweredOf(body, key, error, Date.now()) : null;
       if (error instanceof ApiError && error.status === 401) return this.unpair();
       this.view = { name: 'notice', notice: this.noticeFor(error) };
     } finally {
