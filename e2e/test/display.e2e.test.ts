@@ -197,6 +197,17 @@ describe('the wall display at 1920x1080', () => {
     const { page } = main;
     await issue('HT');
     await official(1);
+    // the record of the calls heard (kept for the next page) is written as the call is queued to
+    // be said, and again once said: not once more as it is heard
+    await page.evaluate(() => {
+      const w = window as unknown as { __heardWrites: number };
+      w.__heardWrites = 0;
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key: string, value: string) {
+        if (key === 'qms.display.heard') w.__heardWrites++;
+        return setItem.call(this, key, value);
+      };
+    });
     const shown = await timeToShow(page, () => callNext(1), 1);
     console.log(`A001 at counter 1 on the display after ${shown.ms} ms`);
     expect(shown.code).toBe('A001');
@@ -216,6 +227,7 @@ describe('the wall display at 1920x1080', () => {
     ]);
     expect(played!.failed).toEqual([]);
     expect(played!.outcome).toBe('played');
+    expect(await page.evaluate(() => (window as unknown as { __heardWrites: number }).__heardWrites)).toBe(2);
     console.log(`A001 announced in ${played!.endedAt - played!.startedAt} ms`);
     // flashing stops after a few seconds
     await expect.poll(() => page.getByTestId('now').getAttribute('data-flashing'), { timeout: 8000 }).toBe('false');

@@ -191,7 +191,8 @@ export class Display {
     const heard = heardOf(call);
     if (!Number.isFinite(heard.at)) return this.say(call); // a server that does not send `at`: said, never matched
     if (wasHeard(this.heard, heard.ticketId, heard.at) && !this.shownUnsaid.delete(callKey(heard))) return;
-    this.hear([heard], heard.at);
+    // kept for the next page by say, with the call's fate (queued, held or outside the zone): one write
+    hearCalls(this.heard, [heard], heard.at);
     // once on screen, the server hears it (its call-to-display latency, docs/observability.md)
     const socket = this.live?.socket;
     const { id: ticketId, calledAt } = call.ticket;
@@ -228,7 +229,7 @@ export class Display {
   }
 
   private announce(call: Call) {
-    if (!callInZone(this.zone, { counterId: call.counter.id, serviceId: call.ticket.serviceId })) return;
+    if (!callInZone(this.zone, { counterId: call.counter.id, serviceId: call.ticket.serviceId })) return this.keepHeard();
     this.flashClock = Date.now();
     this.flash = { ticketId: call.ticket.id, since: this.flashClock, seq: ++this.flashSeq };
     clearTimeout(this.flashTimer);
