@@ -25,6 +25,9 @@ export interface Issuer {
 /** The server did not answer (network, restart, timeout) or could not (5xx): the same press again. */
 class NoAnswer extends Error {}
 
+/** The error issueWithRetries gives up with when no attempt got an answer (its ticket may still have been made). */
+export const gaveUp = (error: unknown): boolean => error instanceof ApiError && error.status === 503 && error.code === 'UNAVAILABLE';
+
 /**
  * Issues a ticket for one press under `key`, retrying until an answer comes or the time is up
  * (then 503 UNAVAILABLE). A refusal (4xx) is an answer: it is thrown at once.

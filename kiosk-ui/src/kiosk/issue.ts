@@ -1,4 +1,4 @@
-import { ApiError, ISSUE_RETRY, issueWithRetries, type PrintOutcome, type QmsClient, type RetryPolicy } from '@qms/protocol/client';
+import { gaveUp, ISSUE_RETRY, issueWithRetries, type PrintOutcome, type QmsClient, type RetryPolicy } from '@qms/protocol/client';
 import type { Ticket } from '@qms/protocol';
 import { newIssueKey } from '@qms/ui-shared/issue-key';
 
@@ -39,7 +39,7 @@ export function pressKey(body: IssueBody, unanswered: Unanswered | null, now: nu
 
 /** What to remember of a press that ended in `error`: the press when no answer came, else nothing. */
 export function unansweredOf(body: IssueBody, key: string, error: unknown, now: number): Unanswered | null {
-  return error instanceof ApiError && error.status === 503 && error.code === 'UNAVAILABLE' ? { key, kind: kindOf(body), at: now } : null;
+  return gaveUp(error) ? { key, kind: kindOf(body), at: now } : null;
 }
 
 /**
